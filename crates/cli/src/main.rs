@@ -1,0 +1,234 @@
+//! The `blaze` command-line tool: the only crate that parses arguments.
+//!
+//! Subcommands (DESIGN.md): `datashape`, `unify` and `demo` so far. User
+//! errors go to stderr rendered against their source with a caret, and exit
+//! with status 1; success exits 0.
+
+mod demo;
+
+use blaze::datashape::{
+    parse_module, snippet, unify, Datashape, Error, Location, Parsed, Site, TypeEnv, UnifyError,
+};
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use std::io::Write;
+use std::process::ExitCode;
+
+/// blaze: a JIT-compiling array compiler.
+#[derive(Parser)]
+#[command(name = "blaze", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the canonical form of each datashape.
+    ///
+    /// Each argument is a datashape, or type definitions followed by at most
+    /// one datashape (`type Q = 4 * float64; 10 * Q`). Definitions stay in
+    /// scope for the arguments after them.
+    Datashape {
+        /// Print JSON (one object per argument, one per line).
+        #[arg(long)]
+        json: bool,
+        /// Substitute type definitions in the printed datashapes.
+        #[arg(long)]
+        expand: bool,
+        /// The datashapes.
+        #[arg(required = true, value_name = "DS")]
+        datashapes: Vec<String>,
+    },
+    /// Print the unification of two datashapes: broadcasting and promotion.
+    Unify {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// The left datashape (definitions before it are in scope for both).
+        #[arg(value_name = "DS1")]
+        left: String,
+        /// The right datashape.
+        #[arg(value_name = "DS2")]
+        right: String,
+    },
+    /// Run the built-in demonstration (no inputs needed).
+    Demo,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Datashape {
+            json,
+            expand,
+            datashapes,
+        } => cmd_datashape(&datashapes, json, expand),
+        Command::Unify { json, left, right } => cmd_unify(&left, &right, json),
+        Command::Demo => demo::run(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure) => ExitCode::FAILURE,
+    }
+}
+
+/// A user error, already reported on stderr.
+pub(crate) struct Failure;
+
+fn origin(i: usize, total: usize) -> String {
+    if total == 1 {
+        "<datashape>".to_string()
+    } else {
+        format!("<datashape {}>", i + 1)
+    }
+}
+
+fn error_json(err: &Error, src: &str) -> serde_json::Value {
+    let line = src[..err.span.start.min(src.len())].matches('\n').count() + 1;
+    json!({
+        "kind": err.kind.name(),
+        "message": err.message,
+        "span": [err.span.start, err.span.end],
+        "line": line,
+    })
+}
+
+fn cmd_datashape(inputs: &[String], as_json: bool, expand: bool) -> Result<(), Failure> {
+    let mut env = TypeEnv::new();
+    let mut failed = false;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for (i, src) in inputs.iter().enumerate() {
+        match parse_module(src, &mut env) {
+            Ok(module) => {
+                let defs: Vec<String> = module
+                    .defined
+                    .iter()
+                    .filter_map(|n| env.get(n).map(|d| d.to_string()))
+                    .collect();
+                let shown = module.datashape.map(|p| {
+                    if expand {
+                        env.expand(&p.datashape)
+                    } else {
+                        p.datashape
+                    }
+                });
+                if as_json {
+                    let v = json!({
+                        "input": src,
+                        "ok": true,
+                        "definitions": defs,
+                        "canonical": shown.as_ref().map(|d| d.to_string()),
+                        "datashape": shown,
+                    });
+                    let _ = writeln!(out, "{v}");
+                } else {
+                    for d in &defs {
+                        let _ = writeln!(out, "{d}");
+                    }
+                    if let Some(ds) = shown {
+                        let _ = writeln!(out, "{ds}");
+                    }
+                }
+            }
+            Err(err) => {
+                failed = true;
+                if as_json {
+                    let v = json!({"input": src, "ok": false, "error": error_json(&err, src)});
+                    let _ = writeln!(out, "{v}");
+                }
+                eprint!("{}", err.render(src, &origin(i, inputs.len())));
+            }
+        }
+    }
+    if failed {
+        Err(Failure)
+    } else {
+        Ok(())
+    }
+}
+
+/// Parses one operand of `unify`: definitions (added to `env`) and a
+/// datashape, which must be there.
+fn operand(src: &str, name: &str, env: &mut TypeEnv) -> Result<Parsed, Error> {
+    let module = parse_module(src, env)?;
+    module.datashape.ok_or_else(|| {
+        Error::new(
+            blaze::datashape::ErrorKind::Syntax,
+            format!("expected a datashape in the {name} operand, found only definitions"),
+            blaze::datashape::Span::new(src.len(), src.len()),
+        )
+    })
+}
+
+fn cmd_unify(left: &str, right: &str, as_json: bool) -> Result<(), Failure> {
+    let mut env = TypeEnv::new();
+    let sources = [left, right];
+    let origins = ["<left>", "<right>"];
+    let mut parsed: Vec<Parsed> = Vec::with_capacity(2);
+    for (k, src) in sources.iter().enumerate() {
+        match operand(src, &origins[k][1..origins[k].len() - 1], &mut env) {
+            Ok(p) => parsed.push(p),
+            Err(err) => {
+                if as_json {
+                    println!(
+                        "{}",
+                        json!({"ok": false, "operand": k, "error": error_json(&err, src)})
+                    );
+                }
+                eprint!("{}", err.render(src, origins[k]));
+                return Err(Failure);
+            }
+        }
+    }
+    match unify(&parsed[0].datashape, &parsed[1].datashape, &env) {
+        Ok(ds) => {
+            if as_json {
+                println!(
+                    "{}",
+                    json!({"ok": true, "canonical": ds.to_string(), "datashape": ds})
+                );
+            } else {
+                println!("{ds}");
+            }
+            Ok(())
+        }
+        Err(err) => {
+            if as_json {
+                println!("{}", json!({"ok": false, "error": err}));
+            }
+            eprint!("{}", render_unify_error(&err, &sources, &origins, &parsed));
+            Err(Failure)
+        }
+    }
+}
+
+/// The message, then a caret under each place the error is about.
+fn render_unify_error(
+    err: &UnifyError,
+    sources: &[&str],
+    origins: &[&str],
+    parsed: &[Parsed],
+) -> String {
+    let mut out = format!("error[{}]: {}\n", err.kind, err.message);
+    let mut shown: Vec<Location> = Vec::new();
+    for loc in &err.locations {
+        if shown.contains(loc) || loc.operand >= parsed.len() {
+            continue;
+        }
+        shown.push(*loc);
+        let p = &parsed[loc.operand];
+        let span = match loc.site {
+            Site::Dim(i) => p.dim_spans.get(i).copied().unwrap_or(p.span),
+            Site::Measure => p.measure_span,
+        };
+        out.push_str(&snippet(sources[loc.operand], origins[loc.operand], span));
+    }
+    out
+}
+
+/// Canonical text of a datashape source, for the demo.
+pub(crate) fn canonical(src: &str, env: &mut TypeEnv) -> Result<Option<Datashape>, Error> {
+    parse_module(src, env).map(|m| m.datashape.map(|p| p.datashape))
+}

@@ -1,0 +1,1 @@
+//! Data-driven datashape tests: see `tests/data/datashape/README.md`.
