@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Sets up what is missing and runs the whole test suite: formatting, lints,
+# unit, property, data-driven, CLI and doc tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo test --workspace
