@@ -31,11 +31,7 @@ fn datashape_files() {
             if bless {
                 std::fs::write(file, &out).expect("writable test file");
             } else {
-                failures.push(format!(
-                    "{}:\n{}",
-                    file.display(),
-                    diff(&text, &out)
-                ));
+                failures.push(format!("{}:\n{}", file.display(), diff(&text, &out)));
             }
         }
     }
@@ -185,7 +181,11 @@ fn roundtrip(ds: &Datashape, env: &TypeEnv) {
 fn caret(src: &str, e: &Error) -> String {
     let mut s = String::new();
     if src.contains('\n') {
-        let _ = writeln!(s, "!! {} at {}..{}: {}", e.kind, e.span.start, e.span.end, e.message);
+        let _ = writeln!(
+            s,
+            "!! {} at {}..{}: {}",
+            e.kind, e.span.start, e.span.end, e.message
+        );
         return s;
     }
     let start = src.get(..e.span.start).map_or(0, |p| p.chars().count());
@@ -211,7 +211,13 @@ fn diff(expected: &str, actual: &str) -> String {
     for i in 0..n {
         let (x, y) = (e.get(i), a.get(i));
         if x != y {
-            let _ = writeln!(out, "  line {}:\n    expected: {}\n    actual:   {}", i + 1, x.unwrap_or(&"<none>"), y.unwrap_or(&"<none>"));
+            let _ = writeln!(
+                out,
+                "  line {}:\n    expected: {}\n    actual:   {}",
+                i + 1,
+                x.unwrap_or(&"<none>"),
+                y.unwrap_or(&"<none>")
+            );
             if out.lines().count() > 30 {
                 break;
             }

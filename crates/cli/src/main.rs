@@ -7,7 +7,8 @@
 mod demo;
 
 use blaze::datashape::{
-    parse_module, snippet, unify, Datashape, Error, Location, Parsed, Site, TypeEnv, UnifyError,
+    parse_module, snippet, unify, Datashape, Error, ErrorKind, Location, Parsed, Site, Span,
+    TypeEnv, UnifyError,
 };
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -112,7 +113,18 @@ fn cmd_datashape(inputs: &[String], as_json: bool, expand: bool) -> Result<(), F
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for (i, src) in inputs.iter().enumerate() {
-        match parse_module(src, &mut env) {
+        let parsed = parse_module(src, &mut env).and_then(|m| {
+            if m.defined.is_empty() && m.datashape.is_none() {
+                Err(Error::new(
+                    ErrorKind::Syntax,
+                    "expected a datashape, found end of input",
+                    Span::new(src.len(), src.len()),
+                ))
+            } else {
+                Ok(m)
+            }
+        });
+        match parsed {
             Ok(module) => {
                 let defs: Vec<String> = module
                     .defined
@@ -167,9 +179,9 @@ fn operand(src: &str, name: &str, env: &mut TypeEnv) -> Result<Parsed, Error> {
     let module = parse_module(src, env)?;
     module.datashape.ok_or_else(|| {
         Error::new(
-            blaze::datashape::ErrorKind::Syntax,
-            format!("expected a datashape in the {name} operand, found only definitions"),
-            blaze::datashape::Span::new(src.len(), src.len()),
+            ErrorKind::Syntax,
+            format!("expected a datashape in the {name} operand, found end of input"),
+            Span::new(src.len(), src.len()),
         )
     })
 }

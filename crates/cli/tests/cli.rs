@@ -40,11 +40,25 @@ fn several_datashapes_one_line_each() {
 
 #[test]
 fn definitions_stay_in_scope_for_later_arguments() {
-    let o = blaze(&["datashape", "type Quaternion = 4 * float64", "10 * 10 * Quaternion"]);
+    let o = blaze(&[
+        "datashape",
+        "type Quaternion = 4 * float64",
+        "10 * 10 * Quaternion",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "type Quaternion = 4 * float64\n10 * 10 * Quaternion\n");
-    let o = blaze(&["datashape", "--expand", "type Quaternion = 4 * float64; 10 * 10 * Quaternion"]);
-    assert_eq!(stdout(&o), "type Quaternion = 4 * float64\n10 * 10 * 4 * float64\n");
+    assert_eq!(
+        stdout(&o),
+        "type Quaternion = 4 * float64\n10 * 10 * Quaternion\n"
+    );
+    let o = blaze(&[
+        "datashape",
+        "--expand",
+        "type Quaternion = 4 * float64; 10 * 10 * Quaternion",
+    ]);
+    assert_eq!(
+        stdout(&o),
+        "type Quaternion = 4 * float64\n10 * 10 * 4 * float64\n"
+    );
 }
 
 #[test]
@@ -154,4 +168,21 @@ fn usage_errors_exit_nonzero_without_panicking() {
     assert!(!stderr(&o).contains("panicked"));
     let o = blaze(&["datashape"]);
     assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn empty_input_is_an_error() {
+    for args in [
+        &["datashape", ""][..],
+        &["datashape", "  # nothing\n"],
+        &["unify", "", "int8"],
+    ] {
+        let o = blaze(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&o).contains("expected a datashape"),
+            "{}",
+            stderr(&o)
+        );
+    }
 }

@@ -148,8 +148,7 @@ fn syntax_error(e: pest::error::Error<Rule>, src: &str) -> Error {
     let message = match &e.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
             let mut wanted: Vec<&str> = Vec::new();
-            for r in positives {
-                let d = describe(*r);
+            for d in positives.iter().filter_map(|r| describe(*r)) {
                 if !wanted.contains(&d) {
                     wanted.push(d);
                 }
@@ -169,21 +168,32 @@ fn syntax_error(e: pest::error::Error<Rule>, src: &str) -> Error {
     Error::new(ErrorKind::Syntax, message, span)
 }
 
-fn describe(rule: Rule) -> &'static str {
-    match rule {
+fn describe(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
         Rule::EOI => "end of input",
         Rule::star => "`*`",
         Rule::comma | Rule::trailing_comma => "`,`",
         Rule::arrow => "`->`",
+        Rule::rbrace => "`}`",
+        Rule::rparen => "`)`",
+        Rule::rbracket => "`]`",
+        Rule::colon => "`:`",
+        Rule::equals => "`=`",
         Rule::field | Rule::field_name => "a record field",
         Rule::quoted | Rule::sq_chars | Rule::dq_chars => "a quoted string",
         Rule::kwarg_name | Rule::ctor_arg => "an argument",
-        Rule::type_arg | Rule::arg_name | Rule::arg_option | Rule::arg_paren => "a type argument",
         Rule::typedef | Rule::kw_type | Rule::def_name => "a type definition",
         Rule::def_param => "a parameter name",
         Rule::integer => "an integer",
+        // Optional continuations that are rarely what was meant.
+        Rule::ctor_brackets
+        | Rule::ctor_parens
+        | Rule::type_arg
+        | Rule::arg_name
+        | Rule::arg_option
+        | Rule::arg_paren => return None,
         _ => "a dimension or measure",
-    }
+    })
 }
 
 /// The token at `pos` for "found …" and its span.
@@ -202,8 +212,10 @@ fn token_at(src: &str, pos: usize) -> (String, Span) {
     let tok = &rest[..len];
     let shown = if tok == "\n" {
         "end of line".to_string()
-    } else {
+    } else if tok.chars().any(char::is_control) {
         format!("`{}`", tok.escape_debug())
+    } else {
+        format!("`{tok}`")
     };
     (shown, Span::new(pos, pos + len))
 }
@@ -703,8 +715,10 @@ impl<'a, 'i> Lower<'a, 'i> {
             }
             Rule::record => {
                 let mut fields: Vec<(String, Datashape)> = Vec::new();
-                for field in pair.into_inner() {
-                    let mut parts = field.into_inner();
+                for field in pair.into_inner().filter(|p| p.as_rule() == Rule::field) {
+                    let mut parts = field
+                        .into_inner()
+                        .filter(|p| matches!(p.as_rule(), Rule::field_name | Rule::datashape));
                     let (Some(name), Some(ds)) = (parts.next(), parts.next()) else {
                         continue;
                     };
