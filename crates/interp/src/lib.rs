@@ -1,0 +1,10 @@
+//! # blaze-interp
+//!
+//! The reference interpreter: evaluates typed programs on ndarray, slowly and
+//! obviously correctly. Every faster engine is tested against it.
+
+#![warn(missing_docs)]
+
+mod value;
+
+pub use value::{Array, Value};
