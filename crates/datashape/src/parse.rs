@@ -74,7 +74,22 @@ pub fn parse_with(src: &str, env: &TypeEnv) -> Result<Parsed, Error> {
 /// assert!(parse_module("type T = 3 * T", &mut env).is_err());
 /// ```
 pub fn parse_module(src: &str, env: &mut TypeEnv) -> Result<Module, Error> {
-    let mut pairs = DsParser::parse(Rule::module_input, src).map_err(|e| syntax_error(e, src))?;
+    let mut pairs = DsParser::parse(Rule::module_input, src).map_err(|e| {
+        let module_err = syntax_error(e, src);
+        // Text without definitions is better explained by the datashape
+        // grammar alone, when that gets at least as far.
+        match DsParser::parse(Rule::datashape_input, src) {
+            Err(e) => {
+                let ds_err = syntax_error(e, src);
+                if ds_err.span.start >= module_err.span.start {
+                    ds_err
+                } else {
+                    module_err
+                }
+            }
+            Ok(_) => module_err,
+        }
+    })?;
     let module = pairs
         .next()
         .ok_or_else(|| Error::new(ErrorKind::Syntax, "empty input", Span::new(0, 0)))?;
@@ -544,7 +559,14 @@ impl<'a, 'i> Lower<'a, 'i> {
             Rule::integer => Ok(Dim::Fixed(integer(&inner)?)),
             Rule::ellipsis => {
                 let name = inner.into_inner().next().map(|p| p.as_str().to_string());
-                Ok(Dim::Ellipsis(name))
+                match name {
+                    Some(n) if !is_type_var_name(&n) => Err(Error::new(
+                        ErrorKind::UnknownName,
+                        format!("a named ellipsis is a type variable and starts with a capital letter, as in `Dims...`; found `{n}...`"),
+                        at,
+                    )),
+                    name => Ok(Dim::Ellipsis(name)),
+                }
             }
             Rule::named => {
                 let (ident, ctor, args) = split_named(inner);

@@ -139,6 +139,9 @@ struct Ops<'l> {
     b: usize,
     a_label: &'l str,
     b_label: &'l str,
+    /// Added to dimension positions of `a` / `b` in messages.
+    a_off: usize,
+    b_off: usize,
 }
 
 /// A substitution being built: bindings of dimension variables, ellipses and
@@ -150,9 +153,23 @@ pub struct Unifier<'e> {
     dims: HashMap<String, Dim>,
     ellipses: HashMap<String, Vec<Dim>>,
     measures: HashMap<String, Measure>,
+    /// Where a signature variable got its binding: operand and axis (keys
+    /// `d:N`, `m:T`, `e:Dims`), so that a later conflict names that place.
+    origins: HashMap<String, (usize, Option<usize>)>,
     /// Depth inside records/tuples/functions/ellipsis bindings, where dim
     /// positions of the operands no longer apply.
     nested: usize,
+}
+
+/// One side of a conflict, as named in a message.
+struct Side {
+    label: String,
+    phrase: String,
+    location: Option<Location>,
+}
+
+fn is_sig(name: &str) -> bool {
+    name.starts_with(SIG)
 }
 
 /// Signature variables are renamed apart from argument variables with this
@@ -167,6 +184,7 @@ impl<'e> Unifier<'e> {
             dims: HashMap::new(),
             ellipses: HashMap::new(),
             measures: HashMap::new(),
+            origins: HashMap::new(),
             nested: 0,
         }
     }
@@ -198,6 +216,8 @@ impl<'e> Unifier<'e> {
             b: 1,
             a_label: "the left datashape",
             b_label: "the right datashape",
+            a_off: 0,
+            b_off: 0,
         };
         let r = self.datashape(&a, &b, DimMode::Broadcast, MeasureMode::Promote, ops)?;
         Ok(self.apply(&r))
@@ -249,6 +269,8 @@ impl<'e> Unifier<'e> {
                 b: i,
                 a_label: "the signature",
                 b_label: &label,
+                a_off: 0,
+                b_off: 0,
             };
             self.datashape(&p, &a, DimMode::Strict, MeasureMode::Promote, ops)?;
         }
@@ -364,11 +386,11 @@ impl<'e> Unifier<'e> {
                 let merged = if a_left.is_empty() {
                     let mut rest = vec![rb[j].clone()];
                     rest.extend_from_slice(b_left);
-                    self.bind_ellipsis(&ra[i], rest, ops)?
+                    self.bind_ellipsis(&ra[i], rest, ops, None)?
                 } else {
                     let mut rest = vec![ra[i].clone()];
                     rest.extend_from_slice(a_left);
-                    self.bind_ellipsis(&rb[j], rest, ops)?
+                    self.bind_ellipsis(&rb[j], rest, ops, None)?
                 };
                 head.extend(merged);
                 head
@@ -407,7 +429,7 @@ impl<'e> Unifier<'e> {
             let head = self.dims(pre, yr, DimMode::Broadcast, ops);
             self.nested -= 1;
             let mut head = head?;
-            head.extend(self.bind_ellipsis(e, Vec::new(), ops)?);
+            head.extend(self.bind_ellipsis(e, Vec::new(), ops, None)?);
             return Ok(head);
         }
         let mut head = Vec::with_capacity(yr.len());
@@ -419,15 +441,19 @@ impl<'e> Unifier<'e> {
             };
             head.push(d);
         }
-        head.extend(self.bind_ellipsis(e, yr[pre.len()..].to_vec(), ops)?);
+        let start = (!swapped).then_some(pre.len());
+        head.extend(self.bind_ellipsis(e, yr[pre.len()..].to_vec(), ops, start)?);
         Ok(head)
     }
 
+    /// Binds ellipsis `e` to `dims`, which start at axis `start` of operand
+    /// `ops.b` when known. A second binding broadcasts with the first.
     fn bind_ellipsis(
         &mut self,
         e: &Dim,
         dims: Vec<Dim>,
         ops: Ops<'_>,
+        start: Option<usize>,
     ) -> Result<Vec<Dim>, UnifyError> {
         let Dim::Ellipsis(Some(name)) = e else {
             return Ok(dims);
@@ -435,14 +461,36 @@ impl<'e> Unifier<'e> {
         if dims.len() == 1 && dims[0] == *e {
             return Ok(dims);
         }
+        let key = format!("e:{name}");
         let merged = match self.ellipses.get(name).cloned() {
-            Some(old) => {
-                self.nested += 1;
-                let r = self.dims(&old, &dims, DimMode::Broadcast, ops);
-                self.nested -= 1;
-                r?
+            Some(old) => match (self.origins.get(&key).copied(), start) {
+                // Both places known: report positions in the two operands.
+                (Some((op, Some(old_start))), Some(new_start)) if self.nested == 0 => {
+                    let label = format!("argument {}", op + 1);
+                    let merge = Ops {
+                        a: op,
+                        b: ops.b,
+                        a_label: &label,
+                        b_label: ops.b_label,
+                        a_off: old_start,
+                        b_off: new_start + ops.b_off,
+                    };
+                    self.dims(&old, &dims, DimMode::Broadcast, merge)?
+                }
+                _ => {
+                    self.nested += 1;
+                    let r = self.dims(&old, &dims, DimMode::Broadcast, ops);
+                    self.nested -= 1;
+                    r?
+                }
+            },
+            None => {
+                if ops.b != usize::MAX && self.nested == 0 {
+                    self.origins
+                        .insert(key, (ops.b, start.map(|s| s + ops.b_off)));
+                }
+                dims
             }
-            None => dims,
         };
         if !merged.contains(e) {
             self.ellipses.insert(name.clone(), merged.clone());
@@ -469,14 +517,28 @@ impl<'e> Unifier<'e> {
                 return Ok(ra);
             }
         }
+        let here_a = (self.nested == 0).then_some(at.0 + ops.a_off);
+        let here_b = (self.nested == 0).then_some(at.1 + ops.b_off);
         match (&ra, &rb) {
             (Dim::TypeVar(x), Dim::TypeVar(y)) if x == y => return Ok(ra),
+            (Dim::TypeVar(x), Dim::TypeVar(y)) => {
+                // Bind signature variables first, then the later name, so
+                // the result does not depend on the order of the operands.
+                let x_first = (is_sig(x), x.as_str()) > (is_sig(y), y.as_str());
+                return Ok(if x_first {
+                    self.bind_dim(x, rb.clone(), ops.b, here_b);
+                    rb
+                } else {
+                    self.bind_dim(y, ra.clone(), ops.a, here_a);
+                    ra
+                });
+            }
             (Dim::TypeVar(x), _) => {
-                self.dims.insert(x.clone(), rb.clone());
+                self.bind_dim(x, rb.clone(), ops.b, here_b);
                 return Ok(rb);
             }
             (_, Dim::TypeVar(y)) => {
-                self.dims.insert(y.clone(), ra.clone());
+                self.bind_dim(y, ra.clone(), ops.a, here_a);
                 return Ok(ra);
             }
             _ => {}
@@ -490,27 +552,29 @@ impl<'e> Unifier<'e> {
             (Dim::Var(_), Dim::Fixed(_)) => rb.clone(),
             (Dim::Fixed(_), Dim::Var(_)) => ra.clone(),
             _ => {
-                let locations = self.dim_locations(at, ops);
+                let side_a = self.side(&va, "d", ops.a, ops.a_label, here_a);
+                let side_b = self.side(&vb, "d", ops.b, ops.b_label, here_b);
+                let var = [&va, &vb]
+                    .into_iter()
+                    .flatten()
+                    .find(|v| is_sig(v))
+                    .map(|v| format!(" for `{}`", unrename_name(v)))
+                    .unwrap_or_default();
                 let verb = if mode == DimMode::Broadcast {
-                    "cannot broadcast"
+                    format!("cannot broadcast{var}")
                 } else {
-                    "mismatched dimensions:"
-                };
-                let (pa, pb) = if self.nested == 0 {
-                    (
-                        format!(" (axis {} of {})", at.0, ops.a_label),
-                        format!(" (axis {} of {})", at.1, ops.b_label),
-                    )
-                } else {
-                    (
-                        format!(" in {}", ops.a_label),
-                        format!(" in {}", ops.b_label),
-                    )
+                    format!("mismatched dimensions{var}:")
                 };
                 return Err(UnifyError {
                     kind: ErrorKind::DimMismatch,
-                    message: format!("{verb} dimension {ra}{pa} with dimension {rb}{pb}"),
-                    locations,
+                    message: format!(
+                        "{verb} dimension {ra}{} with dimension {rb}{}",
+                        side_a.phrase, side_b.phrase
+                    ),
+                    locations: [side_a.location, side_b.location]
+                        .into_iter()
+                        .flatten()
+                        .collect(),
                 });
             }
         };
@@ -521,26 +585,47 @@ impl<'e> Unifier<'e> {
         Ok(r)
     }
 
-    fn dim_locations(&self, at: (usize, usize), ops: Ops<'_>) -> Vec<Location> {
-        let site = |i| {
-            if self.nested == 0 {
-                Site::Dim(i)
-            } else {
-                Site::Measure
-            }
-        };
-        let mut out = Vec::new();
-        if ops.a != usize::MAX {
-            out.push(Location {
-                operand: ops.a,
-                site: site(at.0),
-            });
+    fn bind_dim(&mut self, var: &str, to: Dim, operand: usize, axis: Option<usize>) {
+        if is_sig(var) && operand != usize::MAX {
+            self.origins.insert(format!("d:{var}"), (operand, axis));
         }
-        out.push(Location {
-            operand: ops.b,
-            site: site(at.1),
+        self.dims.insert(var.to_string(), to);
+    }
+
+    /// How to name one side of a conflict: the argument a signature
+    /// variable took its value from, or the operand itself.
+    fn side(
+        &self,
+        var: &Option<String>,
+        space: &str,
+        operand: usize,
+        label: &str,
+        axis: Option<usize>,
+    ) -> Side {
+        let origin = var
+            .as_ref()
+            .filter(|v| is_sig(v))
+            .and_then(|v| self.origins.get(&format!("{space}:{v}")).copied());
+        let (operand, label, axis) = match origin {
+            Some((op, ax)) => (op, format!("argument {}", op + 1), ax),
+            None => (operand, label.to_string(), axis),
+        };
+        let phrase = match (axis, space) {
+            (Some(ax), "d") => format!(" (axis {ax} of {label})"),
+            _ => format!(" of {label}"),
+        };
+        let location = (operand != usize::MAX).then_some(Location {
+            operand,
+            site: match (axis, space) {
+                (Some(ax), "d") => Site::Dim(ax),
+                _ => Site::Measure,
+            },
         });
-        out
+        Side {
+            label,
+            phrase,
+            location,
+        }
     }
 
     fn rank_error(&self, a: &[Dim], b: &[Dim], ops: Ops<'_>) -> UnifyError {
@@ -548,35 +633,27 @@ impl<'e> Unifier<'e> {
             if d.is_empty() {
                 "no dimensions".to_string()
             } else {
-                d.iter()
-                    .map(|x| x.to_string())
-                    .collect::<Vec<_>>()
-                    .join(" * ")
+                let dims: Vec<String> = d
+                    .iter()
+                    .map(|x| match x {
+                        Dim::TypeVar(n) => unrename_name(n).to_string(),
+                        Dim::Ellipsis(Some(n)) => format!("{}...", unrename_name(n)),
+                        other => other.to_string(),
+                    })
+                    .collect();
+                format!("dimensions `{}` ({})", dims.join(" * "), d.len())
             }
         };
-        let mut locations = Vec::new();
-        if ops.a != usize::MAX {
-            locations.push(Location {
-                operand: ops.a,
-                site: Site::Measure,
-            });
-        }
-        locations.push(Location {
-            operand: ops.b,
-            site: Site::Measure,
-        });
         UnifyError {
             kind: ErrorKind::RankMismatch,
             message: format!(
-                "{} has dimensions `{}` ({}), {} has `{}` ({}); they need the same number",
+                "{} has {}, {} has {}; they need the same number",
                 ops.a_label,
                 show(a),
-                a.len(),
                 ops.b_label,
                 show(b),
-                b.len()
             ),
-            locations,
+            locations: self.measure_locations(ops),
         }
     }
 
@@ -631,11 +708,25 @@ impl<'e> Unifier<'e> {
             (Measure::TypeVar { name: x }, Measure::TypeVar { name: y }) if x == y => {
                 return Ok(ra)
             }
-            (Measure::TypeVar { name: x }, _) => return self.bind_measure(x, rb, ops),
-            (_, Measure::TypeVar { name: y }) => return self.bind_measure(y, ra, ops),
+            (Measure::TypeVar { name: x }, Measure::TypeVar { name: y }) => {
+                // As for dimensions: the result must not depend on the order.
+                return if (is_sig(x), x.as_str()) > (is_sig(y), y.as_str()) {
+                    self.bind_measure(x, rb, ops, ops.b)
+                } else {
+                    self.bind_measure(y, ra, ops, ops.a)
+                };
+            }
+            (Measure::TypeVar { name: x }, _) => return self.bind_measure(x, rb, ops, ops.b),
+            (_, Measure::TypeVar { name: y }) => return self.bind_measure(y, ra, ops, ops.a),
             _ => {}
         }
-        let r = self.combine(&ra, &rb, mode, ops)?;
+        let side_a = self.side(&va, "m", ops.a, ops.a_label, None);
+        let named = Ops {
+            a: side_a.location.map_or(ops.a, |l| l.operand),
+            a_label: &side_a.label,
+            ..ops
+        };
+        let r = self.combine(&ra, &rb, mode, named)?;
         for v in [va, vb].into_iter().flatten() {
             self.measures.insert(v, r.clone());
         }
@@ -647,6 +738,7 @@ impl<'e> Unifier<'e> {
         name: &str,
         m: Measure,
         ops: Ops<'_>,
+        from: usize,
     ) -> Result<Measure, UnifyError> {
         let applied = self.apply_measure(&m);
         if occurs(name, &applied) {
@@ -658,6 +750,9 @@ impl<'e> Unifier<'e> {
                 ),
                 locations: self.measure_locations(ops),
             });
+        }
+        if is_sig(name) && from != usize::MAX && self.nested == 0 {
+            self.origins.insert(format!("m:{name}"), (from, None));
         }
         self.measures.insert(name.to_string(), m.clone());
         Ok(m)
