@@ -5,6 +5,8 @@
 
 #![warn(missing_docs)]
 
+mod error;
 mod value;
 
+pub use error::EvalError;
 pub use value::{Array, Value};

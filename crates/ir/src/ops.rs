@@ -1,0 +1,417 @@
+//! The operations of the typed IR, with their typing rules.
+//!
+//! Element types follow the promotion lattice of the datashape crate
+//! (`blaze_datashape::promote`); the rules below say what each operation
+//! does with the promoted type `T` of its operands. Every rule is applied by
+//! the type checker (`check.rs`) and, at run time, by the interpreter.
+
+use blaze_datashape::{Scalar, ScalarKind};
+
+/// Elementwise functions of one argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnaryFn {
+    /// `-x`: bool is rejected; integers wrap (two's complement).
+    Neg,
+    /// `+x`: the identity.
+    Pos,
+    /// `not x`: logical not, any numeric → bool.
+    Not,
+    /// `abs(x)`: complex → the real type of its components; integers wrap
+    /// (`abs(-128i8) == -128`, as NumPy).
+    Abs,
+    /// `sqrt`: integers and bool → float64.
+    Sqrt,
+    /// `exp`
+    Exp,
+    /// `log` (natural)
+    Log,
+    /// `log2`
+    Log2,
+    /// `log10`
+    Log10,
+    /// `sin`
+    Sin,
+    /// `cos`
+    Cos,
+    /// `tan`
+    Tan,
+    /// `arcsin`
+    Arcsin,
+    /// `arccos`
+    Arccos,
+    /// `arctan`
+    Arctan,
+    /// `sinh`
+    Sinh,
+    /// `cosh`
+    Cosh,
+    /// `tanh`
+    Tanh,
+    /// `floor`: integers unchanged; complex rejected.
+    Floor,
+    /// `ceil`: integers unchanged; complex rejected.
+    Ceil,
+    /// `round`: half to even (NumPy's `round`); integers unchanged.
+    Round,
+    /// `sign`: −1, 0, 1 (NaN for NaN); complex `z/|z|`.
+    Sign,
+    /// `isnan`: → bool; false for integers.
+    IsNan,
+    /// `isna`: → bool; true where an option value is missing.
+    IsNa,
+}
+
+impl UnaryFn {
+    /// The builtin's name in the DSL (`-` etc. for operators).
+    pub fn name(self) -> &'static str {
+        use UnaryFn::*;
+        match self {
+            Neg => "neg",
+            Pos => "pos",
+            Not => "not",
+            Abs => "abs",
+            Sqrt => "sqrt",
+            Exp => "exp",
+            Log => "log",
+            Log2 => "log2",
+            Log10 => "log10",
+            Sin => "sin",
+            Cos => "cos",
+            Tan => "tan",
+            Arcsin => "arcsin",
+            Arccos => "arccos",
+            Arctan => "arctan",
+            Sinh => "sinh",
+            Cosh => "cosh",
+            Tanh => "tanh",
+            Floor => "floor",
+            Ceil => "ceil",
+            Round => "round",
+            Sign => "sign",
+            IsNan => "isnan",
+            IsNa => "isna",
+        }
+    }
+
+    /// Every unary function, for tables and tests.
+    pub const ALL: [UnaryFn; 24] = {
+        use UnaryFn::*;
+        [
+            Neg, Pos, Not, Abs, Sqrt, Exp, Log, Log2, Log10, Sin, Cos, Tan, Arcsin, Arccos,
+            Arctan, Sinh, Cosh, Tanh, Floor, Ceil, Round, Sign, IsNan, IsNa,
+        ]
+    };
+
+    /// The function called `name` in the DSL, if any (operators excluded).
+    pub fn from_name(name: &str) -> Option<UnaryFn> {
+        UnaryFn::ALL
+            .into_iter()
+            .filter(|f| !matches!(f, UnaryFn::Neg | UnaryFn::Pos | UnaryFn::Not))
+            .find(|f| f.name() == name)
+    }
+
+    /// The result scalar for an operand of scalar `t`, or why `t` is not
+    /// accepted.
+    pub fn result(self, t: Scalar) -> Result<Scalar, String> {
+        use UnaryFn::*;
+        let kind = t.kind();
+        match self {
+            Neg if t == Scalar::Bool => Err("`-` is not defined for bool; use `not`".into()),
+            Neg | Pos | Sign => Ok(t),
+            Not | IsNan | IsNa => Ok(Scalar::Bool),
+            Abs => Ok(match t {
+                Scalar::Complex64 => Scalar::Float32,
+                Scalar::Complex128 => Scalar::Float64,
+                other => other,
+            }),
+            Floor | Ceil if kind == ScalarKind::Complex => {
+                Err(format!("`{}` is not defined for complex numbers", self.name()))
+            }
+            Floor | Ceil | Round => Ok(t),
+            _ => Ok(float_of(t)),
+        }
+    }
+}
+
+/// Elementwise functions of two arguments (operators and builtins).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinaryFn {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`: true division; integer and bool operands give float64.
+    Div,
+    /// `//`: floor division. Integer division by zero gives 0 (no trap);
+    /// complex rejected.
+    FloorDiv,
+    /// `%`: remainder with the sign of the divisor (Python/NumPy). Integer
+    /// remainder by zero gives 0; complex rejected.
+    Mod,
+    /// `**`, `pow`: integer base to a negative integer power gives
+    /// `1/base^n` truncated toward zero (1 or −1 for base ±1, else 0; 0 for
+    /// base 0); integer overflow wraps.
+    Pow,
+    /// `minimum`: NaN propagates.
+    Minimum,
+    /// `maximum`: NaN propagates.
+    Maximum,
+    /// `arctan2`: real operands only; integers → float64.
+    Arctan2,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`: complex rejected.
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `and`: logical, any numeric → bool.
+    And,
+    /// `or`: logical, any numeric → bool.
+    Or,
+}
+
+impl BinaryFn {
+    /// The operator or builtin name.
+    pub fn name(self) -> &'static str {
+        use BinaryFn::*;
+        match self {
+            Add => "+",
+            Sub => "-",
+            Mul => "*",
+            Div => "/",
+            FloorDiv => "//",
+            Mod => "%",
+            Pow => "**",
+            Minimum => "minimum",
+            Maximum => "maximum",
+            Arctan2 => "arctan2",
+            Eq => "==",
+            Ne => "!=",
+            Lt => "<",
+            Le => "<=",
+            Gt => ">",
+            Ge => ">=",
+            And => "and",
+            Or => "or",
+        }
+    }
+
+    /// Every binary function.
+    pub const ALL: [BinaryFn; 18] = {
+        use BinaryFn::*;
+        [
+            Add, Sub, Mul, Div, FloorDiv, Mod, Pow, Minimum, Maximum, Arctan2, Eq, Ne, Lt, Le,
+            Gt, Ge, And, Or,
+        ]
+    };
+
+    /// Whether the result is bool whatever the operands.
+    pub fn is_predicate(self) -> bool {
+        use BinaryFn::*;
+        matches!(self, Eq | Ne | Lt | Le | Gt | Ge | And | Or)
+    }
+
+    /// The result scalar for operands promoted to `t`, or why `t` is not
+    /// accepted.
+    pub fn result(self, t: Scalar) -> Result<Scalar, String> {
+        use BinaryFn::*;
+        let complex = t.kind() == ScalarKind::Complex;
+        match self {
+            Eq | Ne | And | Or => Ok(Scalar::Bool),
+            Lt | Le | Gt | Ge if complex => Err(format!(
+                "`{}` is not defined for complex numbers",
+                self.name()
+            )),
+            Lt | Le | Gt | Ge => Ok(Scalar::Bool),
+            FloorDiv | Mod | Arctan2 | Minimum | Maximum if complex => Err(format!(
+                "`{}` is not defined for complex numbers",
+                self.name()
+            )),
+            Div | Arctan2 => Ok(float_of(t)),
+            Sub if t == Scalar::Bool => {
+                Err("`-` is not defined for bool; use `!=` or `and not`".into())
+            }
+            _ => Ok(t),
+        }
+    }
+}
+
+/// Reductions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReduceFn {
+    /// `sum`: bool and signed integers → int64, unsigned → uint64 (NumPy on
+    /// 64-bit platforms); floats and complex keep their type. Empty → 0.
+    Sum,
+    /// `prod`: as `sum`; empty → 1.
+    Prod,
+    /// `min`: keeps the type; an empty reduction is a run-time error; NaN
+    /// propagates.
+    Min,
+    /// `max`: as `min`.
+    Max,
+    /// `mean`: integers and bool → float64; empty → NaN.
+    Mean,
+    /// `var` (population, ddof = 0): → the real float type.
+    Var,
+    /// `std`: as `var`.
+    Std,
+    /// `any`: → bool.
+    Any,
+    /// `all`: → bool.
+    All,
+    /// `argmin`: → int64; over one axis or the flattened array; first
+    /// occurrence; NaN wins (as NumPy).
+    ArgMin,
+    /// `argmax`: as `argmin`.
+    ArgMax,
+    /// `count`: number of elements that are not missing → int64.
+    Count,
+}
+
+impl ReduceFn {
+    /// The builtin's name.
+    pub fn name(self) -> &'static str {
+        use ReduceFn::*;
+        match self {
+            Sum => "sum",
+            Prod => "prod",
+            Min => "min",
+            Max => "max",
+            Mean => "mean",
+            Var => "var",
+            Std => "std",
+            Any => "any",
+            All => "all",
+            ArgMin => "argmin",
+            ArgMax => "argmax",
+            Count => "count",
+        }
+    }
+
+    /// Every reduction.
+    pub const ALL: [ReduceFn; 12] = {
+        use ReduceFn::*;
+        [Sum, Prod, Min, Max, Mean, Var, Std, Any, All, ArgMin, ArgMax, Count]
+    };
+
+    /// The reduction called `name`, if any.
+    pub fn from_name(name: &str) -> Option<ReduceFn> {
+        ReduceFn::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The result scalar for an operand of scalar `t`.
+    pub fn result(self, t: Scalar) -> Result<Scalar, String> {
+        use ReduceFn::*;
+        Ok(match self {
+            Sum | Prod => match t.kind() {
+                ScalarKind::Bool | ScalarKind::Signed => Scalar::Int64,
+                ScalarKind::Unsigned => Scalar::UInt64,
+                _ => t,
+            },
+            Min | Max if t.kind() == ScalarKind::Complex => {
+                return Err(format!("`{}` is not defined for complex numbers", self.name()))
+            }
+            ArgMin | ArgMax if t.kind() == ScalarKind::Complex => {
+                return Err(format!("`{}` is not defined for complex numbers", self.name()))
+            }
+            Min | Max => t,
+            Mean => float_of(t),
+            Var | Std => real_of(float_of(t)),
+            Any | All => Scalar::Bool,
+            ArgMin | ArgMax | Count => Scalar::Int64,
+        })
+    }
+}
+
+/// Linear-algebra functions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LinalgFn {
+    /// `inv(A)`
+    Inv,
+    /// `solve(A, b)`
+    Solve,
+    /// `det(A)`
+    Det,
+    /// `cholesky(A)`: lower triangular.
+    Cholesky,
+    /// `qr(A)`: `(Q, R)`, reduced.
+    Qr,
+    /// `svd(A)`: `(U, S, Vh)`, reduced.
+    Svd,
+    /// `eig(A)`: `(values, vectors)`, complex.
+    Eig,
+    /// `eigh(A)`: `(values, vectors)`, values real ascending.
+    Eigh,
+    /// `lstsq(A, b)`: the minimum-norm least-squares solution.
+    Lstsq,
+    /// `norm(x)`: 2-norm of a vector, Frobenius norm of a matrix.
+    Norm,
+    /// `trace(A)`
+    Trace,
+}
+
+impl LinalgFn {
+    /// The builtin's name.
+    pub fn name(self) -> &'static str {
+        use LinalgFn::*;
+        match self {
+            Inv => "inv",
+            Solve => "solve",
+            Det => "det",
+            Cholesky => "cholesky",
+            Qr => "qr",
+            Svd => "svd",
+            Eig => "eig",
+            Eigh => "eigh",
+            Lstsq => "lstsq",
+            Norm => "norm",
+            Trace => "trace",
+        }
+    }
+
+    /// Every linear-algebra function.
+    pub const ALL: [LinalgFn; 11] = {
+        use LinalgFn::*;
+        [Inv, Solve, Det, Cholesky, Qr, Svd, Eig, Eigh, Lstsq, Norm, Trace]
+    };
+
+    /// The function called `name`, if any.
+    pub fn from_name(name: &str) -> Option<LinalgFn> {
+        LinalgFn::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+/// The float type an operation on `t` computes in: integers and bool →
+/// float64; floats and complex keep their type.
+pub fn float_of(t: Scalar) -> Scalar {
+    match t.kind() {
+        ScalarKind::Bool | ScalarKind::Signed | ScalarKind::Unsigned => Scalar::Float64,
+        _ => t,
+    }
+}
+
+/// The real type of `t`'s components: complex → its float; others unchanged.
+pub fn real_of(t: Scalar) -> Scalar {
+    match t {
+        Scalar::Complex64 => Scalar::Float32,
+        Scalar::Complex128 => Scalar::Float64,
+        other => other,
+    }
+}
+
+/// The complex type holding `t`: float32/float16 → complex64, others →
+/// complex128.
+pub fn complex_of(t: Scalar) -> Scalar {
+    match t {
+        Scalar::Float16 | Scalar::Float32 | Scalar::Complex64 => Scalar::Complex64,
+        _ => Scalar::Complex128,
+    }
+}
