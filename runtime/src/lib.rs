@@ -4,3 +4,6 @@
 //! So far: `.npy` files.
 
 #![warn(missing_docs)]
+
+/// Reading and writing NumPy `.npy` files ([`npy::read_npy`], [`npy::write_npy`]).
+pub mod npy;
