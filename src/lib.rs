@@ -26,3 +26,11 @@
 
 /// The datashape type language: parser, printer, definitions, unification.
 pub use blaze_datashape as datashape;
+/// The reference interpreter and its array values.
+pub use blaze_interp as interp;
+/// The typed IR: type inference, printer, verifier.
+pub use blaze_ir as ir;
+/// Data descriptors (`.npy` files).
+pub use blaze_runtime as runtime;
+/// The DSL parser and syntax tree.
+pub use blaze_syntax as syntax;

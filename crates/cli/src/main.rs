@@ -4,6 +4,7 @@
 //! errors go to stderr rendered against their source with a caret, and exit
 //! with status 1; success exits 0.
 
+mod check;
 mod demo;
 
 use blaze::datashape::{
@@ -53,6 +54,29 @@ enum Command {
         #[arg(value_name = "DS2")]
         right: String,
     },
+    /// Print the inferred type of each definition of a module, or of an
+    /// expression.
+    Check {
+        /// A module (`.blz` file).
+        #[arg(
+            value_name = "FILE.blz",
+            required_unless_present = "expr",
+            conflicts_with = "expr"
+        )]
+        file: Option<String>,
+        /// An expression instead of a file.
+        #[arg(short = 'e', long = "expr", value_name = "EXPR")]
+        expr: Option<String>,
+        /// The type of a name used in the expression: NAME=DATASHAPE.
+        #[arg(long = "arg", value_name = "NAME=DS")]
+        args: Vec<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Print the typed IR on stderr.
+        #[arg(long)]
+        dump_ir: bool,
+    },
     /// Run the built-in demonstration (no inputs needed).
     Demo,
 }
@@ -78,6 +102,20 @@ fn main() -> ExitCode {
             datashapes,
         } => cmd_datashape(&datashapes, json, expand),
         Command::Unify { json, left, right } => cmd_unify(&left, &right, json),
+        Command::Check {
+            file,
+            expr,
+            args,
+            json,
+            dump_ir,
+        } => {
+            let src = match (file, expr) {
+                (_, Some(e)) => check::Source::Expr(e),
+                (Some(f), None) => check::Source::File(f),
+                (None, None) => check::Source::Expr(String::new()),
+            };
+            check::run(src, &args, json, dump_ir)
+        }
         Command::Demo => demo::run(),
     };
     match result {

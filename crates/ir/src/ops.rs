@@ -97,8 +97,8 @@ impl UnaryFn {
     pub const ALL: [UnaryFn; 24] = {
         use UnaryFn::*;
         [
-            Neg, Pos, Not, Abs, Sqrt, Exp, Log, Log2, Log10, Sin, Cos, Tan, Arcsin, Arccos,
-            Arctan, Sinh, Cosh, Tanh, Floor, Ceil, Round, Sign, IsNan, IsNa,
+            Neg, Pos, Not, Abs, Sqrt, Exp, Log, Log2, Log10, Sin, Cos, Tan, Arcsin, Arccos, Arctan,
+            Sinh, Cosh, Tanh, Floor, Ceil, Round, Sign, IsNan, IsNa,
         ]
     };
 
@@ -124,9 +124,10 @@ impl UnaryFn {
                 Scalar::Complex128 => Scalar::Float64,
                 other => other,
             }),
-            Floor | Ceil if kind == ScalarKind::Complex => {
-                Err(format!("`{}` is not defined for complex numbers", self.name()))
-            }
+            Floor | Ceil if kind == ScalarKind::Complex => Err(format!(
+                "`{}` is not defined for complex numbers",
+                self.name()
+            )),
             Floor | Ceil | Round => Ok(t),
             _ => Ok(float_of(t)),
         }
@@ -208,8 +209,8 @@ impl BinaryFn {
     pub const ALL: [BinaryFn; 18] = {
         use BinaryFn::*;
         [
-            Add, Sub, Mul, Div, FloorDiv, Mod, Pow, Minimum, Maximum, Arctan2, Eq, Ne, Lt, Le,
-            Gt, Ge, And, Or,
+            Add, Sub, Mul, Div, FloorDiv, Mod, Pow, Minimum, Maximum, Arctan2, Eq, Ne, Lt, Le, Gt,
+            Ge, And, Or,
         ]
     };
 
@@ -299,7 +300,9 @@ impl ReduceFn {
     /// Every reduction.
     pub const ALL: [ReduceFn; 12] = {
         use ReduceFn::*;
-        [Sum, Prod, Min, Max, Mean, Var, Std, Any, All, ArgMin, ArgMax, Count]
+        [
+            Sum, Prod, Min, Max, Mean, Var, Std, Any, All, ArgMin, ArgMax, Count,
+        ]
     };
 
     /// The reduction called `name`, if any.
@@ -317,10 +320,16 @@ impl ReduceFn {
                 _ => t,
             },
             Min | Max if t.kind() == ScalarKind::Complex => {
-                return Err(format!("`{}` is not defined for complex numbers", self.name()))
+                return Err(format!(
+                    "`{}` is not defined for complex numbers",
+                    self.name()
+                ))
             }
             ArgMin | ArgMax if t.kind() == ScalarKind::Complex => {
-                return Err(format!("`{}` is not defined for complex numbers", self.name()))
+                return Err(format!(
+                    "`{}` is not defined for complex numbers",
+                    self.name()
+                ))
             }
             Min | Max => t,
             Mean => float_of(t),
@@ -380,7 +389,9 @@ impl LinalgFn {
     /// Every linear-algebra function.
     pub const ALL: [LinalgFn; 11] = {
         use LinalgFn::*;
-        [Inv, Solve, Det, Cholesky, Qr, Svd, Eig, Eigh, Lstsq, Norm, Trace]
+        [
+            Inv, Solve, Det, Cholesky, Qr, Svd, Eig, Eigh, Lstsq, Norm, Trace,
+        ]
     };
 
     /// The function called `name`, if any.

@@ -1,0 +1,189 @@
+//! The IR verifier. It checks, for every node of a function:
+//!
+//! 1. its arguments are earlier nodes (the arena is in evaluation order) and
+//!    their number fits the operation;
+//! 2. `param i` refers to an existing parameter, index variables exist;
+//! 3. every type is fully expanded (no applied type definitions);
+//! 4. elementwise operands have the element type the operation computes in
+//!    (the checker inserted the casts): both operands of a binary operation
+//!    have one scalar type, the branches of `where` too;
+//! 5. `cast` produces the scalar it names;
+//! 6. axes of reductions are ascending, unique and in range; a transpose is a
+//!    permutation of the argument's axes; basic indexing has one item per
+//!    axis and no zero step;
+//! 7. the root exists.
+//!
+//! The checker runs it on every function it produces; a failure is a bug in
+//! the compiler, reported as an internal error rather than a panic.
+
+use crate::node::*;
+use blaze_datashape::{Datashape, Measure, Scalar};
+
+fn scalar(ty: &Datashape) -> Option<Scalar> {
+    match &ty.measure {
+        Measure::Scalar { scalar } => Some(*scalar),
+        Measure::Option { inner } => inner.as_scalar(),
+        _ => None,
+    }
+}
+
+fn has_named(m: &Measure) -> bool {
+    match m {
+        Measure::Named { .. } => true,
+        Measure::Option { inner } => has_named(inner),
+        Measure::Record { fields } => fields.iter().any(|(_, f)| has_named(&f.measure)),
+        Measure::Tuple { elems } => elems.iter().any(|e| has_named(&e.measure)),
+        Measure::Function { params, ret } => {
+            params.iter().any(|p| has_named(&p.measure)) || has_named(&ret.measure)
+        }
+        _ => false,
+    }
+}
+
+/// Checks the invariants listed in the module documentation.
+pub fn verify(f: &Function) -> Result<(), String> {
+    if f.root.index() >= f.nodes.len() {
+        return Err(format!("root %{} does not exist", f.root.0));
+    }
+    for (i, n) in f.nodes.iter().enumerate() {
+        let at = |m: String| format!("%{i}: {m}");
+        for a in &n.args {
+            if a.index() >= i {
+                return Err(at(format!("argument %{} is not an earlier node", a.0)));
+            }
+        }
+        if has_named(&n.ty.measure) {
+            return Err(at(format!("type `{}` is not expanded", n.ty)));
+        }
+        let arity = |k: usize| -> Result<(), String> {
+            if n.args.len() == k {
+                Ok(())
+            } else {
+                Err(at(format!("expects {k} arguments, has {}", n.args.len())))
+            }
+        };
+        let arg = |k: usize| &f.nodes[n.args[k].index()];
+        let var_ok = |v: &IndexVar| (v.0 as usize) < f.index_vars.len();
+        match &n.op {
+            Op::Param(p) => {
+                arity(0)?;
+                if *p >= f.params.len() {
+                    return Err(at(format!("parameter {p} does not exist")));
+                }
+            }
+            Op::Literal(_) | Op::Na => arity(0)?,
+            Op::ArrayLiteral { shape, values } => {
+                arity(0)?;
+                if shape.iter().product::<usize>() != values.len() {
+                    return Err(at("array literal size differs from its shape".into()));
+                }
+            }
+            Op::Unary(_) | Op::Cast(_) | Op::Transpose(_) | Op::Reshape(_) | Op::Field(_) => {
+                arity(1)?
+            }
+            Op::Binary(b) => {
+                arity(2)?;
+                let (x, y) = (scalar(&arg(0).ty), scalar(&arg(1).ty));
+                if x.is_some() && y.is_some() && x != y {
+                    return Err(at(format!(
+                        "operands of `{}` have different element types `{}` and `{}`",
+                        b.name(),
+                        arg(0).ty,
+                        arg(1).ty
+                    )));
+                }
+            }
+            Op::Where => {
+                arity(3)?;
+                let (x, y) = (scalar(&arg(1).ty), scalar(&arg(2).ty));
+                if x.is_some() && y.is_some() && x != y {
+                    return Err(at("branches of `where` have different element types".into()));
+                }
+            }
+            Op::Reduce { axes, .. } => {
+                arity(1)?;
+                if let Some(axes) = axes {
+                    let rank = arg(0).ty.dims.len();
+                    if axes.windows(2).any(|w| w[0] >= w[1]) || axes.iter().any(|&a| a >= rank) {
+                        return Err(at(format!("bad axes {axes:?} for rank {rank}")));
+                    }
+                }
+            }
+            Op::Index(items) => {
+                arity(1)?;
+                if items.len() != arg(0).ty.dims.len() {
+                    return Err(at("basic indexing needs one item per axis".into()));
+                }
+                if items
+                    .iter()
+                    .any(|i| matches!(i, IndexItem::Range { step: 0, .. }))
+                {
+                    return Err(at("slice step 0".into()));
+                }
+            }
+            Op::Concat(_) | Op::Stack(_) | Op::MakeTuple | Op::MakeRecord(_) => {
+                if let Op::MakeRecord(names) = &n.op {
+                    arity(names.len())?;
+                }
+            }
+            Op::MatMul => arity(2)?,
+            Op::Linalg(_) => {
+                if n.args.is_empty() || n.args.len() > 2 {
+                    return Err(at("linear algebra takes one or two arguments".into()));
+                }
+            }
+            Op::TupleGet(k) => {
+                arity(1)?;
+                match &arg(0).ty.measure {
+                    Measure::Tuple { elems } if *k < elems.len() => {}
+                    _ => return Err(at(format!("element {k} of a non-tuple or short tuple"))),
+                }
+            }
+            Op::Forall(vs) | Op::IndexReduce(_, vs) => {
+                arity(1)?;
+                if !vs.iter().all(var_ok) {
+                    return Err(at("unknown index variable".into()));
+                }
+            }
+            Op::Gather(items) => {
+                arity(1)?;
+                if items.len() > arg(0).ty.dims.len() {
+                    return Err(at("more gather items than axes".into()));
+                }
+                for g in items {
+                    if let GatherItem::Var(v) = g {
+                        if !var_ok(v) {
+                            return Err(at("unknown index variable".into()));
+                        }
+                    }
+                }
+            }
+            Op::IndexValue(v) => {
+                arity(0)?;
+                if !var_ok(v) {
+                    return Err(at("unknown index variable".into()));
+                }
+            }
+            Op::Eps(vs) | Op::Delta(vs) => {
+                arity(0)?;
+                if !vs.iter().all(var_ok) {
+                    return Err(at("unknown index variable".into()));
+                }
+            }
+        }
+        if let Op::Cast(s) = &n.op {
+            if scalar(&n.ty) != Some(*s) {
+                return Err(at(format!("cast to {s} has type `{}`", n.ty)));
+            }
+        }
+        if let Op::Transpose(p) = &n.op {
+            let rank = arg(0).ty.dims.len();
+            let mut sorted = p.clone();
+            sorted.sort_unstable();
+            if sorted != (0..rank).collect::<Vec<_>>() {
+                return Err(at(format!("{p:?} is not a permutation of {rank} axes")));
+            }
+        }
+    }
+    Ok(())
+}
