@@ -6,4 +6,7 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+# Property tests are seeded so that a run can be repeated; set
+# PROPTEST_RNG_SEED to explore other cases.
+export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261123}"
 cargo test --workspace

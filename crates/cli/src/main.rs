@@ -6,6 +6,7 @@
 
 mod check;
 mod demo;
+mod eval;
 
 use blaze::datashape::{
     parse_module, snippet, unify, Datashape, Error, ErrorKind, Location, Parsed, Site, Span,
@@ -77,6 +78,37 @@ enum Command {
         #[arg(long)]
         dump_ir: bool,
     },
+    /// Evaluate an expression, or a definition of a module, on `.npy` inputs.
+    Eval {
+        /// A module (`.blz` file); choose the definition with `--def`.
+        #[arg(
+            value_name = "FILE.blz",
+            required_unless_present = "expr",
+            conflicts_with = "expr"
+        )]
+        file: Option<String>,
+        /// An expression instead of a file.
+        #[arg(short = 'e', long = "expr", value_name = "EXPR")]
+        expr: Option<String>,
+        /// The definition to run.
+        #[arg(long = "def", value_name = "NAME")]
+        def: Option<String>,
+        /// An input array: NAME=PATH.npy.
+        #[arg(long = "in", value_name = "NAME=PATH")]
+        inputs: Vec<String>,
+        /// The type of a name that has no input file: NAME=DATASHAPE.
+        #[arg(long = "arg", value_name = "NAME=DS")]
+        args: Vec<String>,
+        /// Write the result to this `.npy` file instead of printing it.
+        #[arg(long, value_name = "PATH")]
+        out: Option<String>,
+        /// `interp` (the reference interpreter); `jit` is not built yet.
+        #[arg(long, default_value = "interp")]
+        engine: String,
+        /// Print the typed IR on stderr.
+        #[arg(long)]
+        dump_ir: bool,
+    },
     /// Run the built-in demonstration (no inputs needed).
     Demo,
 }
@@ -115,6 +147,31 @@ fn main() -> ExitCode {
                 (None, None) => check::Source::Expr(String::new()),
             };
             check::run(src, &args, json, dump_ir)
+        }
+        Command::Eval {
+            file,
+            expr,
+            def,
+            inputs,
+            args,
+            out,
+            engine,
+            dump_ir,
+        } => {
+            let source = match (file, expr) {
+                (_, Some(e)) => check::Source::Expr(e),
+                (Some(f), None) => check::Source::File(f),
+                (None, None) => check::Source::Expr(String::new()),
+            };
+            eval::run(eval::EvalOptions {
+                source,
+                def,
+                inputs,
+                args,
+                out,
+                engine,
+                dump_ir,
+            })
         }
         Command::Demo => demo::run(),
     };

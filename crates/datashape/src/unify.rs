@@ -383,7 +383,20 @@ impl<'e> Unifier<'e> {
                 let pre = self.dims(a_pre, b_pre, DimMode::Broadcast, ops);
                 self.nested -= 1;
                 let mut head = pre?;
-                let merged = if a_left.is_empty() {
+                let merged = if a_left.is_empty() && b_left.is_empty() {
+                    // Only the two ellipses are left: keep the named one; of
+                    // two names, bind the later to the earlier, so that the
+                    // result does not depend on the order of the operands.
+                    let (ea, eb) = (&ra[i], &rb[j]);
+                    match (ea, eb) {
+                        (Dim::Ellipsis(Some(x)), Dim::Ellipsis(Some(y))) if x != y => {
+                            let (from, to) = if x > y { (ea, eb) } else { (eb, ea) };
+                            self.bind_ellipsis(from, vec![to.clone()], ops, None)?
+                        }
+                        (Dim::Ellipsis(None), _) => vec![eb.clone()],
+                        _ => vec![ea.clone()],
+                    }
+                } else if a_left.is_empty() {
                     let mut rest = vec![rb[j].clone()];
                     rest.extend_from_slice(b_left);
                     self.bind_ellipsis(&ra[i], rest, ops, None)?

@@ -2,11 +2,21 @@
 //!
 //! The reference interpreter: evaluates typed programs on ndarray, slowly and
 //! obviously correctly. Every faster engine is tested against it.
+//!
+//! [`linalg`] holds the reference dense linear algebra (LU, Cholesky, QR,
+//! SVD, eigen-decompositions, least squares) that BLAS/LAPACK paths are
+//! tested against.
 
 #![warn(missing_docs)]
 
 mod error;
+mod eval;
+mod format;
+pub mod kernels;
+pub mod linalg;
 mod value;
 
 pub use error::EvalError;
-pub use value::{Array, Value};
+pub use eval::eval;
+pub use format::format_value;
+pub use value::{Array, Element, Value};

@@ -128,6 +128,9 @@ impl Array {
 
 /// A value of the interpreter: an array (with a mask of missing elements
 /// when its measure is an option), or a record or tuple of values.
+// The array variant is the common one; boxing it would cost an allocation
+// per value for the benefit of the rare records and tuples.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     /// An array; `missing[i]` is true where element `i` is `na`. The mask,
@@ -151,4 +154,113 @@ impl From<Array> for Value {
             missing: None,
         }
     }
+}
+
+/// An element type of [`Array`]: lets generic code take the `ArrayD` out of
+/// an `Array` of the right type and put it back.
+pub trait Element: Clone + Default + Send + Sync + std::fmt::Debug + 'static {
+    /// The scalar type.
+    const SCALAR: Scalar;
+    /// The inner array, if `a` holds this element type.
+    fn get(a: &Array) -> Option<&ArrayD<Self>>;
+    /// Wraps an array of this element type.
+    fn wrap(a: ArrayD<Self>) -> Array;
+}
+
+macro_rules! element {
+    ($t:ty, $variant:ident) => {
+        impl Element for $t {
+            const SCALAR: Scalar = Scalar::$variant;
+            fn get(a: &Array) -> Option<&ArrayD<Self>> {
+                match a {
+                    Array::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+            fn wrap(a: ArrayD<Self>) -> Array {
+                Array::$variant(a)
+            }
+        }
+    };
+}
+
+element!(bool, Bool);
+element!(i8, Int8);
+element!(i16, Int16);
+element!(i32, Int32);
+element!(i64, Int64);
+element!(u8, UInt8);
+element!(u16, UInt16);
+element!(u32, UInt32);
+element!(u64, UInt64);
+element!(f16, Float16);
+element!(f32, Float32);
+element!(f64, Float64);
+element!(Complex32, Complex64);
+element!(Complex64, Complex128);
+
+/// Runs `$body` with the type alias `$t` set to the element type of scalar
+/// `$scalar`.
+#[macro_export]
+macro_rules! with_scalar {
+    ($scalar:expr, $t:ident => $body:expr) => {
+        match $scalar {
+            blaze_datashape::Scalar::Bool => {
+                type $t = bool;
+                $body
+            }
+            blaze_datashape::Scalar::Int8 => {
+                type $t = i8;
+                $body
+            }
+            blaze_datashape::Scalar::Int16 => {
+                type $t = i16;
+                $body
+            }
+            blaze_datashape::Scalar::Int32 => {
+                type $t = i32;
+                $body
+            }
+            blaze_datashape::Scalar::Int64 => {
+                type $t = i64;
+                $body
+            }
+            blaze_datashape::Scalar::UInt8 => {
+                type $t = u8;
+                $body
+            }
+            blaze_datashape::Scalar::UInt16 => {
+                type $t = u16;
+                $body
+            }
+            blaze_datashape::Scalar::UInt32 => {
+                type $t = u32;
+                $body
+            }
+            blaze_datashape::Scalar::UInt64 => {
+                type $t = u64;
+                $body
+            }
+            blaze_datashape::Scalar::Float16 => {
+                type $t = half::f16;
+                $body
+            }
+            blaze_datashape::Scalar::Float32 => {
+                type $t = f32;
+                $body
+            }
+            blaze_datashape::Scalar::Float64 => {
+                type $t = f64;
+                $body
+            }
+            blaze_datashape::Scalar::Complex64 => {
+                type $t = num_complex::Complex32;
+                $body
+            }
+            blaze_datashape::Scalar::Complex128 => {
+                type $t = num_complex::Complex64;
+                $body
+            }
+        }
+    };
 }

@@ -1454,19 +1454,20 @@ impl<'a> Checker<'a> {
             let mut d = first.dims[i].clone();
             for id in &ids[1..] {
                 let other = &self.ty(*id).dims[i];
-                d =
-                    match (&d, other) {
-                        (Dim::Fixed(x), Dim::Fixed(y)) if x != y => return Err(err(
+                d = match (&d, other) {
+                    (Dim::Fixed(x), Dim::Fixed(y)) if x != y => {
+                        return Err(err(
                             "shape_error",
                             format!(
                                 "{what}: dimension {i} differs: {x} and {y} (`{first}` and `{}`)",
                                 self.ty(*id)
                             ),
                             at,
-                        )),
-                        (Dim::Fixed(_), _) => d.clone(),
-                        _ => other.clone(),
-                    };
+                        ))
+                    }
+                    (Dim::Fixed(_), _) => d.clone(),
+                    _ => other.clone(),
+                };
             }
             dims.push(d);
         }
@@ -1643,7 +1644,7 @@ impl<'a> Checker<'a> {
                 }
                 IndexItem::Range { start, stop, step } => dims.push(match d {
                     Dim::Fixed(n) => Dim::Fixed(slice_len(*n as i64, *start, *stop, *step) as u64),
-                    _ if *start == None && *stop == None && step.abs() == 1 => d.clone(),
+                    _ if start.is_none() && stop.is_none() && step.abs() == 1 => d.clone(),
                     Dim::TypeVar(base) => {
                         let base = base.clone();
                         self.fresh(&base)
@@ -1908,7 +1909,7 @@ impl<'a> Checker<'a> {
             ret: Box::new(declared.clone()),
         };
         let mut u = Unifier::new(self.types);
-        u.unify_call(&sig, &[inferred.clone()]).map_err(|e| err("type_mismatch", format!("the body has type `{inferred}`, but the declared result type is `{declared}`: {}", e.message), at))?;
+        u.unify_call(&sig, std::slice::from_ref(&inferred)).map_err(|e| err("type_mismatch", format!("the body has type `{inferred}`, but the declared result type is `{declared}`: {}", e.message), at))?;
         Ok(())
     }
 }
