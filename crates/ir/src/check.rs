@@ -498,27 +498,18 @@ impl<'a> Checker<'a> {
         for (_, e) in fields {
             args.push(self.expr(e)?);
         }
+        // The fields share the broadcast dims (the interpreter broadcasts
+        // each value to them); each field holds its measure.
         let dims = self.broadcast(&args, at)?;
-        let mut rec = Vec::new();
-        let mut nargs = Vec::new();
-        for ((name, _), id) in fields.iter().zip(&args) {
-            let t = self.ty(*id).clone();
-            // Fields hold the measure; the shared dims are outside.
-            let id = if t.dims != dims {
-                let ty = Datashape::new(dims.clone(), t.measure.clone());
-                self.push(Op::Binary(BinaryFn::Add), vec![], ty, false, at);
-                self.nodes.pop();
-                *id
-            } else {
-                *id
-            };
-            rec.push((name.name.clone(), Datashape::scalar(t.measure.clone())));
-            nargs.push(id);
-        }
+        let rec: Vec<(String, Datashape)> = fields
+            .iter()
+            .zip(&args)
+            .map(|((name, _), id)| (name.name.clone(), Datashape::scalar(self.ty(*id).measure.clone())))
+            .collect();
         let names = fields.iter().map(|(n, _)| n.name.clone()).collect();
         Ok(self.push(
             Op::MakeRecord(names),
-            nargs,
+            args,
             Datashape::new(dims, Measure::Record { fields: rec }),
             false,
             at,
