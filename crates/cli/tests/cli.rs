@@ -186,3 +186,207 @@ fn empty_input_is_an_error() {
         );
     }
 }
+
+/// A scratch directory for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("blaze-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn npy_fixture(name: &str) -> String {
+    format!("{}/../../tests/data/npy/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn check_acceptance_examples() {
+    let o = blaze(&["check", "-e", "2 + x", "--arg", "x=3 * int32"]);
+    assert_eq!(stdout(&o), "3 * int32\n", "{}", stderr(&o));
+    let o = blaze(&["check", "-e", "A.T @ A", "--arg", "A=N * M * float64"]);
+    assert_eq!(stdout(&o), "M * M * float64\n", "{}", stderr(&o));
+    let o = blaze(&["check", "-e", "eig(A)", "--arg", "A=N * N * float64"]);
+    assert_eq!(
+        stdout(&o),
+        "(N * complex[float64], N * N * complex[float64])\n"
+    );
+}
+
+#[test]
+fn check_module_and_json() {
+    let dir = scratch("module");
+    let file = dir.join("k.blz");
+    std::fs::write(
+        &file,
+        "def cross(a: 3 * float64, b: 3 * float64) = forall i: sum(j, k: eps[i, j, k] * a[j] * b[k])\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let o = blaze(&["check", path]);
+    assert_eq!(
+        stdout(&o),
+        "cross(a: 3 * float64, b: 3 * float64) -> 3 * float64\n",
+        "{}",
+        stderr(&o)
+    );
+    let o = blaze(&["check", "--json", path]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("JSON");
+    assert_eq!(v["definitions"][0]["name"], "cross");
+    assert_eq!(v["definitions"][0]["type"], "3 * float64");
+}
+
+#[test]
+fn type_error_points_at_the_sub_expression() {
+    let o = blaze(&[
+        "check",
+        "-e",
+        "sum(x, axis=2) + 1",
+        "--arg",
+        "x=3 * 4 * float32",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("error[axis_error]: axis 2 is out of bounds"),
+        "{err}"
+    );
+    assert!(err.contains("1 | sum(x, axis=2) + 1\n"), "{err}");
+    assert!(err.contains("  |             ^\n"), "{err}");
+}
+
+#[test]
+fn eval_prints_like_numpy_and_writes_npy() {
+    let input = npy_fixture("f8_c.npy");
+    if !std::path::Path::new(&input).exists() {
+        panic!("fixture {input} is missing");
+    }
+    let o = blaze(&["eval", "-e", "x * 2", "--in", &format!("x={input}")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("[["), "{}", stdout(&o));
+    let dir = scratch("out");
+    let out = dir.join("y.npy");
+    let o = blaze(&[
+        "eval",
+        "-e",
+        "sum(x, axis=0)",
+        "--in",
+        &format!("x={input}"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    let bytes = std::fs::read(&out).expect("output written");
+    assert!(bytes.starts_with(b"\x93NUMPY"));
+}
+
+#[test]
+fn eval_bad_input_files() {
+    let dir = scratch("bad");
+    let truncated = dir.join("t.npy");
+    let good = std::fs::read(npy_fixture("f8_c.npy")).unwrap();
+    std::fs::write(&truncated, &good[..good.len() - 3]).unwrap();
+    let o = blaze(&[
+        "eval",
+        "-e",
+        "x + 1",
+        "--in",
+        &format!("x={}", truncated.display()),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("t.npy") && err.contains("truncated"), "{err}");
+
+    let o = blaze(&["eval", "-e", "x + 1", "--in", "x=/nonexistent/x.npy"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/nonexistent/x.npy"), "{}", stderr(&o));
+
+    let not_npy = dir.join("n.npy");
+    std::fs::write(&not_npy, b"hello").unwrap();
+    let o = blaze(&[
+        "eval",
+        "-e",
+        "x",
+        "--in",
+        &format!("x={}", not_npy.display()),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("n.npy"), "{}", stderr(&o));
+
+    let o = blaze(&["eval", "-e", "x + 1", "--in", "x"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("NAME=PATH"), "{}", stderr(&o));
+}
+
+#[test]
+fn eval_usage_errors() {
+    let input = npy_fixture("f8_c.npy");
+    let o = blaze(&["eval", "-e", "x + y", "--in", &format!("x={input}")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("unknown name `y`"), "{}", stderr(&o));
+
+    let o = blaze(&[
+        "eval",
+        "-e",
+        "x",
+        "--in",
+        &format!("x={input}"),
+        "--engine",
+        "jit",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--engine interp"), "{}", stderr(&o));
+
+    let dir = scratch("tuple");
+    let o = blaze(&[
+        "eval",
+        "-e",
+        "(x, x)",
+        "--in",
+        &format!("x={input}"),
+        "--out",
+        dir.join("t.npy").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!dir.join("t.npy").exists());
+}
+
+#[test]
+fn eval_module_definition_and_shape_check() {
+    let dir = scratch("def");
+    let file = dir.join("k.blz");
+    std::fs::write(
+        &file,
+        "def f(x: 3 * float64) = x + 1\ndef g(x: N * float64) = x * 2\n",
+    )
+    .unwrap();
+    let input = npy_fixture("f8_c.npy");
+    let o = blaze(&[
+        "eval",
+        file.to_str().unwrap(),
+        "--in",
+        &format!("x={input}"),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--def"), "{}", stderr(&o));
+    let o = blaze(&[
+        "eval",
+        file.to_str().unwrap(),
+        "--def",
+        "f",
+        "--in",
+        &format!("x={input}"),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("input `x`"), "{}", stderr(&o));
+    let o = blaze(&[
+        "eval",
+        file.to_str().unwrap(),
+        "--def",
+        "h",
+        "--in",
+        &format!("x={input}"),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no definition `h`"), "{}", stderr(&o));
+}
