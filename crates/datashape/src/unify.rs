@@ -430,19 +430,25 @@ impl<'e> Unifier<'e> {
         let (pre, e, post) = (&xr[..i], &xr[i], &xr[i + 1..]);
         // A strict pattern (the left operand) needs at least its written dims.
         let pattern_short = mode == DimMode::Strict && !swapped;
-        if !post.is_empty() || yr.len() < pre.len() {
-            if pattern_short {
+        // Broadcasting against a side with no dimensions left for the
+        // ellipsis: it stays, unknown (`Dims... * T ⊔ T = Dims... * T`).
+        let ran_out = yr.len() < pre.len() || (mode == DimMode::Broadcast && yr.len() == pre.len());
+        if !post.is_empty() || ran_out {
+            if pattern_short && (!post.is_empty() || yr.len() < pre.len()) {
                 return Err(self.rank_error(a, b, ops));
             }
             if !post.is_empty() {
-                // The other side ran out: the ellipsis stays unknown.
                 return Ok(xr.to_vec());
             }
             self.nested += 1;
             let head = self.dims(pre, yr, DimMode::Broadcast, ops);
             self.nested -= 1;
             let mut head = head?;
-            head.extend(self.bind_ellipsis(e, Vec::new(), ops, None)?);
+            if mode == DimMode::Broadcast {
+                head.push(e.clone());
+            } else {
+                head.extend(self.bind_ellipsis(e, Vec::new(), ops, None)?);
+            }
             return Ok(head);
         }
         let mut head = Vec::with_capacity(yr.len());

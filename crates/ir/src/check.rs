@@ -59,7 +59,11 @@ fn check_def(def: &Def, types: &TypeEnv, src: &str) -> Result<Function, Diagnost
     }
     let root = c.expr(&def.body)?;
     if let Some((declared, at)) = &def.ret {
-        c.check_declared(root, declared, *at)?;
+        let mut param_vars = HashSet::new();
+        for p in &def.params {
+            collect_names(&types.expand(&p.ty), &mut param_vars);
+        }
+        c.check_declared(root, declared, &param_vars, *at)?;
     }
     let params = def
         .params
@@ -87,6 +91,9 @@ struct Checker<'a> {
     same_extent: Vec<(IndexVar, IndexVar, Span)>,
     /// Type-variable names in use, for fresh names.
     used_names: HashSet<String>,
+    /// Where a shared node (a parameter, a `let`) was last referred to, so
+    /// that errors point at the use rather than the declaration.
+    uses: std::collections::HashMap<NodeId, Span>,
 }
 
 fn err(code: &'static str, message: impl Into<String>, span: Span) -> Diagnostic {
@@ -147,6 +154,7 @@ impl<'a> Checker<'a> {
             index_spans: Vec::new(),
             same_extent: Vec::new(),
             used_names,
+            uses: std::collections::HashMap::new(),
         }
     }
 
@@ -190,6 +198,15 @@ impl<'a> Checker<'a> {
 
     fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id.index()]
+    }
+
+    /// The span to point at for node `id`: its latest use by name, else
+    /// where it was made.
+    fn span_of(&self, id: NodeId) -> Span {
+        self.uses
+            .get(&id)
+            .copied()
+            .unwrap_or(self.nodes[id.index()].span)
     }
 
     fn fresh(&mut self, base: &str) -> Dim {
@@ -269,7 +286,10 @@ impl<'a> Checker<'a> {
                 Ok(self.push(Op::Na, vec![], Datashape::scalar(Measure::Null), true, at))
             }
             ExprKind::Name(name) => match self.lookup(name) {
-                Some(Binding::Node(id)) => Ok(id),
+                Some(Binding::Node(id)) => {
+                    self.uses.insert(id, at);
+                    Ok(id)
+                }
                 Some(Binding::Index(v)) => Ok(self.push(
                     Op::IndexValue(v),
                     vec![],
@@ -504,7 +524,12 @@ impl<'a> Checker<'a> {
         let rec: Vec<(String, Datashape)> = fields
             .iter()
             .zip(&args)
-            .map(|((name, _), id)| (name.name.clone(), Datashape::scalar(self.ty(*id).measure.clone())))
+            .map(|((name, _), id)| {
+                (
+                    name.name.clone(),
+                    Datashape::scalar(self.ty(*id).measure.clone()),
+                )
+            })
             .collect();
         let names = fields.iter().map(|(n, _)| n.name.clone()).collect();
         Ok(self.push(
@@ -578,7 +603,7 @@ impl<'a> Checker<'a> {
                         return Err(err(
                             "type_error",
                             format!("{what} needs numbers or bools, found `{}`", n.ty),
-                            n.span,
+                            self.span_of(id),
                         ))
                     }
                 },
@@ -590,8 +615,16 @@ impl<'a> Checker<'a> {
             None => weak.iter().copied().reduce(promote).unwrap_or(Scalar::Bool),
         };
         if !all_weak {
+            // Signed and unsigned integers are one level for weak literals:
+            // `2 * x` keeps `uint8`.
+            let level = |k: ScalarKind| match k {
+                ScalarKind::Bool => 0,
+                ScalarKind::Unsigned | ScalarKind::Signed => 1,
+                ScalarKind::Float => 2,
+                ScalarKind::Complex => 3,
+            };
             for w in weak {
-                if w.kind() > t.kind() {
+                if level(w.kind()) > level(t.kind()) {
                     t = match w.kind() {
                         ScalarKind::Complex => complex_of(t),
                         ScalarKind::Float => Scalar::Float64,
@@ -622,7 +655,14 @@ impl<'a> Checker<'a> {
     }
 
     fn unary(&mut self, f: UnaryFn, a: NodeId, at: Span) -> Result<NodeId, Diagnostic> {
-        let what = format!("`{}`", f.name());
+        let what = match f {
+            UnaryFn::Neg => "`-`".to_string(),
+            UnaryFn::Pos => "`+`".to_string(),
+            other => format!("`{}`", other.name()),
+        };
+        if let Some(id) = self.all_na(&[a], at) {
+            return Ok(id);
+        }
         let (t, opt, weak) = self.common_scalar(&[a], &what)?;
         let r = f.result(t).map_err(|m| err("type_error", m, at))?;
         // Float functions compute in the float type of their operand.
@@ -651,6 +691,21 @@ impl<'a> Checker<'a> {
         ))
     }
 
+    /// `na` op `na` is `na`: a `null` result with the broadcast dims.
+    fn all_na(&mut self, args: &[NodeId], at: Span) -> Option<NodeId> {
+        if !args.iter().all(|a| self.ty(*a).measure == Measure::Null) {
+            return None;
+        }
+        let dims = self.broadcast(args, at).ok()?;
+        Some(self.push(
+            Op::Na,
+            vec![],
+            Datashape::new(dims, Measure::Null),
+            true,
+            at,
+        ))
+    }
+
     fn binary(
         &mut self,
         f: BinaryFn,
@@ -658,6 +713,9 @@ impl<'a> Checker<'a> {
         b: NodeId,
         at: Span,
     ) -> Result<NodeId, Diagnostic> {
+        if let Some(id) = self.all_na(&[a, b], at) {
+            return Ok(id);
+        }
         let what = format!("`{}`", f.name());
         let dims = self.broadcast(&[a, b], at)?;
         let (t, opt, weak) = self.common_scalar(&[a, b], &what)?;
@@ -933,15 +991,15 @@ impl<'a> Checker<'a> {
                         at,
                     ));
                 }
-                let axis = match kwargs.first() {
-                    Some((_, e)) => self.int_literal(e, "the axis")?,
-                    None => 0,
+                let (axis, axis_at) = match kwargs.first() {
+                    Some((_, e)) => (self.int_literal(e, "the axis")?, e.span),
+                    None => (0, at),
                 };
                 let mut ids = Vec::new();
                 for p in &positional {
                     ids.push(self.expr(p)?);
                 }
-                self.concat(&ids, axis, name == "stack", at)
+                self.concat(&ids, (axis, axis_at), name == "stack", at)
             }
             _ => Err(err(
                 "unknown_name",
@@ -1005,7 +1063,7 @@ impl<'a> Checker<'a> {
             return Err(err(
                 "type_error",
                 format!("only numbers and bools can be cast, found `{}`", n.ty),
-                n.span,
+                self.span_of(x),
             ));
         };
         Ok(self.push(
@@ -1396,7 +1454,7 @@ impl<'a> Checker<'a> {
     fn concat(
         &mut self,
         ids: &[NodeId],
-        axis: i64,
+        (axis, axis_at): (i64, Span),
         stack: bool,
         at: Span,
     ) -> Result<NodeId, Diagnostic> {
@@ -1413,12 +1471,35 @@ impl<'a> Checker<'a> {
                         "{what} needs arrays of equal rank, found `{first}` and `{}`",
                         self.ty(*id)
                     ),
-                    self.node(*id).span,
+                    self.span_of(*id),
                 ));
             }
         }
         let out_rank = if stack { rank + 1 } else { rank };
-        let ax = self.normalize_axis(axis, out_rank.max(1), &first, at)?;
+        let r = out_rank.max(1) as i64;
+        if axis < -r || axis >= r {
+            let subject = if stack {
+                format!(
+                    "the result of `stack`, which has {r} dimension{}",
+                    if r == 1 { "" } else { "s" }
+                )
+            } else {
+                format!(
+                    "`{first}`, which has {r} dimension{}",
+                    if r == 1 { "" } else { "s" }
+                )
+            };
+            return Err(err(
+                "axis_error",
+                format!("axis {axis} is out of bounds for {subject}"),
+                axis_at,
+            ));
+        }
+        let ax = if axis < 0 {
+            (axis + r) as usize
+        } else {
+            axis as usize
+        };
         if !stack && rank == 0 {
             return Err(err(
                 "shape_error",
@@ -1587,7 +1668,14 @@ impl<'a> Checker<'a> {
                         items.push(full.clone());
                     }
                 }
-                Subscript::Expr(e) => items.push(IndexItem::At(self.int_literal(e, "an index")?)),
+                Subscript::Expr(e) => {
+                    if let ExprKind::Name(n) = &e.kind {
+                        if self.lookup(n).is_none() {
+                            return Err(self.unknown_name(n, e.span));
+                        }
+                    }
+                    items.push(IndexItem::At(self.int_literal(e, "an index")?))
+                }
                 Subscript::Slice {
                     start,
                     stop,
@@ -1875,32 +1963,56 @@ impl<'a> Checker<'a> {
 
     // ------------------------------------------------------------ result
 
+    /// The declared result type must describe the body: equal element
+    /// types, and dimensions that match one by one. A declared type variable
+    /// that names a parameter's dimension must be that same dimension; other
+    /// declared variables stand for whatever the body has, consistently.
     fn check_declared(
         &mut self,
         root: NodeId,
         declared: &Datashape,
+        params: &HashSet<String>,
         at: Span,
     ) -> Result<(), Diagnostic> {
         let inferred = self.ty(root).clone();
         let declared = self.types.expand(declared);
-        let mismatch = || {
+        let mismatch = |why: String| {
             err(
                 "type_mismatch",
-                format!(
-                    "the body has type `{inferred}`, but the declared result type is `{declared}`"
-                ),
+                format!("the body has type `{inferred}`, but the declared result type is `{declared}`{why}"),
                 at,
             )
         };
-        if inferred.measure != declared.measure || inferred.dims.len() != declared.dims.len() {
-            return Err(mismatch());
+        if inferred.measure != declared.measure {
+            return Err(mismatch(String::new()));
         }
-        let sig = Measure::Function {
-            params: vec![declared.clone()],
-            ret: Box::new(declared.clone()),
-        };
-        let mut u = Unifier::new(self.types);
-        u.unify_call(&sig, std::slice::from_ref(&inferred)).map_err(|e| err("type_mismatch", format!("the body has type `{inferred}`, but the declared result type is `{declared}`: {}", e.message), at))?;
+        if inferred.dims.len() != declared.dims.len() {
+            return Err(mismatch(
+                ": they have different numbers of dimensions".into(),
+            ));
+        }
+        let mut bound: std::collections::HashMap<&str, &Dim> = std::collections::HashMap::new();
+        for (k, (d, i)) in declared.dims.iter().zip(&inferred.dims).enumerate() {
+            let ok = match (d, i) {
+                (Dim::TypeVar(v), _) if params.contains(v) => d == i,
+                (Dim::TypeVar(v), _) => match bound.get(v.as_str()) {
+                    Some(prev) => *prev == i,
+                    None => {
+                        bound.insert(v, i);
+                        true
+                    }
+                },
+                (Dim::Fixed(a), Dim::Fixed(b)) => a == b,
+                (Dim::Var(_), Dim::Var(_)) => true,
+                (Dim::Ellipsis(a), Dim::Ellipsis(b)) => a == b,
+                _ => false,
+            };
+            if !ok {
+                return Err(mismatch(format!(
+                    ": dimension {k} is `{i}` in the body, `{d}` as declared"
+                )));
+            }
+        }
         Ok(())
     }
 }
