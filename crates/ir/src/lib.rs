@@ -7,6 +7,7 @@
 //! ast::Module ──check_program──► Program { functions: [Function { nodes: [Node { op, args, ty }] }] }
 //!                                   │
 //!                                   ├── print (Display): one node a line
+//!                                   ├── parse_function / parse_program: the printed form back
 //!                                   └── verify: the invariants every pass keeps
 //! ```
 //!
@@ -22,12 +23,16 @@
 mod check;
 mod node;
 pub mod ops;
+mod parse_ir;
 pub mod prelude;
 mod print;
 mod verify;
 
 pub use check::{check_expression, check_program, slice_bounds, slice_len};
 pub use node::*;
+pub use parse_ir::{
+    parse_function, parse_function_with, parse_program, parse_program_with, IrParseError,
+};
 pub use verify::verify;
 
 use blaze_datashape::{Datashape, TypeEnv};

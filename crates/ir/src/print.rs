@@ -1,24 +1,95 @@
-//! The printed form of the IR: one node a line, `%n = op args : type`.
+//! The printed form of the IR: one node a line,
+//! `%n = op operands args : type [weak] [@start..end]`.
 //!
 //! ```text
 //! def gram(A: N * M * float64) {
-//!   %0 = param 0 : N * M * float64
-//!   %1 = transpose [1, 0] %0 : M * N * float64
-//!   %2 = matmul %0 %1 : M * M * float64
+//!   %0 = param 0 : N * M * float64 @9..10
+//!   %1 = transpose [1, 0] %0 : M * N * float64 @31..34
+//!   %2 = matmul %1 %0 : M * M * float64 @31..38
 //!   return %2
 //! }
 //! ```
+//!
+//! The form is exact: [`crate::parse_function`] reads it back to an equal
+//! [`Function`] (spans included; parameter types that name type definitions
+//! need those, which a printed [`Program`] lists first). To keep it so:
+//!
+//! - names (the function, parameters, index variables, record fields) are
+//!   written bare when they are plain identifiers and otherwise single-quoted
+//!   with the datashape crate's escapes (`'a b'`, `'it\'s'`);
+//! - floats are written with Rust's shortest round-trip spelling (`1.0`,
+//!   `1e-7`, `inf`, `-inf`); NaN is `NaN` when it has the bits of
+//!   `f64::NAN` and `NaN(0x…)` with its bits otherwise;
+//! - a node's span is written `@start..end` at the end of its line, except
+//!   the empty span `0..0`, which is what a missing `@` reads back as.
 
 use crate::node::*;
+use blaze_datashape::Span;
 use std::fmt::{self, Display, Formatter, Write};
+
+/// A float, exactly: Rust's shortest round-trip spelling, NaN with its bits
+/// unless they are those of `f64::NAN`. `signed` writes `+` before a
+/// non-negative value (the imaginary part of a complex literal).
+pub(crate) fn float_text(x: f64, signed: bool) -> String {
+    if x.is_nan() {
+        let sign = if signed { "+" } else { "" };
+        if x.to_bits() == f64::NAN.to_bits() {
+            format!("{sign}NaN")
+        } else {
+            format!("{sign}NaN(0x{:016x})", x.to_bits())
+        }
+    } else if signed {
+        format!("{x:+?}")
+    } else {
+        format!("{x:?}")
+    }
+}
+
+/// Whether `name` may be written without quotes (the datashape crate's rule
+/// for record field names).
+pub(crate) fn is_plain_ident(name: &str) -> bool {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '_' => {}
+        _ => return false,
+    }
+    chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A name: bare when it is a plain identifier, else single-quoted with the
+/// datashape crate's escapes.
+pub(crate) fn name_text(name: &str) -> String {
+    if is_plain_ident(name) {
+        return name.to_string();
+    }
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('\'');
+    for c in name.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
 
 impl Display for Literal {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Literal::Bool(b) => write!(f, "{b}"),
             Literal::Int(i) => write!(f, "{i}"),
-            Literal::Float(x) => write!(f, "{x:?}"),
-            Literal::Complex(r, i) => write!(f, "({r:?}{i:+?}j)"),
+            Literal::Float(x) => f.write_str(&float_text(*x, false)),
+            Literal::Complex(r, i) => {
+                write!(f, "({}{}j)", float_text(*r, false), float_text(*i, true))
+            }
         }
     }
 }
@@ -30,9 +101,10 @@ fn list<T: Display>(items: &[T]) -> String {
 
 impl Function {
     fn var_name(&self, v: IndexVar) -> String {
-        self.index_vars
-            .get(v.0 as usize)
-            .map_or_else(|| format!("?{}", v.0), |i| format!("{}#{}", i.name, v.0))
+        self.index_vars.get(v.0 as usize).map_or_else(
+            || format!("?{}", v.0),
+            |i| format!("{}#{}", name_text(&i.name), v.0),
+        )
     }
 
     fn vars(&self, vs: &[IndexVar]) -> String {
@@ -77,8 +149,11 @@ impl Function {
             Op::Stack(a) => format!("stack axis={a}"),
             Op::MatMul => "matmul".into(),
             Op::Linalg(l) => format!("linalg {}", l.name()),
-            Op::Field(n) => format!("field {n}"),
-            Op::MakeRecord(ns) => format!("record {}", list(ns)),
+            Op::Field(n) => format!("field {}", name_text(n)),
+            Op::MakeRecord(ns) => {
+                let v: Vec<String> = ns.iter().map(|n| name_text(n)).collect();
+                format!("record [{}]", v.join(", "))
+            }
             Op::MakeTuple => "tuple".into(),
             Op::TupleGet(i) => format!("get {i}"),
             Op::Forall(vs) => format!("forall {}", self.vars(vs)),
@@ -105,11 +180,11 @@ impl Display for Function {
         let params: Vec<String> = self
             .params
             .iter()
-            .map(|(n, t)| format!("{n}: {t}"))
+            .map(|(n, t)| format!("{}: {t}", name_text(n)))
             .collect();
-        writeln!(f, "def {}({}) {{", self.name, params.join(", "))?;
+        writeln!(f, "def {}({}) {{", name_text(&self.name), params.join(", "))?;
         for (k, v) in self.index_vars.iter().enumerate() {
-            writeln!(f, "  index {}#{k} in 0..{}", v.name, v.extent)?;
+            writeln!(f, "  index {}#{k} in 0..{}", name_text(&v.name), v.extent)?;
         }
         for (i, n) in self.nodes.iter().enumerate() {
             let mut line = format!("  %{i} = {}", self.op_text(&n.op));
@@ -120,6 +195,9 @@ impl Display for Function {
             if n.weak {
                 line.push_str(" weak");
             }
+            if n.span != Span::default() {
+                let _ = write!(line, " @{}..{}", n.span.start, n.span.end);
+            }
             writeln!(f, "{line}")?;
         }
         writeln!(f, "  return %{}", self.root.0)?;
@@ -128,7 +206,16 @@ impl Display for Function {
 }
 
 impl Display for Program {
+    /// The type definitions (one a line, then a blank line), then the
+    /// functions separated by blank lines: what [`crate::parse_program`]
+    /// reads.
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        for def in self.types.defs() {
+            writeln!(f, "{def}")?;
+        }
+        if !self.types.is_empty() && !self.functions.is_empty() {
+            writeln!(f)?;
+        }
         for (i, func) in self.functions.iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
