@@ -24,6 +24,8 @@
 
 #![warn(missing_docs)]
 
+/// The code generator: kernels lowered to LLVM and JIT-compiled.
+pub use blaze_codegen as codegen;
 /// The datashape type language: parser, printer, definitions, unification.
 pub use blaze_datashape as datashape;
 /// The reference interpreter and its array values.

@@ -1,9 +1,12 @@
 //! # blaze-runtime
 //!
-//! Data descriptors and, later, chunking, scheduling and BLAS calls.
-//! So far: `.npy` files.
+//! The runtime: the JIT engine ([`exec`]: fused kernels over chunks on
+//! rayon, reference kernels for the rest) and data descriptors ([`npy`]).
+//! Out-of-core streaming arrives later.
 
 #![warn(missing_docs)]
 
+/// The JIT engine.
+pub mod exec;
 /// Reading and writing NumPy `.npy` files ([`npy::read_npy`], [`npy::write_npy`]).
 pub mod npy;

@@ -2,10 +2,13 @@
 
 use crate::check::{compile, parse_args, Source};
 use crate::Failure;
+use blaze::codegen::Dumps;
 use blaze::datashape::{Datashape, Dim, Measure};
 use blaze::interp::{eval, format_value, Value};
+use blaze::runtime::exec::{prepare, Options};
 use blaze::runtime::npy::{read_npy, write_npy};
 use std::path::Path;
+use std::time::Instant;
 
 /// Options of `blaze eval`.
 pub(crate) struct EvalOptions {
@@ -16,20 +19,44 @@ pub(crate) struct EvalOptions {
     pub out: Option<String>,
     pub engine: String,
     pub dump_ir: bool,
+    pub emit: Vec<String>,
+    pub timings: bool,
+    pub repeat: usize,
+    pub threads: Option<usize>,
 }
 
 pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
-    match opts.engine.as_str() {
-        "interp" => {}
-        "jit" => {
-            eprintln!("error[engine]: the JIT engine is not part of this build yet; use `--engine interp` (the reference interpreter)");
+    let jit = match opts.engine.as_str() {
+        "interp" => false,
+        "jit" => true,
+        other => {
+            eprintln!("error[usage]: unknown engine `{other}`: expected `jit` or `interp`");
             return Err(Failure);
         }
-        other => {
-            eprintln!("error[usage]: unknown engine `{other}`: expected `interp` or `jit`");
-            return Err(Failure);
+    };
+    let mut dumps = Dumps::from_env();
+    for e in &opts.emit {
+        match e.as_str() {
+            "llvm-ir" | "ir" => dumps.ir = true,
+            "opt-ir" => dumps.opt_ir = true,
+            "asm" => dumps.asm = true,
+            other => {
+                eprintln!(
+                    "error[usage]: unknown `--emit {other}`: expected llvm-ir, opt-ir or asm"
+                );
+                return Err(Failure);
+            }
         }
     }
+    if opts.repeat == 0 {
+        eprintln!("error[usage]: `--repeat` must be at least 1");
+        return Err(Failure);
+    }
+    if opts.threads == Some(0) {
+        eprintln!("error[usage]: `--threads` must be at least 1");
+        return Err(Failure);
+    }
+    let t_start = Instant::now();
     // Inputs: NAME=PATH, read whole.
     let mut named: Vec<(String, Value)> = Vec::new();
     for spec in &opts.inputs {
@@ -67,7 +94,9 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
             }
         }
     }
+    let t_parse = Instant::now();
     let checked = compile(&opts.source, if is_expr { &arg_types } else { &[] })?;
+    let check_seconds = t_parse.elapsed().as_secs_f64();
     let function = match (&opts.def, is_expr) {
         (_, true) => checked.functions.first(),
         (Some(name), false) => checked.functions.iter().find(|f| &f.name == name),
@@ -116,13 +145,71 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
             return Err(Failure);
         }
     }
-    let result = match eval(function, &values) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("error[eval]: {e}");
-            return Err(Failure);
-        }
+    let mut execute = f64::INFINITY;
+    let mut compile_seconds = 0.0;
+    let mut result = None;
+    let prepared = prepare(function);
+    let run_opts = Options {
+        threads: opts.threads,
+        dumps,
+        ..Options::default()
     };
+    for _ in 0..opts.repeat {
+        let t = Instant::now();
+        let r = if jit {
+            prepared.run(&values, &run_opts).map(|(v, report)| {
+                compile_seconds += report.compile_seconds;
+                if dumps.any() {
+                    for k in &report.kernels {
+                        for (want, text) in [
+                            (dumps.ir, &k.ir),
+                            (dumps.opt_ir, &k.opt_ir),
+                            (dumps.asm, &k.asm),
+                        ] {
+                            if let (true, Some(text)) = (want, text) {
+                                eprintln!("; kernel {} — {}\n{text}", k.name, k.key);
+                            }
+                        }
+                    }
+                }
+                v
+            })
+        } else {
+            eval(function, &values)
+        };
+        let seconds = t.elapsed().as_secs_f64();
+        match r {
+            Ok(v) => {
+                execute = execute.min(seconds);
+                result = Some(v);
+            }
+            Err(e) => {
+                eprintln!("error[eval]: {e}");
+                return Err(Failure);
+            }
+        }
+        dumps = Dumps::default();
+    }
+    let Some(result) = result else {
+        return Err(Failure);
+    };
+    if opts.timings {
+        // The first run's compile time is not part of `execute` only when
+        // repeated; `execute` is the best run.
+        let total = t_start.elapsed().as_secs_f64();
+        eprintln!(
+            "{}",
+            serde_json::json!({
+                "engine": opts.engine,
+                "parse": t_parse.duration_since(t_start).as_secs_f64(),
+                "check": check_seconds,
+                "compile": compile_seconds,
+                "execute": execute,
+                "repeat": opts.repeat,
+                "total": total,
+            })
+        );
+    }
     match opts.out {
         Some(path) => match result {
             Value::Array {

@@ -102,12 +102,26 @@ enum Command {
         /// Write the result to this `.npy` file instead of printing it.
         #[arg(long, value_name = "PATH")]
         out: Option<String>,
-        /// `interp` (the reference interpreter); `jit` is not built yet.
-        #[arg(long, default_value = "interp")]
+        /// `jit` (compiled kernels) or `interp` (the reference interpreter).
+        #[arg(long, default_value = "jit")]
         engine: String,
         /// Print the typed IR on stderr.
         #[arg(long)]
         dump_ir: bool,
+        /// Print what the JIT generated on stderr: llvm-ir, opt-ir or asm
+        /// (repeatable). `BLAZE_DUMP=ir,opt-ir,asm` does the same.
+        #[arg(long, value_name = "WHAT")]
+        emit: Vec<String>,
+        /// Print timings as JSON on stderr: parse, check, compile, execute
+        /// (seconds).
+        #[arg(long)]
+        timings: bool,
+        /// Execute N times; `execute` in the timings is the best of them.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        repeat: usize,
+        /// Worker threads (default: one per core).
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
     },
     /// Run the built-in demonstration (no inputs needed).
     Demo,
@@ -157,6 +171,10 @@ fn main() -> ExitCode {
             out,
             engine,
             dump_ir,
+            emit,
+            timings,
+            repeat,
+            threads,
         } => {
             let source = match (file, expr) {
                 (_, Some(e)) => check::Source::Expr(e),
@@ -171,6 +189,10 @@ fn main() -> ExitCode {
                 out,
                 engine,
                 dump_ir,
+                emit,
+                timings,
+                repeat,
+                threads,
             })
         }
         Command::Demo => demo::run(),

@@ -332,10 +332,14 @@ fn eval_usage_errors() {
         "--in",
         &format!("x={input}"),
         "--engine",
-        "jit",
+        "gpu",
     ]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("--engine interp"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown engine `gpu`"),
+        "{}",
+        stderr(&o)
+    );
 
     let dir = scratch("tuple");
     let o = blaze(&[
@@ -389,4 +393,55 @@ fn eval_module_definition_and_shape_check() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no definition `h`"), "{}", stderr(&o));
+}
+
+#[test]
+fn eval_engines_agree_and_report_timings() {
+    let input = npy_fixture("f8_c.npy");
+    let run = |engine: &str| {
+        blaze(&[
+            "eval",
+            "-e",
+            "sum(2 * x + sin(x), axis=1)",
+            "--in",
+            &format!("x={input}"),
+            "--engine",
+            engine,
+            "--timings",
+            "--repeat",
+            "3",
+        ])
+    };
+    let (jit, interp) = (run("jit"), run("interp"));
+    assert_eq!(jit.status.code(), Some(0), "{}", stderr(&jit));
+    assert_eq!(interp.status.code(), Some(0), "{}", stderr(&interp));
+    assert_eq!(stdout(&jit), stdout(&interp));
+    let timings: serde_json::Value =
+        serde_json::from_str(stderr(&jit).trim()).expect("timings JSON on stderr");
+    for key in ["parse", "check", "compile", "execute"] {
+        assert!(
+            timings[key].as_f64().is_some_and(|t| t >= 0.0),
+            "{key}: {timings}"
+        );
+    }
+}
+
+#[test]
+fn eval_emits_llvm_ir_and_asm() {
+    let input = npy_fixture("f8_c.npy");
+    let o = blaze(&[
+        "eval",
+        "-e",
+        "x * 3 + 1",
+        "--in",
+        &format!("x={input}"),
+        "--emit",
+        "llvm-ir",
+        "--emit",
+        "asm",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("define void @blaze_kernel_"), "{err}");
+    assert!(err.contains(".text"), "{err}");
 }

@@ -16,6 +16,55 @@ use std::collections::HashMap;
 /// Evaluates `f` on `inputs`, one per parameter, checked against the
 /// parameter types first.
 pub fn eval(f: &Function, inputs: &[Value]) -> Result<Value, EvalError> {
+    let sizes = check_inputs(f, inputs)?;
+    let mut ev = Evaluator {
+        f,
+        inputs,
+        sizes,
+        global: vec![None; f.nodes.len()],
+        deps: index_deps(f),
+    };
+    ev.value(f.root, &HashMap::new(), &mut HashMap::new())
+}
+
+/// Applies the operation of node `id` of `f` to the values of its
+/// arguments, as [`eval`] would. Other engines use it for operations they do
+/// not compile. Parameters and the loops of index notation (`forall`,
+/// `sum(k: …)`, and nodes that depend on their index variables) are not
+/// single operations and are rejected.
+pub fn eval_op(f: &Function, id: NodeId, args: Vec<Value>) -> Result<Value, EvalError> {
+    let node = f.node(id);
+    let deps = index_deps(f);
+    if matches!(node.op, Op::Param(_) | Op::Forall(_) | Op::IndexReduce(..))
+        || !deps[id.index()].is_empty()
+    {
+        return Err(EvalError::Value(format!(
+            "node %{} is not a single operation",
+            id.0
+        )));
+    }
+    if args.len() != node.args.len() {
+        return Err(EvalError::Value(format!(
+            "node %{} takes {} arguments, got {}",
+            id.0,
+            node.args.len(),
+            args.len()
+        )));
+    }
+    let mut ev = Evaluator {
+        f,
+        inputs: &[],
+        sizes: HashMap::new(),
+        global: vec![None; f.nodes.len()],
+        deps,
+    };
+    ev.apply(id, args, &HashMap::new())
+}
+
+/// Checks `inputs` against the parameter types of `f` (count, dtype,
+/// rank, fixed lengths, and one length per dimension variable); returns the
+/// length bound to each dimension variable.
+pub fn check_inputs(f: &Function, inputs: &[Value]) -> Result<HashMap<String, usize>, EvalError> {
     if inputs.len() != f.params.len() {
         return Err(EvalError::Input(format!(
             "`{}` takes {} input{}, got {}",
@@ -29,14 +78,7 @@ pub fn eval(f: &Function, inputs: &[Value]) -> Result<Value, EvalError> {
     for ((name, ty), v) in f.params.iter().zip(inputs) {
         check_input(name, ty, v, &mut sizes)?;
     }
-    let mut ev = Evaluator {
-        f,
-        inputs,
-        sizes,
-        global: vec![None; f.nodes.len()],
-        deps: index_deps(f),
-    };
-    ev.value(f.root, &HashMap::new(), &mut HashMap::new())
+    Ok(sizes)
 }
 
 /// Checks that `v` fits type `ty` (after expansion of definitions), binding
@@ -773,7 +815,6 @@ impl Evaluator<'_> {
         local: &mut HashMap<NodeId, Value>,
     ) -> Result<Value, EvalError> {
         let node = self.f.node(id).clone();
-        let scalar = self.node_scalar(id);
         // Loops evaluate their body themselves.
         match &node.op {
             Op::Forall(vars) | Op::IndexReduce(_, vars) => {
@@ -802,7 +843,14 @@ impl Evaluator<'_> {
         for a in &node.args {
             args.push(self.value(*a, env, local)?);
         }
-        let s = scalar.unwrap_or(Scalar::Float64);
+        self.apply(id, args, env)
+    }
+
+    /// Applies node `id`'s operation to argument values (everything but the
+    /// loops of index notation).
+    fn apply(&mut self, id: NodeId, args: Vec<Value>, env: &Env) -> Result<Value, EvalError> {
+        let node = self.f.node(id).clone();
+        let s = self.node_scalar(id).unwrap_or(Scalar::Float64);
         Ok(match &node.op {
             Op::Param(i) => self.inputs[*i].clone(),
             Op::Literal(l) => literal_array(s, l, &[]).into(),

@@ -17,6 +17,6 @@ pub mod linalg;
 mod value;
 
 pub use error::EvalError;
-pub use eval::eval;
+pub use eval::{check_inputs, eval, eval_op};
 pub use format::format_value;
 pub use value::{Array, Element, Value};

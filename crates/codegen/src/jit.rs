@@ -1,0 +1,225 @@
+//! Compilation and the kernel cache. Equal keys compile once; compiles are
+//! serialized behind one lock; kernels are handed out as plain `extern "C"`
+//! function pointers that any thread may call.
+//!
+//! Each kernel gets its own LLVM context, module and execution engine. They
+//! are kept alive for the life of the process (an `ExecutionEngine` borrows
+//! its context and is not `Send`), which bounds the memory by the number of
+//! distinct kernels.
+
+use crate::kernel::KernelKey;
+use crate::llvm::{Emitter, Unsupported};
+use crate::target::Host;
+use inkwell::context::Context;
+use inkwell::passes::PassBuilderOptions;
+use inkwell::targets::{
+    CodeModel, FileType, InitializationConfig, RelocMode, Target, TargetMachine,
+};
+use inkwell::OptimizationLevel;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+/// The C signature of every kernel: operand pointers, strides (elements,
+/// per operand per axis), shape, and the flat range `begin..end`.
+pub type KernelFn = unsafe extern "C" fn(*const *mut u8, *const i64, *const i64, i64, i64);
+
+/// Which texts to keep of a compile.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Dumps {
+    /// The LLVM IR as generated.
+    pub ir: bool,
+    /// The LLVM IR after optimization.
+    pub opt_ir: bool,
+    /// The host assembly.
+    pub asm: bool,
+}
+
+impl Dumps {
+    /// Whether any text is wanted.
+    pub fn any(self) -> bool {
+        self.ir || self.opt_ir || self.asm
+    }
+
+    /// `BLAZE_DUMP=ir,opt-ir,asm` from the environment.
+    pub fn from_env() -> Dumps {
+        let v = std::env::var("BLAZE_DUMP").unwrap_or_default();
+        let has = |w: &str| v.split(',').any(|x| x.trim() == w);
+        Dumps {
+            ir: has("ir") || has("llvm-ir"),
+            opt_ir: has("opt-ir"),
+            asm: has("asm"),
+        }
+    }
+
+    /// Both sets of requests.
+    pub fn union(self, other: Dumps) -> Dumps {
+        Dumps {
+            ir: self.ir || other.ir,
+            opt_ir: self.opt_ir || other.opt_ir,
+            asm: self.asm || other.asm,
+        }
+    }
+}
+
+/// A compiled kernel.
+#[derive(Debug)]
+pub struct Compiled {
+    /// Its entry point.
+    pub func: KernelFn,
+    /// The symbol name.
+    pub name: String,
+    /// The specialization key's text.
+    pub key: String,
+    /// Generated LLVM IR, when asked for.
+    pub ir: Option<String>,
+    /// Optimized LLVM IR, when asked for.
+    pub opt_ir: Option<String>,
+    /// Assembly, when asked for.
+    pub asm: Option<String>,
+    /// Seconds spent generating, optimizing and compiling.
+    pub compile_seconds: f64,
+}
+
+/// The process-wide JIT: host facts and the kernel cache.
+pub struct Jit {
+    host: Host,
+    cache: Mutex<HashMap<String, Arc<Compiled>>>,
+    compile_lock: Mutex<()>,
+}
+
+static LIBMVEC: OnceLock<bool> = OnceLock::new();
+
+/// Whether glibc's vector math library could be loaded for the JIT.
+pub fn libmvec_loaded() -> bool {
+    *LIBMVEC.get_or_init(|| {
+        let name = c"libmvec.so.1";
+        // SAFETY: a NUL-terminated string; LLVM dlopens the library.
+        unsafe { inkwell::llvm_sys::support::LLVMLoadLibraryPermanently(name.as_ptr()) == 0 }
+    })
+}
+
+static JIT: OnceLock<Result<Jit, String>> = OnceLock::new();
+
+/// The JIT, initialized on first use; an error if LLVM has no native target.
+pub fn jit() -> Result<&'static Jit, Unsupported> {
+    JIT.get_or_init(|| {
+        Target::initialize_native(&InitializationConfig::default())
+            .map_err(|e| format!("LLVM cannot target this machine: {e}"))?;
+        let vector_math = std::env::var("BLAZE_VECTOR_MATH").map_or(true, |v| v != "0");
+        Ok(Jit {
+            host: Host::detect(vector_math),
+            cache: Mutex::new(HashMap::new()),
+            compile_lock: Mutex::new(()),
+        })
+    })
+    .as_ref()
+    .map_err(|e| Unsupported(e.clone()))
+}
+
+impl Jit {
+    /// The host facts in use.
+    pub fn host(&self) -> &Host {
+        &self.host
+    }
+
+    /// Number of kernels compiled so far.
+    pub fn cached(&self) -> usize {
+        self.cache.lock().map_or(0, |c| c.len())
+    }
+
+    /// The kernel for `key`, compiled on first request. `dumps` asks for
+    /// texts; a cached kernel without them is compiled again for the texts.
+    pub fn kernel(&self, key: &KernelKey, dumps: Dumps) -> Result<Arc<Compiled>, Unsupported> {
+        let text = key.text();
+        if let Ok(cache) = self.cache.lock() {
+            if let Some(k) = cache.get(&text) {
+                let has = (!dumps.ir || k.ir.is_some())
+                    && (!dumps.opt_ir || k.opt_ir.is_some())
+                    && (!dumps.asm || k.asm.is_some());
+                if has {
+                    return Ok(k.clone());
+                }
+            }
+        }
+        let _guard = self
+            .compile_lock
+            .lock()
+            .map_err(|_| Unsupported("compile lock poisoned".into()))?;
+        // Another thread may have compiled it meanwhile.
+        if !dumps.any() {
+            if let Some(k) = self.cache.lock().ok().and_then(|c| c.get(&text).cloned()) {
+                return Ok(k);
+            }
+        }
+        let n = self.cache.lock().map_or(0, |c| c.len());
+        let compiled = Arc::new(self.compile(key, &text, &format!("blaze_kernel_{n}"), dumps)?);
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(text, compiled.clone());
+        }
+        Ok(compiled)
+    }
+
+    fn compile(
+        &self,
+        key: &KernelKey,
+        text: &str,
+        name: &str,
+        dumps: Dumps,
+    ) -> Result<Compiled, Unsupported> {
+        let t0 = Instant::now();
+        // Kept alive for the process: the engine borrows both.
+        let ctx: &'static Context = Box::leak(Box::new(Context::create()));
+        let module: &'static inkwell::module::Module<'static> =
+            Box::leak(Box::new(ctx.create_module(name)));
+        let triple = TargetMachine::get_default_triple();
+        let target = Target::from_triple(&triple).map_err(|e| Unsupported(e.to_string()))?;
+        let tm = target
+            .create_target_machine(
+                &triple,
+                &self.host.cpu,
+                &self.host.features,
+                OptimizationLevel::Aggressive,
+                RelocMode::Default,
+                CodeModel::JITDefault,
+            )
+            .ok_or_else(|| Unsupported("cannot create a target machine for this CPU".into()))?;
+        module.set_triple(&triple);
+        module.set_data_layout(&tm.get_target_data().get_data_layout());
+        Emitter::new(ctx, module, &self.host).build(name, key)?;
+        module
+            .verify()
+            .map_err(|e| Unsupported(format!("generated IR does not verify: {e}")))?;
+        let ir = dumps.ir.then(|| module.print_to_string().to_string());
+        module
+            .run_passes("default<O3>", &tm, PassBuilderOptions::create())
+            .map_err(|e| Unsupported(format!("optimization failed: {e}")))?;
+        let opt_ir = dumps.opt_ir.then(|| module.print_to_string().to_string());
+        let asm = if dumps.asm {
+            let buf = tm
+                .write_to_memory_buffer(module, FileType::Assembly)
+                .map_err(|e| Unsupported(e.to_string()))?;
+            Some(String::from_utf8_lossy(buf.as_slice()).into_owned())
+        } else {
+            None
+        };
+        let ee = module
+            .create_jit_execution_engine(OptimizationLevel::Aggressive)
+            .map_err(|e| Unsupported(format!("cannot create the JIT: {e}")))?;
+        let addr = ee
+            .get_function_address(name)
+            .map_err(|e| Unsupported(format!("kernel symbol missing: {e}")))?;
+        std::mem::forget(ee);
+        // SAFETY: the function was generated with exactly this signature.
+        let func: KernelFn = unsafe { std::mem::transmute::<usize, KernelFn>(addr) };
+        Ok(Compiled {
+            func,
+            name: name.to_string(),
+            key: text.to_string(),
+            ir,
+            opt_ir,
+            asm,
+            compile_seconds: t0.elapsed().as_secs_f64(),
+        })
+    }
+}

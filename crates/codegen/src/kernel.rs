@@ -1,0 +1,156 @@
+//! What a kernel computes, independent of LLVM: a small expression DAG over
+//! the kernel's inputs (one scalar per element), and whether its result is
+//! stored elementwise or reduced. This, with the layout of each operand,
+//! is the specialization key of the kernel cache.
+
+use blaze_datashape::Scalar;
+use blaze_ir::ops::{BinaryFn, ReduceFn, UnaryFn};
+use std::fmt::{self, Write};
+
+/// A constant, already of the node's scalar type.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Const {
+    /// A bool.
+    Bool(bool),
+    /// An integer (any width; truncated to the node's type).
+    Int(i64),
+    /// An unsigned integer.
+    UInt(u64),
+    /// A float.
+    Float(f64),
+}
+
+/// The operation of a kernel node.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KOp {
+    /// The element of input `k`.
+    Input(usize),
+    /// A constant.
+    Const(Const),
+    /// An elementwise function; the argument has the type the function
+    /// computes in (the IR's casts are explicit).
+    Unary(UnaryFn),
+    /// An elementwise function of two arguments of one type.
+    Binary(BinaryFn),
+    /// `where(c, x, y)`.
+    Where,
+    /// Conversion from the argument's type to the node's.
+    Cast,
+}
+
+/// A node of a kernel: operation, arguments (earlier nodes), element type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KNode {
+    /// What it computes.
+    pub op: KOp,
+    /// Earlier nodes.
+    pub args: Vec<usize>,
+    /// Its scalar type.
+    pub ty: Scalar,
+}
+
+/// What happens to the value of the root node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Combine {
+    /// Stored at the output position of each element.
+    Store,
+    /// Combined into the output with a reduction: `sum`, `prod`, `min`,
+    /// `max`, `any` or `all`. The output has stride 0 along reduced axes and
+    /// holds the identity (or a partial result) before the call.
+    Reduce(ReduceFn),
+}
+
+/// A fused group: nodes in evaluation order, the root, and what to do with
+/// it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kernel {
+    /// Scalar type of each input.
+    pub inputs: Vec<Scalar>,
+    /// The expression.
+    pub nodes: Vec<KNode>,
+    /// The node whose value is stored or reduced.
+    pub root: usize,
+    /// Store or reduce.
+    pub combine: Combine,
+    /// The element type of the output (for a reduction, the accumulator).
+    pub output: Scalar,
+}
+
+/// How an operand is laid out along the innermost axis of the iteration,
+/// which decides the code of the inner loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// Stride 1: loads and stores vectorize.
+    Contiguous,
+    /// Stride 0: loaded once per row.
+    Broadcast,
+    /// Any other stride (negative included).
+    Strided,
+}
+
+impl Layout {
+    /// The layout class of a stride in elements.
+    pub fn of_stride(stride: i64) -> Layout {
+        match stride {
+            1 => Layout::Contiguous,
+            0 => Layout::Broadcast,
+            _ => Layout::Strided,
+        }
+    }
+
+    fn letter(self) -> char {
+        match self {
+            Layout::Contiguous => 'c',
+            Layout::Broadcast => 'b',
+            Layout::Strided => 's',
+        }
+    }
+}
+
+/// Everything a compiled kernel is specialized on: the kernel, the rank of
+/// the iteration and the layout of each operand (inputs, then the output).
+/// The target CPU is the host's and is the same for the whole process.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KernelKey {
+    /// The computation.
+    pub kernel: Kernel,
+    /// Rank of the iteration space.
+    pub rank: usize,
+    /// Innermost-axis layout of every input, then of the output.
+    pub layouts: Vec<Layout>,
+}
+
+impl KernelKey {
+    /// A stable text form: equal keys have equal text, and the cache is
+    /// keyed by it.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        let _ = write!(s, "rank {} layout ", self.rank);
+        s.extend(self.layouts.iter().map(|l| l.letter()));
+        let _ = write!(s, " | {}", self.kernel);
+        s
+    }
+}
+
+impl fmt::Display for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ins: Vec<String> = self.inputs.iter().map(|s| s.to_string()).collect();
+        write!(f, "({}) ", ins.join(", "))?;
+        for (i, n) in self.nodes.iter().enumerate() {
+            let op = match &n.op {
+                KOp::Input(k) => format!("in{k}"),
+                KOp::Const(c) => format!("{c:?}"),
+                KOp::Unary(u) => u.name().to_string(),
+                KOp::Binary(b) => b.name().to_string(),
+                KOp::Where => "where".to_string(),
+                KOp::Cast => "cast".to_string(),
+            };
+            let args: Vec<String> = n.args.iter().map(|a| format!("v{a}")).collect();
+            write!(f, "v{i}={op}({}):{}; ", args.join(","), n.ty)?;
+        }
+        match self.combine {
+            Combine::Store => write!(f, "store v{} as {}", self.root, self.output),
+            Combine::Reduce(r) => write!(f, "{} v{} into {}", r.name(), self.root, self.output),
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! # blaze-codegen
+//!
+//! The only crate that imports inkwell. It turns a fused group of array
+//! operations ([`Kernel`]) specialized on rank and operand layout
+//! ([`KernelKey`]) into an LLVM function, optimizes it at `O3` for the host
+//! CPU (vector loads and stores; libm calls vectorized through glibc's
+//! libmvec), JIT-compiles it and caches it by key.
+//!
+//! ```text
+//! Kernel + rank + layouts ──llvm.rs──► LLVM IR ──O3, host CPU──► machine code ──► KernelFn
+//!                                                     (jit.rs: cache by key text)
+//! ```
+//!
+//! What a kernel does is fixed by `blaze_ir::ops` and must agree with the
+//! reference interpreter; the runtime's differential tests check it.
+
+#![warn(missing_docs)]
+
+pub mod jit;
+pub mod kernel;
+mod llvm;
+pub mod target;
+
+pub use jit::{jit, Compiled, Dumps, Jit, KernelFn};
+pub use kernel::{Combine, Const, KNode, KOp, Kernel, KernelKey, Layout};
+pub use llvm::{supported, Unsupported};
