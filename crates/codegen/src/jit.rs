@@ -2,15 +2,20 @@
 //! serialized behind one lock; kernels are handed out as plain `extern "C"`
 //! function pointers that any thread may call.
 //!
-//! Each kernel gets its own LLVM context, module and execution engine. They
-//! are kept alive for the life of the process (an `ExecutionEngine` borrows
-//! its context and is not `Send`), which bounds the memory by the number of
-//! distinct kernels.
+//! Kernels are built with inkwell, each in its own LLVM context and module,
+//! optimized at `O3`, and handed to one process-wide ORC `LLJIT` (through
+//! llvm-sys's C API, which inkwell does not wrap for LLVM 19). LLJIT
+//! detects the host CPU, resolves libm and libmvec symbols in the process,
+//! and frees each module's IR once its code is emitted, so a kernel costs
+//! its machine code, not its IR.
 
 use crate::kernel::KernelKey;
 use crate::llvm::{Emitter, Unsupported};
 use crate::target::Host;
 use inkwell::context::Context;
+use inkwell::llvm_sys::error::{LLVMDisposeErrorMessage, LLVMErrorRef, LLVMGetErrorMessage};
+use inkwell::llvm_sys::orc2 as orc;
+use inkwell::llvm_sys::orc2::lljit;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{
     CodeModel, FileType, InitializationConfig, RelocMode, Target, TargetMachine,
@@ -62,6 +67,9 @@ impl Dumps {
     }
 }
 
+/// The texts of a compile: generated IR, optimized IR, assembly.
+type Texts = (Option<String>, Option<String>, Option<String>);
+
 /// A compiled kernel.
 #[derive(Debug)]
 pub struct Compiled {
@@ -81,11 +89,69 @@ pub struct Compiled {
     pub compile_seconds: f64,
 }
 
-/// The process-wide JIT: host facts and the kernel cache.
+/// The process-wide JIT: host facts, the ORC JIT and the kernel cache.
 pub struct Jit {
     host: Host,
+    lljit: OrcJit,
     cache: Mutex<HashMap<String, Arc<Compiled>>>,
     compile_lock: Mutex<()>,
+}
+
+/// The ORC `LLJIT` instance and its main library.
+struct OrcJit {
+    jit: lljit::LLVMOrcLLJITRef,
+    dylib: orc::LLVMOrcJITDylibRef,
+}
+// SAFETY: LLJIT is thread-safe; blaze only adds modules and looks symbols up
+// while holding `Jit::compile_lock`.
+unsafe impl Send for OrcJit {}
+unsafe impl Sync for OrcJit {}
+
+/// The message of an LLVM error (consumed), or `None` for success.
+fn take_error(err: LLVMErrorRef) -> Option<String> {
+    if err.is_null() {
+        return None;
+    }
+    // SAFETY: `err` is a live error; getting its message consumes it.
+    unsafe {
+        let msg = LLVMGetErrorMessage(err);
+        let text = std::ffi::CStr::from_ptr(msg).to_string_lossy().into_owned();
+        LLVMDisposeErrorMessage(msg);
+        Some(text)
+    }
+}
+
+impl OrcJit {
+    fn create() -> Result<OrcJit, String> {
+        // SAFETY: the C API's documented creation sequence; every error is
+        // checked and ownership moves as documented.
+        unsafe {
+            let mut jtmb: orc::LLVMOrcJITTargetMachineBuilderRef = std::ptr::null_mut();
+            if let Some(e) = take_error(orc::LLVMOrcJITTargetMachineBuilderDetectHost(&mut jtmb)) {
+                return Err(format!("cannot detect the host for the JIT: {e}"));
+            }
+            let builder = lljit::LLVMOrcCreateLLJITBuilder();
+            lljit::LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(builder, jtmb);
+            let mut jit: lljit::LLVMOrcLLJITRef = std::ptr::null_mut();
+            if let Some(e) = take_error(lljit::LLVMOrcCreateLLJIT(&mut jit, builder)) {
+                return Err(format!("cannot create the JIT: {e}"));
+            }
+            let dylib = lljit::LLVMOrcLLJITGetMainJITDylib(jit);
+            // Symbols of the process: libm, and libmvec once loaded.
+            let mut generator: orc::LLVMOrcDefinitionGeneratorRef = std::ptr::null_mut();
+            let prefix = lljit::LLVMOrcLLJITGetGlobalPrefix(jit);
+            if let Some(e) = take_error(orc::LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
+                &mut generator,
+                prefix,
+                None,
+                std::ptr::null_mut(),
+            )) {
+                return Err(format!("cannot resolve process symbols in the JIT: {e}"));
+            }
+            orc::LLVMOrcJITDylibAddGenerator(dylib, generator);
+            Ok(OrcJit { jit, dylib })
+        }
+    }
 }
 
 static LIBMVEC: OnceLock<bool> = OnceLock::new();
@@ -107,8 +173,10 @@ pub fn jit() -> Result<&'static Jit, Unsupported> {
         Target::initialize_native(&InitializationConfig::default())
             .map_err(|e| format!("LLVM cannot target this machine: {e}"))?;
         let vector_math = std::env::var("BLAZE_VECTOR_MATH").map_or(true, |v| v != "0");
+        let host = Host::detect(vector_math);
         Ok(Jit {
-            host: Host::detect(vector_math),
+            lljit: OrcJit::create()?,
+            host,
             cache: Mutex::new(HashMap::new()),
             compile_lock: Mutex::new(()),
         })
@@ -168,10 +236,6 @@ impl Jit {
         dumps: Dumps,
     ) -> Result<Compiled, Unsupported> {
         let t0 = Instant::now();
-        // Kept alive for the process: the engine borrows both.
-        let ctx: &'static Context = Box::leak(Box::new(Context::create()));
-        let module: &'static inkwell::module::Module<'static> =
-            Box::leak(Box::new(ctx.create_module(name)));
         let triple = TargetMachine::get_default_triple();
         let target = Target::from_triple(&triple).map_err(|e| Unsupported(e.to_string()))?;
         let tm = target
@@ -184,34 +248,79 @@ impl Jit {
                 CodeModel::JITDefault,
             )
             .ok_or_else(|| Unsupported("cannot create a target machine for this CPU".into()))?;
-        module.set_triple(&triple);
-        module.set_data_layout(&tm.get_target_data().get_data_layout());
-        Emitter::new(ctx, module, &self.host).build(name, key)?;
-        module
-            .verify()
-            .map_err(|e| Unsupported(format!("generated IR does not verify: {e}")))?;
-        let ir = dumps.ir.then(|| module.print_to_string().to_string());
-        module
-            .run_passes("default<O3>", &tm, PassBuilderOptions::create())
-            .map_err(|e| Unsupported(format!("optimization failed: {e}")))?;
-        let opt_ir = dumps.opt_ir.then(|| module.print_to_string().to_string());
-        let asm = if dumps.asm {
-            let buf = tm
-                .write_to_memory_buffer(module, FileType::Assembly)
-                .map_err(|e| Unsupported(e.to_string()))?;
-            Some(String::from_utf8_lossy(buf.as_slice()).into_owned())
-        } else {
-            None
+        // SAFETY: a new thread-safe context; inkwell borrows its LLVM context
+        // (ManuallyDrop: inkwell must not dispose it) while the module is
+        // built.
+        let tsctx = unsafe { orc::LLVMOrcCreateNewThreadSafeContext() };
+        let ctx = std::mem::ManuallyDrop::new(unsafe {
+            Context::new(orc::LLVMOrcThreadSafeContextGetContext(tsctx))
+        });
+        let module = ctx.create_module(name);
+        let built = {
+            let build = || -> Result<Texts, Unsupported> {
+                module.set_triple(&triple);
+                module.set_data_layout(&tm.get_target_data().get_data_layout());
+                Emitter::new(&ctx, &module, &self.host).build(name, key)?;
+                module
+                    .verify()
+                    .map_err(|e| Unsupported(format!("generated IR does not verify: {e}")))?;
+                let ir = dumps.ir.then(|| module.print_to_string().to_string());
+                module
+                    .run_passes("default<O3>", &tm, PassBuilderOptions::create())
+                    .map_err(|e| Unsupported(format!("optimization failed: {e}")))?;
+                let opt_ir = dumps.opt_ir.then(|| module.print_to_string().to_string());
+                let asm = if dumps.asm {
+                    let buf = tm
+                        .write_to_memory_buffer(&module, FileType::Assembly)
+                        .map_err(|e| Unsupported(e.to_string()))?;
+                    Some(String::from_utf8_lossy(buf.as_slice()).into_owned())
+                } else {
+                    None
+                };
+                Ok((ir, opt_ir, asm))
+            };
+            build()
         };
-        let ee = module
-            .create_jit_execution_engine(OptimizationLevel::Aggressive)
-            .map_err(|e| Unsupported(format!("cannot create the JIT: {e}")))?;
-        let addr = ee
-            .get_function_address(name)
-            .map_err(|e| Unsupported(format!("kernel symbol missing: {e}")))?;
-        std::mem::forget(ee);
+        let (ir, opt_ir, asm) = match built {
+            Ok(b) => b,
+            Err(e) => {
+                drop(module);
+                // SAFETY: nothing refers to the context any more.
+                unsafe { orc::LLVMOrcDisposeThreadSafeContext(tsctx) };
+                return Err(e);
+            }
+        };
+        let mref = module.as_mut_ptr();
+        // Ownership of the module moves to ORC.
+        std::mem::forget(module);
+        let cname = std::ffi::CString::new(name).map_err(|e| Unsupported(e.to_string()))?;
+        let mut addr: orc::LLVMOrcExecutorAddress = 0;
+        // SAFETY: `mref` belongs to `tsctx`; the thread-safe module takes the
+        // module and keeps the context alive; the lookup compiles it on this
+        // thread, under the compile lock.
+        unsafe {
+            let tsm = orc::LLVMOrcCreateNewThreadSafeModule(mref, tsctx);
+            orc::LLVMOrcDisposeThreadSafeContext(tsctx);
+            if let Some(e) = take_error(lljit::LLVMOrcLLJITAddLLVMIRModule(
+                self.lljit.jit,
+                self.lljit.dylib,
+                tsm,
+            )) {
+                return Err(Unsupported(format!("the JIT rejected the kernel: {e}")));
+            }
+            if let Some(e) = take_error(lljit::LLVMOrcLLJITLookup(
+                self.lljit.jit,
+                &mut addr,
+                cname.as_ptr(),
+            )) {
+                return Err(Unsupported(format!("kernel symbol missing: {e}")));
+            }
+        }
+        if addr == 0 {
+            return Err(Unsupported("kernel symbol resolved to null".into()));
+        }
         // SAFETY: the function was generated with exactly this signature.
-        let func: KernelFn = unsafe { std::mem::transmute::<usize, KernelFn>(addr) };
+        let func: KernelFn = unsafe { std::mem::transmute::<usize, KernelFn>(addr as usize) };
         Ok(Compiled {
             func,
             name: name.to_string(),

@@ -62,7 +62,7 @@ pub fn supported(s: Scalar) -> bool {
 
 pub(crate) struct Emitter<'ctx, 'h> {
     ctx: &'ctx Context,
-    module: &'ctx Module<'ctx>,
+    module: &'h Module<'ctx>,
     b: Builder<'ctx>,
     host: &'h Host,
 }
@@ -71,7 +71,7 @@ pub(crate) struct Emitter<'ctx, 'h> {
 type Val<'ctx> = BasicValueEnum<'ctx>;
 
 impl<'ctx, 'h> Emitter<'ctx, 'h> {
-    pub(crate) fn new(ctx: &'ctx Context, module: &'ctx Module<'ctx>, host: &'h Host) -> Self {
+    pub(crate) fn new(ctx: &'ctx Context, module: &'h Module<'ctx>, host: &'h Host) -> Self {
         Emitter {
             ctx,
             module,

@@ -1272,6 +1272,17 @@ pub fn reduce(
             f.name()
         )));
     }
+    // As NumPy: a reduction without identity over a zero-length axis fails,
+    // even when the result itself is empty.
+    if matches!(f, Min | Max | ArgMin | ArgMax) && ax.iter().any(|&a| x.shape()[a] == 0) {
+        return Err(EvalError::Value(match f {
+            ArgMin | ArgMax => format!("attempt to get {} of an empty sequence", f.name()),
+            _ => format!(
+                "zero-size array to reduction operation {} which has no identity",
+                f.name()
+            ),
+        }));
+    }
     let mask = missing.map(|m| broadcast_mask(m, x.shape())).transpose()?;
     let out_shape: Vec<usize> = x
         .shape()

@@ -1,0 +1,471 @@
+//! Differential tests: random programs × shapes × dtypes × layouts, the JIT
+//! engine against the reference interpreter.
+//!
+//! Integers and bools must agree exactly. Floats agree within a stated
+//! bound: the JIT contracts `a * b + c` into one fused multiply-add, sums
+//! in vector lanes, and calls glibc's vector math (≤ 4 ULP), so results
+//! differ by rounding: `|jit − ref| ≤ tol · (1 + |ref|) + tol · M · n` with
+//! tol = 1e-9 for float64, 1e-3 for float32, 2e-2 for float16, M the
+//! largest input magnitude and n the number of terms reduced into one
+//! element (1 without a reduction) — the second term is the cancellation
+//! error of sums of large values; NaN must meet NaN and an infinity the
+//! same infinity. Operations that are discontinuous in their
+//! float inputs (comparisons, floor, ceil, round, `//`, `%`, casts to
+//! integers) are only applied to inputs, not to computed floats, so that a
+//! last-bit difference cannot flip them.
+//!
+//! `BLAZE_DIFF_CASES` (default 10000) sets the number of cases and
+//! `BLAZE_DIFF_SEED` the seed; a failure prints the seed, the program and
+//! the inputs.
+
+use blaze_datashape::{Datashape, Dim, Measure, Scalar};
+use blaze_interp::{eval, kernels, Array, Value};
+use blaze_ir::compile_expression;
+use blaze_runtime::exec::{prepare, Options};
+use half::f16;
+use ndarray::{ArrayD, Axis, IxDyn, Slice};
+use std::fmt::Write;
+
+/// splitmix64: small, seedable, good enough for test generation.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+    fn float(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
+    }
+}
+
+const SCALARS: &[Scalar] = &[
+    Scalar::Bool,
+    Scalar::Int8,
+    Scalar::Int16,
+    Scalar::Int32,
+    Scalar::Int64,
+    Scalar::UInt8,
+    Scalar::UInt16,
+    Scalar::UInt32,
+    Scalar::UInt64,
+    Scalar::Float16,
+    Scalar::Float32,
+    Scalar::Float64,
+    Scalar::Float64,
+    Scalar::Float32,
+];
+
+const SMOOTH_UNARY: &[&str] = &[
+    "-", "abs", "sqrt", "exp", "log", "log2", "log10", "sin", "cos", "tan", "arctan", "sinh",
+    "cosh", "tanh", "arcsin", "arccos", "sign", "not ", "isnan",
+];
+const LEAF_UNARY: &[&str] = &["floor", "ceil", "round"];
+const SMOOTH_BINARY: &[&str] = &["+", "-", "*", "/", "**", "minimum", "maximum", "arctan2"];
+const LEAF_BINARY: &[&str] = &["//", "%", "<", "<=", ">", ">=", "==", "!=", "and", "or"];
+
+/// A random elementwise expression over the names in `leaves`.
+fn expr(rng: &mut Rng, leaves: &[String], depth: usize) -> String {
+    let leaf = |rng: &mut Rng| -> String {
+        if rng.chance(0.2) {
+            match rng.below(4) {
+                0 => format!("{}", rng.below(5) as i64 - 2),
+                1 => format!("{:.2}", rng.float(-3.0, 3.0)),
+                2 => "true".to_string(),
+                _ => format!("{}", rng.below(100)),
+            }
+        } else {
+            rng.pick(leaves).clone()
+        }
+    };
+    if depth == 0 || rng.chance(0.25) {
+        return leaf(rng);
+    }
+    match rng.below(10) {
+        0..=2 => {
+            let f = rng.pick(SMOOTH_UNARY);
+            let a = expr(rng, leaves, depth - 1);
+            match *f {
+                "-" | "not " => format!("({f}{a})"),
+                _ => format!("{f}({a})"),
+            }
+        }
+        3 => format!("{}({})", rng.pick(LEAF_UNARY), leaf(rng)),
+        4..=6 => {
+            let f = rng.pick(SMOOTH_BINARY);
+            let (a, b) = (expr(rng, leaves, depth - 1), expr(rng, leaves, depth - 1));
+            if f.chars().all(|c| c.is_ascii_alphanumeric()) {
+                format!("{f}({a}, {b})")
+            } else {
+                format!("({a} {f} {b})")
+            }
+        }
+        7 => format!("({} {} {})", leaf(rng), rng.pick(LEAF_BINARY), leaf(rng)),
+        8 => {
+            let t = rng.pick(&[
+                "int8", "int32", "uint16", "int64", "float32", "float64", "bool", "uint8",
+            ]);
+            format!("cast({}, {t})", leaf(rng))
+        }
+        _ => format!(
+            "where({} {} {}, {}, {})",
+            leaf(rng),
+            rng.pick(&["<", ">", "!="]),
+            leaf(rng),
+            expr(rng, leaves, depth - 1),
+            expr(rng, leaves, depth - 1)
+        ),
+    }
+}
+
+/// Optionally wraps the expression in a reduction.
+fn program(rng: &mut Rng, leaves: &[String], rank: usize) -> String {
+    let depth = 1 + rng.below(3);
+    let e = expr(rng, leaves, depth);
+    if rng.chance(0.35) {
+        let f = rng.pick(&[
+            "sum", "prod", "min", "max", "any", "all", "mean", "sum", "max",
+        ]);
+        let axis = match (rank, rng.below(4)) {
+            (0, _) | (_, 0) => String::new(),
+            (r, 1) => format!(", axis={}", rng.below(r)),
+            (r, 2) => format!(", axis={}", -(1 + rng.below(r) as i64)),
+            (r, _) if r >= 2 => ", axis=(0, 1)".to_string(),
+            _ => String::new(),
+        };
+        let keep = if rng.chance(0.2) {
+            ", keepdims=true"
+        } else {
+            ""
+        };
+        format!("{f}({e}{axis}{keep})")
+    } else {
+        e
+    }
+}
+
+fn random_array(rng: &mut Rng, s: Scalar, shape: &[usize]) -> Array {
+    let n: usize = shape.iter().product();
+    let sh = IxDyn(shape);
+    let ints = |rng: &mut Rng, lo: i64, hi: i64, min: i64, max: i64| -> Vec<i64> {
+        (0..n)
+            .map(|_| {
+                if rng.chance(0.03) {
+                    if rng.chance(0.5) {
+                        min
+                    } else {
+                        max
+                    }
+                } else {
+                    lo + rng.below((hi - lo + 1) as usize) as i64
+                }
+            })
+            .collect()
+    };
+    let floats = |rng: &mut Rng| -> Vec<f64> {
+        (0..n)
+            .map(|_| match rng.below(60) {
+                0 => f64::NAN,
+                1 => f64::INFINITY,
+                2 => 0.0,
+                3 => -0.0,
+                _ => rng.float(-4.0, 4.0),
+            })
+            .collect()
+    };
+    macro_rules! arr {
+        ($variant:ident, $t:ty, $v:expr) => {
+            Array::$variant(
+                ArrayD::from_shape_vec(sh, $v.into_iter().map(|x| x as $t).collect()).unwrap(),
+            )
+        };
+    }
+    match s {
+        Scalar::Bool => Array::Bool(
+            ArrayD::from_shape_vec(sh, (0..n).map(|_| rng.chance(0.5)).collect()).unwrap(),
+        ),
+        Scalar::Int8 => arr!(Int8, i8, ints(rng, -20, 20, i8::MIN as i64, i8::MAX as i64)),
+        Scalar::Int16 => arr!(
+            Int16,
+            i16,
+            ints(rng, -20, 20, i16::MIN as i64, i16::MAX as i64)
+        ),
+        Scalar::Int32 => arr!(
+            Int32,
+            i32,
+            ints(rng, -20, 20, i32::MIN as i64, i32::MAX as i64)
+        ),
+        Scalar::Int64 => arr!(Int64, i64, ints(rng, -20, 20, i64::MIN, i64::MAX)),
+        Scalar::UInt8 => arr!(UInt8, u8, ints(rng, 0, 40, 0, u8::MAX as i64)),
+        Scalar::UInt16 => arr!(UInt16, u16, ints(rng, 0, 40, 0, u16::MAX as i64)),
+        Scalar::UInt32 => arr!(UInt32, u32, ints(rng, 0, 40, 0, u32::MAX as i64)),
+        Scalar::UInt64 => arr!(UInt64, u64, ints(rng, 0, 40, 0, i64::MAX)),
+        Scalar::Float16 => Array::Float16(
+            ArrayD::from_shape_vec(sh, floats(rng).into_iter().map(f16::from_f64).collect())
+                .unwrap(),
+        ),
+        Scalar::Float32 => arr!(Float32, f32, floats(rng)),
+        _ => arr!(Float64, f64, floats(rng)),
+    }
+}
+
+/// The same values in another memory layout: transposed storage, reversed
+/// or stepped axes.
+fn relayout(rng: &mut Rng, a: Array) -> (Array, &'static str) {
+    macro_rules! go {
+        ($x:expr, $wrap:expr) => {{
+            let mut x = $x;
+            let nd = x.ndim();
+            let how = if nd == 0 { 0 } else { rng.below(4) };
+            let label = match how {
+                1 => {
+                    // Same logical array, Fortran-order storage.
+                    let t = x.t().as_standard_layout().into_owned();
+                    x = t.reversed_axes();
+                    "fortran"
+                }
+                2 => {
+                    let ax = rng.below(nd);
+                    let rev = x.slice_axis(Axis(ax), Slice::new(0, None, -1)).to_owned();
+                    // Store reversed, view reversed again: negative strides.
+                    let mut y = rev;
+                    y.invert_axis(Axis(ax));
+                    x = y;
+                    "negative"
+                }
+                3 => {
+                    // Every other element of a larger array.
+                    let ax = rng.below(nd);
+                    let mut shape = x.shape().to_vec();
+                    shape[ax] *= 2;
+                    let mut big = ndarray::ArrayD::from_elem(
+                        IxDyn(&shape),
+                        x.iter().next().cloned().unwrap_or_default(),
+                    );
+                    big.slice_axis_mut(Axis(ax), Slice::new(0, None, 2))
+                        .assign(&x);
+                    big.slice_axis_inplace(Axis(ax), Slice::new(0, None, 2));
+                    x = big;
+                    "stepped"
+                }
+                _ => "contiguous",
+            };
+            ($wrap(x), label)
+        }};
+    }
+    match a {
+        Array::Bool(x) => go!(x, Array::Bool),
+        Array::Int8(x) => go!(x, Array::Int8),
+        Array::Int16(x) => go!(x, Array::Int16),
+        Array::Int32(x) => go!(x, Array::Int32),
+        Array::Int64(x) => go!(x, Array::Int64),
+        Array::UInt8(x) => go!(x, Array::UInt8),
+        Array::UInt16(x) => go!(x, Array::UInt16),
+        Array::UInt32(x) => go!(x, Array::UInt32),
+        Array::UInt64(x) => go!(x, Array::UInt64),
+        Array::Float16(x) => go!(x, Array::Float16),
+        Array::Float32(x) => go!(x, Array::Float32),
+        Array::Float64(x) => go!(x, Array::Float64),
+        other => (other, "contiguous"),
+    }
+}
+
+fn close(a: f64, b: f64, tol: f64, atol: f64) -> bool {
+    if a.is_nan() || b.is_nan() {
+        return a.is_nan() && b.is_nan();
+    }
+    if a.is_infinite() || b.is_infinite() {
+        return a == b;
+    }
+    (a - b).abs() <= tol * (1.0 + b.abs()) + atol
+}
+
+/// The largest finite magnitude among the inputs (at least 1).
+fn magnitude(inputs: &[Value]) -> f64 {
+    let mut m: f64 = 1.0;
+    for v in inputs {
+        if let Value::Array { data, .. } = v {
+            if let Array::Float64(x) = kernels::cast(data, Scalar::Float64) {
+                for e in x.iter().filter(|e| e.is_finite()) {
+                    m = m.max(e.abs());
+                }
+            }
+        }
+    }
+    m
+}
+
+/// `None` when equal within the bound, else where and how they differ.
+/// `scale` is M · n of the bound.
+fn compare(jit: &Value, reference: &Value, scale: f64) -> Option<String> {
+    let (
+        Value::Array {
+            data: x,
+            missing: mx,
+        },
+        Value::Array {
+            data: y,
+            missing: my,
+        },
+    ) = (jit, reference)
+    else {
+        return (jit != reference).then(|| "records or tuples differ".to_string());
+    };
+    if mx != my {
+        return Some("missing masks differ".into());
+    }
+    if x.scalar() != y.scalar() || x.shape() != y.shape() {
+        return Some(format!(
+            "{} {:?} vs {} {:?}",
+            x.scalar(),
+            x.shape(),
+            y.scalar(),
+            y.shape()
+        ));
+    }
+    let tol = match x.scalar() {
+        Scalar::Float64 => 1e-9,
+        Scalar::Float32 => 1e-3,
+        Scalar::Float16 => 2e-2,
+        _ => 0.0,
+    };
+    if tol == 0.0 {
+        return (x != y).then(|| "integer/bool results differ".to_string());
+    }
+    let (Array::Float64(a), Array::Float64(b)) = (
+        kernels::cast(x, Scalar::Float64),
+        kernels::cast(y, Scalar::Float64),
+    ) else {
+        return Some("not comparable".into());
+    };
+    for (i, (p, q)) in a.iter().zip(b.iter()).enumerate() {
+        if !close(*p, *q, tol, tol * scale) {
+            return Some(format!("element {i}: jit {p:e}, reference {q:e}"));
+        }
+    }
+    None
+}
+
+#[test]
+fn jit_agrees_with_the_interpreter() {
+    let cases: usize = std::env::var("BLAZE_DIFF_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let seed: u64 = std::env::var("BLAZE_DIFF_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x5eed_b1a2e);
+    let mut rng = Rng(seed);
+    let mut run = 0;
+    let mut rejected = 0;
+    let mut failures: Vec<String> = Vec::new();
+    let opts = Options::default();
+    let mut program_count = 0;
+    while run < cases {
+        // One program, many shapes, dtypes and layouts.
+        let n_inputs = 1 + rng.below(3);
+        let names: Vec<String> = (0..n_inputs)
+            .map(|i| ["a", "b", "c"][i].to_string())
+            .collect();
+        let rank = rng.below(4);
+        let src = program(&mut rng, &names, rank);
+        program_count += 1;
+        for _variant in 0..16 {
+            if run >= cases {
+                break;
+            }
+            // Now and then one long axis (up to ~70,000 elements in all), so
+            // that chunking and threads are exercised.
+            let large = (rank > 0 && rng.chance(0.03)).then(|| rng.below(rank));
+            let shape: Vec<usize> = (0..rank)
+                .map(|d| {
+                    if large == Some(d) {
+                        *rng.pick(&[4099, 20011, 70001])
+                    } else if large.is_some() {
+                        *rng.pick(&[1, 1, 2])
+                    } else {
+                        *rng.pick(&[0, 1, 1, 2, 3, 5, 7, 8, 13, 16, 33])
+                    }
+                })
+                .collect();
+            let mut inputs = Vec::new();
+            let mut args = Vec::new();
+            let mut desc = String::new();
+            for name in &names {
+                let s = *rng.pick(SCALARS);
+                // Some inputs broadcast: length-1 axes or fewer axes.
+                let mut sh = shape.clone();
+                if !sh.is_empty() && rng.chance(0.3) {
+                    let k = rng.below(sh.len());
+                    sh[k] = 1;
+                }
+                if !sh.is_empty() && rng.chance(0.15) {
+                    sh.remove(0);
+                }
+                let a = random_array(&mut rng, s, &sh);
+                let (a, layout) = relayout(&mut rng, a);
+                let _ = write!(desc, "{name}: {s} {sh:?} {layout}; ");
+                let dims = sh.iter().map(|&n| Dim::Fixed(n as u64)).collect();
+                args.push((name.clone(), Datashape::new(dims, Measure::scalar(s))));
+                inputs.push(Value::from(a));
+            }
+            let Ok(f) = compile_expression(&src, &args) else {
+                rejected += 1;
+                continue;
+            };
+            run += 1;
+            let reference = eval(&f, &inputs);
+            let jit = prepare(&f).run(&inputs, &opts).map(|(v, _)| v);
+            let problem = match (&jit, &reference) {
+                (Ok(j), Ok(r)) => {
+                    let terms = match r {
+                        Value::Array { data, .. } => {
+                            let biggest = inputs.iter().map(|v| match v {
+                                Value::Array { data, .. } => data.len(),
+                                _ => 1,
+                            });
+                            (biggest.max().unwrap_or(1) / data.len().max(1)).max(1)
+                        }
+                        _ => 1,
+                    };
+                    compare(j, r, magnitude(&inputs) * terms as f64)
+                }
+                (Err(a), Err(b)) if a.to_string() == b.to_string() => None,
+                (Err(a), Err(b)) => Some(format!("different errors: jit `{a}`, reference `{b}`")),
+                (Ok(_), Err(e)) => Some(format!("jit succeeded, reference failed: {e}")),
+                (Err(e), Ok(_)) => Some(format!("jit failed: {e}")),
+            };
+            if let Some(p) = problem {
+                failures.push(format!(
+                    "seed {seed} case {run}: `{src}` with {desc}\n    {p}"
+                ));
+                if failures.len() >= 20 {
+                    break;
+                }
+            }
+        }
+        if failures.len() >= 20 {
+            break;
+        }
+    }
+    eprintln!("differential: {run} cases from {program_count} programs ({rejected} variants rejected by the type checker), seed {seed}");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches (BLAZE_DIFF_SEED={seed}):\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
