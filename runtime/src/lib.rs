@@ -8,5 +8,6 @@
 
 /// The JIT engine.
 pub mod exec;
+mod memory;
 /// Reading and writing NumPy `.npy` files ([`npy::read_npy`], [`npy::write_npy`]).
 pub mod npy;

@@ -471,16 +471,20 @@ impl Dtype {
 /// Converts fixed-size chunks of `data` with `f` (given the chunk bytes in
 /// little-endian order).
 fn chunks<T, const N: usize>(data: &[u8], big: bool, f: impl Fn([u8; N]) -> T) -> Vec<T> {
-    data.chunks_exact(N)
-        .map(|c| {
-            let mut b = [0u8; N];
-            b.copy_from_slice(c);
-            if big {
-                b.reverse();
-            }
-            f(b)
-        })
-        .collect()
+    let mut out: Vec<T> = Vec::with_capacity(data.len() / N);
+    crate::memory::advise_huge_pages(
+        out.as_mut_ptr().cast(),
+        out.capacity() * std::mem::size_of::<T>(),
+    );
+    out.extend(data.chunks_exact(N).map(|c| {
+        let mut b = [0u8; N];
+        b.copy_from_slice(c);
+        if big {
+            b.reverse();
+        }
+        f(b)
+    }));
+    out
 }
 
 /// Converts chunks of `2 * N` bytes holding (re, im) pairs.

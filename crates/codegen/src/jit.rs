@@ -149,6 +149,27 @@ impl OrcJit {
                 return Err(format!("cannot resolve process symbols in the JIT: {e}"));
             }
             orc::LLVMOrcJITDylibAddGenerator(dylib, generator);
+            // The scalar math functions under blaze's own names (see
+            // `target::MATH_FUNCTIONS`).
+            let mut pairs: Vec<orc::LLVMOrcCSymbolMapPair> = Vec::new();
+            for (name, addr) in crate::target::math_symbols() {
+                let cname = std::ffi::CString::new(name).map_err(|e| e.to_string())?;
+                pairs.push(orc::LLVMOrcCSymbolMapPair {
+                    Name: lljit::LLVMOrcLLJITMangleAndIntern(jit, cname.as_ptr()),
+                    Sym: orc::LLVMJITEvaluatedSymbol {
+                        Address: addr as orc::LLVMOrcExecutorAddress,
+                        Flags: orc::LLVMJITSymbolFlags {
+                            GenericFlags: orc::LLVMJITSymbolGenericFlags::LLVMJITSymbolGenericFlagsExported as u8
+                                | orc::LLVMJITSymbolGenericFlags::LLVMJITSymbolGenericFlagsCallable as u8,
+                            TargetFlags: 0,
+                        },
+                    },
+                });
+            }
+            let mu = orc::LLVMOrcAbsoluteSymbols(pairs.as_mut_ptr(), pairs.len());
+            if let Some(e) = take_error(orc::LLVMOrcJITDylibDefine(dylib, mu)) {
+                return Err(format!("cannot define the math functions in the JIT: {e}"));
+            }
             Ok(OrcJit { jit, dylib })
         }
     }

@@ -203,12 +203,13 @@ impl<'ctx, 'h> Emitter<'ctx, 'h> {
         } else {
             name.to_string()
         };
-        let fun = match self.module.get_function(&sym) {
+        let scalar = crate::target::scalar_symbol(&sym);
+        let fun = match self.module.get_function(&scalar) {
             Some(f) => f,
             None => {
                 let params: Vec<_> = args.iter().map(|_| ft.into()).collect();
                 let f = self.module.add_function(
-                    &sym,
+                    &scalar,
                     ft.fn_type(&params, false),
                     Some(Linkage::External),
                 );
@@ -222,9 +223,9 @@ impl<'ctx, 'h> Emitter<'ctx, 'h> {
         };
         let call_args: Vec<BasicMetadataValueEnum> = args.iter().map(|a| (*a).into()).collect();
         let call = self.b.build_call(fun, &call_args, "m").map_err(llvm_err)?;
-        if let Some(variants) = self
-            .host
-            .vector_variants(&sym, args.len(), self.ctx, self.module)
+        if let Some(variants) =
+            self.host
+                .vector_variants(&sym, &scalar, args.len(), self.ctx, self.module)
         {
             call.add_attribute(
                 AttributeLoc::Function,
@@ -985,6 +986,37 @@ impl<'ctx, 'h> Emitter<'ctx, 'h> {
 
     /// Builds the kernel function `name` for `key`.
     pub(crate) fn build(&self, name: &str, key: &KernelKey) -> R<FunctionValue<'ctx>> {
+        let f = self.build_kernel(name, key)?;
+        self.keep_vector_variants();
+        Ok(f)
+    }
+
+    /// Lists the declared libmvec functions in `llvm.compiler.used`, or the
+    /// optimizer deletes the unused declarations before the vectorizer
+    /// looks for them.
+    fn keep_vector_variants(&self) {
+        let mut fs = Vec::new();
+        let mut next = self.module.get_first_function();
+        while let Some(f) = next {
+            if f.get_name().to_bytes().starts_with(b"_ZGV") {
+                fs.push(f.as_global_value().as_pointer_value());
+            }
+            next = f.get_next_function();
+        }
+        if fs.is_empty() {
+            return;
+        }
+        let ptr = self.ctx.ptr_type(AddressSpace::default());
+        let init = ptr.const_array(&fs);
+        let g = self
+            .module
+            .add_global(ptr.array_type(fs.len() as u32), None, "llvm.compiler.used");
+        g.set_linkage(Linkage::Appending);
+        g.set_section(Some("llvm.metadata"));
+        g.set_initializer(&init);
+    }
+
+    fn build_kernel(&self, name: &str, key: &KernelKey) -> R<FunctionValue<'ctx>> {
         let k = &key.kernel;
         for s in k
             .inputs

@@ -31,6 +31,81 @@ pub struct Host {
     pub isa: VectorIsa,
 }
 
+/// Kernels call libm's functions as `blaze_sin`, `blaze_sinf`, … — names LLVM does not
+/// know — defined in the JIT as the addresses of libm's functions. Under
+/// libm's own names the optimizer would turn `call @sin` into `llvm.sin`,
+/// dropping the call's vector variants and vectorizing it as one scalar call
+/// per lane.
+pub(crate) fn scalar_symbol(f: &str) -> String {
+    format!("blaze_{f}")
+}
+
+mod libm {
+    extern "C" {
+        pub fn sin(x: f64) -> f64;
+        pub fn cos(x: f64) -> f64;
+        pub fn tan(x: f64) -> f64;
+        pub fn asin(x: f64) -> f64;
+        pub fn acos(x: f64) -> f64;
+        pub fn atan(x: f64) -> f64;
+        pub fn sinh(x: f64) -> f64;
+        pub fn cosh(x: f64) -> f64;
+        pub fn tanh(x: f64) -> f64;
+        pub fn exp(x: f64) -> f64;
+        pub fn log(x: f64) -> f64;
+        pub fn log2(x: f64) -> f64;
+        pub fn log10(x: f64) -> f64;
+        pub fn pow(x: f64, y: f64) -> f64;
+        pub fn atan2(y: f64, x: f64) -> f64;
+        pub fn sinf(x: f32) -> f32;
+        pub fn cosf(x: f32) -> f32;
+        pub fn tanf(x: f32) -> f32;
+        pub fn asinf(x: f32) -> f32;
+        pub fn acosf(x: f32) -> f32;
+        pub fn atanf(x: f32) -> f32;
+        pub fn sinhf(x: f32) -> f32;
+        pub fn coshf(x: f32) -> f32;
+        pub fn tanhf(x: f32) -> f32;
+        pub fn expf(x: f32) -> f32;
+        pub fn logf(x: f32) -> f32;
+        pub fn log2f(x: f32) -> f32;
+        pub fn log10f(x: f32) -> f32;
+        pub fn powf(x: f32, y: f32) -> f32;
+        pub fn atan2f(y: f32, x: f32) -> f32;
+    }
+}
+
+/// `(blaze name, address)` of every math function kernels call.
+pub(crate) fn math_symbols() -> Vec<(String, usize)> {
+    let d1 = |f: unsafe extern "C" fn(f64) -> f64| f as usize;
+    let d2 = |f: unsafe extern "C" fn(f64, f64) -> f64| f as usize;
+    let s1 = |f: unsafe extern "C" fn(f32) -> f32| f as usize;
+    let s2 = |f: unsafe extern "C" fn(f32, f32) -> f32| f as usize;
+    let table: [(&str, usize, usize); 15] = [
+        ("sin", d1(libm::sin), s1(libm::sinf)),
+        ("cos", d1(libm::cos), s1(libm::cosf)),
+        ("tan", d1(libm::tan), s1(libm::tanf)),
+        ("asin", d1(libm::asin), s1(libm::asinf)),
+        ("acos", d1(libm::acos), s1(libm::acosf)),
+        ("atan", d1(libm::atan), s1(libm::atanf)),
+        ("sinh", d1(libm::sinh), s1(libm::sinhf)),
+        ("cosh", d1(libm::cosh), s1(libm::coshf)),
+        ("tanh", d1(libm::tanh), s1(libm::tanhf)),
+        ("exp", d1(libm::exp), s1(libm::expf)),
+        ("log", d1(libm::log), s1(libm::logf)),
+        ("log2", d1(libm::log2), s1(libm::log2f)),
+        ("log10", d1(libm::log10), s1(libm::log10f)),
+        ("pow", d2(libm::pow), s2(libm::powf)),
+        ("atan2", d2(libm::atan2), s2(libm::atan2f)),
+    ];
+    let mut out = Vec::new();
+    for (name, double, single) in table {
+        out.push((scalar_symbol(name), double));
+        out.push((scalar_symbol(&format!("{name}f")), single));
+    }
+    out
+}
+
 /// libmvec's functions of one argument (double; `f` suffix for float).
 const MVEC_UNARY: &[&str] = &[
     "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "log", "log2",
@@ -74,6 +149,7 @@ impl Host {
     pub(crate) fn vector_variants<'ctx>(
         &self,
         sym: &str,
+        scalar: &str,
         arity: usize,
         ctx: &'ctx Context,
         module: &Module<'ctx>,
@@ -106,6 +182,6 @@ impl Host {
             let args: Vec<_> = (0..arity).map(|_| vt.into()).collect();
             module.add_function(&vname, vt.fn_type(&args, false), Some(Linkage::External));
         }
-        Some(format!("_ZGV_LLVM_N{lanes}{params}_{sym}({vname})"))
+        Some(format!("_ZGV_LLVM_N{lanes}{params}_{scalar}({vname})"))
     }
 }
