@@ -6,13 +6,14 @@
 //! lowered to specialized LLVM kernels and run on all cores, in memory or
 //! out of core.
 //!
-//! This facade is the Rust API users depend on. Today it offers the
-//! datashape layer; the expression DSL, the JIT and the runtime are built on
-//! it layer by layer (see `ARCHITECTURE.md`).
+//! This facade is the Rust API users depend on: [`compile`] a module or
+//! [`compile_expr`] an expression, then call the [`Kernel`] on ndarray
+//! arrays. The layers are re-exported for finer control (see
+//! `ARCHITECTURE.md`).
 //!
 //! ```text
-//! source text ──► datashape / DSL parser ──► typed IR ──► fused kernels ──► LLVM ──► runtime
-//!                 [blaze::datashape]           (next layers)
+//! source text ──► syntax ──► ir (typed) ──► runtime::exec ──► codegen (LLVM JIT) ──► result
+//!                 datashape                         └─────► interp (reference kernels)
 //! ```
 //!
 //! ```
@@ -23,6 +24,14 @@
 //! ```
 
 #![warn(missing_docs)]
+
+mod api;
+
+pub use api::{
+    compile, compile_expr, compile_expr_for, input, output, scalar_type, Engine, Error, Kernel,
+    Module,
+};
+pub use blaze_interp::Value;
 
 /// The code generator: kernels lowered to LLVM and JIT-compiled.
 pub use blaze_codegen as codegen;

@@ -1,0 +1,293 @@
+//! The high-level Rust API: compile a module or an expression from text,
+//! call it on ndarray arrays of any layout, get ndarray results. Errors are
+//! values ([`Error`]) that render with a caret under the offending source.
+
+use crate::datashape::{Datashape, Dim, Measure, Scalar};
+use crate::interp::{Array, Element, EvalError, Value};
+use crate::ir::Function;
+use crate::runtime::exec::{prepare, Options, Prepared};
+use crate::syntax::Diagnostic;
+use ndarray::{ArrayBase, ArrayD, Data, Dimension};
+use std::fmt;
+
+/// Which engine runs a kernel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// Compiled LLVM kernels (the default).
+    #[default]
+    Jit,
+    /// The reference interpreter.
+    Interp,
+}
+
+/// Everything that can go wrong, as a value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Error {
+    /// The source does not parse or type-check.
+    Compile {
+        /// What and where.
+        diagnostic: Diagnostic,
+        /// The source, for rendering.
+        source: String,
+    },
+    /// A datashape given for an argument is invalid.
+    Datashape(String),
+    /// No definition of that name in the module.
+    UnknownDefinition(String),
+    /// The inputs do not fit, or evaluation failed.
+    Eval(EvalError),
+    /// The result is not an array of the requested element type.
+    ResultType(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Compile { diagnostic, source } => {
+                f.write_str(diagnostic.render(source, "<source>").trim_end())
+            }
+            Error::Datashape(m) | Error::UnknownDefinition(m) | Error::ResultType(m) => {
+                f.write_str(m)
+            }
+            Error::Eval(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<EvalError> for Error {
+    fn from(e: EvalError) -> Error {
+        Error::Eval(e)
+    }
+}
+
+/// A compiled kernel: a type-checked function with its execution plan.
+/// Compiled LLVM code is cached process-wide, so calling it again on inputs
+/// of the same types and layouts costs a few microseconds of overhead.
+#[derive(Clone, Debug)]
+pub struct Kernel {
+    prepared: Prepared,
+    engine: Engine,
+    options: Options,
+}
+
+impl Kernel {
+    fn new(f: &Function) -> Kernel {
+        Kernel {
+            prepared: prepare(f),
+            engine: Engine::Jit,
+            options: Options::default(),
+        }
+    }
+
+    /// The typed IR.
+    pub fn function(&self) -> &Function {
+        self.prepared.function()
+    }
+
+    /// The result type.
+    pub fn result_type(&self) -> &Datashape {
+        self.function().result_type()
+    }
+
+    /// Runs on `engine` from now on.
+    pub fn with_engine(mut self, engine: Engine) -> Kernel {
+        self.engine = engine;
+        self
+    }
+
+    /// Uses `threads` worker threads (the default is one per core).
+    pub fn with_threads(mut self, threads: usize) -> Kernel {
+        self.options.threads = Some(threads.max(1));
+        self
+    }
+
+    /// Calls the kernel, one input per parameter in order.
+    pub fn call(&self, inputs: &[Value]) -> Result<Value, Error> {
+        match self.engine {
+            Engine::Jit => Ok(self.prepared.run(inputs, &self.options)?.0),
+            Engine::Interp => Ok(crate::interp::eval(self.function(), inputs)?),
+        }
+    }
+
+    /// Calls the kernel and returns its array result as an `ndarray`.
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let k = blaze::compile_expr("2*a + b", &[("a", "3 * float64"), ("b", "3 * float64")]).unwrap();
+    /// let y = k.call_array::<f64>(&[blaze::input(&array![1.0, 2.0, 3.0]), blaze::input(&array![0.5, 0.5, 0.5])]).unwrap();
+    /// assert_eq!(y, array![2.5, 4.5, 6.5].into_dyn());
+    /// ```
+    pub fn call_array<T: Element>(&self, inputs: &[Value]) -> Result<ArrayD<T>, Error> {
+        output(self.call(inputs)?)
+    }
+}
+
+/// An input value from an ndarray array or view of any layout and
+/// dimensionality (the elements are copied once into blaze's value).
+///
+/// ```
+/// use ndarray::{array, s};
+/// let m = array![[1i64, 2, 3], [4, 5, 6]];
+/// let k = blaze::compile_expr("sum(x, axis=0)", &[("x", "2 * 2 * int64")]).unwrap();
+/// // A strided, reversed view.
+/// let v = m.slice(s![.., ..;-2]);
+/// assert_eq!(k.call_array::<i64>(&[blaze::input(&v)]).unwrap(), array![9, 5].into_dyn());
+/// ```
+pub fn input<S, D, T>(a: &ArrayBase<S, D>) -> Value
+where
+    S: Data<Elem = T>,
+    D: Dimension,
+    T: Element,
+{
+    Value::from(T::wrap(a.to_owned().into_dyn()))
+}
+
+/// The array in `v`, if it is a plain array of element type `T`.
+pub fn output<T: Element>(v: Value) -> Result<ArrayD<T>, Error> {
+    match v {
+        Value::Array {
+            data,
+            missing: None,
+        } => match T::get(&data) {
+            Some(_) => {
+                let s = data.scalar();
+                into_owned::<T>(data).ok_or_else(|| {
+                    Error::ResultType(format!("the result holds {s}, not {}", T::SCALAR))
+                })
+            }
+            None => Err(Error::ResultType(format!(
+                "the result holds {}, not {}",
+                data.scalar(),
+                T::SCALAR
+            ))),
+        },
+        Value::Array { .. } => Err(Error::ResultType(
+            "the result has missing values; read it as a `Value`".into(),
+        )),
+        _ => Err(Error::ResultType(
+            "the result is a record or a tuple; read it as a `Value`".into(),
+        )),
+    }
+}
+
+fn into_owned<T: Element>(a: Array) -> Option<ArrayD<T>> {
+    T::get(&a).cloned()
+}
+
+fn arg_types(args: &[(&str, &str)]) -> Result<Vec<(String, Datashape)>, Error> {
+    args.iter()
+        .map(|(name, ds)| {
+            crate::datashape::parse(ds)
+                .map(|t| (name.to_string(), t))
+                .map_err(|e| Error::Datashape(format!("argument `{name}`: {}", e.render(ds, name))))
+        })
+        .collect()
+}
+
+/// Compiles an expression over named arguments whose datashapes are given
+/// as text.
+///
+/// ```
+/// let k = blaze::compile_expr("A.T @ A", &[("A", "N * M * float64")]).unwrap();
+/// assert_eq!(k.result_type().to_string(), "M * M * float64");
+/// let err = blaze::compile_expr("a + b", &[("a", "3 * int32"), ("b", "4 * int32")]).unwrap_err();
+/// assert!(err.to_string().contains("cannot broadcast"));
+/// ```
+pub fn compile_expr(src: &str, args: &[(&str, &str)]) -> Result<Kernel, Error> {
+    let types = arg_types(args)?;
+    let f = crate::ir::compile_expression(src, &types).map_err(|diagnostic| Error::Compile {
+        diagnostic,
+        source: src.to_string(),
+    })?;
+    Ok(Kernel::new(&f))
+}
+
+/// Compiles an expression whose argument types are those of the given
+/// inputs (fixed dimensions, their element types).
+pub fn compile_expr_for(src: &str, names: &[&str], inputs: &[Value]) -> Result<Kernel, Error> {
+    let mut types = Vec::new();
+    for (name, v) in names.iter().zip(inputs) {
+        let ty = match v {
+            Value::Array { data, missing } => {
+                let dims = data.shape().iter().map(|&n| Dim::Fixed(n as u64)).collect();
+                let m = Measure::scalar(data.scalar());
+                let m = if missing.is_some() {
+                    Measure::option(m)
+                } else {
+                    m
+                };
+                Datashape::new(dims, m)
+            }
+            _ => {
+                return Err(Error::Datashape(format!(
+                    "input `{name}` is a record or tuple; give its datashape with `compile_expr`"
+                )))
+            }
+        };
+        types.push((name.to_string(), ty));
+    }
+    let f = crate::ir::compile_expression(src, &types).map_err(|diagnostic| Error::Compile {
+        diagnostic,
+        source: src.to_string(),
+    })?;
+    Ok(Kernel::new(&f))
+}
+
+/// A compiled module: its definitions, each a [`Kernel`].
+#[derive(Clone, Debug)]
+pub struct Module {
+    kernels: Vec<(String, Kernel)>,
+}
+
+impl Module {
+    /// The kernel of definition `name`.
+    pub fn kernel(&self, name: &str) -> Result<&Kernel, Error> {
+        self.kernels
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, k)| k)
+            .ok_or_else(|| {
+                let names: Vec<&str> = self.kernels.iter().map(|(n, _)| n.as_str()).collect();
+                Error::UnknownDefinition(format!(
+                    "no definition `{name}`; the module defines {}",
+                    names.join(", ")
+                ))
+            })
+    }
+
+    /// Names of the definitions, in source order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.kernels.iter().map(|(n, _)| n.as_str())
+    }
+}
+
+/// Compiles a module of definitions.
+///
+/// ```
+/// use ndarray::array;
+/// let m = blaze::compile("def axpy(a: float64, x: N * float64, y: N * float64) = a * x + y").unwrap();
+/// let k = m.kernel("axpy").unwrap();
+/// let a = blaze::Value::from(blaze::interp::Array::Float64(ndarray::arr0(2.0).into_dyn()));
+/// let y = k.call_array::<f64>(&[a, blaze::input(&array![1.0, 2.0]), blaze::input(&array![10.0, 20.0])]).unwrap();
+/// assert_eq!(y, array![12.0, 24.0].into_dyn());
+/// ```
+pub fn compile(src: &str) -> Result<Module, Error> {
+    let program = crate::ir::compile_module(src).map_err(|diagnostic| Error::Compile {
+        diagnostic,
+        source: src.to_string(),
+    })?;
+    Ok(Module {
+        kernels: program
+            .functions
+            .iter()
+            .map(|f| (f.name.clone(), Kernel::new(f)))
+            .collect(),
+    })
+}
+
+/// The datashape of a scalar element type, for building argument types.
+pub fn scalar_type(s: Scalar) -> Datashape {
+    Datashape::scalar(Measure::scalar(s))
+}

@@ -1,0 +1,107 @@
+//! The Rust API as a user sees it: compile, call on arrays of any layout,
+//! errors as values.
+
+use blaze::{compile, compile_expr, compile_expr_for, input, output, Engine, Error};
+use ndarray::{array, s, Array2, Axis};
+
+#[test]
+fn expression_on_views_of_every_layout() {
+    let base = Array2::from_shape_fn((6, 8), |(i, j)| (i * 8 + j) as f64);
+    let views = [
+        base.slice(s![..3, ..4]).to_owned(),
+        base.slice(s![..3, ..;2]).to_owned(),
+        base.t().slice(s![..3, ..4]).to_owned(),
+        base.slice(s![..;-2, 4..]).to_owned(),
+    ];
+    let k = compile_expr("2*x + sin(x)", &[("x", "3 * 4 * float64")]).unwrap();
+    for (i, v) in views.iter().enumerate() {
+        // Views of each layout, not just owned copies.
+        let view = match i {
+            0 => base.slice(s![..3, ..4]),
+            1 => base.slice(s![..3, ..;2]),
+            2 => base.t().slice_move(s![..3, ..4]),
+            _ => base.slice(s![..;-2, 4..]),
+        };
+        let jit = k.call_array::<f64>(&[input(&view)]).unwrap();
+        let expected = v.mapv(|x| 2.0 * x + x.sin()).into_dyn();
+        for (a, b) in jit.iter().zip(expected.iter()) {
+            assert!(
+                (a - b).abs() <= 1e-12 * (1.0 + b.abs()),
+                "layout {i}: {a} vs {b}"
+            );
+        }
+        let interp = k
+            .clone()
+            .with_engine(Engine::Interp)
+            .call_array::<f64>(&[input(&view)])
+            .unwrap();
+        assert_eq!(interp.shape(), jit.shape());
+    }
+}
+
+#[test]
+fn module_definitions_and_threads() {
+    let m = compile(
+        "def norms(X: N * 3 * float64) = sqrt(sum(X * X, axis=1))\n\
+         def center(X: N * M * float64) = let mu = mean(X, axis=0) in X - mu",
+    )
+    .unwrap();
+    assert_eq!(m.names().collect::<Vec<_>>(), ["norms", "center"]);
+    let x = array![[3.0, 4.0, 0.0], [1.0, 2.0, 2.0]];
+    let n = m.kernel("norms").unwrap().clone().with_threads(1);
+    assert_eq!(
+        n.call_array::<f64>(&[input(&x)]).unwrap(),
+        array![5.0, 3.0].into_dyn()
+    );
+    let c = m
+        .kernel("center")
+        .unwrap()
+        .call_array::<f64>(&[input(&x)])
+        .unwrap();
+    assert_eq!(c.sum_axis(Axis(0)), array![0.0, 0.0, 0.0].into_dyn());
+}
+
+#[test]
+fn errors_are_values() {
+    let err = compile_expr("a +", &[("a", "3 * int32")]).unwrap_err();
+    assert!(matches!(err, Error::Compile { .. }));
+    assert!(err.to_string().contains("^"), "{err}");
+
+    let err = compile_expr("a + 1", &[("a", "3 * int33")]).unwrap_err();
+    assert!(matches!(err, Error::Datashape(_)), "{err:?}");
+
+    let k = compile_expr("a + 1", &[("a", "3 * int32")]).unwrap();
+    let err = k.call(&[input(&array![1i32, 2])]).unwrap_err();
+    assert!(err.to_string().contains("length 2"), "{err}");
+    let err = k.call(&[input(&array![1.0f64, 2.0, 3.0])]).unwrap_err();
+    assert!(err.to_string().contains("float64"), "{err}");
+    let err = k
+        .call_array::<f64>(&[input(&array![1i32, 2, 3])])
+        .unwrap_err();
+    assert!(matches!(err, Error::ResultType(_)), "{err:?}");
+
+    let m = compile("def f(x: int8) = x").unwrap();
+    assert!(matches!(m.kernel("g"), Err(Error::UnknownDefinition(_))));
+
+    let k = compile_expr(
+        "solve(A, b)",
+        &[("A", "2 * 2 * float64"), ("b", "2 * float64")],
+    )
+    .unwrap();
+    let err = k
+        .call(&[
+            input(&array![[1.0, 2.0], [2.0, 4.0]]),
+            input(&array![1.0, 1.0]),
+        ])
+        .unwrap_err();
+    assert!(err.to_string().contains("singular"), "{err}");
+}
+
+#[test]
+fn types_from_inputs() {
+    let x = input(&array![[1u8, 2], [3, 4]]);
+    let k = compile_expr_for("x * 2", &["x"], std::slice::from_ref(&x)).unwrap();
+    assert_eq!(k.result_type().to_string(), "2 * 2 * uint8");
+    let y = output::<u8>(k.call(&[x]).unwrap()).unwrap();
+    assert_eq!(y, array![[2u8, 4], [6, 8]].into_dyn());
+}
