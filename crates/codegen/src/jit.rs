@@ -241,7 +241,10 @@ impl Jit {
                 return Ok(k);
             }
         }
-        let n = self.cache.lock().map_or(0, |c| c.len());
+        // Every compile gets a fresh symbol, also when a cached kernel is
+        // compiled again for its texts.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let compiled = Arc::new(self.compile(key, &text, &format!("blaze_kernel_{n}"), dumps)?);
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(text, compiled.clone());
