@@ -78,9 +78,9 @@ fn float_texts(values: &[f64], precision: usize) -> Vec<String> {
         .iter()
         .filter(|v| **v != 0.0)
         .fold(f64::INFINITY, |m, v| m.min(v.abs()));
-    let scientific = max >= 1e16
-        || (min_nz.is_finite() && min_nz < 1e-4)
-        || (max > 0.0 && max / min_nz > 1e3 && min_nz < 1e-4);
+    // NumPy's rule: exponent notation when the values span more than three
+    // decades, or are very large or very small.
+    let scientific = max >= 1e8 || (min_nz.is_finite() && (min_nz < 1e-4 || max / min_nz > 1e3));
     let special = |v: f64| -> Option<String> {
         if v.is_nan() {
             Some("nan".into())
@@ -206,14 +206,39 @@ impl Show for Complex32 {
     }
 }
 
+/// Arrays with more elements than this print summarized, as NumPy's
+/// default `threshold`.
+const THRESHOLD: usize = 1000;
+/// Items kept at each end of a summarized axis (NumPy's `edgeitems`).
+const EDGE: usize = 3;
+
 fn format_array(a: &Array, missing: Option<&ndarray::ArrayD<bool>>) -> String {
     let shape = a.shape().to_vec();
+    // Summarize: keep EDGE items at both ends of every long axis.
+    let summarize = a.len() > THRESHOLD;
+    let kept: Vec<Vec<usize>> = shape
+        .iter()
+        .map(|&n| {
+            if summarize && n > 2 * EDGE {
+                (0..EDGE).chain(n - EDGE..n).collect()
+            } else {
+                (0..n).collect()
+            }
+        })
+        .collect();
+    let gaps: Vec<bool> = shape.iter().zip(&kept).map(|(&n, k)| k.len() < n).collect();
     let mut texts: Vec<String> = with_array!(a, x => {
-        let flat: Vec<_> = x.iter().cloned().collect();
+        let shown = if summarize { select(x, &kept) } else { x.clone() };
+        let flat: Vec<_> = shown.iter().cloned().collect();
         Show::texts(&flat)
     });
     if let Some(m) = missing {
-        for (t, miss) in texts.iter_mut().zip(m.iter()) {
+        let shown = if summarize {
+            select(m, &kept)
+        } else {
+            m.clone()
+        };
+        for (t, miss) in texts.iter_mut().zip(shown.iter()) {
             if *miss {
                 *t = "--".to_string();
             }
@@ -232,32 +257,100 @@ fn format_array(a: &Array, missing: Option<&ndarray::ArrayD<bool>>) -> String {
             .trim()
             .to_string();
     }
+    let kept_shape: Vec<usize> = kept.iter().map(|k| k.len()).collect();
     let mut out = String::new();
-    nest(&mut out, &padded, &shape, 0);
+    nest(&mut out, &padded, &kept_shape, &gaps, 0);
     out
 }
 
-fn nest(out: &mut String, items: &[String], shape: &[usize], depth: usize) {
+/// The elements of `x` at the kept indices of every axis.
+fn select<T: Clone>(x: &ndarray::ArrayD<T>, kept: &[Vec<usize>]) -> ndarray::ArrayD<T> {
+    let mut v: Option<ndarray::ArrayD<T>> = None;
+    for (axis, idx) in kept.iter().enumerate() {
+        if idx.len() < x.shape()[axis] {
+            v = Some(match v {
+                None => x.select(ndarray::Axis(axis), idx),
+                Some(v) => v.select(ndarray::Axis(axis), idx),
+            });
+        }
+    }
+    v.unwrap_or_else(|| x.clone())
+}
+
+/// Writes nested brackets; `gaps[axis]` puts `...` after the first EDGE
+/// items of that axis.
+fn nest(out: &mut String, items: &[String], shape: &[usize], gaps: &[bool], depth: usize) {
     out.push('[');
     if shape.len() == 1 {
-        out.push_str(&items.join(" "));
+        if gaps[0] {
+            let (head, tail) = items.split_at(EDGE.min(items.len()));
+            out.push_str(&head.join(" "));
+            out.push_str(" ... ");
+            out.push_str(&tail.join(" "));
+        } else {
+            out.push_str(&items.join(" "));
+        }
     } else {
         let step: usize = shape[1..].iter().product();
+        let sep = |out: &mut String| {
+            out.push('\n');
+            if shape.len() > 2 {
+                out.push('\n');
+            }
+            out.push_str(&" ".repeat(depth + 1));
+        };
         for i in 0..shape[0] {
             if i > 0 {
-                out.push('\n');
-                if shape.len() > 2 {
-                    out.push('\n');
-                }
-                out.push_str(&" ".repeat(depth + 1));
+                sep(out);
+            }
+            if gaps[0] && i == EDGE {
+                out.push_str("...");
+                sep(out);
             }
             nest(
                 out,
                 &items[i * step..(i + 1) * step],
                 &shape[1..],
+                &gaps[1..],
                 depth + 1,
             );
         }
     }
     out.push(']');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{ArrayD, IxDyn};
+
+    #[test]
+    fn long_arrays_are_summarized_as_numpy_does() {
+        let v = Value::from(Array::Float64(ArrayD::from_shape_fn(IxDyn(&[2000]), |i| {
+            i[0] as f64
+        })));
+        assert_eq!(
+            format_value(&v),
+            "[0.000e+00 1.000e+00 2.000e+00 ... 1.997e+03 1.998e+03 1.999e+03]"
+        );
+        let m = Value::from(Array::Int64(ArrayD::from_shape_fn(
+            IxDyn(&[100, 100]),
+            |i| (i[0] * 100 + i[1]) as i64,
+        )));
+        let text = format_value(&m);
+        assert!(
+            text.starts_with(
+                "[[   0    1    2 ...   97   98   99]\n [ 100  101  102 ...  197  198  199]"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n ...\n [9700 9701 9702 ... 9797 9798 9799]"),
+            "{text}"
+        );
+        let small = Value::from(Array::Int64(ArrayD::from_shape_fn(IxDyn(&[10]), |i| {
+            i[0] as i64
+        })));
+        assert_eq!(format_value(&small), "[0 1 2 3 4 5 6 7 8 9]");
+    }
 }
