@@ -84,16 +84,55 @@ fn normalize(ir: &str) -> String {
     text
 }
 
-const CASES: &[(&str, &str, &[(&str, &str)])] = &[
-    ("axpy_f64", "2*a + b", &[("a", "64 * float64"), ("b", "64 * float64")]),
-    ("fma_broadcast", "a * b + c", &[("a", "8 * 16 * float32"), ("b", "16 * float32"), ("c", "float32")]),
-    ("int_floordiv_mod", "a // b + a % b", &[("a", "64 * int32"), ("b", "64 * int32")]),
-    ("cast_saturating", "cast(a, int16)", &[("a", "64 * float64")]),
-    ("where_compare", "where(a > b, a, b * 2)", &[("a", "64 * float64"), ("b", "64 * float64")]),
-    ("sum_all", "sum(a * b)", &[("a", "4096 * float64"), ("b", "4096 * float64")]),
+/// `(snapshot name, expression, arguments)`.
+type Case = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+const CASES: &[Case] = &[
+    (
+        "axpy_f64",
+        "2*a + b",
+        &[("a", "64 * float64"), ("b", "64 * float64")],
+    ),
+    (
+        "fma_broadcast",
+        "a * b + c",
+        &[
+            ("a", "8 * 16 * float32"),
+            ("b", "16 * float32"),
+            ("c", "float32"),
+        ],
+    ),
+    (
+        "int_floordiv_mod",
+        "a // b + a % b",
+        &[("a", "64 * int32"), ("b", "64 * int32")],
+    ),
+    (
+        "cast_saturating",
+        "cast(a, int16)",
+        &[("a", "64 * float64")],
+    ),
+    (
+        "where_compare",
+        "where(a > b, a, b * 2)",
+        &[("a", "64 * float64"), ("b", "64 * float64")],
+    ),
+    (
+        "sum_all",
+        "sum(a * b)",
+        &[("a", "4096 * float64"), ("b", "4096 * float64")],
+    ),
     ("sum_axis1", "sum(x, axis=1)", &[("x", "8 * 512 * float64")]),
     ("max_axis0", "max(x, axis=0)", &[("x", "8 * 512 * int64")]),
-    ("sin_vector_math", "2*a + sin(b)", &[("a", "64 * float64"), ("b", "64 * float64")]),
+    (
+        "sin_vector_math",
+        "2*a + sin(b)",
+        &[("a", "64 * float64"), ("b", "64 * float64")],
+    ),
 ];
 
 #[test]
@@ -102,10 +141,20 @@ fn generated_ir_snapshots() {
     let bless = std::env::var_os("BLESS").is_some();
     let mut failures = Vec::new();
     for (name, expr, args) in CASES {
-        let report = run(expr, args, Dumps { ir: true, ..Dumps::default() });
+        let report = run(
+            expr,
+            args,
+            Dumps {
+                ir: true,
+                ..Dumps::default()
+            },
+        );
         let mut text = format!(
             "; expr: {expr}\n; args: {}\n",
-            args.iter().map(|(n, t)| format!("{n}: {t}")).collect::<Vec<_>>().join(", ")
+            args.iter()
+                .map(|(n, t)| format!("{n}: {t}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         for k in &report.kernels {
             text.push_str(&normalize(k.ir.as_deref().unwrap_or("")));
@@ -126,19 +175,50 @@ fn generated_ir_snapshots() {
 #[test]
 fn optimized_code_is_vectorized() {
     for (expr, args, vector) in [
-        ("2*a + b*c", &[("a", "4096 * float64"), ("b", "4096 * float64"), ("c", "4096 * float64")][..], "x double>"),
-        ("sum(a * b)", &[("a", "4096 * float64"), ("b", "4096 * float64")][..], "x double>"),
-        ("a + b", &[("a", "4096 * int32"), ("b", "4096 * int32")][..], "x i32>"),
-        ("sum(x, axis=0)", &[("x", "64 * 512 * float32")][..], "x float>"),
+        (
+            "2*a + b*c",
+            &[
+                ("a", "4096 * float64"),
+                ("b", "4096 * float64"),
+                ("c", "4096 * float64"),
+            ][..],
+            "x double>",
+        ),
+        (
+            "sum(a * b)",
+            &[("a", "4096 * float64"), ("b", "4096 * float64")][..],
+            "x double>",
+        ),
+        (
+            "a + b",
+            &[("a", "4096 * int32"), ("b", "4096 * int32")][..],
+            "x i32>",
+        ),
+        (
+            "sum(x, axis=0)",
+            &[("x", "64 * 512 * float32")][..],
+            "x float>",
+        ),
     ] {
-        let report = run(expr, args, Dumps { opt_ir: true, asm: true, ..Dumps::default() });
+        let report = run(
+            expr,
+            args,
+            Dumps {
+                opt_ir: true,
+                asm: true,
+                ..Dumps::default()
+            },
+        );
         let k = report.kernels.first().expect("a kernel ran");
         let opt = k.opt_ir.as_deref().unwrap_or("");
         assert!(opt.contains(vector), "`{expr}` is not vectorized:\n{opt}");
         let asm = k.asm.as_deref().unwrap_or("");
         // Packed arithmetic on xmm/ymm/zmm registers.
         assert!(
-            asm.lines().any(|l| l.contains("pd\t") || l.contains("ps\t") || l.contains("vpadd") || l.contains("paddd")),
+            asm.lines().any(|l| l.contains("pd\t")
+                || l.contains("ps\t")
+                || l.contains("vpadd")
+                || l.contains("paddd")),
             "`{expr}` has no packed instructions:\n{asm}"
         );
     }
