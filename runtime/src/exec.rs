@@ -39,6 +39,14 @@ pub struct Options {
     /// Elements per chunk of a full reduction; the result of a float
     /// reduction depends on it (reassociation), not on the thread count.
     pub chunk: usize,
+    /// Print the typed IR and the requested kernel texts on stderr at every
+    /// run (the default when `BLAZE_DUMP` is set: `ir` is the typed IR,
+    /// `llvm-ir`, `opt-ir` and `asm` the kernels').
+    pub print_dumps: bool,
+}
+
+fn env_dump(item: &str) -> bool {
+    std::env::var("BLAZE_DUMP").is_ok_and(|v| v.split(',').any(|x| x.trim() == item))
 }
 
 impl Default for Options {
@@ -47,6 +55,7 @@ impl Default for Options {
             threads: None,
             dumps: Dumps::from_env(),
             chunk: 1 << 16,
+            print_dumps: std::env::var("BLAZE_DUMP").is_ok_and(|v| !v.trim().is_empty()),
         }
     }
 }
@@ -464,6 +473,23 @@ impl Prepared {
 
     /// Runs on `inputs` (one per parameter, checked against the types).
     pub fn run(&self, inputs: &[Value], opts: &Options) -> Result<(Value, Report), EvalError> {
+        let result = self.run_quiet(inputs, opts);
+        if opts.print_dumps {
+            if env_dump("ir") {
+                eprintln!("{}", self.f);
+            }
+            if let Ok((_, report)) = &result {
+                for k in &report.kernels {
+                    for text in [&k.ir, &k.opt_ir, &k.asm].into_iter().flatten() {
+                        eprintln!("; kernel {} — {}\n{text}", k.name, k.key);
+                    }
+                }
+            }
+        }
+        result
+    }
+
+    fn run_quiet(&self, inputs: &[Value], opts: &Options) -> Result<(Value, Report), EvalError> {
         let mut report = Report::default();
         if self.interpret {
             report.fallbacks.push("index notation (interpreter)".into());

@@ -34,10 +34,13 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
             return Err(Failure);
         }
     };
+    // `BLAZE_DUMP` asks for the same texts as the flags; printed here once.
     let mut dumps = Dumps::from_env();
+    let dump_ir = opts.dump_ir
+        || std::env::var("BLAZE_DUMP").is_ok_and(|v| v.split(',').any(|x| x.trim() == "ir"));
     for e in &opts.emit {
         match e.as_str() {
-            "llvm-ir" | "ir" => dumps.ir = true,
+            "llvm-ir" => dumps.ir = true,
             "opt-ir" => dumps.opt_ir = true,
             "asm" => dumps.asm = true,
             other => {
@@ -120,7 +123,7 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
         );
         return Err(Failure);
     };
-    if opts.dump_ir {
+    if dump_ir {
         eprintln!("{function}");
     }
     // Inputs in parameter order.
@@ -152,6 +155,7 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
     let run_opts = Options {
         threads: opts.threads,
         dumps,
+        print_dumps: false,
         ..Options::default()
     };
     for _ in 0..opts.repeat {

@@ -445,3 +445,18 @@ fn eval_emits_llvm_ir_and_asm() {
     assert!(err.contains("define void @blaze_kernel_"), "{err}");
     assert!(err.contains(".text"), "{err}");
 }
+
+#[test]
+fn blaze_dump_in_the_environment() {
+    let input = npy_fixture("f8_c.npy");
+    let o = Command::new(env!("CARGO_BIN_EXE_blaze"))
+        .args(["eval", "-e", "x * 5 - 1", "--in", &format!("x={input}")])
+        .env("BLAZE_DUMP", "ir,opt-ir")
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("def main(x: 2 * 3 * float64)"), "{err}");
+    assert!(err.contains("define void @blaze_kernel_"), "{err}");
+    assert_eq!(err.matches("def main(").count(), 1, "{err}");
+}

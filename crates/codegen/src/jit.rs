@@ -46,12 +46,14 @@ impl Dumps {
         self.ir || self.opt_ir || self.asm
     }
 
-    /// `BLAZE_DUMP=ir,opt-ir,asm` from the environment.
+    /// The LLVM texts asked for by `BLAZE_DUMP=llvm-ir,opt-ir,asm` in the
+    /// environment (its `ir` item is blaze's typed IR, printed by the
+    /// runtime).
     pub fn from_env() -> Dumps {
         let v = std::env::var("BLAZE_DUMP").unwrap_or_default();
         let has = |w: &str| v.split(',').any(|x| x.trim() == w);
         Dumps {
-            ir: has("ir") || has("llvm-ir"),
+            ir: has("llvm-ir"),
             opt_ir: has("opt-ir"),
             asm: has("asm"),
         }
