@@ -22,8 +22,8 @@ use blaze_codegen::{jit, Combine, Compiled, Const, Dumps, KNode, KOp, Kernel, Ke
 use blaze_datashape::{Measure, Scalar};
 use blaze_interp::{check_inputs, eval, eval_op, kernels, with_array, Array, EvalError, Value};
 use blaze_ir::ops::ReduceFn;
-use blaze_ir::{Function, Literal, NodeId, Op};
-use ndarray::{ArrayD, IxDyn};
+use blaze_ir::{Function, GatherItem, IndexVar, Literal, NodeId, Op};
+use ndarray::{ArrayD, Dimension, IxDyn};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -82,6 +82,39 @@ enum Step {
     Group(Box<GroupPlan>),
     /// Runs on the reference kernels.
     Fallback,
+    /// Index notation compiled as one kernel.
+    Index(Box<IndexPlan>),
+}
+
+/// A `forall`/`sum(k: …)` compiled as one kernel over the iteration space
+/// of its index variables: output axes (the `forall` variables), then the
+/// reduced ones. Every `A[i, k]` becomes an operand whose strides sit on
+/// the axes of its variables, as `einsum` does.
+#[derive(Clone, Debug)]
+struct IndexPlan {
+    kernel: Kernel,
+    operands: Vec<IndexOperand>,
+    outer: Vec<IndexVar>,
+    inner: Vec<IndexVar>,
+    reduce: Option<ReduceFn>,
+}
+
+#[derive(Clone, Debug)]
+enum IndexOperand {
+    /// `X[i, 2, k]`: the value of node `array` indexed by variables and
+    /// fixed positions.
+    Gather {
+        array: NodeId,
+        items: Vec<GatherItem>,
+    },
+    /// `eps[i, j, k]`, as a constant array.
+    Eps(Vec<IndexVar>),
+    /// `delta[i, j]`, as an identity matrix.
+    Delta(Vec<IndexVar>),
+    /// The value of an index variable, as `0..n`.
+    Arange(IndexVar),
+    /// A scalar computed outside the loop.
+    Scalar(NodeId),
 }
 
 #[derive(Clone, Debug)]
@@ -183,10 +216,7 @@ fn constant(s: Scalar, l: &Literal) -> Const {
 /// Prepares `f` for the JIT engine.
 pub fn prepare(f: &Function) -> Prepared {
     let n = f.nodes.len();
-    let interpret = f
-        .nodes
-        .iter()
-        .any(|n| matches!(n.op, Op::Forall(_) | Op::IndexReduce(..)));
+    let deps = index_deps(f);
     let mut uses = vec![0usize; n];
     for node in &f.nodes {
         for a in &node.args {
@@ -221,6 +251,21 @@ pub fn prepare(f: &Function) -> Prepared {
         let node = &f.nodes[i];
         let step = if let Op::Param(p) = node.op {
             Step::Param(p)
+        } else if !deps[i].is_empty() {
+            // Inside a loop: compiled with the loop, or the whole function is
+            // interpreted.
+            Step::Fused
+        } else if matches!(node.op, Op::Forall(_) | Op::IndexReduce(..)) {
+            match index_plan(f, id, &deps) {
+                Some(p) => Step::Index(Box::new(p)),
+                None => {
+                    return Prepared {
+                        f: f.clone(),
+                        steps: Vec::new(),
+                        interpret: true,
+                    }
+                }
+            }
         } else if folds(i) {
             Step::Fused
         } else if is_elem[i] || reduce[i].is_some() {
@@ -236,8 +281,181 @@ pub fn prepare(f: &Function) -> Prepared {
     Prepared {
         f: f.clone(),
         steps,
-        interpret,
+        interpret: false,
     }
+}
+
+/// For every node, the index variables its value depends on (free ones:
+/// a loop binds its own).
+fn index_deps(f: &Function) -> Vec<Vec<IndexVar>> {
+    let mut deps: Vec<Vec<IndexVar>> = Vec::with_capacity(f.nodes.len());
+    for n in &f.nodes {
+        let mut d: Vec<IndexVar> = Vec::new();
+        for a in &n.args {
+            for v in &deps[a.index()] {
+                if !d.contains(v) {
+                    d.push(*v);
+                }
+            }
+        }
+        match &n.op {
+            Op::IndexValue(v) => d.push(*v),
+            Op::Eps(vs) | Op::Delta(vs) => d.extend(vs.iter().copied()),
+            Op::Gather(items) => d.extend(items.iter().filter_map(|g| match g {
+                GatherItem::Var(v) => Some(*v),
+                GatherItem::At(_) => None,
+            })),
+            Op::Forall(vs) | Op::IndexReduce(_, vs) => d.retain(|v| !vs.contains(v)),
+            _ => {}
+        }
+        d.sort();
+        d.dedup();
+        deps.push(d);
+    }
+    deps
+}
+
+/// The plan of a loop at `root` (no free index variables), if its body is
+/// elementwise arithmetic over indexed arrays, with at most one reduction
+/// directly under the `forall`.
+fn index_plan(f: &Function, root: NodeId, deps: &[Vec<IndexVar>]) -> Option<IndexPlan> {
+    let n = f.node(root);
+    let (outer, inner, reduce, top) = match &n.op {
+        Op::Forall(vs) => {
+            let body = *n.args.first()?;
+            match &f.node(body).op {
+                Op::IndexReduce(rf, rvs) => (
+                    vs.clone(),
+                    rvs.clone(),
+                    Some(*rf),
+                    *f.node(body).args.first()?,
+                ),
+                _ => (vs.clone(), vec![], None, body),
+            }
+        }
+        Op::IndexReduce(rf, vs) => (vec![], vs.clone(), Some(*rf), *n.args.first()?),
+        _ => return None,
+    };
+    if let Some(rf) = reduce {
+        if !matches!(
+            rf,
+            ReduceFn::Sum | ReduceFn::Prod | ReduceFn::Min | ReduceFn::Max
+        ) {
+            return None;
+        }
+    }
+    let output = plain_scalar(&n.ty.measure)?;
+    if !f.node(top).ty.dims.is_empty() {
+        return None;
+    }
+    let mut operands: Vec<IndexOperand> = Vec::new();
+    let mut nodes: Vec<KNode> = Vec::new();
+    let mut index: HashMap<NodeId, usize> = HashMap::new();
+    fn walk(
+        f: &Function,
+        id: NodeId,
+        deps: &[Vec<IndexVar>],
+        operands: &mut Vec<IndexOperand>,
+        nodes: &mut Vec<KNode>,
+        index: &mut HashMap<NodeId, usize>,
+    ) -> Option<usize> {
+        if let Some(&k) = index.get(&id) {
+            return Some(k);
+        }
+        let n = f.node(id);
+        let ty = plain_scalar(&n.ty.measure)?;
+        let operand =
+            |operands: &mut Vec<IndexOperand>, nodes: &mut Vec<KNode>, o: IndexOperand| {
+                operands.push(o);
+                nodes.push(KNode {
+                    op: KOp::Input(operands.len() - 1),
+                    args: vec![],
+                    ty,
+                });
+                nodes.len() - 1
+            };
+        let k = match &n.op {
+            Op::Gather(items) => {
+                let array = *n.args.first()?;
+                let a = f.node(array);
+                if !deps[array.index()].is_empty()
+                    || items.len() != a.ty.dims.len()
+                    || !n.ty.dims.is_empty()
+                {
+                    return None;
+                }
+                operand(
+                    operands,
+                    nodes,
+                    IndexOperand::Gather {
+                        array,
+                        items: items.clone(),
+                    },
+                )
+            }
+            Op::Eps(vs) => operand(operands, nodes, IndexOperand::Eps(vs.clone())),
+            Op::Delta(vs) => operand(operands, nodes, IndexOperand::Delta(vs.clone())),
+            Op::IndexValue(v) => operand(operands, nodes, IndexOperand::Arange(*v)),
+            Op::Literal(l) => {
+                nodes.push(KNode {
+                    op: KOp::Const(constant(ty, l)),
+                    args: vec![],
+                    ty,
+                });
+                nodes.len() - 1
+            }
+            Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_) if elementwise(f, id) => {
+                let args = n
+                    .args
+                    .iter()
+                    .map(|a| walk(f, *a, deps, operands, nodes, index))
+                    .collect::<Option<Vec<_>>>()?;
+                let op = match &n.op {
+                    Op::Unary(u) => KOp::Unary(*u),
+                    Op::Binary(b) => KOp::Binary(*b),
+                    Op::Where => KOp::Where,
+                    _ => KOp::Cast,
+                };
+                nodes.push(KNode { op, args, ty });
+                nodes.len() - 1
+            }
+            // A scalar from outside the loop.
+            _ if deps[id.index()].is_empty() && n.ty.dims.is_empty() => {
+                operand(operands, nodes, IndexOperand::Scalar(id))
+            }
+            _ => return None,
+        };
+        index.insert(id, k);
+        Some(k)
+    }
+    let root_k = walk(f, top, deps, &mut operands, &mut nodes, &mut index)?;
+    // Inputs are the operand nodes, in operand order.
+    let inputs: Vec<Scalar> = nodes
+        .iter()
+        .filter(|k| matches!(k.op, KOp::Input(_)))
+        .map(|k| k.ty)
+        .collect();
+    let combine = match reduce {
+        Some(rf) => Combine::Reduce(rf),
+        None => Combine::Store,
+    };
+    // The float16 reference accumulates in float32; not compiled.
+    if reduce.is_some() && (output == Scalar::Float16 || inputs.contains(&Scalar::Float16)) {
+        return None;
+    }
+    Some(IndexPlan {
+        kernel: Kernel {
+            inputs,
+            nodes,
+            root: root_k,
+            combine,
+            output,
+        },
+        operands,
+        outer,
+        inner,
+        reduce,
+    })
 }
 
 fn build_group(
@@ -507,6 +725,7 @@ impl Prepared {
                 }
                 Step::Fused => continue,
                 Step::Group(g) => self.run_group(g, &slots, opts, pool.as_deref(), &mut report)?,
+                Step::Index(p) => self.run_index(p, &slots, opts, pool.as_deref(), &mut report)?,
                 Step::Fallback => {
                     let args = self
                         .f
@@ -569,6 +788,213 @@ impl Prepared {
             ptrs.push(p);
             strides.extend(s);
         }
+        self.launch_group(g, ptrs, strides, &shape, opts, pool, report)
+    }
+
+    fn run_index(
+        &self,
+        p: &IndexPlan,
+        slots: &[Slot],
+        opts: &Options,
+        pool: Option<&rayon::ThreadPool>,
+        report: &mut Report,
+    ) -> Result<Value, EvalError> {
+        let array_of = |id: NodeId| -> Result<&Array, EvalError> {
+            match slots[id.index()].get() {
+                Some(Value::Array {
+                    data,
+                    missing: None,
+                }) => Ok(data),
+                Some(_) => Err(EvalError::Value(format!("%{} is not a plain array", id.0))),
+                None => Err(EvalError::Value(format!("value of %{} missing", id.0))),
+            }
+        };
+        // Extents: fixed by the type, else the length of an axis indexed.
+        let vars: Vec<IndexVar> = p.outer.iter().chain(&p.inner).copied().collect();
+        let mut extent: HashMap<IndexVar, usize> = HashMap::new();
+        for v in &vars {
+            if let blaze_datashape::Dim::Fixed(n) = self.f.index_vars[v.0 as usize].extent {
+                extent.insert(*v, n as usize);
+            }
+        }
+        for o in &p.operands {
+            match o {
+                IndexOperand::Gather { array, items } => {
+                    let a = array_of(*array)?;
+                    for (axis, g) in items.iter().enumerate() {
+                        if let GatherItem::Var(v) = g {
+                            extent.entry(*v).or_insert(a.shape()[axis]);
+                        }
+                    }
+                }
+                IndexOperand::Eps(vs) => {
+                    for v in vs {
+                        extent.entry(*v).or_insert(vs.len());
+                    }
+                }
+                _ => {}
+            }
+        }
+        for o in &p.operands {
+            if let IndexOperand::Delta(vs) = o {
+                let known = vs.iter().find_map(|v| extent.get(v).copied());
+                for v in vs {
+                    if let Some(n) = known {
+                        extent.entry(*v).or_insert(n);
+                    }
+                }
+            }
+        }
+        let shape: Vec<usize> = vars
+            .iter()
+            .map(|v| {
+                extent.get(v).copied().ok_or_else(|| {
+                    EvalError::Shape(format!(
+                        "cannot determine the range of index `{}`",
+                        self.f.index_vars[v.0 as usize].name
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let rank = shape.len();
+        let empty = shape.contains(&0);
+        let pos = |v: &IndexVar| vars.iter().position(|x| x == v);
+        // Constant operands live until the kernel has run.
+        let mut owned: Vec<Array> = Vec::new();
+        let mut ptrs: Vec<*mut u8> = Vec::new();
+        let mut strides: Vec<i64> = Vec::new();
+        for o in &p.operands {
+            let mut st = vec![0i64; rank];
+            let ptr = match o {
+                IndexOperand::Gather { array, items } => {
+                    let a = array_of(*array)?;
+                    let (base, astr) = operand(a, a.shape())?;
+                    let mut offset = 0i64;
+                    for (axis, g) in items.iter().enumerate() {
+                        let n = a.shape()[axis];
+                        match g {
+                            GatherItem::Var(v) => {
+                                let k = pos(v).ok_or_else(|| {
+                                    EvalError::Value("index variable outside its loop".into())
+                                })?;
+                                if shape[k] > n && !empty {
+                                    return Err(EvalError::Shape(format!(
+                                        "index {} is out of bounds for axis {axis} with size {n}",
+                                        n
+                                    )));
+                                }
+                                st[k] += astr[axis];
+                            }
+                            GatherItem::At(i) => {
+                                let j = if *i < 0 { *i + n as i64 } else { *i };
+                                // An empty loop reads nothing (as the interpreter).
+                                if empty {
+                                    continue;
+                                }
+                                if j < 0 || j >= n as i64 {
+                                    return Err(EvalError::Shape(format!(
+                                        "index {i} is out of bounds for axis {axis} with size {n}"
+                                    )));
+                                }
+                                offset += j * astr[axis];
+                            }
+                        }
+                    }
+                    base.wrapping_offset((offset * a.scalar().size_bytes() as i64) as isize)
+                }
+                IndexOperand::Eps(vs) => {
+                    let n = vs.len();
+                    let dims = vec![n; n];
+                    let eps = ArrayD::from_shape_fn(IxDyn(&dims), |ix| {
+                        let idx = ix.slice();
+                        let mut sign = 1i64;
+                        for a in 0..n {
+                            for b in a + 1..n {
+                                if idx[a] == idx[b] {
+                                    return 0;
+                                }
+                                if idx[a] > idx[b] {
+                                    sign = -sign;
+                                }
+                            }
+                        }
+                        sign
+                    });
+                    let arr = kernels::cast(&Array::Int64(eps), p.kernel.inputs[ptrs.len()]);
+                    let (base, astr) = operand(&arr, arr.shape())?;
+                    for (axis, v) in vs.iter().enumerate() {
+                        if let Some(k) = pos(v) {
+                            st[k] += astr[axis];
+                        }
+                    }
+                    owned.push(arr);
+                    base
+                }
+                IndexOperand::Delta(vs) => {
+                    let k0 = vs.first().and_then(pos);
+                    let n = k0.map_or(0, |k| shape[k]);
+                    let eye = ArrayD::from_shape_fn(IxDyn(&[n, n]), |ix| (ix[0] == ix[1]) as i64);
+                    let arr = kernels::cast(&Array::Int64(eye), p.kernel.inputs[ptrs.len()]);
+                    let (base, astr) = operand(&arr, arr.shape())?;
+                    for (axis, v) in vs.iter().take(2).enumerate() {
+                        if let Some(k) = pos(v) {
+                            st[k] += astr[axis];
+                        }
+                    }
+                    owned.push(arr);
+                    base
+                }
+                IndexOperand::Arange(v) => {
+                    let k = pos(v).ok_or_else(|| {
+                        EvalError::Value("index variable outside its loop".into())
+                    })?;
+                    let arr =
+                        Array::Int64(ArrayD::from_shape_fn(IxDyn(&[shape[k]]), |ix| ix[0] as i64));
+                    let arr = kernels::cast(&arr, p.kernel.inputs[ptrs.len()]);
+                    let (base, astr) = operand(&arr, arr.shape())?;
+                    st[k] += astr[0];
+                    owned.push(arr);
+                    base
+                }
+                IndexOperand::Scalar(id) => {
+                    let a = array_of(*id)?;
+                    let (base, _) = operand(a, &[])?;
+                    base
+                }
+            };
+            ptrs.push(ptr);
+            strides.extend(st);
+        }
+        let g = GroupPlan {
+            kernel: p.kernel.clone(),
+            leaves: Vec::new(),
+            reduce: p.reduce.map(|f| ReducePlan {
+                f,
+                axes: Some((p.outer.len()..rank).collect()),
+                keepdims: false,
+                mean: false,
+            }),
+        };
+        let v = self.launch_group(&g, ptrs, strides, &shape, opts, pool, report);
+        drop(owned);
+        v
+    }
+
+    /// Runs the kernel of `g` over `shape`, given each input's pointer and
+    /// strides (elements, per axis); allocates the output.
+    #[allow(clippy::too_many_arguments)]
+    fn launch_group(
+        &self,
+        g: &GroupPlan,
+        mut ptrs: Vec<*mut u8>,
+        mut strides: Vec<i64>,
+        shape: &[usize],
+        opts: &Options,
+        pool: Option<&rayon::ThreadPool>,
+        report: &mut Report,
+    ) -> Result<Value, EvalError> {
+        let shape = shape.to_vec();
+        let rank = shape.len();
         let k = &g.kernel;
         let total: usize = shape.iter().product();
         match &g.reduce {

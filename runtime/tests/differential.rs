@@ -469,3 +469,104 @@ fn jit_agrees_with_the_interpreter() {
         failures.join("\n")
     );
 }
+
+/// Index notation: each template on random arrays of several sizes,
+/// dtypes and layouts, JIT (one kernel per loop) against the interpreter.
+#[test]
+fn index_notation_agrees_with_the_interpreter() {
+    const TEMPLATES: &[&str] = &[
+        "forall i, j: sum(k: A[i, k] * B[k, j])",
+        "forall i: sum(j: A[i, j] * y[j])",
+        "forall i, j: A[i, j] * 2 + x[i]",
+        "sum(i: x[i] * x[i])",
+        "forall i: max(j: A[i, j])",
+        "forall j: min(i: A[i, j])",
+        "forall j: prod(i: A[i, j])",
+        "forall i: i * x[i] + s",
+        "forall i, j: delta[i, j] * C[i, j]",
+        "forall i: sum(j, k: eps[i, j, k] * u[j] * w[k])",
+        "sum(i: C[i, i])",
+        "forall i: C[i, i] - C[i, 0] + C[-1, i]",
+        "forall i, j: where(A[i, j] > x[i], A[i, j], 0)",
+    ];
+    let seed: u64 = std::env::var("BLAZE_DIFF_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x1dec5);
+    let mut rng = Rng(seed);
+    let opts = Options::default();
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for template in TEMPLATES {
+        for _ in 0..40 {
+            let (n, m, p) = (
+                *rng.pick(&[0, 1, 3, 7, 40]),
+                *rng.pick(&[1, 2, 5, 33]),
+                *rng.pick(&[1, 4, 9]),
+            );
+            let s = *rng.pick(&[
+                Scalar::Float64,
+                Scalar::Float32,
+                Scalar::Int32,
+                Scalar::Int64,
+            ]);
+            let shapes: [(&str, Vec<usize>); 9] = [
+                ("A", vec![n, m]),
+                ("B", vec![m, p]),
+                ("C", vec![n, n]),
+                ("x", vec![n]),
+                ("y", vec![m]),
+                ("u", vec![3]),
+                ("w", vec![3]),
+                ("s", vec![]),
+                ("z", vec![p]),
+            ];
+            let mut args = Vec::new();
+            let mut inputs = Vec::new();
+            let mut desc = String::new();
+            for (name, shape) in shapes.iter() {
+                if !template.contains(&format!("{name}["))
+                    && !(name == &"s" && template.contains(" s"))
+                {
+                    continue;
+                }
+                let a = random_array(&mut rng, s, shape);
+                let (a, layout) = relayout(&mut rng, a);
+                let _ = write!(desc, "{name}: {s} {shape:?} {layout}; ");
+                let dims = shape.iter().map(|&k| Dim::Fixed(k as u64)).collect();
+                args.push((name.to_string(), Datashape::new(dims, Measure::scalar(s))));
+                inputs.push(Value::from(a));
+            }
+            let f = match compile_expression(template, &args) {
+                Ok(f) => f,
+                Err(_) => continue,
+            };
+            runs += 1;
+            let reference = eval(&f, &inputs);
+            let jit = prepare(&f).run(&inputs, &opts);
+            let problem = match (&jit, &reference) {
+                (Ok((j, report)), Ok(r)) => {
+                    if !report.fallbacks.is_empty() {
+                        Some(format!("not compiled: {:?}", report.fallbacks))
+                    } else {
+                        compare(j, r, magnitude(&inputs) * 64.0)
+                    }
+                }
+                (Err(_), Err(_)) => None,
+                (Ok(_), Err(e)) => Some(format!("jit succeeded, reference failed: {e}")),
+                (Err(e), Ok(_)) => Some(format!("jit failed: {e}")),
+            };
+            if let Some(p) = problem {
+                failures.push(format!("`{template}` with {desc}\n    {p}"));
+            }
+        }
+    }
+    eprintln!("index notation: {runs} cases, seed {seed}");
+    assert!(runs > 300, "only {runs} cases ran");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
