@@ -1,9 +1,10 @@
 //! The JIT engine: a typed function is split into fused groups — trees of
 //! elementwise operations, each ending in a store or a reduction — that run
-//! as compiled kernels over chunks on rayon; the other operations (matrix
-//! products, linear algebra, indexing, reshaping, records, …) run on the
-//! reference kernels, and a function with index-notation loops runs on the
-//! interpreter as a whole, for now.
+//! as compiled kernels over chunks on rayon; index-notation loops whose body
+//! is arithmetic over indexed arrays run as one kernel over their index
+//! space; the other operations (matrix products, linear algebra, indexing,
+//! reshaping, records, …) run on the reference kernels, and a function with
+//! a loop of another shape runs on the interpreter as a whole.
 //!
 //! ```text
 //! Function ──plan (once)──► [Group | Fallback] in node order
