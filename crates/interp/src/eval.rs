@@ -7,7 +7,7 @@ use crate::linalg::{self, LinalgError};
 use crate::value::{Array, Element, Value};
 use crate::{with_array, with_scalar, EvalError};
 use blaze_datashape::{Datashape, Dim, Measure, Scalar};
-use blaze_ir::ops::{LinalgFn, UnaryFn};
+use blaze_ir::ops::{BinaryFn, LinalgFn, Routine, UnaryFn};
 use blaze_ir::{slice_bounds, Function, GatherItem, IndexItem, IndexVar, Literal, NodeId, Op};
 use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use num_complex::Complex64;
@@ -1018,6 +1018,56 @@ impl Evaluator<'_> {
                     _ => s,
                 };
                 linalg_call(*f, &arrays, out)?
+            }
+            Op::Call(r) => {
+                let a = |k: usize| arr(&args[k]).map(|(x, _)| x);
+                let t = |x: &Array, yes: bool| {
+                    if yes {
+                        with_array!(x, v => Element::wrap(generic_transpose(v, &[1, 0])))
+                    } else {
+                        x.clone()
+                    }
+                };
+                match *r {
+                    Routine::Gemm { trans_a, trans_b } => {
+                        let p = matmul(&t(a(0)?, trans_a), &t(a(1)?, trans_b))?;
+                        let mut r = kernels::binary(BinaryFn::Mul, a(2)?, &p)?;
+                        if args.len() == 5 {
+                            let c = kernels::binary(BinaryFn::Mul, a(3)?, a(4)?)?;
+                            r = kernels::binary(BinaryFn::Add, &r, &c)?;
+                        }
+                        r.into()
+                    }
+                    Routine::Gemv { trans } => {
+                        let p = matmul(&t(a(0)?, trans), a(1)?)?;
+                        kernels::binary(BinaryFn::Mul, a(2)?, &p)?.into()
+                    }
+                    Routine::Dot => matmul(a(0)?, a(1)?)?.into(),
+                    Routine::Syrk { trans } => {
+                        let x = a(0)?;
+                        let p = if trans {
+                            matmul(&t(x, true), x)?
+                        } else {
+                            matmul(x, &t(x, true))?
+                        };
+                        kernels::binary(BinaryFn::Mul, a(1)?, &p)?.into()
+                    }
+                    Routine::Trsm { .. } => linalg_call(LinalgFn::Solve, &[a(0)?, a(1)?], s)?,
+                    Routine::SymEig => {
+                        let Value::Tuple(parts) = linalg_call(LinalgFn::Eigh, &[a(0)?], s)? else {
+                            return Err(EvalError::Value("eigh gave no tuple".into()));
+                        };
+                        let Measure::Tuple { elems } = &node.ty.measure else {
+                            return Err(EvalError::Value("eig has no tuple type".into()));
+                        };
+                        let mut out = Vec::new();
+                        for (v, t) in parts.iter().zip(elems) {
+                            let to = measure_scalar(&t.measure).unwrap_or(Scalar::Complex128);
+                            out.push(Value::from(kernels::cast(arr(v)?.0, to)));
+                        }
+                        Value::Tuple(out)
+                    }
+                }
             }
             Op::Field(name) => match &args[0] {
                 Value::Record(fields) => fields

@@ -26,6 +26,8 @@ pub mod ops;
 mod parse_ir;
 pub mod prelude;
 mod print;
+pub mod props;
+pub mod rewrite;
 mod verify;
 
 pub use check::{check_expression, check_program, slice_bounds, slice_len};

@@ -3,7 +3,7 @@
 //! only refer to earlier nodes, so the arena order is a valid evaluation
 //! order and `let` bindings are shared nodes (a DAG).
 
-use crate::ops::{BinaryFn, LinalgFn, ReduceFn, UnaryFn};
+use crate::ops::{BinaryFn, LinalgFn, ReduceFn, Routine, UnaryFn};
 use blaze_datashape::{Datashape, Dim, Scalar, Span, TypeEnv};
 
 /// Index of a node in its function's arena.
@@ -107,6 +107,9 @@ pub enum Op {
     MatMul,
     /// A linear-algebra function.
     Linalg(LinalgFn),
+    /// A BLAS/LAPACK routine chosen by the rewrites (never produced by the
+    /// type checker).
+    Call(Routine),
     /// Record field projection.
     Field(String),
     /// Record construction, one argument per field.

@@ -400,6 +400,100 @@ impl LinalgFn {
     }
 }
 
+/// A BLAS or LAPACK routine that the rewrites ([`crate::rewrite`]) chose
+/// for a matrix product or a linear-algebra call. The element type of the
+/// operands picks the `s`/`d`/`c`/`z` variant. Every routine has a
+/// definition in terms of the other operations, which the reference
+/// interpreter follows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Routine {
+    /// `alpha * (op(A) @ op(B))`, arguments `[A, B, alpha]`, or
+    /// `alpha * (op(A) @ op(B)) + beta * C`, arguments `[A, B, alpha, beta, C]`;
+    /// `op` transposes when the flag is set. Matrices are 2-D.
+    Gemm {
+        /// Transpose `A`.
+        trans_a: bool,
+        /// Transpose `B`.
+        trans_b: bool,
+    },
+    /// `alpha * (op(A) @ x)` for a matrix `A` and a vector `x`, arguments
+    /// `[A, x, alpha]`.
+    Gemv {
+        /// Transpose `A`.
+        trans: bool,
+    },
+    /// `x @ y` of two vectors (no conjugation), arguments `[x, y]`.
+    Dot,
+    /// `alpha * (A.T @ A)` (`trans`) or `alpha * (A @ A.T)`, arguments
+    /// `[A, alpha]`: one triangle computed, the other mirrored.
+    Syrk {
+        /// `A.T @ A` rather than `A @ A.T`.
+        trans: bool,
+    },
+    /// `solve(T, b)` for a triangular `T`, arguments `[T, b]`.
+    Trsm {
+        /// `T` is lower (rather than upper) triangular.
+        lower: bool,
+    },
+    /// `eig(A)` of a real symmetric `A` through the symmetric solver:
+    /// real eigenvalues (ascending) and orthonormal eigenvectors, typed as
+    /// `eig`'s complex results.
+    SymEig,
+}
+
+impl Routine {
+    /// The routine's name as the IR prints it (without the type prefix).
+    pub fn text(self) -> String {
+        let t = |b: bool| if b { "T" } else { "N" };
+        match self {
+            Routine::Gemm { trans_a, trans_b } => format!("gemm {}{}", t(trans_a), t(trans_b)),
+            Routine::Gemv { trans } => format!("gemv {}", t(trans)),
+            Routine::Dot => "dot".into(),
+            Routine::Syrk { trans } => format!("syrk {}", t(trans)),
+            Routine::Trsm { lower } => format!("trsm {}", if lower { "L" } else { "U" }),
+            Routine::SymEig => "syevd".into(),
+        }
+    }
+
+    /// Parses [`Routine::text`].
+    pub fn from_text(name: &str, flags: &str) -> Option<Routine> {
+        let t = |c: u8| match c {
+            b'T' => Some(true),
+            b'N' => Some(false),
+            _ => None,
+        };
+        let f = flags.as_bytes();
+        Some(match (name, f.len()) {
+            ("gemm", 2) => Routine::Gemm {
+                trans_a: t(f[0])?,
+                trans_b: t(f[1])?,
+            },
+            ("gemv", 1) => Routine::Gemv { trans: t(f[0])? },
+            ("syrk", 1) => Routine::Syrk { trans: t(f[0])? },
+            ("trsm", 1) => Routine::Trsm {
+                lower: match f[0] {
+                    b'L' => true,
+                    b'U' => false,
+                    _ => return None,
+                },
+            },
+            ("dot", 0) => Routine::Dot,
+            ("syevd", 0) => Routine::SymEig,
+            _ => return None,
+        })
+    }
+
+    /// How many arguments a call takes (`Gemm`: 3 or 5).
+    pub fn arity(self) -> &'static [usize] {
+        match self {
+            Routine::Gemm { .. } => &[3, 5],
+            Routine::Gemv { .. } => &[3],
+            Routine::Dot | Routine::Trsm { .. } | Routine::Syrk { .. } => &[2],
+            Routine::SymEig => &[1],
+        }
+    }
+}
+
 /// The float type an operation on `t` computes in: integers and bool →
 /// float64; floats and complex keep their type.
 pub fn float_of(t: Scalar) -> Scalar {

@@ -38,7 +38,7 @@
 //! variable.
 
 use crate::node::*;
-use crate::ops::{BinaryFn, LinalgFn, ReduceFn, UnaryFn};
+use crate::ops::{BinaryFn, LinalgFn, ReduceFn, Routine, UnaryFn};
 use blaze_datashape::{Datashape, Measure, Scalar, Span, TypeEnv};
 use std::fmt::{self, Display, Formatter};
 use std::str::FromStr;
@@ -454,6 +454,14 @@ fn op(c: &mut Cursor<'_>, f: &Function) -> Result<Op> {
             Op::Linalg(
                 LinalgFn::from_name(name)
                     .ok_or_else(|| c.err(format!("unknown linear-algebra function `{name}`")))?,
+            )
+        }
+        "call" => {
+            let name = c.word();
+            let flags = c.word();
+            Op::Call(
+                Routine::from_text(name, flags)
+                    .ok_or_else(|| c.err(format!("unknown routine `{name} {flags}`")))?,
             )
         }
         "field" => Op::Field(c.name()?),
@@ -1465,6 +1473,35 @@ def gram(A: N * M * float64) {
             node(Op::Cast(Scalar::Complex64), vec![0], "complex[float32]"),
             node(Op::Where, vec![3, 0, 0], "3 * 4 * float64"),
             node(Op::Linalg(LinalgFn::Lstsq), vec![0, 0], "4 * 4 * float64"),
+            node(
+                Op::Call(Routine::Gemm {
+                    trans_a: true,
+                    trans_b: false,
+                }),
+                vec![0, 0, 2, 2, 0],
+                "4 * 4 * float64",
+            ),
+            node(
+                Op::Call(Routine::Gemv { trans: false }),
+                vec![0, 0, 2],
+                "4 * float64",
+            ),
+            node(Op::Call(Routine::Dot), vec![0, 0], "float64"),
+            node(
+                Op::Call(Routine::Syrk { trans: true }),
+                vec![0, 2],
+                "4 * 4 * float64",
+            ),
+            node(
+                Op::Call(Routine::Trsm { lower: false }),
+                vec![0, 0],
+                "4 * 4 * float64",
+            ),
+            node(
+                Op::Call(Routine::SymEig),
+                vec![0],
+                "(4 * complex, 4 * 4 * complex)",
+            ),
             node(Op::Unary(UnaryFn::IsNa), vec![1], "bool"),
             node(
                 Op::Binary(BinaryFn::FloorDiv),

@@ -149,6 +149,7 @@ impl Function {
             Op::Stack(a) => format!("stack axis={a}"),
             Op::MatMul => "matmul".into(),
             Op::Linalg(l) => format!("linalg {}", l.name()),
+            Op::Call(r) => format!("call {}", r.text()),
             Op::Field(n) => format!("field {}", name_text(n)),
             Op::MakeRecord(ns) => {
                 let v: Vec<String> = ns.iter().map(|n| name_text(n)).collect();

@@ -127,6 +127,16 @@ pub fn verify(f: &Function) -> Result<(), String> {
                 }
             }
             Op::MatMul => arity(2)?,
+            Op::Call(r) => {
+                if !r.arity().contains(&n.args.len()) {
+                    return Err(at(format!(
+                        "`call {}` takes {:?} arguments, found {}",
+                        r.text(),
+                        r.arity(),
+                        n.args.len()
+                    )));
+                }
+            }
             Op::Linalg(_) => {
                 if n.args.is_empty() || n.args.len() > 2 {
                     return Err(at("linear algebra takes one or two arguments".into()));
