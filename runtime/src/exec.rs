@@ -19,10 +19,11 @@
 //! reduction that keeps an axis splits the work along a kept axis, so every
 //! output element is accumulated by one kernel call in one order.
 
+use crate::{blas, lapack};
 use blaze_codegen::{jit, Combine, Compiled, Const, Dumps, KNode, KOp, Kernel, KernelKey, Layout};
 use blaze_datashape::{Measure, Scalar};
 use blaze_interp::{check_inputs, eval, eval_op, kernels, with_array, Array, EvalError, Value};
-use blaze_ir::ops::ReduceFn;
+use blaze_ir::ops::{LinalgFn, ReduceFn, Routine};
 use blaze_ir::{Function, GatherItem, IndexVar, Literal, NodeId, Op};
 use ndarray::{ArrayD, Dimension, IxDyn};
 use rayon::prelude::*;
@@ -70,6 +71,8 @@ pub struct Report {
     pub kernels: Vec<Arc<Compiled>>,
     /// Operations that ran on the reference kernels.
     pub fallbacks: Vec<String>,
+    /// BLAS/LAPACK routines called, as `%node: routine` (e.g. `%3: dsyrk`).
+    pub calls: Vec<String>,
 }
 
 /// Which fused group a node belongs to, or how it runs.
@@ -83,6 +86,8 @@ enum Step {
     Group(Box<GroupPlan>),
     /// Runs on the reference kernels.
     Fallback,
+    /// A matrix product or linear algebra on BLAS/LAPACK.
+    Native,
     /// Index notation compiled as one kernel.
     Index(Box<IndexPlan>),
 }
@@ -214,8 +219,11 @@ fn constant(s: Scalar, l: &Literal) -> Const {
     }
 }
 
-/// Prepares `f` for the JIT engine.
+/// Prepares `f` for the JIT engine: rewrites it for BLAS/LAPACK
+/// ([`blaze_ir::rewrite`]), then plans fused groups.
 pub fn prepare(f: &Function) -> Prepared {
+    let rewritten = blaze_ir::rewrite::rewrite(f);
+    let f = &rewritten;
     let n = f.nodes.len();
     let deps = index_deps(f);
     let mut uses = vec![0usize; n];
@@ -267,6 +275,8 @@ pub fn prepare(f: &Function) -> Prepared {
                     }
                 }
             }
+        } else if native(f, id) {
+            Step::Native
         } else if folds(i) {
             Step::Fused
         } else if is_elem[i] || reduce[i].is_some() {
@@ -284,6 +294,121 @@ pub fn prepare(f: &Function) -> Prepared {
         steps,
         interpret: false,
     }
+}
+
+/// Whether node `id` runs on BLAS/LAPACK: routine calls, and matrix
+/// products and linear algebra on float or complex arrays.
+fn native(f: &Function, id: NodeId) -> bool {
+    let n = f.node(id);
+    let inexact = |a: &NodeId| {
+        matches!(
+            f.node(*a).ty.measure,
+            Measure::Scalar {
+                scalar: Scalar::Float32 | Scalar::Float64 | Scalar::Complex64 | Scalar::Complex128
+            }
+        )
+    };
+    match n.op {
+        Op::Call(_) => true,
+        Op::MatMul | Op::Linalg(_) => {
+            let first = n
+                .args
+                .first()
+                .and_then(|a| plain_scalar(&f.node(*a).ty.measure));
+            n.args.iter().all(inexact)
+                && n.args
+                    .iter()
+                    .all(|a| plain_scalar(&f.node(*a).ty.measure) == first)
+        }
+        _ => false,
+    }
+}
+
+/// The BLAS/LAPACK name of what node `id` calls, with its type prefix.
+fn routine_name(f: &Function, id: NodeId) -> String {
+    let n = f.node(id);
+    let s = n
+        .args
+        .first()
+        .and_then(|a| plain_scalar(&f.node(*a).ty.measure));
+    let p = match s {
+        Some(Scalar::Float32) => "s",
+        Some(Scalar::Complex64) => "c",
+        Some(Scalar::Complex128) => "z",
+        _ => "d",
+    };
+    let complex = matches!(p, "c" | "z");
+    let name = match &n.op {
+        Op::Call(r) => {
+            let t = r.text();
+            let mut words = t.split(' ');
+            let base = words.next().unwrap_or("");
+            let flags = words.next().map(|f| format!(" {f}")).unwrap_or_default();
+            let base = match base {
+                "dot" if complex => "dotu",
+                "syevd" if complex => "heevd",
+                other => other,
+            };
+            format!("{p}{base}{flags}")
+        }
+        Op::MatMul => format!("{p}gemm (batched matmul)"),
+        Op::Linalg(l) => {
+            let q = if complex { "un" } else { "or" };
+            match l {
+                LinalgFn::Inv => format!("{p}getrf+{p}getri"),
+                LinalgFn::Solve => format!("{p}gesv"),
+                LinalgFn::Det => format!("{p}getrf"),
+                LinalgFn::Cholesky => format!("{p}potrf"),
+                LinalgFn::Qr => format!("{p}geqrf+{p}{q}gqr"),
+                LinalgFn::Svd => format!("{p}gesdd"),
+                LinalgFn::Eig => format!("{p}geev"),
+                LinalgFn::Eigh => format!("{p}{}evd", if complex { "he" } else { "sy" }),
+                LinalgFn::Lstsq => format!("{p}gelsd"),
+                LinalgFn::Norm => format!("{p}nrm2"),
+                LinalgFn::Trace => "trace".into(),
+            }
+        }
+        other => format!("{other:?}"),
+    };
+    format!("%{}: {name}", id.0)
+}
+
+/// Runs a [`Step::Native`] node on BLAS/LAPACK.
+fn run_native(f: &Function, id: NodeId, args: &[&Value]) -> Result<Value, EvalError> {
+    let n = f.node(id);
+    let mut arrays = Vec::with_capacity(args.len());
+    for v in args {
+        match v {
+            Value::Array {
+                data,
+                missing: None,
+            } => arrays.push(data),
+            _ => {
+                // Masked or structured values: the reference kernels.
+                return eval_op(f, id, args.iter().map(|v| (*v).clone()).collect());
+            }
+        }
+    }
+    let out = match &n.ty.measure {
+        Measure::Tuple { elems } => elems.first().and_then(|e| plain_scalar(&e.measure)),
+        m => plain_scalar(m),
+    }
+    .unwrap_or(Scalar::Float64);
+    let a = arrays.as_slice();
+    let value: Value = match &n.op {
+        Op::Call(r) => match *r {
+            Routine::Gemm { trans_a, trans_b } => blas::gemm(a, trans_a, trans_b)?.into(),
+            Routine::Gemv { trans } => blas::gemv(a, trans)?.into(),
+            Routine::Dot => blas::dot(a)?.into(),
+            Routine::Syrk { trans } => blas::syrk(a, trans)?.into(),
+            Routine::Trsm { lower } => blas::trsm(a, lower)?.into(),
+            Routine::SymEig => lapack::sym_eig(a[0], out)?,
+        },
+        Op::MatMul => blas::matmul(a[0], a[1])?.into(),
+        Op::Linalg(l) => lapack::linalg(*l, a, out)?,
+        _ => return eval_op(f, id, args.iter().map(|v| (*v).clone()).collect()),
+    };
+    Ok(value)
 }
 
 /// For every node, the index variables its value depends on (free ones:
@@ -727,6 +852,22 @@ impl Prepared {
                 Step::Fused => continue,
                 Step::Group(g) => self.run_group(g, &slots, opts, pool.as_deref(), &mut report)?,
                 Step::Index(p) => self.run_index(p, &slots, opts, pool.as_deref(), &mut report)?,
+                Step::Native => {
+                    let args = self
+                        .f
+                        .node(id)
+                        .args
+                        .iter()
+                        .map(|a| {
+                            slots[a.index()].get().ok_or_else(|| {
+                                EvalError::Value(format!("value of %{} missing", a.0))
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    crate::blas::set_threads(opts.threads.unwrap_or(0));
+                    report.calls.push(routine_name(&self.f, id));
+                    run_native(&self.f, id, &args)?
+                }
                 Step::Fallback => {
                     let args = self
                         .f

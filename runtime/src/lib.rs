@@ -6,8 +6,16 @@
 
 #![warn(missing_docs)]
 
+// Link OpenBLAS (BLAS and LAPACK) from the system.
+extern crate blas_src;
+extern crate lapack_src;
+
+/// Matrix products on OpenBLAS.
+pub mod blas;
 /// The JIT engine.
 pub mod exec;
+/// Linear algebra on LAPACK.
+pub mod lapack;
 mod memory;
 /// Reading and writing NumPy `.npy` files ([`npy::read_npy`], [`npy::write_npy`]).
 pub mod npy;

@@ -123,9 +123,6 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
         );
         return Err(Failure);
     };
-    if dump_ir {
-        eprintln!("{function}");
-    }
     // Inputs in parameter order.
     let mut values = Vec::new();
     for (name, _) in &function.params {
@@ -152,6 +149,15 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
     let mut compile_seconds = 0.0;
     let mut result = None;
     let prepared = prepare(function);
+    if dump_ir {
+        // The JIT engine runs the function as rewritten for BLAS/LAPACK.
+        if jit {
+            eprintln!("{}", prepared.function());
+        } else {
+            eprintln!("{function}");
+        }
+    }
+    let mut calls_printed = !dump_ir;
     let run_opts = Options {
         threads: opts.threads,
         dumps,
@@ -163,6 +169,12 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
         let r = if jit {
             prepared.run(&values, &run_opts).map(|(v, report)| {
                 compile_seconds += report.compile_seconds;
+                if !calls_printed {
+                    for c in &report.calls {
+                        eprintln!("; call {c}");
+                    }
+                    calls_printed = true;
+                }
                 if dumps.any() {
                     for k in &report.kernels {
                         for (want, text) in [

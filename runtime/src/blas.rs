@@ -1,0 +1,877 @@
+//! Matrix products on OpenBLAS: `gemm`, `gemv`, `dot`, `syrk`, `trsm` for
+//! float32, float64, complex64 and complex128 (the `s`/`d`/`c`/`z`
+//! routines), on arrays of any layout.
+//!
+//! Operands are passed without copies whenever BLAS can take their
+//! strides: a row-major or column-major matrix with a positive leading
+//! dimension (a column-major operand is passed as the transpose of a
+//! row-major one, with the transpose flag flipped). Anything else — negative
+//! or two non-unit strides — is copied once to C order first.
+//!
+//! BLAS is called from the thread that runs the program, never from inside
+//! a rayon worker, so OpenBLAS's own threads and rayon's never run at the
+//! same time; [`set_threads`] gives OpenBLAS the same thread count as the
+//! engine.
+
+use blaze_interp::{Array, Element, EvalError};
+use cblas_sys as ffi;
+use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Ix1, Ix2, IxDyn};
+use num_complex::{Complex32, Complex64};
+use std::os::raw::c_int;
+
+extern "C" {
+    fn openblas_set_num_threads(n: c_int);
+    fn openblas_get_num_threads() -> c_int;
+}
+
+/// Makes OpenBLAS use `n` threads (0: one per core, its default).
+pub fn set_threads(n: usize) {
+    let n = if n == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        n
+    };
+    // SAFETY: plain setters of OpenBLAS's global thread count.
+    unsafe {
+        if openblas_get_num_threads() != n as c_int {
+            openblas_set_num_threads(n.min(c_int::MAX as usize) as c_int);
+        }
+    }
+}
+
+/// An element type with BLAS routines.
+pub trait BlasScalar: blaze_interp::Element + Copy + num_traits::Zero + num_traits::One {
+    /// `C = alpha op(A) op(B) + beta C`, row-major.
+    ///
+    /// # Safety
+    /// The pointers and leading dimensions describe valid matrices of the
+    /// given sizes; `c` is not aliased.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemm(
+        ta: bool,
+        tb: bool,
+        dims: [c_int; 3],
+        alpha: Self,
+        a: (*const Self, c_int),
+        b: (*const Self, c_int),
+        beta: Self,
+        c: (*mut Self, c_int),
+    );
+    /// `y = alpha op(A) x`, row-major `A` of `m × n`.
+    ///
+    /// # Safety
+    /// As for [`BlasScalar::gemm`]; `x` has `incx` spacing.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn gemv(
+        ta: bool,
+        m: c_int,
+        n: c_int,
+        alpha: Self,
+        a: (*const Self, c_int),
+        x: (*const Self, c_int),
+        y: *mut Self,
+    );
+    /// `x · y` without conjugation.
+    ///
+    /// # Safety
+    /// `x` and `y` hold `n` elements at their spacing.
+    unsafe fn dot(n: c_int, x: (*const Self, c_int), y: (*const Self, c_int)) -> Self;
+    /// Upper triangle of `C = alpha op(A) op(A)ᵀ`, row-major (`trans`:
+    /// `Aᵀ A` for a `k × n` `A`).
+    ///
+    /// # Safety
+    /// As for [`BlasScalar::gemm`].
+    unsafe fn syrk(
+        trans: bool,
+        n: c_int,
+        k: c_int,
+        alpha: Self,
+        a: (*const Self, c_int),
+        c: (*mut Self, c_int),
+    );
+    /// `B = op(A)⁻¹ B` for a triangular `A` (`lower` describes `A` as
+    /// stored), row-major.
+    ///
+    /// # Safety
+    /// As for [`BlasScalar::gemm`].
+    unsafe fn trsm(
+        lower: bool,
+        trans: bool,
+        m: c_int,
+        n: c_int,
+        a: (*const Self, c_int),
+        b: (*mut Self, c_int),
+    );
+}
+
+fn tr(t: bool) -> ffi::CBLAS_TRANSPOSE {
+    if t {
+        ffi::CblasTrans
+    } else {
+        ffi::CblasNoTrans
+    }
+}
+
+fn uplo(lower: bool) -> ffi::CBLAS_UPLO {
+    if lower {
+        ffi::CblasLower
+    } else {
+        ffi::CblasUpper
+    }
+}
+
+macro_rules! real_blas {
+    ($t:ty, $gemm:ident, $gemv:ident, $dot:ident, $syrk:ident, $trsm:ident) => {
+        impl BlasScalar for $t {
+            unsafe fn gemm(
+                ta: bool,
+                tb: bool,
+                [m, n, k]: [c_int; 3],
+                alpha: Self,
+                a: (*const Self, c_int),
+                b: (*const Self, c_int),
+                beta: Self,
+                c: (*mut Self, c_int),
+            ) {
+                ffi::$gemm(
+                    ffi::CblasRowMajor,
+                    tr(ta),
+                    tr(tb),
+                    m,
+                    n,
+                    k,
+                    alpha,
+                    a.0,
+                    a.1,
+                    b.0,
+                    b.1,
+                    beta,
+                    c.0,
+                    c.1,
+                )
+            }
+            unsafe fn gemv(
+                ta: bool,
+                m: c_int,
+                n: c_int,
+                alpha: Self,
+                a: (*const Self, c_int),
+                x: (*const Self, c_int),
+                y: *mut Self,
+            ) {
+                ffi::$gemv(
+                    ffi::CblasRowMajor,
+                    tr(ta),
+                    m,
+                    n,
+                    alpha,
+                    a.0,
+                    a.1,
+                    x.0,
+                    x.1,
+                    0.0,
+                    y,
+                    1,
+                )
+            }
+            unsafe fn dot(n: c_int, x: (*const Self, c_int), y: (*const Self, c_int)) -> Self {
+                ffi::$dot(n, x.0, x.1, y.0, y.1)
+            }
+            unsafe fn syrk(
+                trans: bool,
+                n: c_int,
+                k: c_int,
+                alpha: Self,
+                a: (*const Self, c_int),
+                c: (*mut Self, c_int),
+            ) {
+                ffi::$syrk(
+                    ffi::CblasRowMajor,
+                    ffi::CblasUpper,
+                    tr(trans),
+                    n,
+                    k,
+                    alpha,
+                    a.0,
+                    a.1,
+                    0.0,
+                    c.0,
+                    c.1,
+                )
+            }
+            unsafe fn trsm(
+                lower: bool,
+                trans: bool,
+                m: c_int,
+                n: c_int,
+                a: (*const Self, c_int),
+                b: (*mut Self, c_int),
+            ) {
+                ffi::$trsm(
+                    ffi::CblasRowMajor,
+                    ffi::CblasLeft,
+                    uplo(lower),
+                    tr(trans),
+                    ffi::CblasNonUnit,
+                    m,
+                    n,
+                    1.0,
+                    a.0,
+                    a.1,
+                    b.0,
+                    b.1,
+                )
+            }
+        }
+    };
+}
+
+real_blas!(
+    f32,
+    cblas_sgemm,
+    cblas_sgemv,
+    cblas_sdot,
+    cblas_ssyrk,
+    cblas_strsm
+);
+real_blas!(
+    f64,
+    cblas_dgemm,
+    cblas_dgemv,
+    cblas_ddot,
+    cblas_dsyrk,
+    cblas_dtrsm
+);
+
+macro_rules! complex_blas {
+    ($t:ty, $gemm:ident, $gemv:ident, $dot:ident, $syrk:ident, $trsm:ident) => {
+        impl BlasScalar for $t {
+            unsafe fn gemm(
+                ta: bool,
+                tb: bool,
+                [m, n, k]: [c_int; 3],
+                alpha: Self,
+                a: (*const Self, c_int),
+                b: (*const Self, c_int),
+                beta: Self,
+                c: (*mut Self, c_int),
+            ) {
+                ffi::$gemm(
+                    ffi::CblasRowMajor,
+                    tr(ta),
+                    tr(tb),
+                    m,
+                    n,
+                    k,
+                    (&alpha as *const Self).cast(),
+                    a.0.cast(),
+                    a.1,
+                    b.0.cast(),
+                    b.1,
+                    (&beta as *const Self).cast(),
+                    c.0.cast(),
+                    c.1,
+                )
+            }
+            unsafe fn gemv(
+                ta: bool,
+                m: c_int,
+                n: c_int,
+                alpha: Self,
+                a: (*const Self, c_int),
+                x: (*const Self, c_int),
+                y: *mut Self,
+            ) {
+                let zero = <$t>::new(0.0, 0.0);
+                ffi::$gemv(
+                    ffi::CblasRowMajor,
+                    tr(ta),
+                    m,
+                    n,
+                    (&alpha as *const Self).cast(),
+                    a.0.cast(),
+                    a.1,
+                    x.0.cast(),
+                    x.1,
+                    (&zero as *const Self).cast(),
+                    y.cast(),
+                    1,
+                )
+            }
+            unsafe fn dot(n: c_int, x: (*const Self, c_int), y: (*const Self, c_int)) -> Self {
+                let mut out = <$t>::new(0.0, 0.0);
+                ffi::$dot(
+                    n,
+                    x.0.cast(),
+                    x.1,
+                    y.0.cast(),
+                    y.1,
+                    (&mut out as *mut Self).cast(),
+                );
+                out
+            }
+            unsafe fn syrk(
+                trans: bool,
+                n: c_int,
+                k: c_int,
+                alpha: Self,
+                a: (*const Self, c_int),
+                c: (*mut Self, c_int),
+            ) {
+                let zero = <$t>::new(0.0, 0.0);
+                ffi::$syrk(
+                    ffi::CblasRowMajor,
+                    ffi::CblasUpper,
+                    tr(trans),
+                    n,
+                    k,
+                    (&alpha as *const Self).cast(),
+                    a.0.cast(),
+                    a.1,
+                    (&zero as *const Self).cast(),
+                    c.0.cast(),
+                    c.1,
+                )
+            }
+            unsafe fn trsm(
+                lower: bool,
+                trans: bool,
+                m: c_int,
+                n: c_int,
+                a: (*const Self, c_int),
+                b: (*mut Self, c_int),
+            ) {
+                let one = <$t>::new(1.0, 0.0);
+                ffi::$trsm(
+                    ffi::CblasRowMajor,
+                    ffi::CblasLeft,
+                    uplo(lower),
+                    tr(trans),
+                    ffi::CblasNonUnit,
+                    m,
+                    n,
+                    (&one as *const Self).cast(),
+                    a.0.cast(),
+                    a.1,
+                    b.0.cast(),
+                    b.1,
+                )
+            }
+        }
+    };
+}
+
+complex_blas!(
+    Complex32,
+    cblas_cgemm,
+    cblas_cgemv,
+    cblas_cdotu_sub,
+    cblas_csyrk,
+    cblas_ctrsm
+);
+complex_blas!(
+    Complex64,
+    cblas_zgemm,
+    cblas_zgemv,
+    cblas_zdotu_sub,
+    cblas_zsyrk,
+    cblas_ztrsm
+);
+
+/// A BLAS dimension: errors when it does not fit BLAS's 32-bit integers.
+fn dim(n: usize, what: &str) -> Result<c_int, EvalError> {
+    c_int::try_from(n).map_err(|_| {
+        EvalError::Shape(format!(
+            "{what}: a dimension of {n} is too large for BLAS (32-bit indices)"
+        ))
+    })
+}
+
+/// A matrix operand as BLAS takes it: a row-major pointer with its leading
+/// dimension and whether it stands for the transpose of the original.
+struct Operand<'a, T> {
+    ptr: *const T,
+    ld: c_int,
+    /// The pointer describes `xᵀ` in row-major order.
+    flipped: bool,
+    /// A C-order copy, when the strides did not fit.
+    _copy: Option<Array2<T>>,
+    _life: std::marker::PhantomData<&'a T>,
+}
+
+fn operand<'a, T: Copy>(x: ArrayView2<'a, T>, what: &str) -> Result<Operand<'a, T>, EvalError> {
+    let (r, c) = x.dim();
+    let (s0, s1) = (x.strides()[0], x.strides()[1]);
+    let fits = |inner: isize, outer: isize, n_inner: usize, n_outer: usize| {
+        (inner == 1 || n_inner <= 1) && (n_outer <= 1 || outer >= n_inner.max(1) as isize)
+    };
+    if fits(s1, s0, c, r) {
+        let ld = if r <= 1 { c.max(1) } else { s0 as usize };
+        return Ok(Operand {
+            ptr: x.as_ptr(),
+            ld: dim(ld, what)?,
+            flipped: false,
+            _copy: None,
+            _life: std::marker::PhantomData,
+        });
+    }
+    if fits(s0, s1, r, c) {
+        let ld = if c <= 1 { r.max(1) } else { s1 as usize };
+        return Ok(Operand {
+            ptr: x.as_ptr(),
+            ld: dim(ld, what)?,
+            flipped: true,
+            _copy: None,
+            _life: std::marker::PhantomData,
+        });
+    }
+    let copy = x.as_standard_layout().into_owned();
+    Ok(Operand {
+        ptr: copy.as_ptr(),
+        ld: dim(c.max(1), what)?,
+        flipped: false,
+        _copy: Some(copy),
+        _life: std::marker::PhantomData,
+    })
+}
+
+/// A vector as BLAS takes it: pointer and positive increment, copying
+/// when the stride is not positive.
+fn vector<T: Copy>(x: ArrayView1<'_, T>) -> (Vec<T>, *const T, c_int) {
+    let s = x.strides()[0];
+    if x.len() <= 1 || (s > 0 && s <= c_int::MAX as isize) {
+        (Vec::new(), x.as_ptr(), s.max(1) as c_int)
+    } else {
+        let v: Vec<T> = x.iter().copied().collect();
+        let p = v.as_ptr();
+        (v, p, 1)
+    }
+}
+
+fn shape_error(what: &str, a: &[usize], b: &[usize]) -> EvalError {
+    EvalError::Shape(format!(
+        "{what}: shapes {a:?} and {b:?} do not align for a matrix product"
+    ))
+}
+
+fn view2<T>(x: &ArrayD<T>) -> Result<ArrayView2<'_, T>, EvalError> {
+    x.view()
+        .into_dimensionality::<Ix2>()
+        .map_err(|_| EvalError::Shape(format!("expected a matrix, found shape {:?}", x.shape())))
+}
+
+fn view1<T>(x: &ArrayD<T>) -> Result<ArrayView1<'_, T>, EvalError> {
+    x.view()
+        .into_dimensionality::<Ix1>()
+        .map_err(|_| EvalError::Shape(format!("expected a vector, found shape {:?}", x.shape())))
+}
+
+fn scalar0<T: Copy>(x: &ArrayD<T>) -> Result<T, EvalError> {
+    x.first()
+        .copied()
+        .filter(|_| x.ndim() == 0)
+        .ok_or_else(|| EvalError::Shape(format!("expected a scalar, found shape {:?}", x.shape())))
+}
+
+/// A zeroed C-order matrix (zeroed pages come straight from the kernel).
+fn zeros<T: BlasScalar>(r: usize, c: usize) -> Array2<T> {
+    let mut z = Array2::<T>::zeros((r, c));
+    crate::memory::advise_huge_pages(z.as_mut_ptr().cast(), r * c * std::mem::size_of::<T>());
+    z
+}
+
+/// `alpha · op(A) @ op(B) (+ beta · C)` on one type.
+pub fn gemm_t<T: BlasScalar>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    ta: bool,
+    tb: bool,
+    alpha: T,
+    acc: Option<(T, ArrayView2<'_, T>)>,
+) -> Result<Array2<T>, EvalError> {
+    let (am, ak) = if ta { (a.ncols(), a.nrows()) } else { a.dim() };
+    let (bk, bn) = if tb { (b.ncols(), b.nrows()) } else { b.dim() };
+    let shape = |x: &ArrayView2<T>, t: bool| {
+        let (r, c) = x.dim();
+        if t {
+            vec![c, r]
+        } else {
+            vec![r, c]
+        }
+    };
+    if ak != bk {
+        return Err(shape_error("matmul", &shape(&a, ta), &shape(&b, tb)));
+    }
+    let (beta, mut out) = match acc {
+        Some((beta, c)) => {
+            if c.dim() != (am, bn) {
+                return Err(EvalError::Shape(format!(
+                    "gemm: the added matrix has shape {:?}, the product {:?}",
+                    c.shape(),
+                    [am, bn]
+                )));
+            }
+            (beta, c.as_standard_layout().into_owned())
+        }
+        None => (T::zero(), zeros::<T>(am, bn)),
+    };
+    if am == 0 || bn == 0 {
+        return Ok(out);
+    }
+    let dims = [dim(am, "gemm")?, dim(bn, "gemm")?, dim(ak, "gemm")?];
+    let (pa, pb) = (operand(a, "gemm")?, operand(b, "gemm")?);
+    let ldc = dim(bn.max(1), "gemm")?;
+    // SAFETY: operands describe the views' memory (or their copies); `out`
+    // is a fresh C-order am × bn matrix.
+    unsafe {
+        T::gemm(
+            ta ^ pa.flipped,
+            tb ^ pb.flipped,
+            dims,
+            alpha,
+            (pa.ptr, pa.ld),
+            (pb.ptr, pb.ld),
+            beta,
+            (out.as_mut_ptr(), ldc),
+        );
+    }
+    Ok(out)
+}
+
+/// `alpha · op(A) @ x`.
+pub fn gemv_t<T: BlasScalar>(
+    a: ArrayView2<'_, T>,
+    x: ArrayView1<'_, T>,
+    ta: bool,
+    alpha: T,
+) -> Result<Array1<T>, EvalError> {
+    let (m, n) = a.dim();
+    let (rows, inner) = if ta { (n, m) } else { (m, n) };
+    if inner != x.len() {
+        let s = if ta { vec![n, m] } else { vec![m, n] };
+        return Err(shape_error("matmul", &s, &[x.len()]));
+    }
+    let mut y = Array1::<T>::zeros(rows);
+    if rows == 0 {
+        return Ok(y);
+    }
+    if inner == 0 {
+        return Ok(y);
+    }
+    let pa = operand(a, "gemv")?;
+    let (_keep, px, incx) = vector(x);
+    // Row-major call on the operand as stored.
+    let (sm, sn) = if pa.flipped { (n, m) } else { (m, n) };
+    // SAFETY: as in `gemm_t`; `y` holds `rows` elements.
+    unsafe {
+        T::gemv(
+            ta ^ pa.flipped,
+            dim(sm, "gemv")?,
+            dim(sn, "gemv")?,
+            alpha,
+            (pa.ptr, pa.ld),
+            (px, incx),
+            y.as_mut_ptr(),
+        );
+    }
+    Ok(y)
+}
+
+/// `x · y` without conjugation.
+pub fn dot_t<T: BlasScalar>(x: ArrayView1<'_, T>, y: ArrayView1<'_, T>) -> Result<T, EvalError> {
+    if x.len() != y.len() {
+        return Err(shape_error("matmul", &[x.len()], &[y.len()]));
+    }
+    if x.is_empty() {
+        return Ok(T::zero());
+    }
+    let (_kx, px, ix) = vector(x);
+    let (_ky, py, iy) = vector(y);
+    // SAFETY: both hold `len` elements at their increments.
+    Ok(unsafe { T::dot(dim(x.len(), "dot")?, (px, ix), (py, iy)) })
+}
+
+/// `alpha · Aᵀ A` (`trans`) or `alpha · A Aᵀ`, both triangles filled.
+pub fn syrk_t<T: BlasScalar>(
+    a: ArrayView2<'_, T>,
+    trans: bool,
+    alpha: T,
+) -> Result<Array2<T>, EvalError> {
+    let (r, c) = a.dim();
+    let (n, k) = if trans { (c, r) } else { (r, c) };
+    let mut out = zeros::<T>(n, n);
+    if n == 0 || k == 0 {
+        return Ok(out);
+    }
+    let pa = operand(a, "syrk")?;
+    let ldc = dim(n, "syrk")?;
+    // SAFETY: as in `gemm_t`; `out` is a fresh n × n C-order matrix.
+    unsafe {
+        T::syrk(
+            trans ^ pa.flipped,
+            dim(n, "syrk")?,
+            dim(k, "syrk")?,
+            alpha,
+            (pa.ptr, pa.ld),
+            (out.as_mut_ptr(), ldc),
+        );
+    }
+    // Mirror the upper triangle into the lower one.
+    for i in 1..n {
+        for j in 0..i {
+            out[[i, j]] = out[[j, i]];
+        }
+    }
+    Ok(out)
+}
+
+/// `T⁻¹ b` for a triangular `T` (`b` a vector or a matrix). A zero or
+/// non-finite diagonal entry is an error (the matrix is singular).
+pub fn trsm_t<T: BlasScalar + PartialEq>(
+    t: ArrayView2<'_, T>,
+    b: &ArrayD<T>,
+    lower: bool,
+) -> Result<ArrayD<T>, EvalError> {
+    let n = t.nrows();
+    if t.ncols() != n {
+        return Err(EvalError::Linalg(format!(
+            "`solve` needs a square matrix, found shape {:?}",
+            t.shape()
+        )));
+    }
+    if b.ndim() == 0 || b.ndim() > 2 || b.shape()[0] != n {
+        return Err(EvalError::Shape(format!(
+            "solve: a {n} × {n} matrix cannot solve for a right-hand side of shape {:?}",
+            b.shape()
+        )));
+    }
+    if (0..n).any(|i| t[[i, i]] == T::zero()) {
+        return Err(EvalError::Linalg(
+            "`solve`: the matrix is singular (a zero on the diagonal of a triangular matrix)"
+                .into(),
+        ));
+    }
+    let cols = if b.ndim() == 1 { 1 } else { b.shape()[1] };
+    let mut x = b
+        .as_standard_layout()
+        .into_owned()
+        .into_shape_with_order((n, cols))
+        .map_err(|e| EvalError::Shape(e.to_string()))?;
+    if n > 0 && cols > 0 {
+        let pt = operand(t, "trsm")?;
+        let ldb = dim(cols, "trsm")?;
+        // A flipped operand stores Tᵀ: solve with it transposed, and its
+        // triangle is the other one.
+        // SAFETY: as in `gemm_t`; `x` is a fresh n × cols C-order matrix.
+        unsafe {
+            T::trsm(
+                lower ^ pt.flipped,
+                pt.flipped,
+                dim(n, "trsm")?,
+                dim(cols, "trsm")?,
+                (pt.ptr, pt.ld),
+                (x.as_mut_ptr(), ldb),
+            );
+        }
+    }
+    x.into_shape_with_order(IxDyn(b.shape()))
+        .map_err(|e| EvalError::Shape(e.to_string()))
+}
+
+/// The same matrix product as NumPy's `matmul` for float and complex
+/// arrays of any rank: vectors promoted, batch axes broadcast, one `gemm`
+/// (or `gemv`/`dot`) per pair of matrices.
+pub fn matmul_t<T: BlasScalar>(a: &ArrayD<T>, b: &ArrayD<T>) -> Result<ArrayD<T>, EvalError> {
+    match (a.ndim(), b.ndim()) {
+        (0, _) | (_, 0) => Err(EvalError::Shape("matmul of a scalar".into())),
+        (1, 1) => Ok(ndarray::arr0(dot_t(view1(a)?, view1(b)?)?).into_dyn()),
+        (2, 1) => Ok(gemv_t(view2(a)?, view1(b)?, false, T::one())?.into_dyn()),
+        (1, 2) => Ok(gemv_t(view2(b)?, view1(a)?, true, T::one())?.into_dyn()),
+        (2, 2) => Ok(gemm_t(view2(a)?, view2(b)?, false, false, T::one(), None)?.into_dyn()),
+        (ra, rb) => {
+            // Promote vectors, broadcast the batch axes.
+            let a2 = if ra == 1 {
+                a.view().insert_axis(ndarray::Axis(0))
+            } else {
+                a.view()
+            };
+            let b2 = if rb == 1 {
+                b.view().insert_axis(ndarray::Axis(1))
+            } else {
+                b.view()
+            };
+            let (sa, sb) = (a2.shape(), b2.shape());
+            let (ba, bb) = (&sa[..sa.len() - 2], &sb[..sb.len() - 2]);
+            let batch = blaze_interp::kernels::broadcast_shapes(ba, bb)?;
+            let (m, k) = (sa[sa.len() - 2], sa[sa.len() - 1]);
+            let (k2, n) = (sb[sb.len() - 2], sb[sb.len() - 1]);
+            if k != k2 {
+                return Err(shape_error("matmul", a.shape(), b.shape()));
+            }
+            let mut full_a = batch.clone();
+            full_a.extend([m, k]);
+            let mut full_b = batch.clone();
+            full_b.extend([k, n]);
+            let av = a2
+                .broadcast(IxDyn(&full_a))
+                .ok_or_else(|| shape_error("matmul", a.shape(), b.shape()))?;
+            let bv = b2
+                .broadcast(IxDyn(&full_b))
+                .ok_or_else(|| shape_error("matmul", a.shape(), b.shape()))?;
+            let count: usize = batch.iter().product();
+            let mut out_shape = batch.clone();
+            out_shape.extend([m, n]);
+            let mut out = ArrayD::<T>::zeros(IxDyn(&out_shape));
+            for i in 0..count {
+                let idx = unravel(i, &batch);
+                let (mut x, mut y) = (av.view(), bv.view());
+                for &j in &idx {
+                    x = x.index_axis_move(ndarray::Axis(0), j);
+                    y = y.index_axis_move(ndarray::Axis(0), j);
+                }
+                let r = gemm_t(view2v(x)?, view2v(y)?, false, false, T::one(), None)?;
+                assign_batch(&mut out, &idx, r);
+            }
+            let mut shape = out_shape;
+            if rb == 1 {
+                shape.remove(shape.len() - 1);
+            }
+            if ra == 1 {
+                shape.remove(shape.len() - if rb == 1 { 1 } else { 2 });
+            }
+            out.into_shape_with_order(IxDyn(&shape))
+                .map_err(|e| EvalError::Shape(e.to_string()))
+        }
+    }
+}
+
+fn view2v<T>(x: ndarray::ArrayViewD<'_, T>) -> Result<ArrayView2<'_, T>, EvalError> {
+    x.into_dimensionality::<Ix2>()
+        .map_err(|e| EvalError::Shape(e.to_string()))
+}
+
+fn unravel(mut i: usize, shape: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; shape.len()];
+    for (d, &n) in shape.iter().enumerate().rev() {
+        idx[d] = i % n.max(1);
+        i /= n.max(1);
+    }
+    idx
+}
+
+fn assign_batch<T: Copy>(out: &mut ArrayD<T>, idx: &[usize], r: Array2<T>) {
+    let mut v = out.view_mut();
+    for &j in idx {
+        v = v.index_axis_move(ndarray::Axis(0), j);
+    }
+    v.assign(&r.into_dyn());
+}
+
+/// Dispatches on the element type of an interpreter array.
+macro_rules! on_inexact {
+    ($a:expr, $T:ident => $body:expr) => {
+        match $a {
+            Array::Float32(_) => {
+                type $T = f32;
+                $body
+            }
+            Array::Float64(_) => {
+                type $T = f64;
+                $body
+            }
+            Array::Complex64(_) => {
+                type $T = Complex32;
+                $body
+            }
+            Array::Complex128(_) => {
+                type $T = Complex64;
+                $body
+            }
+            other => Err(EvalError::Value(format!(
+                "BLAS routines take float or complex arrays, found {}",
+                other.scalar()
+            ))),
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_inexact;
+
+/// The array as element type `T`, or a type error.
+pub(crate) fn get<'a, T: blaze_interp::Element>(
+    a: &'a Array,
+    what: &str,
+) -> Result<&'a ArrayD<T>, EvalError> {
+    T::get(a).ok_or_else(|| {
+        EvalError::Value(format!(
+            "{what}: operands must share one element type ({} found, {} expected)",
+            a.scalar(),
+            T::SCALAR
+        ))
+    })
+}
+
+/// `gemm` on interpreter arrays: `args` are `[A, B, alpha]` or
+/// `[A, B, alpha, beta, C]`.
+pub fn gemm(args: &[&Array], ta: bool, tb: bool) -> Result<Array, EvalError> {
+    on_inexact!(args[0], T => {
+        let a = view2(get::<T>(args[0], "gemm")?)?;
+        let b = view2(get::<T>(args[1], "gemm")?)?;
+        let alpha = scalar0(get::<T>(args[2], "gemm")?)?;
+        let acc = if args.len() == 5 {
+            Some((scalar0(get::<T>(args[3], "gemm")?)?, view2(get::<T>(args[4], "gemm")?)?))
+        } else {
+            None
+        };
+        Ok(T::wrap_2d(gemm_t(a, b, ta, tb, alpha, acc)?))
+    })
+}
+
+/// `gemv` on interpreter arrays: `[A, x, alpha]`.
+pub fn gemv(args: &[&Array], ta: bool) -> Result<Array, EvalError> {
+    on_inexact!(args[0], T => {
+        let a = view2(get::<T>(args[0], "gemv")?)?;
+        let x = view1(get::<T>(args[1], "gemv")?)?;
+        let alpha = scalar0(get::<T>(args[2], "gemv")?)?;
+        Ok(T::wrap(gemv_t(a, x, ta, alpha)?.into_dyn()))
+    })
+}
+
+/// `dot` on interpreter arrays.
+pub fn dot(args: &[&Array]) -> Result<Array, EvalError> {
+    on_inexact!(args[0], T => {
+        let x = view1(get::<T>(args[0], "dot")?)?;
+        let y = view1(get::<T>(args[1], "dot")?)?;
+        Ok(T::wrap(ndarray::arr0(dot_t(x, y)?).into_dyn()))
+    })
+}
+
+/// `syrk` on interpreter arrays: `[A, alpha]`.
+pub fn syrk(args: &[&Array], trans: bool) -> Result<Array, EvalError> {
+    on_inexact!(args[0], T => {
+        let a = view2(get::<T>(args[0], "syrk")?)?;
+        let alpha = scalar0(get::<T>(args[1], "syrk")?)?;
+        Ok(T::wrap_2d(syrk_t(a, trans, alpha)?))
+    })
+}
+
+/// `trsm` on interpreter arrays: `[T, b]`.
+pub fn trsm(args: &[&Array], lower: bool) -> Result<Array, EvalError> {
+    on_inexact!(args[0], T => {
+        let t = view2(get::<T>(args[0], "solve")?)?;
+        let b = get::<T>(args[1], "solve")?;
+        Ok(T::wrap(trsm_t(t, b, lower)?))
+    })
+}
+
+/// NumPy's `matmul` on float or complex interpreter arrays.
+pub fn matmul(a: &Array, b: &Array) -> Result<Array, EvalError> {
+    on_inexact!(a, T => Ok(T::wrap(matmul_t(get::<T>(a, "matmul")?, get::<T>(b, "matmul")?)?)))
+}
+
+trait Wrap2: blaze_interp::Element {
+    fn wrap_2d(a: Array2<Self>) -> Array {
+        Self::wrap(a.into_dyn())
+    }
+}
+impl<T: blaze_interp::Element> Wrap2 for T {}
