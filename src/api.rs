@@ -5,7 +5,7 @@
 use crate::datashape::{Datashape, Dim, Measure, Scalar};
 use crate::interp::{Array, Element, EvalError, Value};
 use crate::ir::Function;
-use crate::runtime::exec::{prepare, Options, Prepared};
+use crate::runtime::exec::{prepare, Options, Prepared, Report};
 use crate::syntax::Diagnostic;
 use ndarray::{ArrayBase, ArrayD, Data, Dimension};
 use std::fmt;
@@ -67,6 +67,8 @@ impl From<EvalError> for Error {
 /// of the same types and layouts costs a few microseconds of overhead.
 #[derive(Clone, Debug)]
 pub struct Kernel {
+    /// The function as type-checked.
+    checked: Function,
     prepared: Prepared,
     engine: Engine,
     options: Options,
@@ -75,14 +77,21 @@ pub struct Kernel {
 impl Kernel {
     fn new(f: &Function) -> Kernel {
         Kernel {
+            checked: f.clone(),
             prepared: prepare(f),
             engine: Engine::Jit,
             options: Options::default(),
         }
     }
 
-    /// The typed IR.
+    /// The typed IR, as the type checker produced it.
     pub fn function(&self) -> &Function {
+        &self.checked
+    }
+
+    /// The typed IR the JIT engine runs: the checked function after the
+    /// BLAS/LAPACK rewrites (`A.T @ A` → `call syrk T`, …).
+    pub fn rewritten(&self) -> &Function {
         self.prepared.function()
     }
 
@@ -108,6 +117,28 @@ impl Kernel {
         match self.engine {
             Engine::Jit => Ok(self.prepared.run(inputs, &self.options)?.0),
             Engine::Interp => Ok(crate::interp::eval(self.function(), inputs)?),
+        }
+    }
+
+    /// Calls the kernel and also returns what the run did: the compiled
+    /// kernels, the BLAS/LAPACK routines called, the operations that ran on
+    /// the reference kernels (an empty report on the interpreter).
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// let k = blaze::compile_expr("A.T @ A", &[("A", "N * M * float64")]).unwrap();
+    /// let a = array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
+    /// let (v, report) = k.run_with_report(&[blaze::input(&a)]).unwrap();
+    /// assert_eq!(report.calls, ["%2: dsyrk T"]);
+    /// assert_eq!(blaze::output::<f64>(v).unwrap(), array![[35.0, 44.0], [44.0, 56.0]].into_dyn());
+    /// ```
+    pub fn run_with_report(&self, inputs: &[Value]) -> Result<(Value, Report), Error> {
+        match self.engine {
+            Engine::Jit => Ok(self.prepared.run(inputs, &self.options)?),
+            Engine::Interp => Ok((
+                crate::interp::eval(self.function(), inputs)?,
+                Report::default(),
+            )),
         }
     }
 

@@ -296,6 +296,14 @@ pub fn prepare(f: &Function) -> Prepared {
     }
 }
 
+/// The element type of a plain (non-option) measure, any scalar type.
+fn any_scalar(m: &Measure) -> Option<Scalar> {
+    match m {
+        Measure::Scalar { scalar } => Some(*scalar),
+        _ => None,
+    }
+}
+
 /// Whether node `id` runs on BLAS/LAPACK: routine calls, and matrix
 /// products and linear algebra on float or complex arrays.
 fn native(f: &Function, id: NodeId) -> bool {
@@ -314,11 +322,11 @@ fn native(f: &Function, id: NodeId) -> bool {
             let first = n
                 .args
                 .first()
-                .and_then(|a| plain_scalar(&f.node(*a).ty.measure));
+                .and_then(|a| any_scalar(&f.node(*a).ty.measure));
             n.args.iter().all(inexact)
                 && n.args
                     .iter()
-                    .all(|a| plain_scalar(&f.node(*a).ty.measure) == first)
+                    .all(|a| any_scalar(&f.node(*a).ty.measure) == first)
         }
         _ => false,
     }
@@ -330,7 +338,7 @@ fn routine_name(f: &Function, id: NodeId) -> String {
     let s = n
         .args
         .first()
-        .and_then(|a| plain_scalar(&f.node(*a).ty.measure));
+        .and_then(|a| any_scalar(&f.node(*a).ty.measure));
     let p = match s {
         Some(Scalar::Float32) => "s",
         Some(Scalar::Complex64) => "c",
@@ -390,8 +398,8 @@ fn run_native(f: &Function, id: NodeId, args: &[&Value]) -> Result<Value, EvalEr
         }
     }
     let out = match &n.ty.measure {
-        Measure::Tuple { elems } => elems.first().and_then(|e| plain_scalar(&e.measure)),
-        m => plain_scalar(m),
+        Measure::Tuple { elems } => elems.first().and_then(|e| any_scalar(&e.measure)),
+        m => any_scalar(m),
     }
     .unwrap_or(Scalar::Float64);
     let a = arrays.as_slice();
