@@ -498,3 +498,68 @@ fn float32_and_complex_use_their_own_routines() {
     }
     let _ = <f32 as Element>::SCALAR;
 }
+
+#[test]
+fn integer_products_compile_to_one_kernel_and_wrap_like_numpy() {
+    let mut rng = Rng(11);
+    let patterns: &[(&str, &[&str])] = &[
+        ("A @ B", &["m k", "k n"]),
+        ("A.T @ A", &["k m"]),
+        ("A @ x", &["m k", "k"]),
+        ("x @ A", &["k", "k n"]),
+        ("x @ y", &["k", "k"]),
+    ];
+    let sizes = [0usize, 1, 3, 8, 33];
+    for round in 0..12 {
+        for (src, shapes) in patterns {
+            let (m, k, n) = (
+                sizes[rng.below(5) as usize],
+                sizes[rng.below(5) as usize],
+                sizes[rng.below(5) as usize],
+            );
+            let names: Vec<&str> = match *src {
+                "x @ y" => vec!["x", "y"],
+                "x @ A" => vec!["x", "A"],
+                "A @ x" => vec!["A", "x"],
+                "A @ B" => vec!["A", "B"],
+                _ => vec!["A"],
+            };
+            let which = rng.below(4);
+            let inputs: Vec<Value> = shapes
+                .iter()
+                .map(|sh| {
+                    let d = dims(sh, m, k, n);
+                    let v: Vec<i64> = (0..d.iter().product::<usize>())
+                        .map(|_| rng.next() as i64 % 300)
+                        .collect();
+                    let a = ArrayD::from_shape_vec(IxDyn(&d), v).unwrap();
+                    let a = if d.len() == 2 && rng.below(2) == 0 {
+                        a.t().as_standard_layout().into_owned().reversed_axes()
+                    } else {
+                        a
+                    };
+                    Value::from(match which {
+                        0 => Array::Int8(a.mapv(|x| x as i8)),
+                        1 => Array::UInt16(a.mapv(|x| x as u16)),
+                        2 => Array::Int32(a.mapv(|x| (x * 10_000_000) as i32)),
+                        _ => Array::Int64(a.mapv(|x| x.wrapping_mul(0x0123_4567_89ab))),
+                    })
+                })
+                .collect();
+            let kernel = compile_expr_for(src, &names, &inputs).unwrap();
+            let (jit, report) = kernel.run_with_report(&inputs).unwrap();
+            let reference = kernel
+                .clone()
+                .with_engine(Engine::Interp)
+                .call(&inputs)
+                .unwrap();
+            assert_eq!(jit, reference, "round {round}: {src} m={m} k={k} n={n}");
+            assert!(
+                !report.kernels.is_empty()
+                    && report.fallbacks.iter().all(|f| !f.contains("interpreter")),
+                "{src}: {:?}",
+                report.fallbacks
+            );
+        }
+    }
+}

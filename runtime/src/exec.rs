@@ -277,6 +277,9 @@ pub fn prepare(f: &Function) -> Prepared {
             }
         } else if native(f, id) {
             Step::Native
+        } else if matches!(node.op, Op::Literal(_)) && node.ty.dims.is_empty() && !folds(i) {
+            // A lone scalar constant (a BLAS `alpha`, say): no kernel.
+            Step::Fallback
         } else if folds(i) {
             Step::Fused
         } else if is_elem[i] || reduce[i].is_some() {

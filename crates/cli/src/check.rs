@@ -2,6 +2,8 @@
 
 use crate::Failure;
 use blaze::datashape::{parse_module, Datashape, TypeEnv};
+use blaze::ir::props::matrix_properties;
+use blaze::ir::rewrite::rewrite;
 use blaze::ir::{check_expression, check_program, Function};
 use blaze::syntax::{parse_expression, parse_module_source, Diagnostic};
 use serde_json::json;
@@ -108,6 +110,10 @@ pub(crate) fn run(
     if dump_ir {
         for f in &checked.functions {
             eprintln!("{f}");
+            let r = rewrite(f);
+            if r != *f {
+                eprintln!("; rewritten for BLAS/LAPACK (what the JIT engine runs):\n{r}");
+            }
         }
     }
     if as_json {
@@ -115,11 +121,20 @@ pub(crate) fn run(
             .functions
             .iter()
             .map(|f| {
+                let props = matrix_properties(f);
+                let nodes: Vec<serde_json::Value> = props
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| !p.names().is_empty())
+                    .map(|(i, p)| json!({"node": format!("%{i}"), "properties": p.names()}))
+                    .collect();
                 json!({
                     "name": f.name,
                     "params": f.params.iter().map(|(n, t)| json!({"name": n, "type": t.to_string()})).collect::<Vec<_>>(),
                     "type": f.result_type().to_string(),
                     "datashape": f.result_type(),
+                    "properties": props[f.root.index()].names(),
+                    "node_properties": nodes,
                 })
             })
             .collect();

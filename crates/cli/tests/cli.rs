@@ -460,3 +460,104 @@ fn blaze_dump_in_the_environment() {
     assert!(err.contains("define void @blaze_kernel_"), "{err}");
     assert_eq!(err.matches("def main(").count(), 1, "{err}");
 }
+
+fn save(dir: &std::path::Path, name: &str, a: ndarray::ArrayD<f64>) -> String {
+    let path = dir.join(name);
+    blaze::runtime::npy::write_npy(&path, &blaze::interp::Array::Float64(a)).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+#[test]
+fn singular_solve_exits_1_saying_so() {
+    let dir = scratch("singular");
+    let a = save(
+        &dir,
+        "a.npy",
+        ndarray::array![[1.0, 2.0], [2.0, 4.0]].into_dyn(),
+    );
+    let b = save(&dir, "b.npy", ndarray::array![1.0, 1.0].into_dyn());
+    let o = blaze(&[
+        "eval",
+        "-e",
+        "solve(A, b)",
+        "--in",
+        &format!("A={a}"),
+        "--in",
+        &format!("b={b}"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stderr(&o).contains("singular"), "{}", stderr(&o));
+    // A regular one solves.
+    let a = save(
+        &dir,
+        "r.npy",
+        ndarray::array![[2.0, 0.0], [0.0, 4.0]].into_dyn(),
+    );
+    let o = blaze(&[
+        "eval",
+        "-e",
+        "solve(A, b)",
+        "--in",
+        &format!("A={a}"),
+        "--in",
+        &format!("b={b}"),
+    ]);
+    assert_eq!(stdout(&o), "[0.5  0.25]\n", "{}", stderr(&o));
+}
+
+#[test]
+fn gram_matrix_dumps_syrk_and_check_shows_properties() {
+    let dir = scratch("syrk");
+    let a = save(
+        &dir,
+        "a.npy",
+        ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]].into_dyn(),
+    );
+    let o = blaze(&[
+        "eval",
+        "-e",
+        "A.T @ A",
+        "--in",
+        &format!("A={a}"),
+        "--dump-ir",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("call syrk T") && err.contains("; call %2: dsyrk T"),
+        "{err}"
+    );
+    assert_eq!(stdout(&o), "[[35. 44.]\n [44. 56.]]\n");
+    let o = blaze(&[
+        "check",
+        "--json",
+        "-e",
+        "A.T @ A",
+        "--arg",
+        "A=N * M * float64",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("JSON");
+    assert_eq!(
+        v["properties"],
+        serde_json::json!(["symmetric", "positive_semidefinite"])
+    );
+    let o = blaze(&[
+        "check",
+        "--json",
+        "-e",
+        "cholesky(A)",
+        "--arg",
+        "A=N * N * float64",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).expect("JSON");
+    assert_eq!(v["properties"], serde_json::json!(["lower_triangular"]));
+    let o = blaze(&[
+        "check",
+        "-e",
+        "eig(A.T @ A)",
+        "--arg",
+        "A=N * N * float64",
+        "--dump-ir",
+    ]);
+    assert!(stderr(&o).contains("call syevd"), "{}", stderr(&o));
+}

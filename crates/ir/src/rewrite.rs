@@ -9,6 +9,9 @@
 //!   mirrored);
 //! - `alpha * (A @ B) + beta * C` (and the forms without `alpha` or `beta`)
 //!   → one `gemm` with its `alpha`, `beta` and `C`;
+//! - integer matrix products → index notation
+//!   (`forall i, j: sum(k: A[i, k] * B[k, j])`, cast back to the element
+//!   type: wrapping, as NumPy), which the JIT compiles into one kernel;
 //! - from the matrix properties ([`crate::props`]): `eig` of a real
 //!   symmetric matrix → the symmetric solver (`syevd`), `inv` of a real
 //!   orthogonal matrix → a transpose, `solve` with a triangular matrix →
@@ -19,10 +22,10 @@
 //! terms of the original operations, so the reference interpreter runs
 //! rewritten functions too and tests compare both forms.
 
-use crate::node::{Function, Literal, Node, NodeId, Op};
-use crate::ops::{BinaryFn, LinalgFn, Routine};
+use crate::node::{Function, GatherItem, IndexInfo, IndexVar, Literal, Node, NodeId, Op};
+use crate::ops::{BinaryFn, LinalgFn, ReduceFn, Routine};
 use crate::props::{is_inexact, matrix_properties, plain_scalar, transpose_of, Props};
-use blaze_datashape::{Datashape, ScalarKind};
+use blaze_datashape::{Datashape, Dim, Measure, ScalarKind};
 
 struct Builder<'f> {
     f: &'f Function,
@@ -33,6 +36,8 @@ struct Builder<'f> {
     map: Vec<NodeId>,
     /// New ids of the `1` literals made for a routine's `alpha`/`beta`.
     ones: Vec<NodeId>,
+    /// Index variables: the function's, then those of rewritten products.
+    index_vars: Vec<IndexInfo>,
 }
 
 impl Builder<'_> {
@@ -84,6 +89,87 @@ impl Builder<'_> {
         self.f.node(id).ty.dims.len()
     }
 
+    /// An integer matrix product as index notation: `forall i, j: sum(k:
+    /// A[i, k] * B[k, j])` (vectors drop `i` or `j`), cast to the product's
+    /// element type.
+    fn integer_matmul(&mut self, n: &Node) -> Option<NodeId> {
+        let f = self.f;
+        let (x, y) = (n.args[0], n.args[1]);
+        let t = plain_scalar(&n.ty)?;
+        let int = |id: NodeId| {
+            plain_scalar(&f.node(id).ty).is_some_and(|s| {
+                s == t && matches!(s.kind(), ScalarKind::Signed | ScalarKind::Unsigned)
+            })
+        };
+        if !(int(x) && int(y)) {
+            return None;
+        }
+        let (dx, dy) = (&f.node(x).ty.dims, &f.node(y).ty.dims);
+        let known = |d: &Dim| matches!(d, Dim::Fixed(_) | Dim::TypeVar(_));
+        if !(1..=2).contains(&dx.len()) || !(1..=2).contains(&dy.len()) {
+            return None;
+        }
+        if !dx.iter().chain(dy.iter()).all(known) {
+            return None;
+        }
+        let mut var = |name: &str, extent: &Dim| self_push_var(&mut self.index_vars, name, extent);
+        let k = var("k", &dx[dx.len() - 1]);
+        let i = (dx.len() == 2).then(|| var("i", &dx[0]));
+        let j = (dy.len() == 2).then(|| var("j", &dy[1]));
+        let scalar = Datashape::new(vec![], Measure::scalar(t));
+        let gather = |b: &mut Builder, arr: NodeId, items: Vec<GatherItem>| {
+            b.push(Node {
+                op: Op::Gather(items),
+                args: vec![b.map[arr.index()]],
+                ty: scalar.clone(),
+                weak: false,
+                span: n.span,
+            })
+        };
+        let gi: Vec<GatherItem> = i.into_iter().chain([k]).map(GatherItem::Var).collect();
+        let gj: Vec<GatherItem> = [k].into_iter().chain(j).map(GatherItem::Var).collect();
+        let a = gather(self, x, gi);
+        let b = gather(self, y, gj);
+        let prod = self.push(Node {
+            op: Op::Binary(BinaryFn::Mul),
+            args: vec![a, b],
+            ty: scalar.clone(),
+            weak: false,
+            span: n.span,
+        });
+        let acc = ReduceFn::Sum.result(t).ok()?;
+        let sum = self.push(Node {
+            op: Op::IndexReduce(ReduceFn::Sum, vec![k]),
+            args: vec![prod],
+            ty: Datashape::new(vec![], Measure::scalar(acc)),
+            weak: false,
+            span: n.span,
+        });
+        let outer: Vec<IndexVar> = i.into_iter().chain(j).collect();
+        let top = if outer.is_empty() {
+            sum
+        } else {
+            self.push(Node {
+                op: Op::Forall(outer),
+                args: vec![sum],
+                ty: Datashape::new(n.ty.dims.clone(), Measure::scalar(acc)),
+                weak: false,
+                span: n.span,
+            })
+        };
+        Some(if acc == t {
+            top
+        } else {
+            self.push(Node {
+                op: Op::Cast(t),
+                args: vec![top],
+                ty: n.ty.clone(),
+                weak: false,
+                span: n.span,
+            })
+        })
+    }
+
     /// A rewritten form of old node `i`, if a rule applies.
     fn rule(&mut self, i: usize) -> Option<NodeId> {
         let f = self.f;
@@ -93,7 +179,7 @@ impl Builder<'_> {
             Op::MatMul => {
                 let (x, y) = (n.args[0], n.args[1]);
                 if !(self.inexact(x) && self.inexact(y) && plain_scalar(&n.ty).is_some()) {
-                    return None;
+                    return self.integer_matmul(n);
                 }
                 match (self.rank(x), self.rank(y)) {
                     (2, 2) => {
@@ -231,6 +317,14 @@ impl Builder<'_> {
     }
 }
 
+fn self_push_var(vars: &mut Vec<IndexInfo>, name: &str, extent: &Dim) -> IndexVar {
+    vars.push(IndexInfo {
+        name: name.to_string(),
+        extent: extent.clone(),
+    });
+    IndexVar(vars.len() as u32 - 1)
+}
+
 /// Rewrites `f` for BLAS/LAPACK (see the module documentation).
 pub fn rewrite(f: &Function) -> Function {
     let mut uses = vec![0usize; f.nodes.len()];
@@ -247,6 +341,7 @@ pub fn rewrite(f: &Function) -> Function {
         out: Vec::with_capacity(f.nodes.len()),
         map: Vec::with_capacity(f.nodes.len()),
         ones: Vec::new(),
+        index_vars: f.index_vars.clone(),
     };
     for i in 0..f.nodes.len() {
         let new = match b.rule(i) {
@@ -265,7 +360,7 @@ pub fn rewrite(f: &Function) -> Function {
         params: f.params.clone(),
         nodes: b.out,
         root,
-        index_vars: f.index_vars.clone(),
+        index_vars: b.index_vars,
     })
 }
 
@@ -317,6 +412,8 @@ mod tests {
                 Op::Transpose(_) => Some("transpose".into()),
                 Op::MatMul => Some("matmul".into()),
                 Op::Linalg(l) => Some(l.name().into()),
+                Op::IndexReduce(..) => Some("sum".into()),
+                Op::Forall(_) => Some("forall".into()),
                 _ => None,
             })
             .collect::<Vec<_>>()
@@ -347,10 +444,16 @@ mod tests {
             rewritten("x @ y", &[("x", "N * float32"), ("y", "N * float32")]),
             "dot"
         );
+        // Integer products become index notation.
         assert_eq!(
             rewritten("A.T @ A", &[("A", "N * M * int32")]),
-            "transpose; matmul"
+            "transpose; sum; forall"
         );
+        assert_eq!(
+            rewritten("A @ x", &[("A", "N * M * int64"), ("x", "M * int64")]),
+            "sum; forall"
+        );
+        assert_eq!(rewritten("x @ x", &[("x", "M * uint8")]), "sum");
         // Batched products stay matmul.
         assert_eq!(
             rewritten("A @ A", &[("A", "2 * 3 * 3 * float64")]),
