@@ -642,7 +642,16 @@ fn check_eig(parts: &[Array], expected: &[Array], tol: f64, hermitian: bool) -> 
 
 // --------------------------------------------------------------------- runs
 
-fn run_case(case: &Case, program: &Program) -> Result<(), String> {
+/// Which engine a fixture runs on.
+#[derive(Clone, Copy, PartialEq)]
+enum Engine {
+    Interp,
+    /// The JIT engine: compiled kernels, BLAS/LAPACK, reference kernels
+    /// for the rest.
+    Jit,
+}
+
+fn run_case(case: &Case, program: &Program, engine: Engine) -> Result<(), String> {
     let mut values: Vec<(String, Value)> = Vec::new();
     for (name, file) in &case.inputs {
         values.push((name.clone(), Value::from(load(file)?)));
@@ -687,16 +696,21 @@ fn run_case(case: &Case, program: &Program) -> Result<(), String> {
     {
         return Err(format!("input `{n}` is not a parameter"));
     }
-    let result = catch_unwind(AssertUnwindSafe(|| eval(function, &args)))
-        .map_err(|p| {
-            let msg = p
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            format!("the interpreter panicked: {msg}")
-        })?
-        .map_err(|e| format!("evaluation failed: {e}"))?;
+    let result = catch_unwind(AssertUnwindSafe(|| match engine {
+        Engine::Interp => eval(function, &args),
+        Engine::Jit => blaze::runtime::exec::prepare(function)
+            .run(&args, &blaze::runtime::exec::Options::default())
+            .map(|(v, _)| v),
+    }))
+    .map_err(|p| {
+        let msg = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        format!("the interpreter panicked: {msg}")
+    })?
+    .map_err(|e| format!("evaluation failed: {e}"))?;
     // The result as arrays (the elements of a tuple).
     let to_array = |v: &Value| -> Result<Array, String> {
         match v {
@@ -775,12 +789,24 @@ fn run_case(case: &Case, program: &Program) -> Result<(), String> {
 
 #[test]
 fn numpy_fixtures() {
+    fixtures_on(Engine::Interp, "interpreter");
+}
+
+/// The same NumPy fixtures on the JIT engine (its kernels, BLAS and LAPACK):
+/// `eig` of a real matrix with complex eigenvalues matches NumPy's values
+/// and vectors up to order and phase, `svd`/`qr` up to signs, and so on.
+#[test]
+fn numpy_fixtures_on_the_jit_engine() {
+    fixtures_on(Engine::Jit, "JIT engine");
+}
+
+fn fixtures_on(engine: Engine, what: &str) {
     let cases = read_manifest();
     assert!(cases.len() > 100, "only {} cases in cases.txt", cases.len());
     let program = examples();
     let mut failures = Vec::new();
     for case in &cases {
-        if let Err(msg) = run_case(case, &program) {
+        if let Err(msg) = run_case(case, &program, engine) {
             failures.push(format!(
                 "  {} (cases.txt:{}): `{}`\n      {msg}",
                 case.name, case.line, case.source
@@ -789,7 +815,7 @@ fn numpy_fixtures() {
     }
     assert!(
         failures.is_empty(),
-        "{} of {} interpreter cases failed:\n{}",
+        "{} of {} {what} cases failed:\n{}",
         failures.len(),
         cases.len(),
         failures.join("\n")

@@ -39,6 +39,12 @@ pub fn set_threads(n: usize) {
     }
 }
 
+/// The number of threads OpenBLAS uses now.
+pub fn threads() -> usize {
+    // SAFETY: a plain getter.
+    unsafe { openblas_get_num_threads().max(1) as usize }
+}
+
 /// An element type with BLAS routines.
 pub trait BlasScalar: blaze_interp::Element + Copy + num_traits::Zero + num_traits::One {
     /// `C = alpha op(A) op(B) + beta C`, row-major.
