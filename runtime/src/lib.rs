@@ -19,3 +19,5 @@ pub mod lapack;
 mod memory;
 /// Reading and writing NumPy `.npy` files ([`npy::read_npy`], [`npy::write_npy`]).
 pub mod npy;
+/// Out-of-core execution by blocks of rows.
+pub mod stream;

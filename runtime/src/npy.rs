@@ -61,6 +61,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use blaze_datashape::Scalar;
 use blaze_interp::Array;
 use half::f16;
 use ndarray::{ArrayD, IxDyn, ShapeBuilder, ShapeError};
@@ -178,11 +179,20 @@ pub fn read_npy(path: &Path) -> Result<Array, NpyError> {
     read_npy_from(BufReader::new(file), path)
 }
 
-/// Reads one `.npy` array from `reader`, to its end; errors name `name`.
-///
-/// Bytes after the array data are an error ([`NpyErrorKind::TrailingData`]).
-pub fn read_npy_from<R: Read>(mut reader: R, name: impl AsRef<Path>) -> Result<Array, NpyError> {
-    let path = name.as_ref();
+/// What the header of a `.npy` file says, checked: the element type, the
+/// shape, the order, where the data starts and how many bytes it takes.
+struct Layout {
+    header: Header,
+    dtype: Dtype,
+    /// Bytes before the data.
+    offset: u64,
+    /// Bytes of data.
+    nbytes: usize,
+}
+
+/// Reads and checks the magic, version and header from `reader`.
+fn read_header<R: Read>(reader: &mut R, path: &Path) -> Result<Layout, NpyError> {
+    let mut reader = reader;
     let err = |kind, msg: String| NpyError::new(path, kind, msg);
     let read_err = |e: io::Error| NpyError::io(path, "read error", e);
 
@@ -295,6 +305,28 @@ pub fn read_npy_from<R: Read>(mut reader: R, name: impl AsRef<Path>) -> Result<A
     if nonzero_bytes > isize::MAX as usize || nbytes > isize::MAX as usize {
         return Err(overflow());
     }
+    let offset = 8 + len_bytes as u64 + header_len;
+    Ok(Layout {
+        header,
+        dtype,
+        offset,
+        nbytes,
+    })
+}
+
+/// Reads one `.npy` array from `reader`, to its end; errors name `name`.
+///
+/// Bytes after the array data are an error ([`NpyErrorKind::TrailingData`]).
+pub fn read_npy_from<R: Read>(mut reader: R, name: impl AsRef<Path>) -> Result<Array, NpyError> {
+    let path = name.as_ref();
+    let err = |kind, msg: String| NpyError::new(path, kind, msg);
+    let read_err = |e: io::Error| NpyError::io(path, "read error", e);
+    let Layout {
+        header,
+        dtype,
+        nbytes,
+        ..
+    } = read_header(&mut reader, path)?;
 
     // Data.
     let data = read_up_to_u64(&mut reader, nbytes as u64).map_err(read_err)?;
@@ -1033,6 +1065,11 @@ fn header_bytes(descr: &str, shape: &[usize]) -> io::Result<Vec<u8>> {
 /// writers in a [`BufWriter`].
 pub fn write_npy_to<W: Write>(mut writer: W, array: &Array) -> io::Result<()> {
     writer.write_all(&header_bytes(descr_of(array), array.shape())?)?;
+    encode_into(writer, array)
+}
+
+/// Writes the elements of `array` in C order, little-endian.
+fn encode_into<W: Write>(mut writer: W, array: &Array) -> io::Result<()> {
     // Elements are written in logical (C) order whatever the memory layout,
     // through a buffer of a few KiB.
     let mut buf: Vec<u8> = Vec::with_capacity(BUF_SIZE + 16);
@@ -1072,14 +1109,9 @@ const BUF_SIZE: usize = 8192;
 /// Counter making temporary names unique within the process.
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Writes `array` to the `.npy` file `path`, atomically.
-///
-/// The array is written (as by [`write_npy_to`]) to a new temporary file in
-/// the same directory, synced to disk, then renamed to `path`, replacing any
-/// existing file. On error the temporary file is removed and an existing
-/// file at `path` is left as it was. Errors name `path` and carry the OS
-/// message.
-pub fn write_npy(path: &Path, array: &Array) -> Result<(), NpyError> {
+/// A new, unique temporary file next to `path` (so a rename stays on one
+/// file system).
+fn temporary_next_to(path: &Path) -> Result<(PathBuf, File), NpyError> {
     let file_name = path.file_name().ok_or_else(|| {
         NpyError::new(
             path,
@@ -1091,28 +1123,334 @@ pub fn write_npy(path: &Path, array: &Array) -> Result<(), NpyError> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    // A new, unique temporary name in the same directory (so the rename
-    // stays on one file system).
-    let (tmp_path, file) = {
-        let mut attempt = 0;
-        loop {
-            let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-            // The start of the file name, for people who see the temporary
-            // file, short enough that the name stays within file-system
-            // limits.
-            let stem: String = file_name.to_string_lossy().chars().take(64).collect();
-            let tmp = dir.join(format!(".{stem}.{}.{n}.tmp", std::process::id()));
-            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
-                Ok(f) => break (tmp, f),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {
-                    attempt += 1;
-                }
-                Err(e) => {
-                    return Err(NpyError::io(path, "cannot create a temporary file", e));
-                }
+    let mut attempt = 0;
+    loop {
+        let n = TMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let stem: String = file_name.to_string_lossy().chars().take(64).collect();
+        let tmp = dir.join(format!(".{stem}.{}.{n}.tmp", std::process::id()));
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(e) => return Err(NpyError::io(path, "cannot create a temporary file", e)),
+        }
+    }
+}
+
+/// The element type of a `.npy` dtype.
+fn scalar_of(kind: Kind) -> Scalar {
+    match kind {
+        Kind::Bool => Scalar::Bool,
+        Kind::I8 => Scalar::Int8,
+        Kind::I16 => Scalar::Int16,
+        Kind::I32 => Scalar::Int32,
+        Kind::I64 => Scalar::Int64,
+        Kind::U8 => Scalar::UInt8,
+        Kind::U16 => Scalar::UInt16,
+        Kind::U32 => Scalar::UInt32,
+        Kind::U64 => Scalar::UInt64,
+        Kind::F16 => Scalar::Float16,
+        Kind::F32 => Scalar::Float32,
+        Kind::F64 => Scalar::Float64,
+        Kind::C64 => Scalar::Complex64,
+        Kind::C128 => Scalar::Complex128,
+    }
+}
+
+/// A `.npy` file opened for reading by blocks of rows (its first axis),
+/// without loading it: the header is checked when it is opened, and so is
+/// the file's length against it (a truncated file is an error before any
+/// work starts).
+#[derive(Debug)]
+pub struct NpyFile {
+    file: File,
+    path: PathBuf,
+    dtype: Dtype,
+    shape: Vec<usize>,
+    fortran: bool,
+    offset: u64,
+}
+
+impl NpyFile {
+    /// Opens and checks `path`.
+    pub fn open(path: &Path) -> Result<NpyFile, NpyError> {
+        let file = File::open(path).map_err(|e| NpyError::io(path, "cannot open", e))?;
+        let mut r = BufReader::new(&file);
+        let layout = read_header(&mut r, path)?;
+        drop(r);
+        let len = file
+            .metadata()
+            .map_err(|e| NpyError::io(path, "cannot stat", e))?
+            .len();
+        let want = layout.offset + layout.nbytes as u64;
+        let shape = layout.header.shape.clone();
+        let descr = layout.header.descr_repr.clone();
+        if len < want {
+            return Err(NpyError::new(
+                path,
+                NpyErrorKind::TruncatedData,
+                format!(
+                    "truncated: expected {} bytes of data, found {} (shape {}, dtype {descr})",
+                    layout.nbytes,
+                    len.saturating_sub(layout.offset),
+                    shape_repr(&shape),
+                ),
+            ));
+        }
+        if len > want {
+            return Err(NpyError::new(
+                path,
+                NpyErrorKind::TrailingData,
+                format!(
+                    "trailing data: {} bytes after the {} bytes of data of shape {}, dtype {descr}",
+                    len - want,
+                    layout.nbytes,
+                    shape_repr(&shape),
+                ),
+            ));
+        }
+        Ok(NpyFile {
+            file,
+            path: path.to_path_buf(),
+            dtype: layout.dtype,
+            shape,
+            fortran: layout.header.fortran_order,
+            offset: layout.offset,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The array's shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The element type.
+    pub fn scalar(&self) -> Scalar {
+        scalar_of(self.dtype.kind)
+    }
+
+    /// Whether the data is in Fortran order (then it cannot be read by rows).
+    pub fn fortran_order(&self) -> bool {
+        self.fortran && self.shape.len() > 1
+    }
+
+    /// Bytes of one row (one index of the first axis).
+    pub fn row_bytes(&self) -> usize {
+        self.shape.iter().skip(1).product::<usize>() * self.dtype.size
+    }
+
+    /// Bytes of data.
+    pub fn data_bytes(&self) -> u64 {
+        self.shape.iter().product::<usize>() as u64 * self.dtype.size as u64
+    }
+
+    /// Rows `start..end` of a C-order file, as an array of shape
+    /// `[end - start, rest...]`.
+    pub fn read_rows(&self, start: usize, end: usize) -> Result<Array, NpyError> {
+        let rows = self.shape.first().copied().unwrap_or(1);
+        if self.fortran_order() || start > end || end > rows {
+            return Err(NpyError::new(
+                &self.path,
+                NpyErrorKind::Io,
+                format!(
+                    "cannot read rows {start}..{end} of shape {}{}",
+                    shape_repr(&self.shape),
+                    if self.fortran_order() {
+                        " in Fortran order"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        let rb = self.row_bytes();
+        let at = self.offset + (start * rb) as u64;
+        let io_err = |e| NpyError::io(&self.path, &format!("read error at rows {start}..{end}"), e);
+        let mut shape = self.shape.clone();
+        if shape.is_empty() {
+            shape.push(1);
+        }
+        shape[0] = end - start;
+        let count: usize = shape.iter().product();
+        let shape_err =
+            |e: ShapeError| NpyError::new(&self.path, NpyErrorKind::ShapeOverflow, e.to_string());
+        // Native-endian numbers are read straight into the array's buffer.
+        macro_rules! direct {
+            ($variant:ident, $t:ty) => {{
+                let mut v: Vec<$t> = vec![<$t>::default(); count];
+                // SAFETY: a plain number type without padding or invalid bit
+                // patterns, viewed as its bytes for the read.
+                let bytes = unsafe {
+                    std::slice::from_raw_parts_mut(
+                        v.as_mut_ptr().cast::<u8>(),
+                        count * std::mem::size_of::<$t>(),
+                    )
+                };
+                read_exact_at(&self.file, bytes, at).map_err(io_err)?;
+                return Ok(Array::$variant(
+                    ArrayD::from_shape_vec(IxDyn(&shape), v).map_err(shape_err)?,
+                ));
+            }};
+        }
+        if self.dtype.big_endian == cfg!(target_endian = "big") {
+            match self.dtype.kind {
+                Kind::F64 => direct!(Float64, f64),
+                Kind::F32 => direct!(Float32, f32),
+                Kind::I64 => direct!(Int64, i64),
+                Kind::I32 => direct!(Int32, i32),
+                Kind::I16 => direct!(Int16, i16),
+                Kind::I8 => direct!(Int8, i8),
+                Kind::U64 => direct!(UInt64, u64),
+                Kind::U32 => direct!(UInt32, u32),
+                Kind::U16 => direct!(UInt16, u16),
+                Kind::U8 => direct!(UInt8, u8),
+                _ => {}
             }
         }
+        let mut buf = vec![0u8; (end - start) * rb];
+        read_exact_at(&self.file, &mut buf, at).map_err(io_err)?;
+        decode(&buf, self.dtype, &shape, false).map_err(shape_err)
+    }
+
+    /// The whole array.
+    pub fn read_all(&self) -> Result<Array, NpyError> {
+        read_npy(&self.path)
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(unix)]
+fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
+}
+
+/// A `.npy` file written by blocks of rows, in any order, from any thread:
+/// the data goes to a temporary file next to the destination, which
+/// [`NpyWriter::finish`] syncs and renames into place. Dropped unfinished
+/// (an error, a panic), it removes the temporary file: the destination is
+/// never left half-written.
+#[derive(Debug)]
+pub struct NpyWriter {
+    file: File,
+    tmp: PathBuf,
+    path: PathBuf,
+    shape: Vec<usize>,
+    scalar: Scalar,
+    offset: u64,
+    row_bytes: usize,
+    done: bool,
+}
+
+impl NpyWriter {
+    /// Starts writing an array of `scalar` elements and `shape` to `path`.
+    pub fn create(path: &Path, scalar: Scalar, shape: &[usize]) -> Result<NpyWriter, NpyError> {
+        let (tmp, file) = temporary_next_to(path)?;
+        let descr = descr_of(&Array::zeros(scalar, &[0]));
+        let header =
+            header_bytes(descr, shape).map_err(|e| NpyError::io(path, "write error", e))?;
+        let mut w = NpyWriter {
+            file,
+            tmp,
+            path: path.to_path_buf(),
+            shape: shape.to_vec(),
+            scalar,
+            offset: header.len() as u64,
+            row_bytes: shape.iter().skip(1).product::<usize>() * scalar.size_bytes(),
+            done: false,
+        };
+        let total = w.offset + (shape.iter().product::<usize>() * scalar.size_bytes()) as u64;
+        write_all_at(&w.file, &header, 0).map_err(|e| NpyError::io(path, "write error", e))?;
+        w.file
+            .set_len(total)
+            .map_err(|e| NpyError::io(path, "cannot size the file", e))?;
+        w.done = false;
+        Ok(w)
+    }
+
+    /// Writes `block` (shape `[n, rest...]`) as rows `start..start + n`.
+    pub fn write_rows(&self, start: usize, block: &Array) -> Result<(), NpyError> {
+        let bs = block.shape();
+        let fits = block.scalar() == self.scalar
+            && bs.len() == self.shape.len().max(1)
+            && bs[1..] == self.shape.get(1..).unwrap_or(&[])[..]
+            && start + bs[0] <= self.shape.first().copied().unwrap_or(1);
+        if !fits {
+            return Err(NpyError::new(
+                &self.path,
+                NpyErrorKind::Io,
+                format!(
+                    "a block of shape {} ({}) does not fit rows from {start} of shape {} ({})",
+                    shape_repr(bs),
+                    block.scalar(),
+                    shape_repr(&self.shape),
+                    self.scalar
+                ),
+            ));
+        }
+        let mut buf = Vec::with_capacity(bs[0] * self.row_bytes);
+        encode_into(&mut buf, block).map_err(|e| NpyError::io(&self.path, "write error", e))?;
+        write_all_at(
+            &self.file,
+            &buf,
+            self.offset + (start * self.row_bytes) as u64,
+        )
+        .map_err(|e| NpyError::io(&self.path, "write error", e))
+    }
+
+    /// Syncs the data and renames the file into place.
+    pub fn finish(mut self) -> Result<(), NpyError> {
+        self.file
+            .sync_all()
+            .map_err(|e| NpyError::io(&self.path, "cannot sync to disk", e))?;
+        fs::rename(&self.tmp, &self.path)
+            .map_err(|e| NpyError::io(&self.path, "cannot rename", e))?;
+        self.done = true;
+        #[cfg(unix)]
+        if let Some(dir) = self.path.parent() {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for NpyWriter {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Writes `array` to the `.npy` file `path`, atomically.
+///
+/// The array is written (as by [`write_npy_to`]) to a new temporary file in
+/// the same directory, synced to disk, then renamed to `path`, replacing any
+/// existing file. On error the temporary file is removed and an existing
+/// file at `path` is left as it was. Errors name `path` and carry the OS
+/// message.
+pub fn write_npy(path: &Path, array: &Array) -> Result<(), NpyError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
     };
+    let (tmp_path, file) = temporary_next_to(path)?;
     let result = (|| -> Result<(), NpyError> {
         let mut w = BufWriter::new(file);
         write_npy_to(&mut w, array).map_err(|e| NpyError::io(path, "write error", e))?;

@@ -23,6 +23,7 @@ pub(crate) struct EvalOptions {
     pub timings: bool,
     pub repeat: usize,
     pub threads: Option<usize>,
+    pub memory_limit: Option<u64>,
 }
 
 pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
@@ -60,6 +61,39 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
         return Err(Failure);
     }
     let t_start = Instant::now();
+    // Out of core: with a memory limit, or when the inputs are larger than
+    // the default one (half of the machine's memory).
+    if jit {
+        let want = opts.memory_limit.is_some()
+            || crate::stream::inputs_exceed(&opts.inputs, crate::stream::default_limit());
+        if want {
+            let limit = opts
+                .memory_limit
+                .unwrap_or_else(crate::stream::default_limit);
+            match crate::stream::prepare_streamed(&opts.source, &opts.inputs, &opts.args, limit)? {
+                Ok(s) => {
+                    return crate::stream::run_streamed(
+                        s,
+                        opts.out.as_deref(),
+                        opts.threads,
+                        opts.timings,
+                        limit,
+                        t_start,
+                    )
+                }
+                // In memory only when the inputs take a small part of the
+                // limit.
+                Err(why) if crate::stream::inputs_exceed(&opts.inputs, limit / 4) => {
+                    eprintln!(
+                        "error[memory]: cannot run within the memory limit of {}: {why}",
+                        blaze::runtime::stream::human(limit)
+                    );
+                    return Err(Failure);
+                }
+                Err(_) => {}
+            }
+        }
+    }
     // Inputs: NAME=PATH, read whole.
     let mut named: Vec<(String, Value)> = Vec::new();
     for spec in &opts.inputs {

@@ -7,6 +7,7 @@
 mod check;
 mod demo;
 mod eval;
+mod stream;
 
 use blaze::datashape::{
     parse_module, snippet, unify, Datashape, Error, ErrorKind, Location, Parsed, Site, Span,
@@ -122,6 +123,30 @@ enum Command {
         /// Worker threads (default: one per core).
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
+        /// Stream `.npy` inputs by blocks of rows, using at most this much
+        /// memory (`1GiB`, `512MB`). Without it, inputs larger than half of
+        /// the machine's memory are streamed within that half.
+        #[arg(long, value_name = "SIZE", value_parser = stream::parse_size)]
+        memory_limit: Option<u64>,
+    },
+    /// Print the task graph of an out-of-core run, one task a line.
+    Graph {
+        /// The expression.
+        #[arg(short = 'e', long = "expr", value_name = "EXPR", required = true)]
+        expr: String,
+        /// An input array: NAME=PATH.npy.
+        #[arg(long = "in", value_name = "NAME=PATH")]
+        inputs: Vec<String>,
+        /// The type of a name that has no input file: NAME=DATASHAPE.
+        #[arg(long = "arg", value_name = "NAME=DS")]
+        args: Vec<String>,
+        /// Where the result would be written.
+        #[arg(long, value_name = "PATH")]
+        out: Option<String>,
+        /// The memory limit the blocks are sized for (default: half of the
+        /// machine's memory).
+        #[arg(long, value_name = "SIZE", value_parser = stream::parse_size)]
+        memory_limit: Option<u64>,
     },
     /// Run the built-in demonstration (no inputs needed).
     Demo,
@@ -175,6 +200,7 @@ fn main() -> ExitCode {
             timings,
             repeat,
             threads,
+            memory_limit,
         } => {
             let source = match (file, expr) {
                 (_, Some(e)) => check::Source::Expr(e),
@@ -193,8 +219,22 @@ fn main() -> ExitCode {
                 timings,
                 repeat,
                 threads,
+                memory_limit,
             })
         }
+        Command::Graph {
+            expr,
+            inputs,
+            args,
+            out,
+            memory_limit,
+        } => stream::graph(
+            check::Source::Expr(expr),
+            &inputs,
+            &args,
+            out.as_deref(),
+            memory_limit,
+        ),
         Command::Demo => demo::run(),
     };
     match result {
