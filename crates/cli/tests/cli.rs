@@ -561,3 +561,124 @@ fn gram_matrix_dumps_syrk_and_check_shows_properties() {
     ]);
     assert!(stderr(&o).contains("call syevd"), "{}", stderr(&o));
 }
+
+#[test]
+fn out_of_core_eval_matches_memory_and_graph_lists_tasks() {
+    let dir = scratch("ooc");
+    let a =
+        ndarray::Array2::from_shape_fn((3001, 7), |(i, j)| ((i * 7 + j) % 97) as f64 / 7.0 - 3.0);
+    let pa = save(&dir, "a.npy", a.into_dyn());
+    let input = format!("A={pa}");
+    for expr in [
+        "2*A + 1",
+        "sum(sqrt(A*A + 1), axis=0)",
+        "A.T @ A",
+        "mean(A)",
+    ] {
+        let mem = dir.join("mem.npy");
+        let ooc = dir.join("ooc.npy");
+        let o = blaze(&[
+            "eval",
+            "-e",
+            expr,
+            "--in",
+            &input,
+            "--out",
+            mem.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let o = blaze(&[
+            "eval",
+            "-e",
+            expr,
+            "--in",
+            &input,
+            "--out",
+            ooc.to_str().unwrap(),
+            "--memory-limit",
+            "64KiB",
+            "--timings",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{expr}: {}", stderr(&o));
+        let t: serde_json::Value =
+            serde_json::from_str(stderr(&o).trim().lines().last().unwrap()).expect("timings");
+        assert!(
+            t["streamed"] == true && t["blocks"].as_u64().unwrap() > 1,
+            "{t}"
+        );
+        let m = blaze::runtime::npy::read_npy(&mem).unwrap();
+        let s = blaze::runtime::npy::read_npy(&ooc).unwrap();
+        let (blaze::interp::Array::Float64(m), blaze::interp::Array::Float64(s)) = (m, s) else {
+            panic!("float64 results")
+        };
+        let scale = m.iter().fold(1.0f64, |x, v| x.max(v.abs()));
+        let d = m
+            .iter()
+            .zip(s.iter())
+            .fold(0.0f64, |x, (p, q)| x.max((p - q).abs()));
+        assert!(d <= 1e-12 * scale, "{expr}: {d}");
+    }
+    let o = blaze(&[
+        "graph",
+        "-e",
+        "A.T @ A",
+        "--in",
+        &input,
+        "--memory-limit",
+        "64KiB",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("('A', 0): read rows 0..") && out.contains("('result',): tail"),
+        "{out}"
+    );
+    // A program that needs two passes cannot keep the limit: exit 1, named.
+    let o = blaze(&[
+        "eval",
+        "-e",
+        "A - mean(A, axis=0)",
+        "--in",
+        &input,
+        "--memory-limit",
+        "64KiB",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("two passes"), "{}", stderr(&o));
+    // No output file is left behind by a failed run.
+    let bad = dir.join("t.npy");
+    let good = std::fs::read(&pa).unwrap();
+    std::fs::write(&bad, &good[..good.len() - 8]).unwrap();
+    let out = dir.join("never.npy");
+    let o = blaze(&[
+        "eval",
+        "-e",
+        "2*A",
+        "--in",
+        &format!("A={}", bad.display()),
+        "--memory-limit",
+        "64KiB",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("t.npy") && stderr(&o).contains("truncated"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn memory_limits_parse_with_units() {
+    let o = blaze(&["eval", "-e", "1", "--memory-limit", "lots"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not a size"), "{}", stderr(&o));
+}
