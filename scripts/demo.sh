@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-cargo run --quiet --release -p blaze-cli -- demo "$@"
+cargo run --quiet --release -p blaze-cli -- demo --path target/demo/A.npy "$@"

@@ -148,8 +148,28 @@ enum Command {
         #[arg(long, value_name = "SIZE", value_parser = stream::parse_size)]
         memory_limit: Option<u64>,
     },
-    /// Run the built-in demonstration (no inputs needed).
-    Demo,
+    /// Run the built-in demonstration: `A.T @ A` of an on-disk array (made
+    /// on first use) computed out of core, with a progress bar and timings.
+    Demo {
+        /// Size of the on-disk array (`3GB`, `500MB`).
+        #[arg(long, default_value = "3GB", value_parser = stream::parse_size)]
+        size: u64,
+        /// Its number of columns.
+        #[arg(long, default_value_t = 1000)]
+        cols: usize,
+        /// Where the array lives (created when absent or of another size).
+        #[arg(long, default_value = "blaze-demo/A.npy")]
+        path: String,
+        /// Memory for the computation.
+        #[arg(long, default_value = "1GiB", value_parser = stream::parse_size)]
+        memory_limit: u64,
+        /// Worker threads (default: one per core).
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+        /// Show the datashape language on the seed's examples instead.
+        #[arg(long)]
+        datashapes: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -235,7 +255,21 @@ fn main() -> ExitCode {
             out.as_deref(),
             memory_limit,
         ),
-        Command::Demo => demo::run(),
+        Command::Demo {
+            size,
+            cols,
+            path,
+            memory_limit,
+            threads,
+            datashapes,
+        } => demo::run(demo::DemoOptions {
+            datashapes,
+            size,
+            cols,
+            path,
+            memory_limit,
+            threads,
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -145,11 +145,43 @@ fn json_output() {
 
 #[test]
 fn demo_runs() {
-    let o = blaze(&["demo"]);
+    let o = blaze(&["demo", "--datashapes"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let out = stdout(&o);
     assert!(out.contains("= 3 * 2 * var[100] * float32"), "{out}");
     assert!(out.contains("=> 10 * 10 * 4 * float64"), "{out}");
+    // The out-of-core demo on a small array: made on first use, reused.
+    let dir = scratch("demo");
+    let path = dir.join("A.npy");
+    let args = [
+        "demo",
+        "--size",
+        "4MB",
+        "--cols",
+        "50",
+        "--memory-limit",
+        "256KiB",
+        "--path",
+        path.to_str().unwrap(),
+    ];
+    let o = blaze(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("creating") && out.contains("(A.T @ A)[:4, :4] ="),
+        "{out}"
+    );
+    // 10,000 rows of uniform [0, 1): diagonal entries near 10000/3.
+    let a = blaze::runtime::npy::read_npy(&path).unwrap();
+    let blaze::interp::Array::Float64(a) = a else {
+        panic!("float64")
+    };
+    let a = a.into_dimensionality::<ndarray::Ix2>().unwrap();
+    let g00: f64 = a.column(0).iter().map(|x| x * x).sum();
+    let printed = format!("{:.0}", g00.floor());
+    assert!(out.contains(&printed[..3]), "{out} vs {g00}");
+    let o = blaze(&args);
+    assert!(stdout(&o).contains("using"), "{}", stdout(&o));
 }
 
 #[test]
