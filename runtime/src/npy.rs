@@ -1253,6 +1253,18 @@ impl NpyFile {
     /// Rows `start..end` of a C-order file, as an array of shape
     /// `[end - start, rest...]`.
     pub fn read_rows(&self, start: usize, end: usize) -> Result<Array, NpyError> {
+        self.read_rows_reusing(start, end, None)
+    }
+
+    /// As [`NpyFile::read_rows`], reading into the buffer of `reuse` when it
+    /// is an array of the same element type (a streamed run recycles its
+    /// blocks, so large reads do not fault in fresh pages every time).
+    pub fn read_rows_reusing(
+        &self,
+        start: usize,
+        end: usize,
+        reuse: Option<Array>,
+    ) -> Result<Array, NpyError> {
         let rows = self.shape.first().copied().unwrap_or(1);
         if self.fortran_order() || start > end || end > rows {
             return Err(NpyError::new(
@@ -1283,7 +1295,22 @@ impl NpyFile {
         // Native-endian numbers are read straight into the array's buffer.
         macro_rules! direct {
             ($variant:ident, $t:ty) => {{
-                let mut v: Vec<$t> = vec![<$t>::default(); count];
+                let mut v: Vec<$t> = match reuse {
+                    Some(Array::$variant(a)) => {
+                        let (mut v, _) = a.into_raw_vec_and_offset();
+                        v.clear();
+                        v
+                    }
+                    _ => Vec::new(),
+                };
+                if v.capacity() < count {
+                    v = Vec::with_capacity(count);
+                    crate::memory::advise_huge_pages(
+                        v.as_mut_ptr().cast(),
+                        count * std::mem::size_of::<$t>(),
+                    );
+                }
+                v.resize(count, <$t>::default());
                 // SAFETY: a plain number type without padding or invalid bit
                 // patterns, viewed as its bytes for the read.
                 let bytes = unsafe {
@@ -1399,12 +1426,27 @@ impl NpyWriter {
         }
         let mut buf = Vec::with_capacity(bs[0] * self.row_bytes);
         encode_into(&mut buf, block).map_err(|e| NpyError::io(&self.path, "write error", e))?;
-        write_all_at(
-            &self.file,
-            &buf,
-            self.offset + (start * self.row_bytes) as u64,
-        )
-        .map_err(|e| NpyError::io(&self.path, "write error", e))
+        let at = self.offset + (start * self.row_bytes) as u64;
+        write_all_at(&self.file, &buf, at)
+            .map_err(|e| NpyError::io(&self.path, "write error", e))?;
+        // Start writing the block back to disk now, so that `finish`'s sync
+        // waits for the last blocks only and the disk works while the next
+        // blocks are computed.
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::io::AsRawFd;
+            // SAFETY: an advisory call on an open descriptor and a range
+            // inside the file.
+            unsafe {
+                libc::sync_file_range(
+                    self.file.as_raw_fd(),
+                    at as libc::off64_t,
+                    buf.len() as libc::off64_t,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Syncs the data and renames the file into place.

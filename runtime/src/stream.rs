@@ -704,17 +704,26 @@ impl Plan {
         let (block, rows) = (self.block, self.rows);
         std::thread::scope(|scope| -> Result<(), StreamError> {
             let (tx, rx) = sync_channel::<Result<(usize, Vec<Option<Value>>), StreamError>>(1);
+            // Consumed blocks go back to the reader for their buffers.
+            let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<Option<Value>>>();
             let files = &files;
             scope.spawn(move || {
                 for b in 0..blocks {
                     let (r0, r1) = (b * block, ((b + 1) * block).min(rows));
+                    let mut spare: Vec<Option<Value>> = back_rx.try_recv().unwrap_or_default();
                     let read: Result<Vec<Option<Value>>, StreamError> = files
                         .iter()
-                        .map(|f| match f {
-                            Some(f) => f
-                                .read_rows(r0, r1)
-                                .map(|a| Some(Value::from(a)))
-                                .map_err(StreamError::from),
+                        .enumerate()
+                        .map(|(k, f)| match f {
+                            Some(f) => {
+                                let reuse = match spare.get_mut(k).and_then(Option::take) {
+                                    Some(Value::Array { data, .. }) => Some(data),
+                                    _ => None,
+                                };
+                                f.read_rows_reusing(r0, r1, reuse)
+                                    .map(|a| Some(Value::from(a)))
+                                    .map_err(StreamError::from)
+                            }
                             None => Ok(None),
                         })
                         .collect();
@@ -740,6 +749,14 @@ impl Plan {
                     })
                     .collect();
                 let (value, _) = self.block_fn.run(&args, &opts)?;
+                // Hand the input blocks back for reuse.
+                let mut spent: Vec<Option<Value>> = vec![None; inputs.len()];
+                for (&p, v) in self.block_params.iter().zip(args) {
+                    if inputs[p].streamed() {
+                        spent[p] = Some(v);
+                    }
+                }
+                let _ = back_tx.send(spent);
                 let parts = if self.frontier.len() == 1 {
                     vec![value]
                 } else {
