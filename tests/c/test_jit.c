@@ -231,6 +231,20 @@ static void test_expressions(BlazeContext *ctx) {
     OK(blaze_kernel_call(k, bin, 1, cout, 1));
     CHECK(count == 3, "sum of bools = %lld", (long long)count);
     OK(blaze_kernel_free(k));
+    /* Empty tensors: NULL data is fine when there are no elements. */
+    const char *en[1] = {"x"};
+    const char *et[1] = {"N * float64"};
+    OK(blaze_compile_expr(ctx, "x * 2 + 1", en, et, 1, &k));
+    int64_t s0[1] = {0};
+    DLTensor te = tensor_f64(NULL, s0), teo = tensor_f64(NULL, s0);
+    const DLTensor *ein[1] = {&te};
+    DLTensor *eout[1] = {&teo};
+    OK(blaze_kernel_call(k, ein, 1, eout, 1));
+    DLManagedTensor *em = NULL;
+    OK(blaze_kernel_call_alloc(k, ein, 1, &em, 1));
+    CHECK(em->dl_tensor.ndim == 1 && em->dl_tensor.shape[0] == 0, "empty managed result");
+    em->deleter(em);
+    OK(blaze_kernel_free(k));
     printf("expressions: ok\n");
 }
 

@@ -646,6 +646,10 @@ pub(crate) fn check_result(v: &Value, out: &View, slot: &Slot) -> Result<(), Fai
 /// The view's memory is writable.
 pub(crate) unsafe fn store(v: &Value, out: &View, slot: &Slot) -> Result<(), Failure> {
     check_result(v, out, slot)?;
+    if out.count == 0 {
+        // Nothing to write, and `first` may be NULL.
+        return Ok(());
+    }
     let a = result_array(v, slot)?;
     macro_rules! put {
         ($x:expr) => {
