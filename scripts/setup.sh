@@ -4,7 +4,7 @@
 # Debian's packages. Idempotent, and a few milliseconds when all is there.
 set -euo pipefail
 
-packages=(llvm-19-dev libopenblas-dev pkg-config build-essential libgmp-dev libmpfr-dev)
+packages=(llvm-19-dev libopenblas-dev pkg-config build-essential libgmp-dev libmpfr-dev valgrind)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -4,6 +4,7 @@
 //! errors go to stderr rendered against their source with a caret, and exit
 //! with status 1; success exits 0.
 
+mod build;
 mod check;
 mod demo;
 mod eval;
@@ -170,6 +171,33 @@ enum Command {
         #[arg(long)]
         datashapes: bool,
     },
+    /// Compile definitions ahead of time into an object file with one C
+    /// function each, and the C header declaring them.
+    ///
+    /// `def axpy(a: float64, x: N * float64, y: N * float64)` becomes
+    /// `int32_t axpy(double a, const DLTensor *x, const DLTensor *y,
+    /// DLTensor *out)`. Definitions must be one fused elementwise kernel.
+    /// Link with the flags of `blaze config --libs`; no JIT at run time.
+    Build {
+        /// A module (`.blz` file).
+        #[arg(value_name = "FILE.blz")]
+        file: String,
+        /// The object file to write.
+        #[arg(short = 'o', value_name = "OUT.o")]
+        out: String,
+        /// The C header to write.
+        #[arg(long, value_name = "OUT.h")]
+        header: String,
+        /// Build only these definitions (default: all).
+        #[arg(long = "def", value_name = "NAME")]
+        defs: Vec<String>,
+    },
+    /// Print the flags that link objects from `blaze build`.
+    Config {
+        /// The linker flags.
+        #[arg(long)]
+        libs: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -270,6 +298,13 @@ fn main() -> ExitCode {
             memory_limit,
             threads,
         }),
+        Command::Build {
+            file,
+            out,
+            header,
+            defs,
+        } => build::run(&file, &out, &header, &defs),
+        Command::Config { libs } => build::config(libs),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

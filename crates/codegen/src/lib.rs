@@ -16,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+pub mod aot;
 pub mod jit;
 pub mod kernel;
 mod llvm;

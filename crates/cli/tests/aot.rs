@@ -1,0 +1,139 @@
+//! `blaze build` and `blaze config --libs`: ahead-of-time objects linked
+//! into a C program with nothing of blaze but the object (no library, no
+//! JIT), run on a million doubles and on bad arguments.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn blaze(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_blaze"))
+        .args(args)
+        .output()
+        .expect("the blaze binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join("aot");
+    std::fs::create_dir_all(&d).expect("create the test directory");
+    d.join(name)
+}
+
+#[test]
+fn built_object_runs_without_blaze() {
+    let obj = tmp("aot_kernels.o");
+    let header = tmp("aot_kernels.h");
+    let src = repo().join("tests/c/aot_kernels.blz");
+    let o = blaze(&[
+        "build",
+        src.to_str().unwrap(),
+        "-o",
+        obj.to_str().unwrap(),
+        "--header",
+        header.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let h = std::fs::read_to_string(&header).expect("the header was written");
+    assert!(
+        h.contains("int32_t axpy(double a, const DLTensor *x, const DLTensor *y, DLTensor *out);"),
+        "{h}"
+    );
+    assert!(
+        h.contains("int32_t clip(const DLTensor *x, int32_t lo, DLTensor *out);"),
+        "{h}"
+    );
+
+    let libs = blaze(&["config", "--libs"]);
+    assert_eq!(libs.status.code(), Some(0), "{}", text(&libs.stderr));
+    let libs = text(&libs.stdout);
+    assert!(libs.contains("-lm"), "{libs}");
+
+    let exe = tmp("test_aot");
+    let cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O1"])
+        .arg("-I")
+        .arg(header.parent().unwrap())
+        .arg(repo().join("tests/c/test_aot.c"))
+        .arg(&obj)
+        .args(libs.split_whitespace())
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("run cc (a C compiler is required)");
+    assert!(cc.status.success(), "cc: {}", text(&cc.stderr));
+
+    let run = Command::new(&exe)
+        .arg("1000000")
+        .output()
+        .expect("run test_aot");
+    let out = text(&run.stdout);
+    assert!(run.status.success(), "{out}\n{}", text(&run.stderr));
+    assert!(out.contains("aot axpy on 1000000 doubles: ok"), "{out}");
+    assert!(out.contains("test_aot: all passed"), "{out}");
+    let bad: usize = out
+        .lines()
+        .find_map(|l| l.strip_prefix("aot bad calls rejected: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(bad >= 10, "{out}");
+}
+
+#[test]
+fn build_refuses_definitions_that_are_not_one_kernel() {
+    let src = tmp("gram.blz");
+    std::fs::write(
+        &src,
+        "def axpy(a: float64, x: N * float64, y: N * float64) = a * x + y\n\
+         def gram(A: N * M * float64) = A.T @ A\n",
+    )
+    .unwrap();
+    let obj = tmp("gram.o");
+    let header = tmp("gram.h");
+    let _ = std::fs::remove_file(&obj);
+    let _ = std::fs::remove_file(&header);
+    let args = |defs: &[&str]| {
+        let mut a = vec![
+            "build".to_string(),
+            src.display().to_string(),
+            "-o".into(),
+            obj.display().to_string(),
+            "--header".into(),
+            header.display().to_string(),
+        ];
+        for d in defs {
+            a.push("--def".into());
+            a.push(d.to_string());
+        }
+        a
+    };
+    let all = args(&[]);
+    let o = blaze(&all.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("`gram` is not one fused elementwise kernel"),
+        "{err}"
+    );
+    assert!(err.contains("--def NAME"), "{err}");
+    assert!(
+        !obj.exists() && !header.exists(),
+        "files written on failure"
+    );
+
+    let one = args(&["axpy"]);
+    let o = blaze(&one.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(obj.exists() && header.exists());
+
+    let missing = args(&["nope"]);
+    let o = blaze(&missing.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("no definition `nope`"));
+}

@@ -1,0 +1,1013 @@
+//! Ahead-of-time objects: definitions compiled into an object file with
+//! one plain C function each, and the C header declaring them.
+//!
+//! A definition qualifies when its whole body is one fused elementwise
+//! kernel over its parameters (arithmetic, math functions, comparisons,
+//! `where`, casts, scalar literals — the groups the runtime compiles),
+//! so the object needs no JIT and no runtime at run time: only libm (and
+//! glibc's libmvec for vectorized math). Others are refused by name.
+//!
+//! The C function of `def axpy(a: float64, x: N * float64, y: N * float64)`
+//! is `int32_t axpy(double a, const DLTensor *x, const DLTensor *y,
+//! DLTensor *out)`: 0-d parameters are C scalars, arrays DLPack tensors,
+//! the caller-allocated output last. A wrapper written in LLVM IR checks
+//! every tensor (NULL, device, dtype, rank, lengths and symbolic dims,
+//! alignment, broadcasting, overlapping output) and returns a blaze status
+//! code, leaving a static message for `blaze_aot_last_error()`; then it
+//! calls the kernel over the whole iteration space — the contiguous
+//! specialization when every tensor's inner stride is 1, the strided one
+//! otherwise. Code is generated for the build machine's CPU.
+
+use crate::kernel::{Combine, Const, KNode, KOp, Kernel, KernelKey, Layout};
+use crate::llvm::{Emitter, Unsupported};
+use crate::target::Host;
+use blaze_datashape::{Datashape, Dim, Measure, Scalar, ScalarKind};
+use blaze_ir::{Function, Literal, Op};
+use inkwell::attributes::AttributeLoc;
+use inkwell::builder::Builder;
+use inkwell::context::Context;
+use inkwell::module::{Linkage, Module};
+use inkwell::passes::PassBuilderOptions;
+use inkwell::targets::{
+    CodeModel, FileType, InitializationConfig, RelocMode, Target, TargetMachine,
+};
+use inkwell::types::{BasicTypeEnum, StructType};
+use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
+use inkwell::{AddressSpace, IntPredicate, OptimizationLevel};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The flags that link an object from [`build_object`]: libm, and libmvec
+/// for the vectorized math functions.
+pub const LINK_FLAGS: &str = "-lmvec -lm";
+
+// blaze status codes (crates/capi's `BlazeStatus`), returned by the
+// generated functions.
+const NULL_POINTER: u64 = 1;
+const DTYPE: u64 = 7;
+const SHAPE: u64 = 8;
+const ALIGNMENT: u64 = 9;
+const DEVICE: u64 = 10;
+
+/// The element type of a datashape that a kernel computes on.
+fn plain(ty: &Datashape, what: &str, def: &str) -> Result<Scalar, Unsupported> {
+    match &ty.measure {
+        Measure::Scalar { scalar } if crate::supported(*scalar) => {
+            if let Some(d) = ty
+                .dims
+                .iter()
+                .find(|d| matches!(d, Dim::Var(_) | Dim::Ellipsis(_)))
+            {
+                return Err(Unsupported(format!(
+                    "`{def}`: {what} has type `{ty}`, whose dimension `{d}` `blaze build` does not compile"
+                )));
+            }
+            Ok(*scalar)
+        }
+        _ => Err(Unsupported(format!(
+            "`{def}`: {what} has type `{ty}`; `blaze build` compiles arrays of bool, integers and floats"
+        ))),
+    }
+}
+
+fn constant(s: Scalar, l: &Literal) -> Option<Const> {
+    Some(match (l, s.kind()) {
+        (Literal::Bool(b), _) => Const::Bool(*b),
+        (Literal::Int(i), ScalarKind::Unsigned) => Const::UInt(*i as u64),
+        (Literal::Int(i), _) => Const::Int(*i as i64),
+        (Literal::Float(x), _) => Const::Float(*x),
+        (Literal::Complex(..), _) => return None,
+    })
+}
+
+/// The fused elementwise kernel that computes `f`, or why there is none.
+pub fn fused_kernel(f: &Function) -> Result<Kernel, Unsupported> {
+    let def = &f.name;
+    let inputs = f
+        .params
+        .iter()
+        .map(|(n, t)| plain(t, &format!("parameter `{n}`"), def))
+        .collect::<Result<Vec<_>, _>>()?;
+    let output = plain(f.result_type(), "the result", def)?;
+    let mut nodes = Vec::with_capacity(f.nodes.len());
+    for (i, n) in f.nodes.iter().enumerate() {
+        let ty = plain(&n.ty, &format!("node %{i}"), def)?;
+        let op = match &n.op {
+            Op::Param(p) => KOp::Input(*p),
+            Op::Literal(l) if n.ty.dims.is_empty() => match constant(ty, l) {
+                Some(c) => KOp::Const(c),
+                None => return Err(not_fused(def, i, "a complex literal")),
+            },
+            Op::Unary(u) if *u != blaze_ir::ops::UnaryFn::IsNa => KOp::Unary(*u),
+            Op::Binary(b) => KOp::Binary(*b),
+            Op::Where => KOp::Where,
+            Op::Cast(_) => KOp::Cast,
+            other => {
+                let what = format!("{other:?}");
+                let what = what
+                    .split(['(', ' ', '{'])
+                    .next()
+                    .unwrap_or("")
+                    .to_lowercase();
+                return Err(not_fused(def, i, &format!("a `{what}` operation")));
+            }
+        };
+        let args = n.args.iter().map(|a| a.index()).collect();
+        nodes.push(KNode { op, args, ty });
+    }
+    Ok(Kernel {
+        inputs,
+        nodes,
+        root: f.root.index(),
+        combine: Combine::Store,
+        output,
+    })
+}
+
+fn not_fused(def: &str, node: usize, what: &str) -> Unsupported {
+    Unsupported(format!(
+        "`{def}` is not one fused elementwise kernel (node %{node} is {what}); `blaze build` compiles such definitions only — call the others through the C API's JIT"
+    ))
+}
+
+/// C keywords and names a parameter cannot take in C.
+const C_RESERVED: &[&str] = &[
+    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
+    "union", "unsigned", "void", "volatile", "while", "bool", "out",
+];
+
+fn c_param_name(n: &str) -> String {
+    if C_RESERVED.contains(&n) {
+        format!("{n}_")
+    } else {
+        n.to_string()
+    }
+}
+
+fn c_scalar_type(s: Scalar) -> Option<&'static str> {
+    Some(match s {
+        Scalar::Bool | Scalar::UInt8 => "uint8_t",
+        Scalar::Int8 => "int8_t",
+        Scalar::Int16 => "int16_t",
+        Scalar::Int32 => "int32_t",
+        Scalar::Int64 => "int64_t",
+        Scalar::UInt16 => "uint16_t",
+        Scalar::UInt32 => "uint32_t",
+        Scalar::UInt64 => "uint64_t",
+        Scalar::Float32 => "float",
+        Scalar::Float64 => "double",
+        _ => return None,
+    })
+}
+
+/// DLPack's `(code, bits)` of a scalar.
+fn dl_dtype(s: Scalar) -> (u64, u64) {
+    match s.kind() {
+        ScalarKind::Bool => (6, 8),
+        ScalarKind::Signed => (0, s.bits() as u64),
+        ScalarKind::Unsigned => (1, s.bits() as u64),
+        ScalarKind::Float => (2, s.bits() as u64),
+        ScalarKind::Complex => (5, 2 * s.bits() as u64),
+    }
+}
+
+/// The C declaration of the function of `f`, with its signature as a
+/// comment.
+fn c_declaration(f: &Function) -> Result<String, Unsupported> {
+    let mut params = Vec::new();
+    for (n, t) in &f.params {
+        let s = plain(t, &format!("parameter `{n}`"), &f.name)?;
+        if t.dims.is_empty() {
+            let ct = c_scalar_type(s).ok_or_else(|| {
+                Unsupported(format!(
+                    "`{}`: scalar parameter `{n}` of type {s} has no C type here; make it a 1-element array",
+                    f.name
+                ))
+            })?;
+            params.push(format!("{ct} {}", c_param_name(n)));
+        } else {
+            params.push(format!("const DLTensor *{}", c_param_name(n)));
+        }
+    }
+    params.push("DLTensor *out".into());
+    let sig: Vec<String> = f.params.iter().map(|(n, t)| format!("{n}: {t}")).collect();
+    Ok(format!(
+        "/* {}({}) -> {} */\nint32_t {}({});\n",
+        f.name,
+        sig.join(", "),
+        f.result_type(),
+        f.name,
+        params.join(", ")
+    ))
+}
+
+/// The C header declaring the functions of `functions`, with DLPack's
+/// types and blaze's status codes; `guard` is its include guard.
+pub fn c_header(functions: &[Function], guard: &str, source: &str) -> Result<String, Unsupported> {
+    let mut decls = String::new();
+    for f in functions {
+        decls.push_str(&c_declaration(f)?);
+        decls.push('\n');
+    }
+    Ok(format!(
+        r#"/* Generated by `blaze build {source}`: ahead-of-time blaze kernels.
+ * Link the object with the flags of `blaze config --libs` (libm, libmvec).
+ * Code is compiled for the CPU of the machine that built it.
+ *
+ * Each function takes its 0-d parameters as C scalars, its arrays as DLPack
+ * tensors (any strides; NULL strides mean row-major), and writes the
+ * result into `out`, allocated by the caller with the result's dtype and
+ * shape; `out` may be one of the inputs but must not overlap them
+ * otherwise. It returns 0 (BLAZE_OK) or a blaze status code, and
+ * blaze_aot_last_error() then says what was wrong. Thread-safe: the
+ * functions keep no state but the calling thread's last message. */
+#ifndef {guard}
+#define {guard}
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifndef BLAZE_AOT_COMMON
+#define BLAZE_AOT_COMMON
+#if !defined(BLAZE_H) && !defined(DLPACK_DLPACK_H_)
+/* DLPack's types (dlpack.h v1.0), as in blaze.h. */
+typedef enum DLDeviceType {{ kDLCPU = 1, kDLCUDA = 2 }} DLDeviceType;
+typedef enum DLDataTypeCode {{
+  kDLInt = 0, kDLUInt = 1, kDLFloat = 2, kDLOpaqueHandle = 3, kDLBfloat = 4, kDLComplex = 5, kDLBool = 6
+}} DLDataTypeCode;
+typedef struct DLDevice {{ DLDeviceType device_type; int32_t device_id; }} DLDevice;
+typedef struct DLDataType {{ uint8_t code; uint8_t bits; uint16_t lanes; }} DLDataType;
+typedef struct DLTensor {{
+  void *data;
+  DLDevice device;
+  int32_t ndim;
+  DLDataType dtype;
+  int64_t *shape;
+  int64_t *strides;
+  uint64_t byte_offset;
+}} DLTensor;
+#endif
+#if !defined(BLAZE_H)
+/* The status codes the functions return (blaze.h's BlazeStatus). */
+enum {{
+  BLAZE_OK = 0,
+  BLAZE_ERR_NULL_POINTER = 1,
+  BLAZE_ERR_DTYPE = 7,
+  BLAZE_ERR_SHAPE = 8,
+  BLAZE_ERR_ALIGNMENT = 9,
+  BLAZE_ERR_DEVICE = 10
+}};
+#endif
+#ifdef __cplusplus
+extern "C" {{
+#endif
+/* Why this thread's last failed call failed (a static string); NULL when
+ * none has failed. */
+const char *blaze_aot_last_error(void);
+#ifdef __cplusplus
+}}
+#endif
+#endif /* BLAZE_AOT_COMMON */
+
+#ifdef __cplusplus
+extern "C" {{
+#endif
+
+{decls}#ifdef __cplusplus
+}}
+#endif
+
+#endif /* {guard} */
+"#
+    ))
+}
+
+/// Compiles `functions` (each [`fused_kernel`]-able) into the object file
+/// `path`, for the host CPU.
+pub fn build_object(functions: &[Function], path: &Path) -> Result<(), Unsupported> {
+    Target::initialize_native(&InitializationConfig::default())
+        .map_err(|e| Unsupported(format!("LLVM cannot target this machine: {e}")))?;
+    let host = Host::detect(std::env::var("BLAZE_VECTOR_MATH").map_or(true, |v| v != "0"));
+    let triple = TargetMachine::get_default_triple();
+    let target = Target::from_triple(&triple).map_err(|e| Unsupported(e.to_string()))?;
+    let tm = target
+        .create_target_machine(
+            &triple,
+            &host.cpu,
+            &host.features,
+            OptimizationLevel::Aggressive,
+            RelocMode::PIC,
+            CodeModel::Default,
+        )
+        .ok_or_else(|| Unsupported("cannot create a target machine for this CPU".into()))?;
+    let ctx = Context::create();
+    let module = ctx.create_module("blaze_aot");
+    module.set_triple(&triple);
+    module.set_data_layout(&tm.get_target_data().get_data_layout());
+    let last_error = last_error_global(&ctx, &module);
+    for f in functions {
+        let kernel = fused_kernel(f)?;
+        c_declaration(f)?;
+        let rank = f.result_type().dims.len();
+        // The two specializations, each built in its own module (the
+        // emitter's globals) and linked in.
+        let mut names = Vec::new();
+        for (suffix, layout) in [
+            ("contiguous", Layout::Contiguous),
+            ("strided", Layout::Strided),
+        ] {
+            if rank == 0 && layout == Layout::Strided {
+                continue;
+            }
+            let layouts = f
+                .params
+                .iter()
+                .map(|(_, t)| {
+                    if t.dims.is_empty() || rank == 0 {
+                        Layout::Broadcast
+                    } else {
+                        layout
+                    }
+                })
+                .chain([if rank == 0 { Layout::Broadcast } else { layout }])
+                .collect();
+            let key = KernelKey {
+                kernel: kernel.clone(),
+                rank,
+                layouts,
+            };
+            let name = format!("__blaze_aot_{}_{suffix}", f.name);
+            let m = ctx.create_module(&name);
+            m.set_triple(&triple);
+            m.set_data_layout(&tm.get_target_data().get_data_layout());
+            Emitter::new(&ctx, &m, &host).build(&name, &key)?;
+            module
+                .link_in_module(m)
+                .map_err(|e| Unsupported(format!("linking `{name}`: {e}")))?;
+            names.push(name);
+        }
+        for n in &names {
+            // Private to the object: only the C functions are its interface.
+            if let Some(k) = module.get_function(n) {
+                k.set_linkage(Linkage::Internal);
+            }
+        }
+        let fast = module
+            .get_function(&names[0])
+            .ok_or_else(|| Unsupported("kernel missing".into()))?;
+        let general = match names.get(1) {
+            Some(n) => module
+                .get_function(n)
+                .ok_or_else(|| Unsupported("kernel missing".into()))?,
+            None => fast,
+        };
+        Wrapper::new(&ctx, &module, &host, last_error, f)?.build(fast, general)?;
+    }
+    define_math(&ctx, &module)?;
+    module
+        .verify()
+        .map_err(|e| Unsupported(format!("generated IR does not verify: {e}")))?;
+    module
+        .run_passes("default<O3>", &tm, PassBuilderOptions::create())
+        .map_err(|e| Unsupported(format!("optimization failed: {e}")))?;
+    tm.write_to_file(&module, FileType::Object, path)
+        .map_err(|e| Unsupported(format!("cannot write {}: {e}", path.display())))
+}
+
+/// The thread-local message of the last failure, and its accessor
+/// `blaze_aot_last_error`, shared by every object (weak, ODR).
+fn last_error_global<'ctx>(
+    ctx: &'ctx Context,
+    module: &Module<'ctx>,
+) -> inkwell::values::GlobalValue<'ctx> {
+    let ptr = ctx.ptr_type(AddressSpace::default());
+    let g = module.add_global(ptr, None, "blaze_aot_last_error_message");
+    g.set_thread_local(true);
+    g.set_linkage(Linkage::WeakODR);
+    g.set_initializer(&ptr.const_null());
+    let f = module.add_function(
+        "blaze_aot_last_error",
+        ptr.fn_type(&[], false),
+        Some(Linkage::WeakODR),
+    );
+    let b = ctx.create_builder();
+    b.position_at_end(ctx.append_basic_block(f, "entry"));
+    if let Ok(v) = b.build_load(ptr, g.as_pointer_value(), "m") {
+        let _ = b.build_return(Some(&v));
+    }
+    g
+}
+
+/// Kernels call libm under blaze's names (`blaze_sin`, see
+/// `target::scalar_symbol`); the JIT maps them to libm's addresses, an
+/// object defines them here as calls of libm's functions. `noinline`
+/// keeps the calls, and so their vector variants, intact.
+fn define_math<'ctx>(ctx: &'ctx Context, module: &Module<'ctx>) -> Result<(), Unsupported> {
+    let mut next = module.get_first_function();
+    let b = ctx.create_builder();
+    while let Some(f) = next {
+        next = f.get_next_function();
+        let name = f.get_name().to_string_lossy().into_owned();
+        let Some(libm) = name.strip_prefix("blaze_") else {
+            continue;
+        };
+        if f.count_basic_blocks() > 0 || name == "blaze_aot_last_error" {
+            continue;
+        }
+        let target = module
+            .get_function(libm)
+            .unwrap_or_else(|| module.add_function(libm, f.get_type(), Some(Linkage::External)));
+        f.set_linkage(Linkage::Internal);
+        f.add_attribute(
+            AttributeLoc::Function,
+            ctx.create_enum_attribute(
+                inkwell::attributes::Attribute::get_named_enum_kind_id("noinline"),
+                0,
+            ),
+        );
+        b.position_at_end(ctx.append_basic_block(f, "entry"));
+        let args: Vec<BasicMetadataValueEnum> =
+            f.get_params().iter().map(|p| (*p).into()).collect();
+        let r = b
+            .build_call(target, &args, "r")
+            .map_err(|e| Unsupported(e.to_string()))?
+            .try_as_basic_value()
+            .basic()
+            .ok_or_else(|| Unsupported(format!("{libm} returns nothing")))?;
+        b.build_return(Some(&r))
+            .map_err(|e| Unsupported(e.to_string()))?;
+    }
+    Ok(())
+}
+
+type R<T> = Result<T, Unsupported>;
+
+fn err(e: impl std::fmt::Display) -> Unsupported {
+    Unsupported(e.to_string())
+}
+
+/// Builds the C function of one definition.
+struct Wrapper<'a, 'ctx> {
+    ctx: &'ctx Context,
+    b: Builder<'ctx>,
+    last_error: inkwell::values::GlobalValue<'ctx>,
+    f: &'a Function,
+    func: FunctionValue<'ctx>,
+    tensor: StructType<'ctx>,
+    messages: HashMap<String, PointerValue<'ctx>>,
+}
+
+/// A checked tensor: its first element, lengths and strides (elements).
+struct Checked<'ctx> {
+    first: PointerValue<'ctx>,
+    lens: Vec<IntValue<'ctx>>,
+    strides: Vec<IntValue<'ctx>>,
+}
+
+impl<'a, 'ctx> Wrapper<'a, 'ctx> {
+    fn new(
+        ctx: &'ctx Context,
+        module: &'a Module<'ctx>,
+        host: &'a Host,
+        last_error: inkwell::values::GlobalValue<'ctx>,
+        f: &'a Function,
+    ) -> R<Self> {
+        let ptr = ctx.ptr_type(AddressSpace::default());
+        let i8t = ctx.i8_type();
+        let i16t = ctx.i16_type();
+        let i32t = ctx.i32_type();
+        let i64t = ctx.i64_type();
+        let device = ctx.struct_type(&[i32t.into(), i32t.into()], false);
+        let dtype = ctx.struct_type(&[i8t.into(), i8t.into(), i16t.into()], false);
+        let tensor = ctx.struct_type(
+            &[
+                ptr.into(),
+                device.into(),
+                i32t.into(),
+                dtype.into(),
+                ptr.into(),
+                ptr.into(),
+                i64t.into(),
+            ],
+            false,
+        );
+        let mut params: Vec<inkwell::types::BasicMetadataTypeEnum> = Vec::new();
+        for (n, t) in &f.params {
+            let s = plain(t, &format!("parameter `{n}`"), &f.name)?;
+            params.push(if t.dims.is_empty() {
+                scalar_arg_type(ctx, s).into()
+            } else {
+                ptr.into()
+            });
+        }
+        params.push(ptr.into());
+        let func = module.add_function(
+            &f.name,
+            i32t.fn_type(&params, false),
+            Some(Linkage::External),
+        );
+        host.set_attributes(ctx, func);
+        Ok(Wrapper {
+            ctx,
+            b: ctx.create_builder(),
+            last_error,
+            f,
+            func,
+            tensor,
+            messages: HashMap::new(),
+        })
+    }
+
+    fn i64(&self) -> inkwell::types::IntType<'ctx> {
+        self.ctx.i64_type()
+    }
+
+    fn c64(&self, v: u64) -> IntValue<'ctx> {
+        self.i64().const_int(v, false)
+    }
+
+    /// Continues when `ok`; otherwise returns `code`, leaving `message`.
+    fn check(&mut self, ok: IntValue<'ctx>, code: u64, message: &str) -> R<()> {
+        let text = format!("{}: {message}", self.f.name);
+        let msg = match self.messages.get(&text) {
+            Some(p) => *p,
+            None => {
+                let g = self
+                    .b
+                    .build_global_string_ptr(&text, "msg")
+                    .map_err(err)?
+                    .as_pointer_value();
+                self.messages.insert(text, g);
+                g
+            }
+        };
+        let fail = self.ctx.append_basic_block(self.func, "fail");
+        let next = self.ctx.append_basic_block(self.func, "ok");
+        self.b
+            .build_conditional_branch(ok, next, fail)
+            .map_err(err)?;
+        self.b.position_at_end(fail);
+        self.b
+            .build_store(self.last_error.as_pointer_value(), msg)
+            .map_err(err)?;
+        self.b
+            .build_return(Some(&self.ctx.i32_type().const_int(code, false)))
+            .map_err(err)?;
+        self.b.position_at_end(next);
+        Ok(())
+    }
+
+    fn field(
+        &self,
+        t: PointerValue<'ctx>,
+        idx: u32,
+        ty: BasicTypeEnum<'ctx>,
+    ) -> R<inkwell::values::BasicValueEnum<'ctx>> {
+        let p = self
+            .b
+            .build_struct_gep(self.tensor, t, idx, "f")
+            .map_err(err)?;
+        self.b.build_load(ty, p, "v").map_err(err)
+    }
+
+    fn sub_field(
+        &self,
+        t: PointerValue<'ctx>,
+        idx: u32,
+        sub: u32,
+        ty: BasicTypeEnum<'ctx>,
+    ) -> R<IntValue<'ctx>> {
+        let p = self
+            .b
+            .build_struct_gep(self.tensor, t, idx, "f")
+            .map_err(err)?;
+        let inner = self
+            .tensor
+            .get_field_type_at_index(idx)
+            .ok_or_else(|| err("field"))?
+            .into_struct_type();
+        let q = self.b.build_struct_gep(inner, p, sub, "g").map_err(err)?;
+        Ok(self.b.build_load(ty, q, "v").map_err(err)?.into_int_value())
+    }
+
+    fn eq(&self, a: IntValue<'ctx>, b: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        self.b
+            .build_int_compare(IntPredicate::EQ, a, b, "eq")
+            .map_err(err)
+    }
+
+    /// Checks tensor `t` named `what` of element type `s` and rank `rank`,
+    /// binding or comparing the symbolic lengths in `syms`.
+    fn tensor_checks(
+        &mut self,
+        t: PointerValue<'ctx>,
+        what: &str,
+        ty: &Datashape,
+        shown: &Datashape,
+        s: Scalar,
+        syms: &HashMap<String, PointerValue<'ctx>>,
+    ) -> R<Checked<'ctx>> {
+        let i8t = self.ctx.i8_type();
+        let i16t = self.ctx.i16_type();
+        let i32t = self.ctx.i32_type();
+        let i64t = self.i64();
+        let ptr = self.ctx.ptr_type(AddressSpace::default());
+        let rank = ty.dims.len();
+        let is_null = self.b.build_is_null(t, "null").map_err(err)?;
+        let not_null = self.b.build_not(is_null, "nn").map_err(err)?;
+        self.check(not_null, NULL_POINTER, &format!("{what} is NULL"))?;
+        let dev = self.sub_field(t, 1, 0, i32t.into())?;
+        let ok = self.eq(dev, i32t.const_int(1, false))?;
+        self.check(
+            ok,
+            DEVICE,
+            &format!("{what} is not in host memory (kDLCPU)"),
+        )?;
+        let (code, bits) = dl_dtype(s);
+        let c = self.sub_field(t, 3, 0, i8t.into())?;
+        let bt = self.sub_field(t, 3, 1, i8t.into())?;
+        let l = self.sub_field(t, 3, 2, i16t.into())?;
+        let ok1 = self.eq(c, i8t.const_int(code, false))?;
+        let ok2 = self.eq(bt, i8t.const_int(bits, false))?;
+        let ok3 = self.eq(l, i16t.const_int(1, false))?;
+        let ok = self.b.build_and(ok1, ok2, "a").map_err(err)?;
+        let ok = self.b.build_and(ok, ok3, "a").map_err(err)?;
+        self.check(ok, DTYPE, &format!("{what} is not {s} (dtype code {code}, bits {bits}, lanes 1); its type is `{shown}`"))?;
+        let ndim = self.field(t, 2, i32t.into())?.into_int_value();
+        let ok = self.eq(ndim, i32t.const_int(rank as u64, false))?;
+        self.check(
+            ok,
+            SHAPE,
+            &format!("{what} must have ndim {rank} (type `{shown}`)"),
+        )?;
+        let shape = self.field(t, 4, ptr.into())?.into_pointer_value();
+        if rank > 0 {
+            let n = self.b.build_is_not_null(shape, "sn").map_err(err)?;
+            self.check(n, NULL_POINTER, &format!("{what}: shape is NULL"))?;
+        }
+        let mut lens = Vec::with_capacity(rank);
+        for (j, d) in ty.dims.iter().enumerate() {
+            let g = unsafe { self.b.build_gep(i64t, shape, &[self.c64(j as u64)], "sp") }
+                .map_err(err)?;
+            let len = self
+                .b
+                .build_load(i64t, g, "len")
+                .map_err(err)?
+                .into_int_value();
+            let ok = self
+                .b
+                .build_int_compare(IntPredicate::SGE, len, self.c64(0), "ge")
+                .map_err(err)?;
+            self.check(ok, SHAPE, &format!("{what} has a negative length"))?;
+            match d {
+                Dim::Fixed(m) => {
+                    let ok = self.eq(len, self.c64(*m))?;
+                    self.check(
+                        ok,
+                        SHAPE,
+                        &format!("{what} must have length {m} on axis {j} (type `{shown}`)"),
+                    )?;
+                }
+                Dim::TypeVar(v) => {
+                    let slot = *syms.get(v).ok_or_else(|| err("symbol slot"))?;
+                    let cur = self
+                        .b
+                        .build_load(i64t, slot, "sym")
+                        .map_err(err)?
+                        .into_int_value();
+                    let unbound = self.eq(cur, i64t.const_all_ones())?;
+                    let same = self.eq(cur, len)?;
+                    let ok = self.b.build_or(unbound, same, "o").map_err(err)?;
+                    let msg = if v.starts_with("__out") {
+                        format!("{what} does not have the result's length on axis {j} (result type `{shown}`)")
+                    } else {
+                        format!("{what}: its length on axis {j} is not the `{v}` of the tensors before it (type `{shown}`)")
+                    };
+                    self.check(ok, SHAPE, &msg)?;
+                    self.b.build_store(slot, len).map_err(err)?;
+                }
+                _ => return Err(err(format!("dimension `{d}`"))),
+            }
+            lens.push(len);
+        }
+        // Compact row-major strides, used when `strides` is NULL.
+        let compact = self
+            .b
+            .build_array_alloca(i64t, self.c64(rank.max(1) as u64), "compact")
+            .map_err(err)?;
+        let mut acc = self.c64(1);
+        let mut count = self.c64(1);
+        for j in (0..rank).rev() {
+            let g = unsafe { self.b.build_gep(i64t, compact, &[self.c64(j as u64)], "cp") }
+                .map_err(err)?;
+            self.b.build_store(g, acc).map_err(err)?;
+            acc = self.b.build_int_mul(acc, lens[j], "acc").map_err(err)?;
+            count = self.b.build_int_mul(count, lens[j], "count").map_err(err)?;
+        }
+        let given = self.field(t, 5, ptr.into())?.into_pointer_value();
+        let none = self.b.build_is_null(given, "ns").map_err(err)?;
+        let sp = self
+            .b
+            .build_select(none, compact, given, "strides")
+            .map_err(err)?
+            .into_pointer_value();
+        let mut strides = Vec::with_capacity(rank);
+        for j in 0..rank {
+            let g =
+                unsafe { self.b.build_gep(i64t, sp, &[self.c64(j as u64)], "st") }.map_err(err)?;
+            strides.push(
+                self.b
+                    .build_load(i64t, g, "stride")
+                    .map_err(err)?
+                    .into_int_value(),
+            );
+        }
+        let data = self.field(t, 0, ptr.into())?.into_pointer_value();
+        let off = self.field(t, 6, i64t.into())?.into_int_value();
+        let empty = self.eq(count, self.c64(0))?;
+        let has = self.b.build_is_not_null(data, "dn").map_err(err)?;
+        let ok = self.b.build_or(empty, has, "o").map_err(err)?;
+        self.check(ok, NULL_POINTER, &format!("{what}: data is NULL"))?;
+        let addr = self.b.build_ptr_to_int(data, i64t, "addr").map_err(err)?;
+        let addr = self.b.build_int_add(addr, off, "first").map_err(err)?;
+        let align = match s {
+            Scalar::Bool => 1,
+            _ => (s.size_bytes() as u64).min(8),
+        };
+        let low = self
+            .b
+            .build_and(addr, self.c64(align - 1), "low")
+            .map_err(err)?;
+        let ok = self.eq(low, self.c64(0))?;
+        let ok = self.b.build_or(ok, empty, "o").map_err(err)?;
+        self.check(
+            ok,
+            ALIGNMENT,
+            &format!("{what}: data + byte_offset is not aligned to {align} bytes"),
+        )?;
+        let first = unsafe { self.b.build_gep(i8t, data, &[off], "first") }.map_err(err)?;
+        Ok(Checked {
+            first,
+            lens,
+            strides,
+        })
+    }
+
+    fn build(mut self, fast: FunctionValue<'ctx>, general: FunctionValue<'ctx>) -> R<()> {
+        let f = self.f;
+        let i64t = self.i64();
+        let ptr = self.ctx.ptr_type(AddressSpace::default());
+        let entry = self.ctx.append_basic_block(self.func, "entry");
+        self.b.position_at_end(entry);
+        // One slot per symbolic length, -1 until bound.
+        let mut syms: HashMap<String, PointerValue<'ctx>> = HashMap::new();
+        for (_, t) in &f.params {
+            for d in &t.dims {
+                if let Dim::TypeVar(v) = d {
+                    if !syms.contains_key(v) {
+                        let slot = self.b.build_alloca(i64t, v).map_err(err)?;
+                        self.b
+                            .build_store(slot, i64t.const_all_ones())
+                            .map_err(err)?;
+                        syms.insert(v.clone(), slot);
+                    }
+                }
+            }
+        }
+        let result = f.result_type().clone();
+        let rank = result.dims.len();
+        for d in &result.dims {
+            if let Dim::TypeVar(v) = d {
+                if !syms.contains_key(v) {
+                    return Err(err(format!(
+                        "`{}`: the result's length `{v}` is not a length of any parameter, so the caller cannot size the output",
+                        f.name
+                    )));
+                }
+            }
+        }
+        let n_ops = f.params.len() + 1;
+        let ptrs = self
+            .b
+            .build_array_alloca(ptr, self.c64(n_ops as u64), "ptrs")
+            .map_err(err)?;
+        let strides = self
+            .b
+            .build_array_alloca(i64t, self.c64((n_ops * rank.max(1)) as u64), "strides")
+            .map_err(err)?;
+        let store_i64 =
+            |w: &Self, base: PointerValue<'ctx>, i: usize, v: IntValue<'ctx>| -> R<()> {
+                let g =
+                    unsafe { w.b.build_gep(i64t, base, &[w.c64(i as u64)], "s") }.map_err(err)?;
+                w.b.build_store(g, v).map_err(err)?;
+                Ok(())
+            };
+        let store_ptr = |w: &Self, i: usize, v: PointerValue<'ctx>| -> R<()> {
+            let g = unsafe { w.b.build_gep(ptr, ptrs, &[w.c64(i as u64)], "p") }.map_err(err)?;
+            w.b.build_store(g, v).map_err(err)?;
+            Ok(())
+        };
+        // Inputs: checked first, broadcast against the result below.
+        let mut checked: Vec<Option<Checked<'ctx>>> = Vec::new();
+        for (i, (n, t)) in f.params.iter().enumerate() {
+            let s = plain(t, &format!("parameter `{n}`"), &f.name)?;
+            let arg = self
+                .func
+                .get_nth_param(i as u32)
+                .ok_or_else(|| err("param"))?;
+            if t.dims.is_empty() {
+                let mem = mem_type(self.ctx, s);
+                let slot = self.b.build_alloca(mem, n).map_err(err)?;
+                let v = if s == Scalar::Bool {
+                    let nz = self
+                        .b
+                        .build_int_compare(
+                            IntPredicate::NE,
+                            arg.into_int_value(),
+                            self.ctx.i8_type().const_zero(),
+                            "nz",
+                        )
+                        .map_err(err)?;
+                    self.b
+                        .build_int_z_extend(nz, self.ctx.i8_type(), "b")
+                        .map_err(err)?
+                        .into()
+                } else {
+                    arg
+                };
+                self.b.build_store(slot, v).map_err(err)?;
+                store_ptr(&self, i, slot)?;
+                for k in 0..rank {
+                    store_i64(&self, strides, i * rank + k, self.c64(0))?;
+                }
+                checked.push(None);
+            } else {
+                let c = self.tensor_checks(
+                    arg.into_pointer_value(),
+                    &format!("`{n}`"),
+                    t,
+                    t,
+                    s,
+                    &syms,
+                )?;
+                store_ptr(&self, i, c.first)?;
+                checked.push(Some(c));
+            }
+        }
+        // The result's lengths.
+        let shape = self
+            .b
+            .build_array_alloca(i64t, self.c64(rank.max(1) as u64), "shape")
+            .map_err(err)?;
+        let mut out_lens = Vec::with_capacity(rank);
+        for (k, d) in result.dims.iter().enumerate() {
+            let len = match d {
+                Dim::Fixed(m) => self.c64(*m),
+                Dim::TypeVar(v) => self
+                    .b
+                    .build_load(i64t, syms[v], "len")
+                    .map_err(err)?
+                    .into_int_value(),
+                _ => return Err(err(format!("dimension `{d}`"))),
+            };
+            store_i64(&self, shape, k, len)?;
+            out_lens.push(len);
+        }
+        // Broadcasting: an input axis of the result's length keeps its
+        // stride, one of length 1 gets stride 0.
+        for (i, c) in checked.iter().enumerate() {
+            let Some(c) = c else { continue };
+            let r = c.lens.len();
+            let (n, t) = &f.params[i];
+            for (k, &out_len) in out_lens.iter().enumerate() {
+                let stride = if k + r < rank {
+                    self.c64(0)
+                } else {
+                    let j = k + r - rank;
+                    let same = self.eq(c.lens[j], out_len)?;
+                    let one = self.eq(c.lens[j], self.c64(1))?;
+                    let ok = self.b.build_or(same, one, "o").map_err(err)?;
+                    self.check(ok, SHAPE, &format!("`{n}` (type `{t}`) does not broadcast to the result `{result}` on its axis {j}"))?;
+                    self.b
+                        .build_select(same, c.strides[j], self.c64(0), "bs")
+                        .map_err(err)?
+                        .into_int_value()
+                };
+                store_i64(&self, strides, i * rank + k, stride)?;
+            }
+        }
+        // The output.
+        let out_s = plain(&result, "the result", &f.name)?;
+        let out_arg = self
+            .func
+            .get_nth_param(f.params.len() as u32)
+            .ok_or_else(|| err("out"))?
+            .into_pointer_value();
+        // Lengths of the output are compared with the result's, not bound.
+        let out_ty = Datashape::new(
+            (0..rank)
+                .map(|k| Dim::TypeVar(format!("__out{k}")))
+                .collect(),
+            result.measure.clone(),
+        );
+        let mut out_syms = syms.clone();
+        for (k, len) in out_lens.iter().enumerate() {
+            let slot = self.b.build_alloca(i64t, "outlen").map_err(err)?;
+            self.b.build_store(slot, *len).map_err(err)?;
+            out_syms.insert(format!("__out{k}"), slot);
+        }
+        let oc = self.tensor_checks(out_arg, "`out`", &out_ty, &result, out_s, &out_syms)?;
+        store_ptr(&self, f.params.len(), oc.first)?;
+        let mut total = self.c64(1);
+        for l in &out_lens {
+            total = self.b.build_int_mul(total, *l, "total").map_err(err)?;
+        }
+        let nonempty = self
+            .b
+            .build_int_compare(IntPredicate::NE, total, self.c64(0), "ne")
+            .map_err(err)?;
+        for (k, &out_len) in out_lens.iter().enumerate() {
+            let long = self
+                .b
+                .build_int_compare(IntPredicate::UGT, out_len, self.c64(1), "long")
+                .map_err(err)?;
+            let zero = self.eq(oc.strides[k], self.c64(0))?;
+            let bad = self.b.build_and(long, zero, "b").map_err(err)?;
+            let bad = self.b.build_and(bad, nonempty, "b").map_err(err)?;
+            let ok = self.b.build_not(bad, "ok").map_err(err)?;
+            self.check(
+                ok,
+                SHAPE,
+                &format!("`out` has stride 0 on axis {k}: its elements overlap"),
+            )?;
+            store_i64(&self, strides, f.params.len() * rank + k, oc.strides[k])?;
+        }
+        // Contiguous when every tensor's inner stride is 1.
+        let mut contiguous = self.ctx.bool_type().const_int(1, false);
+        if rank > 0 {
+            for i in 0..n_ops {
+                let is_tensor = checked.get(i).is_none_or(|c| c.is_some());
+                if !is_tensor {
+                    continue;
+                }
+                let g = unsafe {
+                    self.b.build_gep(
+                        i64t,
+                        strides,
+                        &[self.c64((i * rank + rank - 1) as u64)],
+                        "in",
+                    )
+                }
+                .map_err(err)?;
+                let s = self
+                    .b
+                    .build_load(i64t, g, "inner")
+                    .map_err(err)?
+                    .into_int_value();
+                let one = self.eq(s, self.c64(1))?;
+                contiguous = self.b.build_and(contiguous, one, "c").map_err(err)?;
+            }
+        }
+        let call_fast = self.ctx.append_basic_block(self.func, "contiguous");
+        let call_general = self.ctx.append_basic_block(self.func, "strided");
+        let done = self.ctx.append_basic_block(self.func, "done");
+        self.b
+            .build_conditional_branch(contiguous, call_fast, call_general)
+            .map_err(err)?;
+        let args: [BasicMetadataValueEnum; 5] = [
+            ptrs.into(),
+            strides.into(),
+            shape.into(),
+            self.c64(0).into(),
+            total.into(),
+        ];
+        for (block, kernel) in [(call_fast, fast), (call_general, general)] {
+            self.b.position_at_end(block);
+            self.b.build_call(kernel, &args, "").map_err(err)?;
+            self.b.build_unconditional_branch(done).map_err(err)?;
+        }
+        self.b.position_at_end(done);
+        self.b
+            .build_return(Some(&self.ctx.i32_type().const_zero()))
+            .map_err(err)?;
+        Ok(())
+    }
+}
+
+fn mem_type(ctx: &Context, s: Scalar) -> BasicTypeEnum<'_> {
+    match s {
+        Scalar::Bool | Scalar::Int8 | Scalar::UInt8 => ctx.i8_type().into(),
+        Scalar::Int16 | Scalar::UInt16 => ctx.i16_type().into(),
+        Scalar::Int32 | Scalar::UInt32 => ctx.i32_type().into(),
+        Scalar::Int64 | Scalar::UInt64 => ctx.i64_type().into(),
+        Scalar::Float16 => ctx.f16_type().into(),
+        Scalar::Float32 => ctx.f32_type().into(),
+        _ => ctx.f64_type().into(),
+    }
+}
+
+fn scalar_arg_type(ctx: &Context, s: Scalar) -> BasicTypeEnum<'_> {
+    mem_type(ctx, s)
+}
