@@ -9,4 +9,6 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 # Property tests are seeded so that a run can be repeated; set
 # PROPTEST_RNG_SEED to explore other cases.
 export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261123}"
+# The C tests link the C ABI's shared and static libraries.
+cargo build --quiet -p blaze-capi
 cargo test --workspace
