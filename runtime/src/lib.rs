@@ -12,6 +12,8 @@ extern crate lapack_src;
 
 /// Matrix products on OpenBLAS.
 pub mod blas;
+/// CSV files as record arrays, by blocks of rows.
+pub mod csv;
 /// The JIT engine.
 pub mod exec;
 /// Linear algebra on LAPACK.

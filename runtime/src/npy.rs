@@ -1404,6 +1404,63 @@ impl NpyWriter {
         Ok(w)
     }
 
+    /// Starts writing an array whose number of rows is known only at the
+    /// end ([`NpyWriter::finish_rows`]); `rest` is the shape of one row.
+    pub fn create_growable(
+        path: &Path,
+        scalar: Scalar,
+        rest: &[usize],
+    ) -> Result<NpyWriter, NpyError> {
+        let mut shape = vec![usize::MAX / 2];
+        shape.extend_from_slice(rest);
+        let (tmp, file) = temporary_next_to(path)?;
+        let descr = descr_of(&Array::zeros(scalar, &[0]));
+        // The header NumPy writes leaves room for any first dimension, so
+        // the final one fits in the same bytes.
+        let header =
+            header_bytes(descr, &shape).map_err(|e| NpyError::io(path, "write error", e))?;
+        write_all_at(&file, &header, 0).map_err(|e| NpyError::io(path, "write error", e))?;
+        Ok(NpyWriter {
+            file,
+            tmp,
+            path: path.to_path_buf(),
+            shape,
+            scalar,
+            offset: header.len() as u64,
+            row_bytes: rest.iter().product::<usize>() * scalar.size_bytes(),
+            done: false,
+        })
+    }
+
+    /// Finishes a file of `rows` rows (the header of a growable writer is
+    /// rewritten with them), syncs it and renames it into place.
+    pub fn finish_rows(mut self, rows: usize) -> Result<(), NpyError> {
+        let mut shape = self.shape.clone();
+        if shape.is_empty() {
+            return self.finish();
+        }
+        if shape[0] != rows {
+            shape[0] = rows;
+            let descr = descr_of(&Array::zeros(self.scalar, &[0]));
+            let header = header_bytes(descr, &shape)
+                .map_err(|e| NpyError::io(&self.path, "write error", e))?;
+            if header.len() as u64 != self.offset {
+                return Err(NpyError::new(
+                    &self.path,
+                    NpyErrorKind::Io,
+                    "the final header does not fit the space reserved for it",
+                ));
+            }
+            write_all_at(&self.file, &header, 0)
+                .map_err(|e| NpyError::io(&self.path, "write error", e))?;
+            self.file
+                .set_len(self.offset + (rows * self.row_bytes) as u64)
+                .map_err(|e| NpyError::io(&self.path, "cannot size the file", e))?;
+            self.shape = shape;
+        }
+        self.finish()
+    }
+
     /// Writes `block` (shape `[n, rest...]`) as rows `start..start + n`.
     pub fn write_rows(&self, start: usize, block: &Array) -> Result<(), NpyError> {
         let bs = block.shape();

@@ -27,6 +27,7 @@
 //! Blocks run one after another; inside a block the JIT's kernels use every
 //! core and BLAS its own threads.
 
+use crate::csv::{CsvFile, CsvReader};
 use crate::exec::{prepare, Options, Prepared};
 use crate::npy::{NpyFile, NpyWriter};
 use blaze_datashape::{Datashape, Dim, Measure, Scalar};
@@ -47,11 +48,22 @@ pub enum Input {
     Memory(Value),
     /// A C-order `.npy` file read by blocks of rows.
     Npy(NpyFile),
+    /// A CSV file of records, read in order by blocks of rows.
+    Csv(CsvFile),
 }
 
 impl Input {
     fn streamed(&self) -> bool {
-        matches!(self, Input::Npy(_))
+        matches!(self, Input::Npy(_) | Input::Csv(_))
+    }
+
+    fn row_bytes(&self) -> usize {
+        match self {
+            Input::Npy(f) => f.row_bytes(),
+            // Parsing holds a row as float64 and int columns with masks.
+            Input::Csv(f) => 3 * f.row_bytes() + 32,
+            Input::Memory(_) => 0,
+        }
     }
 
     fn bytes(&self) -> u64 {
@@ -61,6 +73,7 @@ impl Input {
             }
             Input::Memory(_) => 0,
             Input::Npy(f) => f.data_bytes(),
+            Input::Csv(f) => std::fs::metadata(f.path()).map_or(0, |m| m.len()),
         }
     }
 }
@@ -105,7 +118,8 @@ enum Class {
 /// A planned streamed run.
 #[derive(Debug)]
 pub struct Plan {
-    rows: usize,
+    /// Total rows, when known before the run (not for a `var` CSV file).
+    rows: Option<usize>,
     block: usize,
     /// Parameter names and whether each is streamed.
     params: Vec<(String, bool)>,
@@ -250,7 +264,9 @@ fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, StreamError> 
                         }
                     });
                     let local = match &n.op {
-                        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_) => aligned,
+                        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_) | Op::Field(_) => {
+                            aligned
+                        }
                         Op::Reduce {
                             axes: Some(axes), ..
                         } => !axes.contains(&0) && args.first() == Some(&Class::Rows),
@@ -290,6 +306,17 @@ fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, StreamError> 
                                 ReduceFn::Max => Some(Combine::Max),
                                 ReduceFn::Any => Some(Combine::Or),
                                 ReduceFn::All => Some(Combine::And),
+                                ReduceFn::Count => Some(Combine::Add),
+                                ReduceFn::Mean
+                                    if matches!(
+                                        f.node(n.args[0]).ty.measure,
+                                        Measure::Option { .. }
+                                    ) =>
+                                {
+                                    return Err(unsupported(
+                                        "a mean over the streamed rows of values that may be missing cannot stream yet; write sum(x) / count(x)",
+                                    ))
+                                }
                                 ReduceFn::Mean => Some(Combine::Mean),
                                 _ => None,
                             }
@@ -427,14 +454,20 @@ pub fn plan(
     let streamed: Vec<bool> = inputs.iter().map(Input::streamed).collect();
     let mut rows = None;
     for (input, (name, _)) in inputs.iter().zip(&f.params) {
-        if let Input::Npy(file) = input {
-            if file.fortran_order() {
-                return Err(StreamError(format!(
-                    "{}: a Fortran-order file cannot be streamed by rows; save it in C order",
-                    file.path().display()
-                )));
+        let r = match input {
+            Input::Npy(file) => {
+                if file.fortran_order() {
+                    return Err(StreamError(format!(
+                        "{}: a Fortran-order file cannot be streamed by rows; save it in C order",
+                        file.path().display()
+                    )));
+                }
+                Some(file.shape().first().copied().unwrap_or(1))
             }
-            let r = file.shape().first().copied().unwrap_or(1);
+            Input::Csv(file) => file.rows(),
+            Input::Memory(_) => None,
+        };
+        if let Some(r) = r {
             match rows {
                 None => rows = Some(r),
                 Some(x) if x != r => {
@@ -446,7 +479,9 @@ pub fn plan(
             }
         }
     }
-    let rows = rows.ok_or_else(|| StreamError("no input is streamed".into()))?;
+    if !streamed.iter().any(|s| *s) {
+        return Err(StreamError("no input is streamed".into()));
+    }
     let class = classify(f, &streamed)?;
     let root = f.root;
     let root_class = class[root.index()];
@@ -495,11 +530,8 @@ pub fn plan(
     // one of every other materialized rows node; accumulators and
     // in-memory inputs come off the top.
     let mut per_row = 0usize;
-    for (p, input) in inputs.iter().enumerate() {
-        if let Input::Npy(file) = input {
-            per_row += 3 * file.row_bytes();
-            let _ = p;
-        }
+    for input in inputs {
+        per_row += 3 * input.row_bytes();
     }
     for (i, c) in class.iter().enumerate() {
         let n = &f.nodes[i];
@@ -543,17 +575,11 @@ pub fn plan(
     let by_memory = ((budget - fixed) / per_row.max(1) as u64).max(1) as usize;
     // Blocks of at most 256 MiB of input keep reading and computing
     // overlapped.
-    let input_row: usize = inputs
-        .iter()
-        .filter_map(|i| match i {
-            Input::Npy(f) => Some(f.row_bytes()),
-            _ => None,
-        })
-        .sum();
+    let input_row: usize = inputs.iter().map(Input::row_bytes).sum();
     let by_pipeline = ((256usize << 20) / input_row.max(1)).max(1);
     let block = block_rows
         .unwrap_or_else(|| by_memory.min(by_pipeline))
-        .clamp(1, rows.max(1));
+        .clamp(1, rows.unwrap_or(usize::MAX).max(1));
     let labels = frontier.iter().map(|(n, _)| op_text(f, *n)).collect();
     Ok(Plan {
         rows,
@@ -591,13 +617,13 @@ impl Plan {
         self.block
     }
 
-    /// Number of blocks.
-    pub fn blocks(&self) -> usize {
-        self.rows.div_ceil(self.block).max(1)
+    /// Number of blocks, when the row count is known before the run.
+    pub fn blocks(&self) -> Option<usize> {
+        self.rows.map(|r| r.div_ceil(self.block).max(1))
     }
 
-    /// Total rows.
-    pub fn rows(&self) -> usize {
+    /// Total rows, when known before the run.
+    pub fn rows(&self) -> Option<usize> {
         self.rows
     }
 
@@ -616,8 +642,12 @@ impl Plan {
             .filter(|(_, s)| *s)
             .map(|(n, _)| n.as_str())
             .collect();
-        for b in 0..self.blocks() {
-            let (r0, r1) = (b * self.block, ((b + 1) * self.block).min(self.rows));
+        let known = self.blocks();
+        for b in 0..known.unwrap_or(2) {
+            let (r0, r1) = (
+                b * self.block,
+                ((b + 1) * self.block).min(self.rows.unwrap_or(usize::MAX)),
+            );
             let reads: Vec<String> = streamed.iter().map(|n| format!("('{n}', {b})")).collect();
             for n in &streamed {
                 lines.push(format!("('{n}', {b}): read rows {r0}..{r1}"));
@@ -656,7 +686,10 @@ impl Plan {
                 }
             }
         }
-        let last = self.blocks() - 1;
+        if known.is_none() {
+            lines.push("... one block after another, to the end of the input".into());
+        }
+        let last = known.map_or("last".to_string(), |b| (b - 1).to_string());
         if self.tail.is_some() {
             let accs: Vec<String> = self
                 .frontier
@@ -686,66 +719,109 @@ impl Plan {
         };
         let writer = match (out, self.tail.is_none()) {
             (Some(path), true) => {
-                let (scalar, shape) = self.result_shape()?;
-                Some(NpyWriter::create(path, scalar, &shape)?)
+                let (scalar, shape) = self.result_shape(self.rows.unwrap_or(0))?;
+                Some(match self.rows {
+                    Some(_) => NpyWriter::create(path, scalar, &shape)?,
+                    None => NpyWriter::create_growable(path, scalar, &shape[1..])?,
+                })
             }
             _ => None,
         };
         let mut collected: Vec<Array> = Vec::new();
         let mut acc: Vec<Option<Value>> = vec![None; self.frontier.len()];
-        let blocks = self.blocks();
-        let files: Vec<Option<&NpyFile>> = inputs
-            .iter()
-            .map(|i| match i {
-                Input::Npy(f) => Some(f),
-                _ => None,
-            })
-            .collect();
-        let (block, rows) = (self.block, self.rows);
+        let block = self.block;
+        let mut total = 0usize;
+        type Block = Option<(usize, Vec<Option<Value>>)>;
         std::thread::scope(|scope| -> Result<(), StreamError> {
-            let (tx, rx) = sync_channel::<Result<(usize, Vec<Option<Value>>), StreamError>>(1);
+            let (tx, rx) = sync_channel::<Result<Block, StreamError>>(1);
             // Consumed blocks go back to the reader for their buffers.
             let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<Option<Value>>>();
-            let files = &files;
             scope.spawn(move || {
-                for b in 0..blocks {
-                    let (r0, r1) = (b * block, ((b + 1) * block).min(rows));
+                let fail = |e: StreamError| {
+                    let _ = tx.send(Err(e));
+                };
+                let mut readers: Vec<Reader> = Vec::new();
+                for i in inputs {
+                    readers.push(match i {
+                        Input::Npy(f) => Reader::Npy(f),
+                        Input::Csv(f) => match f.reader() {
+                            Ok(r) => Reader::Csv(r),
+                            Err(e) => return fail(StreamError(e.to_string())),
+                        },
+                        Input::Memory(_) => Reader::Memory,
+                    });
+                }
+                let mut r0 = 0;
+                let mut sent_empty = false;
+                loop {
                     let mut spare: Vec<Option<Value>> = back_rx.try_recv().unwrap_or_default();
-                    let read: Result<Vec<Option<Value>>, StreamError> = files
-                        .iter()
-                        .enumerate()
-                        .map(|(k, f)| match f {
-                            Some(f) => {
-                                let reuse = match spare.get_mut(k).and_then(Option::take) {
-                                    Some(Value::Array { data, .. }) => Some(data),
-                                    _ => None,
-                                };
-                                f.read_rows_reusing(r0, r1, reuse)
-                                    .map(|a| Some(Value::from(a)))
-                                    .map_err(StreamError::from)
+                    let mut read: Vec<Option<Value>> = Vec::with_capacity(readers.len());
+                    let mut counts: Vec<usize> = Vec::new();
+                    for (k, r) in readers.iter_mut().enumerate() {
+                        let reuse = match spare.get_mut(k).and_then(Option::take) {
+                            Some(Value::Array { data, .. }) => Some(data),
+                            _ => None,
+                        };
+                        match r.next(r0, block, reuse) {
+                            Ok(Some((v, n))) => {
+                                counts.push(n);
+                                read.push(Some(v));
                             }
-                            None => Ok(None),
-                        })
-                        .collect();
-                    let failed = read.is_err();
-                    if tx.send(read.map(|v| (b, v))).is_err() || failed {
+                            Ok(None) => {
+                                if r.streamed() {
+                                    counts.push(0);
+                                }
+                                read.push(None);
+                            }
+                            Err(e) => return fail(e),
+                        }
+                    }
+                    let n = counts.first().copied().unwrap_or(0);
+                    if counts.iter().any(|&c| c != n) {
+                        return fail(StreamError(format!(
+                            "the streamed inputs have different numbers of rows (one ends at row {}, another goes on)",
+                            r0 + counts.iter().copied().min().unwrap_or(0)
+                        )));
+                    }
+                    if n == 0 && r0 == 0 && !sent_empty {
+                        // No rows at all: one empty block, so reductions
+                        // give what they give on empty arrays.
+                        sent_empty = true;
+                        let empty: Vec<Option<Value>> = readers.iter().map(Reader::empty).collect();
+                        if tx.send(Ok(Some((0, empty)))).is_err() {
+                            return;
+                        }
+                        continue;
+                    }
+                    if n == 0 {
+                        for r in &readers {
+                            if let Reader::Csv(c) = r {
+                                if let Err(e) = c.finish() {
+                                    return fail(StreamError(e.to_string()));
+                                }
+                            }
+                        }
+                        let _ = tx.send(Ok(None));
                         return;
                     }
+                    if tx.send(Ok(Some((n, read)))).is_err() {
+                        return;
+                    }
+                    r0 += n;
                 }
             });
-            for _ in 0..blocks {
-                let (b, mut read) = rx
-                    .recv()
-                    .map_err(|_| StreamError("the reader stopped".into()))??;
-                let r0 = b * block;
-                let n = ((b + 1) * block).min(rows) - r0;
+            while let Some((n, mut read)) = rx
+                .recv()
+                .map_err(|_| StreamError("the reader stopped".into()))??
+            {
+                let r0 = total;
                 let args: Vec<Value> = self
                     .block_params
                     .iter()
                     .map(|&p| match (read[p].take(), &inputs[p]) {
                         (Some(v), _) => v,
                         (None, Input::Memory(v)) => v.clone(),
-                        (None, Input::Npy(_)) => Value::Tuple(vec![]),
+                        (None, _) => Value::Tuple(vec![]),
                     })
                     .collect();
                 let (value, _) = self.block_fn.run(&args, &opts)?;
@@ -768,8 +844,10 @@ impl Plan {
                 for (k, ((_, comb), part)) in self.frontier.iter().zip(parts).enumerate() {
                     match comb {
                         Some(c) => {
+                            // Means are summed weighted by their rows and
+                            // divided by all rows at the end.
                             let part = if *c == Combine::Mean {
-                                scale(part, n as f64 / rows as f64)?
+                                scale(part, n as f64)?
                             } else {
                                 part
                             };
@@ -785,7 +863,8 @@ impl Plan {
                             } = part
                             else {
                                 return Err(StreamError(
-                                    "a streamed result must be a plain array".into(),
+                                    "a streamed result must be a plain array (no missing values)"
+                                        .into(),
                                 ));
                             };
                             match &writer {
@@ -795,18 +874,35 @@ impl Plan {
                         }
                     }
                 }
-                progress(r0 + n, rows);
+                total += n;
+                progress(total, self.rows.unwrap_or(0));
             }
             Ok(())
         })?;
+        for (k, (_, comb)) in self.frontier.iter().enumerate() {
+            if *comb == Some(Combine::Mean) {
+                if let Some(a) = acc[k].take() {
+                    acc[k] = Some(scale(a, 1.0 / total.max(1) as f64)?);
+                }
+            }
+        }
+        if acc
+            .iter()
+            .zip(&self.frontier)
+            .any(|(a, (_, c))| c.is_some() && a.is_none())
+        {
+            return Err(StreamError(
+                "the streamed inputs have no rows to reduce over".into(),
+            ));
+        }
         if let Some(w) = writer {
-            w.finish()?;
+            w.finish_rows(total)?;
             return Ok(None);
         }
         match &self.tail {
             None => Ok(Some(Value::from(concat_rows(
                 &collected,
-                self.result_shape()?,
+                self.result_shape(total)?,
             )?))),
             Some(t) => {
                 let args: Vec<Value> = t
@@ -815,7 +911,7 @@ impl Plan {
                     .map(|s| match s {
                         Source::Param(p) => match &inputs[*p] {
                             Input::Memory(v) => Ok(v.clone()),
-                            Input::Npy(_) => {
+                            Input::Npy(_) | Input::Csv(_) => {
                                 Err(StreamError("a streamed input reached the tail".into()))
                             }
                         },
@@ -829,7 +925,7 @@ impl Plan {
         }
     }
 
-    fn result_shape(&self) -> Result<(Scalar, Vec<usize>), StreamError> {
+    fn result_shape(&self, rows: usize) -> Result<(Scalar, Vec<usize>), StreamError> {
         let scalar = match &self.result.measure {
             Measure::Scalar { scalar } => *scalar,
             other => {
@@ -842,7 +938,7 @@ impl Plan {
         for (i, d) in self.result.dims.iter().enumerate() {
             shape.push(match d {
                 Dim::Fixed(n) => *n as usize,
-                Dim::TypeVar(s) if i == 0 && s == ROWS => self.rows,
+                Dim::TypeVar(s) if i == 0 && s == ROWS => rows,
                 other => {
                     return Err(StreamError(format!(
                         "the result's dimension {other} is not known before the run"
@@ -851,6 +947,67 @@ impl Plan {
             });
         }
         Ok((scalar, shape))
+    }
+}
+
+/// One input as the reader thread sees it.
+enum Reader<'a> {
+    Npy(&'a NpyFile),
+    Csv(CsvReader),
+    Memory,
+}
+
+impl Reader<'_> {
+    fn streamed(&self) -> bool {
+        !matches!(self, Reader::Memory)
+    }
+
+    /// A block of no rows.
+    fn empty(&self) -> Option<Value> {
+        match self {
+            Reader::Memory => None,
+            Reader::Npy(f) => f.read_rows(0, 0).ok().map(Value::from),
+            Reader::Csv(r) => Some(r.empty_block()),
+        }
+    }
+
+    /// The block of up to `block` rows from `r0` and its row count.
+    fn next(
+        &mut self,
+        r0: usize,
+        block: usize,
+        reuse: Option<Array>,
+    ) -> Result<Option<(Value, usize)>, StreamError> {
+        match self {
+            Reader::Memory => Ok(None),
+            Reader::Npy(f) => {
+                let rows = f.shape().first().copied().unwrap_or(1);
+                if r0 >= rows {
+                    return Ok(None);
+                }
+                let r1 = (r0 + block).min(rows);
+                Ok(Some((
+                    Value::from(f.read_rows_reusing(r0, r1, reuse)?),
+                    r1 - r0,
+                )))
+            }
+            Reader::Csv(r) => match r
+                .next_block(block)
+                .map_err(|e| StreamError(e.to_string()))?
+            {
+                Some(v) => {
+                    let n = match &v {
+                        Value::Record(fs) => match fs.first() {
+                            Some((_, Value::Array { data, .. })) => data.shape()[0],
+                            _ => 0,
+                        },
+                        _ => 0,
+                    };
+                    Ok(Some((v, n)))
+                }
+                None => Ok(None),
+            },
+        }
     }
 }
 

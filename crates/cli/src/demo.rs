@@ -118,7 +118,7 @@ pub(crate) fn run(opts: DemoOptions) -> Result<(), Failure> {
     println!(
         "computing A.T @ A within {} of memory: {} blocks of {} rows, syrk on each, partial sums added in order",
         human(opts.memory_limit),
-        plan.blocks(),
+        plan.blocks().unwrap_or(1),
         plan.block_rows()
     );
     let b = bar(rows as u64, "A.T @ A");

@@ -96,6 +96,7 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
     }
     // Inputs: NAME=PATH, read whole.
     let mut named: Vec<(String, Value)> = Vec::new();
+    let mut csv_types: Vec<(String, Datashape)> = Vec::new();
     for spec in &opts.inputs {
         let Some((name, path)) = spec.split_once('=') else {
             eprintln!("error[usage]: `--in {spec}`: expected NAME=PATH, as in `--in x=x.npy`");
@@ -104,6 +105,31 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
         if named.iter().any(|(n, _)| n == name) {
             eprintln!("error[usage]: input `{name}` is given twice");
             return Err(Failure);
+        }
+        if let Some((file, ty)) = crate::stream::csv_spec(path)? {
+            let read =
+                blaze::runtime::csv::CsvFile::open(Path::new(file), &ty).and_then(|c| c.read_all());
+            match read {
+                Ok(v) => {
+                    let rows = match &v {
+                        Value::Record(fs) => fs.first().map_or(0, |(_, f)| match f {
+                            Value::Array { data, .. } => data.shape()[0],
+                            _ => 0,
+                        }),
+                        _ => 0,
+                    };
+                    csv_types.push((
+                        name.to_string(),
+                        Datashape::new(vec![Dim::Fixed(rows as u64)], ty.measure.clone()),
+                    ));
+                    named.push((name.to_string(), v));
+                }
+                Err(e) => {
+                    eprintln!("error[input]: {e}");
+                    return Err(Failure);
+                }
+            }
+            continue;
         }
         match read_npy(Path::new(path)) {
             Ok(a) => named.push((name.to_string(), Value::from(a))),
@@ -122,7 +148,9 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
                 eprintln!("error[usage]: `{name}` has both `--in` and `--arg`; the input file gives its type");
                 return Err(Failure);
             }
-            if let Value::Array { data, .. } = v {
+            if let Some((_, t)) = csv_types.iter().find(|(n, _)| n == name) {
+                arg_types.push((name.clone(), t.clone()));
+            } else if let Value::Array { data, .. } = v {
                 let dims = data.shape().iter().map(|&n| Dim::Fixed(n as u64)).collect();
                 arg_types.push((
                     name.clone(),

@@ -5,6 +5,7 @@ use crate::check::{compile, parse_args, Source};
 use crate::Failure;
 use blaze::datashape::{Datashape, Dim, Measure};
 use blaze::interp::{format_value, Value};
+use blaze::runtime::csv::CsvFile;
 use blaze::runtime::npy::{write_npy, NpyFile};
 use blaze::runtime::stream::{self, human, Input, Plan, ROWS};
 use std::io::IsTerminal;
@@ -80,14 +81,28 @@ pub(crate) fn prepare_streamed(
         ));
     }
     let mut files: Vec<(String, NpyFile)> = Vec::new();
+    let mut types = parse_args(args)?;
+    let mut inputs_by_name: Vec<(String, Input)> = Vec::new();
     for spec in specs {
         let Some((name, path)) = spec.split_once('=') else {
             eprintln!("error[usage]: `--in {spec}`: expected NAME=PATH, as in `--in x=x.npy`");
             return Err(Failure);
         };
-        if files.iter().any(|(n, _)| n == name) {
+        if files.iter().any(|(n, _)| n == name) || inputs_by_name.iter().any(|(n, _)| n == name) {
             eprintln!("error[usage]: input `{name}` is given twice");
             return Err(Failure);
+        }
+        if let Some((file, ty)) = csv_spec(path)? {
+            let csv = CsvFile::open(Path::new(file), &ty).map_err(|e| {
+                eprintln!("error[input]: {e}");
+                Failure
+            })?;
+            types.push((
+                name.to_string(),
+                Datashape::new(vec![Dim::TypeVar(ROWS.into())], ty.measure.clone()),
+            ));
+            inputs_by_name.push((name.to_string(), Input::Csv(csv)));
+            continue;
         }
         match NpyFile::open(Path::new(path)) {
             Ok(f) => files.push((name.to_string(), f)),
@@ -97,8 +112,6 @@ pub(crate) fn prepare_streamed(
             }
         }
     }
-    let mut types = parse_args(args)?;
-    let mut inputs_by_name: Vec<(String, Input)> = Vec::new();
     for (name, f) in files {
         let streamable = !f.shape().is_empty() && !f.fortran_order();
         let mut dims: Vec<Dim> = f.shape().iter().map(|&n| Dim::Fixed(n as u64)).collect();
@@ -161,7 +174,10 @@ pub(crate) fn run_streamed(
     t_start: Instant,
 ) -> Result<(), Failure> {
     let bar = if std::io::stderr().is_terminal() {
-        let b = indicatif::ProgressBar::new(s.plan.rows() as u64);
+        let b = match s.plan.rows() {
+            Some(rows) => indicatif::ProgressBar::new(rows as u64),
+            None => indicatif::ProgressBar::new_spinner(),
+        };
         b.set_style(
             indicatif::ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} rows ({eta} left)",
@@ -244,13 +260,18 @@ pub(crate) fn graph(
     let limit = limit.unwrap_or_else(default_limit);
     match prepare_streamed(&source, specs, args, limit)? {
         Ok(s) => {
-            println!(
-                "# {} rows in {} blocks of {} rows, memory limit {}",
-                s.plan.rows(),
-                s.plan.blocks(),
-                s.plan.block_rows(),
-                human(limit)
-            );
+            match (s.plan.rows(), s.plan.blocks()) {
+                (Some(rows), Some(blocks)) => println!(
+                    "# {rows} rows in {blocks} blocks of {} rows, memory limit {}",
+                    s.plan.block_rows(),
+                    human(limit)
+                ),
+                _ => println!(
+                    "# rows known at the end of the input, in blocks of {} rows, memory limit {}",
+                    s.plan.block_rows(),
+                    human(limit)
+                ),
+            }
             for line in s.plan.tasks(out) {
                 println!("{line}");
             }
@@ -263,16 +284,41 @@ pub(crate) fn graph(
     }
 }
 
-/// Whether the `.npy` inputs together are larger than `limit` (reading
-/// only their headers).
+/// Whether the inputs together are larger than `limit` (reading only the
+/// headers of `.npy` files; a CSV file counts its size).
 pub(crate) fn inputs_exceed(specs: &[String], limit: u64) -> bool {
     let mut total = 0u64;
     for spec in specs {
         if let Some((_, path)) = spec.split_once('=') {
-            if let Ok(f) = NpyFile::open(Path::new(path)) {
+            if let Ok(Some((file, _))) = csv_spec(path) {
+                total += std::fs::metadata(file).map_or(0, |m| m.len());
+            } else if let Ok(f) = NpyFile::open(Path::new(path)) {
                 total += f.data_bytes();
             }
         }
     }
     total > limit
+}
+
+/// `PATH.csv:DATASHAPE` → the path and the datashape of the rows; `None`
+/// for other paths. A CSV path without a datashape is a usage error.
+pub(crate) fn csv_spec(path: &str) -> Result<Option<(&str, Datashape)>, Failure> {
+    let lower = path.to_ascii_lowercase();
+    let Some(end) = lower.find(".csv") else {
+        return Ok(None);
+    };
+    let (file, rest) = path.split_at(end + 4);
+    let Some(ty) = rest.strip_prefix(':') else {
+        eprintln!(
+            "error[usage]: `{path}`: a CSV input needs the datashape of its rows, as in `p.csv:var * {{a: int32, b: float64}}`"
+        );
+        return Err(Failure);
+    };
+    match blaze::datashape::parse(ty) {
+        Ok(t) => Ok(Some((file, t))),
+        Err(e) => {
+            eprint!("{}", e.render(ty, file));
+            Err(Failure)
+        }
+    }
 }

@@ -714,3 +714,38 @@ fn memory_limits_parse_with_units() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("not a size"), "{}", stderr(&o));
 }
+
+#[test]
+fn csv_inputs_as_record_arrays_in_memory_and_streamed() {
+    let dir = scratch("csv");
+    let path = dir.join("p.csv");
+    let mut text = String::from("max,min\n");
+    for i in 0..2000 {
+        text.push_str(&format!("{},{}\n", 100 + i % 7, 90 - i % 5));
+    }
+    std::fs::write(&path, text).unwrap();
+    let input = format!("p={}:var * {{max: int64, min: int64}}", path.display());
+    let expr = "sum((p.max + p.min) / 2)";
+    let o = blaze(&["eval", "-e", expr, "--in", &input]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let want = stdout(&o);
+    let o = blaze(&[
+        "eval",
+        "-e",
+        expr,
+        "--in",
+        &input,
+        "--memory-limit",
+        "32KiB",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), want);
+    let sum: f64 = (0..2000)
+        .map(|i| (100 + i % 7 + 90 - i % 5) as f64 / 2.0)
+        .sum();
+    assert_eq!(want.trim().parse::<f64>().unwrap(), sum);
+    // A CSV path needs the datashape of its rows.
+    let o = blaze(&["eval", "-e", "1", "--in", &format!("p={}", path.display())]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("needs the datashape"), "{}", stderr(&o));
+}
