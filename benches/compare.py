@@ -22,25 +22,12 @@ import time
 import numexpr as ne
 import numpy as np
 
-
-def best(f, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
+import common
+from common import best
 
 
 def blaze(exe, expr, inputs, data, repeat, threads):
-    cmd = [exe, "eval", "-e", expr, "--timings", "--repeat", str(repeat),
-           "--threads", str(threads), "--out", os.path.join(data, "out.npy")]
-    for name in inputs:
-        cmd += ["--in", f"{name}={os.path.join(data, name + '.npy')}"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"blaze failed on {expr}:\n{r.stderr}")
-    timings = json.loads(r.stderr.strip().splitlines()[-1])
+    timings, _ = common.blaze(exe, expr, inputs, data, repeat, threads)
     return timings["execute"], timings["compile"]
 
 

@@ -18,28 +18,14 @@ import time
 
 import numpy as np
 
-
-def best(f, repeat):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        f()
-        times.append(time.perf_counter() - t)
-    return min(times)
+import common
+from common import best
 
 
 def blaze(exe, expr, inputs, data, repeat, threads):
-    cmd = [exe, "eval", "-e", expr, "--timings", "--repeat", str(repeat),
-           "--threads", str(threads), "--dump-ir",
-           "--out", os.path.join(data, "out.npy")]
-    for name in inputs:
-        cmd += ["--in", f"{name}={os.path.join(data, name + '.npy')}"]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"blaze failed on {expr}:\n{r.stderr}")
-    lines = r.stderr.strip().splitlines()
+    timings, lines = common.blaze(exe, expr, inputs, data, repeat, threads, ["--dump-ir"])
     calls = [l[len("; call "):] for l in lines if l.startswith("; call ")]
-    return json.loads(lines[-1])["execute"], calls
+    return timings["execute"], calls
 
 
 def main():

@@ -5,15 +5,5 @@
 # Python virtual environment with NumPy, numexpr and dask.
 #
 #   benches/ooc.sh [--rows 1000000] [--cols 1000] [--limit 1GiB] [--cold]
-set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/setup.sh
-venv=target/bench-venv
-if [[ ! -x $venv/bin/python ]]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --upgrade pip
-fi
-"$venv/bin/python" -c 'import numpy, numexpr, dask.array' 2>/dev/null ||
-    "$venv/bin/pip" install -q numpy numexpr 'dask[array]'
-cargo build --release -q -p blaze-cli
+source "$(dirname "$0")/prepare.sh"
 exec "$venv/bin/python" benches/ooc.py --blaze target/release/blaze "$@"
