@@ -1210,6 +1210,14 @@ impl NpyFile {
                 ),
             ));
         }
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::io::AsRawFd;
+            // SAFETY: an advisory call on an open descriptor.
+            unsafe {
+                libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_SEQUENTIAL);
+            }
+        }
         Ok(NpyFile {
             file,
             path: path.to_path_buf(),
@@ -1283,6 +1291,23 @@ impl NpyFile {
         }
         let rb = self.row_bytes();
         let at = self.offset + (start * rb) as u64;
+        // Ask the kernel to read the next block of the same size into the
+        // page cache meanwhile: the disk works while this block is
+        // computed, and page cache is not this process's memory.
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::io::AsRawFd;
+            let len = ((end - start) * rb) as libc::off_t;
+            // SAFETY: advisory calls on an open descriptor.
+            unsafe {
+                libc::posix_fadvise(
+                    self.file.as_raw_fd(),
+                    (at + len as u64) as libc::off_t,
+                    len,
+                    libc::POSIX_FADV_WILLNEED,
+                );
+            }
+        }
         let io_err = |e| NpyError::io(&self.path, &format!("read error at rows {start}..{end}"), e);
         let mut shape = self.shape.clone();
         if shape.is_empty() {
