@@ -1170,7 +1170,9 @@ impl Prepared {
                     &strides,
                     &shape,
                     total,
-                    (total / (threads * 4)).max(1 << 14),
+                    // Many more chunks than threads: a core that another
+                    // process slows down takes fewer of them.
+                    (total / (threads * 16)).max(1 << 14),
                     pool,
                 );
                 Ok(out.into())
