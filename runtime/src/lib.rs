@@ -19,9 +19,9 @@ pub mod exec;
 /// Linear algebra on LAPACK.
 pub mod lapack;
 mod memory;
-/// Zarr arrays (formats 2 and 3), by blocks of rows.
-pub mod zarr;
 /// Reading and writing NumPy `.npy` files ([`npy::read_npy`], [`npy::write_npy`]).
 pub mod npy;
 /// Out-of-core execution by blocks of rows.
 pub mod stream;
+/// Zarr arrays (formats 2 and 3), by blocks of rows.
+pub mod zarr;

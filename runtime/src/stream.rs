@@ -30,6 +30,7 @@
 use crate::csv::{CsvFile, CsvReader};
 use crate::exec::{prepare, Options, Prepared};
 use crate::npy::{NpyFile, NpyWriter};
+use crate::zarr::{ZarrArray, ZarrWriter};
 use blaze_datashape::{Datashape, Dim, Measure, Scalar};
 use blaze_interp::{kernels, with_scalar, Array, Element, EvalError, Value};
 use blaze_ir::ops::{BinaryFn, ReduceFn};
@@ -50,11 +51,13 @@ pub enum Input {
     Npy(NpyFile),
     /// A CSV file of records, read in order by blocks of rows.
     Csv(CsvFile),
+    /// A Zarr array read by blocks of rows.
+    Zarr(ZarrArray),
 }
 
 impl Input {
     fn streamed(&self) -> bool {
-        matches!(self, Input::Npy(_) | Input::Csv(_))
+        matches!(self, Input::Npy(_) | Input::Csv(_) | Input::Zarr(_))
     }
 
     fn row_bytes(&self) -> usize {
@@ -62,6 +65,7 @@ impl Input {
             Input::Npy(f) => f.row_bytes(),
             // Parsing holds a row as float64 and int columns with masks.
             Input::Csv(f) => 3 * f.row_bytes() + 32,
+            Input::Zarr(z) => z.row_bytes(),
             Input::Memory(_) => 0,
         }
     }
@@ -74,6 +78,7 @@ impl Input {
             Input::Memory(_) => 0,
             Input::Npy(f) => f.data_bytes(),
             Input::Csv(f) => std::fs::metadata(f.path()).map_or(0, |m| m.len()),
+            Input::Zarr(z) => z.data_bytes(),
         }
     }
 }
@@ -465,6 +470,7 @@ pub fn plan(
                 Some(file.shape().first().copied().unwrap_or(1))
             }
             Input::Csv(file) => file.rows(),
+            Input::Zarr(z) => Some(z.shape().first().copied().unwrap_or(1)),
             Input::Memory(_) => None,
         };
         if let Some(r) = r {
@@ -717,12 +723,19 @@ impl Plan {
             threads,
             ..Options::default()
         };
-        let writer = match (out, self.tail.is_none()) {
+        let mut writer = match (out, self.tail.is_none()) {
             (Some(path), true) => {
                 let (scalar, shape) = self.result_shape(self.rows.unwrap_or(0))?;
-                Some(match self.rows {
-                    Some(_) => NpyWriter::create(path, scalar, &shape)?,
-                    None => NpyWriter::create_growable(path, scalar, &shape[1..])?,
+                Some(if is_zarr(path) {
+                    Sink::Zarr(
+                        ZarrWriter::create(path, scalar, &shape[1..], self.block)
+                            .map_err(|e| StreamError(e.to_string()))?,
+                    )
+                } else {
+                    Sink::Npy(match self.rows {
+                        Some(_) => NpyWriter::create(path, scalar, &shape)?,
+                        None => NpyWriter::create_growable(path, scalar, &shape[1..])?,
+                    })
                 })
             }
             _ => None,
@@ -744,6 +757,7 @@ impl Plan {
                 for i in inputs {
                     readers.push(match i {
                         Input::Npy(f) => Reader::Npy(f),
+                        Input::Zarr(z) => Reader::Zarr(z),
                         Input::Csv(f) => match f.reader() {
                             Ok(r) => Reader::Csv(r),
                             Err(e) => return fail(StreamError(e.to_string())),
@@ -867,8 +881,11 @@ impl Plan {
                                         .into(),
                                 ));
                             };
-                            match &writer {
-                                Some(w) => w.write_rows(r0, &data)?,
+                            match &mut writer {
+                                Some(Sink::Npy(w)) => w.write_rows(r0, &data)?,
+                                Some(Sink::Zarr(w)) => w
+                                    .write_rows(r0, &data)
+                                    .map_err(|e| StreamError(e.to_string()))?,
                                 None => collected.push(data),
                             }
                         }
@@ -896,7 +913,10 @@ impl Plan {
             ));
         }
         if let Some(w) = writer {
-            w.finish_rows(total)?;
+            match w {
+                Sink::Npy(w) => w.finish_rows(total)?,
+                Sink::Zarr(w) => w.finish(total).map_err(|e| StreamError(e.to_string()))?,
+            }
             return Ok(None);
         }
         match &self.tail {
@@ -911,7 +931,7 @@ impl Plan {
                     .map(|s| match s {
                         Source::Param(p) => match &inputs[*p] {
                             Input::Memory(v) => Ok(v.clone()),
-                            Input::Npy(_) | Input::Csv(_) => {
+                            Input::Npy(_) | Input::Csv(_) | Input::Zarr(_) => {
                                 Err(StreamError("a streamed input reached the tail".into()))
                             }
                         },
@@ -950,9 +970,22 @@ impl Plan {
     }
 }
 
+/// Where a streamed result goes.
+enum Sink {
+    Npy(NpyWriter),
+    Zarr(ZarrWriter),
+}
+
+/// Whether `path` names a Zarr array (`….zarr`).
+pub fn is_zarr(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zarr"))
+}
+
 /// One input as the reader thread sees it.
 enum Reader<'a> {
     Npy(&'a NpyFile),
+    Zarr(&'a ZarrArray),
     Csv(CsvReader),
     Memory,
 }
@@ -967,6 +1000,7 @@ impl Reader<'_> {
         match self {
             Reader::Memory => None,
             Reader::Npy(f) => f.read_rows(0, 0).ok().map(Value::from),
+            Reader::Zarr(z) => z.read_rows(0, 0).ok().map(Value::from),
             Reader::Csv(r) => Some(r.empty_block()),
         }
     }
@@ -990,6 +1024,17 @@ impl Reader<'_> {
                     Value::from(f.read_rows_reusing(r0, r1, reuse)?),
                     r1 - r0,
                 )))
+            }
+            Reader::Zarr(z) => {
+                let rows = z.shape().first().copied().unwrap_or(1);
+                if r0 >= rows {
+                    return Ok(None);
+                }
+                let r1 = (r0 + block).min(rows);
+                let a = z
+                    .read_rows(r0, r1)
+                    .map_err(|e| StreamError(e.to_string()))?;
+                Ok(Some((Value::from(a), r1 - r0)))
             }
             Reader::Csv(r) => match r
                 .next_block(block)

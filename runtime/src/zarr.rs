@@ -78,7 +78,10 @@ fn scalar_from_v3(name: &str) -> Option<Scalar> {
 }
 
 fn v3_name(s: Scalar) -> &'static str {
-    V3_NAMES.iter().find(|(x, _)| *x == s).map_or("float64", |(_, n)| n)
+    V3_NAMES
+        .iter()
+        .find(|(x, _)| *x == s)
+        .map_or("float64", |(_, n)| n)
 }
 
 fn scalar_from_v2(dtype: &str) -> Option<(Scalar, bool)> {
@@ -136,8 +139,10 @@ impl ZarrArray {
         let v3 = path.join("zarr.json");
         let v2 = path.join(".zarray");
         let read = |p: &Path| -> Result<Json, ZarrError> {
-            let text = fs::read_to_string(p).map_err(|e| err(format!("cannot read {}: {e}", p.display())))?;
-            serde_json::from_str(&text).map_err(|e| err(format!("{} is not valid JSON: {e}", p.display())))
+            let text = fs::read_to_string(p)
+                .map_err(|e| err(format!("cannot read {}: {e}", p.display())))?;
+            serde_json::from_str(&text)
+                .map_err(|e| err(format!("{} is not valid JSON: {e}", p.display())))
         };
         if v3.exists() {
             let m = read(&v3)?;
@@ -283,17 +288,27 @@ impl ZarrArray {
 
     /// The decoded elements of chunk `idx` (C order of the chunk shape), or
     /// `None` when the chunk is absent.
-    fn chunk<T: Element + Copy + FromBytes>(&self, idx: &[usize]) -> Result<Option<Vec<T>>, ZarrError> {
+    fn chunk<T: Element + Copy + FromBytes>(
+        &self,
+        idx: &[usize],
+    ) -> Result<Option<Vec<T>>, ZarrError> {
         let key = self.key(idx);
         let bytes = match fs::read(&key) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(ZarrError(format!("{}: cannot read chunk: {e}", key.display()))),
+            Err(e) => {
+                return Err(ZarrError(format!(
+                    "{}: cannot read chunk: {e}",
+                    key.display()
+                )))
+            }
         };
         let bad = |m: String| ZarrError(format!("{}: corrupt chunk: {m}", key.display()));
         let raw = match self.compression {
             Compression::None => bytes,
-            Compression::Zstd => zstd::stream::decode_all(&bytes[..]).map_err(|e| bad(e.to_string()))?,
+            Compression::Zstd => {
+                zstd::stream::decode_all(&bytes[..]).map_err(|e| bad(e.to_string()))?
+            }
             Compression::Gzip => {
                 let mut out = Vec::new();
                 flate2::read::GzDecoder::new(&bytes[..])
@@ -338,11 +353,19 @@ impl ZarrArray {
         with_scalar!(self.scalar, T => self.read_rows_t::<T>(start, end))
     }
 
-    fn read_rows_t<T: Element + Copy + FromBytes>(&self, start: usize, end: usize) -> Result<Array, ZarrError> {
+    fn read_rows_t<T: Element + Copy + FromBytes>(
+        &self,
+        start: usize,
+        end: usize,
+    ) -> Result<Array, ZarrError> {
         let rank = self.shape.len();
         if rank == 0 {
-            let v = self.chunk::<T>(&[])?.unwrap_or_else(|| vec![T::from_f64(self.fill)]);
-            return Ok(T::wrap(ArrayD::from_shape_vec(IxDyn(&[]), v).map_err(|e| ZarrError(e.to_string()))?));
+            let v = self
+                .chunk::<T>(&[])?
+                .unwrap_or_else(|| vec![T::from_f64(self.fill)]);
+            return Ok(T::wrap(
+                ArrayD::from_shape_vec(IxDyn(&[]), v).map_err(|e| ZarrError(e.to_string()))?,
+            ));
         }
         if start > end || end > self.shape[0] {
             return Err(ZarrError(format!(
@@ -484,7 +507,10 @@ macro_rules! complex_bytes {
     ($t:ty, $f:ty, $n:expr) => {
         impl FromBytes for $t {
             fn from_bytes(b: &[u8], big: bool) -> Self {
-                <$t>::new(<$f>::from_bytes(&b[..$n], big), <$f>::from_bytes(&b[$n..], big))
+                <$t>::new(
+                    <$f>::from_bytes(&b[..$n], big),
+                    <$f>::from_bytes(&b[$n..], big),
+                )
             }
             fn from_f64(x: f64) -> Self {
                 <$t>::new(x as $f, 0.0)
@@ -564,7 +590,8 @@ impl ZarrWriter {
             )));
         }
         // A full chunk, padded with zeros past the end.
-        let mut bytes = Vec::with_capacity(self.chunk_rows * self.rest.iter().product::<usize>() * 16);
+        let mut bytes =
+            Vec::with_capacity(self.chunk_rows * self.rest.iter().product::<usize>() * 16);
         with_scalar!(self.scalar, T => {
             if let Some(a) = T::get(block) {
                 for x in a.iter() {
@@ -575,7 +602,10 @@ impl ZarrWriter {
         let per_row = self.rest.iter().product::<usize>() * self.scalar.size_bytes();
         bytes.resize(self.chunk_rows * per_row, 0);
         let data = zstd::bulk::compress(&bytes, 3).map_err(|e| ZarrError(e.to_string()))?;
-        let mut key = self.tmp.join("c").join((start / self.chunk_rows).to_string());
+        let mut key = self
+            .tmp
+            .join("c")
+            .join((start / self.chunk_rows).to_string());
         for _ in &self.rest {
             fs::create_dir_all(&key).map_err(|e| ZarrError(format!("{}: {e}", key.display())))?;
             key = key.join("0");

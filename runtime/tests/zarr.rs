@@ -90,7 +90,11 @@ fn corrupt_chunks_and_bad_metadata_are_named() {
     copy_dir(&data().join("v2_zlib_f.zarr"), &v2);
     let raw = std::fs::read(v2.join("0.0")).unwrap();
     std::fs::write(v2.join("0.0"), &raw[..raw.len() / 2]).unwrap();
-    let e = ZarrArray::open(&v2).unwrap().read_all().unwrap_err().to_string();
+    let e = ZarrArray::open(&v2)
+        .unwrap()
+        .read_all()
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("0.0") && e.contains("corrupt chunk"), "{e}");
     // Not an array; unsupported codec.
     let e = ZarrArray::open(&d).unwrap_err().to_string();
@@ -110,7 +114,11 @@ fn written_arrays_read_back() {
         let want = read_npy(&data().join(format!("{name}.npy"))).unwrap();
         let out = d.join(format!("{name}.zarr"));
         write_zarr(&out, &want).unwrap();
-        assert_eq!(ZarrArray::open(&out).unwrap().read_all().unwrap(), want, "{name}");
+        assert_eq!(
+            ZarrArray::open(&out).unwrap().read_all().unwrap(),
+            want,
+            "{name}"
+        );
     }
     // By blocks, chunk by chunk; an unfinished writer leaves nothing.
     let want = read_npy(&data().join("v3_default.npy")).unwrap();
@@ -118,7 +126,8 @@ fn written_arrays_read_back() {
     let mut w = ZarrWriter::create(&out, want.scalar(), &want.shape()[1..], 10).unwrap();
     let z = ZarrArray::open(&data().join("v3_default.zarr")).unwrap();
     for r in (0..37).step_by(10) {
-        w.write_rows(r, &z.read_rows(r, (r + 10).min(37)).unwrap()).unwrap();
+        w.write_rows(r, &z.read_rows(r, (r + 10).min(37)).unwrap())
+            .unwrap();
     }
     w.finish(37).unwrap();
     assert_eq!(ZarrArray::open(&out).unwrap().read_all().unwrap(), want);
@@ -128,7 +137,43 @@ fn written_arrays_read_back() {
     assert!(!dropped.exists());
     let leftovers = std::fs::read_dir(&d)
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".tmp"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".tmp")
+        })
         .count();
     assert_eq!(leftovers, 0);
+}
+
+#[test]
+fn streamed_zarr_inputs_give_what_npy_inputs_give() {
+    use blaze_datashape::{Datashape, Dim, Measure};
+    use blaze_ir::compile_expression;
+    use blaze_runtime::npy::NpyFile;
+    use blaze_runtime::stream::{plan, Input, ROWS};
+    for name in ["v3_default", "v2_zlib_f"] {
+        let z = ZarrArray::open(&data().join(format!("{name}.zarr"))).unwrap();
+        let ty = Datashape::new(
+            vec![Dim::TypeVar(ROWS.into()), Dim::Fixed(z.shape()[1] as u64)],
+            Measure::scalar(z.scalar()),
+        );
+        for src in ["sum(a, axis=0)", "2*a + 1", "a.T @ a", "max(a)"] {
+            let f = compile_expression(src, &[("a".into(), ty.clone())]).unwrap();
+            for block in [1, 4, 100] {
+                let run = |input: Input| {
+                    let inputs = [input];
+                    let p = plan(&f, &inputs, 1 << 30, Some(block)).unwrap();
+                    p.run(&inputs, None, None, &|_, _| {}).unwrap().unwrap()
+                };
+                let from_zarr = run(Input::Zarr(z.clone()));
+                let from_npy = run(Input::Npy(
+                    NpyFile::open(&data().join(format!("{name}.npy"))).unwrap(),
+                ));
+                assert_eq!(from_zarr, from_npy, "{name}: {src}, block {block}");
+            }
+        }
+    }
 }

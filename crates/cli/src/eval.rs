@@ -6,7 +6,6 @@ use blaze::codegen::Dumps;
 use blaze::datashape::{Datashape, Dim, Measure};
 use blaze::interp::{eval, format_value, Value};
 use blaze::runtime::exec::{prepare, Options};
-use blaze::runtime::npy::{read_npy, write_npy};
 use std::path::Path;
 use std::time::Instant;
 
@@ -131,7 +130,7 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
             }
             continue;
         }
-        match read_npy(Path::new(path)) {
+        match crate::stream::read_whole(path) {
             Ok(a) => named.push((name.to_string(), Value::from(a))),
             Err(e) => {
                 eprintln!("error[input]: {e}");
@@ -293,10 +292,7 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), Failure> {
             Value::Array {
                 data,
                 missing: None,
-            } => write_npy(Path::new(&path), &data).map_err(|e| {
-                eprintln!("error[output]: {e}");
-                Failure
-            }),
+            } => crate::stream::write_array(&path, &data),
             Value::Array {
                 missing: Some(_), ..
             } => {

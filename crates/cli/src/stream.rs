@@ -7,7 +7,9 @@ use blaze::datashape::{Datashape, Dim, Measure};
 use blaze::interp::{format_value, Value};
 use blaze::runtime::csv::CsvFile;
 use blaze::runtime::npy::{write_npy, NpyFile};
+use blaze::runtime::stream::is_zarr;
 use blaze::runtime::stream::{self, human, Input, Plan, ROWS};
+use blaze::runtime::zarr::{write_zarr, ZarrArray};
 use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
@@ -102,6 +104,32 @@ pub(crate) fn prepare_streamed(
                 Datashape::new(vec![Dim::TypeVar(ROWS.into())], ty.measure.clone()),
             ));
             inputs_by_name.push((name.to_string(), Input::Csv(csv)));
+            continue;
+        }
+        if Path::new(path).is_dir() || is_zarr(Path::new(path)) {
+            let z = ZarrArray::open(Path::new(path)).map_err(|e| {
+                eprintln!("error[input]: {e}");
+                Failure
+            })?;
+            let mut dims: Vec<Dim> = z.shape().iter().map(|&n| Dim::Fixed(n as u64)).collect();
+            if dims.is_empty() {
+                let a = z.read_all().map_err(|e| {
+                    eprintln!("error[input]: {e}");
+                    Failure
+                })?;
+                types.push((
+                    name.to_string(),
+                    Datashape::new(dims, Measure::scalar(a.scalar())),
+                ));
+                inputs_by_name.push((name.to_string(), Input::Memory(Value::from(a))));
+            } else {
+                dims[0] = Dim::TypeVar(ROWS.into());
+                types.push((
+                    name.to_string(),
+                    Datashape::new(dims, Measure::scalar(z.scalar())),
+                ));
+                inputs_by_name.push((name.to_string(), Input::Zarr(z)));
+            }
             continue;
         }
         match NpyFile::open(Path::new(path)) {
@@ -234,10 +262,7 @@ pub(crate) fn run_streamed(
                 missing: None,
             }),
             Some(path),
-        ) => write_npy(Path::new(path), &data).map_err(|e| {
-            eprintln!("error[output]: {e}");
-            Failure
-        }),
+        ) => write_array(path, &data),
         (Some(_), Some(_)) => {
             eprintln!("error[output]: only an array result can be written to a `.npy` file");
             Err(Failure)
@@ -292,6 +317,8 @@ pub(crate) fn inputs_exceed(specs: &[String], limit: u64) -> bool {
         if let Some((_, path)) = spec.split_once('=') {
             if let Ok(Some((file, _))) = csv_spec(path) {
                 total += std::fs::metadata(file).map_or(0, |m| m.len());
+            } else if let Ok(z) = ZarrArray::open(Path::new(path)) {
+                total += z.data_bytes();
             } else if let Ok(f) = NpyFile::open(Path::new(path)) {
                 total += f.data_bytes();
             }
@@ -320,5 +347,32 @@ pub(crate) fn csv_spec(path: &str) -> Result<Option<(&str, Datashape)>, Failure>
             eprint!("{}", e.render(ty, file));
             Err(Failure)
         }
+    }
+}
+
+/// Writes a result to `.npy`, or to a Zarr array when the path ends in
+/// `.zarr`.
+pub(crate) fn write_array(path: &str, data: &blaze::interp::Array) -> Result<(), Failure> {
+    let p = Path::new(path);
+    let r = if is_zarr(p) {
+        write_zarr(p, data).map_err(|e| e.to_string())
+    } else {
+        write_npy(p, data).map_err(|e| e.to_string())
+    };
+    r.map_err(|e| {
+        eprintln!("error[output]: {e}");
+        Failure
+    })
+}
+
+/// Reads a whole input: a Zarr array (a directory or `….zarr`) or `.npy`.
+pub(crate) fn read_whole(path: &str) -> Result<blaze::interp::Array, String> {
+    let p = Path::new(path);
+    if p.is_dir() || is_zarr(p) {
+        ZarrArray::open(p)
+            .and_then(|z| z.read_all())
+            .map_err(|e| e.to_string())
+    } else {
+        blaze::runtime::npy::read_npy(p).map_err(|e| e.to_string())
     }
 }

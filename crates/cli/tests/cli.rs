@@ -749,3 +749,74 @@ fn csv_inputs_as_record_arrays_in_memory_and_streamed() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("needs the datashape"), "{}", stderr(&o));
 }
+
+#[test]
+fn zarr_in_and_out_streamed() {
+    let dir = scratch("zarr");
+    let fixtures = format!("{}/../../tests/data/zarr", env!("CARGO_MANIFEST_DIR"));
+    let out = dir.join("out.zarr");
+    let o = blaze(&[
+        "eval",
+        "-e",
+        "2*A + 1",
+        "--in",
+        &format!("A={fixtures}/v3_default.zarr"),
+        "--memory-limit",
+        "4KiB",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let got = blaze::runtime::zarr::ZarrArray::open(&out)
+        .unwrap()
+        .read_all()
+        .unwrap();
+    let want =
+        blaze::runtime::npy::read_npy(std::path::Path::new(&format!("{fixtures}/v3_default.npy")))
+            .unwrap();
+    let (blaze::interp::Array::Float64(g), blaze::interp::Array::Float64(w)) = (got, want) else {
+        panic!("float64")
+    };
+    assert_eq!(g, w.mapv(|x| 2.0 * x + 1.0));
+    // In memory, printed like the .npy twin.
+    let a = blaze(&[
+        "eval",
+        "-e",
+        "sum(A, axis=0)",
+        "--in",
+        &format!("A={fixtures}/v2_default.zarr"),
+    ]);
+    let b = blaze(&[
+        "eval",
+        "-e",
+        "sum(A, axis=0)",
+        "--in",
+        &format!("A={fixtures}/v2_default.npy"),
+    ]);
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    assert_eq!(stdout(&a), stdout(&b));
+    // A corrupt chunk names the chunk and exits 1.
+    let bad = dir.join("bad.zarr");
+    std::fs::create_dir_all(bad.join("c/0")).unwrap();
+    std::fs::copy(
+        format!("{fixtures}/v3_default.zarr/zarr.json"),
+        bad.join("zarr.json"),
+    )
+    .unwrap();
+    std::fs::write(bad.join("c/0/0"), b"garbage").unwrap();
+    let o = blaze(&[
+        "eval",
+        "-e",
+        "sum(A)",
+        "--in",
+        &format!("A={}", bad.display()),
+        "--memory-limit",
+        "4KiB",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("c/0/0") && stderr(&o).contains("corrupt chunk"),
+        "{}",
+        stderr(&o)
+    );
+}
