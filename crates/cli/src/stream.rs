@@ -83,6 +83,7 @@ pub(crate) fn prepare_streamed(
         ));
     }
     let mut files: Vec<(String, NpyFile)> = Vec::new();
+    let mut zarrs: Vec<(String, ZarrArray)> = Vec::new();
     let mut types = parse_args(args)?;
     let mut inputs_by_name: Vec<(String, Input)> = Vec::new();
     for spec in specs {
@@ -90,7 +91,10 @@ pub(crate) fn prepare_streamed(
             eprintln!("error[usage]: `--in {spec}`: expected NAME=PATH, as in `--in x=x.npy`");
             return Err(Failure);
         };
-        if files.iter().any(|(n, _)| n == name) || inputs_by_name.iter().any(|(n, _)| n == name) {
+        if files.iter().any(|(n, _)| n == name)
+            || zarrs.iter().any(|(n, _)| n == name)
+            || inputs_by_name.iter().any(|(n, _)| n == name)
+        {
             eprintln!("error[usage]: input `{name}` is given twice");
             return Err(Failure);
         }
@@ -111,25 +115,7 @@ pub(crate) fn prepare_streamed(
                 eprintln!("error[input]: {e}");
                 Failure
             })?;
-            let mut dims: Vec<Dim> = z.shape().iter().map(|&n| Dim::Fixed(n as u64)).collect();
-            if dims.is_empty() {
-                let a = z.read_all().map_err(|e| {
-                    eprintln!("error[input]: {e}");
-                    Failure
-                })?;
-                types.push((
-                    name.to_string(),
-                    Datashape::new(dims, Measure::scalar(a.scalar())),
-                ));
-                inputs_by_name.push((name.to_string(), Input::Memory(Value::from(a))));
-            } else {
-                dims[0] = Dim::TypeVar(ROWS.into());
-                types.push((
-                    name.to_string(),
-                    Datashape::new(dims, Measure::scalar(z.scalar())),
-                ));
-                inputs_by_name.push((name.to_string(), Input::Zarr(z)));
-            }
+            zarrs.push((name.to_string(), z));
             continue;
         }
         match NpyFile::open(Path::new(path)) {
@@ -140,8 +126,44 @@ pub(crate) fn prepare_streamed(
             }
         }
     }
+    // The streamed rows are those of the largest array input; inputs with
+    // another first dimension (a row of means, a small matrix) are read
+    // into memory whole.
+    let rows = files
+        .iter()
+        .filter(|(_, f)| !f.shape().is_empty())
+        .map(|(_, f)| (f.data_bytes(), f.shape()[0]))
+        .chain(
+            zarrs
+                .iter()
+                .filter(|(_, z)| !z.shape().is_empty())
+                .map(|(_, z)| (z.data_bytes(), z.shape()[0])),
+        )
+        .max()
+        .map(|(_, r)| r);
+    for (name, z) in zarrs {
+        let mut dims: Vec<Dim> = z.shape().iter().map(|&n| Dim::Fixed(n as u64)).collect();
+        if !dims.is_empty() && Some(z.shape()[0]) == rows {
+            dims[0] = Dim::TypeVar(ROWS.into());
+            types.push((
+                name.clone(),
+                Datashape::new(dims, Measure::scalar(z.scalar())),
+            ));
+            inputs_by_name.push((name, Input::Zarr(z)));
+        } else {
+            let a = z.read_all().map_err(|e| {
+                eprintln!("error[input]: {e}");
+                Failure
+            })?;
+            types.push((
+                name.clone(),
+                Datashape::new(dims, Measure::scalar(a.scalar())),
+            ));
+            inputs_by_name.push((name, Input::Memory(Value::from(a))));
+        }
+    }
     for (name, f) in files {
-        let streamable = !f.shape().is_empty() && !f.fortran_order();
+        let streamable = !f.shape().is_empty() && !f.fortran_order() && Some(f.shape()[0]) == rows;
         let mut dims: Vec<Dim> = f.shape().iter().map(|&n| Dim::Fixed(n as u64)).collect();
         if streamable {
             dims[0] = Dim::TypeVar(ROWS.into());

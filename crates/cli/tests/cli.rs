@@ -820,3 +820,42 @@ fn zarr_in_and_out_streamed() {
         stderr(&o)
     );
 }
+
+#[test]
+fn small_inputs_stay_in_memory_beside_streamed_ones() {
+    let dir = scratch("mixed");
+    let a =
+        ndarray::Array2::from_shape_fn((2000, 6), |(i, j)| ((i * 31 + j * 7) % 101) as f64 / 10.0);
+    let m = ndarray::Array1::from_shape_fn(6, |j| j as f64 / 3.0);
+    let w = ndarray::Array2::from_shape_fn((6, 2), |(i, j)| (i + 2 * j) as f64);
+    let pa = save(&dir, "a.npy", a.clone().into_dyn());
+    let pm = save(&dir, "m.npy", m.clone().into_dyn());
+    let pw = save(&dir, "w.npy", w.clone().into_dyn());
+    let out = dir.join("o.npy");
+    let o = blaze(&[
+        "eval",
+        "-e",
+        "sum((A - m) * (A - m), axis=0) + sum(A @ W)",
+        "--in",
+        &format!("A={pa}"),
+        "--in",
+        &format!("m={pm}"),
+        "--in",
+        &format!("W={pw}"),
+        "--memory-limit",
+        "32KiB",
+        "--timings",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("\"streamed\":true"), "{}", stderr(&o));
+    let blaze::interp::Array::Float64(got) = blaze::runtime::npy::read_npy(&out).unwrap() else {
+        panic!("float64")
+    };
+    let d = &a - &m;
+    let want = (&d * &d).sum_axis(ndarray::Axis(0)) + a.dot(&w).sum();
+    for (g, w) in got.iter().zip(want.iter()) {
+        assert!((g - w).abs() <= 1e-9 * w.abs(), "{g} vs {w}");
+    }
+}
