@@ -460,7 +460,8 @@ fn shape_error(what: &str, a: &[usize], b: &[usize]) -> EvalError {
     ))
 }
 
-fn view2<T>(x: &ArrayD<T>) -> Result<ArrayView2<'_, T>, EvalError> {
+/// A 2-D view of a matrix, or an error naming the shape found.
+pub(crate) fn view2<T>(x: &ArrayD<T>) -> Result<ArrayView2<'_, T>, EvalError> {
     x.view()
         .into_dimensionality::<Ix2>()
         .map_err(|_| EvalError::Shape(format!("expected a matrix, found shape {:?}", x.shape())))

@@ -377,7 +377,7 @@ pub fn concat_records(
         let data = if datas.is_empty() {
             Array::zeros(*scalar, &[0])
         } else {
-            concat(&datas)?
+            crate::stream::join_rows(&datas).map_err(CsvError)?
         };
         let missing = if *option {
             let all: Vec<bool> = masks
@@ -392,18 +392,4 @@ pub fn concat_records(
         out.push((name.clone(), Value::Array { data, missing }));
     }
     Ok(Value::Record(out))
-}
-
-fn concat(parts: &[Array]) -> Result<Array, CsvError> {
-    let f64s: Vec<Array> = parts.to_vec();
-    let s = f64s[0].scalar();
-    blaze_interp::with_scalar!(s, T => {
-        let views: Vec<_> = f64s
-            .iter()
-            .filter_map(|p| <T as blaze_interp::Element>::get(p).map(|a| a.view()))
-            .collect();
-        ndarray::concatenate(ndarray::Axis(0), &views)
-            .map(<T as blaze_interp::Element>::wrap)
-            .map_err(|e| CsvError(e.to_string()))
-    })
 }

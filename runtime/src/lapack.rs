@@ -11,12 +11,12 @@
 //! (`cholesky`), and iterations that do not converge. No routine returns
 //! silent NaNs.
 
-use crate::blas::BlasScalar;
+use crate::blas::{view2, BlasScalar};
 use blaze_datashape::Scalar;
 use blaze_interp::linalg::LinalgError;
 use blaze_interp::{kernels, Array, Element, EvalError, Value};
 use blaze_ir::ops::LinalgFn;
-use ndarray::{Array1, Array2, ArrayD, ArrayView2, Ix2, ShapeBuilder};
+use ndarray::{Array1, Array2, ArrayD, ArrayView2, ShapeBuilder};
 use num_complex::{Complex32, Complex64};
 
 /// An element type with LAPACK routines. Matrices are column-major with
@@ -728,12 +728,6 @@ fn singular<T: LapackScalar>(n: usize, lu: &[T], max_abs: f64) -> bool {
 
 fn max_abs<T: LapackScalar>(v: &[T]) -> f64 {
     v.iter().fold(0.0f64, |m, x| m.max(x.modulus()))
-}
-
-fn view2<T>(x: &ArrayD<T>) -> Result<ArrayView2<'_, T>, EvalError> {
-    x.view()
-        .into_dimensionality::<Ix2>()
-        .map_err(|_| EvalError::Shape(format!("expected a matrix, found shape {:?}", x.shape())))
 }
 
 /// Right-hand side as `n × k` column-major (a vector is one column).

@@ -1085,18 +1085,28 @@ fn scale(v: Value, w: f64) -> Result<Value, StreamError> {
     Ok(Value::from(kernels::binary(BinaryFn::Mul, &a, &s)?))
 }
 
-fn join<T: Element>(parts: &[Array]) -> Result<Array, StreamError> {
+fn join<T: Element>(parts: &[Array]) -> Result<Array, String> {
     let views: Vec<_> = parts
         .iter()
         .map(|p| {
             T::get(p)
                 .map(|a| a.view())
-                .ok_or_else(|| StreamError("blocks of different types".into()))
+                .ok_or_else(|| "blocks of different types".to_string())
         })
         .collect::<Result<_, _>>()?;
     ndarray::concatenate(ndarray::Axis(0), &views)
         .map(T::wrap)
-        .map_err(|e| StreamError(e.to_string()))
+        .map_err(|e| e.to_string())
+}
+
+/// Blocks of rows (at least one, of one element type) joined along their
+/// first axis.
+pub(crate) fn join_rows(parts: &[Array]) -> Result<Array, String> {
+    let scalar = parts
+        .first()
+        .map(Array::scalar)
+        .ok_or_else(|| "no blocks to join".to_string())?;
+    with_scalar!(scalar, T => join::<T>(parts))
 }
 
 fn concat_rows(
@@ -1106,5 +1116,5 @@ fn concat_rows(
     if parts.is_empty() {
         return Ok(Array::zeros(scalar, &shape));
     }
-    with_scalar!(scalar, T => join::<T>(parts))
+    join_rows(parts).map_err(StreamError)
 }
