@@ -1,8 +1,11 @@
 //! # blaze-runtime
 //!
 //! The runtime: the JIT engine ([`exec`]: fused kernels over chunks on
-//! rayon, reference kernels for the rest) and data descriptors ([`npy`]).
-//! Out-of-core streaming arrives later.
+//! rayon, BLAS/LAPACK calls, reference kernels for the rest), data files
+//! ([`io`]: `.npy`, Zarr, CSV, read and written by blocks of rows),
+//! out-of-core execution ([`stream`]), and the [`Session`] that binds named
+//! files to a program, decides whether it runs in memory or streamed, runs
+//! it and reports. Errors are [`Error`] values.
 
 #![warn(missing_docs)]
 
@@ -12,16 +15,16 @@ extern crate lapack_src;
 
 /// Matrix products on OpenBLAS.
 pub mod blas;
-/// CSV files as record arrays, by blocks of rows.
-pub mod csv;
+pub mod error;
 /// The JIT engine.
 pub mod exec;
+pub mod io;
 /// Linear algebra on LAPACK.
 pub mod lapack;
 mod memory;
-/// Reading and writing NumPy `.npy` files ([`npy::read_npy`], [`npy::write_npy`]).
-pub mod npy;
-/// Out-of-core execution by blocks of rows.
+pub mod session;
 pub mod stream;
-/// Zarr arrays (formats 2 and 3), by blocks of rows.
-pub mod zarr;
+
+pub use error::Error;
+pub use io::{csv, npy, zarr};
+pub use session::Session;

@@ -7,9 +7,8 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use blaze_interp::Array;
-use blaze_runtime::npy::{
-    read_npy, read_npy_from, write_npy, write_npy_to, NpyError, NpyErrorKind,
-};
+use blaze_runtime::io::{IoError, IoErrorKind};
+use blaze_runtime::npy::{read_npy, read_npy_from, write_npy, write_npy_to};
 use half::f16;
 use ndarray::{ArrayD, IxDyn, ShapeBuilder};
 use num_complex::{Complex32, Complex64};
@@ -135,7 +134,7 @@ fn to_bytes(a: &Array) -> Vec<u8> {
     out
 }
 
-fn read_bytes(bytes: &[u8]) -> Result<Array, NpyError> {
+fn read_bytes(bytes: &[u8]) -> Result<Array, IoError> {
     read_npy_from(Cursor::new(bytes), "mem.npy")
 }
 
@@ -166,9 +165,9 @@ fn expect_error(
     dir: &Path,
     name: &str,
     bytes: &[u8],
-    kind: NpyErrorKind,
+    kind: IoErrorKind,
     needles: &[&str],
-) -> NpyError {
+) -> IoError {
     let path = dir.join(name);
     fs::write(&path, bytes).unwrap();
     let err = match read_npy(&path) {
@@ -743,28 +742,28 @@ fn error_bad_magic() {
         d,
         "text.npy",
         b"hello, world\n",
-        NpyErrorKind::BadMagic,
+        IoErrorKind::BadMagic,
         &["not a .npy file", "bad magic"],
     );
     expect_error(
         d,
         "empty.npy",
         b"",
-        NpyErrorKind::BadMagic,
+        IoErrorKind::BadMagic,
         &["not a .npy file", "empty"],
     );
     expect_error(
         d,
         "short.npy",
         b"\x93NUM",
-        NpyErrorKind::BadMagic,
+        IoErrorKind::BadMagic,
         &["not a .npy file", "too short"],
     );
     expect_error(
         d,
         "case.npy",
         b"\x93numpy\x01\x00",
-        NpyErrorKind::BadMagic,
+        IoErrorKind::BadMagic,
         &["bad magic"],
     );
 }
@@ -778,7 +777,7 @@ fn error_unsupported_version() {
         dir.path(),
         "v4.npy",
         &bytes,
-        NpyErrorKind::UnsupportedVersion,
+        IoErrorKind::UnsupportedVersion,
         &["unsupported", "version 4.0"],
     );
     bytes[6] = 1;
@@ -787,7 +786,7 @@ fn error_unsupported_version() {
         dir.path(),
         "v11.npy",
         &bytes,
-        NpyErrorKind::UnsupportedVersion,
+        IoErrorKind::UnsupportedVersion,
         &["version 1.1"],
     );
 }
@@ -801,21 +800,21 @@ fn error_truncated_header() {
         d,
         "noversion.npy",
         &full[..7],
-        NpyErrorKind::TruncatedHeader,
+        IoErrorKind::TruncatedHeader,
         &["truncated header", "version"],
     );
     expect_error(
         d,
         "nolen.npy",
         &full[..9],
-        NpyErrorKind::TruncatedHeader,
+        IoErrorKind::TruncatedHeader,
         &["truncated header", "header length"],
     );
     expect_error(
         d,
         "half.npy",
         &full[..40],
-        NpyErrorKind::TruncatedHeader,
+        IoErrorKind::TruncatedHeader,
         &["truncated header", "expected 118 bytes of header, found 30"],
     );
     // A version 2.0 header claiming 4 GiB.
@@ -825,7 +824,7 @@ fn error_truncated_header() {
         d,
         "huge.npy",
         &big,
-        NpyErrorKind::TruncatedHeader,
+        IoErrorKind::TruncatedHeader,
         &["expected 4294967295 bytes of header, found 15"],
     );
 }
@@ -863,7 +862,7 @@ fn error_malformed_header() {
             d,
             &file,
             &npy_file(header, &[]),
-            NpyErrorKind::MalformedHeader,
+            IoErrorKind::MalformedHeader,
             &["malformed header", needle],
         );
     }
@@ -874,7 +873,7 @@ fn error_malformed_header() {
         d,
         "utf8.npy",
         &bytes,
-        NpyErrorKind::MalformedHeader,
+        IoErrorKind::MalformedHeader,
         &["UTF-8"],
     );
 }
@@ -900,7 +899,7 @@ fn error_unsupported_dtype_names_the_dtype() {
             d,
             &file,
             &npy_file(&dict(descr, false, "(1,)"), &[0; 16]),
-            NpyErrorKind::UnsupportedDtype,
+            IoErrorKind::UnsupportedDtype,
             &["unsupported dtype", &quoted, needle],
         );
     }
@@ -910,7 +909,7 @@ fn error_unsupported_dtype_names_the_dtype() {
         d,
         "structured.npy",
         &npy_file(structured, &[0; 12]),
-        NpyErrorKind::UnsupportedDtype,
+        IoErrorKind::UnsupportedDtype,
         &["unsupported dtype", "structured", "<i4"],
     );
 }
@@ -923,7 +922,7 @@ fn error_truncated_data() {
         d,
         "short.npy",
         &npy_file(&dict("<f8", false, "(2, 3)"), &[0; 40]),
-        NpyErrorKind::TruncatedData,
+        IoErrorKind::TruncatedData,
         &[
             "truncated: expected 48 bytes of data, found 40",
             "(2, 3)",
@@ -934,7 +933,7 @@ fn error_truncated_data() {
         d,
         "none.npy",
         &npy_file(&dict("<c16", false, "()"), &[]),
-        NpyErrorKind::TruncatedData,
+        IoErrorKind::TruncatedData,
         &["truncated: expected 16 bytes of data, found 0"],
     );
     // A huge shape on a tiny file fails cleanly, without allocating it.
@@ -942,7 +941,7 @@ fn error_truncated_data() {
         d,
         "bigshape.npy",
         &npy_file(&dict("|u1", false, "(1000000000000,)"), &[1, 2, 3]),
-        NpyErrorKind::TruncatedData,
+        IoErrorKind::TruncatedData,
         &["expected 1000000000000 bytes of data, found 3"],
     );
 }
@@ -964,9 +963,9 @@ fn error_shape_overflow() {
     ] {
         let file = format!("{name}.npy");
         let kind = if name == "toobig" {
-            NpyErrorKind::MalformedHeader
+            IoErrorKind::MalformedHeader
         } else {
-            NpyErrorKind::ShapeOverflow
+            IoErrorKind::ShapeOverflow
         };
         let needle = if name == "toobig" {
             "too large"
@@ -990,7 +989,7 @@ fn error_trailing_data_is_rejected() {
         dir.path(),
         "extra.npy",
         &npy_file(&dict("<i2", false, "(2,)"), &[0; 7]),
-        NpyErrorKind::TrailingData,
+        IoErrorKind::TrailingData,
         &["trailing data: 3 bytes after the 4 bytes of data"],
     );
     assert!(err.message().starts_with("trailing data"));
@@ -999,7 +998,7 @@ fn error_trailing_data_is_rejected() {
     let mut two = one.clone();
     two.extend_from_slice(&one);
     let err = read_bytes(&two).unwrap_err();
-    assert_eq!(err.kind(), NpyErrorKind::TrailingData);
+    assert_eq!(err.kind(), IoErrorKind::TrailingData);
     // ...but a reader limited to one array works.
     use std::io::Read;
     let mut cursor = Cursor::new(&two);
@@ -1013,7 +1012,7 @@ fn error_io_carries_the_os_message() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("missing.npy");
     let err = read_npy(&path).unwrap_err();
-    assert_eq!(err.kind(), NpyErrorKind::Io);
+    assert_eq!(err.kind(), IoErrorKind::Io);
     let msg = err.to_string();
     assert!(msg.contains("missing.npy"), "{msg}");
     let os = std::io::Error::from(std::io::ErrorKind::NotFound).to_string();
@@ -1023,7 +1022,7 @@ fn error_io_carries_the_os_message() {
 
     // Reading a directory.
     let err = read_npy(dir.path()).unwrap_err();
-    assert_eq!(err.kind(), NpyErrorKind::Io, "{err}");
+    assert_eq!(err.kind(), IoErrorKind::Io, "{err}");
 }
 
 #[test]
@@ -1087,7 +1086,7 @@ fn write_into_missing_directory_fails_and_leaves_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("no/such/dir/a.npy");
     let err = write_npy(&path, &sample("float64", &[3])).unwrap_err();
-    assert_eq!(err.kind(), NpyErrorKind::Io);
+    assert_eq!(err.kind(), IoErrorKind::Io);
     assert_eq!(err.path(), path);
     assert!(err.to_string().contains("a.npy"), "{err}");
     assert!(!dir.path().join("no").exists());
@@ -1103,7 +1102,7 @@ fn failed_write_does_not_clobber_the_destination() {
     fs::create_dir(&target).unwrap();
     fs::write(target.join("keep"), b"keep").unwrap();
     let err = write_npy(&target, &sample("int32", &[4])).unwrap_err();
-    assert_eq!(err.kind(), NpyErrorKind::Io);
+    assert_eq!(err.kind(), IoErrorKind::Io);
     assert!(err.to_string().contains("taken.npy"), "{err}");
     assert_eq!(fs::read(target.join("keep")).unwrap(), b"keep");
     let names: Vec<_> = fs::read_dir(dir.path())
@@ -1131,7 +1130,7 @@ fn failed_write_in_read_only_directory_keeps_the_old_file() {
     let _ = fs::remove_file(&probe);
     if !can_write {
         let err = write_npy(&path, &sample("float32", &[5])).unwrap_err();
-        assert_eq!(err.kind(), NpyErrorKind::Io);
+        assert_eq!(err.kind(), IoErrorKind::Io);
         assert!(err.to_string().contains("old.npy"), "{err}");
         assert_eq!(fs::read(&path).unwrap(), old_bytes);
         assert_eq!(fs::read_dir(&sub).unwrap().count(), 1);

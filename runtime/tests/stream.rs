@@ -6,9 +6,9 @@
 use blaze_datashape::{Datashape, Dim, Measure};
 use blaze_interp::{Array, Value};
 use blaze_ir::compile_expression;
-use blaze_runtime::exec::{prepare, Options};
 use blaze_runtime::npy::{write_npy, NpyFile};
 use blaze_runtime::stream::{plan, Input, ROWS};
+use blaze_runtime::Session;
 use ndarray::{ArrayD, IxDyn};
 use std::path::{Path, PathBuf};
 
@@ -46,36 +46,26 @@ fn max_rel(a: &Value, b: &Value) -> f64 {
         .fold(0.0, |m, (p, q)| m.max((p - q).abs() / scale))
 }
 
-/// Runs `src` in memory and streamed (with `block` rows per block).
+/// Runs `src` in memory and streamed (with `block` rows per block), both
+/// through a session binding the files by name.
 fn both(src: &str, files: &[(&str, &Path)], block: usize, out: Option<&Path>) -> (Value, Value) {
-    let mut streamed_types = Vec::new();
-    let mut full_types = Vec::new();
-    let mut inputs = Vec::new();
-    let mut values = Vec::new();
-    for (name, path) in files {
-        let f = NpyFile::open(path).unwrap();
-        let mut dims: Vec<Dim> = f.shape().iter().map(|&n| Dim::Fixed(n as u64)).collect();
-        full_types.push((
-            name.to_string(),
-            Datashape::new(dims.clone(), Measure::scalar(f.scalar())),
-        ));
-        dims[0] = Dim::TypeVar(ROWS.into());
-        streamed_types.push((
-            name.to_string(),
-            Datashape::new(dims, Measure::scalar(f.scalar())),
-        ));
-        values.push(Value::from(f.read_all().unwrap()));
-        inputs.push(Input::Npy(f));
-    }
-    let fs = compile_expression(src, &streamed_types).unwrap();
-    let ff = compile_expression(src, &full_types).unwrap();
-    let memory = prepare(&ff).run(&values, &Options::default()).unwrap().0;
-    let p = plan(&fs, &inputs, 1 << 30, Some(block)).unwrap();
-    let streamed = match p.run(&inputs, out, None, &|_, _| {}).unwrap() {
+    let named: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, p)| (*n, p.to_str().unwrap()))
+        .collect();
+    let memory = Session::new().eval(src, &named, None).unwrap();
+    assert!(!memory.report.streamed, "{src}");
+    let streamed = Session::new()
+        .memory_limit(1 << 30)
+        .block_rows(block)
+        .eval(src, &named, out.map(|p| p.to_str().unwrap()))
+        .unwrap();
+    assert!(streamed.report.streamed, "{src}");
+    let value = match streamed.value {
         Some(v) => v,
         None => Value::from(blaze_runtime::npy::read_npy(out.unwrap()).unwrap()),
     };
-    (memory, streamed)
+    (memory.value.unwrap(), value)
 }
 
 #[test]
@@ -148,7 +138,7 @@ fn what_cannot_stream_is_named() {
         vec![Dim::TypeVar(ROWS.into()), Dim::Fixed(4)],
         Measure::scalar(f.scalar()),
     );
-    let inputs = [Input::Npy(f)];
+    let inputs = [Input::Rows(Box::new(f))];
     for (src, needle) in [
         ("a - mean(a, axis=0)", "after a reduction"),
         ("a.T", "transposed"),
@@ -174,7 +164,7 @@ fn the_memory_limit_sizes_the_blocks() {
         vec![Dim::TypeVar(ROWS.into()), Dim::Fixed(100)],
         Measure::scalar(f.scalar()),
     );
-    let inputs = [Input::Npy(f)];
+    let inputs = [Input::Rows(Box::new(f))];
     let func = compile_expression("2*a + 1", &[("a".into(), ty)]).unwrap();
     // 800 bytes a row: three input blocks and two output blocks in flight.
     let p = plan(&func, &inputs, 4_000_000, None).unwrap();
@@ -203,26 +193,16 @@ fn csv_type(text: &str) -> Datashape {
 
 /// Runs `src` over a CSV input read whole and streamed by `block` rows.
 fn csv_both(src: &str, path: &Path, ty: &str, block: usize) -> (Value, Value) {
-    use blaze_runtime::csv::CsvFile;
-    let ty = csv_type(ty);
-    let file = CsvFile::open(path, &ty).unwrap();
-    let whole = file.read_all().unwrap();
-    let Value::Record(fs) = &whole else {
-        panic!("a record")
-    };
-    let rows = match &fs[0].1 {
-        Value::Array { data, .. } => data.shape()[0],
-        _ => 0,
-    };
-    let full = Datashape::new(vec![Dim::Fixed(rows as u64)], ty.measure.clone());
-    let ff = compile_expression(src, &[("p".into(), full)]).unwrap();
-    let memory = prepare(&ff).run(&[whole], &Options::default()).unwrap().0;
-    let streamed_ty = Datashape::new(vec![Dim::TypeVar(ROWS.into())], ty.measure.clone());
-    let fs = compile_expression(src, &[("p".into(), streamed_ty)]).unwrap();
-    let inputs = [Input::Csv(file)];
-    let p = plan(&fs, &inputs, 1 << 30, Some(block)).unwrap();
-    let streamed = p.run(&inputs, None, None, &|_, _| {}).unwrap().unwrap();
-    (memory, streamed)
+    let spec = format!("{}:{ty}", path.display());
+    let memory = Session::new().eval(src, &[("p", &spec)], None).unwrap();
+    assert!(!memory.report.streamed);
+    let streamed = Session::new()
+        .memory_limit(1 << 30)
+        .block_rows(block)
+        .eval(src, &[("p", &spec)], None)
+        .unwrap();
+    assert!(streamed.report.streamed);
+    (memory.value.unwrap(), streamed.value.unwrap())
 }
 
 #[test]

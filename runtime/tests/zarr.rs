@@ -152,6 +152,7 @@ fn written_arrays_read_back() {
 fn streamed_zarr_inputs_give_what_npy_inputs_give() {
     use blaze_datashape::{Datashape, Dim, Measure};
     use blaze_ir::compile_expression;
+    use blaze_runtime::exec::Options;
     use blaze_runtime::npy::NpyFile;
     use blaze_runtime::stream::{plan, Input, ROWS};
     for name in ["v3_default", "v2_zlib_f"] {
@@ -166,12 +167,15 @@ fn streamed_zarr_inputs_give_what_npy_inputs_give() {
                 let run = |input: Input| {
                     let inputs = [input];
                     let p = plan(&f, &inputs, 1 << 30, Some(block)).unwrap();
-                    p.run(&inputs, None, None, &|_, _| {}).unwrap().unwrap()
+                    p.run(&inputs, None, &Options::default(), &|_, _| {})
+                        .unwrap()
+                        .value
+                        .unwrap()
                 };
-                let from_zarr = run(Input::Zarr(z.clone()));
-                let from_npy = run(Input::Npy(
+                let from_zarr = run(Input::Rows(Box::new(z.clone())));
+                let from_npy = run(Input::Rows(Box::new(
                     NpyFile::open(&data().join(format!("{name}.npy"))).unwrap(),
-                ));
+                )));
                 assert_eq!(from_zarr, from_npy, "{name}: {src}, block {block}");
             }
         }

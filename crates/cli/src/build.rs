@@ -1,35 +1,34 @@
 //! `blaze build`: ahead-of-time objects with a C ABI, and `blaze config`:
 //! the flags that link them.
 
-use crate::check::{compile, Source};
-use crate::Failure;
+use crate::check::program;
+use crate::error::CliError;
 use blaze::codegen::aot;
+use blaze::runtime::session::check;
 use std::path::Path;
 
 /// Compiles the definitions of `file` (all, or those named in `defs`) into
 /// the object `out` and the C header `header`.
-pub(crate) fn run(file: &str, out: &str, header: &str, defs: &[String]) -> Result<(), Failure> {
-    let checked = compile(&Source::File(file.to_string()), &[])?;
+pub(crate) fn run(file: &str, out: &str, header: &str, defs: &[String]) -> Result<(), CliError> {
+    let all = check(&program(Some(file.to_string()), None, None)?, &[])?;
     let mut functions = Vec::new();
     for name in defs {
-        match checked.functions.iter().find(|f| &f.name == name) {
+        match all.iter().find(|f| &f.name == name) {
             Some(f) => functions.push(f.clone()),
             None => {
-                let names: Vec<&str> = checked.functions.iter().map(|f| f.name.as_str()).collect();
-                eprintln!(
-                    "error[usage]: no definition `{name}` in {file}; it defines {}",
+                let names: Vec<&str> = all.iter().map(|f| f.name.as_str()).collect();
+                return Err(CliError::Usage(format!(
+                    "no definition `{name}` in {file}; it defines {}",
                     names.join(", ")
-                );
-                return Err(Failure);
+                )));
             }
         }
     }
     if defs.is_empty() {
-        functions = checked.functions.clone();
+        functions = all;
     }
     if functions.is_empty() {
-        eprintln!("error[usage]: {file} defines nothing to build");
-        return Err(Failure);
+        return Err(CliError::Usage(format!("{file} defines nothing to build")));
     }
     // Every definition is checked before anything is written.
     let refused: Vec<String> = functions
@@ -37,36 +36,29 @@ pub(crate) fn run(file: &str, out: &str, header: &str, defs: &[String]) -> Resul
         .filter_map(|f| aot::fused_kernel(f).err().map(|e| e.0))
         .collect();
     if !refused.is_empty() {
-        for r in &refused {
-            eprintln!("error[build]: {r}");
-        }
-        eprintln!("help: choose the definitions to build with `--def NAME`");
-        return Err(Failure);
+        let mut text: String = refused
+            .iter()
+            .map(|r| format!("error[build]: {r}\n"))
+            .collect();
+        text.push_str("help: choose the definitions to build with `--def NAME`\n");
+        return Err(CliError::Rendered(text));
     }
     let guard = header_guard(header);
-    let text = aot::c_header(&functions, &guard, file).map_err(|e| {
-        eprintln!("error[build]: {}", e.0);
-        Failure
-    })?;
+    let text =
+        aot::c_header(&functions, &guard, file).map_err(|e| CliError::Tagged("build", e.0))?;
     // Object and header appear complete or not at all.
     let tmp_obj = format!("{out}.tmp{}", std::process::id());
     let tmp_h = format!("{header}.tmp{}", std::process::id());
+    let output = |path: &str, e: std::io::Error| CliError::Tagged("output", format!("{path}: {e}"));
     let result = aot::build_object(&functions, Path::new(&tmp_obj))
-        .map_err(|e| format!("error[build]: {}", e.0))
-        .and_then(|()| {
-            std::fs::write(&tmp_h, text).map_err(|e| format!("error[output]: {header}: {e}"))
-        })
-        .and_then(|()| {
-            std::fs::rename(&tmp_obj, out).map_err(|e| format!("error[output]: {out}: {e}"))
-        })
-        .and_then(|()| {
-            std::fs::rename(&tmp_h, header).map_err(|e| format!("error[output]: {header}: {e}"))
-        });
-    if let Err(m) = result {
+        .map_err(|e| CliError::Tagged("build", e.0))
+        .and_then(|()| std::fs::write(&tmp_h, text).map_err(|e| output(header, e)))
+        .and_then(|()| std::fs::rename(&tmp_obj, out).map_err(|e| output(out, e)))
+        .and_then(|()| std::fs::rename(&tmp_h, header).map_err(|e| output(header, e)));
+    if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp_obj);
         let _ = std::fs::remove_file(&tmp_h);
-        eprintln!("{m}");
-        return Err(Failure);
+        return Err(e);
     }
     Ok(())
 }
@@ -94,10 +86,9 @@ fn header_guard(header: &str) -> String {
 }
 
 /// `blaze config --libs`.
-pub(crate) fn config(libs: bool) -> Result<(), Failure> {
+pub(crate) fn config(libs: bool) -> Result<(), CliError> {
     if !libs {
-        eprintln!("error[usage]: `blaze config` needs `--libs`");
-        return Err(Failure);
+        return Err(CliError::Usage("`blaze config` needs `--libs`".into()));
     }
     println!("{}", aot::LINK_FLAGS);
     Ok(())

@@ -4,12 +4,15 @@
 //! the timings. `--datashapes` shows the datashape layer on the seed's
 //! examples instead.
 
-use crate::{canonical, Failure};
-use blaze::datashape::{parse, parse_module, unify, Datashape, Dim, Measure, Scalar, TypeEnv};
+use crate::canonical;
+use crate::error::CliError;
+use crate::progress::Bar;
+use blaze::datashape::{parse, parse_module, unify, Scalar, TypeEnv};
 use blaze::interp::{format_value, Array, Value};
+use blaze::runtime::error::human;
 use blaze::runtime::npy::{NpyFile, NpyWriter};
-use blaze::runtime::stream::{self, human, Input, ROWS};
-use std::io::IsTerminal;
+use blaze::runtime::session::{InputSpec, Program};
+use blaze::runtime::Session;
 use std::path::Path;
 use std::time::Instant;
 
@@ -23,20 +26,6 @@ pub(crate) struct DemoOptions {
     pub threads: Option<usize>,
 }
 
-fn bar(len: u64, what: &str) -> Option<indicatif::ProgressBar> {
-    if !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let b = indicatif::ProgressBar::new(len);
-    let template =
-        format!("{what} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} rows ({{eta}} left)");
-    b.set_style(
-        indicatif::ProgressStyle::with_template(&template)
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    Some(b)
-}
-
 /// Writes `rows × cols` float64 uniform in [0, 1) (a fixed sequence, so
 /// every run makes the same array) to `path`, by blocks.
 fn create(path: &Path, rows: usize, cols: usize) -> Result<(), String> {
@@ -47,7 +36,7 @@ fn create(path: &Path, rows: usize, cols: usize) -> Result<(), String> {
     }
     let w = NpyWriter::create(path, Scalar::Float64, &[rows, cols]).map_err(|e| e.to_string())?;
     let block = ((32usize << 20) / (8 * cols)).max(1);
-    let b = bar(rows as u64, "writing");
+    let b = Bar::new("writing");
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
     let mut r = 0;
     while r < rows {
@@ -66,23 +55,20 @@ fn create(path: &Path, rows: usize, cols: usize) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         r += n;
         if let Some(b) = &b {
-            b.set_position(r as u64);
+            b.set(r, Some(rows));
         }
     }
     if let Some(b) = &b {
-        b.finish_and_clear();
+        b.clear();
     }
     w.finish().map_err(|e| e.to_string())
 }
 
-pub(crate) fn run(opts: DemoOptions) -> Result<(), Failure> {
+pub(crate) fn run(opts: DemoOptions) -> Result<(), CliError> {
     if opts.datashapes {
         return datashapes();
     }
-    let fail = |m: String| {
-        eprintln!("error[demo]: {m}");
-        Failure
-    };
+    let fail = |m: String| CliError::Tagged("demo", m);
     let cols = opts.cols.max(1);
     let rows = ((opts.size / (8 * cols as u64)) as usize).max(1);
     let path = Path::new(&opts.path);
@@ -105,40 +91,37 @@ pub(crate) fn run(opts: DemoOptions) -> Result<(), Failure> {
     } else {
         println!("using {} : {rows} x {cols} float64", path.display());
     }
-    let file = NpyFile::open(path).map_err(|e| fail(e.to_string()))?;
-    let ty = Datashape::new(
-        vec![Dim::TypeVar(ROWS.into()), Dim::Fixed(cols as u64)],
-        Measure::scalar(Scalar::Float64),
-    );
-    let f = blaze::ir::compile_expression("A.T @ A", &[("A".into(), ty)])
-        .map_err(|d| fail(d.message))?;
-    let inputs = [Input::Npy(file)];
-    let plan =
-        stream::plan(&f, &inputs, opts.memory_limit, None).map_err(|e| fail(e.to_string()))?;
+    let mut session = Session::new().memory_limit(opts.memory_limit);
+    if let Some(n) = opts.threads {
+        session = session.threads(n);
+    }
+    let program = Program::expr("A.T @ A");
+    let inputs = [InputSpec {
+        name: "A".into(),
+        path: path.to_path_buf(),
+        datashape: None,
+    }];
+    let (plan, _) = session.stream_plan(&program, &inputs)?;
     println!(
         "computing A.T @ A within {} of memory: {} blocks of {} rows, syrk on each, partial sums added in order",
         human(opts.memory_limit),
         plan.blocks().unwrap_or(1),
         plan.block_rows()
     );
-    let b = bar(rows as u64, "A.T @ A");
-    let progress = |done: usize, _: usize| {
-        if let Some(b) = &b {
-            b.set_position(done as u64);
-        }
-    };
+    let b = Bar::new("A.T @ A");
+    if let Some(b) = b.clone() {
+        session = session.on_progress(move |done, rows| b.set(done, rows));
+    }
     let t = Instant::now();
-    let result = plan
-        .run(&inputs, None, opts.threads, &progress)
-        .map_err(|e| fail(e.to_string()))?;
+    let result = session.run(&program, &inputs, None);
     let seconds = t.elapsed().as_secs_f64();
     if let Some(b) = &b {
-        b.finish_and_clear();
+        b.clear();
     }
     let Some(Value::Array {
         data: Array::Float64(g),
         ..
-    }) = result
+    }) = result?.value
     else {
         return Err(fail("A.T @ A gave no float64 matrix".into()));
     };
@@ -198,7 +181,7 @@ const UNIFICATIONS: &[(&str, &str)] = &[
     ("var[3] * complex64", "5 * float64"),
 ];
 
-fn datashapes() -> Result<(), Failure> {
+fn datashapes() -> Result<(), CliError> {
     println!(
         "blaze {} — datashapes: one language for shape and element type\n",
         env!("CARGO_PKG_VERSION")
@@ -265,7 +248,6 @@ fn datashapes() -> Result<(), Failure> {
     Ok(())
 }
 
-fn report(msg: &str) -> Result<(), Failure> {
-    eprintln!("{msg}");
-    Err(Failure)
+fn report(msg: &str) -> Result<(), CliError> {
+    Err(CliError::Rendered(format!("{}\n", msg.trim_end())))
 }

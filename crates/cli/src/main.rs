@@ -1,14 +1,21 @@
 //! The `blaze` command-line tool: the only crate that parses arguments.
 //!
-//! Subcommands (DESIGN.md): `datashape`, `unify` and `demo` so far. User
-//! errors go to stderr rendered against their source with a caret, and exit
-//! with status 1; success exits 0.
+//! A shell over the library: it parses arguments, shows progress and
+//! renders results; running programs on files (binding, streaming,
+//! planning) is the runtime's [`Session`](blaze::runtime::Session). User
+//! errors are [`CliError`](error::CliError) values rendered once, in
+//! `main`, on stderr (with a caret under the offending source where there
+//! is one), exiting with status 1; success exits 0.
 
+mod args;
 mod build;
 mod check;
 mod demo;
+mod error;
 mod eval;
-mod stream;
+mod progress;
+
+use error::CliError;
 
 use blaze::datashape::{
     parse_module, snippet, unify, Datashape, Error, ErrorKind, Location, Parsed, Site, Span,
@@ -127,7 +134,37 @@ enum Command {
         /// Stream `.npy` inputs by blocks of rows, using at most this much
         /// memory (`1GiB`, `512MB`). Without it, inputs larger than half of
         /// the machine's memory are streamed within that half.
-        #[arg(long, value_name = "SIZE", value_parser = stream::parse_size)]
+        #[arg(long, value_name = "SIZE", value_parser = args::parse_size)]
+        memory_limit: Option<u64>,
+    },
+    /// Print the IR a program would run and its plan (fused kernels,
+    /// BLAS/LAPACK calls, or the streaming tasks), without running it:
+    /// only the headers of the inputs are read.
+    Explain {
+        /// A module (`.blz` file); choose the definition with `--def`.
+        #[arg(
+            value_name = "FILE.blz",
+            required_unless_present = "expr",
+            conflicts_with = "expr"
+        )]
+        file: Option<String>,
+        /// An expression instead of a file.
+        #[arg(short = 'e', long = "expr", value_name = "EXPR")]
+        expr: Option<String>,
+        /// The definition to explain.
+        #[arg(long = "def", value_name = "NAME")]
+        def: Option<String>,
+        /// An input array: NAME=PATH.npy.
+        #[arg(long = "in", value_name = "NAME=PATH")]
+        inputs: Vec<String>,
+        /// The type of a name that has no input file: NAME=DATASHAPE.
+        #[arg(long = "arg", value_name = "NAME=DS")]
+        args: Vec<String>,
+        /// `jit` (compiled kernels) or `interp` (the reference interpreter).
+        #[arg(long, default_value = "jit")]
+        engine: String,
+        /// The memory limit of a streamed run, as for `eval`.
+        #[arg(long, value_name = "SIZE", value_parser = args::parse_size)]
         memory_limit: Option<u64>,
     },
     /// Print the task graph of an out-of-core run, one task a line.
@@ -146,14 +183,14 @@ enum Command {
         out: Option<String>,
         /// The memory limit the blocks are sized for (default: half of the
         /// machine's memory).
-        #[arg(long, value_name = "SIZE", value_parser = stream::parse_size)]
+        #[arg(long, value_name = "SIZE", value_parser = args::parse_size)]
         memory_limit: Option<u64>,
     },
     /// Run the built-in demonstration: `A.T @ A` of an on-disk array (made
     /// on first use) computed out of core, with a progress bar and timings.
     Demo {
         /// Size of the on-disk array (`3GB`, `500MB`).
-        #[arg(long, default_value = "3GB", value_parser = stream::parse_size)]
+        #[arg(long, default_value = "3GB", value_parser = args::parse_size)]
         size: u64,
         /// Its number of columns.
         #[arg(long, default_value_t = 1000)]
@@ -162,7 +199,7 @@ enum Command {
         #[arg(long, default_value = "blaze-demo/A.npy")]
         path: String,
         /// Memory for the computation.
-        #[arg(long, default_value = "1GiB", value_parser = stream::parse_size)]
+        #[arg(long, default_value = "1GiB", value_parser = args::parse_size)]
         memory_limit: u64,
         /// Worker threads (default: one per core).
         #[arg(long, value_name = "N")]
@@ -227,14 +264,7 @@ fn main() -> ExitCode {
             args,
             json,
             dump_ir,
-        } => {
-            let src = match (file, expr) {
-                (_, Some(e)) => check::Source::Expr(e),
-                (Some(f), None) => check::Source::File(f),
-                (None, None) => check::Source::Expr(String::new()),
-            };
-            check::run(src, &args, json, dump_ir)
-        }
+        } => check::program(file, expr, None).and_then(|p| check::run(p, &args, json, dump_ir)),
         Command::Eval {
             file,
             expr,
@@ -249,39 +279,57 @@ fn main() -> ExitCode {
             repeat,
             threads,
             memory_limit,
-        } => {
-            let source = match (file, expr) {
-                (_, Some(e)) => check::Source::Expr(e),
-                (Some(f), None) => check::Source::File(f),
-                (None, None) => check::Source::Expr(String::new()),
-            };
+        } => check::program(file, expr, def).and_then(|program| {
             eval::run(eval::EvalOptions {
-                source,
-                def,
-                inputs,
-                args,
+                run: eval::RunFlags {
+                    program,
+                    inputs,
+                    args,
+                    engine,
+                    threads,
+                    memory_limit,
+                },
                 out,
-                engine,
                 dump_ir,
                 emit,
                 timings,
                 repeat,
-                threads,
+            })
+        }),
+        Command::Explain {
+            file,
+            expr,
+            def,
+            inputs,
+            args,
+            engine,
+            memory_limit,
+        } => check::program(file, expr, def).and_then(|program| {
+            eval::explain(eval::RunFlags {
+                program,
+                inputs,
+                args,
+                engine,
+                threads: None,
                 memory_limit,
             })
-        }
+        }),
         Command::Graph {
             expr,
             inputs,
             args,
             out,
             memory_limit,
-        } => stream::graph(
-            check::Source::Expr(expr),
-            &inputs,
-            &args,
+        } => eval::graph(
+            eval::RunFlags {
+                program: blaze::runtime::session::Program::Expr(expr),
+                inputs,
+                args,
+                engine: "jit".into(),
+                threads: None,
+                memory_limit,
+            },
             out.as_deref(),
-            memory_limit,
         ),
         Command::Demo {
             size,
@@ -308,12 +356,12 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure) => ExitCode::FAILURE,
+        Err(e) => {
+            eprint!("{e}");
+            ExitCode::FAILURE
+        }
     }
 }
-
-/// A user error, already reported on stderr.
-pub(crate) struct Failure;
 
 fn origin(i: usize, total: usize) -> String {
     if total == 1 {
@@ -333,9 +381,9 @@ fn error_json(err: &Error, src: &str) -> serde_json::Value {
     })
 }
 
-fn cmd_datashape(inputs: &[String], as_json: bool, expand: bool) -> Result<(), Failure> {
+fn cmd_datashape(inputs: &[String], as_json: bool, expand: bool) -> Result<(), CliError> {
     let mut env = TypeEnv::new();
-    let mut failed = false;
+    let mut errors = String::new();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for (i, src) in inputs.iter().enumerate() {
@@ -383,19 +431,18 @@ fn cmd_datashape(inputs: &[String], as_json: bool, expand: bool) -> Result<(), F
                 }
             }
             Err(err) => {
-                failed = true;
                 if as_json {
                     let v = json!({"input": src, "ok": false, "error": error_json(&err, src)});
                     let _ = writeln!(out, "{v}");
                 }
-                eprint!("{}", err.render(src, &origin(i, inputs.len())));
+                errors.push_str(&err.render(src, &origin(i, inputs.len())));
             }
         }
     }
-    if failed {
-        Err(Failure)
-    } else {
+    if errors.is_empty() {
         Ok(())
+    } else {
+        Err(CliError::Rendered(errors))
     }
 }
 
@@ -412,7 +459,7 @@ fn operand(src: &str, name: &str, env: &mut TypeEnv) -> Result<Parsed, Error> {
     })
 }
 
-fn cmd_unify(left: &str, right: &str, as_json: bool) -> Result<(), Failure> {
+fn cmd_unify(left: &str, right: &str, as_json: bool) -> Result<(), CliError> {
     let mut env = TypeEnv::new();
     let sources = [left, right];
     let origins = ["<left>", "<right>"];
@@ -427,8 +474,7 @@ fn cmd_unify(left: &str, right: &str, as_json: bool) -> Result<(), Failure> {
                         json!({"ok": false, "operand": k, "error": error_json(&err, src)})
                     );
                 }
-                eprint!("{}", err.render(src, origins[k]));
-                return Err(Failure);
+                return Err(CliError::Rendered(err.render(src, origins[k])));
             }
         }
     }
@@ -448,8 +494,9 @@ fn cmd_unify(left: &str, right: &str, as_json: bool) -> Result<(), Failure> {
             if as_json {
                 println!("{}", json!({"ok": false, "error": err}));
             }
-            eprint!("{}", render_unify_error(&err, &sources, &origins, &parsed));
-            Err(Failure)
+            Err(CliError::Rendered(render_unify_error(
+                &err, &sources, &origins, &parsed,
+            )))
         }
     }
 }

@@ -15,6 +15,9 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
+use super::rows::join_rows;
+use super::{IoError, IoErrorKind, Location};
+
 /// A CSV file with the datashape of its rows.
 #[derive(Clone, Debug)]
 pub struct CsvFile {
@@ -22,19 +25,8 @@ pub struct CsvFile {
     fields: Vec<(String, Scalar, bool)>,
     rows: Option<usize>,
     header: bool,
+    ty: Datashape,
 }
-
-/// A CSV error: the file, the line, what was wrong.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CsvError(pub String);
-
-impl std::fmt::Display for CsvError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for CsvError {}
 
 /// Splits one CSV line into cells (double quotes, `""` escapes).
 fn cells(line: &str) -> Result<Vec<String>, String> {
@@ -72,20 +64,20 @@ fn cells(line: &str) -> Result<Vec<String>, String> {
 
 impl CsvFile {
     /// Opens `path` with the datashape `ty` of its rows.
-    pub fn open(path: &Path, ty: &Datashape) -> Result<CsvFile, CsvError> {
-        let name = path.display();
+    pub fn open(path: &Path, ty: &Datashape) -> Result<CsvFile, IoError> {
+        let bad_type = |m: String| IoError::format(path, IoErrorKind::UnsupportedDtype, m);
         let rows = match ty.dims.as_slice() {
             [Dim::Var(_)] => None,
             [Dim::Fixed(n)] => Some(*n as usize),
             _ => {
-                return Err(CsvError(format!(
-                    "{name}: a CSV file is one dimension of records, as in `var * {{a: int32, b: float64}}`; `{ty}` is not"
+                return Err(bad_type(format!(
+                    "a CSV file is one dimension of records, as in `var * {{a: int32, b: float64}}`; `{ty}` is not"
                 )))
             }
         };
         let Measure::Record { fields } = &ty.measure else {
-            return Err(CsvError(format!(
-                "{name}: the rows of a CSV file are records, as in `var * {{a: int32, b: float64}}`; `{}` is not",
+            return Err(bad_type(format!(
+                "the rows of a CSV file are records, as in `var * {{a: int32, b: float64}}`; `{}` is not",
                 ty.measure
             )));
         };
@@ -96,29 +88,29 @@ impl CsvFile {
                 Measure::Option { inner } => match inner.as_ref() {
                     Measure::Scalar { scalar } => (*scalar, true),
                     other => {
-                        return Err(CsvError(format!(
-                            "{name}: field `{fname}` has type `{other}`; CSV fields are numbers or bools"
+                        return Err(bad_type(format!(
+                            "field `{fname}` has type `{other}`; CSV fields are numbers or bools"
                         )))
                     }
                 },
                 other => {
-                    return Err(CsvError(format!(
-                        "{name}: field `{fname}` has type `{other}`; CSV fields are numbers or bools"
+                    return Err(bad_type(format!(
+                        "field `{fname}` has type `{other}`; CSV fields are numbers or bools"
                     )))
                 }
             };
             if !fty.dims.is_empty() || scalar == Scalar::Float16 {
-                return Err(CsvError(format!(
-                    "{name}: field `{fname}` has type `{fty}`; CSV fields are numbers or bools"
+                return Err(bad_type(format!(
+                    "field `{fname}` has type `{fty}`; CSV fields are numbers or bools"
                 )));
             }
             out.push((fname.clone(), scalar, option));
         }
-        let file = File::open(path).map_err(|e| CsvError(format!("{name}: cannot open: {e}")))?;
+        let file = File::open(path).map_err(|e| IoError::os(path, "cannot open", e))?;
         let mut first = String::new();
         BufReader::new(file)
             .read_line(&mut first)
-            .map_err(|e| CsvError(format!("{name}: read error: {e}")))?;
+            .map_err(|e| IoError::os(path, "read error", e))?;
         let header = cells(first.trim_end_matches(['\n', '\r']))
             .map(|c| c.len() == out.len() && c.iter().zip(&out).all(|(c, (f, _, _))| c.trim() == f))
             .unwrap_or(false);
@@ -127,12 +119,18 @@ impl CsvFile {
             fields: out,
             rows,
             header,
+            ty: ty.clone(),
         })
     }
 
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The datashape it was opened with (`var * {…}` or `N * {…}`).
+    pub fn datashape(&self) -> &Datashape {
+        &self.ty
     }
 
     /// The row count the datashape fixes, if it does.
@@ -149,9 +147,8 @@ impl CsvFile {
     }
 
     /// A reader from the first data line.
-    pub fn reader(&self) -> Result<CsvReader, CsvError> {
-        let file = File::open(&self.path)
-            .map_err(|e| CsvError(format!("{}: cannot open: {e}", self.path.display())))?;
+    pub fn reader(&self) -> Result<CsvReader, IoError> {
+        let file = File::open(&self.path).map_err(|e| IoError::os(&self.path, "cannot open", e))?;
         let mut r = CsvReader {
             file: self.clone(),
             lines: BufReader::with_capacity(1 << 20, file),
@@ -160,23 +157,21 @@ impl CsvFile {
         };
         if self.header {
             let mut s = String::new();
-            r.lines
-                .read_line(&mut s)
-                .map_err(|e| r.err(&format!("read error: {e}")))?;
+            r.lines.read_line(&mut s).map_err(|e| r.os(e))?;
             r.line = 1;
         }
         Ok(r)
     }
 
     /// The whole file as one record array.
-    pub fn read_all(&self) -> Result<Value, CsvError> {
+    pub fn read_all(&self) -> Result<Value, IoError> {
         let mut r = self.reader()?;
         let mut parts = Vec::new();
         while let Some(b) = r.next_block(1 << 16)? {
             parts.push(b);
         }
         r.finish()?;
-        concat_records(&self.fields, parts)
+        concat_records(&self.path, &self.fields, parts)
     }
 }
 
@@ -190,12 +185,32 @@ pub struct CsvReader {
 }
 
 impl CsvReader {
-    fn err(&self, msg: &str) -> CsvError {
-        CsvError(format!("{}:{}: {msg}", self.file.path.display(), self.line))
+    fn err(&self, msg: &str) -> IoError {
+        self.err_in(None, msg)
+    }
+
+    fn err_in(&self, field: Option<&str>, msg: &str) -> IoError {
+        IoError::at(
+            &self.file.path,
+            Location::Line {
+                line: self.line,
+                field: field.map(str::to_string),
+            },
+            IoErrorKind::BadValue,
+            msg,
+        )
+    }
+
+    fn os(&self, e: std::io::Error) -> IoError {
+        IoError::os(
+            &self.file.path,
+            format!("read error at line {}", self.line + 1),
+            e,
+        )
     }
 
     /// The next up to `max` rows as a record of arrays; `None` at the end.
-    pub fn next_block(&mut self, max: usize) -> Result<Option<Value>, CsvError> {
+    pub fn next_block(&mut self, max: usize) -> Result<Option<Value>, IoError> {
         let f = &self.file.fields;
         let mut cols: Vec<Vec<f64>> = vec![Vec::new(); f.len()];
         let mut ints: Vec<Vec<i128>> = vec![Vec::new(); f.len()];
@@ -204,10 +219,7 @@ impl CsvReader {
         let mut s = String::new();
         while n < max {
             s.clear();
-            let got = self
-                .lines
-                .read_line(&mut s)
-                .map_err(|e| self.err(&format!("read error: {e}")))?;
+            let got = self.lines.read_line(&mut s).map_err(|e| self.os(e))?;
             if got == 0 {
                 break;
             }
@@ -234,7 +246,9 @@ impl CsvReader {
                     continue;
                 }
                 missing[k].push(false);
-                let bad = |what: &str| self.err(&format!("field `{name}`: `{c}` is not {what}"));
+                let bad = |what: &str| {
+                    self.err_in(Some(name), &format!("field `{name}`: `{c}` is not {what}"))
+                };
                 match scalar.kind() {
                     ScalarKind::Bool => {
                         let v = match c {
@@ -344,30 +358,32 @@ impl CsvReader {
     }
 
     /// Checks the row count against a fixed one in the datashape.
-    pub fn finish(&self) -> Result<usize, CsvError> {
+    pub fn finish(&self) -> Result<usize, IoError> {
         match self.file.rows {
-            Some(r) if r != self.read => Err(CsvError(format!(
-                "{}: the datashape says {r} rows, the file has {}",
-                self.file.path.display(),
-                self.read
-            ))),
+            Some(r) if r != self.read => Err(IoError::format(
+                &self.file.path,
+                IoErrorKind::TruncatedData,
+                format!("the datashape says {r} rows, the file has {}", self.read),
+            )),
             _ => Ok(self.read),
         }
     }
 }
 
-/// Joins record blocks along their rows.
-pub fn concat_records(
+/// Joins record blocks of `file` along their rows.
+fn concat_records(
+    file: &Path,
     fields: &[(String, Scalar, bool)],
     parts: Vec<Value>,
-) -> Result<Value, CsvError> {
+) -> Result<Value, IoError> {
+    let bad = |m: String| IoError::format(file, IoErrorKind::Request, m);
     let mut out = Vec::new();
     for (k, (name, scalar, option)) in fields.iter().enumerate() {
         let mut datas = Vec::new();
         let mut masks = Vec::new();
         for p in &parts {
             let Value::Record(fs) = p else {
-                return Err(CsvError("a block is not a record".into()));
+                return Err(bad("a block is not a record".into()));
             };
             if let Value::Array { data, missing } = &fs[k].1 {
                 datas.push(data.clone());
@@ -377,7 +393,7 @@ pub fn concat_records(
         let data = if datas.is_empty() {
             Array::zeros(*scalar, &[0])
         } else {
-            crate::stream::join_rows(&datas).map_err(CsvError)?
+            join_rows(&datas).map_err(bad)?
         };
         let missing = if *option {
             let all: Vec<bool> = masks
@@ -385,7 +401,7 @@ pub fn concat_records(
                 .flat_map(|m| m.iter().flat_map(|a| a.iter().copied()))
                 .collect();
             let n = all.len();
-            Some(ArrayD::from_shape_vec(IxDyn(&[n]), all).map_err(|e| CsvError(e.to_string()))?)
+            Some(ArrayD::from_shape_vec(IxDyn(&[n]), all).map_err(|e| bad(e.to_string()))?)
         } else {
             None
         };

@@ -20,17 +20,8 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-/// A Zarr error: the array (and chunk) and what was wrong.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ZarrError(pub String);
-
-impl std::fmt::Display for ZarrError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for ZarrError {}
+use super::atomic::Staged;
+use super::{IoError, IoErrorKind, Location};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Compression {
@@ -133,14 +124,13 @@ fn fill_of(v: &Json) -> f64 {
 impl ZarrArray {
     /// Opens the Zarr array in directory `path` (`zarr.json` for format 3,
     /// `.zarray` for format 2).
-    pub fn open(path: &Path) -> Result<ZarrArray, ZarrError> {
-        let name = path.display().to_string();
-        let err = |m: String| ZarrError(format!("{name}: {m}"));
+    pub fn open(path: &Path) -> Result<ZarrArray, IoError> {
+        let err = |m: String| IoError::format(path, IoErrorKind::MalformedHeader, m);
         let v3 = path.join("zarr.json");
         let v2 = path.join(".zarray");
-        let read = |p: &Path| -> Result<Json, ZarrError> {
+        let read = |p: &Path| -> Result<Json, IoError> {
             let text = fs::read_to_string(p)
-                .map_err(|e| err(format!("cannot read {}: {e}", p.display())))?;
+                .map_err(|e| IoError::os(path, format!("cannot read {}", p.display()), e))?;
             serde_json::from_str(&text)
                 .map_err(|e| err(format!("{} is not valid JSON: {e}", p.display())))
         };
@@ -156,8 +146,13 @@ impl ZarrArray {
             let chunks = usizes(&m["chunk_grid"]["configuration"]["chunk_shape"])
                 .ok_or_else(|| err("bad `chunk_shape`".into()))?;
             let dt = m["data_type"].as_str().unwrap_or("");
-            let scalar = scalar_from_v3(dt)
-                .ok_or_else(|| err(format!("data type `{dt}` is not a numeric type blaze has")))?;
+            let scalar = scalar_from_v3(dt).ok_or_else(|| {
+                IoError::format(
+                    path,
+                    IoErrorKind::UnsupportedDtype,
+                    format!("data type `{dt}` is not a numeric type blaze has"),
+                )
+            })?;
             let mut big_endian = false;
             let mut compression = Compression::None;
             let codecs = m["codecs"].as_array().cloned().unwrap_or_default();
@@ -197,8 +192,13 @@ impl ZarrArray {
             let shape = usizes(&m["shape"]).ok_or_else(|| err("bad `shape`".into()))?;
             let chunks = usizes(&m["chunks"]).ok_or_else(|| err("bad `chunks`".into()))?;
             let dt = m["dtype"].as_str().unwrap_or("");
-            let (scalar, big_endian) = scalar_from_v2(dt)
-                .ok_or_else(|| err(format!("dtype `{dt}` is not a numeric type blaze has")))?;
+            let (scalar, big_endian) = scalar_from_v2(dt).ok_or_else(|| {
+                IoError::format(
+                    path,
+                    IoErrorKind::UnsupportedDtype,
+                    format!("dtype `{dt}` is not a numeric type blaze has"),
+                )
+            })?;
             if !m["filters"].is_null() && m["filters"].as_array().is_none_or(|f| !f.is_empty()) {
                 return Err(err("filters are not supported".into()));
             }
@@ -227,17 +227,23 @@ impl ZarrArray {
                 fill: fill_of(&m["fill_value"]),
             });
         }
-        Err(err("not a Zarr array: no zarr.json or .zarray".into()))
+        Err(IoError::format(
+            path,
+            IoErrorKind::TruncatedHeader,
+            "not a Zarr array: no zarr.json or .zarray",
+        ))
     }
 
-    fn checked(a: ZarrArray) -> Result<ZarrArray, ZarrError> {
+    fn checked(a: ZarrArray) -> Result<ZarrArray, IoError> {
         if a.chunks.len() != a.shape.len() || a.chunks.contains(&0) {
-            return Err(ZarrError(format!(
-                "{}: chunk shape {:?} does not fit shape {:?}",
-                a.path.display(),
-                a.chunks,
-                a.shape
-            )));
+            return Err(IoError::format(
+                &a.path,
+                IoErrorKind::MalformedHeader,
+                format!(
+                    "chunk shape {:?} does not fit shape {:?}",
+                    a.chunks, a.shape
+                ),
+            ));
         }
         Ok(a)
     }
@@ -267,7 +273,8 @@ impl ZarrArray {
         (self.shape.iter().product::<usize>() * self.scalar.size_bytes()) as u64
     }
 
-    fn key(&self, idx: &[usize]) -> PathBuf {
+    /// The key of chunk `idx`, relative to the array's directory.
+    fn key(&self, idx: &[usize]) -> String {
         let parts: Vec<String> = idx.iter().map(|i| i.to_string()).collect();
         let mut key = match &self.prefix {
             Some(p) => {
@@ -283,7 +290,7 @@ impl ZarrArray {
         if key.is_empty() {
             key = "0".into();
         }
-        self.path.join(key)
+        key
     }
 
     /// The decoded elements of chunk `idx` (C order of the chunk shape), or
@@ -291,19 +298,22 @@ impl ZarrArray {
     fn chunk<T: Element + Copy + FromBytes>(
         &self,
         idx: &[usize],
-    ) -> Result<Option<Vec<T>>, ZarrError> {
+    ) -> Result<Option<Vec<T>>, IoError> {
         let key = self.key(idx);
-        let bytes = match fs::read(&key) {
+        let file = self.path.join(&key);
+        let bytes = match fs::read(&file) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(ZarrError(format!(
-                    "{}: cannot read chunk: {e}",
-                    key.display()
-                )))
-            }
+            Err(e) => return Err(IoError::os(&file, "cannot read chunk", e)),
         };
-        let bad = |m: String| ZarrError(format!("{}: corrupt chunk: {m}", key.display()));
+        let bad = |m: String| {
+            IoError::at(
+                &self.path,
+                Location::Chunk(key.clone()),
+                IoErrorKind::Corrupt,
+                format!("corrupt chunk: {m}"),
+            )
+        };
         let raw = match self.compression {
             Compression::None => bytes,
             Compression::Zstd => {
@@ -349,7 +359,7 @@ impl ZarrArray {
 
     /// Rows `start..end` (of the first axis) as an array of shape
     /// `[end - start, rest...]`.
-    pub fn read_rows(&self, start: usize, end: usize) -> Result<Array, ZarrError> {
+    pub fn read_rows(&self, start: usize, end: usize) -> Result<Array, IoError> {
         with_scalar!(self.scalar, T => self.read_rows_t::<T>(start, end))
     }
 
@@ -357,22 +367,25 @@ impl ZarrArray {
         &self,
         start: usize,
         end: usize,
-    ) -> Result<Array, ZarrError> {
+    ) -> Result<Array, IoError> {
+        let shape_err = |e: ndarray::ShapeError| {
+            IoError::format(&self.path, IoErrorKind::ShapeOverflow, e.to_string())
+        };
         let rank = self.shape.len();
         if rank == 0 {
             let v = self
                 .chunk::<T>(&[])?
                 .unwrap_or_else(|| vec![T::from_f64(self.fill)]);
             return Ok(T::wrap(
-                ArrayD::from_shape_vec(IxDyn(&[]), v).map_err(|e| ZarrError(e.to_string()))?,
+                ArrayD::from_shape_vec(IxDyn(&[]), v).map_err(shape_err)?,
             ));
         }
         if start > end || end > self.shape[0] {
-            return Err(ZarrError(format!(
-                "{}: cannot read rows {start}..{end} of shape {:?}",
-                self.path.display(),
-                self.shape
-            )));
+            return Err(IoError::format(
+                &self.path,
+                IoErrorKind::Request,
+                format!("cannot read rows {start}..{end} of shape {:?}", self.shape),
+            ));
         }
         let mut out_shape = self.shape.clone();
         out_shape[0] = end - start;
@@ -394,8 +407,7 @@ impl ZarrArray {
         idx[0] = first;
         loop {
             if let Some(data) = self.chunk::<T>(&idx)? {
-                let chunk = ArrayD::from_shape_vec(IxDyn(&self.chunks), data)
-                    .map_err(|e| ZarrError(e.to_string()))?;
+                let chunk = ArrayD::from_shape_vec(IxDyn(&self.chunks), data).map_err(shape_err)?;
                 // The part of this chunk inside the array and the rows.
                 let lo: Vec<usize> = idx.iter().zip(&self.chunks).map(|(i, c)| i * c).collect();
                 let r0 = start.max(lo[0]);
@@ -439,7 +451,7 @@ impl ZarrArray {
     }
 
     /// The whole array.
-    pub fn read_all(&self) -> Result<Array, ZarrError> {
+    pub fn read_all(&self) -> Result<Array, IoError> {
         self.read_rows(0, self.shape.first().copied().unwrap_or(0))
     }
 }
@@ -530,13 +542,11 @@ complex_bytes!(Complex64, f64, 8);
 /// renames into place; dropped unfinished, it removes the directory.
 #[derive(Debug)]
 pub struct ZarrWriter {
-    tmp: PathBuf,
-    path: PathBuf,
+    stage: Staged,
     scalar: Scalar,
     rest: Vec<usize>,
     chunk_rows: usize,
     rows: usize,
-    done: bool,
 }
 
 impl ZarrWriter {
@@ -547,47 +557,34 @@ impl ZarrWriter {
         scalar: Scalar,
         rest: &[usize],
         chunk_rows: usize,
-    ) -> Result<ZarrWriter, ZarrError> {
-        let name = path
-            .file_name()
-            .ok_or_else(|| ZarrError(format!("{}: not a directory name", path.display())))?;
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let tmp = dir.join(format!(
-            ".{}.{}.tmp",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        let _ = fs::remove_dir_all(&tmp);
-        fs::create_dir_all(&tmp).map_err(|e| ZarrError(format!("{}: {e}", tmp.display())))?;
+    ) -> Result<ZarrWriter, IoError> {
         Ok(ZarrWriter {
-            tmp,
-            path: path.to_path_buf(),
+            stage: Staged::dir(path)?,
             scalar,
             rest: rest.to_vec(),
             chunk_rows: chunk_rows.max(1),
             rows: 0,
-            done: false,
         })
     }
 
     /// Writes `block` as rows `start..`; `start` must be a multiple of the
     /// chunk rows and the block at most one chunk.
-    pub fn write_rows(&mut self, start: usize, block: &Array) -> Result<(), ZarrError> {
+    pub fn write_rows(&mut self, start: usize, block: &Array) -> Result<(), IoError> {
         let n = block.shape().first().copied().unwrap_or(1);
         if block.scalar() != self.scalar
             || block.shape().get(1..) != Some(&self.rest[..])
             || start % self.chunk_rows != 0
             || n > self.chunk_rows
         {
-            return Err(ZarrError(format!(
-                "{}: a block of shape {:?} does not fit chunks of {} rows from row {start}",
-                self.path.display(),
-                block.shape(),
-                self.chunk_rows
-            )));
+            return Err(IoError::format(
+                self.stage.target(),
+                IoErrorKind::Request,
+                format!(
+                    "a block of shape {:?} does not fit chunks of {} rows from row {start}",
+                    block.shape(),
+                    self.chunk_rows
+                ),
+            ));
         }
         // A full chunk, padded with zeros past the end.
         let mut bytes =
@@ -601,25 +598,26 @@ impl ZarrWriter {
         });
         let per_row = self.rest.iter().product::<usize>() * self.scalar.size_bytes();
         bytes.resize(self.chunk_rows * per_row, 0);
-        let data = zstd::bulk::compress(&bytes, 3).map_err(|e| ZarrError(e.to_string()))?;
+        let data = zstd::bulk::compress(&bytes, 3)
+            .map_err(|e| IoError::os(self.stage.target(), "cannot compress a chunk", e))?;
         let mut key = self
-            .tmp
+            .stage
+            .tmp()
             .join("c")
             .join((start / self.chunk_rows).to_string());
         for _ in &self.rest {
-            fs::create_dir_all(&key).map_err(|e| ZarrError(format!("{}: {e}", key.display())))?;
             key = key.join("0");
         }
         if let Some(p) = key.parent() {
-            fs::create_dir_all(p).map_err(|e| ZarrError(format!("{}: {e}", p.display())))?;
+            fs::create_dir_all(p).map_err(|e| IoError::os(p, "cannot create", e))?;
         }
-        fs::write(&key, data).map_err(|e| ZarrError(format!("{}: {e}", key.display())))?;
+        fs::write(&key, data).map_err(|e| IoError::os(&key, "write error", e))?;
         self.rows = self.rows.max(start + n);
         Ok(())
     }
 
     /// Writes the metadata for `rows` rows and renames the array into place.
-    pub fn finish(mut self, rows: usize) -> Result<(), ZarrError> {
+    pub fn finish(self, rows: usize) -> Result<(), IoError> {
         let mut shape = vec![rows.max(self.rows)];
         shape.extend(&self.rest);
         let mut chunks = vec![self.chunk_rows];
@@ -644,37 +642,23 @@ impl ZarrWriter {
             "attributes": {},
             "storage_transformers": []
         });
-        let text = serde_json::to_string_pretty(&meta).map_err(|e| ZarrError(e.to_string()))?;
-        fs::write(self.tmp.join("zarr.json"), text)
-            .map_err(|e| ZarrError(format!("{}: {e}", self.tmp.display())))?;
-        if self.path.exists() {
-            fs::remove_dir_all(&self.path)
-                .map_err(|e| ZarrError(format!("{}: cannot replace: {e}", self.path.display())))?;
-        }
-        fs::rename(&self.tmp, &self.path)
-            .map_err(|e| ZarrError(format!("{}: cannot rename: {e}", self.path.display())))?;
-        self.done = true;
-        Ok(())
-    }
-}
-
-impl Drop for ZarrWriter {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = fs::remove_dir_all(&self.tmp);
-        }
+        let text = serde_json::to_string_pretty(&meta).unwrap_or_default();
+        let meta_path = self.stage.tmp().join("zarr.json");
+        fs::write(&meta_path, text).map_err(|e| IoError::os(&meta_path, "write error", e))?;
+        self.stage.commit()
     }
 }
 
 /// Writes a whole array as a Zarr array at `path`.
-pub fn write_zarr(path: &Path, a: &Array) -> Result<(), ZarrError> {
+pub fn write_zarr(path: &Path, a: &Array) -> Result<(), IoError> {
     let shape = a.shape().to_vec();
     let rows = shape.first().copied().unwrap_or(1);
     if shape.is_empty() {
-        return Err(ZarrError(format!(
-            "{}: a 0-d result cannot be written as Zarr here; write it as .npy",
-            path.display()
-        )));
+        return Err(IoError::format(
+            path,
+            IoErrorKind::Request,
+            "a 0-d result cannot be written as Zarr here; write it as .npy",
+        ));
     }
     let mut w = ZarrWriter::create(path, a.scalar(), &shape[1..], rows.max(1))?;
     w.write_rows(0, a)?;

@@ -1,0 +1,295 @@
+//! Reading `.npy` files: whole ([`read_npy`], [`read_npy_from`]) or by
+//! blocks of rows ([`NpyFile`]).
+
+use super::dtype::{decode, scalar_of, Dtype, Kind};
+use super::header::{read_header, read_up_to_u64, shape_repr, Layout};
+use crate::io::{IoError, IoErrorKind};
+use blaze_datashape::Scalar;
+use blaze_interp::Array;
+use ndarray::{ArrayD, IxDyn, ShapeError};
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Reads the `.npy` file at `path`.
+///
+/// Errors name the file; see [`IoErrorKind`] for what can go wrong and the
+/// [module documentation](self) for what is accepted.
+pub fn read_npy(path: &Path) -> Result<Array, IoError> {
+    let file = File::open(path).map_err(|e| IoError::os(path, "cannot open", e))?;
+    read_npy_from(BufReader::new(file), path)
+}
+
+/// Reads one `.npy` array from `reader`, to its end; errors name `name`.
+///
+/// Bytes after the array data are an error ([`IoErrorKind::TrailingData`]).
+pub fn read_npy_from<R: Read>(mut reader: R, name: impl AsRef<Path>) -> Result<Array, IoError> {
+    let path = name.as_ref();
+    let err = |kind, msg: String| IoError::format(path, kind, msg);
+    let read_err = |e: io::Error| IoError::os(path, "read error", e);
+    let Layout {
+        header,
+        dtype,
+        nbytes,
+        ..
+    } = read_header(&mut reader, path)?;
+
+    // Data.
+    let data = read_up_to_u64(&mut reader, nbytes as u64).map_err(read_err)?;
+    if data.len() < nbytes {
+        return Err(err(
+            IoErrorKind::TruncatedData,
+            format!(
+                "truncated: expected {nbytes} bytes of data, found {} (shape {}, dtype {})",
+                data.len(),
+                shape_repr(&header.shape),
+                header.descr_repr
+            ),
+        ));
+    }
+    let extra = io::copy(&mut reader, &mut io::sink()).map_err(read_err)?;
+    if extra > 0 {
+        return Err(err(
+            IoErrorKind::TrailingData,
+            format!(
+                "trailing data: {extra} bytes after the {nbytes} bytes of data of shape {}, dtype {}",
+                shape_repr(&header.shape),
+                header.descr_repr
+            ),
+        ));
+    }
+
+    decode(&data, dtype, &header.shape, header.fortran_order).map_err(|e| {
+        err(
+            IoErrorKind::ShapeOverflow,
+            format!(
+                "shape overflow: shape {} of {} elements: {e}",
+                shape_repr(&header.shape),
+                header.descr_repr
+            ),
+        )
+    })
+}
+
+/// A `.npy` file opened for reading by blocks of rows (its first axis),
+/// without loading it: the header is checked when it is opened, and so is
+/// the file's length against it (a truncated file is an error before any
+/// work starts).
+#[derive(Debug)]
+pub struct NpyFile {
+    file: File,
+    path: PathBuf,
+    dtype: Dtype,
+    shape: Vec<usize>,
+    fortran: bool,
+    offset: u64,
+}
+
+impl NpyFile {
+    /// Opens and checks `path`.
+    pub fn open(path: &Path) -> Result<NpyFile, IoError> {
+        let file = File::open(path).map_err(|e| IoError::os(path, "cannot open", e))?;
+        let mut r = BufReader::new(&file);
+        let layout = read_header(&mut r, path)?;
+        drop(r);
+        let len = file
+            .metadata()
+            .map_err(|e| IoError::os(path, "cannot stat", e))?
+            .len();
+        let want = layout.offset + layout.nbytes as u64;
+        let shape = layout.header.shape.clone();
+        let descr = layout.header.descr_repr.clone();
+        if len < want {
+            return Err(IoError::format(
+                path,
+                IoErrorKind::TruncatedData,
+                format!(
+                    "truncated: expected {} bytes of data, found {} (shape {}, dtype {descr})",
+                    layout.nbytes,
+                    len.saturating_sub(layout.offset),
+                    shape_repr(&shape),
+                ),
+            ));
+        }
+        if len > want {
+            return Err(IoError::format(
+                path,
+                IoErrorKind::TrailingData,
+                format!(
+                    "trailing data: {} bytes after the {} bytes of data of shape {}, dtype {descr}",
+                    len - want,
+                    layout.nbytes,
+                    shape_repr(&shape),
+                ),
+            ));
+        }
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::io::AsRawFd;
+            // SAFETY: an advisory call on an open descriptor.
+            unsafe {
+                libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_SEQUENTIAL);
+            }
+        }
+        Ok(NpyFile {
+            file,
+            path: path.to_path_buf(),
+            dtype: layout.dtype,
+            shape,
+            fortran: layout.header.fortran_order,
+            offset: layout.offset,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The array's shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The element type.
+    pub fn scalar(&self) -> Scalar {
+        scalar_of(self.dtype.kind)
+    }
+
+    /// Whether the data is in Fortran order (then it cannot be read by rows).
+    pub fn fortran_order(&self) -> bool {
+        self.fortran && self.shape.len() > 1
+    }
+
+    /// Bytes of one row (one index of the first axis).
+    pub fn row_bytes(&self) -> usize {
+        self.shape.iter().skip(1).product::<usize>() * self.dtype.size
+    }
+
+    /// Bytes of data.
+    pub fn data_bytes(&self) -> u64 {
+        self.shape.iter().product::<usize>() as u64 * self.dtype.size as u64
+    }
+
+    /// Rows `start..end` of a C-order file, as an array of shape
+    /// `[end - start, rest...]`.
+    pub fn read_rows(&self, start: usize, end: usize) -> Result<Array, IoError> {
+        self.read_rows_reusing(start, end, None)
+    }
+
+    /// As [`NpyFile::read_rows`], reading into the buffer of `reuse` when it
+    /// is an array of the same element type (a streamed run recycles its
+    /// blocks, so large reads do not fault in fresh pages every time).
+    pub fn read_rows_reusing(
+        &self,
+        start: usize,
+        end: usize,
+        reuse: Option<Array>,
+    ) -> Result<Array, IoError> {
+        let rows = self.shape.first().copied().unwrap_or(1);
+        if self.fortran_order() || start > end || end > rows {
+            return Err(IoError::format(
+                &self.path,
+                IoErrorKind::Request,
+                format!(
+                    "cannot read rows {start}..{end} of shape {}{}",
+                    shape_repr(&self.shape),
+                    if self.fortran_order() {
+                        " in Fortran order"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        let rb = self.row_bytes();
+        let at = self.offset + (start * rb) as u64;
+        // Ask the kernel to read the next block of the same size into the
+        // page cache meanwhile: the disk works while this block is
+        // computed, and page cache is not this process's memory.
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::io::AsRawFd;
+            let len = ((end - start) * rb) as libc::off_t;
+            // SAFETY: advisory calls on an open descriptor.
+            unsafe {
+                libc::posix_fadvise(
+                    self.file.as_raw_fd(),
+                    (at + len as u64) as libc::off_t,
+                    len,
+                    libc::POSIX_FADV_WILLNEED,
+                );
+            }
+        }
+        let io_err = |e| IoError::os(&self.path, format!("read error at rows {start}..{end}"), e);
+        let mut shape = self.shape.clone();
+        if shape.is_empty() {
+            shape.push(1);
+        }
+        shape[0] = end - start;
+        let count: usize = shape.iter().product();
+        let shape_err =
+            |e: ShapeError| IoError::format(&self.path, IoErrorKind::ShapeOverflow, e.to_string());
+        // Native-endian numbers are read straight into the array's buffer.
+        macro_rules! direct {
+            ($variant:ident, $t:ty) => {{
+                let mut v: Vec<$t> = match reuse {
+                    Some(Array::$variant(a)) => {
+                        let (mut v, _) = a.into_raw_vec_and_offset();
+                        v.clear();
+                        v
+                    }
+                    _ => Vec::new(),
+                };
+                if v.capacity() < count {
+                    v = Vec::with_capacity(count);
+                    crate::memory::advise_huge_pages(
+                        v.as_mut_ptr().cast(),
+                        count * std::mem::size_of::<$t>(),
+                    );
+                }
+                v.resize(count, <$t>::default());
+                // SAFETY: a plain number type without padding or invalid bit
+                // patterns, viewed as its bytes for the read.
+                let bytes = unsafe {
+                    std::slice::from_raw_parts_mut(
+                        v.as_mut_ptr().cast::<u8>(),
+                        count * std::mem::size_of::<$t>(),
+                    )
+                };
+                read_exact_at(&self.file, bytes, at).map_err(io_err)?;
+                return Ok(Array::$variant(
+                    ArrayD::from_shape_vec(IxDyn(&shape), v).map_err(shape_err)?,
+                ));
+            }};
+        }
+        if self.dtype.big_endian == cfg!(target_endian = "big") {
+            match self.dtype.kind {
+                Kind::F64 => direct!(Float64, f64),
+                Kind::F32 => direct!(Float32, f32),
+                Kind::I64 => direct!(Int64, i64),
+                Kind::I32 => direct!(Int32, i32),
+                Kind::I16 => direct!(Int16, i16),
+                Kind::I8 => direct!(Int8, i8),
+                Kind::U64 => direct!(UInt64, u64),
+                Kind::U32 => direct!(UInt32, u32),
+                Kind::U16 => direct!(UInt16, u16),
+                Kind::U8 => direct!(UInt8, u8),
+                _ => {}
+            }
+        }
+        let mut buf = vec![0u8; (end - start) * rb];
+        read_exact_at(&self.file, &mut buf, at).map_err(io_err)?;
+        decode(&buf, self.dtype, &shape, false).map_err(shape_err)
+    }
+
+    /// The whole array.
+    pub fn read_all(&self) -> Result<Array, IoError> {
+        read_npy(&self.path)
+    }
+}
+
+#[cfg(unix)]
+pub(super) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}

@@ -1,0 +1,267 @@
+//! [`RowSource`] and [`RowReader`]: data read by blocks of rows (its first
+//! axis), whatever the format, and their implementations for `.npy`, Zarr
+//! and CSV. A new format plugs in by implementing these traits (and
+//! [`RowSink`](super::RowSink) to be written).
+
+use super::csv::{CsvFile, CsvReader};
+use super::npy::NpyFile;
+use super::zarr::ZarrArray;
+use super::IoError;
+use blaze_datashape::{Datashape, Dim, Measure};
+use blaze_interp::{Array, Value};
+use std::fmt;
+use std::path::Path;
+
+/// Data that can be read whole or by blocks of rows.
+pub trait RowSource: fmt::Debug + Send + Sync {
+    /// Where it is.
+    fn path(&self) -> &Path;
+
+    /// The datashape of the whole data; the first dimension is `var` when
+    /// the number of rows is known only at the end (a CSV file).
+    fn datashape(&self) -> Datashape;
+
+    /// The number of rows, when known before reading them.
+    fn rows(&self) -> Option<usize> {
+        match self.datashape().dims.first() {
+            Some(Dim::Fixed(n)) => Some(*n as usize),
+            _ => None,
+        }
+    }
+
+    /// The datashape of one row.
+    fn row_datashape(&self) -> Datashape {
+        let t = self.datashape();
+        Datashape::new(t.dims.iter().skip(1).cloned().collect(), t.measure)
+    }
+
+    /// Bytes one row takes in memory while it is read (parsing buffers
+    /// included).
+    fn row_bytes(&self) -> usize;
+
+    /// Bytes of the data (in memory, or of the file when that is all that
+    /// is known before reading it).
+    fn bytes(&self) -> u64;
+
+    /// Why the data cannot be read by rows (a Fortran-order file, a 0-d
+    /// array), or `None` when it can.
+    fn cannot_stream(&self) -> Option<String> {
+        self.datashape()
+            .dims
+            .is_empty()
+            .then(|| format!("{}: a 0-d array has no rows", self.path().display()))
+    }
+
+    /// A reader of blocks from the first row.
+    fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError>;
+
+    /// All of the data.
+    fn read_all(&self) -> Result<Value, IoError>;
+}
+
+/// Blocks of rows, in order.
+pub trait RowReader: Send {
+    /// The next up to `max` rows and their count, or `None` at the end;
+    /// `reuse` is a spent block whose buffer may be recycled.
+    fn next_block(
+        &mut self,
+        max: usize,
+        reuse: Option<Value>,
+    ) -> Result<Option<(Value, usize)>, IoError>;
+
+    /// A block of no rows (reductions over empty data see it).
+    fn empty_block(&self) -> Result<Value, IoError>;
+
+    /// Checks what can be checked only at the end (a row count the
+    /// datashape fixes) and returns the rows read.
+    fn finish(&mut self) -> Result<usize, IoError> {
+        Ok(0)
+    }
+}
+
+/// The datashape of an array of `shape` and element `scalar`.
+fn fixed(shape: &[usize], scalar: blaze_datashape::Scalar) -> Datashape {
+    Datashape::new(
+        shape.iter().map(|&n| Dim::Fixed(n as u64)).collect(),
+        Measure::scalar(scalar),
+    )
+}
+
+/// Rows read by position from a file of known shape.
+struct Positional<'a, F> {
+    read: F,
+    rows: usize,
+    at: usize,
+    _src: std::marker::PhantomData<&'a ()>,
+}
+
+impl<'a, F> RowReader for Positional<'a, F>
+where
+    F: Fn(usize, usize, Option<Array>) -> Result<Array, IoError> + Send,
+{
+    fn next_block(
+        &mut self,
+        max: usize,
+        reuse: Option<Value>,
+    ) -> Result<Option<(Value, usize)>, IoError> {
+        if self.at >= self.rows {
+            return Ok(None);
+        }
+        let (r0, r1) = (self.at, (self.at + max.max(1)).min(self.rows));
+        let reuse = match reuse {
+            Some(Value::Array { data, .. }) => Some(data),
+            _ => None,
+        };
+        let a = (self.read)(r0, r1, reuse)?;
+        self.at = r1;
+        Ok(Some((Value::from(a), r1 - r0)))
+    }
+
+    fn empty_block(&self) -> Result<Value, IoError> {
+        (self.read)(0, 0, None).map(Value::from)
+    }
+
+    fn finish(&mut self) -> Result<usize, IoError> {
+        Ok(self.at)
+    }
+}
+
+impl RowSource for NpyFile {
+    fn path(&self) -> &Path {
+        NpyFile::path(self)
+    }
+
+    fn datashape(&self) -> Datashape {
+        fixed(self.shape(), self.scalar())
+    }
+
+    fn row_bytes(&self) -> usize {
+        NpyFile::row_bytes(self)
+    }
+
+    fn bytes(&self) -> u64 {
+        self.data_bytes()
+    }
+
+    fn cannot_stream(&self) -> Option<String> {
+        if self.shape().is_empty() {
+            Some(format!(
+                "{}: a 0-d array has no rows",
+                self.path().display()
+            ))
+        } else if self.fortran_order() {
+            Some(format!(
+                "{}: a Fortran-order file cannot be streamed by rows; save it in C order",
+                self.path().display()
+            ))
+        } else {
+            None
+        }
+    }
+
+    fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError> {
+        Ok(Box::new(Positional {
+            read: move |r0, r1, reuse| self.read_rows_reusing(r0, r1, reuse),
+            rows: self.shape().first().copied().unwrap_or(1),
+            at: 0,
+            _src: std::marker::PhantomData,
+        }))
+    }
+
+    fn read_all(&self) -> Result<Value, IoError> {
+        NpyFile::read_all(self).map(Value::from)
+    }
+}
+
+impl RowSource for ZarrArray {
+    fn path(&self) -> &Path {
+        ZarrArray::path(self)
+    }
+
+    fn datashape(&self) -> Datashape {
+        fixed(self.shape(), self.scalar())
+    }
+
+    fn row_bytes(&self) -> usize {
+        ZarrArray::row_bytes(self)
+    }
+
+    fn bytes(&self) -> u64 {
+        self.data_bytes()
+    }
+
+    fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError> {
+        Ok(Box::new(Positional {
+            read: move |r0, r1, _| self.read_rows(r0, r1),
+            rows: self.shape().first().copied().unwrap_or(1),
+            at: 0,
+            _src: std::marker::PhantomData,
+        }))
+    }
+
+    fn read_all(&self) -> Result<Value, IoError> {
+        ZarrArray::read_all(self).map(Value::from)
+    }
+}
+
+impl RowSource for CsvFile {
+    fn path(&self) -> &Path {
+        CsvFile::path(self)
+    }
+
+    fn datashape(&self) -> Datashape {
+        CsvFile::datashape(self).clone()
+    }
+
+    fn rows(&self) -> Option<usize> {
+        CsvFile::rows(self)
+    }
+
+    fn row_bytes(&self) -> usize {
+        // Parsing holds a row as float64 and int columns with masks.
+        3 * CsvFile::row_bytes(self) + 32
+    }
+
+    fn bytes(&self) -> u64 {
+        std::fs::metadata(self.path()).map_or(0, |m| m.len())
+    }
+
+    fn cannot_stream(&self) -> Option<String> {
+        None
+    }
+
+    fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError> {
+        Ok(Box::new(self.reader()?))
+    }
+
+    fn read_all(&self) -> Result<Value, IoError> {
+        CsvFile::read_all(self)
+    }
+}
+
+impl RowReader for CsvReader {
+    fn next_block(
+        &mut self,
+        max: usize,
+        _reuse: Option<Value>,
+    ) -> Result<Option<(Value, usize)>, IoError> {
+        Ok(CsvReader::next_block(self, max)?.map(|v| {
+            let n = match &v {
+                Value::Record(fs) => match fs.first() {
+                    Some((_, Value::Array { data, .. })) => data.shape()[0],
+                    _ => 0,
+                },
+                _ => 0,
+            };
+            (v, n)
+        }))
+    }
+
+    fn empty_block(&self) -> Result<Value, IoError> {
+        Ok(CsvReader::empty_block(self))
+    }
+
+    fn finish(&mut self) -> Result<usize, IoError> {
+        CsvReader::finish(self)
+    }
+}

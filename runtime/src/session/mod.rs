@@ -1,0 +1,461 @@
+//! [`Session`]: runs a program on named files. It owns what is between
+//! the user's request and the engines: the inputs opened once, bound to the
+//! function's parameters, the decision to run in memory or streamed within
+//! a memory limit, compiling, running (with repeats and dumps on either
+//! path), writing the result, and the report.
+//!
+//! The rule: a run streams when a memory limit is given or the inputs are
+//! larger than the default limit (half of the machine's memory); a program
+//! that cannot stream runs in memory only when its inputs take less than a
+//! quarter of the limit. Argument parsing and rendering are the callers'.
+//!
+//! ```no_run
+//! use blaze_runtime::Session;
+//! // `A.T @ A` of a file larger than memory, within 1 GiB, to `g.npy`.
+//! let outcome = Session::new()
+//!     .memory_limit(1 << 30)
+//!     .eval("A.T @ A", &[("A", "a.npy")], Some("g.npy"))
+//!     .unwrap();
+//! assert!(outcome.report.streamed);
+//! ```
+
+mod bind;
+mod compile;
+mod memory;
+mod report;
+mod spec;
+
+pub use compile::{check, Program};
+pub use memory::{default_limit, total_memory};
+pub use report::{Explanation, Outcome, RunReport};
+pub use spec::InputSpec;
+
+use crate::error::{Error, OutputError, StreamError};
+use crate::exec::{prepare, Options};
+use crate::io;
+use crate::stream::{self, Input, StreamPlan};
+use bind::{all_types, by_params, reopened, Opened};
+use blaze_codegen::Dumps;
+use blaze_datashape::Datashape;
+use blaze_interp::{eval, Value};
+use blaze_ir::Function;
+use std::path::Path;
+use std::time::Instant;
+
+/// Which engine runs a program.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// Compiled LLVM kernels and BLAS/LAPACK (the default).
+    #[default]
+    Jit,
+    /// The reference interpreter.
+    Interp,
+}
+
+impl Engine {
+    /// `jit` or `interp`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Jit => "jit",
+            Engine::Interp => "interp",
+        }
+    }
+}
+
+/// A progress callback: rows done, and all rows when known.
+pub type Progress = dyn Fn(usize, Option<usize>) + Send + Sync;
+
+/// How to run programs on files; see the [module documentation](self).
+pub struct Session {
+    threads: Option<usize>,
+    memory_limit: Option<u64>,
+    engine: Engine,
+    dumps: Dumps,
+    repeat: usize,
+    types: Vec<(String, Datashape)>,
+    block_rows: Option<usize>,
+    progress: Option<Box<Progress>>,
+}
+
+impl Default for Session {
+    fn default() -> Session {
+        Session::new()
+    }
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("threads", &self.threads)
+            .field("memory_limit", &self.memory_limit)
+            .field("engine", &self.engine)
+            .field("repeat", &self.repeat)
+            .field("types", &self.types)
+            .field("block_rows", &self.block_rows)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A streamed run bound and planned.
+struct Streamed {
+    function: Function,
+    plan: StreamPlan,
+    inputs: Vec<Input>,
+    limit: u64,
+    check_seconds: f64,
+}
+
+impl Session {
+    /// Defaults: the JIT, one thread per core, no memory limit (inputs
+    /// larger than half of the machine's memory stream), one run.
+    pub fn new() -> Session {
+        Session {
+            threads: None,
+            memory_limit: None,
+            engine: Engine::Jit,
+            dumps: Dumps::default(),
+            repeat: 1,
+            types: Vec::new(),
+            block_rows: None,
+            progress: None,
+        }
+    }
+
+    /// Worker threads (at least 1).
+    pub fn threads(mut self, threads: usize) -> Session {
+        self.threads = Some(threads.max(1));
+        self
+    }
+
+    /// Stream within `bytes` of memory.
+    pub fn memory_limit(mut self, bytes: u64) -> Session {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
+    /// The engine (streamed runs always use the JIT).
+    pub fn engine(mut self, engine: Engine) -> Session {
+        self.engine = engine;
+        self
+    }
+
+    /// Kernel texts to keep in the report (LLVM IR, optimized IR, assembly).
+    pub fn dumps(mut self, dumps: Dumps) -> Session {
+        self.dumps = dumps;
+        self
+    }
+
+    /// Runs `n` times (at least 1); the report's `execute` is the best.
+    pub fn repeat(mut self, n: usize) -> Session {
+        self.repeat = n.max(1);
+        self
+    }
+
+    /// Types of an expression's names that have no input file.
+    pub fn types(mut self, types: Vec<(String, Datashape)>) -> Session {
+        self.types = types;
+        self
+    }
+
+    /// Rows per block of a streamed run, instead of what the memory limit
+    /// gives.
+    pub fn block_rows(mut self, rows: usize) -> Session {
+        self.block_rows = Some(rows.max(1));
+        self
+    }
+
+    /// Called after every block of a streamed run.
+    pub fn on_progress(
+        mut self,
+        f: impl Fn(usize, Option<usize>) + Send + Sync + 'static,
+    ) -> Session {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    /// Evaluates the expression `expr` on named files (`("A", "a.npy")`;
+    /// a CSV path carries the datashape of its rows, `"p.csv:var * {…}"`),
+    /// writing the result to `out` when given (`.npy`, or Zarr for
+    /// `….zarr`) or returning it.
+    pub fn eval(
+        &self,
+        expr: &str,
+        inputs: &[(&str, &str)],
+        out: Option<&str>,
+    ) -> Result<Outcome, Error> {
+        let specs = inputs
+            .iter()
+            .map(|(n, p)| InputSpec::parse(&format!("{n}={p}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.run(&Program::expr(expr), &specs, out.map(Path::new))
+    }
+
+    fn limit(&self) -> u64 {
+        self.memory_limit.unwrap_or_else(default_limit)
+    }
+
+    /// Whether a run of these inputs should stream.
+    fn wants_stream(&self, opened: &Opened) -> bool {
+        self.engine == Engine::Jit
+            && (self.memory_limit.is_some() || opened.bytes() > default_limit())
+    }
+
+    /// Runs `program` on `inputs`, the result to `out` when given.
+    pub fn run(
+        &self,
+        program: &Program,
+        inputs: &[InputSpec],
+        out: Option<&Path>,
+    ) -> Result<Outcome, Error> {
+        let t_start = Instant::now();
+        let mut opened = Opened::open(inputs)?;
+        if self.wants_stream(&opened) {
+            let limit = self.limit();
+            match self.bind_streamed(program, opened, limit)? {
+                Ok(s) => return self.run_streamed(s, out, t_start),
+                Err((why, back)) => {
+                    // In memory only when the inputs take a small part of
+                    // the limit.
+                    if back.bytes() > limit / 4 {
+                        return Err(Error::Memory { limit, reason: why });
+                    }
+                    opened = back;
+                }
+            }
+        }
+        self.run_in_memory(program, opened, out, t_start)
+    }
+
+    /// The streamed plan of `program` on `inputs` (for the task graph),
+    /// within the memory limit (default: half of the machine's memory).
+    pub fn stream_plan(
+        &self,
+        program: &Program,
+        inputs: &[InputSpec],
+    ) -> Result<(StreamPlan, u64), Error> {
+        let limit = self.limit();
+        match self.bind_streamed(program, Opened::open(inputs)?, limit)? {
+            Ok(s) => Ok((s.plan, limit)),
+            Err((why, _)) => Err(Error::Stream(why)),
+        }
+    }
+
+    /// What a run would do, without reading data or compiling kernels: the
+    /// IR the engine runs and the plan, streamed or in memory.
+    pub fn explain(&self, program: &Program, inputs: &[InputSpec]) -> Result<Explanation, Error> {
+        let mut opened = Opened::open(inputs)?;
+        if self.wants_stream(&opened) {
+            let limit = self.limit();
+            match self.bind_streamed(program, opened, limit)? {
+                Ok(s) => {
+                    return Ok(Explanation {
+                        streamed: true,
+                        memory_limit: Some(limit),
+                        ir: prepare(&s.function).function().to_string(),
+                        plan: s.plan.to_string(),
+                    })
+                }
+                Err((why, back)) => {
+                    if back.bytes() > limit / 4 {
+                        return Err(Error::Memory { limit, reason: why });
+                    }
+                    opened = back;
+                }
+            }
+        }
+        let types = if program.is_expr() {
+            all_types(
+                &self.types,
+                opened.header_types().iter().map(|(n, t)| (n, t)),
+            )?
+        } else {
+            Vec::new()
+        };
+        let function = compile::chosen(program, check(program, &types)?)?;
+        let names: Vec<(String, ())> = opened
+            .sources
+            .iter()
+            .map(|(n, _)| (n.clone(), ()))
+            .collect();
+        by_params(&function, names, program.is_expr())?;
+        let prepared = prepare(&function);
+        let ir = match self.engine {
+            Engine::Jit => prepared.function().to_string(),
+            Engine::Interp => function.to_string(),
+        };
+        Ok(Explanation {
+            streamed: false,
+            memory_limit: None,
+            ir,
+            plan: String::new(),
+        })
+    }
+
+    /// Types the inputs for streaming, checks, binds and plans.
+    /// `Ok(Err(..))`: the program cannot stream, with the inputs back.
+    #[allow(clippy::type_complexity)]
+    fn bind_streamed(
+        &self,
+        program: &Program,
+        opened: Opened,
+        limit: u64,
+    ) -> Result<Result<Streamed, (StreamError, Opened)>, Error> {
+        if !program.is_expr() {
+            let why =
+                "out-of-core runs take an expression (`-e`); a module's definitions run in memory";
+            return Ok(Err((StreamError::Program(why.into()), opened)));
+        }
+        let typed = opened.for_stream();
+        let types = all_types(&self.types, typed.iter().map(|(n, t, _)| (n, t)))?;
+        let t = Instant::now();
+        let function = compile::chosen(program, check(program, &types)?)?;
+        let check_seconds = t.elapsed().as_secs_f64();
+        let named: Vec<(String, Input)> = typed.into_iter().map(|(n, _, i)| (n, i)).collect();
+        let (names, inputs): (Vec<String>, Vec<Input>) =
+            by_params(&function, named, true)?.into_iter().unzip();
+        match stream::plan(&function, &inputs, limit, self.block_rows) {
+            Ok(plan) => Ok(Ok(Streamed {
+                function,
+                plan,
+                inputs,
+                limit,
+                check_seconds,
+            })),
+            Err(why) => Ok(Err((
+                why,
+                reopened(names.into_iter().zip(inputs).collect()),
+            ))),
+        }
+    }
+
+    fn options(&self, first: bool) -> Options {
+        Options {
+            threads: self.threads,
+            dumps: if first { self.dumps } else { Dumps::default() },
+            print_dumps: false,
+            ..Options::default()
+        }
+    }
+
+    fn run_streamed(
+        &self,
+        s: Streamed,
+        out: Option<&Path>,
+        t_start: Instant,
+    ) -> Result<Outcome, Error> {
+        let to_file = out.filter(|_| s.plan.streams_result());
+        let inputs = s.inputs;
+        let progress = |done: usize, rows: Option<usize>| {
+            if let Some(p) = &self.progress {
+                p(done, rows)
+            }
+        };
+        let t_run = Instant::now();
+        let mut report = RunReport::new(Engine::Jit, self.repeat);
+        report.streamed = true;
+        report.memory_limit = Some(s.limit);
+        report.block_rows = Some(s.plan.block_rows());
+        report.parse_seconds = t_run.duration_since(t_start).as_secs_f64() - s.check_seconds;
+        report.check_seconds = s.check_seconds;
+        report.ir = stream_ir(&s.plan);
+        let mut value = None;
+        for k in 0..self.repeat {
+            let t = Instant::now();
+            let r = s
+                .plan
+                .run(&inputs, to_file, &self.options(k == 0), &progress)?;
+            report.execute_seconds = report.execute_seconds.min(t.elapsed().as_secs_f64());
+            report.compile_seconds += r.report.compile_seconds;
+            report.blocks = Some(r.blocks);
+            if k == 0 {
+                report.kernels = r.report.kernels;
+                report.calls = r.report.calls;
+                report.fallbacks = r.report.fallbacks;
+            }
+            value = r.value;
+        }
+        let value = self.deliver(value, out)?;
+        report.total_seconds = t_start.elapsed().as_secs_f64();
+        Ok(Outcome { value, report })
+    }
+
+    fn run_in_memory(
+        &self,
+        program: &Program,
+        opened: Opened,
+        out: Option<&Path>,
+        t_start: Instant,
+    ) -> Result<Outcome, Error> {
+        let read = opened.read_all()?;
+        let types = if program.is_expr() {
+            all_types(&self.types, read.iter().map(|(n, t, _)| (n, t)))?
+        } else {
+            Vec::new()
+        };
+        let t_check = Instant::now();
+        let function = compile::chosen(program, check(program, &types)?)?;
+        let mut report = RunReport::new(self.engine, self.repeat);
+        report.parse_seconds = t_check.duration_since(t_start).as_secs_f64();
+        report.check_seconds = t_check.elapsed().as_secs_f64();
+        let named = read.into_iter().map(|(n, _, v)| (n, v)).collect();
+        let values: Vec<Value> = by_params(&function, named, program.is_expr())?
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        let prepared = prepare(&function);
+        report.ir = match self.engine {
+            Engine::Jit => prepared.function().to_string(),
+            Engine::Interp => function.to_string(),
+        };
+        let mut value = None;
+        for k in 0..self.repeat {
+            let t = Instant::now();
+            let v = match self.engine {
+                Engine::Jit => {
+                    let (v, r) = prepared.run(&values, &self.options(k == 0))?;
+                    report.compile_seconds += r.compile_seconds;
+                    if k == 0 {
+                        report.kernels = r.kernels;
+                        report.calls = r.calls;
+                        report.fallbacks = r.fallbacks;
+                    }
+                    v
+                }
+                Engine::Interp => eval(&function, &values)?,
+            };
+            report.execute_seconds = report.execute_seconds.min(t.elapsed().as_secs_f64());
+            value = Some(v);
+        }
+        let value = self.deliver(value, out)?;
+        report.total_seconds = t_start.elapsed().as_secs_f64();
+        Ok(Outcome { value, report })
+    }
+
+    /// Writes `value` to `out` when both are there; what is not written is
+    /// returned.
+    fn deliver(&self, value: Option<Value>, out: Option<&Path>) -> Result<Option<Value>, Error> {
+        match (value, out) {
+            (Some(v), Some(path)) => match v {
+                Value::Array {
+                    data,
+                    missing: None,
+                } => {
+                    io::write(path, &data).map_err(OutputError::Io)?;
+                    Ok(None)
+                }
+                Value::Array { .. } => Err(OutputError::Missing.into()),
+                _ => Err(OutputError::NotAnArray.into()),
+            },
+            (v, _) => Ok(v),
+        }
+    }
+}
+
+/// The IR a streamed run executes: the block function and the tail.
+fn stream_ir(plan: &StreamPlan) -> String {
+    let mut text = format!("; block function\n{}", plan.block_function());
+    if let Some(t) = plan.tail_function() {
+        text.push_str(&format!("\n; tail\n{t}"));
+    }
+    text
+}

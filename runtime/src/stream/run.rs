@@ -1,0 +1,366 @@
+//! The executor: the block function over blocks of rows, a reader thread
+//! one block ahead, partials combined in block order, a rows result written
+//! to a [`RowSink`] or collected, then the tail.
+
+use super::classify::Combine;
+use super::extract::Origin;
+use super::{Input, StreamPlan, ROWS};
+use crate::error::{Error, OutputError, StreamError};
+use crate::exec::{Options, Report};
+use crate::io::rows::join_rows;
+use crate::io::{self, RowReader, RowSink};
+use blaze_codegen::Dumps;
+use blaze_datashape::{Dim, Measure, Scalar};
+use blaze_interp::{kernels, Array, EvalError, Value};
+use blaze_ir::ops::BinaryFn;
+use std::path::Path;
+use std::sync::mpsc::sync_channel;
+
+/// What a streamed run did.
+#[derive(Debug)]
+pub struct StreamRun {
+    /// The result, unless it was written block by block to the output.
+    pub value: Option<Value>,
+    /// The engine's report: the first block's kernels, calls and
+    /// fallbacks, the tail's, and the compile time of all.
+    pub report: Report,
+    /// Blocks run.
+    pub blocks: usize,
+    /// Rows read.
+    pub rows: usize,
+}
+
+/// A block from the reader: its row count and one value per input
+/// (`None` for inputs not read by rows).
+type Block = Option<(usize, Vec<Option<Value>>)>;
+
+/// Appends what `more` did to `report`.
+fn merge(report: &mut Report, more: Report) {
+    report.compile_seconds += more.compile_seconds;
+    report.kernels.extend(more.kernels);
+    report.calls.extend(more.calls);
+    report.fallbacks.extend(more.fallbacks);
+}
+
+impl StreamPlan {
+    /// Runs the plan. A rows result goes to `out` when given (and no value
+    /// is returned), else it is collected; `progress(rows_done, rows)` is
+    /// called after every block. `opts.dumps` apply to the first block and
+    /// the tail (the kernels are the same for every block).
+    pub fn run(
+        &self,
+        inputs: &[Input],
+        out: Option<&Path>,
+        opts: &Options,
+        progress: &(dyn Fn(usize, Option<usize>) + Sync),
+    ) -> Result<StreamRun, Error> {
+        // Inputs used whole are read now.
+        let mut whole: Vec<Option<Value>> = Vec::with_capacity(inputs.len());
+        for i in inputs {
+            whole.push(match i {
+                Input::Whole(s) => Some(s.read_all()?),
+                _ => None,
+            });
+        }
+        let whole_value = |p: usize| -> Option<Value> {
+            match (&inputs[p], &whole[p]) {
+                (Input::Memory(v), _) | (_, Some(v)) => Some(v.clone()),
+                _ => None,
+            }
+        };
+        let mut writer: Option<Box<dyn RowSink>> = match (out, self.tail.is_none()) {
+            (Some(path), true) => {
+                let (scalar, shape) = self.result_shape(self.rows.unwrap_or(0))?;
+                Some(
+                    io::create(path, scalar, &shape[1..], self.rows, self.block)
+                        .map_err(|e| Error::Output(OutputError::Io(e)))?,
+                )
+            }
+            _ => None,
+        };
+        let later = Options {
+            dumps: Dumps::default(),
+            ..opts.clone()
+        };
+        let mut report = Report::default();
+        let mut collected: Vec<Array> = Vec::new();
+        let mut acc: Vec<Option<Value>> = vec![None; self.frontier.len()];
+        let block = self.block;
+        let mut total = 0usize;
+        let mut blocks = 0usize;
+        std::thread::scope(|scope| -> Result<(), Error> {
+            let (tx, rx) = sync_channel::<Result<Block, Error>>(1);
+            // Consumed blocks go back to the reader for their buffers.
+            let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<Option<Value>>>();
+            scope.spawn(move || {
+                if let Err(e) = read_blocks(inputs, block, &tx, &back_rx) {
+                    let _ = tx.send(Err(e));
+                }
+            });
+            while let Some((n, mut read)) = rx
+                .recv()
+                .map_err(|_| StreamError::Program("the reader stopped".into()))??
+            {
+                let r0 = total;
+                let args: Vec<Value> = self
+                    .block_params
+                    .iter()
+                    .map(|&p| {
+                        read[p]
+                            .take()
+                            .or_else(|| whole_value(p))
+                            .unwrap_or(Value::Tuple(vec![]))
+                    })
+                    .collect();
+                let (value, r) = self
+                    .block_fn
+                    .run(&args, if blocks == 0 { opts } else { &later })?;
+                if blocks == 0 {
+                    merge(&mut report, r);
+                } else {
+                    report.compile_seconds += r.compile_seconds;
+                }
+                blocks += 1;
+                // Hand the input blocks back for reuse.
+                let mut spent: Vec<Option<Value>> = vec![None; inputs.len()];
+                for (&p, v) in self.block_params.iter().zip(args) {
+                    if inputs[p].streamed() {
+                        spent[p] = Some(v);
+                    }
+                }
+                let _ = back_tx.send(spent);
+                let parts = if self.frontier.len() == 1 {
+                    vec![value]
+                } else {
+                    match value {
+                        Value::Tuple(v) => v,
+                        other => vec![other],
+                    }
+                };
+                for (k, ((_, comb), part)) in self.frontier.iter().zip(parts).enumerate() {
+                    match comb {
+                        Some(c) => {
+                            // Means are summed weighted by their rows and
+                            // divided by all rows at the end.
+                            let part = if *c == Combine::Mean {
+                                scale(part, n as f64)?
+                            } else {
+                                part
+                            };
+                            acc[k] = Some(match acc[k].take() {
+                                None => part,
+                                Some(a) => combine(*c, a, part)?,
+                            });
+                        }
+                        None => {
+                            let Value::Array {
+                                data,
+                                missing: None,
+                            } = part
+                            else {
+                                return Err(StreamError::Program(
+                                    "a streamed result must be a plain array (no missing values)"
+                                        .into(),
+                                )
+                                .into());
+                            };
+                            match &mut writer {
+                                Some(w) => w
+                                    .write_rows(r0, &data)
+                                    .map_err(|e| Error::Output(OutputError::Io(e)))?,
+                                None => collected.push(data),
+                            }
+                        }
+                    }
+                }
+                total += n;
+                progress(total, self.rows);
+            }
+            Ok(())
+        })?;
+        for (k, (_, comb)) in self.frontier.iter().enumerate() {
+            if *comb == Some(Combine::Mean) {
+                if let Some(a) = acc[k].take() {
+                    acc[k] = Some(scale(a, 1.0 / total.max(1) as f64)?);
+                }
+            }
+        }
+        if acc
+            .iter()
+            .zip(&self.frontier)
+            .any(|(a, (_, c))| c.is_some() && a.is_none())
+        {
+            return Err(StreamError::Rows(
+                "the streamed inputs have no rows to reduce over".into(),
+            )
+            .into());
+        }
+        let done = |value, report| StreamRun {
+            value,
+            report,
+            blocks,
+            rows: total,
+        };
+        if let Some(w) = writer {
+            w.finish(total)
+                .map_err(|e| Error::Output(OutputError::Io(e)))?;
+            return Ok(done(None, report));
+        }
+        match &self.tail {
+            None => {
+                let value = Value::from(concat_rows(&collected, self.result_shape(total)?)?);
+                Ok(done(Some(value), report))
+            }
+            Some(t) => {
+                let args: Vec<Value> = t
+                    .sources
+                    .iter()
+                    .map(|s| match s {
+                        Origin::Param(p) => whole_value(*p).ok_or_else(|| {
+                            StreamError::Program("a streamed input reached the tail".into())
+                        }),
+                        Origin::Frontier(k) => acc[*k].clone().ok_or_else(|| {
+                            StreamError::Program("a partial result is missing".into())
+                        }),
+                    })
+                    .collect::<Result<_, _>>()?;
+                let (value, r) = t.f.run(&args, opts)?;
+                merge(&mut report, r);
+                Ok(done(Some(value), report))
+            }
+        }
+    }
+
+    fn result_shape(&self, rows: usize) -> Result<(Scalar, Vec<usize>), StreamError> {
+        let scalar = match &self.result.measure {
+            Measure::Scalar { scalar } => *scalar,
+            other => {
+                return Err(StreamError::Program(format!(
+                    "a streamed result must have a plain element type, not {other}"
+                )))
+            }
+        };
+        let mut shape = Vec::new();
+        for (i, d) in self.result.dims.iter().enumerate() {
+            shape.push(match d {
+                Dim::Fixed(n) => *n as usize,
+                Dim::TypeVar(s) if i == 0 && s == ROWS => rows,
+                other => {
+                    return Err(StreamError::Program(format!(
+                        "the result's dimension {other} is not known before the run"
+                    )))
+                }
+            });
+        }
+        Ok((scalar, shape))
+    }
+}
+
+/// The reader thread: blocks of every streamed input, in order, until
+/// they end (together: inputs that end at different rows are an error).
+fn read_blocks(
+    inputs: &[Input],
+    block: usize,
+    tx: &std::sync::mpsc::SyncSender<Result<Block, Error>>,
+    back: &std::sync::mpsc::Receiver<Vec<Option<Value>>>,
+) -> Result<(), Error> {
+    let mut readers: Vec<Option<Box<dyn RowReader + '_>>> = Vec::with_capacity(inputs.len());
+    for i in inputs {
+        readers.push(match i {
+            Input::Rows(s) => Some(s.blocks()?),
+            Input::Memory(_) | Input::Whole(_) => None,
+        });
+    }
+    let mut r0 = 0;
+    let mut sent_empty = false;
+    loop {
+        let mut spare: Vec<Option<Value>> = back.try_recv().unwrap_or_default();
+        let mut read: Vec<Option<Value>> = Vec::with_capacity(readers.len());
+        let mut counts: Vec<usize> = Vec::new();
+        for (k, r) in readers.iter_mut().enumerate() {
+            let Some(r) = r else {
+                read.push(None);
+                continue;
+            };
+            let reuse = spare.get_mut(k).and_then(Option::take);
+            match r.next_block(block, reuse)? {
+                Some((v, n)) => {
+                    counts.push(n);
+                    read.push(Some(v));
+                }
+                None => {
+                    counts.push(0);
+                    read.push(None);
+                }
+            }
+        }
+        let n = counts.first().copied().unwrap_or(0);
+        if counts.iter().any(|&c| c != n) {
+            return Err(StreamError::Rows(format!(
+                "the streamed inputs have different numbers of rows (one ends at row {}, another goes on)",
+                r0 + counts.iter().copied().min().unwrap_or(0)
+            ))
+            .into());
+        }
+        if n == 0 && r0 == 0 && !sent_empty {
+            // No rows at all: one empty block, so reductions give what
+            // they give on empty arrays.
+            sent_empty = true;
+            let empty: Vec<Option<Value>> = readers
+                .iter()
+                .map(|r| r.as_ref().map(|r| r.empty_block()).transpose())
+                .collect::<Result<_, _>>()?;
+            if tx.send(Ok(Some((0, empty)))).is_err() {
+                return Ok(());
+            }
+            continue;
+        }
+        if n == 0 {
+            for r in readers.iter_mut().flatten() {
+                r.finish()?;
+            }
+            let _ = tx.send(Ok(None));
+            return Ok(());
+        }
+        if tx.send(Ok(Some((n, read)))).is_err() {
+            return Ok(());
+        }
+        r0 += n;
+    }
+}
+
+fn arr(v: Value) -> Result<Array, Error> {
+    match v {
+        Value::Array {
+            data,
+            missing: None,
+        } => Ok(data),
+        _ => Err(StreamError::Program("partial results must be plain arrays".into()).into()),
+    }
+}
+
+fn combine(c: Combine, a: Value, b: Value) -> Result<Value, Error> {
+    let (a, b) = (arr(a)?, arr(b)?);
+    let f = match c {
+        Combine::Add | Combine::Mean => BinaryFn::Add,
+        Combine::Mul => BinaryFn::Mul,
+        Combine::Min => BinaryFn::Minimum,
+        Combine::Max => BinaryFn::Maximum,
+        Combine::Or => BinaryFn::Or,
+        Combine::And => BinaryFn::And,
+    };
+    Ok(Value::from(kernels::binary(f, &a, &b)?))
+}
+
+fn scale(v: Value, w: f64) -> Result<Value, Error> {
+    let a = arr(v)?;
+    let s = kernels::cast(&Array::Float64(ndarray::arr0(w).into_dyn()), a.scalar());
+    Ok(Value::from(kernels::binary(BinaryFn::Mul, &a, &s)?))
+}
+
+fn concat_rows(parts: &[Array], (scalar, shape): (Scalar, Vec<usize>)) -> Result<Array, Error> {
+    if parts.is_empty() {
+        return Ok(Array::zeros(scalar, &shape));
+    }
+    join_rows(parts).map_err(|m| Error::Eval(EvalError::Shape(m)))
+}

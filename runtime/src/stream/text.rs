@@ -1,0 +1,138 @@
+//! The plan as text: [`StreamPlan::tasks`], the task graph one task a line
+//! (what `blaze graph` prints), and `Display`, the plan by parts (what
+//! `blaze explain` prints): the block function, the partials and how they
+//! combine, the tail, the blocks.
+
+use super::StreamPlan;
+use std::fmt;
+
+impl StreamPlan {
+    /// The task graph, one task a line: reads, block computations, combines
+    /// of partial results, writes, and the tail.
+    pub fn tasks(&self, out: Option<&str>) -> Vec<String> {
+        let mut lines = Vec::new();
+        let streamed: Vec<&str> = self
+            .params
+            .iter()
+            .filter(|(_, s)| *s)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let known = self.blocks();
+        for b in 0..known.unwrap_or(2) {
+            let (r0, r1) = (
+                b * self.block,
+                ((b + 1) * self.block).min(self.rows.unwrap_or(usize::MAX)),
+            );
+            let reads: Vec<String> = streamed.iter().map(|n| format!("('{n}', {b})")).collect();
+            for n in &streamed {
+                lines.push(format!("('{n}', {b}): read rows {r0}..{r1}"));
+            }
+            for ((node, comb), label) in self.frontier.iter().zip(&self.labels) {
+                match comb {
+                    Some(c) => {
+                        lines.push(format!(
+                            "('%{}', {b}): {label} <- {}",
+                            node.0,
+                            reads.join(", ")
+                        ));
+                        if b > 0 {
+                            lines.push(format!(
+                                "('%{}-acc', {b}): ('%{}-acc', {}) {} ('%{}', {b})",
+                                node.0,
+                                node.0,
+                                b - 1,
+                                c.name(),
+                                node.0
+                            ));
+                        }
+                    }
+                    None => {
+                        lines.push(format!(
+                            "('%{}', {b}): {label} <- {}",
+                            node.0,
+                            reads.join(", ")
+                        ));
+                        let dest = out.unwrap_or("memory");
+                        lines.push(format!(
+                            "('out', {b}): write rows {r0}..{r1} of {dest} <- ('%{}', {b})",
+                            node.0
+                        ));
+                    }
+                }
+            }
+        }
+        if known.is_none() {
+            lines.push("... one block after another, to the end of the input".into());
+        }
+        let last = known.map_or("last".to_string(), |b| (b - 1).to_string());
+        if self.tail.is_some() {
+            let accs: Vec<String> = self
+                .frontier
+                .iter()
+                .map(|(n, _)| format!("('%{}-acc', {last})", n.0))
+                .collect();
+            lines.push(format!("('result',): tail <- {}", accs.join(", ")));
+        } else if let Some(o) = out {
+            lines.push(format!("('finish',): sync and rename {o}"));
+        }
+        lines
+    }
+}
+
+impl fmt::Display for StreamPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let streamed: Vec<&str> = self.streamed_inputs().collect();
+        let whole: Vec<&str> = self
+            .params
+            .iter()
+            .filter(|(_, s)| !*s)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        match (self.rows, self.blocks()) {
+            (Some(rows), Some(blocks)) => writeln!(
+                f,
+                "streamed: {rows} rows in {blocks} blocks of {} rows, one pass",
+                self.block
+            )?,
+            _ => writeln!(
+                f,
+                "streamed: rows known at the end of the input, in blocks of {} rows, one pass",
+                self.block
+            )?,
+        }
+        writeln!(f, "read by blocks of rows: {}", streamed.join(", "))?;
+        if !whole.is_empty() {
+            writeln!(f, "read whole: {}", whole.join(", "))?;
+        }
+        writeln!(f, "block function (runs on every block):")?;
+        for line in self.block_fn.function().to_string().lines() {
+            writeln!(f, "  {line}")?;
+        }
+        for ((node, comb), label) in self.frontier.iter().zip(&self.labels) {
+            match comb {
+                Some(c) => writeln!(
+                    f,
+                    "partial %{}: {label}; combined across blocks in order with {}",
+                    node.0,
+                    c.name()
+                )?,
+                None => writeln!(
+                    f,
+                    "rows result %{}: {label}; written block by block",
+                    node.0
+                )?,
+            }
+        }
+        if let Some(t) = &self.tail {
+            writeln!(f, "tail (runs once on the combined partials):")?;
+            for line in t.f.function().to_string().lines() {
+                writeln!(f, "  {line}")?;
+            }
+        }
+        writeln!(f, "tasks:")?;
+        for line in self.tasks(None) {
+            writeln!(f, "  {line}")?;
+        }
+        Ok(())
+    }
+}
