@@ -1,6 +1,8 @@
 //! The high-level Rust API: compile a module or an expression from text,
 //! call it on ndarray arrays of any layout, get ndarray results. Errors are
 //! values ([`Error`]) that render with a caret under the offending source.
+//! Programs on files (in memory or streamed) run through
+//! [`Session`](crate::Session), whose errors convert into [`Error`].
 
 use crate::datashape::{Datashape, Dim, Measure, Scalar};
 use crate::interp::{Array, Element, EvalError, Value};
@@ -9,19 +11,12 @@ use crate::runtime::exec::{prepare, Options, Prepared, Report};
 use crate::syntax::Diagnostic;
 use ndarray::{ArrayBase, ArrayD, Data, Dimension};
 use std::fmt;
+use std::sync::Arc;
 
-/// Which engine runs a kernel.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Engine {
-    /// Compiled LLVM kernels (the default).
-    #[default]
-    Jit,
-    /// The reference interpreter.
-    Interp,
-}
+pub use crate::runtime::session::Engine;
 
 /// Everything that can go wrong, as a value.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Error {
     /// The source does not parse or type-check.
     Compile {
@@ -38,6 +33,40 @@ pub enum Error {
     Eval(EvalError),
     /// The result is not an array of the requested element type.
     ResultType(String),
+    /// Running on files failed: reading or writing them, streaming,
+    /// binding inputs (what [`Session`](crate::Session) reports).
+    Runtime(Arc<crate::runtime::Error>),
+}
+
+impl PartialEq for Error {
+    /// Runtime errors are equal when they say the same; the others when
+    /// their values are.
+    fn eq(&self, other: &Error) -> bool {
+        match (self, other) {
+            (
+                Error::Compile {
+                    diagnostic: a,
+                    source: x,
+                },
+                Error::Compile {
+                    diagnostic: b,
+                    source: y,
+                },
+            ) => a == b && x == y,
+            (Error::Datashape(a), Error::Datashape(b))
+            | (Error::UnknownDefinition(a), Error::UnknownDefinition(b))
+            | (Error::ResultType(a), Error::ResultType(b)) => a == b,
+            (Error::Eval(a), Error::Eval(b)) => a == b,
+            (Error::Runtime(a), Error::Runtime(b)) => a.to_string() == b.to_string(),
+            _ => false,
+        }
+    }
+}
+
+impl From<crate::runtime::Error> for Error {
+    fn from(e: crate::runtime::Error) -> Error {
+        Error::Runtime(Arc::new(e))
+    }
 }
 
 impl fmt::Display for Error {
@@ -50,6 +79,7 @@ impl fmt::Display for Error {
                 f.write_str(m)
             }
             Error::Eval(e) => write!(f, "{e}"),
+            Error::Runtime(e) => write!(f, "{e}"),
         }
     }
 }

@@ -8,12 +8,45 @@
 //!
 //! This facade is the Rust API users depend on: [`compile`] a module or
 //! [`compile_expr`] an expression, then call the [`Kernel`] on ndarray
-//! arrays. The layers are re-exported for finer control (see
-//! `ARCHITECTURE.md`).
+//! arrays; or run a program on files with a [`Session`], in memory or
+//! streamed out of core within a memory limit. The layers are re-exported
+//! for finer control (see `ARCHITECTURE.md`).
 //!
 //! ```text
 //! source text ──► syntax ──► ir (typed) ──► runtime::exec ──► codegen (LLVM JIT) ──► result
 //!                 datashape                         └─────► interp (reference kernels)
+//! ```
+//!
+//! A file streamed by blocks of rows within 1 MiB of memory gives what the
+//! same program gives in memory:
+//!
+//! ```
+//! use blaze::interp::Array;
+//! use blaze::Session;
+//! let dir = std::env::temp_dir().join(format!("blaze-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir).unwrap();
+//! let a = dir.join("a.npy");
+//! let data = ndarray::Array2::from_shape_fn((20_000, 8), |(i, j)| ((i + j) % 7) as f64);
+//! blaze::runtime::npy::write_npy(&a, &Array::Float64(data.into_dyn())).unwrap();
+//! let a = a.to_str().unwrap();
+//!
+//! let streamed = Session::new()
+//!     .memory_limit(1 << 20)
+//!     .eval("A.T @ A", &[("A", a)], None)
+//!     .unwrap();
+//! assert!(streamed.report.streamed && streamed.report.blocks > Some(1));
+//! let in_memory = Session::new().eval("A.T @ A", &[("A", a)], None).unwrap();
+//! assert!(!in_memory.report.streamed);
+//! assert_eq!(streamed.value, in_memory.value); // small integers: exact
+//!
+//! // With an output path, the result is written (here block by block).
+//! let g = dir.join("g.npy");
+//! Session::new()
+//!     .memory_limit(1 << 20)
+//!     .eval("2*A + 1", &[("A", a)], Some(g.to_str().unwrap()))
+//!     .unwrap();
+//! assert_eq!(blaze::runtime::npy::read_npy(&g).unwrap().shape(), [20_000, 8]);
+//! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 //!
 //! ```
@@ -32,6 +65,7 @@ pub use api::{
     Module,
 };
 pub use blaze_interp::Value;
+pub use blaze_runtime::Session;
 
 /// The code generator: kernels lowered to LLVM and JIT-compiled.
 pub use blaze_codegen as codegen;
@@ -41,7 +75,8 @@ pub use blaze_datashape as datashape;
 pub use blaze_interp as interp;
 /// The typed IR: type inference, printer, verifier.
 pub use blaze_ir as ir;
-/// Data descriptors (`.npy` files).
+/// The runtime: the JIT engine, BLAS/LAPACK, data files, streaming and
+/// sessions.
 pub use blaze_runtime as runtime;
 /// The DSL parser and syntax tree.
 pub use blaze_syntax as syntax;

@@ -105,3 +105,81 @@ fn types_from_inputs() {
     let y = output::<u8>(k.call(&[x]).unwrap()).unwrap();
     assert_eq!(y, array![[2u8, 4], [6, 8]].into_dyn());
 }
+
+#[test]
+fn a_session_streams_a_file_within_a_memory_limit() {
+    use blaze::interp::Array;
+    use blaze::runtime::session::{InputSpec, Program};
+    use blaze::Session;
+    let dir = std::env::temp_dir().join(format!("blaze-api-session-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("a.npy");
+    let a = Array2::from_shape_fn((50_000, 16), |(i, j)| ((i * 31 + j * 7) % 101) as f64 / 8.0);
+    blaze::runtime::npy::write_npy(&path, &Array::Float64(a.clone().into_dyn())).unwrap();
+    let a_path = path.to_str().unwrap();
+    for expr in ["A.T @ A", "sum(A * 2, axis=0)"] {
+        // 1 MiB is far less than the 6.4 MB of the file: many blocks.
+        let streamed = Session::new()
+            .memory_limit(1 << 20)
+            .eval(expr, &[("A", a_path)], None)
+            .unwrap();
+        assert!(streamed.report.streamed, "{expr}");
+        assert!(streamed.report.blocks.unwrap() > 1, "{expr}");
+        let in_memory = Session::new().eval(expr, &[("A", a_path)], None).unwrap();
+        assert!(!in_memory.report.streamed, "{expr}");
+        let (s, m) = (
+            output::<f64>(streamed.value.unwrap()).unwrap(),
+            output::<f64>(in_memory.value.unwrap()).unwrap(),
+        );
+        assert_eq!(s.shape(), m.shape());
+        let scale = m.iter().fold(1.0f64, |x, v| x.max(v.abs()));
+        for (x, y) in s.iter().zip(m.iter()) {
+            assert!((x - y).abs() <= 1e-12 * scale, "{expr}: {x} vs {y}");
+        }
+    }
+    // The gram matrix, against ndarray.
+    let g = Session::new()
+        .memory_limit(1 << 20)
+        .eval("A.T @ A", &[("A", a_path)], None)
+        .unwrap();
+    let want = a.t().dot(&a);
+    let got = output::<f64>(g.value.unwrap()).unwrap();
+    let scale = want.iter().fold(1.0f64, |x, v| x.max(v.abs()));
+    for (x, y) in got.iter().zip(want.iter()) {
+        assert!((x - y).abs() <= 1e-12 * scale, "{x} vs {y}");
+    }
+    // A streamed result written block by block.
+    let out = dir.join("r.npy");
+    let r = Session::new()
+        .memory_limit(1 << 20)
+        .eval("2*A + 1", &[("A", a_path)], Some(out.to_str().unwrap()))
+        .unwrap();
+    assert!(r.value.is_none() && r.report.streamed);
+    let written = blaze::runtime::npy::read_npy(&out).unwrap();
+    assert_eq!(
+        written,
+        Array::Float64((a.mapv(|x| 2.0 * x + 1.0)).into_dyn())
+    );
+    // Errors convert into the facade's error and name what is wrong.
+    let module = Program::Module {
+        text: "def f(A: N * 16 * float64, w: 16 * float64) = A @ w".into(),
+        origin: "f.blz".into(),
+        def: None,
+    };
+    let spec = InputSpec::parse(&format!("A={a_path}")).unwrap();
+    let e: Error = Session::new()
+        .run(&module, &[spec], None)
+        .unwrap_err()
+        .into();
+    assert!(e.to_string().contains("no input for `w`"), "{e}");
+    let e: Error = Session::new()
+        .eval("A", &[("A", "/nonexistent/a.npy")], None)
+        .unwrap_err()
+        .into();
+    assert!(
+        matches!(e, Error::Runtime(_)) && e.to_string().contains("/nonexistent/a.npy"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -859,3 +859,122 @@ fn small_inputs_stay_in_memory_beside_streamed_ones() {
         assert!((g - w).abs() <= 1e-9 * w.abs(), "{g} vs {w}");
     }
 }
+
+#[test]
+fn explain_prints_the_plan_without_running() {
+    let dir = scratch("explain");
+    let a = ndarray::Array2::from_shape_fn((3001, 7), |(i, j)| (i * 7 + j) as f64);
+    let pa = save(&dir, "a.npy", a.into_dyn());
+    let o = blaze(&[
+        "explain",
+        "-e",
+        "A.T @ A",
+        "--in",
+        &format!("A={pa}"),
+        "--memory-limit",
+        "64MiB",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("call syrk T"), "{out}");
+    assert!(out.contains("('A', 0): read rows 0..3001"), "{out}");
+    assert!(out.contains("('result',): tail"), "{out}");
+    assert!(out.contains("combined across blocks"), "{out}");
+    // In memory: the IR as the JIT would run it.
+    let o = blaze(&["explain", "-e", "2*A + 1", "--in", &format!("A={pa}")]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("# in memory"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("binary + "), "{}", stdout(&o));
+    // The same refusals as a run.
+    let o = blaze(&[
+        "explain",
+        "-e",
+        "A - mean(A, axis=0)",
+        "--in",
+        &format!("A={pa}"),
+        "--memory-limit",
+        "64KiB",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("error[memory]"), "{}", stderr(&o));
+}
+
+/// The `--timings` JSON of a run (the last line of stderr).
+fn timings_of(o: &Output) -> serde_json::Value {
+    let err = stderr(o);
+    serde_json::from_str(err.trim().lines().last().unwrap_or("")).expect("timings JSON")
+}
+
+#[test]
+fn timings_list_the_operations_run_on_reference_kernels() {
+    let dir = scratch("fallbacks");
+    let a = ndarray::Array2::from_shape_fn((300, 7), |(i, j)| (i * 7 + j) as f64 / 100.0);
+    let pa = save(&dir, "a.npy", a.clone().into_dyn());
+    let pb = save(&dir, "b.npy", (a * 2.0).into_dyn());
+    let ins = [format!("a={pa}"), format!("b={pb}")];
+    let run = |expr: &str, limit: Option<&str>| {
+        let mut args = vec!["eval", "-e", expr, "--in", &ins[0], "--in", &ins[1]];
+        args.extend(["--timings", "--out"]);
+        let out = dir.join("o.npy");
+        let out = out.to_str().unwrap().to_string();
+        args.push(&out);
+        if let Some(l) = limit {
+            args.extend(["--memory-limit", l]);
+        }
+        let o = blaze(&args);
+        assert_eq!(o.status.code(), Some(0), "{expr}: {}", stderr(&o));
+        timings_of(&o)
+    };
+    for limit in [None, Some("64KiB")] {
+        let t = run("2*a + sin(b)", limit);
+        assert_eq!(t["fallbacks"], serde_json::json!([]), "{t}");
+        assert_eq!(t["streamed"] == true, limit.is_some(), "{t}");
+    }
+    // Reversing rows and concatenating run on the reference kernels.
+    for expr in ["a[::-1] + 1", "concat(a, b)"] {
+        let t = run(expr, None);
+        let f = t["fallbacks"].as_array().expect("a list");
+        assert!(!f.is_empty(), "{expr}: {t}");
+    }
+}
+
+#[test]
+fn streamed_runs_dump_ir_emit_kernels_and_repeat() {
+    let dir = scratch("streamed-dumps");
+    let a = ndarray::Array2::from_shape_fn((3001, 7), |(i, j)| ((i + j) % 13) as f64);
+    let pa = save(&dir, "a.npy", a.into_dyn());
+    let o = blaze(&[
+        "eval",
+        "-e",
+        "sum(A, axis=0) + 1",
+        "--in",
+        &format!("A={pa}"),
+        "--memory-limit",
+        "64KiB",
+        "--dump-ir",
+        "--emit",
+        "llvm-ir",
+        "--repeat",
+        "3",
+        "--timings",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("; block function\ndef main(A: ROWS * 7 * float64)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("; tail\ndef main(partial0: 7 * float64)"),
+        "{err}"
+    );
+    assert!(err.contains("define void @blaze_kernel_"), "{err}");
+    let t = timings_of(&o);
+    assert!(
+        t["streamed"] == true && t["blocks"].as_u64().unwrap() > 1,
+        "{t}"
+    );
+    assert_eq!(t["repeat"], 3, "{t}");
+    assert!(t["execute"].as_f64().unwrap() > 0.0, "{t}");
+    assert_eq!(stdout(&o).matches('[').count(), 1, "{}", stdout(&o));
+}
