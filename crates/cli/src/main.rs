@@ -21,7 +21,7 @@ use blaze::datashape::{
     parse_module, snippet, unify, Datashape, Error, ErrorKind, Location, Parsed, Site, Span,
     TypeEnv, UnifyError,
 };
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 use std::io::Write;
 use std::process::ExitCode;
@@ -32,6 +32,53 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+}
+
+/// The program and inputs of `eval` and `explain`.
+#[derive(Args)]
+struct RunArgs {
+    /// A module (`.blz` file); choose the definition with `--def`.
+    #[arg(
+        value_name = "FILE.blz",
+        required_unless_present = "expr",
+        conflicts_with = "expr"
+    )]
+    file: Option<String>,
+    /// An expression instead of a file.
+    #[arg(short = 'e', long = "expr", value_name = "EXPR")]
+    expr: Option<String>,
+    /// The definition to run.
+    #[arg(long = "def", value_name = "NAME")]
+    def: Option<String>,
+    /// An input: NAME=PATH (`.npy`, a Zarr array, or
+    /// `PATH.csv:DATASHAPE` for a CSV file of records).
+    #[arg(long = "in", value_name = "NAME=PATH")]
+    inputs: Vec<String>,
+    /// The type of a name that has no input file: NAME=DATASHAPE.
+    #[arg(long = "arg", value_name = "NAME=DS")]
+    args: Vec<String>,
+    /// `jit` (compiled kernels) or `interp` (the reference interpreter).
+    #[arg(long, default_value = "jit")]
+    engine: String,
+    /// Stream inputs by blocks of rows, using at most this much memory
+    /// (`1GiB`, `512MB`). Without it, inputs larger than half of the
+    /// machine's memory are streamed within that half.
+    #[arg(long, value_name = "SIZE", value_parser = args::parse_size)]
+    memory_limit: Option<u64>,
+}
+
+impl RunArgs {
+    /// The program (a module file is read now) and the run's flags.
+    fn flags(self, threads: Option<usize>) -> Result<eval::RunFlags, CliError> {
+        Ok(eval::RunFlags {
+            program: check::program(self.file, self.expr, self.def)?,
+            inputs: self.inputs,
+            args: self.args,
+            engine: self.engine,
+            threads,
+            memory_limit: self.memory_limit,
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -89,31 +136,11 @@ enum Command {
     },
     /// Evaluate an expression, or a definition of a module, on `.npy` inputs.
     Eval {
-        /// A module (`.blz` file); choose the definition with `--def`.
-        #[arg(
-            value_name = "FILE.blz",
-            required_unless_present = "expr",
-            conflicts_with = "expr"
-        )]
-        file: Option<String>,
-        /// An expression instead of a file.
-        #[arg(short = 'e', long = "expr", value_name = "EXPR")]
-        expr: Option<String>,
-        /// The definition to run.
-        #[arg(long = "def", value_name = "NAME")]
-        def: Option<String>,
-        /// An input array: NAME=PATH.npy.
-        #[arg(long = "in", value_name = "NAME=PATH")]
-        inputs: Vec<String>,
-        /// The type of a name that has no input file: NAME=DATASHAPE.
-        #[arg(long = "arg", value_name = "NAME=DS")]
-        args: Vec<String>,
+        #[command(flatten)]
+        run: RunArgs,
         /// Write the result to this `.npy` file instead of printing it.
         #[arg(long, value_name = "PATH")]
         out: Option<String>,
-        /// `jit` (compiled kernels) or `interp` (the reference interpreter).
-        #[arg(long, default_value = "jit")]
-        engine: String,
         /// Print the typed IR on stderr.
         #[arg(long)]
         dump_ir: bool,
@@ -122,7 +149,7 @@ enum Command {
         #[arg(long, value_name = "WHAT")]
         emit: Vec<String>,
         /// Print timings as JSON on stderr: parse, check, compile, execute
-        /// (seconds).
+        /// (seconds), and the operations run on the reference kernels.
         #[arg(long)]
         timings: bool,
         /// Execute N times; `execute` in the timings is the best of them.
@@ -131,41 +158,13 @@ enum Command {
         /// Worker threads (default: one per core).
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
-        /// Stream `.npy` inputs by blocks of rows, using at most this much
-        /// memory (`1GiB`, `512MB`). Without it, inputs larger than half of
-        /// the machine's memory are streamed within that half.
-        #[arg(long, value_name = "SIZE", value_parser = args::parse_size)]
-        memory_limit: Option<u64>,
     },
-    /// Print the IR a program would run and its plan (fused kernels,
-    /// BLAS/LAPACK calls, or the streaming tasks), without running it:
-    /// only the headers of the inputs are read.
+    /// Print the IR a program would run and its plan (the BLAS/LAPACK
+    /// calls, or the streaming tasks), without running it: only the
+    /// headers of the inputs are read.
     Explain {
-        /// A module (`.blz` file); choose the definition with `--def`.
-        #[arg(
-            value_name = "FILE.blz",
-            required_unless_present = "expr",
-            conflicts_with = "expr"
-        )]
-        file: Option<String>,
-        /// An expression instead of a file.
-        #[arg(short = 'e', long = "expr", value_name = "EXPR")]
-        expr: Option<String>,
-        /// The definition to explain.
-        #[arg(long = "def", value_name = "NAME")]
-        def: Option<String>,
-        /// An input array: NAME=PATH.npy.
-        #[arg(long = "in", value_name = "NAME=PATH")]
-        inputs: Vec<String>,
-        /// The type of a name that has no input file: NAME=DATASHAPE.
-        #[arg(long = "arg", value_name = "NAME=DS")]
-        args: Vec<String>,
-        /// `jit` (compiled kernels) or `interp` (the reference interpreter).
-        #[arg(long, default_value = "jit")]
-        engine: String,
-        /// The memory limit of a streamed run, as for `eval`.
-        #[arg(long, value_name = "SIZE", value_parser = args::parse_size)]
-        memory_limit: Option<u64>,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Print the task graph of an out-of-core run, one task a line.
     Graph {
@@ -266,29 +265,16 @@ fn main() -> ExitCode {
             dump_ir,
         } => check::program(file, expr, None).and_then(|p| check::run(p, &args, json, dump_ir)),
         Command::Eval {
-            file,
-            expr,
-            def,
-            inputs,
-            args,
+            run,
             out,
-            engine,
             dump_ir,
             emit,
             timings,
             repeat,
             threads,
-            memory_limit,
-        } => check::program(file, expr, def).and_then(|program| {
+        } => run.flags(threads).and_then(|run| {
             eval::run(eval::EvalOptions {
-                run: eval::RunFlags {
-                    program,
-                    inputs,
-                    args,
-                    engine,
-                    threads,
-                    memory_limit,
-                },
+                run,
                 out,
                 dump_ir,
                 emit,
@@ -296,24 +282,7 @@ fn main() -> ExitCode {
                 repeat,
             })
         }),
-        Command::Explain {
-            file,
-            expr,
-            def,
-            inputs,
-            args,
-            engine,
-            memory_limit,
-        } => check::program(file, expr, def).and_then(|program| {
-            eval::explain(eval::RunFlags {
-                program,
-                inputs,
-                args,
-                engine,
-                threads: None,
-                memory_limit,
-            })
-        }),
+        Command::Explain { run } => run.flags(None).and_then(eval::explain),
         Command::Graph {
             expr,
             inputs,

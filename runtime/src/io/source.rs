@@ -44,12 +44,9 @@ pub trait RowSource: fmt::Debug + Send + Sync {
     fn bytes(&self) -> u64;
 
     /// Why the data cannot be read by rows (a Fortran-order file, a 0-d
-    /// array), or `None` when it can.
+    /// array), or `None` when it can (the default).
     fn cannot_stream(&self) -> Option<String> {
-        self.datashape()
-            .dims
-            .is_empty()
-            .then(|| format!("{}: a 0-d array has no rows", self.path().display()))
+        None
     }
 
     /// A reader of blocks from the first row.
@@ -77,14 +74,6 @@ pub trait RowReader: Send {
     fn finish(&mut self) -> Result<usize, IoError> {
         Ok(0)
     }
-}
-
-/// The datashape of an array of `shape` and element `scalar`.
-fn fixed(shape: &[usize], scalar: blaze_datashape::Scalar) -> Datashape {
-    Datashape::new(
-        shape.iter().map(|&n| Dim::Fixed(n as u64)).collect(),
-        Measure::scalar(scalar),
-    )
 }
 
 /// Rows read by position from a file of known shape.
@@ -126,81 +115,110 @@ where
     }
 }
 
-impl RowSource for NpyFile {
+/// An array file of known shape read by row positions (`.npy`, Zarr): one
+/// implementation of [`RowSource`] serves them all.
+trait ArrayFile: fmt::Debug + Send + Sync {
+    fn file_path(&self) -> &Path;
+    fn file_shape(&self) -> &[usize];
+    fn file_scalar(&self) -> blaze_datashape::Scalar;
+    /// Why rows cannot be read, beyond a 0-d shape.
+    fn layout_problem(&self) -> Option<String> {
+        None
+    }
+    /// Rows `r0..r1`, into `reuse`'s buffer when the format can.
+    fn read_block(&self, r0: usize, r1: usize, reuse: Option<Array>) -> Result<Array, IoError>;
+    fn whole(&self) -> Result<Array, IoError>;
+}
+
+impl ArrayFile for NpyFile {
+    fn file_path(&self) -> &Path {
+        self.path()
+    }
+    fn file_shape(&self) -> &[usize] {
+        self.shape()
+    }
+    fn file_scalar(&self) -> blaze_datashape::Scalar {
+        self.scalar()
+    }
+    fn layout_problem(&self) -> Option<String> {
+        self.fortran_order().then(|| {
+            format!(
+                "{}: a Fortran-order file cannot be streamed by rows; save it in C order",
+                self.path().display()
+            )
+        })
+    }
+    fn read_block(&self, r0: usize, r1: usize, reuse: Option<Array>) -> Result<Array, IoError> {
+        self.read_rows_reusing(r0, r1, reuse)
+    }
+    fn whole(&self) -> Result<Array, IoError> {
+        self.read_all()
+    }
+}
+
+impl ArrayFile for ZarrArray {
+    fn file_path(&self) -> &Path {
+        self.path()
+    }
+    fn file_shape(&self) -> &[usize] {
+        self.shape()
+    }
+    fn file_scalar(&self) -> blaze_datashape::Scalar {
+        self.scalar()
+    }
+    fn read_block(&self, r0: usize, r1: usize, _reuse: Option<Array>) -> Result<Array, IoError> {
+        self.read_rows(r0, r1)
+    }
+    fn whole(&self) -> Result<Array, IoError> {
+        self.read_all()
+    }
+}
+
+impl<F: ArrayFile> RowSource for F {
     fn path(&self) -> &Path {
-        NpyFile::path(self)
+        self.file_path()
     }
 
     fn datashape(&self) -> Datashape {
-        fixed(self.shape(), self.scalar())
+        Datashape::new(
+            self.file_shape()
+                .iter()
+                .map(|&n| Dim::Fixed(n as u64))
+                .collect(),
+            Measure::scalar(self.file_scalar()),
+        )
     }
 
     fn row_bytes(&self) -> usize {
-        NpyFile::row_bytes(self)
+        self.file_shape().iter().skip(1).product::<usize>() * self.file_scalar().size_bytes()
     }
 
     fn bytes(&self) -> u64 {
-        self.data_bytes()
+        self.file_shape().iter().product::<usize>() as u64 * self.file_scalar().size_bytes() as u64
     }
 
     fn cannot_stream(&self) -> Option<String> {
-        if self.shape().is_empty() {
+        if self.file_shape().is_empty() {
             Some(format!(
                 "{}: a 0-d array has no rows",
                 self.path().display()
             ))
-        } else if self.fortran_order() {
-            Some(format!(
-                "{}: a Fortran-order file cannot be streamed by rows; save it in C order",
-                self.path().display()
-            ))
         } else {
-            None
+            self.layout_problem()
         }
     }
 
     fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError> {
         Ok(Box::new(Positional {
-            read: move |r0, r1, reuse| self.read_rows_reusing(r0, r1, reuse),
-            rows: self.shape().first().copied().unwrap_or(1),
+            read: move |r0, r1, reuse| self.read_block(r0, r1, reuse),
+            rows: self.file_shape().first().copied().unwrap_or(1),
             at: 0,
             _src: std::marker::PhantomData,
         }))
     }
 
     fn read_all(&self) -> Result<Value, IoError> {
-        NpyFile::read_all(self).map(Value::from)
-    }
-}
-
-impl RowSource for ZarrArray {
-    fn path(&self) -> &Path {
-        ZarrArray::path(self)
-    }
-
-    fn datashape(&self) -> Datashape {
-        fixed(self.shape(), self.scalar())
-    }
-
-    fn row_bytes(&self) -> usize {
-        ZarrArray::row_bytes(self)
-    }
-
-    fn bytes(&self) -> u64 {
-        self.data_bytes()
-    }
-
-    fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError> {
-        Ok(Box::new(Positional {
-            read: move |r0, r1, _| self.read_rows(r0, r1),
-            rows: self.shape().first().copied().unwrap_or(1),
-            at: 0,
-            _src: std::marker::PhantomData,
-        }))
-    }
-
-    fn read_all(&self) -> Result<Value, IoError> {
-        ZarrArray::read_all(self).map(Value::from)
+        self.whole().map(Value::from)
     }
 }
 
@@ -224,10 +242,6 @@ impl RowSource for CsvFile {
 
     fn bytes(&self) -> u64 {
         std::fs::metadata(self.path()).map_or(0, |m| m.len())
-    }
-
-    fn cannot_stream(&self) -> Option<String> {
-        None
     }
 
     fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError> {

@@ -126,6 +126,13 @@ impl ZarrArray {
     /// `.zarray` for format 2).
     pub fn open(path: &Path) -> Result<ZarrArray, IoError> {
         let err = |m: String| IoError::format(path, IoErrorKind::MalformedHeader, m);
+        let bad_dtype = |what: &str, dt: &str| {
+            IoError::format(
+                path,
+                IoErrorKind::UnsupportedDtype,
+                format!("{what} `{dt}` is not a numeric type blaze has"),
+            )
+        };
         let v3 = path.join("zarr.json");
         let v2 = path.join(".zarray");
         let read = |p: &Path| -> Result<Json, IoError> {
@@ -146,13 +153,7 @@ impl ZarrArray {
             let chunks = usizes(&m["chunk_grid"]["configuration"]["chunk_shape"])
                 .ok_or_else(|| err("bad `chunk_shape`".into()))?;
             let dt = m["data_type"].as_str().unwrap_or("");
-            let scalar = scalar_from_v3(dt).ok_or_else(|| {
-                IoError::format(
-                    path,
-                    IoErrorKind::UnsupportedDtype,
-                    format!("data type `{dt}` is not a numeric type blaze has"),
-                )
-            })?;
+            let scalar = scalar_from_v3(dt).ok_or_else(|| bad_dtype("data type", dt))?;
             let mut big_endian = false;
             let mut compression = Compression::None;
             let codecs = m["codecs"].as_array().cloned().unwrap_or_default();
@@ -192,13 +193,7 @@ impl ZarrArray {
             let shape = usizes(&m["shape"]).ok_or_else(|| err("bad `shape`".into()))?;
             let chunks = usizes(&m["chunks"]).ok_or_else(|| err("bad `chunks`".into()))?;
             let dt = m["dtype"].as_str().unwrap_or("");
-            let (scalar, big_endian) = scalar_from_v2(dt).ok_or_else(|| {
-                IoError::format(
-                    path,
-                    IoErrorKind::UnsupportedDtype,
-                    format!("dtype `{dt}` is not a numeric type blaze has"),
-                )
-            })?;
+            let (scalar, big_endian) = scalar_from_v2(dt).ok_or_else(|| bad_dtype("dtype", dt))?;
             if !m["filters"].is_null() && m["filters"].as_array().is_none_or(|f| !f.is_empty()) {
                 return Err(err("filters are not supported".into()));
             }
@@ -261,16 +256,6 @@ impl ZarrArray {
     /// The element type.
     pub fn scalar(&self) -> Scalar {
         self.scalar
-    }
-
-    /// Bytes of one row in memory.
-    pub fn row_bytes(&self) -> usize {
-        self.shape.iter().skip(1).product::<usize>() * self.scalar.size_bytes()
-    }
-
-    /// Bytes of the whole array in memory.
-    pub fn data_bytes(&self) -> u64 {
-        (self.shape.iter().product::<usize>() * self.scalar.size_bytes()) as u64
     }
 
     /// The key of chunk `idx`, relative to the array's directory.

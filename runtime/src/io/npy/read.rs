@@ -166,11 +166,6 @@ impl NpyFile {
         self.shape.iter().skip(1).product::<usize>() * self.dtype.size
     }
 
-    /// Bytes of data.
-    pub fn data_bytes(&self) -> u64 {
-        self.shape.iter().product::<usize>() as u64 * self.dtype.size as u64
-    }
-
     /// Rows `start..end` of a C-order file, as an array of shape
     /// `[end - start, rest...]`.
     pub fn read_rows(&self, start: usize, end: usize) -> Result<Array, IoError> {
