@@ -10,55 +10,22 @@ impl StreamPlan {
     /// The task graph, one task a line: reads, block computations, combines
     /// of partial results, writes, and the tail.
     pub fn tasks(&self, out: Option<&str>) -> Vec<String> {
+        self.tasks_of(out, &|_| true)
+    }
+
+    /// The tasks of the blocks `keep` accepts; a line `...` stands for
+    /// each run of the others.
+    fn tasks_of(&self, out: Option<&str>, keep: &dyn Fn(usize) -> bool) -> Vec<String> {
         let mut lines = Vec::new();
-        let streamed: Vec<&str> = self
-            .params
-            .iter()
-            .filter(|(_, s)| *s)
-            .map(|(n, _)| n.as_str())
-            .collect();
         let known = self.blocks();
+        let mut skipped = false;
         for b in 0..known.unwrap_or(2) {
-            let (r0, r1) = (
-                b * self.block,
-                ((b + 1) * self.block).min(self.rows.unwrap_or(usize::MAX)),
-            );
-            let reads: Vec<String> = streamed.iter().map(|n| format!("('{n}', {b})")).collect();
-            for n in &streamed {
-                lines.push(format!("('{n}', {b}): read rows {r0}..{r1}"));
-            }
-            for ((node, comb), label) in self.frontier.iter().zip(&self.labels) {
-                match comb {
-                    Some(c) => {
-                        lines.push(format!(
-                            "('%{}', {b}): {label} <- {}",
-                            node.0,
-                            reads.join(", ")
-                        ));
-                        if b > 0 {
-                            lines.push(format!(
-                                "('%{}-acc', {b}): ('%{}-acc', {}) {} ('%{}', {b})",
-                                node.0,
-                                node.0,
-                                b - 1,
-                                c.name(),
-                                node.0
-                            ));
-                        }
-                    }
-                    None => {
-                        lines.push(format!(
-                            "('%{}', {b}): {label} <- {}",
-                            node.0,
-                            reads.join(", ")
-                        ));
-                        let dest = out.unwrap_or("memory");
-                        lines.push(format!(
-                            "('out', {b}): write rows {r0}..{r1} of {dest} <- ('%{}', {b})",
-                            node.0
-                        ));
-                    }
-                }
+            if keep(b) {
+                lines.extend(self.block_tasks(b, out));
+                skipped = false;
+            } else if !skipped {
+                lines.push("...".into());
+                skipped = true;
             }
         }
         if known.is_none() {
@@ -74,6 +41,44 @@ impl StreamPlan {
             lines.push(format!("('result',): tail <- {}", accs.join(", ")));
         } else if let Some(o) = out {
             lines.push(format!("('finish',): sync and rename {o}"));
+        }
+        lines
+    }
+
+    /// The tasks of block `b`.
+    fn block_tasks(&self, b: usize, out: Option<&str>) -> Vec<String> {
+        let mut lines = Vec::new();
+        let streamed: Vec<&str> = self.streamed_inputs().collect();
+        let (r0, r1) = (
+            b * self.block,
+            ((b + 1) * self.block).min(self.rows.unwrap_or(usize::MAX)),
+        );
+        let reads: Vec<String> = streamed.iter().map(|n| format!("('{n}', {b})")).collect();
+        for n in &streamed {
+            lines.push(format!("('{n}', {b}): read rows {r0}..{r1}"));
+        }
+        for ((node, comb), label) in self.frontier.iter().zip(&self.labels) {
+            lines.push(format!(
+                "('%{}', {b}): {label} <- {}",
+                node.0,
+                reads.join(", ")
+            ));
+            match comb {
+                Some(c) if b > 0 => lines.push(format!(
+                    "('%{}-acc', {b}): ('%{}-acc', {}) {} ('%{}', {b})",
+                    node.0,
+                    node.0,
+                    b - 1,
+                    c.name(),
+                    node.0
+                )),
+                Some(_) => {}
+                None => lines.push(format!(
+                    "('out', {b}): write rows {r0}..{r1} of {} <- ('%{}', {b})",
+                    out.unwrap_or("memory"),
+                    node.0
+                )),
+            }
         }
         lines
     }
@@ -129,8 +134,9 @@ impl fmt::Display for StreamPlan {
                 writeln!(f, "  {line}")?;
             }
         }
-        writeln!(f, "tasks:")?;
-        for line in self.tasks(None) {
+        writeln!(f, "tasks (the first two blocks and the last):")?;
+        let last = self.blocks().map_or(1, |b| b - 1);
+        for line in self.tasks_of(None, &|b| b < 2 || b == last) {
             writeln!(f, "  {line}")?;
         }
         Ok(())
