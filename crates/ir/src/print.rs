@@ -100,6 +100,20 @@ fn list<T: Display>(items: &[T]) -> String {
 }
 
 impl Function {
+    /// One node as the printed IR shows it, without its span:
+    /// `%3 = binary add %1 %2 : 10 * float64`.
+    pub fn node_text(&self, id: NodeId) -> String {
+        let Some(n) = self.nodes.get(id.index()) else {
+            return format!("%{}", id.0);
+        };
+        let mut line = format!("%{} = {}", id.0, self.op_text(&n.op));
+        for a in &n.args {
+            let _ = write!(line, " %{}", a.0);
+        }
+        let _ = write!(line, " : {}", n.ty);
+        line
+    }
+
     fn var_name(&self, v: IndexVar) -> String {
         self.index_vars.get(v.0 as usize).map_or_else(
             || format!("?{}", v.0),
@@ -188,11 +202,7 @@ impl Display for Function {
             writeln!(f, "  index {}#{k} in 0..{}", name_text(&v.name), v.extent)?;
         }
         for (i, n) in self.nodes.iter().enumerate() {
-            let mut line = format!("  %{i} = {}", self.op_text(&n.op));
-            for a in &n.args {
-                let _ = write!(line, " %{}", a.0);
-            }
-            let _ = write!(line, " : {}", n.ty);
+            let mut line = format!("  {}", self.node_text(NodeId(i as u32)));
             if n.weak {
                 line.push_str(" weak");
             }

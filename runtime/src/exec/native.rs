@@ -1,0 +1,130 @@
+//! Matrix products and linear algebra on BLAS/LAPACK.
+
+use crate::{blas, lapack};
+use blaze_datashape::{Measure, Scalar};
+use blaze_interp::{eval_op, EvalError, Value};
+use blaze_ir::ops::{LinalgFn, Routine};
+use blaze_ir::{Function, NodeId, Op};
+
+/// The element type of a plain (non-option) measure, any scalar type.
+fn any_scalar(m: &Measure) -> Option<Scalar> {
+    match m {
+        Measure::Scalar { scalar } => Some(*scalar),
+        _ => None,
+    }
+}
+
+/// Whether node `id` runs on BLAS/LAPACK: routine calls, and matrix
+/// products and linear algebra on float or complex arrays.
+pub(super) fn native(f: &Function, id: NodeId) -> bool {
+    let n = f.node(id);
+    let inexact = |a: &NodeId| {
+        matches!(
+            f.node(*a).ty.measure,
+            Measure::Scalar {
+                scalar: Scalar::Float32 | Scalar::Float64 | Scalar::Complex64 | Scalar::Complex128
+            }
+        )
+    };
+    match n.op {
+        Op::Call(_) => true,
+        Op::MatMul | Op::Linalg(_) => {
+            let first = n
+                .args
+                .first()
+                .and_then(|a| any_scalar(&f.node(*a).ty.measure));
+            n.args.iter().all(inexact)
+                && n.args
+                    .iter()
+                    .all(|a| any_scalar(&f.node(*a).ty.measure) == first)
+        }
+        _ => false,
+    }
+}
+
+/// The BLAS/LAPACK name of what node `id` calls, with its type prefix.
+pub(super) fn routine_name(f: &Function, id: NodeId) -> String {
+    let n = f.node(id);
+    let s = n
+        .args
+        .first()
+        .and_then(|a| any_scalar(&f.node(*a).ty.measure));
+    let p = match s {
+        Some(Scalar::Float32) => "s",
+        Some(Scalar::Complex64) => "c",
+        Some(Scalar::Complex128) => "z",
+        _ => "d",
+    };
+    let complex = matches!(p, "c" | "z");
+    let name = match &n.op {
+        Op::Call(r) => {
+            let t = r.text();
+            let mut words = t.split(' ');
+            let base = words.next().unwrap_or("");
+            let flags = words.next().map(|f| format!(" {f}")).unwrap_or_default();
+            let base = match base {
+                "dot" if complex => "dotu",
+                "syevd" if complex => "heevd",
+                other => other,
+            };
+            format!("{p}{base}{flags}")
+        }
+        Op::MatMul => format!("{p}gemm (batched matmul)"),
+        Op::Linalg(l) => {
+            let q = if complex { "un" } else { "or" };
+            match l {
+                LinalgFn::Inv => format!("{p}getrf+{p}getri"),
+                LinalgFn::Solve => format!("{p}gesv"),
+                LinalgFn::Det => format!("{p}getrf"),
+                LinalgFn::Cholesky => format!("{p}potrf"),
+                LinalgFn::Qr => format!("{p}geqrf+{p}{q}gqr"),
+                LinalgFn::Svd => format!("{p}gesdd"),
+                LinalgFn::Eig => format!("{p}geev"),
+                LinalgFn::Eigh => format!("{p}{}evd", if complex { "he" } else { "sy" }),
+                LinalgFn::Lstsq => format!("{p}gelsd"),
+                LinalgFn::Norm => format!("{p}nrm2"),
+                LinalgFn::Trace => "trace".into(),
+            }
+        }
+        other => format!("{other:?}"),
+    };
+    format!("%{}: {name}", id.0)
+}
+
+/// Runs a [`Step::Native`] node on BLAS/LAPACK.
+pub(super) fn run_native(f: &Function, id: NodeId, args: &[&Value]) -> Result<Value, EvalError> {
+    let n = f.node(id);
+    let mut arrays = Vec::with_capacity(args.len());
+    for v in args {
+        match v {
+            Value::Array {
+                data,
+                missing: None,
+            } => arrays.push(data),
+            _ => {
+                // Masked or structured values: the reference kernels.
+                return eval_op(f, id, args.iter().map(|v| (*v).clone()).collect());
+            }
+        }
+    }
+    let out = match &n.ty.measure {
+        Measure::Tuple { elems } => elems.first().and_then(|e| any_scalar(&e.measure)),
+        m => any_scalar(m),
+    }
+    .unwrap_or(Scalar::Float64);
+    let a = arrays.as_slice();
+    let value: Value = match &n.op {
+        Op::Call(r) => match *r {
+            Routine::Gemm { trans_a, trans_b } => blas::gemm(a, trans_a, trans_b)?.into(),
+            Routine::Gemv { trans } => blas::gemv(a, trans)?.into(),
+            Routine::Dot => blas::dot(a)?.into(),
+            Routine::Syrk { trans } => blas::syrk(a, trans)?.into(),
+            Routine::Trsm { lower } => blas::trsm(a, lower)?.into(),
+            Routine::SymEig => lapack::sym_eig(a[0], out)?,
+        },
+        Op::MatMul => blas::matmul(a[0], a[1])?.into(),
+        Op::Linalg(l) => lapack::linalg(*l, a, out)?,
+        _ => return eval_op(f, id, args.iter().map(|v| (*v).clone()).collect()),
+    };
+    Ok(value)
+}

@@ -1,0 +1,471 @@
+//! Running a prepared function: values per node, kernels launched over the
+//! operands' memory, BLAS/LAPACK calls, the reference kernels for the rest.
+
+use super::launch::{launch_flat, launch_split, SendRun};
+use super::native::{routine_name, run_native};
+use super::plan::{GroupPlan, ReducePlan, Step};
+use super::{env_dump, Options, Prepared, Report};
+use blaze_codegen::{jit, Compiled, Kernel, KernelKey, Layout};
+use blaze_datashape::Scalar;
+use blaze_interp::{check_inputs, eval, eval_op, kernels, with_array, Array, EvalError, Value};
+use blaze_ir::ops::ReduceFn;
+use blaze_ir::{Literal, NodeId};
+use ndarray::{ArrayD, IxDyn};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+/// A value computed by a step, or borrowed from the inputs.
+// One per node and short-lived; boxing values would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Slot<'a> {
+    Empty,
+    Borrowed(&'a Value),
+    Owned(Value),
+}
+
+impl Slot<'_> {
+    pub(super) fn get(&self) -> Option<&Value> {
+        match self {
+            Slot::Empty => None,
+            Slot::Borrowed(v) => Some(v),
+            Slot::Owned(v) => Some(v),
+        }
+    }
+}
+
+fn pool(threads: Option<usize>) -> Result<Option<Arc<rayon::ThreadPool>>, EvalError> {
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let Some(n) = threads else { return Ok(None) };
+    let pools = POOLS.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = pools
+        .lock()
+        .map_err(|_| EvalError::Value("thread pools poisoned".into()))?;
+    if let Some(p) = map.get(&n) {
+        return Ok(Some(p.clone()));
+    }
+    let p = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(|e| EvalError::Value(format!("cannot start {n} threads: {e}")))?,
+    );
+    map.insert(n, p.clone());
+    Ok(Some(p))
+}
+
+fn identity(f: ReduceFn, s: Scalar) -> Array {
+    let one = |lit: Literal| {
+        let base = match lit {
+            Literal::Bool(b) => Array::Bool(ArrayD::from_elem(IxDyn(&[]), b)),
+            Literal::Int(i) => Array::Int64(ArrayD::from_elem(IxDyn(&[]), i as i64)),
+            Literal::Float(x) => Array::Float64(ArrayD::from_elem(IxDyn(&[]), x)),
+            Literal::Complex(..) => Array::Float64(ArrayD::from_elem(IxDyn(&[]), 0.0)),
+        };
+        kernels::cast(&base, s)
+    };
+    let float = matches!(s, Scalar::Float16 | Scalar::Float32 | Scalar::Float64);
+    let (min, max): (Array, Array) = match s {
+        Scalar::UInt64 => (
+            Array::UInt64(ArrayD::from_elem(IxDyn(&[]), u64::MAX)),
+            Array::UInt64(ArrayD::from_elem(IxDyn(&[]), 0)),
+        ),
+        _ if float => (
+            one(Literal::Float(f64::INFINITY)),
+            one(Literal::Float(f64::NEG_INFINITY)),
+        ),
+        _ => {
+            let bits = s.bits();
+            let signed = s.kind() == blaze_datashape::ScalarKind::Signed;
+            let (lo, hi): (i128, i128) = if signed {
+                (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+            } else {
+                (0, (1i128 << bits) - 1)
+            };
+            (one(Literal::Int(hi)), one(Literal::Int(lo)))
+        }
+    };
+    match f {
+        ReduceFn::Sum | ReduceFn::Any => one(Literal::Int(0)),
+        ReduceFn::Prod | ReduceFn::All => one(Literal::Int(1)),
+        ReduceFn::Min => min,
+        _ => max,
+    }
+}
+
+fn fill(a: &mut Array, v: &Array) {
+    macro_rules! go {
+        ($($variant:ident),*) => {
+            match (a, v) {
+                $((Array::$variant(x), Array::$variant(y)) => {
+                    if let Some(val) = y.iter().next() {
+                        x.fill(val.clone());
+                    }
+                })*
+                _ => {}
+            }
+        };
+    }
+    go!(
+        Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float16, Float32, Float64,
+        Complex64, Complex128
+    );
+}
+
+/// A zeroed output array. Large ones ask the kernel for transparent huge
+/// pages before the first touch (as NumPy does): the kernels then fault in
+/// 2 MiB pages instead of 4 KiB ones, which costs far less than the
+/// computation instead of more.
+fn output_array(s: Scalar, shape: &[usize]) -> Array {
+    let mut a = Array::zeros(s, shape);
+    let bytes = a.len() * s.size_bytes();
+    crate::memory::advise_huge_pages(mut_ptr(&mut a), bytes);
+    a
+}
+
+fn mut_ptr(a: &mut Array) -> *mut u8 {
+    with_array!(a, x => x.as_mut_ptr().cast::<u8>())
+}
+
+/// Pointer to element 0 and strides (elements) of `a` broadcast to `shape`.
+pub(super) fn operand(a: &Array, shape: &[usize]) -> Result<(*mut u8, Vec<i64>), EvalError> {
+    with_array!(a, x => {
+        let v = x.broadcast(IxDyn(shape)).ok_or_else(|| {
+            EvalError::Shape(format!("cannot broadcast shape {:?} to {:?}", x.shape(), shape))
+        })?;
+        Ok((v.as_ptr().cast::<u8>().cast_mut(), v.strides().iter().map(|&s| s as i64).collect()))
+    })
+}
+
+impl Prepared {
+    /// Runs on `inputs` (one per parameter, checked against the types).
+    pub fn run(&self, inputs: &[Value], opts: &Options) -> Result<(Value, Report), EvalError> {
+        let result = self.run_quiet(inputs, opts);
+        if opts.print_dumps {
+            if env_dump("ir") {
+                eprintln!("{}", self.f);
+            }
+            if let Ok((_, report)) = &result {
+                for k in &report.kernels {
+                    for text in [&k.ir, &k.opt_ir, &k.asm].into_iter().flatten() {
+                        eprintln!("; kernel {} — {}\n{text}", k.name, k.key);
+                    }
+                }
+            }
+        }
+        result
+    }
+
+    fn run_quiet(&self, inputs: &[Value], opts: &Options) -> Result<(Value, Report), EvalError> {
+        let mut report = Report::default();
+        if self.interpret {
+            // Every operation runs on the interpreter.
+            report.fallbacks = (0..self.f.nodes.len())
+                .map(|i| NodeId(i as u32))
+                .filter(|&id| !matches!(self.f.node(id).op, blaze_ir::Op::Param(_)))
+                .map(|id| format!("{} (interpreter: loop not compiled)", self.f.node_text(id)))
+                .collect();
+            return Ok((eval(&self.f, inputs)?, report));
+        }
+        check_inputs(&self.f, inputs)?;
+        let pool = pool(opts.threads)?;
+        let mut slots: Vec<Slot> = (0..self.f.nodes.len()).map(|_| Slot::Empty).collect();
+        for (i, step) in self.steps.iter().enumerate() {
+            let id = NodeId(i as u32);
+            let value = match step {
+                Step::Param(p) => {
+                    slots[i] = Slot::Borrowed(&inputs[*p]);
+                    continue;
+                }
+                Step::Fused => continue,
+                Step::Group(g) => self.run_group(g, &slots, opts, pool.as_deref(), &mut report)?,
+                Step::Index(p) => self.run_index(p, &slots, opts, pool.as_deref(), &mut report)?,
+                Step::Native => {
+                    let args = self
+                        .f
+                        .node(id)
+                        .args
+                        .iter()
+                        .map(|a| {
+                            slots[a.index()].get().ok_or_else(|| {
+                                EvalError::Value(format!("value of %{} missing", a.0))
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    let plain = args
+                        .iter()
+                        .all(|v| matches!(v, Value::Array { missing: None, .. }));
+                    if plain {
+                        crate::blas::set_threads(opts.threads.unwrap_or(0));
+                        report.calls.push(routine_name(&self.f, id));
+                        run_native(&self.f, id, &args)?
+                    } else {
+                        // Missing values or records: the reference kernels.
+                        report.fallbacks.push(self.f.node_text(id));
+                        eval_op(&self.f, id, args.into_iter().cloned().collect())?
+                    }
+                }
+                Step::Fallback | Step::Const => {
+                    let args = self
+                        .f
+                        .node(id)
+                        .args
+                        .iter()
+                        .map(|a| {
+                            slots[a.index()].get().cloned().ok_or_else(|| {
+                                EvalError::Value(format!("value of %{} missing", a.0))
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if matches!(step, Step::Fallback) {
+                        report.fallbacks.push(self.f.node_text(id));
+                    }
+                    eval_op(&self.f, id, args)?
+                }
+            };
+            slots[i] = Slot::Owned(value);
+        }
+        let root = self.f.root.index();
+        match std::mem::replace(&mut slots[root], Slot::Empty) {
+            Slot::Owned(v) => Ok((v, report)),
+            Slot::Borrowed(v) => Ok((v.clone(), report)),
+            Slot::Empty => Err(EvalError::Value("the result was not computed".into())),
+        }
+    }
+
+    fn run_group(
+        &self,
+        g: &GroupPlan,
+        slots: &[Slot],
+        opts: &Options,
+        pool: Option<&rayon::ThreadPool>,
+        report: &mut Report,
+    ) -> Result<Value, EvalError> {
+        let mut leaves: Vec<&Array> = Vec::with_capacity(g.leaves.len());
+        for l in &g.leaves {
+            match slots[l.index()].get() {
+                Some(Value::Array {
+                    data,
+                    missing: None,
+                }) => leaves.push(data),
+                Some(_) => {
+                    return Err(EvalError::Value(format!(
+                        "input %{} of a kernel is not a plain array",
+                        l.0
+                    )))
+                }
+                None => return Err(EvalError::Value(format!("value of %{} missing", l.0))),
+            }
+        }
+        let mut shape: Vec<usize> = vec![];
+        for a in &leaves {
+            shape = kernels::broadcast_shapes(&shape, a.shape())?;
+        }
+        let rank = shape.len();
+        let mut ptrs: Vec<*mut u8> = Vec::with_capacity(leaves.len() + 1);
+        let mut strides: Vec<i64> = Vec::with_capacity((leaves.len() + 1) * rank);
+        for a in &leaves {
+            let (p, s) = operand(a, &shape)?;
+            ptrs.push(p);
+            strides.extend(s);
+        }
+        self.launch_group(g, ptrs, strides, &shape, opts, pool, report)
+    }
+
+    /// Runs the kernel of `g` over `shape`, given each input's pointer and
+    /// strides (elements, per axis); allocates the output.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn launch_group(
+        &self,
+        g: &GroupPlan,
+        mut ptrs: Vec<*mut u8>,
+        mut strides: Vec<i64>,
+        shape: &[usize],
+        opts: &Options,
+        pool: Option<&rayon::ThreadPool>,
+        report: &mut Report,
+    ) -> Result<Value, EvalError> {
+        let shape = shape.to_vec();
+        let rank = shape.len();
+        let k = &g.kernel;
+        let total: usize = shape.iter().product();
+        match &g.reduce {
+            None => {
+                let mut out = output_array(k.output, &shape);
+                let mut out_strides = vec![0i64; rank];
+                let mut acc = 1i64;
+                for d in (0..rank).rev() {
+                    out_strides[d] = acc;
+                    acc *= shape[d] as i64;
+                }
+                ptrs.push(mut_ptr(&mut out));
+                strides.extend(&out_strides);
+                let compiled = self.compile(k, rank, &strides, opts, report)?;
+                let threads =
+                    pool.map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
+                launch_flat(
+                    &compiled,
+                    &ptrs,
+                    &strides,
+                    &shape,
+                    total,
+                    // Many more chunks than threads: a core that another
+                    // process slows down takes fewer of them.
+                    (total / (threads * 16)).max(1 << 14),
+                    pool,
+                );
+                Ok(out.into())
+            }
+            Some(r) => {
+                let axes: Vec<usize> = r.axes.clone().unwrap_or_else(|| (0..rank).collect());
+                if axes.iter().any(|&a| a >= rank) {
+                    return Err(EvalError::Shape(format!(
+                        "reduction axes {axes:?} for rank {rank}"
+                    )));
+                }
+                let reduced: usize = axes.iter().map(|&a| shape[a]).product();
+                if reduced == 0 && matches!(r.f, ReduceFn::Min | ReduceFn::Max) {
+                    return Err(EvalError::Value(format!(
+                        "zero-size array to reduction operation {} which has no identity",
+                        r.f.name()
+                    )));
+                }
+                let out_shape: Vec<usize> = (0..rank)
+                    .filter(|d| !axes.contains(d))
+                    .map(|d| shape[d])
+                    .collect();
+                let id = identity(r.f, k.output);
+                let value = if out_shape.is_empty() {
+                    self.full_reduce(g, r, &id, ptrs, strides, &shape, total, opts, pool, report)?
+                } else {
+                    let mut out = output_array(k.output, &out_shape);
+                    fill(&mut out, &id);
+                    // Output strides along the iteration: 0 on reduced axes.
+                    let mut ostr = vec![0i64; rank];
+                    let mut acc = 1i64;
+                    for d in (0..rank).rev() {
+                        if !axes.contains(&d) {
+                            ostr[d] = acc;
+                            acc *= shape[d] as i64;
+                        }
+                    }
+                    ptrs.push(mut_ptr(&mut out));
+                    strides.extend(&ostr);
+                    let compiled = self.compile(k, rank, &strides, opts, report)?;
+                    let split = (0..rank).find(|d| !axes.contains(d) && shape[*d] > 1);
+                    let sizes: Vec<usize> = k
+                        .inputs
+                        .iter()
+                        .chain([&k.output])
+                        .map(|s| s.size_bytes())
+                        .collect();
+                    launch_split(&compiled, &ptrs, &strides, &shape, split, &sizes, pool);
+                    out
+                };
+                let mut value = value;
+                if r.mean {
+                    let n = Array::Float64(ArrayD::from_elem(IxDyn(&[]), reduced as f64));
+                    let n = kernels::cast(&n, value.scalar());
+                    value = kernels::binary(blaze_ir::ops::BinaryFn::Div, &value, &n)?;
+                }
+                if r.keepdims {
+                    let kept: Vec<usize> = (0..rank)
+                        .map(|d| if axes.contains(&d) { 1 } else { shape[d] })
+                        .collect();
+                    value = with_array!(&value, x => {
+                        let y = x.clone().into_shape_with_order(IxDyn(&kept)).map_err(|e| EvalError::Shape(e.to_string()))?;
+                        blaze_interp::Element::wrap(y)
+                    });
+                }
+                Ok(value.into())
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn full_reduce(
+        &self,
+        g: &GroupPlan,
+        r: &ReducePlan,
+        id: &Array,
+        mut ptrs: Vec<*mut u8>,
+        mut strides: Vec<i64>,
+        shape: &[usize],
+        total: usize,
+        opts: &Options,
+        pool: Option<&rayon::ThreadPool>,
+        report: &mut Report,
+    ) -> Result<Array, EvalError> {
+        let k = &g.kernel;
+        let rank = shape.len();
+        let chunk = opts.chunk.max(1);
+        let nchunks = total.div_ceil(chunk);
+        let mut partials = Array::zeros(k.output, &[nchunks]);
+        fill(&mut partials, id);
+        let base = mut_ptr(&mut partials);
+        let size = k.output.size_bytes();
+        ptrs.push(base);
+        strides.extend(std::iter::repeat_n(0, rank));
+        let compiled = self.compile(k, rank, &strides, opts, report)?;
+        let run = |c: usize| {
+            let mut p = ptrs.clone();
+            // SAFETY: `c < nchunks`, inside the partials array.
+            p[ptrs.len() - 1] = unsafe { base.add(c * size) };
+            let begin = (c * chunk) as i64;
+            let end = ((c + 1) * chunk).min(total) as i64;
+            let sh: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+            // SAFETY: operands are valid for the iteration space; this chunk
+            // writes only its own partial.
+            unsafe { (compiled.func)(p.as_ptr(), strides.as_ptr(), sh.as_ptr(), begin, end) };
+        };
+        if nchunks <= 1 || total < (1 << 15) {
+            (0..nchunks).for_each(run);
+        } else {
+            let sendable = SendRun(&run);
+            let go = || (0..nchunks).into_par_iter().for_each(|c| sendable.call(c));
+            match pool {
+                Some(p) => p.install(go),
+                None => go(),
+            }
+        }
+        let combined = kernels::reduce(r.f, &partials, None, None, false)?;
+        Ok(combined)
+    }
+
+    fn compile(
+        &self,
+        k: &Kernel,
+        rank: usize,
+        strides: &[i64],
+        opts: &Options,
+        report: &mut Report,
+    ) -> Result<Arc<Compiled>, EvalError> {
+        let n_ops = k.inputs.len() + 1;
+        let layouts: Vec<Layout> = (0..n_ops)
+            .map(|i| {
+                if rank == 0 {
+                    Layout::Broadcast
+                } else {
+                    Layout::of_stride(strides[i * rank + rank - 1])
+                }
+            })
+            .collect();
+        let key = KernelKey {
+            kernel: k.clone(),
+            rank,
+            layouts,
+        };
+        let jit = jit().map_err(|e| EvalError::Value(format!("JIT unavailable: {}", e.0)))?;
+        let t0 = Instant::now();
+        let before = jit.cached();
+        let c = jit
+            .kernel(&key, opts.dumps)
+            .map_err(|e| EvalError::Value(format!("kernel compilation failed: {}", e.0)))?;
+        if jit.cached() > before || opts.dumps.any() {
+            report.compile_seconds += t0.elapsed().as_secs_f64();
+        }
+        report.kernels.push(c.clone());
+        Ok(c)
+    }
+}
