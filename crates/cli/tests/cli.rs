@@ -880,11 +880,14 @@ fn explain_prints_the_plan_without_running() {
     assert!(out.contains("('A', 0): read rows 0..3001"), "{out}");
     assert!(out.contains("('result',): tail"), "{out}");
     assert!(out.contains("combined across blocks"), "{out}");
+    // The block function's physical plan: the BLAS call.
+    assert!(out.contains("blas dsyrk T <- %0"), "{out}");
     // In memory: the IR as the JIT would run it.
     let o = blaze(&["explain", "-e", "2*A + 1", "--in", &format!("A={pa}")]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).starts_with("# in memory"), "{}", stdout(&o));
     assert!(stdout(&o).contains("binary + "), "{}", stdout(&o));
+    assert!(stdout(&o).contains("kernel rank 2 | "), "{}", stdout(&o));
     // The same refusals as a run.
     let o = blaze(&[
         "explain",

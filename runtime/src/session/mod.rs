@@ -279,15 +279,19 @@ impl Session {
             .collect();
         by_params(&function, names, program.is_expr())?;
         let prepared = prepare(&function);
-        let ir = match self.engine {
-            Engine::Jit => prepared.function().to_string(),
-            Engine::Interp => function.to_string(),
-        };
-        Ok(Explanation {
-            streamed: false,
-            memory_limit: None,
-            ir,
-            plan: String::new(),
+        Ok(match self.engine {
+            Engine::Jit => Explanation {
+                streamed: false,
+                memory_limit: None,
+                ir: prepared.function().to_string(),
+                plan: prepared.to_string(),
+            },
+            Engine::Interp => Explanation {
+                streamed: false,
+                memory_limit: None,
+                ir: function.to_string(),
+                plan: "the reference interpreter runs every node".into(),
+            },
         })
     }
 

@@ -68,29 +68,13 @@ pub(super) fn row_bytes(t: &Datashape) -> usize {
         * s
 }
 
-pub(super) fn op_text(f: &Function, id: NodeId) -> String {
-    let text = f.to_string();
-    let key = format!("%{} = ", id.0);
-    text.lines()
-        .find(|l| l.trim_start().starts_with(&key))
-        .map(|l| {
-            let l = l.trim();
-            // Drop the source span.
-            match l.rfind(" @") {
-                Some(p) => l[..p].to_string(),
-                None => l.to_string(),
-            }
-        })
-        .unwrap_or_else(|| format!("%{}", id.0))
-}
-
 pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, StreamError> {
     let mut class: Vec<Class> = Vec::with_capacity(f.nodes.len());
     for (i, n) in f.nodes.iter().enumerate() {
         let id = NodeId(i as u32);
         let args: Vec<Class> = n.args.iter().map(|a| class[a.index()]).collect();
         let unsupported = |why: &str| StreamError::Node {
-            node: op_text(f, id),
+            node: f.node_text(id),
             reason: why.to_string(),
         };
         let c = if let Op::Param(p) = n.op {

@@ -47,7 +47,7 @@ use crate::io::RowSource;
 use blaze_datashape::{Datashape, Dim};
 use blaze_interp::Value;
 use blaze_ir::{Function, NodeId, Op};
-use classify::{classify, op_text, row_bytes, rows_axis, Class, Combine};
+use classify::{classify, row_bytes, rows_axis, Class, Combine};
 use extract::{extract, Origin};
 
 /// The symbol given to the first dimension of streamed inputs.
@@ -261,7 +261,7 @@ pub fn plan(
     let block = block_rows
         .unwrap_or_else(|| by_memory.min(by_pipeline))
         .clamp(1, rows.unwrap_or(usize::MAX).max(1));
-    let labels = frontier.iter().map(|(n, _)| op_text(f, *n)).collect();
+    let labels = frontier.iter().map(|(n, _)| f.node_text(*n)).collect();
     Ok(StreamPlan {
         rows,
         block,

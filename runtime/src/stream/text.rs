@@ -113,6 +113,9 @@ impl fmt::Display for StreamPlan {
         for line in self.block_fn.function().to_string().lines() {
             writeln!(f, "  {line}")?;
         }
+        for line in self.block_fn.to_string().lines() {
+            writeln!(f, "  {line}")?;
+        }
         for ((node, comb), label) in self.frontier.iter().zip(&self.labels) {
             match comb {
                 Some(c) => writeln!(
@@ -131,6 +134,9 @@ impl fmt::Display for StreamPlan {
         if let Some(t) = &self.tail {
             writeln!(f, "tail (runs once on the combined partials):")?;
             for line in t.f.function().to_string().lines() {
+                writeln!(f, "  {line}")?;
+            }
+            for line in t.f.to_string().lines() {
                 writeln!(f, "  {line}")?;
             }
         }
