@@ -96,6 +96,14 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// How a run goes.
+enum Decision {
+    /// Streamed, bound and planned.
+    Stream(Box<Streamed>),
+    /// In memory, with the inputs opened.
+    Memory(Opened),
+}
+
 /// A streamed run bound and planned.
 struct Streamed {
     function: Function,
@@ -208,22 +216,29 @@ impl Session {
         out: Option<&Path>,
     ) -> Result<Outcome, Error> {
         let t_start = Instant::now();
-        let mut opened = Opened::open(inputs)?;
-        if self.wants_stream(&opened) {
-            let limit = self.limit();
-            match self.bind_streamed(program, opened, limit)? {
-                Ok(s) => return self.run_streamed(s, out, t_start),
-                Err((why, back)) => {
-                    // In memory only when the inputs take a small part of
-                    // the limit.
-                    if back.bytes() > limit / 4 {
-                        return Err(Error::Memory { limit, reason: why });
-                    }
-                    opened = back;
-                }
-            }
+        match self.decide(program, inputs)? {
+            Decision::Stream(s) => self.run_streamed(*s, out, t_start),
+            Decision::Memory(opened) => self.run_in_memory(program, opened, out, t_start),
         }
-        self.run_in_memory(program, opened, out, t_start)
+    }
+
+    /// Opens the inputs and decides: streamed (bound and planned) when
+    /// asked for or needed and the program can stream; in memory when it
+    /// was not needed, or when it cannot stream and the inputs take less
+    /// than a quarter of the limit.
+    fn decide(&self, program: &Program, inputs: &[InputSpec]) -> Result<Decision, Error> {
+        let opened = Opened::open(inputs)?;
+        if !self.wants_stream(&opened) {
+            return Ok(Decision::Memory(opened));
+        }
+        let limit = self.limit();
+        match self.bind_streamed(program, opened, limit)? {
+            Ok(s) => Ok(Decision::Stream(Box::new(s))),
+            Err((why, back)) if back.bytes() > limit / 4 => {
+                Err(Error::Memory { limit, reason: why })
+            }
+            Err((_, back)) => Ok(Decision::Memory(back)),
+        }
     }
 
     /// The streamed plan of `program` on `inputs` (for the task graph),
@@ -243,26 +258,17 @@ impl Session {
     /// What a run would do, without reading data or compiling kernels: the
     /// IR the engine runs and the plan, streamed or in memory.
     pub fn explain(&self, program: &Program, inputs: &[InputSpec]) -> Result<Explanation, Error> {
-        let mut opened = Opened::open(inputs)?;
-        if self.wants_stream(&opened) {
-            let limit = self.limit();
-            match self.bind_streamed(program, opened, limit)? {
-                Ok(s) => {
-                    return Ok(Explanation {
-                        streamed: true,
-                        memory_limit: Some(limit),
-                        ir: prepare(&s.function).function().to_string(),
-                        plan: s.plan.to_string(),
-                    })
-                }
-                Err((why, back)) => {
-                    if back.bytes() > limit / 4 {
-                        return Err(Error::Memory { limit, reason: why });
-                    }
-                    opened = back;
-                }
+        let opened = match self.decide(program, inputs)? {
+            Decision::Stream(s) => {
+                return Ok(Explanation {
+                    streamed: true,
+                    memory_limit: Some(s.limit),
+                    ir: prepare(&s.function).function().to_string(),
+                    plan: s.plan.to_string(),
+                })
             }
-        }
+            Decision::Memory(opened) => opened,
+        };
         let types = if program.is_expr() {
             all_types(
                 &self.types,
