@@ -34,10 +34,10 @@ struct Cli {
     command: Command,
 }
 
-/// The program and inputs of `eval` and `explain`.
+/// Where a program comes from: a module file or an expression.
 #[derive(Args)]
-struct RunArgs {
-    /// A module (`.blz` file); choose the definition with `--def`.
+struct SourceArgs {
+    /// A module (`.blz` file).
     #[arg(
         value_name = "FILE.blz",
         required_unless_present = "expr",
@@ -47,7 +47,14 @@ struct RunArgs {
     /// An expression instead of a file.
     #[arg(short = 'e', long = "expr", value_name = "EXPR")]
     expr: Option<String>,
-    /// The definition to run.
+}
+
+/// The program and inputs of `eval` and `explain`.
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    source: SourceArgs,
+    /// The definition of the module to run.
     #[arg(long = "def", value_name = "NAME")]
     def: Option<String>,
     /// An input: NAME=PATH (`.npy`, a Zarr array, or
@@ -71,7 +78,7 @@ impl RunArgs {
     /// The program (a module file is read now) and the run's flags.
     fn flags(self, threads: Option<usize>) -> Result<eval::RunFlags, CliError> {
         Ok(eval::RunFlags {
-            program: check::program(self.file, self.expr, self.def)?,
+            program: check::program(self.source.file, self.source.expr, self.def)?,
             inputs: self.inputs,
             args: self.args,
             engine: self.engine,
@@ -114,16 +121,8 @@ enum Command {
     /// Print the inferred type of each definition of a module, or of an
     /// expression.
     Check {
-        /// A module (`.blz` file).
-        #[arg(
-            value_name = "FILE.blz",
-            required_unless_present = "expr",
-            conflicts_with = "expr"
-        )]
-        file: Option<String>,
-        /// An expression instead of a file.
-        #[arg(short = 'e', long = "expr", value_name = "EXPR")]
-        expr: Option<String>,
+        #[command(flatten)]
+        source: SourceArgs,
         /// The type of a name used in the expression: NAME=DATASHAPE.
         #[arg(long = "arg", value_name = "NAME=DS")]
         args: Vec<String>,
@@ -258,12 +257,12 @@ fn main() -> ExitCode {
         } => cmd_datashape(&datashapes, json, expand),
         Command::Unify { json, left, right } => cmd_unify(&left, &right, json),
         Command::Check {
-            file,
-            expr,
+            source,
             args,
             json,
             dump_ir,
-        } => check::program(file, expr, None).and_then(|p| check::run(p, &args, json, dump_ir)),
+        } => check::program(source.file, source.expr, None)
+            .and_then(|p| check::run(p, &args, json, dump_ir)),
         Command::Eval {
             run,
             out,
