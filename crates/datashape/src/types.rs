@@ -419,6 +419,14 @@ impl Measure {
             _ => None,
         }
     }
+
+    /// The scalar of a scalar or of an option of one (`?int32` → `int32`).
+    pub fn element_scalar(&self) -> Option<Scalar> {
+        match self {
+            Measure::Option { inner } => inner.as_scalar(),
+            m => m.as_scalar(),
+        }
+    }
 }
 
 impl From<Scalar> for Measure {
