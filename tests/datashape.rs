@@ -8,7 +8,7 @@ use blaze::datashape::{parse, parse_module, unify, Datashape, Error, TypeEnv, Un
 
 mod filetest;
 
-use filetest::{caret_at, command, skip_expectations};
+use filetest::caret_at;
 
 #[test]
 fn datashape_files() {
@@ -19,20 +19,7 @@ fn datashape_files() {
 /// results, and the number of cases run.
 fn check_file(text: &str) -> (String, usize) {
     let mut env = TypeEnv::new();
-    let mut out = String::new();
-    let mut lines = text.lines().peekable();
-    let mut cases = 0;
-    while let Some(line) = lines.next() {
-        out.push_str(line);
-        out.push('\n');
-        let Some((cmd, src)) = command(line, &COMMANDS) else {
-            continue;
-        };
-        cases += 1;
-        skip_expectations(&mut lines);
-        out.push_str(&run(cmd, src, &mut env));
-    }
-    (out, cases)
+    filetest::run_cases(text, &COMMANDS, |cmd, src| run(cmd, src, &mut env))
 }
 
 const COMMANDS: [&str; 5] = ["ds", "def", "expand", "unify", "call"];

@@ -13,9 +13,10 @@
 //! that is not an expectation, writing fresh expectations); the runner
 //! compares the two and, with `BLESS=1` in the environment, writes the
 //! fresh text over the file instead (review the diff before committing).
-//! [`run_blocks`] is such a function for the common case of text in, text
-//! out: each command's block goes through a closure and its result becomes
-//! the `=>` lines.
+//! [`run_cases`] is such a function for files of independent commands
+//! (one-line or block) whose expectations a closure writes; [`run_blocks`]
+//! is the case of text in, text out (IR in, rewritten IR out; a plan's
+//! text out), the result becoming `=>` lines and a failure `!!` lines.
 
 #![allow(dead_code)] // each test binary uses part of the runner
 
@@ -169,22 +170,22 @@ pub fn expectation_lines(mark: &str, text: &str) -> String {
     s
 }
 
-/// A command of [`run_blocks`]: its name and what it makes of a source.
-pub type Run<'a> = (&'a str, &'a dyn Fn(&str) -> Result<String, String>);
-
-/// One file of text-in, text-out cases: each `name:` command (one line, or
-/// a block) among `commands` goes through its closure with the source;
-/// `Ok(text)` is written as `=>` lines, `Err(text)` as `!!` lines. Returns
-/// the file as it should read and the number of cases.
-pub fn run_blocks(text: &str, commands: &[Run]) -> (String, usize) {
-    let names: Vec<&str> = commands.iter().map(|(n, _)| *n).collect();
+/// One file of commands: each `name:` command among `commands` (its
+/// source on the line, or a block of lines after it alone) is followed by
+/// the expectation lines `run(name, source)` returns; old expectations are
+/// dropped. Returns the file as it should read and the number of cases.
+pub fn run_cases(
+    text: &str,
+    commands: &[&str],
+    mut run: impl FnMut(&str, &str) -> String,
+) -> (String, usize) {
     let mut out = String::new();
     let mut lines = text.lines().peekable();
     let mut cases = 0;
     while let Some(line) = lines.next() {
         out.push_str(line);
         out.push('\n');
-        let Some((cmd, src)) = command(line, &names) else {
+        let Some((cmd, src)) = command(line, commands) else {
             continue;
         };
         cases += 1;
@@ -200,18 +201,29 @@ pub fn run_blocks(text: &str, commands: &[Run]) -> (String, usize) {
         if trailing == 0 {
             skip_expectations(&mut lines);
         }
-        let run = commands
-            .iter()
-            .find(|(n, _)| *n == cmd)
-            .map(|(_, r)| r)
-            .expect("command() returns one of the names");
-        out.push_str(&match run(&source) {
-            Ok(t) => expectation_lines("=>", &t),
-            Err(t) => expectation_lines("!!", &t),
-        });
+        out.push_str(&run(cmd, &source));
         out.push_str(&"\n".repeat(trailing));
     }
     (out, cases)
+}
+
+/// A command of [`run_blocks`]: its name and what it makes of a source.
+pub type Run<'a> = (&'a str, &'a dyn Fn(&str) -> Result<String, String>);
+
+/// [`run_cases`] for text in, text out: each command's source goes
+/// through its closure; `Ok(text)` is written as `=>` lines, `Err(text)`
+/// as `!!` lines.
+pub fn run_blocks(text: &str, commands: &[Run]) -> (String, usize) {
+    let names: Vec<&str> = commands.iter().map(|(n, _)| *n).collect();
+    run_cases(text, &names, |cmd, source| {
+        let Some((_, run)) = commands.iter().find(|(n, _)| *n == cmd) else {
+            return format!("!! unknown command `{cmd}`\n");
+        };
+        match run(source) {
+            Ok(t) => expectation_lines("=>", &t),
+            Err(t) => expectation_lines("!!", &t),
+        }
+    })
 }
 
 /// The lines that differ between `expected` and `actual`, at most about 60.

@@ -261,31 +261,27 @@ impl Checker<'_> {
     }
 
     pub(super) fn int_literal(&self, e: &Expr, what: &str) -> Result<i64, Diagnostic> {
-        match &e.kind {
-            ExprKind::Int(v) => i64::try_from(*v)
-                .map_err(|_| err("bad_number", format!("{what} is too large"), e.span)),
-            ExprKind::Unary(UnaryOp::Neg, x) => match x.kind {
-                ExprKind::Int(v) => i64::try_from(v)
-                    .map(|v| -v)
-                    .map_err(|_| err("bad_number", format!("{what} is too large"), e.span)),
-                _ => Err(err(
-                    "type_error",
-                    format!(
-                        "{what} must be an integer literal, found `{}`",
-                        self.text(e.span)
-                    ),
-                    e.span,
-                )),
-            },
-            _ => Err(err(
+        let int = |e: &Expr| match e.kind {
+            ExprKind::Int(v) => Some(v),
+            _ => None,
+        };
+        let (v, negative) = match &e.kind {
+            ExprKind::Unary(UnaryOp::Neg, x) => (int(x), true),
+            _ => (int(e), false),
+        };
+        let Some(v) = v else {
+            return Err(err(
                 "type_error",
                 format!(
                     "{what} must be an integer literal, found `{}`",
                     self.text(e.span)
                 ),
                 e.span,
-            )),
-        }
+            ));
+        };
+        i64::try_from(v)
+            .map(|v| if negative { -v } else { v })
+            .map_err(|_| err("bad_number", format!("{what} is too large"), e.span))
     }
 
     pub(super) fn int_list(&self, e: &Expr, what: &str) -> Result<Vec<i64>, Diagnostic> {

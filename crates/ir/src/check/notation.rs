@@ -79,12 +79,13 @@ impl Checker<'_> {
         Ok(())
     }
 
-    pub(super) fn forall(
+    /// Checks `body` with the index variables `ids` in scope; their
+    /// ranges settled from how the body uses them.
+    fn indexed_body(
         &mut self,
         ids: &[Ident],
         body: &Expr,
-        at: Span,
-    ) -> Result<NodeId, Diagnostic> {
+    ) -> Result<(Vec<IndexVar>, NodeId), Diagnostic> {
         let vars = self.bind_indices(ids);
         let b = self.expr(body);
         for _ in ids {
@@ -92,6 +93,16 @@ impl Checker<'_> {
         }
         let b = b?;
         self.settle(&vars, ids)?;
+        Ok((vars, b))
+    }
+
+    pub(super) fn forall(
+        &mut self,
+        ids: &[Ident],
+        body: &Expr,
+        at: Span,
+    ) -> Result<NodeId, Diagnostic> {
+        let (vars, b) = self.indexed_body(ids, body)?;
         let mut dims: Vec<Dim> = vars
             .iter()
             .map(|v| self.index_vars[v.0 as usize].extent.clone())
@@ -114,13 +125,7 @@ impl Checker<'_> {
         body: &Expr,
         at: Span,
     ) -> Result<NodeId, Diagnostic> {
-        let vars = self.bind_indices(ids);
-        let b = self.expr(body);
-        for _ in ids {
-            self.scope.pop();
-        }
-        let b = b?;
-        self.settle(&vars, ids)?;
+        let (vars, b) = self.indexed_body(ids, body)?;
         let what = format!("`{}`", f.name());
         let (t, _, _) = self.common_scalar(&[b], &what)?;
         let r = f.result(t).map_err(|m| err("type_error", m, at))?;
