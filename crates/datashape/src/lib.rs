@@ -47,5 +47,8 @@ mod unify;
 pub use env::{TypeDef, TypeEnv};
 pub use error::{render, snippet, Error, ErrorKind, Span};
 pub use parse::{parse, parse_module, parse_with, pest_error_message, Module, Parsed};
-pub use types::{Datashape, Dim, Encoding, Measure, Scalar, ScalarKind, TimeUnit, TypeArg};
+pub use print::name_text;
+pub use types::{
+    is_plain_ident, Datashape, Dim, Encoding, Measure, Scalar, ScalarKind, TimeUnit, TypeArg,
+};
 pub use unify::{promote, unify, Location, Site, Unifier, UnifyError};

@@ -435,8 +435,9 @@ impl From<Scalar> for Measure {
     }
 }
 
-/// Whether `name` may be printed without quotes as a record field name.
-pub(crate) fn is_plain_ident(name: &str) -> bool {
+/// Whether `name` may be printed without quotes as a record field name: an
+/// ASCII letter or `_`, then ASCII letters, digits or `_`.
+pub fn is_plain_ident(name: &str) -> bool {
     let mut chars = name.chars();
     match chars.next() {
         Some(c) if c.is_ascii_alphabetic() || c == '_' => {}
