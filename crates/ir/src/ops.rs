@@ -214,12 +214,6 @@ impl BinaryFn {
         ]
     };
 
-    /// Whether the result is bool whatever the operands.
-    pub fn is_predicate(self) -> bool {
-        use BinaryFn::*;
-        matches!(self, Eq | Ne | Lt | Le | Gt | Ge | And | Or)
-    }
-
     /// The result scalar for operands promoted to `t`, or why `t` is not
     /// accepted.
     pub fn result(self, t: Scalar) -> Result<Scalar, String> {

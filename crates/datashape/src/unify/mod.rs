@@ -195,21 +195,6 @@ impl<'e> Unifier<'e> {
         }
     }
 
-    /// The binding of dimension variable `name`, resolved.
-    pub fn dim_binding(&self, name: &str) -> Option<Dim> {
-        self.dims.get(name).map(|d| self.apply_dim(d))
-    }
-
-    /// The binding of measure variable `name`, resolved.
-    pub fn measure_binding(&self, name: &str) -> Option<Measure> {
-        self.measures.get(name).map(|m| self.apply_measure(m))
-    }
-
-    /// The binding of ellipsis `name`, resolved.
-    pub fn ellipsis_binding(&self, name: &str) -> Option<Vec<Dim>> {
-        self.ellipses.get(name).map(|d| self.apply_dims(d))
-    }
-
     /// Unifies `a` and `b` (broadcasting and promotion), recording bindings
     /// of their type variables. Definitions are expanded when the two differ.
     pub fn unify(&mut self, a: &Datashape, b: &Datashape) -> Result<Datashape, UnifyError> {
