@@ -86,26 +86,8 @@ impl Checker<'_> {
             }
             ExprKind::Binary(op, a, b) => {
                 let (x, y) = (self.expr(a)?, self.expr(b)?);
-                if *op == BinaryOp::MatMul {
+                let Some(f) = BinaryFn::of_operator(*op) else {
                     return self.matmul(x, y, at);
-                }
-                let f = match op {
-                    BinaryOp::Add => BinaryFn::Add,
-                    BinaryOp::Sub => BinaryFn::Sub,
-                    BinaryOp::Mul => BinaryFn::Mul,
-                    BinaryOp::Div => BinaryFn::Div,
-                    BinaryOp::FloorDiv => BinaryFn::FloorDiv,
-                    BinaryOp::Mod => BinaryFn::Mod,
-                    BinaryOp::Pow => BinaryFn::Pow,
-                    BinaryOp::Eq => BinaryFn::Eq,
-                    BinaryOp::Ne => BinaryFn::Ne,
-                    BinaryOp::Lt => BinaryFn::Lt,
-                    BinaryOp::Le => BinaryFn::Le,
-                    BinaryOp::Gt => BinaryFn::Gt,
-                    BinaryOp::Ge => BinaryFn::Ge,
-                    BinaryOp::And => BinaryFn::And,
-                    BinaryOp::Or => BinaryFn::Or,
-                    BinaryOp::MatMul => BinaryFn::Mul,
                 };
                 self.binary(f, x, y, at)
             }

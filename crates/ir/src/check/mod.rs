@@ -24,7 +24,7 @@ use crate::prelude::signature;
 use blaze_datashape::{
     parse, promote, Datashape, Dim, Measure, Scalar, ScalarKind, Span, TypeEnv, Unifier,
 };
-use blaze_syntax::ast::{Arg, BinaryOp, Def, Expr, ExprKind, Ident, Module, Subscript, UnaryOp};
+use blaze_syntax::ast::{Arg, Def, Expr, ExprKind, Ident, Module, Subscript, UnaryOp};
 use blaze_syntax::Diagnostic;
 use std::collections::HashSet;
 
