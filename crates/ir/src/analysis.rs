@@ -128,7 +128,8 @@ pub enum ParamSource {
 /// Its parameters are, in this order: the parameters `p` of `f` with
 /// `keep_param(p)` (with their names, in their order, whether used or
 /// not), then each cut node that the roots need, named
-/// `{cut_name}{k}` for entry `k` of `cut`. The second result says where
+/// `{cut_name}{k}` for entry `k` of `cut` (a cut node that is a kept
+/// parameter stays that parameter). The second result says where
 /// each parameter comes from. Its nodes are the ones the roots need
 /// through the cut (arena order kept); its root is the root node when
 /// there is one, else a tuple of the roots in their order. Parameter nodes
