@@ -206,3 +206,35 @@ pub fn debug_verify(pass: &str, f: &Function) {
         panic!("internal error: the IR after `{pass}` does not verify: {e}\n{f}");
     }
 }
+
+#[cfg(all(test, debug_assertions))]
+mod tests {
+    use super::*;
+
+    fn bad() -> Function {
+        crate::parse_function(
+            "def main(x: 3 * float64) {
+              %0 = param 0 : 3 * float64
+              %1 = binary + %0 %2 : 3 * float64
+              %2 = literal 1 : float64
+              return %1
+            }",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    #[should_panic(expected = "the IR after `demo` does not verify: %1: argument %2")]
+    fn debug_verify_names_the_pass() {
+        debug_verify("demo", &bad());
+    }
+
+    #[test]
+    fn debug_verify_passes_valid_ir() {
+        let mut f = bad();
+        f.nodes.swap(1, 2);
+        f.nodes[2].args = vec![NodeId(0), NodeId(1)];
+        f.root = NodeId(2);
+        debug_verify("demo", &f);
+    }
+}
