@@ -20,6 +20,7 @@
 
 use crate::kernel::{Combine, Const, KNode, KOp, Kernel, KernelKey, Layout};
 use crate::llvm::{Emitter, Unsupported};
+use crate::machine::{native_host, verify, Machine};
 use crate::target::Host;
 use blaze_datashape::{Datashape, Dim, Measure, Scalar, ScalarKind};
 use blaze_ir::{Function, Literal, Op};
@@ -27,13 +28,10 @@ use inkwell::attributes::AttributeLoc;
 use inkwell::builder::Builder;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
-use inkwell::passes::PassBuilderOptions;
-use inkwell::targets::{
-    CodeModel, FileType, InitializationConfig, RelocMode, Target, TargetMachine,
-};
+use inkwell::targets::{CodeModel, RelocMode};
 use inkwell::types::{BasicTypeEnum, StructType};
 use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
-use inkwell::{AddressSpace, IntPredicate, OptimizationLevel};
+use inkwell::{AddressSpace, IntPredicate};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -287,25 +285,10 @@ extern "C" {{
 /// Compiles `functions` (each [`fused_kernel`]-able) into the object file
 /// `path`, for the host CPU.
 pub fn build_object(functions: &[Function], path: &Path) -> Result<(), Unsupported> {
-    Target::initialize_native(&InitializationConfig::default())
-        .map_err(|e| Unsupported(format!("LLVM cannot target this machine: {e}")))?;
-    let host = Host::detect(std::env::var("BLAZE_VECTOR_MATH").map_or(true, |v| v != "0"));
-    let triple = TargetMachine::get_default_triple();
-    let target = Target::from_triple(&triple).map_err(|e| Unsupported(e.to_string()))?;
-    let tm = target
-        .create_target_machine(
-            &triple,
-            &host.cpu,
-            &host.features,
-            OptimizationLevel::Aggressive,
-            RelocMode::PIC,
-            CodeModel::Default,
-        )
-        .ok_or_else(|| Unsupported("cannot create a target machine for this CPU".into()))?;
+    let host = native_host()?;
+    let machine = Machine::new(&host, RelocMode::PIC, CodeModel::Default)?;
     let ctx = Context::create();
-    let module = ctx.create_module("blaze_aot");
-    module.set_triple(&triple);
-    module.set_data_layout(&tm.get_target_data().get_data_layout());
+    let module = machine.module(&ctx, "blaze_aot");
     let last_error = last_error_global(&ctx, &module);
     for f in functions {
         let kernel = fused_kernel(f)?;
@@ -339,9 +322,7 @@ pub fn build_object(functions: &[Function], path: &Path) -> Result<(), Unsupport
                 layouts,
             };
             let name = format!("__blaze_aot_{}_{suffix}", f.name);
-            let m = ctx.create_module(&name);
-            m.set_triple(&triple);
-            m.set_data_layout(&tm.get_target_data().get_data_layout());
+            let m = machine.module(&ctx, &name);
             Emitter::new(&ctx, &m, &host).build(&name, &key)?;
             module
                 .link_in_module(m)
@@ -366,14 +347,9 @@ pub fn build_object(functions: &[Function], path: &Path) -> Result<(), Unsupport
         Wrapper::new(&ctx, &module, &host, last_error, f)?.build(fast, general)?;
     }
     define_math(&ctx, &module)?;
-    module
-        .verify()
-        .map_err(|e| Unsupported(format!("generated IR does not verify: {e}")))?;
-    module
-        .run_passes("default<O3>", &tm, PassBuilderOptions::create())
-        .map_err(|e| Unsupported(format!("optimization failed: {e}")))?;
-    tm.write_to_file(&module, FileType::Object, path)
-        .map_err(|e| Unsupported(format!("cannot write {}: {e}", path.display())))
+    verify(&module)?;
+    machine.optimize(&module)?;
+    machine.write_object(&module, path)
 }
 
 /// The thread-local message of the last failure, and its accessor

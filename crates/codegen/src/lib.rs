@@ -20,6 +20,7 @@ pub mod aot;
 pub mod jit;
 pub mod kernel;
 mod llvm;
+mod machine;
 pub mod target;
 
 pub use jit::{jit, Compiled, Dumps, Jit, KernelFn};
