@@ -20,7 +20,9 @@
 //! output element is accumulated by one kernel call in one order.
 
 use crate::{blas, lapack};
-use blaze_codegen::{jit, Combine, Compiled, Const, Dumps, KNode, KOp, Kernel, KernelKey, Layout};
+use blaze_codegen::{
+    jit, Combine, Compiled, Const, Dumps, KNode, KOp, KernelKey, KernelSpec, Layout,
+};
 use blaze_datashape::{Measure, Scalar};
 use blaze_interp::{check_inputs, eval, eval_op, kernels, with_array, Array, EvalError, Value};
 use blaze_ir::ops::{LinalgFn, ReduceFn, Routine};
@@ -98,7 +100,7 @@ enum Step {
 /// the axes of its variables, as `einsum` does.
 #[derive(Clone, Debug)]
 struct IndexPlan {
-    kernel: Kernel,
+    kernel: KernelSpec,
     operands: Vec<IndexOperand>,
     outer: Vec<IndexVar>,
     inner: Vec<IndexVar>,
@@ -125,7 +127,7 @@ enum IndexOperand {
 
 #[derive(Clone, Debug)]
 struct GroupPlan {
-    kernel: Kernel,
+    kernel: KernelSpec,
     /// Nodes whose values are the kernel's inputs, in input order.
     leaves: Vec<NodeId>,
     reduce: Option<ReducePlan>,
@@ -581,7 +583,7 @@ fn index_plan(f: &Function, root: NodeId, deps: &[Vec<IndexVar>]) -> Option<Inde
         return None;
     }
     Some(IndexPlan {
-        kernel: Kernel {
+        kernel: KernelSpec {
             inputs,
             nodes,
             root: root_k,
@@ -686,7 +688,7 @@ fn build_group(
         None => (Combine::Store, plain_scalar(&f.node(root).ty.measure)?),
     };
     Some(GroupPlan {
-        kernel: Kernel {
+        kernel: KernelSpec {
             inputs,
             nodes,
             root: root_k,
@@ -1295,7 +1297,7 @@ impl Prepared {
 
     fn compile(
         &self,
-        k: &Kernel,
+        k: &KernelSpec,
         rank: usize,
         strides: &[i64],
         opts: &Options,
@@ -1312,7 +1314,7 @@ impl Prepared {
             })
             .collect();
         let key = KernelKey {
-            kernel: k.clone(),
+            spec: k.clone(),
             rank,
             layouts,
         };

@@ -18,12 +18,13 @@
 //! specialization when every tensor's inner stride is 1, the strided one
 //! otherwise. Code is generated for the build machine's CPU.
 
-use crate::kernel::{Combine, Const, KNode, KOp, Kernel, KernelKey, Layout};
+use crate::fuse::{op_name, NotFused, SpecBuilder};
+use crate::kernel::{Combine, KernelKey, KernelSpec, Layout};
 use crate::llvm::{Emitter, Unsupported};
 use crate::machine::{native_host, verify, Machine};
 use crate::target::Host;
 use blaze_datashape::{Datashape, Dim, Measure, Scalar, ScalarKind};
-use blaze_ir::{Function, Literal, Op};
+use blaze_ir::{Function, NodeId, Op};
 use inkwell::attributes::AttributeLoc;
 use inkwell::builder::Builder;
 use inkwell::context::Context;
@@ -68,18 +69,8 @@ fn plain(ty: &Datashape, what: &str, def: &str) -> Result<Scalar, Unsupported> {
     }
 }
 
-fn constant(s: Scalar, l: &Literal) -> Option<Const> {
-    Some(match (l, s.kind()) {
-        (Literal::Bool(b), _) => Const::Bool(*b),
-        (Literal::Int(i), ScalarKind::Unsigned) => Const::UInt(*i as u64),
-        (Literal::Int(i), _) => Const::Int(*i as i64),
-        (Literal::Float(x), _) => Const::Float(*x),
-        (Literal::Complex(..), _) => return None,
-    })
-}
-
 /// The fused elementwise kernel that computes `f`, or why there is none.
-pub fn fused_kernel(f: &Function) -> Result<Kernel, Unsupported> {
+pub fn fused_kernel(f: &Function) -> Result<KernelSpec, Unsupported> {
     let def = &f.name;
     let inputs = f
         .params
@@ -87,47 +78,30 @@ pub fn fused_kernel(f: &Function) -> Result<Kernel, Unsupported> {
         .map(|(n, t)| plain(t, &format!("parameter `{n}`"), def))
         .collect::<Result<Vec<_>, _>>()?;
     let output = plain(f.result_type(), "the result", def)?;
-    let mut nodes = Vec::with_capacity(f.nodes.len());
+    let mut spec = SpecBuilder::new(f, inputs);
     for (i, n) in f.nodes.iter().enumerate() {
-        let ty = plain(&n.ty, &format!("node %{i}"), def)?;
-        let op = match &n.op {
-            Op::Param(p) => KOp::Input(*p),
-            Op::Literal(l) if n.ty.dims.is_empty() => match constant(ty, l) {
-                Some(c) => KOp::Const(c),
-                None => return Err(not_fused(def, i, "a complex literal")),
-            },
-            Op::Unary(u) if *u != blaze_ir::ops::UnaryFn::IsNa => KOp::Unary(*u),
-            Op::Binary(b) => KOp::Binary(*b),
-            Op::Where => KOp::Where,
-            Op::Cast(_) => KOp::Cast,
-            other => {
-                let what = format!("{other:?}");
-                let what = what
-                    .split(['(', ' ', '{'])
-                    .next()
-                    .unwrap_or("")
-                    .to_lowercase();
-                return Err(not_fused(def, i, &format!("a `{what}` operation")));
-            }
+        plain(&n.ty, &format!("node %{i}"), def)?;
+        let id = NodeId(i as u32);
+        let added = match &n.op {
+            Op::Param(p) => spec.input(id, *p),
+            // An array literal has no C form here.
+            Op::Literal(_) if !n.ty.dims.is_empty() => Err(NotFused {
+                node: id,
+                what: format!("a `{}` operation", op_name(&n.op)),
+            }),
+            _ => spec.compute(id),
         };
-        let args = n.args.iter().map(|a| a.index()).collect();
-        nodes.push(KNode { op, args, ty });
+        added.map_err(|e| not_fused(def, &e))?;
     }
-    Ok(Kernel {
-        inputs,
-        nodes,
-        root: f.root.index(),
-        combine: Combine::Store,
-        output,
-    })
+    spec.finish(f.root, Combine::Store, output)
+        .map_err(|e| not_fused(def, &e))
 }
 
-fn not_fused(def: &str, node: usize, what: &str) -> Unsupported {
+fn not_fused(def: &str, why: &NotFused) -> Unsupported {
     Unsupported(format!(
-        "`{def}` is not one fused elementwise kernel (node %{node} is {what}); `blaze build` compiles such definitions only — call the others through the C API's JIT"
+        "`{def}` is not one fused elementwise kernel ({why}); `blaze build` compiles such definitions only — call the others through the C API's JIT"
     ))
 }
-
 /// C keywords and names a parameter cannot take in C.
 const C_RESERVED: &[&str] = &[
     "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
@@ -317,7 +291,7 @@ pub fn build_object(functions: &[Function], path: &Path) -> Result<(), Unsupport
                 .chain([if rank == 0 { Layout::Broadcast } else { layout }])
                 .collect();
             let key = KernelKey {
-                kernel: kernel.clone(),
+                spec: kernel.clone(),
                 rank,
                 layouts,
             };

@@ -20,7 +20,7 @@
 //! remainder check for 0 and −1, float→integer casts use the saturating
 //! intrinsics, and nothing else in the instruction set used can trap.
 
-use crate::kernel::{Combine, Const, KOp, Kernel, KernelKey, Layout};
+use crate::kernel::{supported, Combine, Const, KOp, KernelKey, KernelSpec, Layout};
 use crate::target::Host;
 use blaze_datashape::{Scalar, ScalarKind};
 use blaze_ir::ops::{BinaryFn, ReduceFn, UnaryFn};
@@ -52,12 +52,6 @@ fn is_float(s: Scalar) -> bool {
 
 fn is_signed(s: Scalar) -> bool {
     s.kind() == ScalarKind::Signed
-}
-
-/// The scalar types kernels support (complex numbers run on the reference
-/// kernels for now).
-pub fn supported(s: Scalar) -> bool {
-    s.kind() != ScalarKind::Complex
 }
 
 pub(crate) struct Emitter<'ctx, 'h> {
@@ -903,7 +897,7 @@ impl<'ctx, 'h> Emitter<'ctx, 'h> {
     }
 
     /// The value of every kernel node for the current element.
-    fn eval_kernel(&self, k: &Kernel, loads: &[Option<Val<'ctx>>]) -> R<Val<'ctx>> {
+    fn eval_kernel(&self, k: &KernelSpec, loads: &[Option<Val<'ctx>>]) -> R<Val<'ctx>> {
         let mut vals: Vec<Val<'ctx>> = Vec::with_capacity(k.nodes.len());
         for n in &k.nodes {
             let arg_ty = |i: usize| k.nodes[n.args[i]].ty;
@@ -1017,7 +1011,7 @@ impl<'ctx, 'h> Emitter<'ctx, 'h> {
     }
 
     fn build_kernel(&self, name: &str, key: &KernelKey) -> R<FunctionValue<'ctx>> {
-        let k = &key.kernel;
+        let k = &key.spec;
         for s in k
             .inputs
             .iter()
@@ -1179,7 +1173,7 @@ impl<'ctx, 'h> Emitter<'ctx, 'h> {
     /// `row(p_0 … p_out, s_0 … s_out, j0, j1)`: elements `j0..j1` of one
     /// row. Pointers are `noalias`: the output never overlaps an input.
     fn build_inner(&self, name: &str, key: &KernelKey) -> R<FunctionValue<'ctx>> {
-        let k = &key.kernel;
+        let k = &key.spec;
         let n_in = k.inputs.len();
         let n_ops = n_in + 1;
         let ptr = self.ctx.ptr_type(AddressSpace::default());
