@@ -9,8 +9,9 @@
 //! and frees each module's IR once its code is emitted, so a kernel costs
 //! its machine code, not its IR.
 
+use crate::error::Unsupported;
 use crate::kernel::KernelKey;
-use crate::llvm::{Emitter, Unsupported};
+use crate::llvm::Emitter;
 use crate::machine::{native_host, verify, Machine};
 use crate::target::Host;
 use inkwell::context::Context;
@@ -140,7 +141,7 @@ impl OrcJit {
             }
             orc::LLVMOrcJITDylibAddGenerator(dylib, generator);
             // The scalar math functions under blaze's own names (see
-            // `target::MATH_FUNCTIONS`).
+            // `target::math_symbols`).
             let mut pairs: Vec<orc::LLVMOrcCSymbolMapPair> = Vec::new();
             for (name, addr) in crate::target::math_symbols() {
                 let cname = std::ffi::CString::new(name).map_err(|e| e.to_string())?;

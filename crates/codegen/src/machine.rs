@@ -7,7 +7,7 @@
 //! It knows nothing of kernels (`llvm`) or of how the code is then loaded
 //! (ORC for the JIT, an object file for `blaze build`).
 
-use crate::llvm::Unsupported;
+use crate::error::Unsupported;
 use crate::target::Host;
 use inkwell::context::Context;
 use inkwell::module::Module;

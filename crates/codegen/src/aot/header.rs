@@ -2,8 +2,8 @@
 //! (unless `blaze.h` or `dlpack.h` came first), `blaze_aot_last_error`, and
 //! one declaration per definition, its blaze signature as a comment.
 
-use super::plain;
-use crate::llvm::Unsupported;
+use super::types::plain;
+use crate::error::Unsupported;
 use blaze_datashape::Scalar;
 use blaze_ir::Function;
 

@@ -2,7 +2,7 @@
 //! (`blaze_sin`, see `target::scalar_symbol`); the JIT maps them to libm's
 //! addresses, an object defines them as calls of libm's functions.
 
-use crate::llvm::Unsupported;
+use crate::error::Unsupported;
 use inkwell::attributes::AttributeLoc;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};

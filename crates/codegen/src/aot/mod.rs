@@ -19,21 +19,25 @@
 //! otherwise. Code is generated for the build machine's CPU.
 
 //!
-//! `header` writes the C header, `wrapper` the DLPack-checking C function
+//! `types` says which datashapes an object's functions take, `header`
+//! writes the C header, `wrapper` the DLPack-checking C function
 //! of each definition in LLVM IR, `math` the libm definitions; this module
 //! picks the kernel of a definition and emits the object.
 
 mod header;
 mod math;
+mod types;
 mod wrapper;
+
+use types::plain;
 
 pub use header::c_header;
 
+use crate::error::Unsupported;
 use crate::fuse::{op_name, NotFused, SpecBuilder};
 use crate::kernel::{Combine, KernelKey, KernelSpec, Layout};
-use crate::llvm::{Emitter, Unsupported};
+use crate::llvm::Emitter;
 use crate::machine::{native_host, verify, Machine};
-use blaze_datashape::{Datashape, Dim, Measure, Scalar};
 use blaze_ir::{Function, NodeId, Op};
 use inkwell::context::Context;
 use inkwell::module::Linkage;
@@ -43,27 +47,6 @@ use std::path::Path;
 /// The flags that link an object from [`build_object`]: libm, and libmvec
 /// for the vectorized math functions.
 pub const LINK_FLAGS: &str = "-lmvec -lm";
-
-/// The element type of a datashape that a kernel computes on.
-fn plain(ty: &Datashape, what: &str, def: &str) -> Result<Scalar, Unsupported> {
-    match &ty.measure {
-        Measure::Scalar { scalar } if crate::supported(*scalar) => {
-            if let Some(d) = ty
-                .dims
-                .iter()
-                .find(|d| matches!(d, Dim::Var(_) | Dim::Ellipsis(_)))
-            {
-                return Err(Unsupported(format!(
-                    "`{def}`: {what} has type `{ty}`, whose dimension `{d}` `blaze build` does not compile"
-                )));
-            }
-            Ok(*scalar)
-        }
-        _ => Err(Unsupported(format!(
-            "`{def}`: {what} has type `{ty}`; `blaze build` compiles arrays of bool, integers and floats"
-        ))),
-    }
-}
 
 /// The fused elementwise kernel that computes `f`, or why there is none.
 pub fn fused_kernel(f: &Function) -> Result<KernelSpec, Unsupported> {

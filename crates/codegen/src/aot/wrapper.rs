@@ -4,8 +4,9 @@
 //! code with a static message for `blaze_aot_last_error()`, then calls the
 //! contiguous or the strided kernel over the whole iteration space.
 
-use super::plain;
-use crate::llvm::{mem_type, Unsupported};
+use super::types::plain;
+use crate::error::Unsupported;
+use crate::llvm::mem_type;
 use crate::target::Host;
 use blaze_datashape::{Datashape, Dim, Scalar, ScalarKind};
 use blaze_ir::Function;

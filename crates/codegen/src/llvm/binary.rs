@@ -2,7 +2,8 @@
 //! 0 and −1, Python's floor semantics) and floats (NumPy's `divmod`, NaN
 //! rules of `minimum`/`maximum`).
 
-use super::{is_float, is_signed, llvm_err, Emitter, Unsupported, Val, R};
+use super::emitter::{is_float, is_signed, llvm_err, Emitter, Val, R};
+use crate::error::Unsupported;
 use blaze_datashape::Scalar;
 use blaze_ir::ops::BinaryFn;
 use inkwell::types::BasicTypeEnum;

@@ -1,7 +1,8 @@
 //! Functions a kernel calls: LLVM intrinsics, libm under blaze's names
 //! with the host's vector variants attached, and blaze's integer power.
 
-use super::{is_signed, llvm_err, Emitter, Unsupported, Val, R};
+use super::emitter::{is_signed, llvm_err, Emitter, Val, R};
+use crate::error::Unsupported;
 use blaze_datashape::Scalar;
 use inkwell::attributes::AttributeLoc;
 use inkwell::intrinsics::Intrinsic;

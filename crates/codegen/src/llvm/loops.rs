@@ -3,7 +3,8 @@
 //! loop loads, computes and stores (or accumulates) each element with the
 //! code of each operand's layout.
 
-use super::{llvm_err, Emitter, Unsupported, Val, R};
+use super::emitter::{llvm_err, Emitter, Val, R};
+use crate::error::Unsupported;
 use crate::kernel::{supported, Combine, KernelKey, Layout};
 use blaze_datashape::Scalar;
 use blaze_ir::ops::ReduceFn;
@@ -13,6 +14,38 @@ use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerVa
 use inkwell::{AddressSpace, IntPredicate};
 
 impl<'ctx> Emitter<'ctx, '_> {
+    /// Builds the kernel function `name` for `key`.
+    pub(crate) fn build(&self, name: &str, key: &KernelKey) -> R<FunctionValue<'ctx>> {
+        let f = self.build_kernel(name, key)?;
+        self.keep_vector_variants();
+        Ok(f)
+    }
+
+    /// Lists the declared libmvec functions in `llvm.compiler.used`, or the
+    /// optimizer deletes the unused declarations before the vectorizer
+    /// looks for them.
+    pub(super) fn keep_vector_variants(&self) {
+        let mut fs = Vec::new();
+        let mut next = self.module.get_first_function();
+        while let Some(f) = next {
+            if f.get_name().to_bytes().starts_with(b"_ZGV") {
+                fs.push(f.as_global_value().as_pointer_value());
+            }
+            next = f.get_next_function();
+        }
+        if fs.is_empty() {
+            return;
+        }
+        let ptr = self.ctx.ptr_type(AddressSpace::default());
+        let init = ptr.const_array(&fs);
+        let g = self
+            .module
+            .add_global(ptr.array_type(fs.len() as u32), None, "llvm.compiler.used");
+        g.set_linkage(Linkage::Appending);
+        g.set_section(Some("llvm.metadata"));
+        g.set_initializer(&init);
+    }
+
     pub(super) fn build_kernel(&self, name: &str, key: &KernelKey) -> R<FunctionValue<'ctx>> {
         let k = &key.spec;
         for s in k

@@ -1,6 +1,7 @@
 //! Combining an element into a reduction's accumulator.
 
-use super::{is_float, is_signed, llvm_err, Emitter, Unsupported, Val, R};
+use super::emitter::{is_float, is_signed, llvm_err, Emitter, Val, R};
+use crate::error::Unsupported;
 use blaze_datashape::Scalar;
 use blaze_ir::ops::ReduceFn;
 use inkwell::types::BasicTypeEnum;

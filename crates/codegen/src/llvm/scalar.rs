@@ -1,7 +1,8 @@
 //! Scalar values: truthiness, casts (saturating float→integer), constants
 //! and unary functions, for bool, integers and floats.
 
-use super::{is_float, is_signed, llvm_err, Emitter, Unsupported, Val, R};
+use super::emitter::{is_float, is_signed, llvm_err, Emitter, Val, R};
+use crate::error::Unsupported;
 use crate::kernel::Const;
 use blaze_datashape::Scalar;
 use blaze_ir::ops::UnaryFn;
