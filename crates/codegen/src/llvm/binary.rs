@@ -311,16 +311,8 @@ impl<'ctx> Emitter<'ctx, '_> {
                 b.build_select(dz, zero, v, "dz0").map_err(llvm_err)?
             }
             Pow => self.int_pow(s, x, y)?.into(),
-            Minimum => self.intrinsic(
-                if signed { "llvm.smin" } else { "llvm.umin" },
-                &[t.into()],
-                &[x.into(), y.into()],
-            )?,
-            Maximum => self.intrinsic(
-                if signed { "llvm.smax" } else { "llvm.umax" },
-                &[t.into()],
-                &[x.into(), y.into()],
-            )?,
+            Minimum => self.int_min_max(false, signed, x, y)?,
+            Maximum => self.int_min_max(true, signed, x, y)?,
             Eq | Ne | Lt | Le | Gt | Ge => {
                 return Err(Unsupported(format!(
                     "comparison `{}` is built by `binary`",

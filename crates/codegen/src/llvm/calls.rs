@@ -12,6 +12,24 @@ use inkwell::values::{BasicMetadataValueEnum, FloatValue, FunctionValue, IntValu
 use inkwell::IntPredicate;
 
 impl<'ctx> Emitter<'ctx, '_> {
+    /// The smaller (or, `max`, the larger) of two integers of one type,
+    /// `signed` or not.
+    pub(super) fn int_min_max(
+        &self,
+        max: bool,
+        signed: bool,
+        x: IntValue<'ctx>,
+        y: IntValue<'ctx>,
+    ) -> R<Val<'ctx>> {
+        let name = match (max, signed) {
+            (false, true) => "llvm.smin",
+            (false, false) => "llvm.umin",
+            (true, true) => "llvm.smax",
+            (true, false) => "llvm.umax",
+        };
+        self.intrinsic(name, &[x.get_type().into()], &[x.into(), y.into()])
+    }
+
     pub(super) fn intrinsic(
         &self,
         name: &str,

@@ -45,21 +45,12 @@ impl<'ctx> Emitter<'ctx, '_> {
             });
         }
         let (x, y) = (acc.into_int_value(), v.into_int_value());
-        let t: BasicTypeEnum = x.get_type().into();
         let signed = is_signed(s);
         Ok(match f {
             ReduceFn::Sum => b.build_int_add(x, y, "acc").map_err(llvm_err)?.into(),
             ReduceFn::Prod => b.build_int_mul(x, y, "acc").map_err(llvm_err)?.into(),
-            ReduceFn::Min => self.intrinsic(
-                if signed { "llvm.smin" } else { "llvm.umin" },
-                &[t],
-                &[acc, v],
-            )?,
-            ReduceFn::Max => self.intrinsic(
-                if signed { "llvm.smax" } else { "llvm.umax" },
-                &[t],
-                &[acc, v],
-            )?,
+            ReduceFn::Min => self.int_min_max(false, signed, x, y)?,
+            ReduceFn::Max => self.int_min_max(true, signed, x, y)?,
             _ => return Err(Unsupported(format!("reduction `{}`", f.name()))),
         })
     }
