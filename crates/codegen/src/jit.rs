@@ -3,7 +3,7 @@
 //! function pointers that any thread may call.
 //!
 //! Kernels are built with inkwell, each in its own LLVM context and module,
-//! optimized at `O3`, and handed to one process-wide ORC `LLJIT` (through
+//! optimized at `O3` by `machine` (as AOT objects are), and handed to one process-wide ORC `LLJIT` (through
 //! llvm-sys's C API, which inkwell does not wrap for LLVM 19). LLJIT
 //! detects the host CPU, resolves libm and libmvec symbols in the process,
 //! and frees each module's IR once its code is emitted, so a kernel costs

@@ -1,6 +1,8 @@
 //! The host CPU: its name and features (set on every function and on the
-//! target machine, or LLVM emits baseline SSE code), and the vector math
-//! variants of glibc's libmvec that its ISA can call.
+//! target machine, or LLVM emits baseline SSE code), whether glibc's
+//! libmvec is loaded and which of its vector math variants the ISA can
+//! call, and libm's functions under blaze's names. It depends on no other
+//! module of the crate.
 
 use inkwell::attributes::AttributeLoc;
 use inkwell::context::Context;

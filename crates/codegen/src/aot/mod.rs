@@ -17,12 +17,12 @@
 //! calls the kernel over the whole iteration space — the contiguous
 //! specialization when every tensor's inner stride is 1, the strided one
 //! otherwise. Code is generated for the build machine's CPU.
-
 //!
 //! `types` says which datashapes an object's functions take, `header`
-//! writes the C header, `wrapper` the DLPack-checking C function
-//! of each definition in LLVM IR, `math` the libm definitions; this module
-//! picks the kernel of a definition and emits the object.
+//! writes the C header, `wrapper` the DLPack-checking C function of each
+//! definition in LLVM IR, `math` the libm definitions; this module builds
+//! the kernel of each definition (through `fuse`) and writes the object
+//! (through `machine`, as the JIT optimizes).
 
 mod header;
 mod math;
