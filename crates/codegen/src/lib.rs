@@ -5,7 +5,7 @@
 //! rank and operand layout ([`KernelKey`]) into an LLVM function, optimizes
 //! it at `O3` for the host CPU (vector loads and stores; libm calls
 //! vectorized through glibc's libmvec), and either JIT-compiles and caches
-//! it by key ([`jit`]) or writes it into an object file with a C wrapper
+//! it by key ([`mod@jit`]) or writes it into an object file with a C wrapper
 //! ([`aot`]).
 //!
 //! ```text
