@@ -1,12 +1,15 @@
 //! The host CPU: its name and features (set on every function and on the
-//! target machine, or LLVM emits baseline SSE code), and the vector math
-//! variants of glibc's libmvec that its ISA can call.
+//! target machine, or LLVM emits baseline SSE code), whether glibc's
+//! libmvec is loaded and which of its vector math variants the ISA can
+//! call, and libm's functions under blaze's names. It depends on no other
+//! module of the crate.
 
 use inkwell::attributes::AttributeLoc;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use inkwell::targets::TargetMachine;
 use inkwell::values::FunctionValue;
+use std::sync::OnceLock;
 
 /// The vector ISA libmvec offers for this host (glibc's names: `d` is
 /// AVX2, `e` is AVX-512).
@@ -29,6 +32,18 @@ pub struct Host {
     pub features: String,
     /// The vector math ISA in use.
     pub isa: VectorIsa,
+}
+
+static LIBMVEC: OnceLock<bool> = OnceLock::new();
+
+/// Whether glibc's vector math library could be loaded into the process
+/// (where the JIT resolves symbols).
+fn libmvec_loaded() -> bool {
+    *LIBMVEC.get_or_init(|| {
+        let name = c"libmvec.so.1";
+        // SAFETY: a NUL-terminated string; LLVM dlopens the library.
+        unsafe { inkwell::llvm_sys::support::LLVMLoadLibraryPermanently(name.as_ptr()) == 0 }
+    })
 }
 
 /// Kernels call libm's functions as `blaze_sin`, `blaze_sinf`, … — names LLVM does not
@@ -119,7 +134,7 @@ impl Host {
         let cpu = TargetMachine::get_host_cpu_name().to_string();
         let features = TargetMachine::get_host_cpu_features().to_string();
         let has = |f: &str| features.split(',').any(|x| x == f);
-        let isa = if !vector_math || !crate::jit::libmvec_loaded() {
+        let isa = if !vector_math || !libmvec_loaded() {
             VectorIsa::None
         } else if has("+avx512f") {
             VectorIsa::Avx512

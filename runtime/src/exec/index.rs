@@ -2,8 +2,7 @@
 //! iteration space of its index variables: planning (running is in
 //! `run`).
 
-use super::group::{constant, elementwise, plain_scalar};
-use blaze_codegen::{Combine, KNode, KOp, Kernel};
+use blaze_codegen::{has_kernel_form, kernel_scalar, Combine, Const, KNode, KOp, KernelSpec};
 use blaze_datashape::Scalar;
 use blaze_ir::ops::ReduceFn;
 use blaze_ir::{Function, GatherItem, IndexVar, NodeId, Op};
@@ -15,7 +14,7 @@ use std::collections::HashMap;
 /// the axes of its variables, as `einsum` does.
 #[derive(Clone, Debug)]
 pub(super) struct IndexPlan {
-    pub(super) kernel: Kernel,
+    pub(super) kernel: KernelSpec,
     pub(super) operands: Vec<IndexOperand>,
     pub(super) outer: Vec<IndexVar>,
     pub(super) inner: Vec<IndexVar>,
@@ -70,7 +69,7 @@ pub(super) fn index_plan(f: &Function, root: NodeId, deps: &[Vec<IndexVar>]) -> 
             return None;
         }
     }
-    let output = plain_scalar(&n.ty.measure)?;
+    let output = kernel_scalar(&n.ty.measure)?;
     if !f.node(top).ty.dims.is_empty() {
         return None;
     }
@@ -89,7 +88,7 @@ pub(super) fn index_plan(f: &Function, root: NodeId, deps: &[Vec<IndexVar>]) -> 
             return Some(k);
         }
         let n = f.node(id);
-        let ty = plain_scalar(&n.ty.measure)?;
+        let ty = kernel_scalar(&n.ty.measure)?;
         let operand =
             |operands: &mut Vec<IndexOperand>, nodes: &mut Vec<KNode>, o: IndexOperand| {
                 operands.push(o);
@@ -124,24 +123,19 @@ pub(super) fn index_plan(f: &Function, root: NodeId, deps: &[Vec<IndexVar>]) -> 
             Op::IndexValue(v) => operand(operands, nodes, IndexOperand::Arange(*v)),
             Op::Literal(l) => {
                 nodes.push(KNode {
-                    op: KOp::Const(constant(ty, l)),
+                    op: KOp::Const(Const::from_literal(ty, l)?),
                     args: vec![],
                     ty,
                 });
                 nodes.len() - 1
             }
-            Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_) if elementwise(f, id) => {
+            Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_) if has_kernel_form(f, id) => {
                 let args = n
                     .args
                     .iter()
                     .map(|a| walk(f, *a, deps, operands, nodes, index))
                     .collect::<Option<Vec<_>>>()?;
-                let op = match &n.op {
-                    Op::Unary(u) => KOp::Unary(*u),
-                    Op::Binary(b) => KOp::Binary(*b),
-                    Op::Where => KOp::Where,
-                    _ => KOp::Cast,
-                };
+                let op = KOp::from_ir(&n.op, ty)?;
                 nodes.push(KNode { op, args, ty });
                 nodes.len() - 1
             }
@@ -170,7 +164,7 @@ pub(super) fn index_plan(f: &Function, root: NodeId, deps: &[Vec<IndexVar>]) -> 
         return None;
     }
     Some(IndexPlan {
-        kernel: Kernel {
+        kernel: KernelSpec {
             inputs,
             nodes,
             root: root_k,

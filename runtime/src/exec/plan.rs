@@ -2,11 +2,13 @@
 //! on BLAS/LAPACK, or on the reference kernels.
 
 use super::group::GroupPlan;
-use super::group::{build_group, elementwise, reducible, ReducePlan};
+use super::group::{build_group, reducible, ReducePlan};
 use super::index::{index_plan, IndexPlan};
 use super::native::native;
 use super::Prepared;
-use blaze_ir::{Function, GatherItem, IndexVar, NodeId, Op};
+use blaze_codegen::has_kernel_form;
+use blaze_ir::analysis;
+use blaze_ir::{Function, NodeId, Op};
 
 /// How each node of a prepared function runs.
 #[derive(Clone, Debug)]
@@ -33,22 +35,12 @@ pub fn prepare(f: &Function) -> Prepared {
     let rewritten = blaze_ir::rewrite::rewrite(f);
     let f = &rewritten;
     let n = f.nodes.len();
-    let deps = index_deps(f);
-    let mut uses = vec![0usize; n];
-    for node in &f.nodes {
-        for a in &node.args {
-            uses[a.index()] += 1;
-        }
-    }
-    uses[f.root.index()] += 1;
-    // The single consumer of each node (when it has exactly one).
-    let mut consumer: Vec<Option<NodeId>> = vec![None; n];
-    for (i, node) in f.nodes.iter().enumerate() {
-        for a in &node.args {
-            consumer[a.index()] = Some(NodeId(i as u32));
-        }
-    }
-    let is_elem: Vec<bool> = (0..n).map(|i| elementwise(f, NodeId(i as u32))).collect();
+    let deps = analysis::index_deps(f);
+    let uses = analysis::uses(f);
+    let consumer = analysis::consumer(f);
+    let is_elem: Vec<bool> = (0..n)
+        .map(|i| has_kernel_form(f, NodeId(i as u32)))
+        .collect();
     let reduce: Vec<Option<ReducePlan>> = (0..n).map(|i| reducible(f, NodeId(i as u32))).collect();
     // A fusible node is folded into its consumer when that is its only use
     // and the consumer is a fusible group member; literals always fold.
@@ -105,33 +97,4 @@ pub fn prepare(f: &Function) -> Prepared {
         steps,
         interpret: false,
     }
-}
-/// For every node, the index variables its value depends on (free ones:
-/// a loop binds its own).
-pub(super) fn index_deps(f: &Function) -> Vec<Vec<IndexVar>> {
-    let mut deps: Vec<Vec<IndexVar>> = Vec::with_capacity(f.nodes.len());
-    for n in &f.nodes {
-        let mut d: Vec<IndexVar> = Vec::new();
-        for a in &n.args {
-            for v in &deps[a.index()] {
-                if !d.contains(v) {
-                    d.push(*v);
-                }
-            }
-        }
-        match &n.op {
-            Op::IndexValue(v) => d.push(*v),
-            Op::Eps(vs) | Op::Delta(vs) => d.extend(vs.iter().copied()),
-            Op::Gather(items) => d.extend(items.iter().filter_map(|g| match g {
-                GatherItem::Var(v) => Some(*v),
-                GatherItem::At(_) => None,
-            })),
-            Op::Forall(vs) | Op::IndexReduce(_, vs) => d.retain(|v| !vs.contains(v)),
-            _ => {}
-        }
-        d.sort();
-        d.dedup();
-        deps.push(d);
-    }
-    deps
 }

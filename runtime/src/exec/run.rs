@@ -7,7 +7,7 @@ use super::launch::{launch_flat, launch_split, SendRun};
 use super::native::{routine_name, run_native};
 use super::plan::Step;
 use super::{env_dump, Options, Prepared, Report};
-use blaze_codegen::{jit, Compiled, Kernel, KernelKey, Layout};
+use blaze_codegen::{jit, Compiled, KernelKey, KernelSpec, Layout};
 use blaze_datashape::Scalar;
 use blaze_interp::{check_inputs, eval, eval_op, kernels, with_array, Array, EvalError, Value};
 use blaze_ir::ops::ReduceFn;
@@ -437,7 +437,7 @@ impl Prepared {
 
     fn compile(
         &self,
-        k: &Kernel,
+        k: &KernelSpec,
         rank: usize,
         strides: &[i64],
         opts: &Options,
@@ -454,7 +454,7 @@ impl Prepared {
             })
             .collect();
         let key = KernelKey {
-            kernel: k.clone(),
+            spec: k.clone(),
             rank,
             layouts,
         };
