@@ -178,25 +178,32 @@ impl Host {
         if !known {
             return None;
         }
-        let (letter, lanes) = match (self.isa, single) {
-            (VectorIsa::None, _) => return None,
-            (VectorIsa::Avx2, false) => ('d', 4),
-            (VectorIsa::Avx2, true) => ('d', 8),
-            (VectorIsa::Avx512, false) => ('e', 8),
-            (VectorIsa::Avx512, true) => ('e', 16),
+        // 256-bit variants on AVX2; on AVX-512 also the 512-bit ones. LLVM
+        // prefers 256-bit vectors on most AVX-512 CPUs (Intel's server
+        // parts), and vectorizes a call only at a width it has a variant
+        // for.
+        let ymm = if single { 8 } else { 4 };
+        let widths: &[(char, u32)] = match self.isa {
+            VectorIsa::None => return None,
+            VectorIsa::Avx2 => &[('d', ymm)],
+            VectorIsa::Avx512 => &[('d', ymm), ('e', ymm * 2)],
         };
         let params = "v".repeat(arity);
-        let vname = format!("_ZGV{letter}N{lanes}{params}_{sym}");
-        if module.get_function(&vname).is_none() {
-            let elem = if single {
-                ctx.f32_type()
-            } else {
-                ctx.f64_type()
-            };
-            let vt = elem.vec_type(lanes);
-            let args: Vec<_> = (0..arity).map(|_| vt.into()).collect();
-            module.add_function(&vname, vt.fn_type(&args, false), Some(Linkage::External));
+        let mut variants = Vec::with_capacity(widths.len());
+        for &(letter, lanes) in widths {
+            let vname = format!("_ZGV{letter}N{lanes}{params}_{sym}");
+            if module.get_function(&vname).is_none() {
+                let elem = if single {
+                    ctx.f32_type()
+                } else {
+                    ctx.f64_type()
+                };
+                let vt = elem.vec_type(lanes);
+                let args: Vec<_> = (0..arity).map(|_| vt.into()).collect();
+                module.add_function(&vname, vt.fn_type(&args, false), Some(Linkage::External));
+            }
+            variants.push(format!("_ZGV_LLVM_N{lanes}{params}_{scalar}({vname})"));
         }
-        Some(format!("_ZGV_LLVM_N{lanes}{params}_{scalar}({vname})"))
+        Some(variants.join(","))
     }
 }
