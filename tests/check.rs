@@ -1,5 +1,6 @@
 //! Data-driven type-inference tests: every `*.test` file under
-//! `tests/data/check/` goes through [`check_file`]. The format is described
+//! `tests/data/check/` goes through [`check_file`] (the runner is
+//! `tests/filetest`). The format is described
 //! in `tests/data/check/README.md`. Run with `BLESS=1` to rewrite the
 //! expectations from the current behaviour (then review the diff).
 //!
@@ -13,44 +14,16 @@ use blaze::ir::{compile_expression, compile_module, verify, Function};
 use blaze::syntax::Diagnostic;
 use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
 
-/// Width of the `xxxx: ` prefix before the source text on a command line,
-/// and the indentation of the lines of a `module:` block.
-const PREFIX: usize = 8;
+mod filetest;
+
+use filetest::{block_source, caret_at, command, skip_expectations, take_block, PREFIX};
+
+const COMMANDS: [&str; 3] = ["arg", "expr", "module"];
 
 #[test]
 fn check_files() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/check");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/data/check exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "test"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no .test files in {}", dir.display());
-    let bless = std::env::var_os("BLESS").is_some();
-    let mut failures = Vec::new();
-    let mut cases = 0;
-    for file in &files {
-        let text = std::fs::read_to_string(file).expect("readable test file");
-        let (out, n) = check_file(&text);
-        cases += n;
-        if out != text {
-            if bless {
-                std::fs::write(file, &out).expect("writable test file");
-            } else {
-                failures.push(format!("{}:\n{}", file.display(), diff(&text, &out)));
-            }
-        }
-    }
-    assert!(cases > 0, "no test cases found");
-    assert!(
-        failures.is_empty(),
-        "{} file(s) differ (BLESS=1 rewrites them):\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    filetest::run_dir("check", check_file);
 }
 
 /// Runs one file; returns the file as it should read given the actual
@@ -66,7 +39,7 @@ fn check_file(text: &str) -> (String, usize) {
     while let Some(line) = lines.next() {
         out.push_str(line);
         out.push('\n');
-        let Some((cmd, src)) = command(line) else {
+        let Some((cmd, src)) = command(line, &COMMANDS) else {
             continue;
         };
         match cmd {
@@ -91,32 +64,11 @@ fn check_file(text: &str) -> (String, usize) {
                 // by PREFIX spaces; old caret lines inside it are dropped.
                 cases += 1;
                 args_done = true;
-                let mut block: Vec<&str> = Vec::new();
-                while let Some(next) = lines.peek() {
-                    if is_caret_line(next) {
-                        lines.next();
-                    } else if next.trim().is_empty()
-                        || (next.len() > PREFIX && next[..PREFIX].trim().is_empty())
-                    {
-                        block.push(lines.next().unwrap_or_default());
-                    } else {
-                        break;
-                    }
-                }
-                // Blank lines at the end belong to the file, not the block.
-                let mut trailing = 0;
-                while block.last().is_some_and(|l| l.trim().is_empty()) {
-                    block.pop();
-                    trailing += 1;
-                }
+                let (block, trailing) = take_block(&mut lines);
                 if trailing == 0 {
                     skip_expectations(&mut lines);
                 }
-                let source: String = block
-                    .iter()
-                    .map(|l| format!("{}\n", l.get(PREFIX..).unwrap_or("")))
-                    .collect();
-                out.push_str(&run_block(&block, &source));
+                out.push_str(&run_block(&block, &block_source(&block)));
                 out.push_str(&"\n".repeat(trailing));
             }
             "module" => {
@@ -132,37 +84,6 @@ fn check_file(text: &str) -> (String, usize) {
         }
     }
     (out, cases)
-}
-
-fn skip_expectations<'a>(lines: &mut std::iter::Peekable<impl Iterator<Item = &'a str>>) {
-    while let Some(next) = lines.peek() {
-        if next.starts_with("=> ") || next.starts_with("!! ") || is_caret_line(next) {
-            lines.next();
-        } else {
-            break;
-        }
-    }
-}
-
-fn command(line: &str) -> Option<(&str, &str)> {
-    for cmd in ["arg", "expr", "module"] {
-        let prefix = format!("{cmd}:");
-        if let Some(rest) = line.strip_prefix(&prefix) {
-            if rest.trim().is_empty() {
-                return Some((cmd, ""));
-            }
-            let pad = PREFIX - prefix.len();
-            if rest.len() >= pad && rest[..pad].chars().all(|c| c == ' ') {
-                return Some((cmd, &rest[pad..]));
-            }
-        }
-    }
-    None
-}
-
-fn is_caret_line(line: &str) -> bool {
-    let t = line.trim_start();
-    t.starts_with('^') && line.starts_with(' ')
 }
 
 /// `NAME = DATASHAPE`: adds (or replaces) an argument; an error is the
@@ -296,34 +217,4 @@ fn caret(src: &str, e: &Diagnostic) -> String {
         e.span.end,
         &format!("{}: {}", e.code, e.message),
     )
-}
-
-/// A caret line under bytes `start..end` of `src` (written after the
-/// PREFIX), then `text`.
-fn caret_at(src: &str, start: usize, end: usize, text: &str) -> String {
-    let col = src.get(..start).map_or(0, |p| p.chars().count());
-    let width = src.get(start..end).map_or(1, |p| p.chars().count()).max(1);
-    format!("{}{} {text}\n", " ".repeat(PREFIX + col), "^".repeat(width))
-}
-
-fn diff(expected: &str, actual: &str) -> String {
-    let mut out = String::new();
-    let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
-    let n = e.len().max(a.len());
-    for i in 0..n {
-        let (x, y) = (e.get(i), a.get(i));
-        if x != y {
-            let _ = writeln!(
-                out,
-                "  line {}:\n    expected: {}\n    actual:   {}",
-                i + 1,
-                x.unwrap_or(&"<none>"),
-                y.unwrap_or(&"<none>")
-            );
-            if out.lines().count() > 60 {
-                break;
-            }
-        }
-    }
-    out
 }

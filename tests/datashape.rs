@@ -1,93 +1,28 @@
 //! Data-driven datashape tests: every `*.test` file under
-//! `tests/data/datashape/` goes through [`check_file`]. The format is
+//! `tests/data/datashape/` goes through [`check_file`] (the runner is
+//! `tests/filetest`). The format is
 //! described in `tests/data/datashape/README.md`. Run with `BLESS=1` to
 //! rewrite the expectations from the current behaviour (then review the diff).
 
 use blaze::datashape::{parse, parse_module, unify, Datashape, Error, TypeEnv, Unifier};
-use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
-/// Width of the `xxxx: ` prefix before the source text on a command line.
-const PREFIX: usize = 8;
+mod filetest;
+
+use filetest::caret_at;
 
 #[test]
 fn datashape_files() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/datashape");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .expect("tests/data/datashape exists")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "test"))
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no .test files in {}", dir.display());
-    let bless = std::env::var_os("BLESS").is_some();
-    let mut failures = Vec::new();
-    let mut cases = 0;
-    for file in &files {
-        let text = std::fs::read_to_string(file).expect("readable test file");
-        let (out, n) = check_file(&text);
-        cases += n;
-        if out != text {
-            if bless {
-                std::fs::write(file, &out).expect("writable test file");
-            } else {
-                failures.push(format!("{}:\n{}", file.display(), diff(&text, &out)));
-            }
-        }
-    }
-    assert!(cases > 0, "no test cases found");
-    assert!(
-        failures.is_empty(),
-        "{} file(s) differ (BLESS=1 rewrites them):\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    filetest::run_dir("datashape", check_file);
 }
 
 /// Runs one file; returns the file as it should read given the actual
 /// results, and the number of cases run.
 fn check_file(text: &str) -> (String, usize) {
     let mut env = TypeEnv::new();
-    let mut out = String::new();
-    let mut lines = text.lines().peekable();
-    let mut cases = 0;
-    while let Some(line) = lines.next() {
-        out.push_str(line);
-        out.push('\n');
-        let Some((cmd, src)) = command(line) else {
-            continue;
-        };
-        cases += 1;
-        // Drop the old expectation lines.
-        while let Some(next) = lines.peek() {
-            if next.starts_with("=> ") || next.starts_with("!! ") || is_caret_line(next) {
-                lines.next();
-            } else {
-                break;
-            }
-        }
-        out.push_str(&run(cmd, src, &mut env));
-    }
-    (out, cases)
+    filetest::run_cases(text, &COMMANDS, |cmd, src| run(cmd, src, &mut env))
 }
 
-fn command(line: &str) -> Option<(&str, &str)> {
-    for cmd in ["ds", "def", "expand", "unify", "call"] {
-        let prefix = format!("{cmd}:");
-        if let Some(rest) = line.strip_prefix(&prefix) {
-            let pad = PREFIX - prefix.len();
-            if rest.len() >= pad && rest[..pad].chars().all(|c| c == ' ') {
-                return Some((cmd, &rest[pad..]));
-            }
-        }
-    }
-    None
-}
-
-fn is_caret_line(line: &str) -> bool {
-    let t = line.trim_start();
-    t.starts_with('^') && line.starts_with(' ')
-}
+const COMMANDS: [&str; 5] = ["ds", "def", "expand", "unify", "call"];
 
 /// The expectation lines for one command.
 fn run(cmd: &str, src: &str, env: &mut TypeEnv) -> String {
@@ -179,49 +114,16 @@ fn roundtrip(ds: &Datashape, env: &TypeEnv) {
 /// The caret line under the source (aligned with the command's prefix) and
 /// the error kind and message.
 fn caret(src: &str, e: &Error) -> String {
-    let mut s = String::new();
     if src.contains('\n') {
-        let _ = writeln!(
-            s,
-            "!! {} at {}..{}: {}",
+        return format!(
+            "!! {} at {}..{}: {}\n",
             e.kind, e.span.start, e.span.end, e.message
         );
-        return s;
     }
-    let start = src.get(..e.span.start).map_or(0, |p| p.chars().count());
-    let width = src
-        .get(e.span.start..e.span.end)
-        .map_or(1, |p| p.chars().count())
-        .max(1);
-    let _ = writeln!(
-        s,
-        "{}{} {}: {}",
-        " ".repeat(PREFIX + start),
-        "^".repeat(width),
-        e.kind,
-        e.message
-    );
-    s
-}
-
-fn diff(expected: &str, actual: &str) -> String {
-    let mut out = String::new();
-    let (e, a): (Vec<&str>, Vec<&str>) = (expected.lines().collect(), actual.lines().collect());
-    let n = e.len().max(a.len());
-    for i in 0..n {
-        let (x, y) = (e.get(i), a.get(i));
-        if x != y {
-            let _ = writeln!(
-                out,
-                "  line {}:\n    expected: {}\n    actual:   {}",
-                i + 1,
-                x.unwrap_or(&"<none>"),
-                y.unwrap_or(&"<none>")
-            );
-            if out.lines().count() > 30 {
-                break;
-            }
-        }
-    }
-    out
+    caret_at(
+        src,
+        e.span.start,
+        e.span.end,
+        &format!("{}: {}", e.kind, e.message),
+    )
 }

@@ -543,18 +543,28 @@ pub(crate) unsafe fn input(
     slot: &Slot,
     sizes: &mut HashMap<String, usize>,
 ) -> Result<View, Failure> {
+    let v = typed_view(t, slot, "its type")?;
+    slot.check_shape(&v.shape, sizes, true)?;
+    Ok(v)
+}
+
+/// The view of `t` if it holds the element type of `slot`; `what` names
+/// the type in the error (`its type`, `the result type`).
+///
+/// # Safety
+/// As [`view`].
+unsafe fn typed_view(t: *const DLTensor, slot: &Slot, what: &str) -> Result<View, Failure> {
     let want = slot.scalar()?;
     let v = view(t, &slot.what)?;
     if v.scalar != want {
         return Err(fail(
             BLAZE_ERR_DTYPE,
             format!(
-                "{} holds {}, but its type is `{}`",
+                "{} holds {}, but {what} is `{}`",
                 slot.what, v.scalar, slot.ty
             ),
         ));
     }
-    slot.check_shape(&v.shape, sizes, true)?;
     Ok(v)
 }
 
@@ -568,17 +578,7 @@ pub(crate) unsafe fn output(
     slot: &Slot,
     sizes: &mut HashMap<String, usize>,
 ) -> Result<View, Failure> {
-    let want = slot.scalar()?;
-    let v = view(t, &slot.what)?;
-    if v.scalar != want {
-        return Err(fail(
-            BLAZE_ERR_DTYPE,
-            format!(
-                "{} holds {}, but the result type is `{}`",
-                slot.what, v.scalar, slot.ty
-            ),
-        ));
-    }
+    let v = typed_view(t, slot, "the result type")?;
     slot.check_shape(&v.shape, sizes, false)?;
     if let Some(axis) = v.overlapping() {
         return Err(fail(

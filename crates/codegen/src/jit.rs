@@ -3,24 +3,22 @@
 //! function pointers that any thread may call.
 //!
 //! Kernels are built with inkwell, each in its own LLVM context and module,
-//! optimized at `O3`, and handed to one process-wide ORC `LLJIT` (through
+//! optimized at `O3` by `machine` (as AOT objects are), and handed to one process-wide ORC `LLJIT` (through
 //! llvm-sys's C API, which inkwell does not wrap for LLVM 19). LLJIT
 //! detects the host CPU, resolves libm and libmvec symbols in the process,
 //! and frees each module's IR once its code is emitted, so a kernel costs
 //! its machine code, not its IR.
 
+use crate::error::Unsupported;
 use crate::kernel::KernelKey;
-use crate::llvm::{Emitter, Unsupported};
+use crate::llvm::Emitter;
+use crate::machine::{native_host, verify, Machine};
 use crate::target::Host;
 use inkwell::context::Context;
 use inkwell::llvm_sys::error::{LLVMDisposeErrorMessage, LLVMErrorRef, LLVMGetErrorMessage};
 use inkwell::llvm_sys::orc2 as orc;
 use inkwell::llvm_sys::orc2::lljit;
-use inkwell::passes::PassBuilderOptions;
-use inkwell::targets::{
-    CodeModel, FileType, InitializationConfig, RelocMode, Target, TargetMachine,
-};
-use inkwell::OptimizationLevel;
+use inkwell::targets::{CodeModel, RelocMode};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -56,15 +54,6 @@ impl Dumps {
             ir: has("llvm-ir"),
             opt_ir: has("opt-ir"),
             asm: has("asm"),
-        }
-    }
-
-    /// Both sets of requests.
-    pub fn union(self, other: Dumps) -> Dumps {
-        Dumps {
-            ir: self.ir || other.ir,
-            opt_ir: self.opt_ir || other.opt_ir,
-            asm: self.asm || other.asm,
         }
     }
 }
@@ -152,7 +141,7 @@ impl OrcJit {
             }
             orc::LLVMOrcJITDylibAddGenerator(dylib, generator);
             // The scalar math functions under blaze's own names (see
-            // `target::MATH_FUNCTIONS`).
+            // `target::math_symbols`).
             let mut pairs: Vec<orc::LLVMOrcCSymbolMapPair> = Vec::new();
             for (name, addr) in crate::target::math_symbols() {
                 let cname = std::ffi::CString::new(name).map_err(|e| e.to_string())?;
@@ -177,26 +166,12 @@ impl OrcJit {
     }
 }
 
-static LIBMVEC: OnceLock<bool> = OnceLock::new();
-
-/// Whether glibc's vector math library could be loaded for the JIT.
-pub fn libmvec_loaded() -> bool {
-    *LIBMVEC.get_or_init(|| {
-        let name = c"libmvec.so.1";
-        // SAFETY: a NUL-terminated string; LLVM dlopens the library.
-        unsafe { inkwell::llvm_sys::support::LLVMLoadLibraryPermanently(name.as_ptr()) == 0 }
-    })
-}
-
 static JIT: OnceLock<Result<Jit, String>> = OnceLock::new();
 
 /// The JIT, initialized on first use; an error if LLVM has no native target.
 pub fn jit() -> Result<&'static Jit, Unsupported> {
     JIT.get_or_init(|| {
-        Target::initialize_native(&InitializationConfig::default())
-            .map_err(|e| format!("LLVM cannot target this machine: {e}"))?;
-        let vector_math = std::env::var("BLAZE_VECTOR_MATH").map_or(true, |v| v != "0");
-        let host = Host::detect(vector_math);
+        let host = native_host().map_err(|e| e.0)?;
         Ok(Jit {
             lljit: OrcJit::create()?,
             host,
@@ -262,18 +237,7 @@ impl Jit {
         dumps: Dumps,
     ) -> Result<Compiled, Unsupported> {
         let t0 = Instant::now();
-        let triple = TargetMachine::get_default_triple();
-        let target = Target::from_triple(&triple).map_err(|e| Unsupported(e.to_string()))?;
-        let tm = target
-            .create_target_machine(
-                &triple,
-                &self.host.cpu,
-                &self.host.features,
-                OptimizationLevel::Aggressive,
-                RelocMode::Default,
-                CodeModel::JITDefault,
-            )
-            .ok_or_else(|| Unsupported("cannot create a target machine for this CPU".into()))?;
+        let machine = Machine::new(&self.host, RelocMode::Default, CodeModel::JITDefault)?;
         // SAFETY: a new thread-safe context; inkwell borrows its LLVM context
         // (ManuallyDrop: inkwell must not dispose it) while the module is
         // built.
@@ -281,25 +245,16 @@ impl Jit {
         let ctx = std::mem::ManuallyDrop::new(unsafe {
             Context::new(orc::LLVMOrcThreadSafeContextGetContext(tsctx))
         });
-        let module = ctx.create_module(name);
+        let module = machine.module(&ctx, name);
         let built = {
             let build = || -> Result<Texts, Unsupported> {
-                module.set_triple(&triple);
-                module.set_data_layout(&tm.get_target_data().get_data_layout());
                 Emitter::new(&ctx, &module, &self.host).build(name, key)?;
-                module
-                    .verify()
-                    .map_err(|e| Unsupported(format!("generated IR does not verify: {e}")))?;
+                verify(&module)?;
                 let ir = dumps.ir.then(|| module.print_to_string().to_string());
-                module
-                    .run_passes("default<O3>", &tm, PassBuilderOptions::create())
-                    .map_err(|e| Unsupported(format!("optimization failed: {e}")))?;
+                machine.optimize(&module)?;
                 let opt_ir = dumps.opt_ir.then(|| module.print_to_string().to_string());
                 let asm = if dumps.asm {
-                    let buf = tm
-                        .write_to_memory_buffer(&module, FileType::Assembly)
-                        .map_err(|e| Unsupported(e.to_string()))?;
-                    Some(String::from_utf8_lossy(buf.as_slice()).into_owned())
+                    Some(machine.assembly(&module)?)
                 } else {
                     None
                 };

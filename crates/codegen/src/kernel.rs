@@ -3,9 +3,15 @@
 //! stored elementwise or reduced. This, with the layout of each operand,
 //! is the specialization key of the kernel cache.
 
-use blaze_datashape::Scalar;
+use blaze_datashape::{Scalar, ScalarKind};
 use blaze_ir::ops::{BinaryFn, ReduceFn, UnaryFn};
 use std::fmt::{self, Write};
+
+/// The scalar types kernels support (complex numbers run on the reference
+/// kernels for now).
+pub fn supported(s: Scalar) -> bool {
+    s.kind() != ScalarKind::Complex
+}
 
 /// A constant, already of the node's scalar type.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -60,10 +66,12 @@ pub enum Combine {
     Reduce(ReduceFn),
 }
 
-/// A fused group: nodes in evaluation order, the root, and what to do with
-/// it.
+/// What a kernel computes (a fused group): nodes in evaluation order, the
+/// root, and what to do with it. Its text form (`Display`) is part of the
+/// cache key. Not to be confused with the facade's `blaze::Kernel`, a
+/// compiled user function that runs many of these.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Kernel {
+pub struct KernelSpec {
     /// Scalar type of each input.
     pub inputs: Vec<Scalar>,
     /// The expression.
@@ -107,13 +115,13 @@ impl Layout {
     }
 }
 
-/// Everything a compiled kernel is specialized on: the kernel, the rank of
+/// Everything a compiled kernel is specialized on: its spec, the rank of
 /// the iteration and the layout of each operand (inputs, then the output).
 /// The target CPU is the host's and is the same for the whole process.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KernelKey {
     /// The computation.
-    pub kernel: Kernel,
+    pub spec: KernelSpec,
     /// Rank of the iteration space.
     pub rank: usize,
     /// Innermost-axis layout of every input, then of the output.
@@ -127,12 +135,12 @@ impl KernelKey {
         let mut s = String::new();
         let _ = write!(s, "rank {} layout ", self.rank);
         s.extend(self.layouts.iter().map(|l| l.letter()));
-        let _ = write!(s, " | {}", self.kernel);
+        let _ = write!(s, " | {}", self.spec);
         s
     }
 }
 
-impl fmt::Display for Kernel {
+impl fmt::Display for KernelSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ins: Vec<String> = self.inputs.iter().map(|s| s.to_string()).collect();
         write!(f, "({}) ", ins.join(", "))?;

@@ -1,27 +1,40 @@
 //! # blaze-codegen
 //!
 //! The only crate that imports inkwell. It turns a fused group of array
-//! operations ([`Kernel`]) specialized on rank and operand layout
-//! ([`KernelKey`]) into an LLVM function, optimizes it at `O3` for the host
-//! CPU (vector loads and stores; libm calls vectorized through glibc's
-//! libmvec), JIT-compiles it and caches it by key.
+//! operations ([`KernelSpec`], built from IR by [`fuse`]) specialized on
+//! rank and operand layout ([`KernelKey`]) into an LLVM function, optimizes
+//! it at `O3` for the host CPU (vector loads and stores; libm calls
+//! vectorized through glibc's libmvec), and either JIT-compiles and caches
+//! it by key ([`mod@jit`]) or writes it into an object file with a C wrapper
+//! ([`aot`]).
 //!
 //! ```text
-//! Kernel + rank + layouts ──llvm.rs──► LLVM IR ──O3, host CPU──► machine code ──► KernelFn
-//!                                                     (jit.rs: cache by key text)
+//! IR nodes ──fuse──► KernelSpec + rank + layouts = KernelKey ──llvm──► LLVM IR
+//!     ──machine (host CPU, O3)──► jit: ORC, cached by key text ──► KernelFn
+//!                             └─► aot: object file + C header
 //! ```
 //!
+//! Modules depend one way: `error` and `kernel` on nothing; `fuse` on
+//! `kernel`; `target` (the host CPU, libm symbols) on nothing; `llvm`
+//! (lowering) on `kernel` and `target`; `machine` (target machine,
+//! optimizer) on `target`; `jit` and `aot` on all of these, never on each
+//! other.
+
 //! What a kernel does is fixed by `blaze_ir::ops` and must agree with the
 //! reference interpreter; the runtime's differential tests check it.
 
 #![warn(missing_docs)]
 
 pub mod aot;
+mod error;
+pub mod fuse;
 pub mod jit;
 pub mod kernel;
 mod llvm;
+mod machine;
 pub mod target;
 
+pub use error::Unsupported;
+pub use fuse::{fuse_group, has_kernel_form, kernel_scalar, FusedGroup, NotFused, SpecBuilder};
 pub use jit::{jit, Compiled, Dumps, Jit, KernelFn};
-pub use kernel::{Combine, Const, KNode, KOp, Kernel, KernelKey, Layout};
-pub use llvm::{supported, Unsupported};
+pub use kernel::{supported, Combine, Const, KNode, KOp, KernelKey, KernelSpec, Layout};

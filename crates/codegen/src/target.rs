@@ -1,12 +1,15 @@
 //! The host CPU: its name and features (set on every function and on the
-//! target machine, or LLVM emits baseline SSE code), and the vector math
-//! variants of glibc's libmvec that its ISA can call.
+//! target machine, or LLVM emits baseline SSE code), whether glibc's
+//! libmvec is loaded and which of its vector math variants the ISA can
+//! call, and libm's functions under blaze's names. It depends on no other
+//! module of the crate.
 
 use inkwell::attributes::AttributeLoc;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use inkwell::targets::TargetMachine;
 use inkwell::values::FunctionValue;
+use std::sync::OnceLock;
 
 /// The vector ISA libmvec offers for this host (glibc's names: `d` is
 /// AVX2, `e` is AVX-512).
@@ -29,6 +32,18 @@ pub struct Host {
     pub features: String,
     /// The vector math ISA in use.
     pub isa: VectorIsa,
+}
+
+static LIBMVEC: OnceLock<bool> = OnceLock::new();
+
+/// Whether glibc's vector math library could be loaded into the process
+/// (where the JIT resolves symbols).
+fn libmvec_loaded() -> bool {
+    *LIBMVEC.get_or_init(|| {
+        let name = c"libmvec.so.1";
+        // SAFETY: a NUL-terminated string; LLVM dlopens the library.
+        unsafe { inkwell::llvm_sys::support::LLVMLoadLibraryPermanently(name.as_ptr()) == 0 }
+    })
 }
 
 /// Kernels call libm's functions as `blaze_sin`, `blaze_sinf`, … — names LLVM does not
@@ -119,7 +134,7 @@ impl Host {
         let cpu = TargetMachine::get_host_cpu_name().to_string();
         let features = TargetMachine::get_host_cpu_features().to_string();
         let has = |f: &str| features.split(',').any(|x| x == f);
-        let isa = if !vector_math || !crate::jit::libmvec_loaded() {
+        let isa = if !vector_math || !libmvec_loaded() {
             VectorIsa::None
         } else if has("+avx512f") {
             VectorIsa::Avx512
@@ -163,25 +178,32 @@ impl Host {
         if !known {
             return None;
         }
-        let (letter, lanes) = match (self.isa, single) {
-            (VectorIsa::None, _) => return None,
-            (VectorIsa::Avx2, false) => ('d', 4),
-            (VectorIsa::Avx2, true) => ('d', 8),
-            (VectorIsa::Avx512, false) => ('e', 8),
-            (VectorIsa::Avx512, true) => ('e', 16),
+        // 256-bit variants on AVX2; on AVX-512 also the 512-bit ones. LLVM
+        // prefers 256-bit vectors on most AVX-512 CPUs (Intel's server
+        // parts), and vectorizes a call only at a width it has a variant
+        // for.
+        let ymm = if single { 8 } else { 4 };
+        let widths: &[(char, u32)] = match self.isa {
+            VectorIsa::None => return None,
+            VectorIsa::Avx2 => &[('d', ymm)],
+            VectorIsa::Avx512 => &[('d', ymm), ('e', ymm * 2)],
         };
         let params = "v".repeat(arity);
-        let vname = format!("_ZGV{letter}N{lanes}{params}_{sym}");
-        if module.get_function(&vname).is_none() {
-            let elem = if single {
-                ctx.f32_type()
-            } else {
-                ctx.f64_type()
-            };
-            let vt = elem.vec_type(lanes);
-            let args: Vec<_> = (0..arity).map(|_| vt.into()).collect();
-            module.add_function(&vname, vt.fn_type(&args, false), Some(Linkage::External));
+        let mut variants = Vec::with_capacity(widths.len());
+        for &(letter, lanes) in widths {
+            let vname = format!("_ZGV{letter}N{lanes}{params}_{sym}");
+            if module.get_function(&vname).is_none() {
+                let elem = if single {
+                    ctx.f32_type()
+                } else {
+                    ctx.f64_type()
+                };
+                let vt = elem.vec_type(lanes);
+                let args: Vec<_> = (0..arity).map(|_| vt.into()).collect();
+                module.add_function(&vname, vt.fn_type(&args, false), Some(Linkage::External));
+            }
+            variants.push(format!("_ZGV_LLVM_N{lanes}{params}_{scalar}({vname})"));
         }
-        Some(format!("_ZGV_LLVM_N{lanes}{params}_{scalar}({vname})"))
+        Some(variants.join(","))
     }
 }

@@ -13,7 +13,8 @@
 //! - the values ([`Datashape`], [`Dim`], [`Measure`], [`Scalar`], …);
 //! - the parser for both spellings (`3 * int32` and the seed's `3, int32`),
 //!   from `grammar/datashape.pest` ([`parse`], [`parse_with`],
-//!   [`parse_module`]);
+//!   [`parse_module`]), and the wording of syntax errors of pest grammars
+//!   ([`pest_error_message`], used by the DSL's parser too);
 //! - type definitions with parameters and their expansion ([`TypeEnv`]);
 //! - the canonical printer (`Display`), whose output parses back to an equal
 //!   value;
@@ -45,6 +46,9 @@ mod unify;
 
 pub use env::{TypeDef, TypeEnv};
 pub use error::{render, snippet, Error, ErrorKind, Span};
-pub use parse::{parse, parse_module, parse_with, Module, Parsed};
-pub use types::{Datashape, Dim, Encoding, Measure, Scalar, ScalarKind, TimeUnit, TypeArg};
+pub use parse::{parse, parse_module, parse_with, pest_error_message, Module, Parsed};
+pub use print::name_text;
+pub use types::{
+    is_plain_ident, Datashape, Dim, Encoding, Measure, Scalar, ScalarKind, TimeUnit, TypeArg,
+};
 pub use unify::{promote, unify, Location, Site, Unifier, UnifyError};

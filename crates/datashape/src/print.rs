@@ -142,6 +142,20 @@ fn write_name(f: &mut Formatter<'_>, name: &str) -> fmt::Result {
     }
 }
 
+/// A name as the printer writes a record field name: bare when it is a
+/// plain identifier ([`is_plain_ident`]), else single-quoted with
+/// backslash escapes (`'a b'`, `'it\\'s'`), which the parser reads back.
+/// The IR's printer writes its names the same way.
+pub fn name_text(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    if is_plain_ident(name) {
+        out.push_str(name);
+    } else {
+        let _ = write_quoted(&mut out, name);
+    }
+    out
+}
+
 /// Single-quoted with backslash escapes, the inverse of the parser's
 /// unescaping.
 pub(crate) fn write_quoted(f: &mut impl Write, s: &str) -> fmt::Result {

@@ -419,6 +419,14 @@ impl Measure {
             _ => None,
         }
     }
+
+    /// The scalar of a scalar or of an option of one (`?int32` → `int32`).
+    pub fn element_scalar(&self) -> Option<Scalar> {
+        match self {
+            Measure::Option { inner } => inner.as_scalar(),
+            m => m.as_scalar(),
+        }
+    }
 }
 
 impl From<Scalar> for Measure {
@@ -427,8 +435,9 @@ impl From<Scalar> for Measure {
     }
 }
 
-/// Whether `name` may be printed without quotes as a record field name.
-pub(crate) fn is_plain_ident(name: &str) -> bool {
+/// Whether `name` may be printed without quotes as a record field name: an
+/// ASCII letter or `_`, then ASCII letters, digits or `_`.
+pub fn is_plain_ident(name: &str) -> bool {
     let mut chars = name.chars();
     match chars.next() {
         Some(c) if c.is_ascii_alphabetic() || c == '_' => {}

@@ -8,7 +8,8 @@
 //!                                   │
 //!                                   ├── print (Display): one node a line
 //!                                   ├── parse_function / parse_program: the printed form back
-//!                                   └── verify: the invariants every pass keeps
+//!                                   ├── verify: the invariants every pass keeps
+//!                                   └── analysis: uses, index dependencies, liveness, extraction
 //! ```
 //!
 //! ```
@@ -20,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+pub mod analysis;
 mod check;
 mod node;
 pub mod ops;
@@ -35,7 +37,7 @@ pub use node::*;
 pub use parse_ir::{
     parse_function, parse_function_with, parse_program, parse_program_with, IrParseError,
 };
-pub use verify::verify;
+pub use verify::{debug_verify, verify};
 
 use blaze_datashape::{Datashape, TypeEnv};
 use blaze_syntax::Diagnostic;

@@ -6,6 +6,7 @@
 //! the type checker (`check.rs`) and, at run time, by the interpreter.
 
 use blaze_datashape::{Scalar, ScalarKind};
+use blaze_syntax::ast::BinaryOp;
 
 /// Elementwise functions of one argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -180,29 +181,45 @@ pub enum BinaryFn {
 }
 
 impl BinaryFn {
-    /// The operator or builtin name.
+    /// The operator or builtin name: the operator as the DSL writes it
+    /// ([`BinaryOp::symbol`]), else the builtin's name.
     pub fn name(self) -> &'static str {
-        use BinaryFn::*;
         match self {
-            Add => "+",
-            Sub => "-",
-            Mul => "*",
-            Div => "/",
-            FloorDiv => "//",
-            Mod => "%",
-            Pow => "**",
-            Minimum => "minimum",
-            Maximum => "maximum",
-            Arctan2 => "arctan2",
-            Eq => "==",
-            Ne => "!=",
-            Lt => "<",
-            Le => "<=",
-            Gt => ">",
-            Ge => ">=",
-            And => "and",
-            Or => "or",
+            BinaryFn::Minimum => "minimum",
+            BinaryFn::Maximum => "maximum",
+            BinaryFn::Arctan2 => "arctan2",
+            f => f.operator().map_or("?", BinaryOp::symbol),
         }
+    }
+
+    /// The DSL operator that means this function, if one does (`minimum`,
+    /// `maximum` and `arctan2` are builtins only).
+    pub fn operator(self) -> Option<BinaryOp> {
+        use BinaryFn::*;
+        Some(match self {
+            Add => BinaryOp::Add,
+            Sub => BinaryOp::Sub,
+            Mul => BinaryOp::Mul,
+            Div => BinaryOp::Div,
+            FloorDiv => BinaryOp::FloorDiv,
+            Mod => BinaryOp::Mod,
+            Pow => BinaryOp::Pow,
+            Eq => BinaryOp::Eq,
+            Ne => BinaryOp::Ne,
+            Lt => BinaryOp::Lt,
+            Le => BinaryOp::Le,
+            Gt => BinaryOp::Gt,
+            Ge => BinaryOp::Ge,
+            And => BinaryOp::And,
+            Or => BinaryOp::Or,
+            Minimum | Maximum | Arctan2 => return None,
+        })
+    }
+
+    /// The elementwise function of a DSL operator; `None` for `@`, which is
+    /// a matrix product.
+    pub fn of_operator(op: BinaryOp) -> Option<BinaryFn> {
+        BinaryFn::ALL.into_iter().find(|f| f.operator() == Some(op))
     }
 
     /// Every binary function.
@@ -213,12 +230,6 @@ impl BinaryFn {
             Ge, And, Or,
         ]
     };
-
-    /// Whether the result is bool whatever the operands.
-    pub fn is_predicate(self) -> bool {
-        use BinaryFn::*;
-        matches!(self, Eq | Ne | Lt | Le | Gt | Ge | And | Or)
-    }
 
     /// The result scalar for operands promoted to `t`, or why `t` is not
     /// accepted.
@@ -518,5 +529,33 @@ pub fn complex_of(t: Scalar) -> Scalar {
     match t {
         Scalar::Float16 | Scalar::Float32 | Scalar::Complex64 => Scalar::Complex64,
         _ => Scalar::Complex128,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operators_map_both_ways() {
+        use BinaryOp::*;
+        let ops = [
+            Add, Sub, Mul, Div, FloorDiv, Mod, Pow, MatMul, Eq, Ne, Lt, Le, Gt, Ge, And, Or,
+        ];
+        for op in ops {
+            match BinaryFn::of_operator(op) {
+                Some(f) => {
+                    assert_eq!(f.name(), op.symbol());
+                    assert_eq!(f.operator(), Some(op));
+                }
+                None => assert_eq!(op, MatMul),
+            }
+        }
+        let builtins: Vec<&str> = BinaryFn::ALL
+            .iter()
+            .filter(|f| f.operator().is_none())
+            .map(|f| f.name())
+            .collect();
+        assert_eq!(builtins, ["minimum", "maximum", "arctan2"]);
     }
 }

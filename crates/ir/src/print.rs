@@ -45,41 +45,8 @@ pub(crate) fn float_text(x: f64, signed: bool) -> String {
     }
 }
 
-/// Whether `name` may be written without quotes (the datashape crate's rule
-/// for record field names).
-pub(crate) fn is_plain_ident(name: &str) -> bool {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(c) if c.is_ascii_alphabetic() || c == '_' => {}
-        _ => return false,
-    }
-    chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// A name: bare when it is a plain identifier, else single-quoted with the
-/// datashape crate's escapes.
-pub(crate) fn name_text(name: &str) -> String {
-    if is_plain_ident(name) {
-        return name.to_string();
-    }
-    let mut out = String::with_capacity(name.len() + 2);
-    out.push('\'');
-    for c in name.chars() {
-        match c {
-            '\'' => out.push_str("\\'"),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
-}
+/// Names are written as the datashape crate writes record field names.
+pub(crate) use blaze_datashape::{is_plain_ident, name_text};
 
 impl Display for Literal {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {

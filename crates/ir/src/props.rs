@@ -10,7 +10,7 @@
 
 use crate::node::{Function, Literal, NodeId, Op};
 use crate::ops::{BinaryFn, LinalgFn, Routine};
-use blaze_datashape::{Datashape, Dim, Measure, Scalar};
+use blaze_datashape::{Datashape, Dim, Scalar};
 
 /// What is known about a node's value as a matrix.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -90,10 +90,7 @@ pub fn is_square(t: &Datashape) -> bool {
 
 /// The element type of a plain (non-option) array type.
 pub fn plain_scalar(t: &Datashape) -> Option<Scalar> {
-    match &t.measure {
-        Measure::Scalar { scalar } => Some(*scalar),
-        _ => None,
-    }
+    t.measure.as_scalar()
 }
 
 /// Whether `t` is a real (float32/float64) or complex element type.

@@ -18,13 +18,15 @@
 //!   `trsm`.
 //!
 //! The result is a new, verified function; nodes that became dead (a
-//! folded transpose, say) are dropped. Every [`Routine`] has a meaning in
+//! folded transpose, say) are dropped ([`crate::analysis::prune`]). Every [`Routine`] has a meaning in
 //! terms of the original operations, so the reference interpreter runs
 //! rewritten functions too and tests compare both forms.
 
+use crate::analysis::{prune, uses};
 use crate::node::{Function, GatherItem, IndexInfo, IndexVar, Literal, Node, NodeId, Op};
 use crate::ops::{BinaryFn, LinalgFn, ReduceFn, Routine};
 use crate::props::{is_inexact, matrix_properties, plain_scalar, transpose_of, Props};
+use crate::verify::debug_verify;
 use blaze_datashape::{Datashape, Dim, Measure, ScalarKind};
 
 struct Builder<'f> {
@@ -327,17 +329,10 @@ fn self_push_var(vars: &mut Vec<IndexInfo>, name: &str, extent: &Dim) -> IndexVa
 
 /// Rewrites `f` for BLAS/LAPACK (see the module documentation).
 pub fn rewrite(f: &Function) -> Function {
-    let mut uses = vec![0usize; f.nodes.len()];
-    for n in &f.nodes {
-        for a in &n.args {
-            uses[a.index()] += 1;
-        }
-    }
-    uses[f.root.index()] += 1;
     let mut b = Builder {
         f,
         props: matrix_properties(f),
-        uses,
+        uses: uses(f),
         out: Vec::with_capacity(f.nodes.len()),
         map: Vec::with_capacity(f.nodes.len()),
         ones: Vec::new(),
@@ -355,41 +350,15 @@ pub fn rewrite(f: &Function) -> Function {
         b.map.push(new);
     }
     let root = b.map[f.root.index()];
-    prune(Function {
+    let out = Function {
         name: f.name.clone(),
         params: f.params.clone(),
         nodes: b.out,
         root,
         index_vars: b.index_vars,
-    })
-}
-
-/// Drops nodes the root does not depend on (parameters stay).
-fn prune(f: Function) -> Function {
-    let mut live = vec![false; f.nodes.len()];
-    live[f.root.index()] = true;
-    for i in (0..f.nodes.len()).rev() {
-        if live[i] || matches!(f.nodes[i].op, Op::Param(_)) {
-            live[i] = true;
-            for a in &f.nodes[i].args {
-                live[a.index()] = true;
-            }
-        }
-    }
-    let mut map = vec![NodeId(0); f.nodes.len()];
-    let mut nodes = Vec::with_capacity(f.nodes.len());
-    for (i, n) in f.nodes.into_iter().enumerate() {
-        if live[i] {
-            map[i] = NodeId(nodes.len() as u32);
-            let args = n.args.iter().map(|a| map[a.index()]).collect();
-            nodes.push(Node { args, ..n });
-        }
-    }
-    Function {
-        root: map[f.root.index()],
-        nodes,
-        ..f
-    }
+    };
+    debug_verify("rewrite", &out);
+    prune(out)
 }
 
 #[cfg(test)]

@@ -14,17 +14,15 @@
 //! 7. the root exists.
 //!
 //! The checker runs it on every function it produces; a failure is a bug in
-//! the compiler, reported as an internal error rather than a panic.
+//! the compiler, reported as an internal error rather than a panic. Every
+//! pass that transforms a function ([`crate::rewrite`], [`crate::analysis`])
+//! runs it on its result in debug builds through [`debug_verify`].
 
 use crate::node::*;
 use blaze_datashape::{Datashape, Measure, Scalar};
 
 fn scalar(ty: &Datashape) -> Option<Scalar> {
-    match &ty.measure {
-        Measure::Scalar { scalar } => Some(*scalar),
-        Measure::Option { inner } => inner.as_scalar(),
-        _ => None,
-    }
+    ty.measure.element_scalar()
 }
 
 fn has_named(m: &Measure) -> bool {
@@ -196,4 +194,47 @@ pub fn verify(f: &Function) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Runs [`verify`] on the result of the pass `pass` in debug builds; a
+/// failure there is a bug in that pass, so it panics with the pass's name,
+/// the problem and the printed function. Release builds skip the check.
+#[cfg_attr(not(debug_assertions), allow(unused_variables))]
+pub fn debug_verify(pass: &str, f: &Function) {
+    #[cfg(debug_assertions)]
+    if let Err(e) = verify(f) {
+        panic!("internal error: the IR after `{pass}` does not verify: {e}\n{f}");
+    }
+}
+
+#[cfg(all(test, debug_assertions))]
+mod tests {
+    use super::*;
+
+    fn bad() -> Function {
+        crate::parse_function(
+            "def main(x: 3 * float64) {
+              %0 = param 0 : 3 * float64
+              %1 = binary + %0 %2 : 3 * float64
+              %2 = literal 1 : float64
+              return %1
+            }",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    #[should_panic(expected = "the IR after `demo` does not verify: %1: argument %2")]
+    fn debug_verify_names_the_pass() {
+        debug_verify("demo", &bad());
+    }
+
+    #[test]
+    fn debug_verify_passes_valid_ir() {
+        let mut f = bad();
+        f.nodes.swap(1, 2);
+        f.nodes[2].args = vec![NodeId(0), NodeId(1)];
+        f.root = NodeId(2);
+        debug_verify("demo", &f);
+    }
 }

@@ -5,7 +5,7 @@
 
 use crate::ast::*;
 use crate::Diagnostic;
-use blaze_datashape::{parse_module, parse_with, Datashape, Span, TypeEnv};
+use blaze_datashape::{parse_module, parse_with, pest_error_message, Datashape, Span, TypeEnv};
 use pest::iterators::Pair;
 use pest::Parser as _;
 
@@ -101,31 +101,7 @@ fn empty(src: &str) -> Diagnostic {
 }
 
 fn syntax_error(e: pest::error::Error<Rule>, src: &str) -> Diagnostic {
-    let pos = match e.location {
-        pest::error::InputLocation::Pos(p) => p,
-        pest::error::InputLocation::Span((s, _)) => s,
-    };
-    let (found, span) = token_at(src, pos);
-    let message = match &e.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            let mut wanted: Vec<&str> = Vec::new();
-            for d in positives.iter().filter_map(|r| describe(*r)) {
-                if !wanted.contains(&d) {
-                    wanted.push(d);
-                }
-            }
-            match wanted.len() {
-                0 => format!("unexpected {found}"),
-                1 => format!("expected {}, found {found}", wanted[0]),
-                n => format!(
-                    "expected {} or {}, found {found}",
-                    wanted[..n - 1].join(", "),
-                    wanted[n - 1]
-                ),
-            }
-        }
-        pest::error::ErrorVariant::CustomError { message } => message.clone(),
-    };
+    let (message, span) = pest_error_message(&e, src, describe);
     Diagnostic::new("syntax", message, span)
 }
 
@@ -164,29 +140,6 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::sub | Rule::slice | Rule::slice_part | Rule::ellipsis_sub => "an index",
         _ => "an expression",
     })
-}
-
-fn token_at(src: &str, pos: usize) -> (String, Span) {
-    let pos = pos.min(src.len());
-    let rest = src.get(pos..).unwrap_or("");
-    let Some(first) = rest.chars().next() else {
-        return ("end of input".to_string(), Span::new(pos, pos));
-    };
-    let len = if first.is_ascii_alphanumeric() || first == '_' {
-        rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len())
-    } else {
-        first.len_utf8()
-    };
-    let tok = &rest[..len];
-    let shown = if tok == "\n" {
-        "end of line".to_string()
-    } else if tok.chars().any(char::is_control) {
-        format!("`{}`", tok.escape_debug())
-    } else {
-        format!("`{tok}`")
-    };
-    (shown, Span::new(pos, pos + len))
 }
 
 struct Lower<'a> {

@@ -20,6 +20,7 @@
 //! output element is accumulated by one kernel call in one order.
 
 mod explain;
+mod group;
 mod index;
 mod launch;
 mod native;

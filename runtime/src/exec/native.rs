@@ -6,14 +6,6 @@ use blaze_interp::{eval_op, EvalError, Value};
 use blaze_ir::ops::{LinalgFn, Routine};
 use blaze_ir::{Function, NodeId, Op};
 
-/// The element type of a plain (non-option) measure, any scalar type.
-fn any_scalar(m: &Measure) -> Option<Scalar> {
-    match m {
-        Measure::Scalar { scalar } => Some(*scalar),
-        _ => None,
-    }
-}
-
 /// Whether node `id` runs on BLAS/LAPACK: routine calls, and matrix
 /// products and linear algebra on float or complex arrays.
 pub(super) fn native(f: &Function, id: NodeId) -> bool {
@@ -32,11 +24,11 @@ pub(super) fn native(f: &Function, id: NodeId) -> bool {
             let first = n
                 .args
                 .first()
-                .and_then(|a| any_scalar(&f.node(*a).ty.measure));
+                .and_then(|a| f.node(*a).ty.measure.as_scalar());
             n.args.iter().all(inexact)
                 && n.args
                     .iter()
-                    .all(|a| any_scalar(&f.node(*a).ty.measure) == first)
+                    .all(|a| f.node(*a).ty.measure.as_scalar() == first)
         }
         _ => false,
     }
@@ -48,7 +40,7 @@ pub(super) fn routine_name(f: &Function, id: NodeId) -> String {
     let s = n
         .args
         .first()
-        .and_then(|a| any_scalar(&f.node(*a).ty.measure));
+        .and_then(|a| f.node(*a).ty.measure.as_scalar());
     let p = match s {
         Some(Scalar::Float32) => "s",
         Some(Scalar::Complex64) => "c",
@@ -108,8 +100,8 @@ pub(super) fn run_native(f: &Function, id: NodeId, args: &[&Value]) -> Result<Va
         }
     }
     let out = match &n.ty.measure {
-        Measure::Tuple { elems } => elems.first().and_then(|e| any_scalar(&e.measure)),
-        m => any_scalar(m),
+        Measure::Tuple { elems } => elems.first().and_then(|e| e.measure.as_scalar()),
+        m => m.as_scalar(),
     }
     .unwrap_or(Scalar::Float64);
     let a = arrays.as_slice();

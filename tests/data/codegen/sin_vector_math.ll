@@ -3,7 +3,6 @@
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-i128:128-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
 
-
 ; Function Attrs: alwaysinline
 define internal void @blaze_kernel.row(ptr noalias %0, ptr noalias %1, ptr noalias %2, i64 %3, i64 %4, i64 %5, i64 %6, i64 %7) #0 {
 entry:
@@ -37,7 +36,6 @@ exit:                                             ; preds = %post, %entry
 
 ; Function Attrs: nofree nosync nounwind willreturn memory(none)
 declare double @blaze_sin(double) #1
-
 
 define void @blaze_kernel(ptr %0, ptr %1, ptr %2, i64 %3, i64 %4) #2 {
 entry:

@@ -1,45 +1,22 @@
-//! Ahead-of-time objects: definitions compiled into an object file with
-//! one plain C function each, and the C header declaring them.
-//!
-//! A definition qualifies when its whole body is one fused elementwise
-//! kernel over its parameters (arithmetic, math functions, comparisons,
-//! `where`, casts, scalar literals — the groups the runtime compiles),
-//! so the object needs no JIT and no runtime at run time: only libm (and
-//! glibc's libmvec for vectorized math). Others are refused by name.
-//!
-//! The C function of `def axpy(a: float64, x: N * float64, y: N * float64)`
-//! is `int32_t axpy(double a, const DLTensor *x, const DLTensor *y,
-//! DLTensor *out)`: 0-d parameters are C scalars, arrays DLPack tensors,
-//! the caller-allocated output last. A wrapper written in LLVM IR checks
-//! every tensor (NULL, device, dtype, rank, lengths and symbolic dims,
-//! alignment, broadcasting, overlapping output) and returns a blaze status
-//! code, leaving a static message for `blaze_aot_last_error()`; then it
-//! calls the kernel over the whole iteration space — the contiguous
-//! specialization when every tensor's inner stride is 1, the strided one
-//! otherwise. Code is generated for the build machine's CPU.
+//! The C function of a definition, written in LLVM IR: checks every
+//! DLPack tensor (NULL, device, dtype, rank, lengths and symbolic dims,
+//! alignment, broadcasting, overlapping output), returns a blaze status
+//! code with a static message for `blaze_aot_last_error()`, then calls the
+//! contiguous or the strided kernel over the whole iteration space.
 
-use crate::kernel::{Combine, Const, KNode, KOp, Kernel, KernelKey, Layout};
-use crate::llvm::{Emitter, Unsupported};
+use super::types::plain;
+use crate::error::Unsupported;
+use crate::llvm::mem_type;
 use crate::target::Host;
-use blaze_datashape::{Datashape, Dim, Measure, Scalar, ScalarKind};
-use blaze_ir::{Function, Literal, Op};
-use inkwell::attributes::AttributeLoc;
+use blaze_datashape::{Datashape, Dim, Scalar, ScalarKind};
+use blaze_ir::Function;
 use inkwell::builder::Builder;
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
-use inkwell::passes::PassBuilderOptions;
-use inkwell::targets::{
-    CodeModel, FileType, InitializationConfig, RelocMode, Target, TargetMachine,
-};
 use inkwell::types::{BasicTypeEnum, StructType};
 use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
-use inkwell::{AddressSpace, IntPredicate, OptimizationLevel};
+use inkwell::{AddressSpace, IntPredicate};
 use std::collections::HashMap;
-use std::path::Path;
-
-/// The flags that link an object from [`build_object`]: libm, and libmvec
-/// for the vectorized math functions.
-pub const LINK_FLAGS: &str = "-lmvec -lm";
 
 // blaze status codes (crates/capi's `BlazeStatus`), returned by the
 // generated functions.
@@ -48,119 +25,6 @@ const DTYPE: u64 = 7;
 const SHAPE: u64 = 8;
 const ALIGNMENT: u64 = 9;
 const DEVICE: u64 = 10;
-
-/// The element type of a datashape that a kernel computes on.
-fn plain(ty: &Datashape, what: &str, def: &str) -> Result<Scalar, Unsupported> {
-    match &ty.measure {
-        Measure::Scalar { scalar } if crate::supported(*scalar) => {
-            if let Some(d) = ty
-                .dims
-                .iter()
-                .find(|d| matches!(d, Dim::Var(_) | Dim::Ellipsis(_)))
-            {
-                return Err(Unsupported(format!(
-                    "`{def}`: {what} has type `{ty}`, whose dimension `{d}` `blaze build` does not compile"
-                )));
-            }
-            Ok(*scalar)
-        }
-        _ => Err(Unsupported(format!(
-            "`{def}`: {what} has type `{ty}`; `blaze build` compiles arrays of bool, integers and floats"
-        ))),
-    }
-}
-
-fn constant(s: Scalar, l: &Literal) -> Option<Const> {
-    Some(match (l, s.kind()) {
-        (Literal::Bool(b), _) => Const::Bool(*b),
-        (Literal::Int(i), ScalarKind::Unsigned) => Const::UInt(*i as u64),
-        (Literal::Int(i), _) => Const::Int(*i as i64),
-        (Literal::Float(x), _) => Const::Float(*x),
-        (Literal::Complex(..), _) => return None,
-    })
-}
-
-/// The fused elementwise kernel that computes `f`, or why there is none.
-pub fn fused_kernel(f: &Function) -> Result<Kernel, Unsupported> {
-    let def = &f.name;
-    let inputs = f
-        .params
-        .iter()
-        .map(|(n, t)| plain(t, &format!("parameter `{n}`"), def))
-        .collect::<Result<Vec<_>, _>>()?;
-    let output = plain(f.result_type(), "the result", def)?;
-    let mut nodes = Vec::with_capacity(f.nodes.len());
-    for (i, n) in f.nodes.iter().enumerate() {
-        let ty = plain(&n.ty, &format!("node %{i}"), def)?;
-        let op = match &n.op {
-            Op::Param(p) => KOp::Input(*p),
-            Op::Literal(l) if n.ty.dims.is_empty() => match constant(ty, l) {
-                Some(c) => KOp::Const(c),
-                None => return Err(not_fused(def, i, "a complex literal")),
-            },
-            Op::Unary(u) if *u != blaze_ir::ops::UnaryFn::IsNa => KOp::Unary(*u),
-            Op::Binary(b) => KOp::Binary(*b),
-            Op::Where => KOp::Where,
-            Op::Cast(_) => KOp::Cast,
-            other => {
-                let what = format!("{other:?}");
-                let what = what
-                    .split(['(', ' ', '{'])
-                    .next()
-                    .unwrap_or("")
-                    .to_lowercase();
-                return Err(not_fused(def, i, &format!("a `{what}` operation")));
-            }
-        };
-        let args = n.args.iter().map(|a| a.index()).collect();
-        nodes.push(KNode { op, args, ty });
-    }
-    Ok(Kernel {
-        inputs,
-        nodes,
-        root: f.root.index(),
-        combine: Combine::Store,
-        output,
-    })
-}
-
-fn not_fused(def: &str, node: usize, what: &str) -> Unsupported {
-    Unsupported(format!(
-        "`{def}` is not one fused elementwise kernel (node %{node} is {what}); `blaze build` compiles such definitions only — call the others through the C API's JIT"
-    ))
-}
-
-/// C keywords and names a parameter cannot take in C.
-const C_RESERVED: &[&str] = &[
-    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
-    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
-    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
-    "union", "unsigned", "void", "volatile", "while", "bool", "out",
-];
-
-fn c_param_name(n: &str) -> String {
-    if C_RESERVED.contains(&n) {
-        format!("{n}_")
-    } else {
-        n.to_string()
-    }
-}
-
-fn c_scalar_type(s: Scalar) -> Option<&'static str> {
-    Some(match s {
-        Scalar::Bool | Scalar::UInt8 => "uint8_t",
-        Scalar::Int8 => "int8_t",
-        Scalar::Int16 => "int16_t",
-        Scalar::Int32 => "int32_t",
-        Scalar::Int64 => "int64_t",
-        Scalar::UInt16 => "uint16_t",
-        Scalar::UInt32 => "uint32_t",
-        Scalar::UInt64 => "uint64_t",
-        Scalar::Float32 => "float",
-        Scalar::Float64 => "double",
-        _ => return None,
-    })
-}
 
 /// DLPack's `(code, bits)` of a scalar.
 fn dl_dtype(s: Scalar) -> (u64, u64) {
@@ -173,212 +37,9 @@ fn dl_dtype(s: Scalar) -> (u64, u64) {
     }
 }
 
-/// The C declaration of the function of `f`, with its signature as a
-/// comment.
-fn c_declaration(f: &Function) -> Result<String, Unsupported> {
-    let mut params = Vec::new();
-    for (n, t) in &f.params {
-        let s = plain(t, &format!("parameter `{n}`"), &f.name)?;
-        if t.dims.is_empty() {
-            let ct = c_scalar_type(s).ok_or_else(|| {
-                Unsupported(format!(
-                    "`{}`: scalar parameter `{n}` of type {s} has no C type here; make it a 1-element array",
-                    f.name
-                ))
-            })?;
-            params.push(format!("{ct} {}", c_param_name(n)));
-        } else {
-            params.push(format!("const DLTensor *{}", c_param_name(n)));
-        }
-    }
-    params.push("DLTensor *out".into());
-    let sig: Vec<String> = f.params.iter().map(|(n, t)| format!("{n}: {t}")).collect();
-    Ok(format!(
-        "/* {}({}) -> {} */\nint32_t {}({});\n",
-        f.name,
-        sig.join(", "),
-        f.result_type(),
-        f.name,
-        params.join(", ")
-    ))
-}
-
-/// The C header declaring the functions of `functions`, with DLPack's
-/// types and blaze's status codes; `guard` is its include guard.
-pub fn c_header(functions: &[Function], guard: &str, source: &str) -> Result<String, Unsupported> {
-    let mut decls = String::new();
-    for f in functions {
-        decls.push_str(&c_declaration(f)?);
-        decls.push('\n');
-    }
-    Ok(format!(
-        r#"/* Generated by `blaze build {source}`: ahead-of-time blaze kernels.
- * Link the object with the flags of `blaze config --libs` (libm, libmvec).
- * Code is compiled for the CPU of the machine that built it.
- *
- * Each function takes its 0-d parameters as C scalars, its arrays as DLPack
- * tensors (any strides; NULL strides mean row-major), and writes the
- * result into `out`, allocated by the caller with the result's dtype and
- * shape; `out` may be one of the inputs but must not overlap them
- * otherwise. It returns 0 (BLAZE_OK) or a blaze status code, and
- * blaze_aot_last_error() then says what was wrong. Thread-safe: the
- * functions keep no state but the calling thread's last message. */
-#ifndef {guard}
-#define {guard}
-
-#include <stdint.h>
-#include <stddef.h>
-
-#ifndef BLAZE_AOT_COMMON
-#define BLAZE_AOT_COMMON
-#if !defined(BLAZE_H) && !defined(DLPACK_DLPACK_H_)
-/* DLPack's types (dlpack.h v1.0), as in blaze.h. */
-typedef enum DLDeviceType {{ kDLCPU = 1, kDLCUDA = 2 }} DLDeviceType;
-typedef enum DLDataTypeCode {{
-  kDLInt = 0, kDLUInt = 1, kDLFloat = 2, kDLOpaqueHandle = 3, kDLBfloat = 4, kDLComplex = 5, kDLBool = 6
-}} DLDataTypeCode;
-typedef struct DLDevice {{ DLDeviceType device_type; int32_t device_id; }} DLDevice;
-typedef struct DLDataType {{ uint8_t code; uint8_t bits; uint16_t lanes; }} DLDataType;
-typedef struct DLTensor {{
-  void *data;
-  DLDevice device;
-  int32_t ndim;
-  DLDataType dtype;
-  int64_t *shape;
-  int64_t *strides;
-  uint64_t byte_offset;
-}} DLTensor;
-#endif
-#if !defined(BLAZE_H)
-/* The status codes the functions return (blaze.h's BlazeStatus). */
-enum {{
-  BLAZE_OK = 0,
-  BLAZE_ERR_NULL_POINTER = 1,
-  BLAZE_ERR_DTYPE = 7,
-  BLAZE_ERR_SHAPE = 8,
-  BLAZE_ERR_ALIGNMENT = 9,
-  BLAZE_ERR_DEVICE = 10
-}};
-#endif
-#ifdef __cplusplus
-extern "C" {{
-#endif
-/* Why this thread's last failed call failed (a static string); NULL when
- * none has failed. */
-const char *blaze_aot_last_error(void);
-#ifdef __cplusplus
-}}
-#endif
-#endif /* BLAZE_AOT_COMMON */
-
-#ifdef __cplusplus
-extern "C" {{
-#endif
-
-{decls}#ifdef __cplusplus
-}}
-#endif
-
-#endif /* {guard} */
-"#
-    ))
-}
-
-/// Compiles `functions` (each [`fused_kernel`]-able) into the object file
-/// `path`, for the host CPU.
-pub fn build_object(functions: &[Function], path: &Path) -> Result<(), Unsupported> {
-    Target::initialize_native(&InitializationConfig::default())
-        .map_err(|e| Unsupported(format!("LLVM cannot target this machine: {e}")))?;
-    let host = Host::detect(std::env::var("BLAZE_VECTOR_MATH").map_or(true, |v| v != "0"));
-    let triple = TargetMachine::get_default_triple();
-    let target = Target::from_triple(&triple).map_err(|e| Unsupported(e.to_string()))?;
-    let tm = target
-        .create_target_machine(
-            &triple,
-            &host.cpu,
-            &host.features,
-            OptimizationLevel::Aggressive,
-            RelocMode::PIC,
-            CodeModel::Default,
-        )
-        .ok_or_else(|| Unsupported("cannot create a target machine for this CPU".into()))?;
-    let ctx = Context::create();
-    let module = ctx.create_module("blaze_aot");
-    module.set_triple(&triple);
-    module.set_data_layout(&tm.get_target_data().get_data_layout());
-    let last_error = last_error_global(&ctx, &module);
-    for f in functions {
-        let kernel = fused_kernel(f)?;
-        c_declaration(f)?;
-        let rank = f.result_type().dims.len();
-        // The two specializations, each built in its own module (the
-        // emitter's globals) and linked in.
-        let mut names = Vec::new();
-        for (suffix, layout) in [
-            ("contiguous", Layout::Contiguous),
-            ("strided", Layout::Strided),
-        ] {
-            if rank == 0 && layout == Layout::Strided {
-                continue;
-            }
-            let layouts = f
-                .params
-                .iter()
-                .map(|(_, t)| {
-                    if t.dims.is_empty() || rank == 0 {
-                        Layout::Broadcast
-                    } else {
-                        layout
-                    }
-                })
-                .chain([if rank == 0 { Layout::Broadcast } else { layout }])
-                .collect();
-            let key = KernelKey {
-                kernel: kernel.clone(),
-                rank,
-                layouts,
-            };
-            let name = format!("__blaze_aot_{}_{suffix}", f.name);
-            let m = ctx.create_module(&name);
-            m.set_triple(&triple);
-            m.set_data_layout(&tm.get_target_data().get_data_layout());
-            Emitter::new(&ctx, &m, &host).build(&name, &key)?;
-            module
-                .link_in_module(m)
-                .map_err(|e| Unsupported(format!("linking `{name}`: {e}")))?;
-            names.push(name);
-        }
-        for n in &names {
-            // Private to the object: only the C functions are its interface.
-            if let Some(k) = module.get_function(n) {
-                k.set_linkage(Linkage::Internal);
-            }
-        }
-        let fast = module
-            .get_function(&names[0])
-            .ok_or_else(|| Unsupported("kernel missing".into()))?;
-        let general = match names.get(1) {
-            Some(n) => module
-                .get_function(n)
-                .ok_or_else(|| Unsupported("kernel missing".into()))?,
-            None => fast,
-        };
-        Wrapper::new(&ctx, &module, &host, last_error, f)?.build(fast, general)?;
-    }
-    define_math(&ctx, &module)?;
-    module
-        .verify()
-        .map_err(|e| Unsupported(format!("generated IR does not verify: {e}")))?;
-    module
-        .run_passes("default<O3>", &tm, PassBuilderOptions::create())
-        .map_err(|e| Unsupported(format!("optimization failed: {e}")))?;
-    tm.write_to_file(&module, FileType::Object, path)
-        .map_err(|e| Unsupported(format!("cannot write {}: {e}", path.display())))
-}
-
 /// The thread-local message of the last failure, and its accessor
 /// `blaze_aot_last_error`, shared by every object (weak, ODR).
-fn last_error_global<'ctx>(
+pub(super) fn last_error_global<'ctx>(
     ctx: &'ctx Context,
     module: &Module<'ctx>,
 ) -> inkwell::values::GlobalValue<'ctx> {
@@ -400,48 +61,6 @@ fn last_error_global<'ctx>(
     g
 }
 
-/// Kernels call libm under blaze's names (`blaze_sin`, see
-/// `target::scalar_symbol`); the JIT maps them to libm's addresses, an
-/// object defines them here as calls of libm's functions. `noinline`
-/// keeps the calls, and so their vector variants, intact.
-fn define_math<'ctx>(ctx: &'ctx Context, module: &Module<'ctx>) -> Result<(), Unsupported> {
-    let mut next = module.get_first_function();
-    let b = ctx.create_builder();
-    while let Some(f) = next {
-        next = f.get_next_function();
-        let name = f.get_name().to_string_lossy().into_owned();
-        let Some(libm) = name.strip_prefix("blaze_") else {
-            continue;
-        };
-        if f.count_basic_blocks() > 0 || name == "blaze_aot_last_error" {
-            continue;
-        }
-        let target = module
-            .get_function(libm)
-            .unwrap_or_else(|| module.add_function(libm, f.get_type(), Some(Linkage::External)));
-        f.set_linkage(Linkage::Internal);
-        f.add_attribute(
-            AttributeLoc::Function,
-            ctx.create_enum_attribute(
-                inkwell::attributes::Attribute::get_named_enum_kind_id("noinline"),
-                0,
-            ),
-        );
-        b.position_at_end(ctx.append_basic_block(f, "entry"));
-        let args: Vec<BasicMetadataValueEnum> =
-            f.get_params().iter().map(|p| (*p).into()).collect();
-        let r = b
-            .build_call(target, &args, "r")
-            .map_err(|e| Unsupported(e.to_string()))?
-            .try_as_basic_value()
-            .basic()
-            .ok_or_else(|| Unsupported(format!("{libm} returns nothing")))?;
-        b.build_return(Some(&r))
-            .map_err(|e| Unsupported(e.to_string()))?;
-    }
-    Ok(())
-}
-
 type R<T> = Result<T, Unsupported>;
 
 fn err(e: impl std::fmt::Display) -> Unsupported {
@@ -449,7 +68,7 @@ fn err(e: impl std::fmt::Display) -> Unsupported {
 }
 
 /// Builds the C function of one definition.
-struct Wrapper<'a, 'ctx> {
+pub(super) struct Wrapper<'a, 'ctx> {
     ctx: &'ctx Context,
     b: Builder<'ctx>,
     last_error: inkwell::values::GlobalValue<'ctx>,
@@ -467,7 +86,7 @@ struct Checked<'ctx> {
 }
 
 impl<'a, 'ctx> Wrapper<'a, 'ctx> {
-    fn new(
+    pub(super) fn new(
         ctx: &'ctx Context,
         module: &'a Module<'ctx>,
         host: &'a Host,
@@ -497,7 +116,7 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
         for (n, t) in &f.params {
             let s = plain(t, &format!("parameter `{n}`"), &f.name)?;
             params.push(if t.dims.is_empty() {
-                scalar_arg_type(ctx, s).into()
+                mem_type(ctx, s).into()
             } else {
                 ptr.into()
             });
@@ -755,7 +374,11 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
         })
     }
 
-    fn build(mut self, fast: FunctionValue<'ctx>, general: FunctionValue<'ctx>) -> R<()> {
+    pub(super) fn build(
+        mut self,
+        fast: FunctionValue<'ctx>,
+        general: FunctionValue<'ctx>,
+    ) -> R<()> {
         let f = self.f;
         let i64t = self.i64();
         let ptr = self.ctx.ptr_type(AddressSpace::default());
@@ -994,20 +617,4 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             .map_err(err)?;
         Ok(())
     }
-}
-
-fn mem_type(ctx: &Context, s: Scalar) -> BasicTypeEnum<'_> {
-    match s {
-        Scalar::Bool | Scalar::Int8 | Scalar::UInt8 => ctx.i8_type().into(),
-        Scalar::Int16 | Scalar::UInt16 => ctx.i16_type().into(),
-        Scalar::Int32 | Scalar::UInt32 => ctx.i32_type().into(),
-        Scalar::Int64 | Scalar::UInt64 => ctx.i64_type().into(),
-        Scalar::Float16 => ctx.f16_type().into(),
-        Scalar::Float32 => ctx.f32_type().into(),
-        _ => ctx.f64_type().into(),
-    }
-}
-
-fn scalar_arg_type(ctx: &Context, s: Scalar) -> BasicTypeEnum<'_> {
-    mem_type(ctx, s)
 }

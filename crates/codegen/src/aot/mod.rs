@@ -1,0 +1,153 @@
+//! Ahead-of-time objects: definitions compiled into an object file with
+//! one plain C function each, and the C header declaring them.
+//!
+//! A definition qualifies when its whole body is one fused elementwise
+//! kernel over its parameters (arithmetic, math functions, comparisons,
+//! `where`, casts, scalar literals — the groups the runtime compiles),
+//! so the object needs no JIT and no runtime at run time: only libm (and
+//! glibc's libmvec for vectorized math). Others are refused by name.
+//!
+//! The C function of `def axpy(a: float64, x: N * float64, y: N * float64)`
+//! is `int32_t axpy(double a, const DLTensor *x, const DLTensor *y,
+//! DLTensor *out)`: 0-d parameters are C scalars, arrays DLPack tensors,
+//! the caller-allocated output last. A wrapper written in LLVM IR checks
+//! every tensor (NULL, device, dtype, rank, lengths and symbolic dims,
+//! alignment, broadcasting, overlapping output) and returns a blaze status
+//! code, leaving a static message for `blaze_aot_last_error()`; then it
+//! calls the kernel over the whole iteration space — the contiguous
+//! specialization when every tensor's inner stride is 1, the strided one
+//! otherwise. Code is generated for the build machine's CPU.
+//!
+//! `types` says which datashapes an object's functions take, `header`
+//! writes the C header, `wrapper` the DLPack-checking C function of each
+//! definition in LLVM IR, `math` the libm definitions; this module builds
+//! the kernel of each definition (through `fuse`) and writes the object
+//! (through `machine`, as the JIT optimizes).
+
+mod header;
+mod math;
+mod types;
+mod wrapper;
+
+use types::plain;
+
+pub use header::c_header;
+
+use crate::error::Unsupported;
+use crate::fuse::{op_name, NotFused, SpecBuilder};
+use crate::kernel::{Combine, KernelKey, KernelSpec, Layout};
+use crate::llvm::Emitter;
+use crate::machine::{native_host, verify, Machine};
+use blaze_ir::{Function, NodeId, Op};
+use inkwell::context::Context;
+use inkwell::module::Linkage;
+use inkwell::targets::{CodeModel, RelocMode};
+use std::path::Path;
+
+/// The flags that link an object from [`build_object`]: libm, and libmvec
+/// for the vectorized math functions.
+pub const LINK_FLAGS: &str = "-lmvec -lm";
+
+/// The fused elementwise kernel that computes `f`, or why there is none.
+pub fn fused_kernel(f: &Function) -> Result<KernelSpec, Unsupported> {
+    let def = &f.name;
+    let inputs = f
+        .params
+        .iter()
+        .map(|(n, t)| plain(t, &format!("parameter `{n}`"), def))
+        .collect::<Result<Vec<_>, _>>()?;
+    let output = plain(f.result_type(), "the result", def)?;
+    let mut spec = SpecBuilder::new(f, inputs);
+    for (i, n) in f.nodes.iter().enumerate() {
+        plain(&n.ty, &format!("node %{i}"), def)?;
+        let id = NodeId(i as u32);
+        let added = match &n.op {
+            Op::Param(p) => spec.input(id, *p),
+            // An array literal has no C form here.
+            Op::Literal(_) if !n.ty.dims.is_empty() => Err(NotFused {
+                node: id,
+                what: format!("a `{}` operation", op_name(&n.op)),
+            }),
+            _ => spec.compute(id),
+        };
+        added.map_err(|e| not_fused(def, &e))?;
+    }
+    spec.finish(f.root, Combine::Store, output)
+        .map_err(|e| not_fused(def, &e))
+}
+
+fn not_fused(def: &str, why: &NotFused) -> Unsupported {
+    Unsupported(format!(
+        "`{def}` is not one fused elementwise kernel ({why}); `blaze build` compiles such definitions only — call the others through the C API's JIT"
+    ))
+}
+
+/// Compiles `functions` (each [`fused_kernel`]-able) into the object file
+/// `path`, for the host CPU.
+pub fn build_object(functions: &[Function], path: &Path) -> Result<(), Unsupported> {
+    let host = native_host()?;
+    let machine = Machine::new(&host, RelocMode::PIC, CodeModel::Default)?;
+    let ctx = Context::create();
+    let module = machine.module(&ctx, "blaze_aot");
+    let last_error = wrapper::last_error_global(&ctx, &module);
+    for f in functions {
+        let kernel = fused_kernel(f)?;
+        header::c_declaration(f)?;
+        let rank = f.result_type().dims.len();
+        // The two specializations, each built in its own module (the
+        // emitter's globals) and linked in.
+        let mut names = Vec::new();
+        for (suffix, layout) in [
+            ("contiguous", Layout::Contiguous),
+            ("strided", Layout::Strided),
+        ] {
+            if rank == 0 && layout == Layout::Strided {
+                continue;
+            }
+            let layouts = f
+                .params
+                .iter()
+                .map(|(_, t)| {
+                    if t.dims.is_empty() || rank == 0 {
+                        Layout::Broadcast
+                    } else {
+                        layout
+                    }
+                })
+                .chain([if rank == 0 { Layout::Broadcast } else { layout }])
+                .collect();
+            let key = KernelKey {
+                spec: kernel.clone(),
+                rank,
+                layouts,
+            };
+            let name = format!("__blaze_aot_{}_{suffix}", f.name);
+            let m = machine.module(&ctx, &name);
+            Emitter::new(&ctx, &m, &host).build(&name, &key)?;
+            module
+                .link_in_module(m)
+                .map_err(|e| Unsupported(format!("linking `{name}`: {e}")))?;
+            names.push(name);
+        }
+        for n in &names {
+            // Private to the object: only the C functions are its interface.
+            if let Some(k) = module.get_function(n) {
+                k.set_linkage(Linkage::Internal);
+            }
+        }
+        let fast = module
+            .get_function(&names[0])
+            .ok_or_else(|| Unsupported("kernel missing".into()))?;
+        let general = match names.get(1) {
+            Some(n) => module
+                .get_function(n)
+                .ok_or_else(|| Unsupported("kernel missing".into()))?,
+            None => fast,
+        };
+        wrapper::Wrapper::new(&ctx, &module, &host, last_error, f)?.build(fast, general)?;
+    }
+    math::define_math(&ctx, &module)?;
+    verify(&module)?;
+    machine.optimize(&module)?;
+    machine.write_object(&module, path)
+}

@@ -1,0 +1,41 @@
+//! Lowering of a [`KernelKey`](crate::KernelKey) to LLVM IR by the
+//! [`Emitter`].
+//!
+//! Every kernel has one signature (the C ABI the runtime calls):
+//!
+//! ```c
+//! void kernel(char **ptrs, const int64_t *strides, const int64_t *shape,
+//!             int64_t begin, int64_t end);
+//! ```
+//!
+//! `ptrs` holds one pointer per input and then the output, each pointing at
+//! the element with index 0 on every axis; `strides` holds, per operand, one
+//! stride in elements per axis (0 broadcasts, negative walks backwards);
+//! `shape` is the iteration space. The kernel handles the flat C-order
+//! positions `begin..end` of that space, so the runtime can split any shape
+//! into chunks. The rows of the innermost axis are a separate loop whose
+//! operands are `noalias` pointers with the layout of the key: contiguous
+//! operands load and store vectors.
+//!
+//! User data never reaches undefined behaviour: integer division and
+//! remainder check for 0 and −1, float→integer casts use the saturating
+//! intrinsics, and nothing else in the instruction set used can trap.
+//!
+//! One concept a module, each using only those listed before it:
+//! `emitter` (the emitter, scalar types, loads and stores), `calls`
+//! (intrinsics, libm under blaze's names, integer power), `scalar` (casts,
+//! truthiness, constants, unary functions), `binary` (binary functions),
+//! `reduce` (combining into an accumulator), `expr` (a kernel's expression
+//! for one element), `loops` (the kernel's signature and its loops over
+//! the iteration space). Which IR nodes become kernel nodes is `fuse`'s
+//! business; the host is `target`'s, the optimizer `machine`'s.
+
+mod binary;
+mod calls;
+mod emitter;
+mod expr;
+mod loops;
+mod reduce;
+mod scalar;
+
+pub(crate) use emitter::{mem_type, Emitter};

@@ -1,0 +1,257 @@
+//! Elementwise operations: broadcasting of shapes, the common element type
+//! of operands (promotion with weak literals), casts inserted where an
+//! operand's type differs, unary and binary operators, `where`, explicit
+//! casts.
+
+use super::*;
+
+impl Checker<'_> {
+    /// Broadcast dims of all `args`, or an error naming the two that clash.
+    pub(super) fn broadcast(&mut self, args: &[NodeId], at: Span) -> Result<Vec<Dim>, Diagnostic> {
+        let mut acc: Option<(Datashape, NodeId)> = None;
+        for &id in args {
+            let shape = Datashape::new(self.ty(id).dims.clone(), Scalar::Bool.into());
+            acc = Some(match acc {
+                None => (shape, id),
+                Some((a, first)) => {
+                    let mut u = Unifier::new(self.types);
+                    match u.unify(&a, &shape) {
+                        Ok(r) => (Datashape::new(r.dims, Scalar::Bool.into()), id),
+                        Err(e) => {
+                            let message = format!(
+                                "cannot broadcast `{}` with `{}`: {}",
+                                self.ty(first),
+                                self.ty(id),
+                                e.message
+                                    .replace("the left datashape", "the left operand")
+                                    .replace("the right datashape", "the right operand")
+                            );
+                            return Err(err("shape_error", message, at));
+                        }
+                    }
+                }
+            });
+        }
+        Ok(acc.map(|(d, _)| d.dims).unwrap_or_default())
+    }
+
+    /// The common scalar of `args` under promotion with weak literals, and
+    /// whether any is an option; errors name the argument that is not a
+    /// number.
+    pub(super) fn common_scalar(
+        &self,
+        args: &[NodeId],
+        what: &str,
+    ) -> Result<(Scalar, bool, bool), Diagnostic> {
+        let mut strong: Option<Scalar> = None;
+        let mut weak: Vec<Scalar> = Vec::new();
+        let mut opt = false;
+        for &id in args {
+            let n = self.node(id);
+            match &n.ty.measure {
+                Measure::Null => {
+                    opt = true;
+                    continue;
+                }
+                m => match scalar_of(m) {
+                    Some((s, o)) => {
+                        opt |= o;
+                        if n.weak {
+                            weak.push(s);
+                        } else {
+                            strong = Some(strong.map_or(s, |t| promote(t, s)));
+                        }
+                    }
+                    None => {
+                        return Err(err(
+                            "type_error",
+                            format!("{what} needs numbers or bools, found `{}`", n.ty),
+                            self.span_of(id),
+                        ))
+                    }
+                },
+            }
+        }
+        let all_weak = strong.is_none();
+        let mut t = match strong {
+            Some(s) => s,
+            None => weak.iter().copied().reduce(promote).unwrap_or(Scalar::Bool),
+        };
+        if !all_weak {
+            // Signed and unsigned integers are one level for weak literals:
+            // `2 * x` keeps `uint8`.
+            let level = |k: ScalarKind| match k {
+                ScalarKind::Bool => 0,
+                ScalarKind::Unsigned | ScalarKind::Signed => 1,
+                ScalarKind::Float => 2,
+                ScalarKind::Complex => 3,
+            };
+            for w in weak {
+                if level(w.kind()) > level(t.kind()) {
+                    t = match w.kind() {
+                        ScalarKind::Complex => complex_of(t),
+                        ScalarKind::Float => Scalar::Float64,
+                        _ => promote(t, Scalar::Int64),
+                    };
+                }
+            }
+        }
+        Ok((t, opt, all_weak && !args.is_empty()))
+    }
+
+    /// `id` converted to scalar `t` (keeping dims and option): weak
+    /// literals are retyped, others get a `Cast` node.
+    pub(super) fn coerce(&mut self, id: NodeId, t: Scalar) -> NodeId {
+        let n = self.node(id).clone();
+        let Some((s, opt)) = scalar_of(&n.ty.measure) else {
+            return id;
+        };
+        if s == t {
+            return id;
+        }
+        let ty = Datashape::new(n.ty.dims.clone(), with_option(t, opt));
+        if n.weak && matches!(n.op, Op::Literal(_) | Op::ArrayLiteral { .. }) {
+            self.nodes[id.index()].ty = ty;
+            return id;
+        }
+        self.push(Op::Cast(t), vec![id], ty, n.weak, n.span)
+    }
+
+    pub(super) fn unary(&mut self, f: UnaryFn, a: NodeId, at: Span) -> Result<NodeId, Diagnostic> {
+        let what = match f {
+            UnaryFn::Neg => "`-`".to_string(),
+            UnaryFn::Pos => "`+`".to_string(),
+            other => format!("`{}`", other.name()),
+        };
+        if let Some(id) = self.all_na(&[a], at) {
+            return Ok(id);
+        }
+        let (t, opt, weak) = self.common_scalar(&[a], &what)?;
+        let r = f.result(t).map_err(|m| err("type_error", m, at))?;
+        // Float functions compute in the float type of their operand.
+        let operand = match f {
+            UnaryFn::Abs
+            | UnaryFn::Neg
+            | UnaryFn::Pos
+            | UnaryFn::Not
+            | UnaryFn::IsNan
+            | UnaryFn::IsNa
+            | UnaryFn::Sign
+            | UnaryFn::Floor
+            | UnaryFn::Ceil
+            | UnaryFn::Round => t,
+            _ => r,
+        };
+        let a = self.coerce(a, operand);
+        let dims = self.ty(a).dims.clone();
+        let r_opt = opt && f != UnaryFn::IsNa;
+        Ok(self.push(
+            Op::Unary(f),
+            vec![a],
+            Datashape::new(dims, with_option(r, r_opt)),
+            weak,
+            at,
+        ))
+    }
+
+    /// `na` op `na` is `na`: a `null` result with the broadcast dims.
+    pub(super) fn all_na(&mut self, args: &[NodeId], at: Span) -> Option<NodeId> {
+        if !args.iter().all(|a| self.ty(*a).measure == Measure::Null) {
+            return None;
+        }
+        let dims = self.broadcast(args, at).ok()?;
+        Some(self.push(
+            Op::Na,
+            vec![],
+            Datashape::new(dims, Measure::Null),
+            true,
+            at,
+        ))
+    }
+
+    pub(super) fn binary(
+        &mut self,
+        f: BinaryFn,
+        a: NodeId,
+        b: NodeId,
+        at: Span,
+    ) -> Result<NodeId, Diagnostic> {
+        if let Some(id) = self.all_na(&[a, b], at) {
+            return Ok(id);
+        }
+        let what = format!("`{}`", f.name());
+        let dims = self.broadcast(&[a, b], at)?;
+        let (t, opt, weak) = self.common_scalar(&[a, b], &what)?;
+        let r = f.result(t).map_err(|m| {
+            err(
+                "type_error",
+                format!("{m} (operands are `{}` and `{}`)", self.ty(a), self.ty(b)),
+                at,
+            )
+        })?;
+        // Division and arctan2 compute in the float type.
+        let operand = if matches!(f, BinaryFn::Div | BinaryFn::Arctan2) {
+            r
+        } else {
+            t
+        };
+        let (a, b) = (self.coerce(a, operand), self.coerce(b, operand));
+        Ok(self.push(
+            Op::Binary(f),
+            vec![a, b],
+            Datashape::new(dims, with_option(r, opt)),
+            weak,
+            at,
+        ))
+    }
+
+    pub(super) fn where_(
+        &mut self,
+        c: NodeId,
+        x: NodeId,
+        y: NodeId,
+        at: Span,
+    ) -> Result<NodeId, Diagnostic> {
+        let dims = self.broadcast(&[c, x, y], at)?;
+        let (cs, copt, _) = self.common_scalar(&[c], "the condition of `where`")?;
+        let c = self.coerce(c, if cs == Scalar::Bool { cs } else { Scalar::Bool });
+        let (t, opt, weak) = self.common_scalar(&[x, y], "`where`")?;
+        let (x, y) = (self.coerce(x, t), self.coerce(y, t));
+        Ok(self.push(
+            Op::Where,
+            vec![c, x, y],
+            Datashape::new(dims, with_option(t, opt || copt)),
+            weak,
+            at,
+        ))
+    }
+
+    pub(super) fn cast(&mut self, x: NodeId, ty: &Expr, at: Span) -> Result<NodeId, Diagnostic> {
+        let text = self.text(ty.span).trim();
+        let target = parse(text).ok().and_then(|d| {
+            if d.dims.is_empty() {
+                d.measure.as_scalar()
+            } else {
+                None
+            }
+        });
+        let Some(t) = target else {
+            return Err(err("type_error", format!("expected an element type such as `float32` or `complex[float64]`, found `{text}`"), ty.span));
+        };
+        let n = self.node(x).clone();
+        let Some((_, opt)) = scalar_of(&n.ty.measure) else {
+            return Err(err(
+                "type_error",
+                format!("only numbers and bools can be cast, found `{}`", n.ty),
+                self.span_of(x),
+            ));
+        };
+        Ok(self.push(
+            Op::Cast(t),
+            vec![x],
+            Datashape::new(n.ty.dims.clone(), with_option(t, opt)),
+            false,
+            at,
+        ))
+    }
+}

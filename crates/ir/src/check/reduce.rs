@@ -1,0 +1,121 @@
+//! Reductions over axes: axis arguments normalized against the rank,
+//! result types by `ReduceFn::result`.
+
+use super::*;
+
+impl Checker<'_> {
+    pub(super) fn rank_of(&self, id: NodeId, what: &str, at: Span) -> Result<usize, Diagnostic> {
+        let t = self.ty(id);
+        if t.dims.iter().any(|d| matches!(d, Dim::Ellipsis(_))) {
+            return Err(err(
+                "type_error",
+                format!("{what} needs a known number of dimensions, found `{t}`"),
+                at,
+            ));
+        }
+        Ok(t.dims.len())
+    }
+
+    pub(super) fn normalize_axis(
+        &self,
+        axis: i64,
+        rank: usize,
+        ty: &Datashape,
+        at: Span,
+    ) -> Result<usize, Diagnostic> {
+        let r = rank as i64;
+        if axis < -r || axis >= r {
+            return Err(err(
+                "axis_error",
+                format!(
+                    "axis {axis} is out of bounds for `{ty}`, which has {rank} dimension{}",
+                    if rank == 1 { "" } else { "s" }
+                ),
+                at,
+            ));
+        }
+        Ok(if axis < 0 {
+            (axis + r) as usize
+        } else {
+            axis as usize
+        })
+    }
+
+    pub(super) fn reduce(
+        &mut self,
+        f: ReduceFn,
+        x: NodeId,
+        axis: Option<&Expr>,
+        keep: Option<&Expr>,
+        at: Span,
+    ) -> Result<NodeId, Diagnostic> {
+        let what = format!("`{}`", f.name());
+        let (t, _, _) = self.common_scalar(&[x], &what)?;
+        let r = f.result(t).map_err(|m| err("type_error", m, at))?;
+        let keepdims = match keep.map(|e| &e.kind) {
+            None | Some(ExprKind::Bool(false)) => false,
+            Some(ExprKind::Bool(true)) => true,
+            Some(_) => {
+                let e = keep.map_or(at, |e| e.span);
+                return Err(err("type_error", "`keepdims` must be `true` or `false`", e));
+            }
+        };
+        let ty = self.ty(x).clone();
+        let axes = match axis {
+            None => None,
+            Some(e) => {
+                let rank = self.rank_of(x, &what, at)?;
+                let list = self.int_list(e, "an axis")?;
+                let mut axes = Vec::new();
+                for a in list {
+                    let n = self.normalize_axis(a, rank, &ty, e.span)?;
+                    if axes.contains(&n) {
+                        return Err(err("axis_error", format!("axis {a} is repeated"), e.span));
+                    }
+                    axes.push(n);
+                }
+                axes.sort_unstable();
+                if matches!(f, ReduceFn::ArgMin | ReduceFn::ArgMax) && axes.len() != 1 {
+                    return Err(err(
+                        "axis_error",
+                        format!("`{}` takes one axis", f.name()),
+                        e.span,
+                    ));
+                }
+                Some(axes)
+            }
+        };
+        if keepdims && axes.is_none() {
+            self.rank_of(x, &what, at)?;
+        }
+        let dims: Vec<Dim> = match &axes {
+            None if keepdims => ty.dims.iter().map(|_| Dim::Fixed(1)).collect(),
+            None => vec![],
+            Some(axes) => ty
+                .dims
+                .iter()
+                .enumerate()
+                .filter_map(|(i, d)| {
+                    if axes.contains(&i) {
+                        keepdims.then_some(Dim::Fixed(1))
+                    } else {
+                        Some(d.clone())
+                    }
+                })
+                .collect(),
+        };
+        // Mean, var and std compute in the float type.
+        let operand = match f {
+            ReduceFn::Mean | ReduceFn::Var | ReduceFn::Std => float_of(t),
+            _ => t,
+        };
+        let x = self.coerce(x, operand);
+        Ok(self.push(
+            Op::Reduce { f, axes, keepdims },
+            vec![x],
+            Datashape::new(dims, r.into()),
+            false,
+            at,
+        ))
+    }
+}
