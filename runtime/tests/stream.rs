@@ -82,12 +82,23 @@ fn streamed_results_match_memory_for_every_block_size() {
             let (m, s) = both("2*a + 1", &[("a", &a)], block, out);
             assert_eq!(m, s, "2*a + 1, block {block}");
             let (m, s) = both(
-                "where(a > b, a * b, sin(b))",
+                "where(a > b, a * b, sqrt(b * b + 1))",
                 &[("a", &a), ("b", &b)],
                 block,
                 out,
             );
             assert_eq!(m, s, "where, block {block}");
+            // Vector math (libmvec) and its scalar remainder loop may differ
+            // in the last bits, and where a block boundary falls decides
+            // which elements take which: within a few ulp.
+            let (m, s) = both(
+                "where(a > b, a * b, sin(b))",
+                &[("a", &a), ("b", &b)],
+                block,
+                out,
+            );
+            let d = max_rel(&m, &s);
+            assert!(d < 1e-15, "sin, block {block}: {d:e}");
         }
         // Reductions over the rows and the gram matrix: within reassociation.
         for src in [

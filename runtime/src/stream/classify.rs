@@ -6,6 +6,7 @@
 use super::ROWS;
 use crate::error::StreamError;
 use blaze_datashape::{Datashape, Dim, Measure};
+use blaze_ir::analysis::is_positionwise;
 use blaze_ir::ops::ReduceFn;
 use blaze_ir::{Function, NodeId, Op};
 
@@ -123,9 +124,7 @@ pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, St
                         }
                     });
                     let local = match &n.op {
-                        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_) | Op::Field(_) => {
-                            aligned
-                        }
+                        op if is_positionwise(op) => aligned,
                         Op::Reduce {
                             axes: Some(axes), ..
                         } => !axes.contains(&0) && args.first() == Some(&Class::Rows),

@@ -29,13 +29,11 @@
 //! core and BLAS its own threads.
 
 //!
-//! Submodules: `classify` (the node classes), `extract` (block and tail
-//! functions), `run` (the executor), `text` (the task graph and the plan's
+//! Submodules: `classify` (the node classes), `run` (the executor), `text` (the task graph and the plan's
 //! `Display`). Opening files and deciding what streams is the
 //! [`Session`](crate::Session)'s; this module takes its inputs opened.
 
 mod classify;
-mod extract;
 mod run;
 mod text;
 
@@ -46,9 +44,9 @@ use crate::exec::{prepare, Prepared};
 use crate::io::RowSource;
 use blaze_datashape::{Datashape, Dim};
 use blaze_interp::Value;
+use blaze_ir::analysis::{extract, ParamSource};
 use blaze_ir::{Function, NodeId, Op};
 use classify::{classify, row_bytes, rows_axis, Class, Combine};
-use extract::{extract, Origin};
 
 /// The symbol given to the first dimension of streamed inputs.
 pub const ROWS: &str = "ROWS";
@@ -117,7 +115,7 @@ pub struct StreamPlan {
 struct Tail {
     f: Prepared,
     /// Where each tail parameter comes from.
-    sources: Vec<Origin>,
+    sources: Vec<ParamSource>,
 }
 
 /// Plans a streamed run of `f` over `inputs` (one per parameter) within
@@ -188,19 +186,24 @@ pub fn plan(
         _ => {}
     }
     let roots: Vec<NodeId> = frontier.iter().map(|(n, _)| *n).collect();
-    let (bf, bsources) = extract(f, &roots, &[], &|_| true);
+    // The block function computes the frontier from the inputs; the tail
+    // computes the root from the combined partials (parameters `partial{k}`)
+    // and the inputs used whole.
+    let (bf, bsources) =
+        extract(f, &roots, &[], &|_| true, "partial").map_err(StreamError::Program)?;
     let block_params: Vec<usize> = bsources
         .iter()
         .filter_map(|s| match s {
-            Origin::Param(p) => Some(*p),
-            Origin::Frontier(_) => None,
+            ParamSource::Param(p) => Some(*p),
+            ParamSource::Cut(_) => None,
         })
         .collect();
     let tail = match root_class {
         Class::Rows => None,
         _ => {
             let partials: Vec<NodeId> = roots.clone();
-            let (tf, sources) = extract(f, &[root], &partials, &|p| !streamed[p]);
+            let (tf, sources) = extract(f, &[root], &partials, &|p| !streamed[p], "partial")
+                .map_err(StreamError::Program)?;
             Some(Tail {
                 f: prepare(&tf),
                 sources,

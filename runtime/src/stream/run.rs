@@ -3,7 +3,6 @@
 //! to a [`RowSink`] or collected, then the tail.
 
 use super::classify::Combine;
-use super::extract::Origin;
 use super::{Input, StreamPlan, ROWS};
 use crate::error::{Error, OutputError, StreamError};
 use crate::exec::{Options, Report};
@@ -12,6 +11,7 @@ use crate::io::{self, RowReader, RowSink};
 use blaze_codegen::Dumps;
 use blaze_datashape::{Dim, Measure, Scalar};
 use blaze_interp::{kernels, Array, EvalError, Value};
+use blaze_ir::analysis::ParamSource;
 use blaze_ir::ops::BinaryFn;
 use std::path::Path;
 use std::sync::mpsc::sync_channel;
@@ -216,10 +216,10 @@ impl StreamPlan {
                     .sources
                     .iter()
                     .map(|s| match s {
-                        Origin::Param(p) => whole_value(*p).ok_or_else(|| {
+                        ParamSource::Param(p) => whole_value(*p).ok_or_else(|| {
                             StreamError::Program("a streamed input reached the tail".into())
                         }),
-                        Origin::Frontier(k) => acc[*k].clone().ok_or_else(|| {
+                        ParamSource::Cut(k) => acc[*k].clone().ok_or_else(|| {
                             StreamError::Program("a partial result is missing".into())
                         }),
                     })
