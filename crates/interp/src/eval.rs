@@ -2,9 +2,10 @@
 //! order, index notation by explicit loops. Slow and straightforward by
 //! design — this is the oracle.
 
+use crate::element::{Element, Ring};
 use crate::kernels;
 use crate::linalg::{self, LinalgError};
-use crate::value::{Array, Element, Value};
+use crate::value::{Array, Value};
 use crate::{with_array, with_scalar, EvalError};
 use blaze_datashape::{Datashape, Dim, Measure, Scalar};
 use blaze_ir::ops::{BinaryFn, LinalgFn, Routine, UnaryFn};
@@ -358,50 +359,6 @@ fn generic_join<T: Element>(
             if stack { "stack" } else { "concatenate" }
         ))
     })
-}
-
-/// Elements of the types matmul works on: bool is or-of-ands, integers wrap.
-trait Ring: Element + Copy {
-    fn zero() -> Self;
-    fn mul_add(acc: Self, a: Self, b: Self) -> Self;
-}
-
-macro_rules! ring_int {
-    ($($t:ty),*) => {$(
-        impl Ring for $t {
-            fn zero() -> Self { 0 }
-            fn mul_add(acc: Self, a: Self, b: Self) -> Self { acc.wrapping_add(a.wrapping_mul(b)) }
-        }
-    )*};
-}
-ring_int!(i8, i16, i32, i64, u8, u16, u32, u64);
-
-macro_rules! ring_float {
-    ($($t:ty),*) => {$(
-        impl Ring for $t {
-            fn zero() -> Self { <$t>::default() }
-            fn mul_add(acc: Self, a: Self, b: Self) -> Self { acc + a * b }
-        }
-    )*};
-}
-ring_float!(f32, f64, num_complex::Complex32, num_complex::Complex64);
-
-impl Ring for bool {
-    fn zero() -> Self {
-        false
-    }
-    fn mul_add(acc: Self, a: Self, b: Self) -> Self {
-        acc || (a && b)
-    }
-}
-
-impl Ring for half::f16 {
-    fn zero() -> Self {
-        half::f16::ZERO
-    }
-    fn mul_add(acc: Self, a: Self, b: Self) -> Self {
-        half::f16::from_f32(acc.to_f32() + a.to_f32() * b.to_f32())
-    }
 }
 
 /// NumPy's `matmul`: 1-D operands are promoted to matrices and the added
