@@ -38,6 +38,11 @@ pub enum LinalgError {
         /// The algorithm that did not converge.
         routine: &'static str,
     },
+    /// A dimension does not fit the 32-bit indices of BLAS and LAPACK.
+    IndexOverflow {
+        /// The length that does not fit.
+        len: usize,
+    },
     /// The result would have more elements than can be allocated.
     TooLarge {
         /// Rows of the would-be result.
@@ -76,6 +81,9 @@ impl fmt::Display for LinalgError {
             ),
             LinalgError::NoConvergence { routine } => {
                 write!(f, "{routine} did not converge within its iteration limit")
+            }
+            LinalgError::IndexOverflow { len } => {
+                write!(f, "a dimension of {len} is too large for 32-bit indices")
             }
             LinalgError::TooLarge { rows, cols } => {
                 write!(
