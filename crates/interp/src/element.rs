@@ -289,8 +289,6 @@ pub trait Inexact:
 {
     /// The type of the components (`f32` or `f64`).
     type Real: Real;
-    /// Whether the type is complex.
-    const IS_COMPLEX: bool;
     /// Real part, in float64.
     fn re(self) -> f64;
     /// Imaginary part, in float64 (0 for real types).
@@ -317,7 +315,6 @@ macro_rules! real_inexact {
     ($($t:ty),*) => {$(
         impl Inexact for $t {
             type Real = $t;
-            const IS_COMPLEX: bool = false;
             fn re(self) -> f64 {
                 self as f64
             }
@@ -353,7 +350,6 @@ macro_rules! complex_inexact {
     ($($t:ty => $f:ty),*) => {$(
         impl Inexact for $t {
             type Real = $f;
-            const IS_COMPLEX: bool = true;
             fn re(self) -> f64 {
                 self.re as f64
             }

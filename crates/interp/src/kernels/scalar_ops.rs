@@ -6,7 +6,7 @@ use blaze_datashape::Scalar;
 use blaze_ir::ops::{BinaryFn, UnaryFn};
 use half::f16;
 use num_complex::{Complex, Complex32, Complex64};
-use num_traits::{Float, FloatConst, One, Zero};
+use num_traits::{Float, FloatConst, One, WrappingMul, Zero};
 
 use crate::element::Convert;
 use crate::EvalError;
@@ -34,6 +34,19 @@ pub(super) trait Ops: Convert {
             _ => false,
         }
     }
+}
+
+/// `base^e` by squaring, wrapping on overflow (integer `**`).
+fn wrapping_pow<T: Copy + One + WrappingMul>(mut base: T, mut e: u64) -> T {
+    let mut acc = T::one();
+    while e > 0 {
+        if e & 1 == 1 {
+            acc = acc.wrapping_mul(&base);
+        }
+        base = base.wrapping_mul(&base);
+        e >>= 1;
+    }
+    acc
 }
 
 macro_rules! signed_ops {
@@ -79,15 +92,7 @@ macro_rules! signed_ops {
                                 _ => 0,
                             }
                         } else {
-                            let (mut base, mut e, mut acc) = (a, b as u64, 1 as $t);
-                            while e > 0 {
-                                if e & 1 == 1 {
-                                    acc = acc.wrapping_mul(base);
-                                }
-                                base = base.wrapping_mul(base);
-                                e >>= 1;
-                            }
-                            acc
+                            wrapping_pow(a, b as u64)
                         }
                     }
                     Minimum => a.min(b),
@@ -124,15 +129,7 @@ macro_rules! unsigned_ops {
                     FloorDiv | Div => a.checked_div(b).unwrap_or(0),
                     Mod => a.checked_rem(b).unwrap_or(0),
                     Pow => {
-                        let (mut base, mut e, mut acc) = (a, b as u64, 1 as $t);
-                        while e > 0 {
-                            if e & 1 == 1 {
-                                acc = acc.wrapping_mul(base);
-                            }
-                            base = base.wrapping_mul(base);
-                            e >>= 1;
-                        }
-                        acc
+                        wrapping_pow(a, b as u64)
                     }
                     Minimum => a.min(b),
                     Maximum => a.max(b),

@@ -48,7 +48,7 @@ pub fn check_finite<'a, T: Inexact>(it: impl IntoIterator<Item = &'a T>) -> Lina
 
 /// [`check_finite`] on the lower triangle (diagonal included) of a square
 /// matrix.
-pub fn check_finite_lower<T: Inexact>(a: &ArrayView2<'_, T>) -> LinalgResult<()> {
+pub(crate) fn check_finite_lower<T: Inexact>(a: &ArrayView2<'_, T>) -> LinalgResult<()> {
     for ((i, j), x) in a.indexed_iter() {
         if j <= i && !x.is_finite() {
             return Err(LinalgError::NonFinite);
