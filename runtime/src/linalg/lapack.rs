@@ -23,7 +23,7 @@ use ndarray::{Array1, Array2, ArrayD, ArrayView2};
 use num_complex::Complex64;
 
 use super::blas::{get, on_inexact, view2};
-use super::error::RoutineError;
+pub use super::error::RoutineError;
 pub use super::lapack_ffi::LapackScalar;
 
 /// The result of a typed LAPACK function.
