@@ -37,7 +37,7 @@
 //!   `nan*` functions; a reduction whose every element is missing behaves as
 //!   an empty one.
 //!
-//! Submodules, one concept each: [`broadcast`] shapes, `cast` conversions,
+//! Submodules, one concept each: `broadcast` shapes, `cast` conversions,
 //! `scalar_ops` what each operation does to one element of each type,
 //! `elementwise` the elementwise entry points, `reduce` reductions.
 

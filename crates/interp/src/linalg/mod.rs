@@ -18,7 +18,7 @@
 //!
 //! Everything is generic over the sealed [`Field`] trait (of
 //! [`crate::element`]), implemented by
-//! `f64` and [`Complex64`]; callers upcast `f32`/`complex64` first.
+//! `f64` and [`num_complex::Complex64`]; callers upcast `f32`/`complex64` first.
 //!
 //! Conventions follow NumPy (`numpy.linalg`): reduced QR and SVD, `eigh`
 //! reading the lower triangle with ascending eigenvalues, `eig` returning

@@ -132,7 +132,7 @@ pub(super) fn apply_reflector_right<T: Field>(
 /// -sign(re(alpha)) * norm`), so the signs match NumPy's results. The
 /// diagonal of `R` is real.
 ///
-/// Errors: [`LinalgError::NonFinite`].
+/// Errors: [`super::LinalgError::NonFinite`].
 pub fn qr<T: Field>(a: ArrayView2<'_, T>) -> LinalgResult<(Array2<T>, Array2<T>)> {
     check_finite(a.iter())?;
     let (m, n) = a.dim();
