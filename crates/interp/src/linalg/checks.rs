@@ -80,3 +80,29 @@ pub fn check_pivots<T: Inexact>(
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pivots_are_judged_in_the_precision_of_the_type() {
+        // A pivot of 1e-10 against entries of 1 is fine in double precision and
+        // singular in single precision (n * eps(f32) ≈ 2.4e-7).
+        assert_eq!(check_pivots([1.0f64, 1e-10], 1.0), Ok(()));
+        assert_eq!(
+            check_pivots([1.0f32, 1e-10], 1.0),
+            Err(LinalgError::Singular)
+        );
+        assert_eq!(check_pivots([0.0f64], 0.0), Err(LinalgError::Singular));
+        assert_eq!(check_pivots(std::iter::empty::<f64>(), 0.0), Ok(()));
+        assert_eq!(
+            require_square("inv", &[2, 3]),
+            Err(crate::EvalError::Linalg(
+                "`inv` needs a square matrix, found shape [2, 3]".into()
+            ))
+        );
+        assert_eq!(require_square("inv", &[3, 3]), Ok(3));
+        assert!(require_square("inv", &[3]).is_err());
+    }
+}
