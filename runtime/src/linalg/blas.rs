@@ -461,10 +461,7 @@ macro_rules! on_inexact {
 pub(crate) use on_inexact;
 
 /// The array as element type `T`, or a type error.
-pub(crate) fn get<'a, T: blaze_interp::Element>(
-    a: &'a Array,
-    what: &str,
-) -> Result<&'a ArrayD<T>, EvalError> {
+pub(crate) fn get<'a, T: Element>(a: &'a Array, what: &str) -> Result<&'a ArrayD<T>, EvalError> {
     T::get(a).ok_or_else(|| {
         EvalError::Value(format!(
             "{what}: operands must share one element type ({} found, {} expected)",
@@ -486,7 +483,7 @@ pub fn gemm(args: &[&Array], ta: bool, tb: bool) -> Result<Array, EvalError> {
         } else {
             None
         };
-        Ok(T::wrap_2d(gemm_t(a, b, ta, tb, alpha, acc)?))
+        Ok(T::wrap(gemm_t(a, b, ta, tb, alpha, acc)?.into_dyn()))
     })
 }
 
@@ -514,7 +511,7 @@ pub fn syrk(args: &[&Array], trans: bool) -> Result<Array, EvalError> {
     on_inexact!(args[0], T => {
         let a = view2(get::<T>(args[0], "syrk")?)?;
         let alpha = scalar0(get::<T>(args[1], "syrk")?)?;
-        Ok(T::wrap_2d(syrk_t(a, trans, alpha)?))
+        Ok(T::wrap(syrk_t(a, trans, alpha)?.into_dyn()))
     })
 }
 
@@ -531,10 +528,3 @@ pub fn trsm(args: &[&Array], lower: bool) -> Result<Array, EvalError> {
 pub fn matmul(a: &Array, b: &Array) -> Result<Array, EvalError> {
     on_inexact!(a, T => Ok(T::wrap(matmul_t(get::<T>(a, "matmul")?, get::<T>(b, "matmul")?)?)))
 }
-
-trait Wrap2: blaze_interp::Element {
-    fn wrap_2d(a: Array2<Self>) -> Array {
-        Self::wrap(a.into_dyn())
-    }
-}
-impl<T: blaze_interp::Element> Wrap2 for T {}
