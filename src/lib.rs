@@ -27,7 +27,7 @@
 //! std::fs::create_dir_all(&dir).unwrap();
 //! let a = dir.join("a.npy");
 //! let data = ndarray::Array2::from_shape_fn((20_000, 8), |(i, j)| ((i + j) % 7) as f64);
-//! blaze::runtime::npy::write_npy(&a, &Array::Float64(data.into_dyn())).unwrap();
+//! blaze::runtime::io::npy::write_npy(&a, &Array::Float64(data.into_dyn())).unwrap();
 //! let a = a.to_str().unwrap();
 //!
 //! let streamed = Session::new()
@@ -45,7 +45,7 @@
 //!     .memory_limit(1 << 20)
 //!     .eval("2*A + 1", &[("A", a)], Some(g.to_str().unwrap()))
 //!     .unwrap();
-//! assert_eq!(blaze::runtime::npy::read_npy(&g).unwrap().shape(), [20_000, 8]);
+//! assert_eq!(blaze::runtime::io::npy::read_npy(&g).unwrap().shape(), [20_000, 8]);
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 //!

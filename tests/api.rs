@@ -116,7 +116,7 @@ fn a_session_streams_a_file_within_a_memory_limit() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("a.npy");
     let a = Array2::from_shape_fn((50_000, 16), |(i, j)| ((i * 31 + j * 7) % 101) as f64 / 8.0);
-    blaze::runtime::npy::write_npy(&path, &Array::Float64(a.clone().into_dyn())).unwrap();
+    blaze::runtime::io::npy::write_npy(&path, &Array::Float64(a.clone().into_dyn())).unwrap();
     let a_path = path.to_str().unwrap();
     for expr in ["A.T @ A", "sum(A * 2, axis=0)"] {
         // 1 MiB is far less than the 6.4 MB of the file: many blocks.
@@ -156,7 +156,7 @@ fn a_session_streams_a_file_within_a_memory_limit() {
         .eval("2*A + 1", &[("A", a_path)], Some(out.to_str().unwrap()))
         .unwrap();
     assert!(r.value.is_none() && r.report.streamed);
-    let written = blaze::runtime::npy::read_npy(&out).unwrap();
+    let written = blaze::runtime::io::npy::read_npy(&out).unwrap();
     assert_eq!(
         written,
         Array::Float64((a.mapv(|x| 2.0 * x + 1.0)).into_dyn())

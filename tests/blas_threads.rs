@@ -2,7 +2,7 @@
 //! rayon workers never ask for more cores than the run was given. (Its own
 //! test binary: the count is process-wide.)
 
-use blaze::runtime::blas;
+use blaze::runtime::linalg::blas;
 use ndarray::Array2;
 
 #[test]

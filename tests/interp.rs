@@ -12,7 +12,7 @@
 use blaze::datashape::{Datashape, Dim, Measure};
 use blaze::interp::{eval, Array, Value};
 use blaze::ir::{compile_expression, compile_module, Function, Program};
-use blaze::runtime::npy::read_npy;
+use blaze::runtime::io::npy::read_npy;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -563,3 +563,54 @@ fn integer_products_compile_to_one_kernel_and_wrap_like_numpy() {
         }
     }
 }
+
+#[test]
+fn lapack_failures_are_typed_and_keep_their_messages() {
+    use blaze::interp::linalg::LinalgError;
+    use blaze::interp::EvalError;
+    use blaze::runtime::linalg::lapack;
+
+    let singular = ndarray::array![[1.0, 2.0], [2.0, 4.0]];
+    let b = ndarray::array![1.0, 1.0].into_dyn();
+    let e = lapack::solve_t(singular.view(), &b).unwrap_err();
+    assert_eq!(e.kind, LinalgError::Singular);
+    assert_eq!(
+        (e.op, e.routine, e.name().as_str()),
+        ("solve", "gesv", "dgesv")
+    );
+    assert_eq!(e.info, Some(2), "the second pivot is exactly zero");
+    assert_eq!(
+        EvalError::from(e.clone()),
+        EvalError::Linalg(LinalgError::Singular.to_string())
+    );
+    assert_eq!(e.to_string(), LinalgError::Singular.to_string());
+
+    let rect = Array2::<f32>::zeros((2, 3));
+    let e = lapack::det_t(rect.view()).unwrap_err();
+    assert_eq!(e.kind, LinalgError::NotSquare { rows: 2, cols: 3 });
+    assert_eq!((e.info, e.name().as_str()), (None, "sgetrf"));
+    assert_eq!(
+        EvalError::from(e).to_string(),
+        "linear algebra error: `det` needs a square matrix, found shape [2, 3]"
+    );
+
+    let not_pd = ndarray::array![
+        [Complex64::new(1.0, 0.0), Complex64::new(2.0, 0.0)],
+        [Complex64::new(2.0, 0.0), Complex64::new(1.0, 0.0)]
+    ];
+    let e = lapack::cholesky_t(not_pd.view()).unwrap_err();
+    assert_eq!(e.kind, LinalgError::NotPositiveDefinite { column: 1 });
+    assert_eq!((e.info, e.name().as_str()), (Some(2), "zpotrf"));
+
+    let eye = Array2::<f64>::eye(2);
+    let e = lapack::solve_t(eye.view(), &ndarray::array![1.0, 2.0, 3.0].into_dyn()).unwrap_err();
+    assert_eq!(
+        EvalError::from(e),
+        EvalError::Shape(
+            "a matrix with 2 rows cannot be solved against a right-hand side of shape [3]".into()
+        )
+    );
+    let nan = ndarray::array![[1.0, f64::NAN], [0.0, 1.0]];
+    let e = lapack::inv_t(nan.view()).unwrap_err();
+    assert_eq!((e.kind, e.info), (LinalgError::NonFinite, None));
+}

@@ -13,18 +13,15 @@
 extern crate blas_src;
 extern crate lapack_src;
 
-/// Matrix products on OpenBLAS.
-pub mod blas;
 pub mod error;
 /// The JIT engine.
 pub mod exec;
 pub mod io;
-/// Linear algebra on LAPACK.
-pub mod lapack;
+/// BLAS and LAPACK: matrix products and linear algebra on OpenBLAS.
+pub mod linalg;
 mod memory;
 pub mod session;
 pub mod stream;
 
 pub use error::Error;
-pub use io::{csv, npy, zarr};
 pub use session::Session;

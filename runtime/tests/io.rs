@@ -5,8 +5,8 @@
 
 use blaze_datashape::Scalar;
 use blaze_interp::{Array, Value};
+use blaze_runtime::io::npy::write_npy;
 use blaze_runtime::io::{self, IoErrorKind, Location, RowSource};
-use blaze_runtime::npy::write_npy;
 use ndarray::{ArrayD, IxDyn};
 use std::path::{Path, PathBuf};
 

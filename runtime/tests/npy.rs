@@ -7,8 +7,8 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use blaze_interp::Array;
+use blaze_runtime::io::npy::{read_npy, read_npy_from, write_npy, write_npy_to};
 use blaze_runtime::io::{IoError, IoErrorKind};
-use blaze_runtime::npy::{read_npy, read_npy_from, write_npy, write_npy_to};
 use half::f16;
 use ndarray::{ArrayD, IxDyn, ShapeBuilder};
 use num_complex::{Complex32, Complex64};

@@ -6,7 +6,7 @@
 use blaze_datashape::{Datashape, Dim, Measure};
 use blaze_interp::{Array, Value};
 use blaze_ir::compile_expression;
-use blaze_runtime::npy::{write_npy, NpyFile};
+use blaze_runtime::io::npy::{write_npy, NpyFile};
 use blaze_runtime::stream::{plan, Input, ROWS};
 use blaze_runtime::Session;
 use ndarray::{ArrayD, IxDyn};
@@ -63,7 +63,7 @@ fn both(src: &str, files: &[(&str, &Path)], block: usize, out: Option<&Path>) ->
     assert!(streamed.report.streamed, "{src}");
     let value = match streamed.value {
         Some(v) => v,
-        None => Value::from(blaze_runtime::npy::read_npy(out.unwrap()).unwrap()),
+        None => Value::from(blaze_runtime::io::npy::read_npy(out.unwrap()).unwrap()),
     };
     (memory.value.unwrap(), value)
 }
@@ -255,7 +255,7 @@ fn csv_records_stream_like_they_read_whole() {
 
 #[test]
 fn csv_errors_name_the_line_and_field() {
-    use blaze_runtime::csv::CsvFile;
+    use blaze_runtime::io::csv::CsvFile;
     let d = dir("csv-errors");
     let ty = csv_type("var * {a: int8, b: float64}");
     for (text, needle) in [

@@ -5,8 +5,8 @@
 //! reads back.
 
 use blaze_interp::Array;
-use blaze_runtime::npy::read_npy;
-use blaze_runtime::zarr::{write_zarr, ZarrArray, ZarrWriter};
+use blaze_runtime::io::npy::read_npy;
+use blaze_runtime::io::zarr::{write_zarr, ZarrArray, ZarrWriter};
 use std::path::{Path, PathBuf};
 
 fn data() -> PathBuf {
@@ -153,7 +153,7 @@ fn streamed_zarr_inputs_give_what_npy_inputs_give() {
     use blaze_datashape::{Datashape, Dim, Measure};
     use blaze_ir::compile_expression;
     use blaze_runtime::exec::Options;
-    use blaze_runtime::npy::NpyFile;
+    use blaze_runtime::io::npy::NpyFile;
     use blaze_runtime::stream::{plan, Input, ROWS};
     for name in ["v3_default", "v2_zlib_f"] {
         let z = ZarrArray::open(&data().join(format!("{name}.zarr"))).unwrap();

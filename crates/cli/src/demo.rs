@@ -10,7 +10,7 @@ use crate::progress::Bar;
 use blaze::datashape::{parse, parse_module, unify, Scalar, TypeEnv};
 use blaze::interp::{format_value, Array, Value};
 use blaze::runtime::error::human;
-use blaze::runtime::npy::{NpyFile, NpyWriter};
+use blaze::runtime::io::npy::{NpyFile, NpyWriter};
 use blaze::runtime::session::{InputSpec, Program};
 use blaze::runtime::Session;
 use std::path::Path;

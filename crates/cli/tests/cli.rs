@@ -172,7 +172,7 @@ fn demo_runs() {
         "{out}"
     );
     // 10,000 rows of uniform [0, 1): diagonal entries near 10000/3.
-    let a = blaze::runtime::npy::read_npy(&path).unwrap();
+    let a = blaze::runtime::io::npy::read_npy(&path).unwrap();
     let blaze::interp::Array::Float64(a) = a else {
         panic!("float64")
     };
@@ -495,7 +495,7 @@ fn blaze_dump_in_the_environment() {
 
 fn save(dir: &std::path::Path, name: &str, a: ndarray::ArrayD<f64>) -> String {
     let path = dir.join(name);
-    blaze::runtime::npy::write_npy(&path, &blaze::interp::Array::Float64(a)).unwrap();
+    blaze::runtime::io::npy::write_npy(&path, &blaze::interp::Array::Float64(a)).unwrap();
     path.to_str().unwrap().to_string()
 }
 
@@ -638,8 +638,8 @@ fn out_of_core_eval_matches_memory_and_graph_lists_tasks() {
             t["streamed"] == true && t["blocks"].as_u64().unwrap() > 1,
             "{t}"
         );
-        let m = blaze::runtime::npy::read_npy(&mem).unwrap();
-        let s = blaze::runtime::npy::read_npy(&ooc).unwrap();
+        let m = blaze::runtime::io::npy::read_npy(&mem).unwrap();
+        let s = blaze::runtime::io::npy::read_npy(&ooc).unwrap();
         let (blaze::interp::Array::Float64(m), blaze::interp::Array::Float64(s)) = (m, s) else {
             panic!("float64 results")
         };
@@ -767,13 +767,14 @@ fn zarr_in_and_out_streamed() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let got = blaze::runtime::zarr::ZarrArray::open(&out)
+    let got = blaze::runtime::io::zarr::ZarrArray::open(&out)
         .unwrap()
         .read_all()
         .unwrap();
-    let want =
-        blaze::runtime::npy::read_npy(std::path::Path::new(&format!("{fixtures}/v3_default.npy")))
-            .unwrap();
+    let want = blaze::runtime::io::npy::read_npy(std::path::Path::new(&format!(
+        "{fixtures}/v3_default.npy"
+    )))
+    .unwrap();
     let (blaze::interp::Array::Float64(g), blaze::interp::Array::Float64(w)) = (got, want) else {
         panic!("float64")
     };
@@ -850,7 +851,8 @@ fn small_inputs_stay_in_memory_beside_streamed_ones() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("\"streamed\":true"), "{}", stderr(&o));
-    let blaze::interp::Array::Float64(got) = blaze::runtime::npy::read_npy(&out).unwrap() else {
+    let blaze::interp::Array::Float64(got) = blaze::runtime::io::npy::read_npy(&out).unwrap()
+    else {
         panic!("float64")
     };
     let d = &a - &m;

@@ -3,12 +3,15 @@
 //! The reference interpreter: evaluates typed programs on ndarray, slowly and
 //! obviously correctly. Every faster engine is tested against it.
 //!
+//! [`element`] is the one family of element-type traits (every engine
+//! builds on it); [`kernels`] the elementwise operations and reductions;
 //! [`linalg`] holds the reference dense linear algebra (LU, Cholesky, QR,
 //! SVD, eigen-decompositions, least squares) that BLAS/LAPACK paths are
 //! tested against.
 
 #![warn(missing_docs)]
 
+pub mod element;
 mod error;
 mod eval;
 mod format;
@@ -16,7 +19,8 @@ pub mod kernels;
 pub mod linalg;
 mod value;
 
+pub use element::Element;
 pub use error::EvalError;
 pub use eval::{check_inputs, eval, eval_op};
 pub use format::format_value;
-pub use value::{Array, Element, Value};
+pub use value::{Array, Value};

@@ -1,6 +1,6 @@
 //! Matrix products and linear algebra on BLAS/LAPACK.
 
-use crate::{blas, lapack};
+use crate::linalg::{blas, lapack};
 use blaze_datashape::{Measure, Scalar};
 use blaze_interp::{eval_op, EvalError, Value};
 use blaze_ir::ops::{LinalgFn, Routine};

@@ -199,7 +199,7 @@ impl Prepared {
                         .iter()
                         .all(|v| matches!(v, Value::Array { missing: None, .. }));
                     if plain {
-                        crate::blas::set_threads(opts.threads.unwrap_or(0));
+                        crate::linalg::blas::set_threads(opts.threads.unwrap_or(0));
                         report.calls.push(routine_name(&self.f, id));
                         run_native(&self.f, id, &args)?
                     } else {

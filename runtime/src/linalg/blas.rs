@@ -13,11 +13,12 @@
 //! same time; [`set_threads`] gives OpenBLAS the same thread count as the
 //! engine.
 
+use blaze_interp::linalg::checks::require_square;
 use blaze_interp::{Array, Element, EvalError};
-use cblas_sys as ffi;
 use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Ix1, Ix2, IxDyn};
-use num_complex::{Complex32, Complex64};
 use std::os::raw::c_int;
+
+pub use super::blas_ffi::BlasScalar;
 
 extern "C" {
     fn openblas_set_num_threads(n: c_int);
@@ -44,345 +45,6 @@ pub fn threads() -> usize {
     // SAFETY: a plain getter.
     unsafe { openblas_get_num_threads().max(1) as usize }
 }
-
-/// An element type with BLAS routines.
-pub trait BlasScalar: blaze_interp::Element + Copy + num_traits::Zero + num_traits::One {
-    /// `C = alpha op(A) op(B) + beta C`, row-major.
-    ///
-    /// # Safety
-    /// The pointers and leading dimensions describe valid matrices of the
-    /// given sizes; `c` is not aliased.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemm(
-        ta: bool,
-        tb: bool,
-        dims: [c_int; 3],
-        alpha: Self,
-        a: (*const Self, c_int),
-        b: (*const Self, c_int),
-        beta: Self,
-        c: (*mut Self, c_int),
-    );
-    /// `y = alpha op(A) x`, row-major `A` of `m × n`.
-    ///
-    /// # Safety
-    /// As for [`BlasScalar::gemm`]; `x` has `incx` spacing.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn gemv(
-        ta: bool,
-        m: c_int,
-        n: c_int,
-        alpha: Self,
-        a: (*const Self, c_int),
-        x: (*const Self, c_int),
-        y: *mut Self,
-    );
-    /// `x · y` without conjugation.
-    ///
-    /// # Safety
-    /// `x` and `y` hold `n` elements at their spacing.
-    unsafe fn dot(n: c_int, x: (*const Self, c_int), y: (*const Self, c_int)) -> Self;
-    /// Upper triangle of `C = alpha op(A) op(A)ᵀ`, row-major (`trans`:
-    /// `Aᵀ A` for a `k × n` `A`).
-    ///
-    /// # Safety
-    /// As for [`BlasScalar::gemm`].
-    unsafe fn syrk(
-        trans: bool,
-        n: c_int,
-        k: c_int,
-        alpha: Self,
-        a: (*const Self, c_int),
-        c: (*mut Self, c_int),
-    );
-    /// `B = op(A)⁻¹ B` for a triangular `A` (`lower` describes `A` as
-    /// stored), row-major.
-    ///
-    /// # Safety
-    /// As for [`BlasScalar::gemm`].
-    unsafe fn trsm(
-        lower: bool,
-        trans: bool,
-        m: c_int,
-        n: c_int,
-        a: (*const Self, c_int),
-        b: (*mut Self, c_int),
-    );
-}
-
-fn tr(t: bool) -> ffi::CBLAS_TRANSPOSE {
-    if t {
-        ffi::CblasTrans
-    } else {
-        ffi::CblasNoTrans
-    }
-}
-
-fn uplo(lower: bool) -> ffi::CBLAS_UPLO {
-    if lower {
-        ffi::CblasLower
-    } else {
-        ffi::CblasUpper
-    }
-}
-
-macro_rules! real_blas {
-    ($t:ty, $gemm:ident, $gemv:ident, $dot:ident, $syrk:ident, $trsm:ident) => {
-        impl BlasScalar for $t {
-            unsafe fn gemm(
-                ta: bool,
-                tb: bool,
-                [m, n, k]: [c_int; 3],
-                alpha: Self,
-                a: (*const Self, c_int),
-                b: (*const Self, c_int),
-                beta: Self,
-                c: (*mut Self, c_int),
-            ) {
-                ffi::$gemm(
-                    ffi::CblasRowMajor,
-                    tr(ta),
-                    tr(tb),
-                    m,
-                    n,
-                    k,
-                    alpha,
-                    a.0,
-                    a.1,
-                    b.0,
-                    b.1,
-                    beta,
-                    c.0,
-                    c.1,
-                )
-            }
-            unsafe fn gemv(
-                ta: bool,
-                m: c_int,
-                n: c_int,
-                alpha: Self,
-                a: (*const Self, c_int),
-                x: (*const Self, c_int),
-                y: *mut Self,
-            ) {
-                ffi::$gemv(
-                    ffi::CblasRowMajor,
-                    tr(ta),
-                    m,
-                    n,
-                    alpha,
-                    a.0,
-                    a.1,
-                    x.0,
-                    x.1,
-                    0.0,
-                    y,
-                    1,
-                )
-            }
-            unsafe fn dot(n: c_int, x: (*const Self, c_int), y: (*const Self, c_int)) -> Self {
-                ffi::$dot(n, x.0, x.1, y.0, y.1)
-            }
-            unsafe fn syrk(
-                trans: bool,
-                n: c_int,
-                k: c_int,
-                alpha: Self,
-                a: (*const Self, c_int),
-                c: (*mut Self, c_int),
-            ) {
-                ffi::$syrk(
-                    ffi::CblasRowMajor,
-                    ffi::CblasUpper,
-                    tr(trans),
-                    n,
-                    k,
-                    alpha,
-                    a.0,
-                    a.1,
-                    0.0,
-                    c.0,
-                    c.1,
-                )
-            }
-            unsafe fn trsm(
-                lower: bool,
-                trans: bool,
-                m: c_int,
-                n: c_int,
-                a: (*const Self, c_int),
-                b: (*mut Self, c_int),
-            ) {
-                ffi::$trsm(
-                    ffi::CblasRowMajor,
-                    ffi::CblasLeft,
-                    uplo(lower),
-                    tr(trans),
-                    ffi::CblasNonUnit,
-                    m,
-                    n,
-                    1.0,
-                    a.0,
-                    a.1,
-                    b.0,
-                    b.1,
-                )
-            }
-        }
-    };
-}
-
-real_blas!(
-    f32,
-    cblas_sgemm,
-    cblas_sgemv,
-    cblas_sdot,
-    cblas_ssyrk,
-    cblas_strsm
-);
-real_blas!(
-    f64,
-    cblas_dgemm,
-    cblas_dgemv,
-    cblas_ddot,
-    cblas_dsyrk,
-    cblas_dtrsm
-);
-
-macro_rules! complex_blas {
-    ($t:ty, $gemm:ident, $gemv:ident, $dot:ident, $syrk:ident, $trsm:ident) => {
-        impl BlasScalar for $t {
-            unsafe fn gemm(
-                ta: bool,
-                tb: bool,
-                [m, n, k]: [c_int; 3],
-                alpha: Self,
-                a: (*const Self, c_int),
-                b: (*const Self, c_int),
-                beta: Self,
-                c: (*mut Self, c_int),
-            ) {
-                ffi::$gemm(
-                    ffi::CblasRowMajor,
-                    tr(ta),
-                    tr(tb),
-                    m,
-                    n,
-                    k,
-                    (&alpha as *const Self).cast(),
-                    a.0.cast(),
-                    a.1,
-                    b.0.cast(),
-                    b.1,
-                    (&beta as *const Self).cast(),
-                    c.0.cast(),
-                    c.1,
-                )
-            }
-            unsafe fn gemv(
-                ta: bool,
-                m: c_int,
-                n: c_int,
-                alpha: Self,
-                a: (*const Self, c_int),
-                x: (*const Self, c_int),
-                y: *mut Self,
-            ) {
-                let zero = <$t>::new(0.0, 0.0);
-                ffi::$gemv(
-                    ffi::CblasRowMajor,
-                    tr(ta),
-                    m,
-                    n,
-                    (&alpha as *const Self).cast(),
-                    a.0.cast(),
-                    a.1,
-                    x.0.cast(),
-                    x.1,
-                    (&zero as *const Self).cast(),
-                    y.cast(),
-                    1,
-                )
-            }
-            unsafe fn dot(n: c_int, x: (*const Self, c_int), y: (*const Self, c_int)) -> Self {
-                let mut out = <$t>::new(0.0, 0.0);
-                ffi::$dot(
-                    n,
-                    x.0.cast(),
-                    x.1,
-                    y.0.cast(),
-                    y.1,
-                    (&mut out as *mut Self).cast(),
-                );
-                out
-            }
-            unsafe fn syrk(
-                trans: bool,
-                n: c_int,
-                k: c_int,
-                alpha: Self,
-                a: (*const Self, c_int),
-                c: (*mut Self, c_int),
-            ) {
-                let zero = <$t>::new(0.0, 0.0);
-                ffi::$syrk(
-                    ffi::CblasRowMajor,
-                    ffi::CblasUpper,
-                    tr(trans),
-                    n,
-                    k,
-                    (&alpha as *const Self).cast(),
-                    a.0.cast(),
-                    a.1,
-                    (&zero as *const Self).cast(),
-                    c.0.cast(),
-                    c.1,
-                )
-            }
-            unsafe fn trsm(
-                lower: bool,
-                trans: bool,
-                m: c_int,
-                n: c_int,
-                a: (*const Self, c_int),
-                b: (*mut Self, c_int),
-            ) {
-                let one = <$t>::new(1.0, 0.0);
-                ffi::$trsm(
-                    ffi::CblasRowMajor,
-                    ffi::CblasLeft,
-                    uplo(lower),
-                    tr(trans),
-                    ffi::CblasNonUnit,
-                    m,
-                    n,
-                    (&one as *const Self).cast(),
-                    a.0.cast(),
-                    a.1,
-                    b.0.cast(),
-                    b.1,
-                )
-            }
-        }
-    };
-}
-
-complex_blas!(
-    Complex32,
-    cblas_cgemm,
-    cblas_cgemv,
-    cblas_cdotu_sub,
-    cblas_csyrk,
-    cblas_ctrsm
-);
-complex_blas!(
-    Complex64,
-    cblas_zgemm,
-    cblas_zgemv,
-    cblas_zdotu_sub,
-    cblas_zsyrk,
-    cblas_ztrsm
-);
 
 /// A BLAS dimension: errors when it does not fit BLAS's 32-bit integers.
 fn dim(n: usize, what: &str) -> Result<c_int, EvalError> {
@@ -634,18 +296,12 @@ pub fn syrk_t<T: BlasScalar>(
 
 /// `T⁻¹ b` for a triangular `T` (`b` a vector or a matrix). A zero or
 /// non-finite diagonal entry is an error (the matrix is singular).
-pub fn trsm_t<T: BlasScalar + PartialEq>(
+pub fn trsm_t<T: BlasScalar>(
     t: ArrayView2<'_, T>,
     b: &ArrayD<T>,
     lower: bool,
 ) -> Result<ArrayD<T>, EvalError> {
-    let n = t.nrows();
-    if t.ncols() != n {
-        return Err(EvalError::Linalg(format!(
-            "`solve` needs a square matrix, found shape {:?}",
-            t.shape()
-        )));
-    }
+    let n = require_square("solve", t.shape())?;
     if b.ndim() == 0 || b.ndim() > 2 || b.shape()[0] != n {
         return Err(EvalError::Shape(format!(
             "solve: a {n} × {n} matrix cannot solve for a right-hand side of shape {:?}",
@@ -778,23 +434,23 @@ fn assign_batch<T: Copy>(out: &mut ArrayD<T>, idx: &[usize], r: Array2<T>) {
 macro_rules! on_inexact {
     ($a:expr, $T:ident => $body:expr) => {
         match $a {
-            Array::Float32(_) => {
+            blaze_interp::Array::Float32(_) => {
                 type $T = f32;
                 $body
             }
-            Array::Float64(_) => {
+            blaze_interp::Array::Float64(_) => {
                 type $T = f64;
                 $body
             }
-            Array::Complex64(_) => {
-                type $T = Complex32;
+            blaze_interp::Array::Complex64(_) => {
+                type $T = num_complex::Complex32;
                 $body
             }
-            Array::Complex128(_) => {
-                type $T = Complex64;
+            blaze_interp::Array::Complex128(_) => {
+                type $T = num_complex::Complex64;
                 $body
             }
-            other => Err(EvalError::Value(format!(
+            other => Err(blaze_interp::EvalError::Value(format!(
                 "BLAS routines take float or complex arrays, found {}",
                 other.scalar()
             ))),
@@ -805,10 +461,7 @@ macro_rules! on_inexact {
 pub(crate) use on_inexact;
 
 /// The array as element type `T`, or a type error.
-pub(crate) fn get<'a, T: blaze_interp::Element>(
-    a: &'a Array,
-    what: &str,
-) -> Result<&'a ArrayD<T>, EvalError> {
+pub(crate) fn get<'a, T: Element>(a: &'a Array, what: &str) -> Result<&'a ArrayD<T>, EvalError> {
     T::get(a).ok_or_else(|| {
         EvalError::Value(format!(
             "{what}: operands must share one element type ({} found, {} expected)",
@@ -830,7 +483,7 @@ pub fn gemm(args: &[&Array], ta: bool, tb: bool) -> Result<Array, EvalError> {
         } else {
             None
         };
-        Ok(T::wrap_2d(gemm_t(a, b, ta, tb, alpha, acc)?))
+        Ok(T::wrap(gemm_t(a, b, ta, tb, alpha, acc)?.into_dyn()))
     })
 }
 
@@ -858,7 +511,7 @@ pub fn syrk(args: &[&Array], trans: bool) -> Result<Array, EvalError> {
     on_inexact!(args[0], T => {
         let a = view2(get::<T>(args[0], "syrk")?)?;
         let alpha = scalar0(get::<T>(args[1], "syrk")?)?;
-        Ok(T::wrap_2d(syrk_t(a, trans, alpha)?))
+        Ok(T::wrap(syrk_t(a, trans, alpha)?.into_dyn()))
     })
 }
 
@@ -875,10 +528,3 @@ pub fn trsm(args: &[&Array], lower: bool) -> Result<Array, EvalError> {
 pub fn matmul(a: &Array, b: &Array) -> Result<Array, EvalError> {
     on_inexact!(a, T => Ok(T::wrap(matmul_t(get::<T>(a, "matmul")?, get::<T>(b, "matmul")?)?)))
 }
-
-trait Wrap2: blaze_interp::Element {
-    fn wrap_2d(a: Array2<Self>) -> Array {
-        Self::wrap(a.into_dyn())
-    }
-}
-impl<T: blaze_interp::Element> Wrap2 for T {}
