@@ -64,8 +64,13 @@ impl PartialEq for Error {
 }
 
 impl From<crate::runtime::Error> for Error {
+    /// Evaluation errors keep the variant the interpreter's take, so both
+    /// engines fail alike on bad inputs; the rest is wrapped whole.
     fn from(e: crate::runtime::Error) -> Error {
-        Error::Runtime(Arc::new(e))
+        match e {
+            crate::runtime::Error::Eval(e) => Error::Eval(e),
+            e => Error::Runtime(Arc::new(e)),
+        }
     }
 }
 

@@ -697,10 +697,11 @@ fn run_case(case: &Case, program: &Program, engine: Engine) -> Result<(), String
         return Err(format!("input `{n}` is not a parameter"));
     }
     let result = catch_unwind(AssertUnwindSafe(|| match engine {
-        Engine::Interp => eval(function, &args),
+        Engine::Interp => eval(function, &args).map_err(|e| e.to_string()),
         Engine::Jit => blaze::runtime::exec::prepare(function)
             .run(&args, &blaze::runtime::exec::Options::default())
-            .map(|(v, _)| v),
+            .map(|(v, _)| v)
+            .map_err(|e| e.to_string()),
     }))
     .map_err(|p| {
         let msg = p

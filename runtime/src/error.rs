@@ -4,10 +4,11 @@
 //!
 //! The engine-level errors keep their own types and are wrapped here:
 //! [`IoError`] for files, [`StreamError`] for what cannot stream,
-//! [`EvalError`] for evaluation (including JIT and linear-algebra
-//! failures, for now).
+//! [`RoutineError`] for LAPACK (the routine and its `info`), [`JitError`]
+//! for the code generator, [`EvalError`] for the rest of evaluation.
 
 use crate::io::IoError;
+use crate::linalg::RoutineError;
 use blaze_interp::EvalError;
 use blaze_syntax::Diagnostic;
 use std::fmt;
@@ -211,6 +212,31 @@ impl std::error::Error for OutputError {
     }
 }
 
+/// The code generator failed: it is not available on this machine, or a
+/// kernel did not compile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JitError {
+    /// The kernel's key (`rank 1 layout cc | …`), when one failed.
+    pub kernel: Option<String>,
+    /// What LLVM or the code generator said.
+    pub message: String,
+}
+
+impl fmt::Display for JitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kernel {
+            None => write!(f, "JIT unavailable: {}", self.message),
+            Some(k) => write!(
+                f,
+                "kernel compilation failed: {} (kernel {k})",
+                self.message
+            ),
+        }
+    }
+}
+
+impl std::error::Error for JitError {}
+
 /// Everything the runtime's entry points can fail with.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -229,8 +255,14 @@ pub enum Error {
         /// Why it cannot stream.
         reason: StreamError,
     },
-    /// Evaluation failed (bad inputs, a singular matrix, a JIT failure…).
+    /// Evaluation failed (inputs that do not fit, a value an operation
+    /// does not accept, a shape error…).
     Eval(EvalError),
+    /// A LAPACK routine (or the checks before it) failed: a singular
+    /// matrix, one that is not positive definite, no convergence…
+    Linalg(RoutineError),
+    /// The code generator could not compile a kernel.
+    Jit(JitError),
     /// The inputs do not fit the program.
     Bind(BindError),
     /// The source does not parse or type-check; displays with a caret
@@ -257,6 +289,9 @@ impl fmt::Display for Error {
                 human(*limit)
             ),
             Error::Eval(e) => write!(f, "{e}"),
+            // As every engine words it (`linear algebra error: …`).
+            Error::Linalg(e) => write!(f, "{}", EvalError::from(e.clone())),
+            Error::Jit(e) => write!(f, "{e}"),
             Error::Bind(e) => write!(f, "{e}"),
             Error::Compile {
                 diagnostic,
@@ -274,6 +309,8 @@ impl std::error::Error for Error {
             Error::Output(e) => Some(e),
             Error::Stream(e) | Error::Memory { reason: e, .. } => Some(e),
             Error::Eval(e) => Some(e),
+            Error::Linalg(e) => Some(e),
+            Error::Jit(e) => Some(e),
             Error::Bind(e) => Some(e),
             Error::Compile { .. } => None,
         }
@@ -295,6 +332,18 @@ impl From<StreamError> for Error {
 impl From<EvalError> for Error {
     fn from(e: EvalError) -> Error {
         Error::Eval(e)
+    }
+}
+
+impl From<RoutineError> for Error {
+    fn from(e: RoutineError) -> Error {
+        Error::Linalg(e)
+    }
+}
+
+impl From<JitError> for Error {
+    fn from(e: JitError) -> Error {
+        Error::Jit(e)
     }
 }
 

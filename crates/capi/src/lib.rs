@@ -818,7 +818,7 @@ pub extern "C" fn blaze_kernel_emit(
         };
         let (_, report) = blaze::runtime::exec::prepare(f)
             .run(&values, &opts)
-            .map_err(|e| call_failure(blaze::Error::Eval(e)))?;
+            .map_err(|e| call_failure(blaze::Error::from(e)))?;
         let mut out = String::new();
         for c in &report.kernels {
             for t in [&c.ir, &c.opt_ir, &c.asm].into_iter().flatten() {

@@ -42,7 +42,7 @@ fn tag(e: &RuntimeError) -> Option<&'static str> {
         RuntimeError::Output(_) => "output",
         RuntimeError::Stream(_) => "stream",
         RuntimeError::Memory { .. } => "memory",
-        RuntimeError::Eval(_) => "eval",
+        RuntimeError::Eval(_) | RuntimeError::Linalg(_) | RuntimeError::Jit(_) => "eval",
         RuntimeError::Compile { .. } | RuntimeError::Bind(BindError::Datashape { .. }) => {
             return None
         }

@@ -1,8 +1,9 @@
 //! Matrix products and linear algebra on BLAS/LAPACK.
 
 use crate::linalg::{blas, lapack};
+use crate::Error;
 use blaze_datashape::{Measure, Scalar};
-use blaze_interp::{eval_op, EvalError, Value};
+use blaze_interp::{eval_op, Value};
 use blaze_ir::ops::{LinalgFn, Routine};
 use blaze_ir::{Function, NodeId, Op};
 
@@ -84,7 +85,7 @@ pub(super) fn routine_name(f: &Function, id: NodeId) -> String {
 }
 
 /// Runs a [`Step::Native`] node on BLAS/LAPACK.
-pub(super) fn run_native(f: &Function, id: NodeId, args: &[&Value]) -> Result<Value, EvalError> {
+pub(super) fn run_native(f: &Function, id: NodeId, args: &[&Value]) -> Result<Value, Error> {
     let n = f.node(id);
     let mut arrays = Vec::with_capacity(args.len());
     for v in args {
@@ -95,7 +96,7 @@ pub(super) fn run_native(f: &Function, id: NodeId, args: &[&Value]) -> Result<Va
             } => arrays.push(data),
             _ => {
                 // Masked or structured values: the reference kernels.
-                return eval_op(f, id, args.iter().map(|v| (*v).clone()).collect());
+                return Ok(eval_op(f, id, args.iter().map(|v| (*v).clone()).collect())?);
             }
         }
     }
@@ -116,7 +117,7 @@ pub(super) fn run_native(f: &Function, id: NodeId, args: &[&Value]) -> Result<Va
         },
         Op::MatMul => blas::matmul(a[0], a[1])?.into(),
         Op::Linalg(l) => lapack::linalg(*l, a, out)?,
-        _ => return eval_op(f, id, args.iter().map(|v| (*v).clone()).collect()),
+        _ => return Ok(eval_op(f, id, args.iter().map(|v| (*v).clone()).collect())?),
     };
     Ok(value)
 }

@@ -7,6 +7,7 @@ use super::launch::{launch_flat, launch_split, SendRun};
 use super::native::{routine_name, run_native};
 use super::plan::Step;
 use super::{env_dump, Options, Prepared, Report};
+use crate::error::{Error, JitError};
 use blaze_codegen::{jit, Compiled, KernelKey, KernelSpec, Layout};
 use blaze_datashape::Scalar;
 use blaze_interp::{check_inputs, eval, eval_op, kernels, with_array, Array, EvalError, Value};
@@ -37,7 +38,7 @@ impl Slot<'_> {
     }
 }
 
-fn pool(threads: Option<usize>) -> Result<Option<Arc<rayon::ThreadPool>>, EvalError> {
+fn pool(threads: Option<usize>) -> Result<Option<Arc<rayon::ThreadPool>>, Error> {
     static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
     let Some(n) = threads else { return Ok(None) };
     let pools = POOLS.get_or_init(|| Mutex::new(HashMap::new()));
@@ -131,7 +132,7 @@ fn mut_ptr(a: &mut Array) -> *mut u8 {
 }
 
 /// Pointer to element 0 and strides (elements) of `a` broadcast to `shape`.
-pub(super) fn operand(a: &Array, shape: &[usize]) -> Result<(*mut u8, Vec<i64>), EvalError> {
+pub(super) fn operand(a: &Array, shape: &[usize]) -> Result<(*mut u8, Vec<i64>), Error> {
     with_array!(a, x => {
         let v = x.broadcast(IxDyn(shape)).ok_or_else(|| {
             EvalError::Shape(format!("cannot broadcast shape {:?} to {:?}", x.shape(), shape))
@@ -142,7 +143,7 @@ pub(super) fn operand(a: &Array, shape: &[usize]) -> Result<(*mut u8, Vec<i64>),
 
 impl Prepared {
     /// Runs on `inputs` (one per parameter, checked against the types).
-    pub fn run(&self, inputs: &[Value], opts: &Options) -> Result<(Value, Report), EvalError> {
+    pub fn run(&self, inputs: &[Value], opts: &Options) -> Result<(Value, Report), Error> {
         let result = self.run_quiet(inputs, opts);
         if opts.print_dumps {
             if env_dump("ir") {
@@ -159,7 +160,7 @@ impl Prepared {
         result
     }
 
-    fn run_quiet(&self, inputs: &[Value], opts: &Options) -> Result<(Value, Report), EvalError> {
+    fn run_quiet(&self, inputs: &[Value], opts: &Options) -> Result<(Value, Report), Error> {
         let mut report = Report::default();
         if self.interpret {
             // Every operation runs on the interpreter.
@@ -232,7 +233,7 @@ impl Prepared {
         match std::mem::replace(&mut slots[root], Slot::Empty) {
             Slot::Owned(v) => Ok((v, report)),
             Slot::Borrowed(v) => Ok((v.clone(), report)),
-            Slot::Empty => Err(EvalError::Value("the result was not computed".into())),
+            Slot::Empty => Err(EvalError::Value("the result was not computed".into()).into()),
         }
     }
 
@@ -243,7 +244,7 @@ impl Prepared {
         opts: &Options,
         pool: Option<&rayon::ThreadPool>,
         report: &mut Report,
-    ) -> Result<Value, EvalError> {
+    ) -> Result<Value, Error> {
         let mut leaves: Vec<&Array> = Vec::with_capacity(g.leaves.len());
         for l in &g.leaves {
             match slots[l.index()].get() {
@@ -255,9 +256,10 @@ impl Prepared {
                     return Err(EvalError::Value(format!(
                         "input %{} of a kernel is not a plain array",
                         l.0
-                    )))
+                    ))
+                    .into())
                 }
-                None => return Err(EvalError::Value(format!("value of %{} missing", l.0))),
+                None => return Err(EvalError::Value(format!("value of %{} missing", l.0)).into()),
             }
         }
         let mut shape: Vec<usize> = vec![];
@@ -287,7 +289,7 @@ impl Prepared {
         opts: &Options,
         pool: Option<&rayon::ThreadPool>,
         report: &mut Report,
-    ) -> Result<Value, EvalError> {
+    ) -> Result<Value, Error> {
         let shape = shape.to_vec();
         let rank = shape.len();
         let k = &g.kernel;
@@ -324,14 +326,16 @@ impl Prepared {
                 if axes.iter().any(|&a| a >= rank) {
                     return Err(EvalError::Shape(format!(
                         "reduction axes {axes:?} for rank {rank}"
-                    )));
+                    ))
+                    .into());
                 }
                 let reduced: usize = axes.iter().map(|&a| shape[a]).product();
                 if reduced == 0 && matches!(r.f, ReduceFn::Min | ReduceFn::Max) {
                     return Err(EvalError::Value(format!(
                         "zero-size array to reduction operation {} which has no identity",
                         r.f.name()
-                    )));
+                    ))
+                    .into());
                 }
                 let out_shape: Vec<usize> = (0..rank)
                     .filter(|d| !axes.contains(d))
@@ -398,7 +402,7 @@ impl Prepared {
         opts: &Options,
         pool: Option<&rayon::ThreadPool>,
         report: &mut Report,
-    ) -> Result<Array, EvalError> {
+    ) -> Result<Array, Error> {
         let k = &g.kernel;
         let rank = shape.len();
         let chunk = opts.chunk.max(1);
@@ -442,7 +446,7 @@ impl Prepared {
         strides: &[i64],
         opts: &Options,
         report: &mut Report,
-    ) -> Result<Arc<Compiled>, EvalError> {
+    ) -> Result<Arc<Compiled>, Error> {
         let n_ops = k.inputs.len() + 1;
         let layouts: Vec<Layout> = (0..n_ops)
             .map(|i| {
@@ -458,12 +462,16 @@ impl Prepared {
             rank,
             layouts,
         };
-        let jit = jit().map_err(|e| EvalError::Value(format!("JIT unavailable: {}", e.0)))?;
+        let jit = jit().map_err(|e| JitError {
+            kernel: None,
+            message: e.0,
+        })?;
         let t0 = Instant::now();
         let before = jit.cached();
-        let c = jit
-            .kernel(&key, opts.dumps)
-            .map_err(|e| EvalError::Value(format!("kernel compilation failed: {}", e.0)))?;
+        let c = jit.kernel(&key, opts.dumps).map_err(|e| JitError {
+            kernel: Some(key.text()),
+            message: e.0,
+        })?;
         if jit.cached() > before || opts.dumps.any() {
             report.compile_seconds += t0.elapsed().as_secs_f64();
         }
@@ -480,15 +488,15 @@ impl Prepared {
         opts: &Options,
         pool: Option<&rayon::ThreadPool>,
         report: &mut Report,
-    ) -> Result<Value, EvalError> {
-        let array_of = |id: NodeId| -> Result<&Array, EvalError> {
+    ) -> Result<Value, Error> {
+        let array_of = |id: NodeId| -> Result<&Array, Error> {
             match slots[id.index()].get() {
                 Some(Value::Array {
                     data,
                     missing: None,
                 }) => Ok(data),
-                Some(_) => Err(EvalError::Value(format!("%{} is not a plain array", id.0))),
-                None => Err(EvalError::Value(format!("value of %{} missing", id.0))),
+                Some(_) => Err(EvalError::Value(format!("%{} is not a plain array", id.0)).into()),
+                None => Err(EvalError::Value(format!("value of %{} missing", id.0)).into()),
             }
         };
         // Extents: fixed by the type, else the length of an axis indexed.
@@ -563,7 +571,8 @@ impl Prepared {
                                     return Err(EvalError::Shape(format!(
                                         "index {} is out of bounds for axis {axis} with size {n}",
                                         n
-                                    )));
+                                    ))
+                                    .into());
                                 }
                                 st[k] += astr[axis];
                             }
@@ -576,7 +585,8 @@ impl Prepared {
                                 if j < 0 || j >= n as i64 {
                                     return Err(EvalError::Shape(format!(
                                         "index {i} is out of bounds for axis {axis} with size {n}"
-                                    )));
+                                    ))
+                                    .into());
                                 }
                                 offset += j * astr[axis];
                             }

@@ -65,3 +65,27 @@ fn fallbacks_list_the_ops_on_reference_kernels() {
     };
     assert_eq!(data.shape(), &[2, 4]);
 }
+
+#[test]
+fn lapack_failures_keep_the_routine_and_its_info() {
+    let p = compiled(
+        "solve(A, b)",
+        &[("A", "2 * 2 * float64"), ("b", "2 * float64")],
+    );
+    let singular = Value::from(Array::Float64(
+        ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![1.0, 2.0, 2.0, 4.0]).unwrap(),
+    ));
+    let err = p
+        .run(&[singular, vector(2)], &Options::default())
+        .unwrap_err();
+    let crate::Error::Linalg(e) = &err else {
+        panic!("not a LAPACK error: {err:?}")
+    };
+    assert_eq!(e.name(), "dgesv");
+    assert_eq!(e.kind, blaze_interp::linalg::LinalgError::Singular);
+    assert!(
+        err.to_string()
+            .starts_with("linear algebra error: matrix is singular"),
+        "{err}"
+    );
+}

@@ -453,7 +453,8 @@ macro_rules! on_inexact {
             other => Err(blaze_interp::EvalError::Value(format!(
                 "BLAS routines take float or complex arrays, found {}",
                 other.scalar()
-            ))),
+            ))
+            .into()),
         }
     };
 }

@@ -10,14 +10,15 @@
 //! are singular matrices (an LU pivot `|u_kk| ≤ n·ε·max|a_ij|`), matrices
 //! that are not positive definite (`cholesky`), and iterations that do not
 //! converge. No routine returns silent NaNs. The typed functions return a
-//! [`RoutineError`]; the dispatch on interpreter arrays returns
-//! [`EvalError`].
+//! [`RoutineError`]; the dispatch on interpreter arrays returns the
+//! runtime's [`Error`], which keeps it as [`Error::Linalg`].
 
+use crate::Error;
 use blaze_datashape::Scalar;
 use blaze_interp::element::Inexact;
 use blaze_interp::linalg::checks::{check_finite, check_pivots, max_abs, square};
 use blaze_interp::linalg::LinalgError;
-use blaze_interp::{kernels, Array, Element, EvalError, Value};
+use blaze_interp::{kernels, Array, Element, Value};
 use blaze_ir::ops::LinalgFn;
 use ndarray::{Array1, Array2, ArrayD, ArrayView2};
 use num_complex::Complex64;
@@ -356,13 +357,13 @@ fn cast(a: Array, to: Scalar) -> Array {
 
 /// Runs linear-algebra function `f` on LAPACK. `out` is the element type of
 /// the result (of its first element for tuples), as the type checker gave.
-pub fn linalg(f: LinalgFn, args: &[&Array], out: Scalar) -> Result<Value, EvalError> {
+pub fn linalg(f: LinalgFn, args: &[&Array], out: Scalar) -> Result<Value, Error> {
     on_inexact!(args[0], T => linalg_t::<T>(f, args, out))
 }
 
 /// `eig` of a real symmetric matrix on the symmetric solver, typed as
 /// `eig` (complex).
-pub fn sym_eig(a: &Array, out: Scalar) -> Result<Value, EvalError> {
+pub fn sym_eig(a: &Array, out: Scalar) -> Result<Value, Error> {
     on_inexact!(a, T => {
         let (w, v) = eigh_t(view2(get::<T>(a, "eig")?)?)?;
         Ok(Value::Tuple(vec![
@@ -372,11 +373,7 @@ pub fn sym_eig(a: &Array, out: Scalar) -> Result<Value, EvalError> {
     })
 }
 
-fn linalg_t<T: LapackScalar>(
-    f: LinalgFn,
-    args: &[&Array],
-    out: Scalar,
-) -> Result<Value, EvalError> {
+fn linalg_t<T: LapackScalar>(f: LinalgFn, args: &[&Array], out: Scalar) -> Result<Value, Error> {
     let name = f.name();
     let x = get::<T>(args[0], name)?;
     let m = || view2(x);
