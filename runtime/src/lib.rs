@@ -17,7 +17,6 @@ pub mod error;
 /// The JIT engine.
 pub mod exec;
 pub mod io;
-/// BLAS and LAPACK: matrix products and linear algebra on OpenBLAS.
 pub mod linalg;
 mod memory;
 pub mod session;

@@ -3,7 +3,7 @@
 //! A shell over the library: it parses arguments, shows progress and
 //! renders results; running programs on files (binding, streaming,
 //! planning) is the runtime's [`Session`](blaze::runtime::Session). User
-//! errors are [`CliError`](error::CliError) values rendered once, in
+//! errors are [`CliError`] values rendered once, in
 //! `main`, on stderr (with a caret under the offending source where there
 //! is one), exiting with status 1; success exits 0.
 

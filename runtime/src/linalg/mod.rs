@@ -1,7 +1,7 @@
 //! Linear algebra on OpenBLAS: matrix products ([`blas`]) and LAPACK
 //! routines ([`lapack`]) on the float and complex element types, with
 //! their FFI entry points per type kept apart (`blas_ffi`, `lapack_ffi`)
-//! and their failures as data ([`RoutineError`](crate::linalg::RoutineError)).
+//! and their failures as data ([`RoutineError`]).
 //!
 //! Matrices are judged (square, finite, singular) by the interpreter's own
 //! checks, so both engines accept and refuse the same inputs.

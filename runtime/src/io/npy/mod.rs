@@ -10,8 +10,8 @@
 //!
 //! # Reading
 //!
-//! [`read_npy`](read_npy) and
-//! [`read_npy_from`](read_npy_from) accept:
+//! [`read_npy`] and
+//! [`read_npy_from`] accept:
 //!
 //! * every numeric dtype: `b1`, `i1 i2 i4 i8`, `u1 u2 u4 u8`, `f2 f4 f8`,
 //!   `c8 c16`, in little-endian (`<`), big-endian (`>`) or native (`=`) byte
@@ -34,7 +34,7 @@
 //! * **Trailing data is rejected.** NumPy never writes bytes after the array
 //!   data, so extra bytes mean the header's shape or dtype does not describe
 //!   the file (or the file was corrupted or concatenated).
-//!   [`read_npy_from`](read_npy_from) therefore reads its reader
+//!   [`read_npy_from`] therefore reads its reader
 //!   to the end; to read several arrays from one stream, give it a reader
 //!   limited to one array (e.g. with [`Read::take`](std::io::Read::take)).
 //! * A bool byte other than 0 is read as `true` (NumPy's view of such bytes).
@@ -44,13 +44,13 @@
 //!
 //! # Writing
 //!
-//! [`write_npy`](write_npy) and
-//! [`write_npy_to`](write_npy_to) write what `np.save` writes for
+//! [`write_npy`] and
+//! [`write_npy_to`] write what `np.save` writes for
 //! the same array, byte for byte: C order, little-endian (`|` for one-byte
 //! types), version 1.0 unless the header is too long for it (then 2.0), the
 //! header padded so the data starts at a multiple of 64 bytes (including
 //! NumPy's spare space for growing the first axis).
-//! [`write_npy`](write_npy) writes atomically: to a temporary file
+//! [`write_npy`] writes atomically: to a temporary file
 //! in the destination's directory, then `fsync`, then
 //! rename over the destination. On any error the temporary file is removed
 //!

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// Reads the `.npy` file at `path`.
 ///
 /// Errors name the file; see [`IoErrorKind`] for what can go wrong and the
-/// [module documentation](self) for what is accepted.
+/// [module documentation](super) for what is accepted.
 pub fn read_npy(path: &Path) -> Result<Array, IoError> {
     let file = File::open(path).map_err(|e| IoError::os(path, "cannot open", e))?;
     read_npy_from(BufReader::new(file), path)
