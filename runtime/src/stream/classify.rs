@@ -10,9 +10,10 @@ use blaze_ir::analysis::is_positionwise;
 use blaze_ir::ops::ReduceFn;
 use blaze_ir::{Function, NodeId, Op};
 
-/// How a partial result is combined with the next block's.
+/// How a partial result merges with the next block's (the kernels' own
+/// reductions are `blaze_codegen::Combine`).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub(super) enum Combine {
+pub(super) enum Merge {
     Add,
     Mul,
     Min,
@@ -23,16 +24,16 @@ pub(super) enum Combine {
     Mean,
 }
 
-impl Combine {
+impl Merge {
     pub(super) fn name(self) -> &'static str {
         match self {
-            Combine::Add => "+=",
-            Combine::Mul => "*=",
-            Combine::Min => "min=",
-            Combine::Max => "max=",
-            Combine::Or => "or=",
-            Combine::And => "and=",
-            Combine::Mean => "mean+=",
+            Merge::Add => "+=",
+            Merge::Mul => "*=",
+            Merge::Min => "min=",
+            Merge::Max => "max=",
+            Merge::Or => "or=",
+            Merge::And => "and=",
+            Merge::Mean => "mean+=",
         }
     }
 }
@@ -43,7 +44,7 @@ pub(super) enum Class {
     Rows,
     /// The transpose of a 2-D rows node (only as the left side of `@`).
     RowsT,
-    Partial(Combine),
+    Partial(Merge),
     Tail,
 }
 
@@ -158,13 +159,13 @@ pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, St
                                 && axes.as_ref().is_none_or(|a| a.contains(&0)) =>
                         {
                             match rf {
-                                ReduceFn::Sum => Some(Combine::Add),
-                                ReduceFn::Prod => Some(Combine::Mul),
-                                ReduceFn::Min => Some(Combine::Min),
-                                ReduceFn::Max => Some(Combine::Max),
-                                ReduceFn::Any => Some(Combine::Or),
-                                ReduceFn::All => Some(Combine::And),
-                                ReduceFn::Count => Some(Combine::Add),
+                                ReduceFn::Sum => Some(Merge::Add),
+                                ReduceFn::Prod => Some(Merge::Mul),
+                                ReduceFn::Min => Some(Merge::Min),
+                                ReduceFn::Max => Some(Merge::Max),
+                                ReduceFn::Any => Some(Merge::Or),
+                                ReduceFn::All => Some(Merge::And),
+                                ReduceFn::Count => Some(Merge::Add),
                                 ReduceFn::Mean
                                     if matches!(
                                         f.node(n.args[0]).ty.measure,
@@ -175,7 +176,7 @@ pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, St
                                         "a mean over the streamed rows of values that may be missing cannot stream yet; write sum(x) / count(x)",
                                     ))
                                 }
-                                ReduceFn::Mean => Some(Combine::Mean),
+                                ReduceFn::Mean => Some(Merge::Mean),
                                 _ => None,
                             }
                         }
@@ -183,7 +184,7 @@ pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, St
                             if args.first() == Some(&Class::RowsT)
                                 && args.get(1) == Some(&Class::Rows) =>
                         {
-                            Some(Combine::Add)
+                            Some(Merge::Add)
                         }
                         _ => None,
                     };

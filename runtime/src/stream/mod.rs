@@ -46,7 +46,7 @@ use blaze_datashape::{Datashape, Dim};
 use blaze_interp::Value;
 use blaze_ir::analysis::{extract, ParamSource};
 use blaze_ir::{Function, NodeId, Op};
-use classify::{classify, row_bytes, rows_axis, Class, Combine};
+use classify::{classify, row_bytes, rows_axis, Class, Merge};
 
 /// The symbol given to the first dimension of streamed inputs.
 pub const ROWS: &str = "ROWS";
@@ -103,7 +103,7 @@ pub struct StreamPlan {
     block_params: Vec<usize>,
     /// The frontier: partial nodes with their combine, and a rows root
     /// (`None`), in the block function's result order.
-    frontier: Vec<(NodeId, Option<Combine>)>,
+    frontier: Vec<(NodeId, Option<Merge>)>,
     tail: Option<Tail>,
     /// The result's type.
     result: Datashape,
@@ -165,7 +165,7 @@ pub fn plan(
     let class = classify(f, &streamed)?;
     let root = f.root;
     let root_class = class[root.index()];
-    let mut frontier: Vec<(NodeId, Option<Combine>)> = Vec::new();
+    let mut frontier: Vec<(NodeId, Option<Merge>)> = Vec::new();
     for (i, c) in class.iter().enumerate() {
         if let Class::Partial(comb) = c {
             frontier.push((NodeId(i as u32), Some(*comb)));

@@ -2,7 +2,7 @@
 //! one block ahead, partials combined in block order, a rows result written
 //! to a [`RowSink`] or collected, then the tail.
 
-use super::classify::Combine;
+use super::classify::Merge;
 use super::{Input, StreamPlan, ROWS};
 use crate::error::{Error, OutputError, StreamError};
 use crate::exec::{Options, Report};
@@ -142,7 +142,7 @@ impl StreamPlan {
                         Some(c) => {
                             // Means are summed weighted by their rows and
                             // divided by all rows at the end.
-                            let part = if *c == Combine::Mean {
+                            let part = if *c == Merge::Mean {
                                 scale(part, n as f64)?
                             } else {
                                 part
@@ -179,7 +179,7 @@ impl StreamPlan {
             Ok(())
         })?;
         for (k, (_, comb)) in self.frontier.iter().enumerate() {
-            if *comb == Some(Combine::Mean) {
+            if *comb == Some(Merge::Mean) {
                 if let Some(a) = acc[k].take() {
                     acc[k] = Some(scale(a, 1.0 / total.max(1) as f64)?);
                 }
@@ -339,15 +339,15 @@ fn arr(v: Value) -> Result<Array, Error> {
     }
 }
 
-fn combine(c: Combine, a: Value, b: Value) -> Result<Value, Error> {
+fn combine(c: Merge, a: Value, b: Value) -> Result<Value, Error> {
     let (a, b) = (arr(a)?, arr(b)?);
     let f = match c {
-        Combine::Add | Combine::Mean => BinaryFn::Add,
-        Combine::Mul => BinaryFn::Mul,
-        Combine::Min => BinaryFn::Minimum,
-        Combine::Max => BinaryFn::Maximum,
-        Combine::Or => BinaryFn::Or,
-        Combine::And => BinaryFn::And,
+        Merge::Add | Merge::Mean => BinaryFn::Add,
+        Merge::Mul => BinaryFn::Mul,
+        Merge::Min => BinaryFn::Minimum,
+        Merge::Max => BinaryFn::Maximum,
+        Merge::Or => BinaryFn::Or,
+        Merge::And => BinaryFn::And,
     };
     Ok(Value::from(kernels::binary(f, &a, &b)?))
 }
