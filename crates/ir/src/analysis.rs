@@ -237,20 +237,21 @@ pub fn extract(
 
 /// Whether `op` is positionwise: each element of the result is computed
 /// from the elements at the same (broadcast) position of the operands
-/// alone. These are `Unary` (including `is_na`), `Binary`, `Where`, `Cast`
-/// and `Field` (a record field of each element). Types are not looked at;
+/// alone. These are `Unary` (including `is_na`), `Binary`, `Where`,
+/// `FillNa`, `Cast` and `Field` (a record field of each element). Types are not looked at;
 /// see [`is_elementwise`] for what a fused kernel computes.
 pub fn is_positionwise(op: &Op) -> bool {
     matches!(
         op,
-        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_) | Op::Field(_)
+        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::FillNa | Op::Cast(_) | Op::Field(_)
     )
 }
 
 /// Whether node `id` is elementwise arithmetic that a fused kernel
 /// computes: its operation is
 ///
-/// - `Unary` other than `is_na` (which needs the missing mask), `Binary`,
+/// - `Unary` other than `is_na` (which, like `FillNa`, needs the missing
+///   mask), `Binary`,
 ///   `Where` or `Cast`, or
 /// - a scalar `Literal` that is not complex,
 ///
@@ -263,6 +264,7 @@ pub fn is_elementwise(f: &Function, id: NodeId, compiles: impl Fn(Scalar) -> boo
     let n = f.node(id);
     let op = match &n.op {
         Op::Unary(u) => *u != UnaryFn::IsNa,
+        Op::FillNa => false,
         Op::Literal(l) => !matches!(l, Literal::Complex(..)) && n.ty.dims.is_empty(),
         Op::Field(_) => false,
         op => is_positionwise(op),

@@ -82,6 +82,10 @@ pub enum Op {
     Binary(BinaryFn),
     /// `where(cond, x, y)`.
     Where,
+    /// `fillna(x, v)`: `x` with its missing elements replaced by `v`
+    /// (broadcast); both have the node's element type and the result is
+    /// not an option.
+    FillNa,
     /// Conversion of the element type.
     Cast(Scalar),
     /// A reduction over `axes` (`None`: all of them).

@@ -321,6 +321,16 @@ impl ReduceFn {
         ReduceFn::ALL.into_iter().find(|f| f.name() == name)
     }
 
+    /// Whether the reduction of no values is missing (pandas' semantics):
+    /// true for `mean`, `var`, `std`, `min`, `max`, `argmin` and `argmax`,
+    /// so these give `?T` over an option operand; `sum` (0), `prod` (1),
+    /// `count` (0), `any` (false) and `all` (true) have a value for no
+    /// values and stay plain.
+    pub fn can_be_missing(self) -> bool {
+        use ReduceFn::*;
+        matches!(self, Mean | Var | Std | Min | Max | ArgMin | ArgMax)
+    }
+
     /// The result scalar for an operand of scalar `t`.
     pub fn result(self, t: Scalar) -> Result<Scalar, String> {
         use ReduceFn::*;

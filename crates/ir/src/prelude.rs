@@ -38,6 +38,7 @@ pub const SIGNATURES: &[(&str, &str)] = &[
     ("norm", "(Dims... * T) -> T"),
     ("trace", "(N * N * T) -> T"),
     ("sum", "(Dims... * T) -> T"),
+    ("fillna", "(Dims... * ?T, Dims... * T) -> Dims... * T"),
 ];
 
 /// The parsed signature called `name`.

@@ -102,6 +102,7 @@ impl Function {
             Op::Unary(u) => u.name().into(),
             Op::Binary(b) => format!("binary {}", b.name()),
             Op::Where => "where".into(),
+            Op::FillNa => "fillna".into(),
             Op::Cast(s) => format!("cast {s}"),
             Op::Reduce { f, axes, keepdims } => {
                 let axes = axes.as_ref().map_or("all".to_string(), |a| list(a));

@@ -6,7 +6,8 @@
 //! 3. every type is fully expanded (no applied type definitions);
 //! 4. elementwise operands have the element type the operation computes in
 //!    (the checker inserted the casts): both operands of a binary operation
-//!    have one scalar type, the branches of `where` too;
+//!    have one scalar type, the branches of `where` too, and both operands
+//!    of `fillna`, whose result is that scalar, never an option;
 //! 5. `cast` produces the scalar it names;
 //! 6. axes of reductions are ascending, unique and in range; a transpose is a
 //!    permutation of the argument's axes; basic indexing has one item per
@@ -96,6 +97,22 @@ pub fn verify(f: &Function) -> Result<(), String> {
                 let (x, y) = (scalar(&arg(1).ty), scalar(&arg(2).ty));
                 if x.is_some() && y.is_some() && x != y {
                     return Err(at("branches of `where` have different element types".into()));
+                }
+            }
+            Op::FillNa => {
+                arity(2)?;
+                let (x, v, r) = (scalar(&arg(0).ty), scalar(&arg(1).ty), scalar(&n.ty));
+                if x.is_some() && v.is_some() && x != v {
+                    return Err(at(
+                        "operands of `fillna` have different element types".into()
+                    ));
+                }
+                if matches!(n.ty.measure, Measure::Option { .. }) || (x.is_some() && r != x) {
+                    return Err(at(format!(
+                        "`fillna` of `{}` is typed `{}`, not its plain element type",
+                        arg(0).ty,
+                        n.ty
+                    )));
                 }
             }
             Op::Reduce { axes, .. } => {

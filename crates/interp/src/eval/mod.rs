@@ -303,6 +303,20 @@ impl Evaluator<'_> {
                     }
                 };
                 let missing = union_masks(&shape, &[mc, branch.as_ref()])?;
+                // A narrowed `where` (`where(isna(a), v, a)`) is plain: its
+                // mask, if any, is all false.
+                let missing = match missing {
+                    Some(m) if !matches!(node.ty.measure, Measure::Option { .. }) => {
+                        if m.iter().any(|&b| b) {
+                            return Err(EvalError::Value(format!(
+                                "node %{} is typed `{}` but has missing elements",
+                                id.0, node.ty
+                            )));
+                        }
+                        None
+                    }
+                    m => m,
+                };
                 Value::Array { data, missing }
             }
             Op::Cast(t) => {
@@ -314,7 +328,27 @@ impl Evaluator<'_> {
             }
             Op::Reduce { f, axes, keepdims } => {
                 let (a, m) = arr(&args[0])?;
-                kernels::reduce(*f, a, m, axes.as_deref(), *keepdims)?.into()
+                let over_options = matches!(
+                    self.f.node(node.args[0]).ty.measure,
+                    Measure::Option { .. } | Measure::Null
+                );
+                if over_options {
+                    let (data, missing) =
+                        kernels::reduce_skipna(*f, a, m, axes.as_deref(), *keepdims)?;
+                    Value::Array { data, missing }
+                } else {
+                    kernels::reduce(*f, a, m, axes.as_deref(), *keepdims)?.into()
+                }
+            }
+            Op::FillNa => {
+                let (x, m) = arr(&args[0])?;
+                let (v, _) = arr(&args[1])?;
+                let x = if x.scalar() == v.scalar() {
+                    x.clone()
+                } else {
+                    kernels::cast(x, v.scalar())
+                };
+                kernels::fillna(&x, m, v)?.into()
             }
             Op::Index(items) => {
                 let (a, m) = arr(&args[0])?;

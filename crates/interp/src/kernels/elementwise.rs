@@ -142,3 +142,17 @@ pub fn where_(cond: &Array, x: &Array, y: &Array) -> Result<Array, EvalError> {
         ))
     }, else => Err(type_mismatch("`where`", x.scalar(), y.scalar())))
 }
+
+/// `fillna(x, v)`: `x` where it is not missing, `v` (broadcast) where
+/// `missing` is true; the shape is the broadcast shape of `x`, `missing`
+/// and `v`. `x` and `v` must have one element type.
+pub fn fillna(x: &Array, missing: Option<&ArrayD<bool>>, v: &Array) -> Result<Array, EvalError> {
+    if x.scalar() != v.scalar() {
+        return Err(type_mismatch("`fillna`", x.scalar(), v.scalar()));
+    }
+    let cond = match missing {
+        Some(m) => Array::Bool(m.clone()),
+        None => Array::Bool(ArrayD::from_elem(IxDyn(&[]), false)),
+    };
+    where_(&cond, v, x)
+}

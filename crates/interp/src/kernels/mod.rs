@@ -51,5 +51,5 @@ mod tests;
 
 pub use broadcast::{broadcast_mask, broadcast_shapes, broadcast_to};
 pub use cast::cast;
-pub use elementwise::{binary, unary, where_};
-pub use reduce::reduce;
+pub use elementwise::{binary, fillna, unary, where_};
+pub use reduce::{reduce, reduce_skipna};

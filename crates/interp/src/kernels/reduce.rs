@@ -356,3 +356,65 @@ pub fn reduce(
         },
     }
 }
+
+/// A reduction of an option operand with pandas' semantics: elements where
+/// `missing` is true are skipped, and where a group has no value left (all
+/// missing, or a reduced axis of length 0) the result is missing for the
+/// reductions whose value of no values is missing
+/// ([`ReduceFn::can_be_missing`]: `mean`, `var`, `std`, `min`, `max`,
+/// `argmin`, `argmax`), and the empty value for the others (`sum` 0,
+/// `prod` 1, `count` 0, `any` false, `all` true). Returns the values and,
+/// for the reductions that can be missing, the result's missing mask (the
+/// values under it are unspecified). Arguments and errors otherwise as
+/// [`reduce`].
+pub fn reduce_skipna(
+    f: ReduceFn,
+    x: &Array,
+    missing: Option<&ArrayD<bool>>,
+    axes: Option<&[usize]>,
+    keepdims: bool,
+) -> Result<(Array, Option<ArrayD<bool>>), EvalError> {
+    if !f.can_be_missing() {
+        return Ok((reduce(f, x, missing, axes, keepdims)?, None));
+    }
+    let r = f.result(x.scalar()).map_err(EvalError::Value)?;
+    let nd = x.ndim();
+    let reduced = |i: usize| axes.is_none_or(|l| l.contains(&i));
+    if (0..nd).any(|i| reduced(i) && x.shape()[i] == 0) {
+        // No group has a value: every result element is missing.
+        let out_shape: Vec<usize> = (0..nd)
+            .filter_map(|i| match (reduced(i), keepdims) {
+                (false, _) => Some(x.shape()[i]),
+                (true, true) => Some(1),
+                (true, false) => None,
+            })
+            .collect();
+        let mask = ArrayD::from_elem(IxDyn(&out_shape), true);
+        return Ok((Array::zeros(r, &out_shape), Some(mask)));
+    }
+    let counts = |keep: bool| -> Result<ArrayD<bool>, EvalError> {
+        match reduce(ReduceFn::Count, x, missing, axes, keep)? {
+            Array::Int64(c) => Ok(c.mapv(|n| n == 0)),
+            other => Err(EvalError::Value(format!(
+                "`count` gave {} instead of int64",
+                other.scalar().name()
+            ))),
+        }
+    };
+    let empty = counts(keepdims)?;
+    // In the groups with no value every element is taken (its value is
+    // unspecified), so the reduction has something to reduce; those
+    // results are then masked.
+    let taken = match missing {
+        Some(m) => {
+            let m = broadcast_mask(m, x.shape())?;
+            let empty_here = broadcast_mask(&counts(true)?, x.shape())?;
+            ndarray::Zip::from(&m)
+                .and(&empty_here)
+                .map_collect(|&m, &e| m && !e)
+        }
+        None => ArrayD::from_elem(IxDyn(x.shape()), false),
+    };
+    let data = reduce(f, x, Some(&taken), axes, keepdims)?;
+    Ok((data, Some(empty)))
+}

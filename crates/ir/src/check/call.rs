@@ -185,6 +185,12 @@ impl Checker<'_> {
                 );
                 self.where_(c, x, y, at)
             }
+            "fillna" => {
+                allowed(&[])?;
+                nargs(2, &positional)?;
+                let (x, v) = (self.expr(positional[0])?, self.expr(positional[1])?);
+                self.fillna(x, v, at)
+            }
             "cast" => {
                 allowed(&[])?;
                 nargs(2, &positional)?;

@@ -1,7 +1,7 @@
 //! Elementwise operations: broadcasting of shapes, the common element type
 //! of operands (promotion with weak literals), casts inserted where an
-//! operand's type differs, unary and binary operators, `where`, explicit
-//! casts.
+//! operand's type differs, unary and binary operators, `where` (and its
+//! narrowing of options), `fillna`, explicit casts.
 
 use super::*;
 
@@ -123,8 +123,11 @@ impl Checker<'_> {
             UnaryFn::Pos => "`+`".to_string(),
             other => format!("`{}`", other.name()),
         };
-        if let Some(id) = self.all_na(&[a], at) {
-            return Ok(id);
+        // `isna(na)` is `true`, not `na`.
+        if f != UnaryFn::IsNa {
+            if let Some(id) = self.all_na(&[a], at) {
+                return Ok(id);
+            }
         }
         let (t, opt, weak) = self.common_scalar(&[a], &what)?;
         let r = f.result(t).map_err(|m| err("type_error", m, at))?;
@@ -214,13 +217,71 @@ impl Checker<'_> {
     ) -> Result<NodeId, Diagnostic> {
         let dims = self.broadcast(&[c, x, y], at)?;
         let (cs, copt, _) = self.common_scalar(&[c], "the condition of `where`")?;
+        let narrowed = self.narrowed_branch(c, x, y);
         let c = self.coerce(c, if cs == Scalar::Bool { cs } else { Scalar::Bool });
-        let (t, opt, weak) = self.common_scalar(&[x, y], "`where`")?;
+        let (t, mut opt, weak) = self.common_scalar(&[x, y], "`where`")?;
+        if let Some(other) = narrowed {
+            // The tested branch is never taken where it is missing: only
+            // the other branch can make the result missing.
+            opt = self.common_scalar(&[other], "`where`")?.1;
+        }
         let (x, y) = (self.coerce(x, t), self.coerce(y, t));
         Ok(self.push(
             Op::Where,
             vec![c, x, y],
             Datashape::new(dims, with_option(t, opt || copt)),
+            weak,
+            at,
+        ))
+    }
+
+    /// The narrowing patterns of `where`: `where(isna(a), v, a)` and
+    /// `where(not isna(a), a, v)`, where `a` is the very node tested (a
+    /// parameter or a `let` name, not a repeated expression). Returns the
+    /// branch that is not `a` (`v`), whose type alone decides whether the
+    /// result is an option.
+    fn narrowed_branch(&self, c: NodeId, x: NodeId, y: NodeId) -> Option<NodeId> {
+        let tested = |id: NodeId| match (&self.node(id).op, self.node(id).args.as_slice()) {
+            (Op::Unary(UnaryFn::IsNa), [a]) => Some(*a),
+            _ => None,
+        };
+        if tested(c) == Some(y) {
+            return Some(x);
+        }
+        match (&self.node(c).op, self.node(c).args.as_slice()) {
+            (Op::Unary(UnaryFn::Not), [inner]) if tested(*inner) == Some(x) => Some(y),
+            _ => None,
+        }
+    }
+
+    /// `fillna(x, v)`: `x` with its missing elements replaced by `v`
+    /// (broadcast against `x`); the element type is the common type of
+    /// both and the result is never an option. A fill value that may be
+    /// missing is an error. `fillna` of a plain `x` whose shape already is
+    /// the broadcast shape is `x` itself (converted to the common type).
+    pub(super) fn fillna(&mut self, x: NodeId, v: NodeId, at: Span) -> Result<NodeId, Diagnostic> {
+        let vt = &self.ty(v).measure;
+        if matches!(vt, Measure::Null | Measure::Option { .. }) {
+            return Err(err(
+                "type_error",
+                format!(
+                    "the fill value of `fillna` cannot be missing, found `{}`",
+                    self.ty(v)
+                ),
+                self.span_of(v),
+            ));
+        }
+        let dims = self.broadcast(&[x, v], at)?;
+        let (t, _, weak) = self.common_scalar(&[x, v], "`fillna`")?;
+        let x_opt = matches!(self.ty(x).measure, Measure::Null | Measure::Option { .. });
+        if !x_opt && self.ty(x).dims == dims {
+            return Ok(self.coerce(x, t));
+        }
+        let (x, v) = (self.coerce(x, t), self.coerce(v, t));
+        Ok(self.push(
+            Op::FillNa,
+            vec![x, v],
+            Datashape::new(dims, Measure::scalar(t)),
             weak,
             at,
         ))

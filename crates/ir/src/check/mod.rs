@@ -340,6 +340,7 @@ fn is_builtin(name: &str) -> bool {
                 | "arctan2"
                 | "pow"
                 | "where"
+                | "fillna"
                 | "cast"
                 | "dot"
                 | "matmul"

@@ -1,5 +1,7 @@
 //! Reductions over axes: axis arguments normalized against the rank,
-//! result types by `ReduceFn::result`.
+//! result types by `ReduceFn::result`; over an option operand the result
+//! is an option exactly where the reduction of no values is missing
+//! (`ReduceFn::can_be_missing`).
 
 use super::*;
 
@@ -50,7 +52,7 @@ impl Checker<'_> {
         at: Span,
     ) -> Result<NodeId, Diagnostic> {
         let what = format!("`{}`", f.name());
-        let (t, _, _) = self.common_scalar(&[x], &what)?;
+        let (t, opt, _) = self.common_scalar(&[x], &what)?;
         let r = f.result(t).map_err(|m| err("type_error", m, at))?;
         let keepdims = match keep.map(|e| &e.kind) {
             None | Some(ExprKind::Bool(false)) => false,
@@ -113,7 +115,7 @@ impl Checker<'_> {
         Ok(self.push(
             Op::Reduce { f, axes, keepdims },
             vec![x],
-            Datashape::new(dims, r.into()),
+            Datashape::new(dims, with_option(r, opt && f.can_be_missing())),
             false,
             at,
         ))

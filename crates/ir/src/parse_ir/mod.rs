@@ -423,6 +423,7 @@ fn op(c: &mut Cursor<'_>, f: &Function) -> Result<Op> {
             )
         }
         "where" => Op::Where,
+        "fillna" => Op::FillNa,
         "cast" => {
             let name = c.token();
             Op::Cast(
