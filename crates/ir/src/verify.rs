@@ -254,4 +254,26 @@ mod tests {
         f.root = NodeId(2);
         debug_verify("demo", &f);
     }
+
+    #[test]
+    fn fillna_needs_one_element_type_and_a_plain_result() {
+        let f = |ty: &str, fill: &str| {
+            crate::parse_function(&format!(
+                "def main(x: 3 * ?float64) {{
+                  %0 = param 0 : 3 * ?float64
+                  %1 = literal 0 : {fill}
+                  %2 = fillna %0 %1 : {ty}
+                  return %2
+                }}"
+            ))
+            .unwrap()
+        };
+        assert!(verify(&f("3 * float64", "float64")).is_ok());
+        let e = verify(&f("3 * ?float64", "float64")).unwrap_err();
+        assert!(e.contains("not its plain element type"), "{e}");
+        let e = verify(&f("3 * float32", "float64")).unwrap_err();
+        assert!(e.contains("not its plain element type"), "{e}");
+        let e = verify(&f("3 * float64", "int64")).unwrap_err();
+        assert!(e.contains("different element types"), "{e}");
+    }
 }
