@@ -214,6 +214,11 @@ fn reductions_along_an_axis_are_missing_per_output_element() {
         let v = run(src, t, m.clone(), ty);
         assert_eq!(&elems(&v), want, "{src}");
     }
+    // Index notation follows the same rules.
+    let v = run("forall i: min(j: a[i, j])", t, m.clone(), "3 * ?float64");
+    assert_eq!(elems(&v), [Some(3.0), None, Some(1.0)]);
+    let v = run("forall i: sum(j: a[i, j])", t, m.clone(), "3 * float64");
+    assert_eq!(elems(&v), [Some(3.0), Some(0.0), Some(3.0)]);
     // A zero-length axis: no group has a value.
     let empty = opt(&[2, 0], &[]);
     let v = run(

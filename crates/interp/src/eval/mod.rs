@@ -208,7 +208,16 @@ impl Evaluator<'_> {
                     Op::IndexReduce(f, _) => {
                         let (a, m) = arr(&stacked)?;
                         let axes: Vec<usize> = (0..vars.len()).collect();
-                        Ok(kernels::reduce(*f, a, m, Some(&axes), false)?.into())
+                        if matches!(
+                            self.f.node(body).ty.measure,
+                            Measure::Option { .. } | Measure::Null
+                        ) {
+                            let (data, missing) =
+                                kernels::reduce_skipna(*f, a, m, Some(&axes), false)?;
+                            Ok(Value::Array { data, missing })
+                        } else {
+                            Ok(kernels::reduce(*f, a, m, Some(&axes), false)?.into())
+                        }
                     }
                     _ => Ok(stacked),
                 };

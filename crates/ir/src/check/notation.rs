@@ -127,14 +127,14 @@ impl Checker<'_> {
     ) -> Result<NodeId, Diagnostic> {
         let (vars, b) = self.indexed_body(ids, body)?;
         let what = format!("`{}`", f.name());
-        let (t, _, _) = self.common_scalar(&[b], &what)?;
+        let (t, opt, _) = self.common_scalar(&[b], &what)?;
         let r = f.result(t).map_err(|m| err("type_error", m, at))?;
         let b = self.coerce(b, t);
         let dims = self.ty(b).dims.clone();
         Ok(self.push(
             Op::IndexReduce(f, vars),
             vec![b],
-            Datashape::new(dims, r.into()),
+            Datashape::new(dims, with_option(r, opt && f.can_be_missing())),
             false,
             at,
         ))
