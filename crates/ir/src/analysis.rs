@@ -251,8 +251,7 @@ pub fn is_positionwise(op: &Op) -> bool {
 /// computes: its operation is
 ///
 /// - `Unary` other than `is_na` (which, like `FillNa`, needs the missing
-///   mask), `Binary`,
-///   `Where` or `Cast`, or
+///   mask), `Binary`, `Where` or `Cast`, or
 /// - a scalar `Literal` that is not complex,
 ///
 /// its type has no ellipsis dimension, and its element type and those of

@@ -34,8 +34,10 @@
 //!   right, then halves); this is as accurate as NumPy's but not bitwise
 //!   identical to it on every input.
 //! * **reductions with a missing mask** skip masked elements, like NumPy's
-//!   `nan*` functions; a reduction whose every element is missing behaves as
-//!   an empty one.
+//!   `nan*` functions; in `reduce` a reduction whose every element is
+//!   missing behaves as an empty one, in `reduce_skipna` (the reductions of
+//!   option operands) it follows pandas: missing for `mean var std min max
+//!   argmin argmax`, the empty value for the others.
 //!
 //! Submodules, one concept each: `broadcast` shapes, `cast` conversions,
 //! `scalar_ops` what each operation does to one element of each type,
