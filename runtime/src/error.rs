@@ -197,7 +197,7 @@ impl fmt::Display for OutputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             OutputError::Io(e) => write!(f, "{e}"),
-            OutputError::Missing => f.write_str("the result has missing values, which `.npy` cannot hold; fill them first, e.g. `where(isna(x), 0, x)`"),
+            OutputError::Missing => f.write_str("the result has missing values, which `.npy` cannot hold; fill them first, e.g. `fillna(x, 0)`"),
             OutputError::NotAnArray => f.write_str("only an array result can be written to a `.npy` file; this result is a record or tuple (select one element, e.g. `qr(A)[0]`)"),
         }
     }

@@ -237,6 +237,8 @@ fn csv_records_stream_like_they_read_whole() {
             "sum(p.a)",
             "sum(p.b) / count(p.b)",
             "max(p.a * 3)",
+            "min(p.b)",
+            "max(p.b * 2)",
             "any(p.c)",
             "p.a * 2 + 1",
         ] {
@@ -250,6 +252,50 @@ fn csv_records_stream_like_they_read_whole() {
                 _ => assert_eq!(m, s, "{src}, block {block}"),
             }
         }
+    }
+}
+
+#[test]
+fn min_and_max_over_options_merge_blocks_without_values() {
+    let d = dir("csv-missing");
+    let path = d.join("p.csv");
+    // Rows 0..4 have no `b`; row 5 has; rows 6..9 have none again.
+    let mut text = String::from("a,b\n");
+    for i in 0..10 {
+        let b = if i == 5 {
+            "2.5".to_string()
+        } else {
+            String::new()
+        };
+        text.push_str(&format!("{i},{b}\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    let ty = "var * {a: int16, b: ?float64}";
+    for block in [1, 3, 10] {
+        for src in ["min(p.b)", "max(p.b)"] {
+            let (m, s) = csv_both(src, &path, ty, block);
+            assert_eq!(m, s, "{src}, block {block}");
+            let Value::Array { data, missing } = s else {
+                panic!("not an array")
+            };
+            assert_eq!(missing.map(|m| m.iter().any(|&x| x)), Some(false));
+            assert_eq!(data, Array::Float64(ndarray::arr0(2.5).into_dyn()));
+        }
+    }
+    // No value at all: the result is missing, streamed as in memory.
+    let empty = d.join("q.csv");
+    std::fs::write(&empty, "a,b\n1,\n2,\n3,\n").unwrap();
+    for block in [1, 2, 3] {
+        let (m, s) = csv_both("min(p.b)", &empty, ty, block);
+        let (Value::Array { missing: mm, .. }, Value::Array { missing: ms, .. }) = (&m, &s) else {
+            panic!("not arrays")
+        };
+        assert_eq!(mm.as_ref().map(|m| m.iter().all(|&x| x)), Some(true));
+        assert_eq!(
+            ms.as_ref().map(|m| m.iter().all(|&x| x)),
+            Some(true),
+            "block {block}"
+        );
     }
 }
 

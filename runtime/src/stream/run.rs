@@ -340,7 +340,8 @@ fn arr(v: Value) -> Result<Array, Error> {
 }
 
 fn combine(c: Merge, a: Value, b: Value) -> Result<Value, Error> {
-    let (a, b) = (arr(a)?, arr(b)?);
+    let (a, ma) = masked(a)?;
+    let (b, mb) = masked(b)?;
     let f = match c {
         Merge::Add | Merge::Mean => BinaryFn::Add,
         Merge::Mul => BinaryFn::Mul,
@@ -349,7 +350,35 @@ fn combine(c: Merge, a: Value, b: Value) -> Result<Value, Error> {
         Merge::Or => BinaryFn::Or,
         Merge::And => BinaryFn::And,
     };
-    Ok(Value::from(kernels::binary(f, &a, &b)?))
+    let both = kernels::binary(f, &a, &b)?;
+    if ma.is_none() && mb.is_none() {
+        return Ok(Value::from(both));
+    }
+    // Partials over options (`min`, `max` of `?T`): a block with no value
+    // gives a missing partial, which the other block's value replaces; both
+    // missing stays missing.
+    let shape = both.shape().to_vec();
+    let none = || ndarray::ArrayD::from_elem(ndarray::IxDyn(&shape), false);
+    let ma = ma.map_or_else(none, |m| m);
+    let mb = mb.map_or_else(none, |m| m);
+    let from_b = kernels::where_(&Array::Bool(ma.clone()), &b, &both)?;
+    let data = kernels::where_(&Array::Bool(mb.clone()), &a, &from_b)?;
+    let missing = ndarray::Zip::from(&ma)
+        .and(&mb)
+        .map_collect(|x, y| *x && *y);
+    Ok(Value::Array {
+        data,
+        missing: Some(missing),
+    })
+}
+
+/// A partial result's data and missing mask (records and tuples are not
+/// partials).
+fn masked(v: Value) -> Result<(Array, Option<ndarray::ArrayD<bool>>), Error> {
+    match v {
+        Value::Array { data, missing } => Ok((data, missing)),
+        _ => Err(StreamError::Program("partial results must be arrays".into()).into()),
+    }
 }
 
 fn scale(v: Value, w: f64) -> Result<Value, Error> {
