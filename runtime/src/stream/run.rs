@@ -359,8 +359,8 @@ fn combine(c: Merge, a: Value, b: Value) -> Result<Value, Error> {
     // missing stays missing.
     let shape = both.shape().to_vec();
     let none = || ndarray::ArrayD::from_elem(ndarray::IxDyn(&shape), false);
-    let ma = ma.map_or_else(none, |m| m);
-    let mb = mb.map_or_else(none, |m| m);
+    let ma = ma.unwrap_or_else(none);
+    let mb = mb.unwrap_or_else(none);
     let from_b = kernels::where_(&Array::Bool(ma.clone()), &b, &both)?;
     let data = kernels::where_(&Array::Bool(mb.clone()), &a, &from_b)?;
     let missing = ndarray::Zip::from(&ma)
