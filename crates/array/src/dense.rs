@@ -200,9 +200,9 @@ impl DenseArray {
             DenseView::from_raw_parts(
                 self.as_ptr(),
                 self.scalar,
-                &self.shape,
-                &self.strides,
-                self.validity.as_ref(),
+                self.shape.clone(),
+                self.strides.clone(),
+                self.validity.clone(),
             )
         }
     }

@@ -28,8 +28,9 @@ mod error;
 mod layout;
 mod view;
 
+pub use arrow_buffer::alloc::Allocation;
 pub use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer};
 pub use dense::{ArrayMut, DenseArray, ALLOC_ALIGN};
 pub use element::Element;
 pub use error::ArrayError;
-pub use view::DenseView;
+pub use view::{DenseView, DenseViewMut};
