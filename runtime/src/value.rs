@@ -277,6 +277,20 @@ pub fn ndarray_view<'a, T: Element>(view: &DenseView<'a>) -> Result<ArrayViewD<'
             what: "a bool array whose bytes are not all 0 or 1 as an ndarray view".into(),
         });
     }
+    if view.is_empty() {
+        // ndarray wants an aligned pointer even for no elements.
+        ptr = NonNull::<T>::dangling().as_ptr().cast::<u8>();
+    }
+    let count = view
+        .shape()
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1usize, |n, &d| n.checked_mul(d));
+    if count.is_none_or(|n| n > isize::MAX as usize) {
+        return Err(ArrayError::Overflow {
+            what: "element count of an ndarray view",
+        });
+    }
     let shape = IxDyn(view.shape()).strides(IxDyn(&strides));
     // SAFETY: every element is a valid aligned T readable for 'a (the view's
     // contract; bool bytes checked above); strides are non-negative.

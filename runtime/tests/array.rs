@@ -321,3 +321,17 @@ fn refusals_name_the_problem() {
     let ints = DenseArray::from_vec(vec![1i64, 2], &[2]).unwrap();
     assert!(ndarray_view::<f64>(&ints.view()).is_err());
 }
+
+#[test]
+fn an_empty_array_at_an_unaligned_offset_is_an_empty_ndarray_view() {
+    let d = DenseArray::new(
+        Buffer::from_vec(vec![0u8; 9]),
+        Scalar::Float64,
+        &[0, 4],
+        &[32, 8],
+        5,
+    )
+    .unwrap();
+    let v = ndarray_view::<f64>(&d.view()).unwrap();
+    assert_eq!(v.shape(), &[0, 4]);
+}

@@ -92,9 +92,18 @@ impl DenseArray {
         }
         self.check_column("conversion to Arrow")?;
         let bytes = self.len() * size_of(self.scalar());
-        // In bounds and aligned: the constructors checked it.
-        let values =
-            ScalarBuffer::<T::Native>::from(self.buffer().slice_with_length(self.offset(), bytes));
+        // In bounds: the constructors checked it.
+        let aligned = self
+            .as_ptr()
+            .align_offset(std::mem::align_of::<T::Native>())
+            == 0;
+        let values = if !aligned {
+            // Only an empty array's offset may be unaligned (the constructors
+            // check the others); Arrow's pointer must be aligned.
+            ScalarBuffer::from(Vec::new())
+        } else {
+            ScalarBuffer::<T::Native>::from(self.buffer().slice_with_length(self.offset(), bytes))
+        };
         PrimitiveArray::try_new(values, self.validity().cloned())
             .map_err(|e| unsupported(format!("conversion to Arrow: {e}")))
     }

@@ -128,12 +128,14 @@ pub fn c_order_offsets<'a>(
     (0..n).map(move |k| {
         if k > 0 {
             for axis in (0..shape.len()).rev() {
+                // Wrapping: an axis of length 1 may have any stride, so the
+                // intermediate sum may leave `isize`; the result does not.
                 index[axis] += 1;
-                at += strides[axis];
+                at = at.wrapping_add(strides[axis]);
                 if index[axis] < shape[axis] {
                     break;
                 }
-                at -= strides[axis] * shape[axis] as isize;
+                at = at.wrapping_sub(strides[axis].wrapping_mul(shape[axis] as isize));
                 index[axis] = 0;
             }
         }

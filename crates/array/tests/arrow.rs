@@ -98,3 +98,17 @@ fn bool_converts_by_copy_and_complex_and_strided_are_refused() {
         Err(ArrayError::Unsupported { .. })
     ));
 }
+
+#[test]
+fn an_empty_array_at_an_unaligned_offset_converts() {
+    let d = DenseArray::new(
+        arrow_buffer::Buffer::from_vec(vec![0u8; 9]),
+        Scalar::Float64,
+        &[0],
+        &[8],
+        3,
+    )
+    .unwrap();
+    let a = d.to_arrow_primitive::<Float64Type>().unwrap();
+    assert_eq!(a.len(), 0);
+}

@@ -246,3 +246,18 @@ fn bool_elements_read_any_nonzero_byte_as_true() {
         DenseArray::c_order(Buffer::from_vec(vec![0u8, 1, 7, 255]), Scalar::Bool, &[4]).unwrap();
     assert_eq!(a.to_vec::<bool>().unwrap(), vec![false, true, true, true]);
 }
+
+#[test]
+fn length_one_axes_may_have_any_stride() {
+    let a = DenseArray::new(
+        Buffer::from_vec(vec![1i64, 2, 3]),
+        Scalar::Int64,
+        &[3, 1, 1],
+        &[8, isize::MAX, isize::MIN + 1],
+        0,
+    )
+    .unwrap();
+    assert_eq!(a.to_vec::<i64>().unwrap(), vec![1, 2, 3]);
+    assert_eq!(a.element_strides().unwrap(), vec![1, 0, 0]);
+    assert!(a.is_c_contiguous());
+}
