@@ -21,6 +21,7 @@ pub mod linalg;
 mod memory;
 pub mod session;
 pub mod stream;
+pub mod value;
 
 pub use error::Error;
 pub use session::Session;
