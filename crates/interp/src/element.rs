@@ -18,7 +18,6 @@
 use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
-use blaze_datashape::Scalar;
 use half::f16;
 use ndarray::ArrayD;
 use num_complex::{Complex, Complex32, Complex64};
@@ -31,10 +30,10 @@ use crate::Array;
 // ---------------------------------------------------------------------------
 
 /// An element type of [`Array`]: lets generic code take the `ArrayD` out of
-/// an `Array` of the right type and put it back.
-pub trait Element: Copy + Default + PartialEq + Send + Sync + Debug + 'static {
-    /// The scalar type.
-    const SCALAR: Scalar;
+/// an `Array` of the right type and put it back. It refines the runtime
+/// array's [`blaze_array::Element`] (the Rust type of a blaze scalar and its
+/// `SCALAR`), so there is one element trait family from storage up.
+pub trait Element: blaze_array::Element + Default + PartialEq + Debug {
     /// The inner array, if `a` holds this element type.
     fn get(a: &Array) -> Option<&ArrayD<Self>>;
     /// Wraps an array of this element type.
@@ -44,7 +43,6 @@ pub trait Element: Copy + Default + PartialEq + Send + Sync + Debug + 'static {
 macro_rules! element {
     ($t:ty, $variant:ident) => {
         impl Element for $t {
-            const SCALAR: Scalar = Scalar::$variant;
             fn get(a: &Array) -> Option<&ArrayD<Self>> {
                 match a {
                     Array::$variant(x) => Some(x),

@@ -377,7 +377,7 @@ fn linalg_t<T: LapackScalar>(f: LinalgFn, args: &[&Array], out: Scalar) -> Resul
     let name = f.name();
     let x = get::<T>(args[0], name)?;
     let m = || view2(x);
-    let real = <T::Real as Element>::SCALAR;
+    let real = <T::Real as blaze_array::Element>::SCALAR;
     let wrap = |a: ArrayD<T>| Value::from(T::wrap(a));
     let wrap_real = |a: ArrayD<T::Real>| Value::from(<T::Real as Element>::wrap(a));
     Ok(match f {
