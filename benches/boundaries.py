@@ -73,7 +73,7 @@ def table(title, rows, base):
     print(f"\n{title}")
     print(f"{'path':<58}{'ms':>10}{'÷ ' + base[0]:>22}")
     for label, t, note in rows:
-        ratio = f"{t / base[1]:.2f}" if t is not None else "-"
+        ratio = f"{t / base[1]:.3g}" if t is not None else "-"
         ms = f"{t * 1e3:.2f}" if t is not None else "-"
         print(f"{label:<58}{ms:>10}{ratio:>22}  {note}")
 
