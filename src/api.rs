@@ -5,7 +5,7 @@
 //! [`Session`](crate::Session), whose errors convert into [`Error`].
 
 use crate::datashape::{Datashape, Dim, Measure, Scalar};
-use crate::interp::{Array, Element, EvalError, Value};
+use crate::interp::{Element, EvalError, Value};
 use crate::ir::Function;
 use crate::runtime::exec::{prepare, Options, Prepared, Report};
 use crate::syntax::Diagnostic;
@@ -210,25 +210,20 @@ where
     Value::from(T::wrap(a.to_owned().into_dyn()))
 }
 
-/// The array in `v`, if it is a plain array of element type `T`.
+/// The array in `v`, if it is a plain array of element type `T` (moved
+/// out, not copied).
 pub fn output<T: Element>(v: Value) -> Result<ArrayD<T>, Error> {
     match v {
         Value::Array {
             data,
             missing: None,
-        } => match T::get(&data) {
-            Some(_) => {
-                let s = data.scalar();
-                into_owned::<T>(data).ok_or_else(|| {
-                    Error::ResultType(format!("the result holds {s}, not {}", T::SCALAR))
-                })
-            }
-            None => Err(Error::ResultType(format!(
+        } => T::take(data).map_err(|data| {
+            Error::ResultType(format!(
                 "the result holds {}, not {}",
                 data.scalar(),
                 T::SCALAR
-            ))),
-        },
+            ))
+        }),
         Value::Array { .. } => Err(Error::ResultType(
             "the result has missing values; read it as a `Value`".into(),
         )),
@@ -236,10 +231,6 @@ pub fn output<T: Element>(v: Value) -> Result<ArrayD<T>, Error> {
             "the result is a record or a tuple; read it as a `Value`".into(),
         )),
     }
-}
-
-fn into_owned<T: Element>(a: Array) -> Option<ArrayD<T>> {
-    T::get(&a).cloned()
 }
 
 fn arg_types(args: &[(&str, &str)]) -> Result<Vec<(String, Datashape)>, Error> {

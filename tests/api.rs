@@ -183,3 +183,15 @@ fn a_session_streams_a_file_within_a_memory_limit() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn output_moves_the_result_out_without_copying() {
+    let a = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[1000]), |i| i[0] as f64);
+    let ptr = a.as_ptr();
+    let v = blaze::Value::from(blaze::interp::Array::Float64(a));
+    let out = blaze::output::<f64>(v).unwrap();
+    assert_eq!(out.as_ptr(), ptr);
+    let v = blaze::Value::from(blaze::interp::Array::Float64(out));
+    let e = blaze::output::<i32>(v).unwrap_err();
+    assert_eq!(e.to_string(), "the result holds float64, not int32");
+}

@@ -38,6 +38,9 @@ pub trait Element: blaze_array::Element + Default + PartialEq + Debug {
     fn get(a: &Array) -> Option<&ArrayD<Self>>;
     /// Wraps an array of this element type.
     fn wrap(a: ArrayD<Self>) -> Array;
+    /// The inner array of `a`, moved out without copying; `a` back when it
+    /// holds another element type.
+    fn take(a: Array) -> Result<ArrayD<Self>, Array>;
 }
 
 macro_rules! element {
@@ -51,6 +54,12 @@ macro_rules! element {
             }
             fn wrap(a: ArrayD<Self>) -> Array {
                 Array::$variant(a)
+            }
+            fn take(a: Array) -> Result<ArrayD<Self>, Array> {
+                match a {
+                    Array::$variant(x) => Ok(x),
+                    other => Err(other),
+                }
             }
         }
     };
