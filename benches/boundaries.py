@@ -90,7 +90,7 @@ def axpy(args):
     a = args.a
     xp, yp = os.path.join(data, "x.npy"), os.path.join(data, "y.npy")
     reps, threads = str(args.repeat), str(args.threads)
-    cols = {k: [] for k in ["eval", "eval_compile", "input", "call", "call_array", "rust_first",
+    cols = {k: [] for k in ["eval", "eval_compile", "input", "call", "call_array", "call_args", "rust_first",
                             "capi", "capi_alloc", "capi_first", "loop", "numpy", "numexpr"]}
     sums = {}
     for _ in range(args.rounds):
@@ -102,10 +102,10 @@ def axpy(args):
         cols["eval_compile"].append(t["compile"])
         r = run_json([args.call_bench, "--x", xp, "--y", yp, "--a", repr(a),
                       "--repeat", reps, "--threads", threads])
-        for k in ["input", "call", "call_array"]:
+        for k in ["input", "call", "call_array", "call_args"]:
             cols[k].append(r[k])
         cols["rust_first"].append(r["first_call"])
-        sums["Kernel::call_array"] = r["checksum"]
+        sums["Kernel::call_args"] = r["checksum"]
         r = run_json([args.capi, xp, yp, repr(a), reps, threads])
         cols["capi"].append(r["call"])
         cols["capi_alloc"].append(r["call_alloc"])
@@ -134,6 +134,7 @@ def axpy(args):
           [("blaze eval, --timings execute (fresh output)", med["eval"], f"{t} threads"),
            ("Kernel::call (Rust, inputs prepared)", med["call"], f"{t} threads"),
            ("Kernel::call_array (Rust, inputs prepared)", med["call_array"], f"{t} threads"),
+           ("Kernel::call_args (Rust, views of x and y, result moved out)", med["call_args"], f"{t} threads"),
            ("blaze::input of x and y (before the call)", med["input"], "not part of the call"),
            ("blaze_kernel_call (C ABI, caller's output)", med["capi"], f"{t} threads"),
            ("blaze_kernel_call_alloc (C ABI, blaze's output)", med["capi_alloc"], f"{t} threads"),

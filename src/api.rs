@@ -7,7 +7,7 @@
 use crate::datashape::{Datashape, Dim, Measure, Scalar};
 use crate::interp::{Element, EvalError, Value};
 use crate::ir::Function;
-use crate::runtime::exec::{prepare, Options, Prepared, Report};
+use crate::runtime::exec::{prepare, Arg, Options, Prepared, Report};
 use crate::syntax::Diagnostic;
 use ndarray::{ArrayBase, ArrayD, Data, Dimension};
 use std::fmt;
@@ -155,6 +155,37 @@ impl Kernel {
         }
     }
 
+    /// Calls the kernel on inputs read where they are: views of the
+    /// caller's arrays ([`view`], any strides, no copy) or values. Compiled
+    /// kernels read views in place; steps that need an interpreter value
+    /// (BLAS/LAPACK, the reference kernels) and the interpreter engine copy
+    /// them.
+    ///
+    /// ```
+    /// use ndarray::{array, s};
+    /// let k = blaze::compile_expr("2*a + b", &[("a", "N * float64"), ("b", "N * float64")]).unwrap();
+    /// let a = array![1.0, 2.0, 3.0, 4.0];
+    /// let b = array![0.5, 0.5];
+    /// let y = k.call_args(&[blaze::view(&a.slice(s![..;2])), blaze::view(&b)]).unwrap();
+    /// assert_eq!(blaze::output::<f64>(y).unwrap(), array![2.5, 6.5].into_dyn());
+    /// ```
+    pub fn call_args(&self, inputs: &[Arg<'_>]) -> Result<Value, Error> {
+        match self.engine {
+            Engine::Jit => Ok(self.prepared.run_args(inputs, &self.options)?.0),
+            Engine::Interp => {
+                let values = inputs
+                    .iter()
+                    .map(|a| match a {
+                        Arg::Value(v) => Ok((*v).clone()),
+                        Arg::View(v) => crate::runtime::value::view_to_value(v),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| Error::Eval(EvalError::Input(e.to_string())))?;
+                Ok(crate::interp::eval(self.function(), &values)?)
+            }
+        }
+    }
+
     /// Calls the kernel and also returns what the run did: the compiled
     /// kernels, the BLAS/LAPACK routines called, the operations that ran on
     /// the reference kernels (an empty report on the interpreter).
@@ -208,6 +239,17 @@ where
     T: Element,
 {
     Value::from(T::wrap(a.to_owned().into_dyn()))
+}
+
+/// A view of an ndarray array or view of any layout, read in place by
+/// [`Kernel::call_args`] (no copy; the borrow keeps it alive).
+pub fn view<S, D, T>(a: &ArrayBase<S, D>) -> Arg<'_>
+where
+    S: Data<Elem = T>,
+    D: Dimension,
+    T: Element,
+{
+    Arg::View(crate::runtime::value::view_of(&a.view()))
 }
 
 /// The array in `v`, if it is a plain array of element type `T` (moved

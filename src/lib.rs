@@ -61,10 +61,11 @@
 mod api;
 
 pub use api::{
-    compile, compile_expr, compile_expr_for, input, output, scalar_type, Engine, Error, Kernel,
-    Module,
+    compile, compile_expr, compile_expr_for, input, output, scalar_type, view, Engine, Error,
+    Kernel, Module,
 };
 pub use blaze_interp::Value;
+pub use blaze_runtime::exec::Arg;
 pub use blaze_runtime::Session;
 
 /// The code generator: kernels lowered to LLVM and JIT-compiled.

@@ -195,3 +195,70 @@ fn output_moves_the_result_out_without_copying() {
     let e = blaze::output::<i32>(v).unwrap_err();
     assert_eq!(e.to_string(), "the result holds float64, not int32");
 }
+
+#[test]
+fn views_of_any_layout_give_what_values_give() {
+    use ndarray::{s, Array2};
+    let k = blaze::compile_expr(
+        "sum(x * y + 1, axis=1) + z",
+        &[
+            ("x", "N * M * float64"),
+            ("y", "N * M * float64"),
+            ("z", "N * float64"),
+        ],
+    )
+    .unwrap();
+    let base = Array2::from_shape_fn((6, 10), |(i, j)| (i * 10 + j) as f64 * 0.25 - 3.0);
+    let x = base.slice(s![..;-1, 1..;2]); // reversed rows, every other column
+    let y = base.t().as_standard_layout().into_owned();
+    let y = y.slice(s![..6;1, ..]).to_owned();
+    let y = y.slice(s![.., ..5]);
+    let z = base.column(3); // strided
+    let by_value = k
+        .call(&[blaze::input(&x), blaze::input(&y), blaze::input(&z)])
+        .unwrap();
+    let by_view = k
+        .call_args(&[blaze::view(&x), blaze::view(&y), blaze::view(&z)])
+        .unwrap();
+    assert_eq!(by_value, by_view);
+    // Mixed, and on the interpreter.
+    let zv = blaze::input(&z);
+    let mixed = k
+        .call_args(&[blaze::view(&x), blaze::view(&y), blaze::Arg::Value(&zv)])
+        .unwrap();
+    assert_eq!(by_value, mixed);
+    let interp = k
+        .clone()
+        .with_engine(blaze::Engine::Interp)
+        .call_args(&[blaze::view(&x), blaze::view(&y), blaze::view(&z)])
+        .unwrap();
+    assert_eq!(blaze::output::<f64>(by_value).unwrap().shape(), [6]);
+    assert_eq!(
+        blaze::output::<f64>(interp).unwrap().shape(),
+        blaze::output::<f64>(by_view).unwrap().shape()
+    );
+}
+
+#[test]
+fn views_are_checked_like_values() {
+    let k = blaze::compile_expr("a + b", &[("a", "N * float64"), ("b", "N * float64")]).unwrap();
+    let a = ndarray::array![1.0, 2.0, 3.0];
+    let b = ndarray::array![1.0, 2.0];
+    let e = k
+        .call_args(&[blaze::view(&a), blaze::view(&b)])
+        .unwrap_err();
+    let v = k.call(&[blaze::input(&a), blaze::input(&b)]).unwrap_err();
+    assert_eq!(e, v);
+    let c = ndarray::array![1i32, 2, 3];
+    let e = k
+        .call_args(&[blaze::view(&a), blaze::view(&c)])
+        .unwrap_err();
+    assert!(e.to_string().contains("holds int32"), "{e}");
+    // BLAS reads a view through a copy made at the interpreter's boundary.
+    let g = blaze::compile_expr("A.T @ A", &[("A", "N * M * float64")]).unwrap();
+    let m = ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
+    assert_eq!(
+        blaze::output::<f64>(g.call_args(&[blaze::view(&m.t())]).unwrap()).unwrap(),
+        ndarray::array![[5.0, 11.0, 17.0], [11.0, 25.0, 39.0], [17.0, 39.0, 61.0]].into_dyn()
+    );
+}

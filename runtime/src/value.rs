@@ -32,6 +32,12 @@ use ndarray::{
 use std::ptr::NonNull;
 use std::sync::Arc;
 
+/// Copies the elements of a view into an interpreter value (a validity
+/// bitmap becomes the value's missing mask).
+pub fn view_to_value(view: &DenseView<'_>) -> Result<Value, ArrayError> {
+    to_value(&DenseArray::copy_of(view)?)
+}
+
 /// Copies a blaze array into an interpreter value; a validity bitmap
 /// becomes the value's missing mask.
 pub fn to_value(array: &DenseArray) -> Result<Value, ArrayError> {

@@ -28,10 +28,22 @@ mod plan;
 mod run;
 
 use blaze_codegen::{Compiled, Dumps};
+use blaze_interp::Value;
 use blaze_ir::Function;
 use std::sync::Arc;
 
 pub use plan::prepare;
+
+/// An input of a run: a value, or a view of the caller's memory that
+/// kernels read in place (no copy).
+#[derive(Clone, Debug)]
+pub enum Arg<'a> {
+    /// An interpreter value.
+    Value(&'a Value),
+    /// A dense array of the caller's memory (any strides, any offset); a
+    /// validity bitmap for an option parameter.
+    View(blaze_array::DenseView<'a>),
+}
 
 /// How to run.
 #[derive(Clone, Debug)]

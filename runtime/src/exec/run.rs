@@ -6,15 +6,20 @@ use super::index::{IndexOperand, IndexPlan};
 use super::launch::{launch_flat, launch_split, SendRun};
 use super::native::{routine_name, run_native};
 use super::plan::Step;
-use super::{env_dump, Options, Prepared, Report};
+use super::{env_dump, Arg, Options, Prepared, Report};
 use crate::error::{Error, JitError};
+use blaze_array::DenseView;
 use blaze_codegen::{jit, Compiled, KernelKey, KernelSpec, Layout};
 use blaze_datashape::Scalar;
-use blaze_interp::{check_inputs, eval, eval_op, kernels, with_array, Array, EvalError, Value};
+use blaze_interp::{
+    check_input_shapes, eval, eval_op, kernels, value_shape, with_array, Array, EvalError,
+    InputShape, Value,
+};
 use blaze_ir::ops::ReduceFn;
 use blaze_ir::{GatherItem, IndexVar, Literal, NodeId};
 use ndarray::{ArrayD, Dimension, IxDyn};
 use rayon::prelude::*;
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -26,16 +31,67 @@ pub(super) enum Slot<'a> {
     Empty,
     Borrowed(&'a Value),
     Owned(Value),
+    /// The caller's memory, read in place by kernels; copied into a value
+    /// (once) only for the steps that need one (BLAS/LAPACK, the reference
+    /// kernels).
+    View {
+        view: DenseView<'a>,
+        value: OnceCell<Value>,
+    },
 }
 
 impl Slot<'_> {
-    pub(super) fn get(&self) -> Option<&Value> {
+    /// The value of the node; a view is copied into one on first use.
+    pub(super) fn value(&self, id: NodeId) -> Result<&Value, Error> {
         match self {
-            Slot::Empty => None,
-            Slot::Borrowed(v) => Some(v),
-            Slot::Owned(v) => Some(v),
+            Slot::Empty => Err(EvalError::Value(format!("value of %{} missing", id.0)).into()),
+            Slot::Borrowed(v) => Ok(v),
+            Slot::Owned(v) => Ok(v),
+            Slot::View { view, value } => {
+                if value.get().is_none() {
+                    let _ = value.set(materialize(view)?);
+                }
+                value
+                    .get()
+                    .ok_or_else(|| EvalError::Value(format!("value of %{} missing", id.0)).into())
+            }
         }
     }
+}
+
+/// A copy of the caller's view as an interpreter value (the interpreter's
+/// boundary).
+pub(super) fn materialize(view: &DenseView<'_>) -> Result<Value, Error> {
+    crate::value::view_to_value(view).map_err(|e| EvalError::Input(e.to_string()).into())
+}
+
+/// Pointer to element 0 and strides (elements) of the caller's `view`
+/// broadcast to `shape` (stride 0 on broadcast axes).
+fn view_operand(view: &DenseView<'_>, shape: &[usize]) -> Result<(*mut u8, Vec<i64>), Error> {
+    let bad = || -> Error {
+        EvalError::Shape(format!(
+            "cannot broadcast shape {:?} to {:?}",
+            view.shape(),
+            shape
+        ))
+        .into()
+    };
+    let es = view
+        .element_strides()
+        .map_err(|e| Error::from(EvalError::Input(e.to_string())))?;
+    let dims = view.shape();
+    let lead = shape.len().checked_sub(dims.len()).ok_or_else(bad)?;
+    let mut strides = vec![0i64; shape.len()];
+    for (k, &d) in dims.iter().enumerate() {
+        strides[lead + k] = if d == shape[lead + k] {
+            es[k]
+        } else if d == 1 {
+            0
+        } else {
+            return Err(bad());
+        };
+    }
+    Ok((view.as_ptr().cast_mut(), strides))
 }
 
 fn pool(threads: Option<usize>) -> Result<Option<Arc<rayon::ThreadPool>>, Error> {
@@ -144,6 +200,15 @@ pub(super) fn operand(a: &Array, shape: &[usize]) -> Result<(*mut u8, Vec<i64>),
 impl Prepared {
     /// Runs on `inputs` (one per parameter, checked against the types).
     pub fn run(&self, inputs: &[Value], opts: &Options) -> Result<(Value, Report), Error> {
+        let args: Vec<Arg<'_>> = inputs.iter().map(Arg::Value).collect();
+        self.run_args(&args, opts)
+    }
+
+    /// Runs on `inputs`, values or views of the caller's memory (one per
+    /// parameter, checked against the types). Kernels read views in place;
+    /// only steps that need an interpreter value (BLAS/LAPACK, the
+    /// reference kernels) copy one.
+    pub fn run_args(&self, inputs: &[Arg<'_>], opts: &Options) -> Result<(Value, Report), Error> {
         let result = self.run_quiet(inputs, opts);
         if opts.print_dumps {
             if env_dump("ir") {
@@ -160,8 +225,9 @@ impl Prepared {
         result
     }
 
-    fn run_quiet(&self, inputs: &[Value], opts: &Options) -> Result<(Value, Report), Error> {
+    fn run_quiet(&self, inputs: &[Arg<'_>], opts: &Options) -> Result<(Value, Report), Error> {
         let mut report = Report::default();
+        self.check_args(inputs)?;
         if self.interpret {
             // Every operation runs on the interpreter.
             report.fallbacks = (0..self.f.nodes.len())
@@ -169,16 +235,28 @@ impl Prepared {
                 .filter(|&id| !matches!(self.f.node(id).op, blaze_ir::Op::Param(_)))
                 .map(|id| format!("{} (interpreter: loop not compiled)", self.f.node_text(id)))
                 .collect();
-            return Ok((eval(&self.f, inputs)?, report));
+            let values = inputs
+                .iter()
+                .map(|a| match a {
+                    Arg::Value(v) => Ok((*v).clone()),
+                    Arg::View(v) => materialize(v),
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            return Ok((eval(&self.f, &values)?, report));
         }
-        check_inputs(&self.f, inputs)?;
         let pool = pool(opts.threads)?;
         let mut slots: Vec<Slot> = (0..self.f.nodes.len()).map(|_| Slot::Empty).collect();
         for (i, step) in self.steps.iter().enumerate() {
             let id = NodeId(i as u32);
             let value = match step {
                 Step::Param(p) => {
-                    slots[i] = Slot::Borrowed(&inputs[*p]);
+                    slots[i] = match &inputs[*p] {
+                        Arg::Value(v) => Slot::Borrowed(v),
+                        Arg::View(v) => Slot::View {
+                            view: v.clone(),
+                            value: OnceCell::new(),
+                        },
+                    };
                     continue;
                 }
                 Step::Fused => continue,
@@ -190,11 +268,7 @@ impl Prepared {
                         .node(id)
                         .args
                         .iter()
-                        .map(|a| {
-                            slots[a.index()].get().ok_or_else(|| {
-                                EvalError::Value(format!("value of %{} missing", a.0))
-                            })
-                        })
+                        .map(|a| slots[a.index()].value(*a))
                         .collect::<Result<Vec<_>, _>>()?;
                     let plain = args
                         .iter()
@@ -215,11 +289,7 @@ impl Prepared {
                         .node(id)
                         .args
                         .iter()
-                        .map(|a| {
-                            slots[a.index()].get().cloned().ok_or_else(|| {
-                                EvalError::Value(format!("value of %{} missing", a.0))
-                            })
-                        })
+                        .map(|a| slots[a.index()].value(*a).cloned())
                         .collect::<Result<Vec<_>, _>>()?;
                     if matches!(step, Step::Fallback) {
                         report.fallbacks.push(self.f.node_text(id));
@@ -233,8 +303,50 @@ impl Prepared {
         match std::mem::replace(&mut slots[root], Slot::Empty) {
             Slot::Owned(v) => Ok((v, report)),
             Slot::Borrowed(v) => Ok((v.clone(), report)),
+            Slot::View { view, value } => match value.into_inner() {
+                Some(v) => Ok((v, report)),
+                None => Ok((materialize(&view)?, report)),
+            },
             Slot::Empty => Err(EvalError::Value("the result was not computed".into()).into()),
         }
+    }
+
+    /// Checks the inputs against the parameter types: shapes, element
+    /// types, and that a view with missing values is given only for an
+    /// option type.
+    fn check_args(&self, inputs: &[Arg<'_>]) -> Result<(), Error> {
+        let shapes: Vec<Vec<usize>> = inputs
+            .iter()
+            .map(|a| match a {
+                Arg::Value(v) => value_shape(v),
+                Arg::View(v) => v.shape().to_vec(),
+            })
+            .collect();
+        let described: Vec<InputShape> = inputs
+            .iter()
+            .zip(&shapes)
+            .map(|(a, shape)| InputShape {
+                scalar: match a {
+                    Arg::Value(Value::Array { data, .. }) => Some(data.scalar()),
+                    Arg::Value(_) => None,
+                    Arg::View(v) => Some(v.scalar()),
+                },
+                shape,
+            })
+            .collect();
+        check_input_shapes(&self.f, &described)?;
+        for ((name, ty), a) in self.f.params.iter().zip(inputs) {
+            if let Arg::View(v) = a {
+                let option = matches!(ty.measure, blaze_datashape::Measure::Option { .. });
+                if v.validity().is_some_and(|n| n.null_count() > 0) && !option {
+                    return Err(EvalError::Input(format!(
+                        "input `{name}` has missing values, but its type `{ty}` is not an option"
+                    ))
+                    .into());
+                }
+            }
+        }
+        Ok(())
     }
 
     fn run_group(
@@ -245,32 +357,47 @@ impl Prepared {
         pool: Option<&rayon::ThreadPool>,
         report: &mut Report,
     ) -> Result<Value, Error> {
-        let mut leaves: Vec<&Array> = Vec::with_capacity(g.leaves.len());
+        // Operands: arrays computed here, or views of the caller's memory
+        // (read in place).
+        enum Leaf<'s, 'a> {
+            Array(&'s Array),
+            View(&'s DenseView<'a>),
+        }
+        let mut leaves: Vec<Leaf> = Vec::with_capacity(g.leaves.len());
         for l in &g.leaves {
-            match slots[l.index()].get() {
-                Some(Value::Array {
-                    data,
-                    missing: None,
-                }) => leaves.push(data),
-                Some(_) => {
-                    return Err(EvalError::Value(format!(
-                        "input %{} of a kernel is not a plain array",
-                        l.0
-                    ))
-                    .into())
+            let not_plain = || -> Error {
+                EvalError::Value(format!("input %{} of a kernel is not a plain array", l.0)).into()
+            };
+            match &slots[l.index()] {
+                Slot::View { view, .. } if view.validity().is_none_or(|n| n.null_count() == 0) => {
+                    leaves.push(Leaf::View(view))
                 }
-                None => return Err(EvalError::Value(format!("value of %{} missing", l.0)).into()),
+                Slot::View { .. } => return Err(not_plain()),
+                slot => match slot.value(*l)? {
+                    Value::Array {
+                        data,
+                        missing: None,
+                    } => leaves.push(Leaf::Array(data)),
+                    _ => return Err(not_plain()),
+                },
             }
         }
         let mut shape: Vec<usize> = vec![];
         for a in &leaves {
-            shape = kernels::broadcast_shapes(&shape, a.shape())?;
+            let s = match a {
+                Leaf::Array(a) => a.shape(),
+                Leaf::View(v) => v.shape(),
+            };
+            shape = kernels::broadcast_shapes(&shape, s)?;
         }
         let rank = shape.len();
         let mut ptrs: Vec<*mut u8> = Vec::with_capacity(leaves.len() + 1);
         let mut strides: Vec<i64> = Vec::with_capacity((leaves.len() + 1) * rank);
         for a in &leaves {
-            let (p, s) = operand(a, &shape)?;
+            let (p, s) = match a {
+                Leaf::Array(a) => operand(a, &shape)?,
+                Leaf::View(v) => view_operand(v, &shape)?,
+            };
             ptrs.push(p);
             strides.extend(s);
         }
@@ -490,13 +617,12 @@ impl Prepared {
         report: &mut Report,
     ) -> Result<Value, Error> {
         let array_of = |id: NodeId| -> Result<&Array, Error> {
-            match slots[id.index()].get() {
-                Some(Value::Array {
+            match slots[id.index()].value(id)? {
+                Value::Array {
                     data,
                     missing: None,
-                }) => Ok(data),
-                Some(_) => Err(EvalError::Value(format!("%{} is not a plain array", id.0)).into()),
-                None => Err(EvalError::Value(format!("value of %{} missing", id.0)).into()),
+                } => Ok(data),
+                _ => Err(EvalError::Value(format!("%{} is not a plain array", id.0)).into()),
             }
         };
         // Extents: fixed by the type, else the length of an axis indexed.

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use blaze_datashape::{Datashape, Dim};
+use blaze_datashape::{Datashape, Dim, Scalar};
 use blaze_ir::Function;
 
 use crate::value::Value;
@@ -14,6 +14,37 @@ use crate::EvalError;
 /// rank, fixed lengths, and one length per dimension variable); returns the
 /// length bound to each dimension variable.
 pub fn check_inputs(f: &Function, inputs: &[Value]) -> Result<HashMap<String, usize>, EvalError> {
+    let shapes: Vec<Vec<usize>> = inputs.iter().map(value_shape).collect();
+    let described: Vec<InputShape> = inputs
+        .iter()
+        .zip(&shapes)
+        .map(|(v, shape)| InputShape {
+            scalar: match v {
+                Value::Array { data, .. } => Some(data.scalar()),
+                _ => None,
+            },
+            shape,
+        })
+        .collect();
+    check_input_shapes(f, &described)
+}
+
+/// What input checking looks at: the element type of an array (`None` for
+/// records and tuples) and its shape.
+#[derive(Clone, Copy, Debug)]
+pub struct InputShape<'a> {
+    /// The element type, for an array.
+    pub scalar: Option<Scalar>,
+    /// The shape (of a record: its fields').
+    pub shape: &'a [usize],
+}
+
+/// [`check_inputs`] on descriptions of the inputs, for engines that read
+/// data they do not hold as [`Value`]s.
+pub fn check_input_shapes(
+    f: &Function,
+    inputs: &[InputShape],
+) -> Result<HashMap<String, usize>, EvalError> {
     if inputs.len() != f.params.len() {
         return Err(EvalError::Input(format!(
             "`{}` takes {} input{}, got {}",
@@ -32,13 +63,13 @@ pub fn check_inputs(f: &Function, inputs: &[Value]) -> Result<HashMap<String, us
 
 /// Checks that `v` fits type `ty` (after expansion of definitions), binding
 /// symbolic dimensions to sizes.
-pub(super) fn check_input(
+fn check_input(
     name: &str,
     ty: &Datashape,
-    v: &Value,
+    v: &InputShape,
     sizes: &mut HashMap<String, usize>,
 ) -> Result<(), EvalError> {
-    let shape = value_shape(v);
+    let shape = v.shape;
     let fixed: Vec<&Dim> = ty.dims.iter().collect();
     if fixed.iter().any(|d| matches!(d, Dim::Ellipsis(_))) {
         return Ok(());
@@ -69,11 +100,10 @@ pub(super) fn check_input(
             _ => {}
         }
     }
-    if let (Value::Array { data, .. }, Some(s)) = (v, ty.measure.element_scalar()) {
-        if data.scalar() != s {
+    if let (Some(scalar), Some(s)) = (v.scalar, ty.measure.element_scalar()) {
+        if scalar != s {
             return Err(EvalError::Input(format!(
-                "input `{name}` holds {}, but its type is `{ty}`",
-                data.scalar()
+                "input `{name}` holds {scalar}, but its type is `{ty}`"
             )));
         }
         if shape.len() != fixed.len() {
@@ -85,7 +115,8 @@ pub(super) fn check_input(
     Ok(())
 }
 
-pub(super) fn value_shape(v: &Value) -> Vec<usize> {
+/// The shape of a value (of a record: its fields'; of a tuple: none).
+pub fn value_shape(v: &Value) -> Vec<usize> {
     match v {
         Value::Array { data, .. } => data.shape().to_vec(),
         Value::Record(fields) => fields.first().map_or(vec![], |(_, f)| value_shape(f)),
