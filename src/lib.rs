@@ -68,6 +68,9 @@ pub use blaze_interp::Value;
 pub use blaze_runtime::exec::Arg;
 pub use blaze_runtime::Session;
 
+/// The runtime's array type: owned or borrowed strided buffers with Arrow
+/// validity bitmaps.
+pub use blaze_array as array;
 /// The code generator: kernels lowered to LLVM and JIT-compiled.
 pub use blaze_codegen as codegen;
 /// The datashape type language: parser, printer, definitions, unification.

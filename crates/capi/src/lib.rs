@@ -213,6 +213,20 @@ impl KernelObj {
         n: usize,
         sizes: &mut HashMap<String, usize>,
     ) -> Result<Vec<blaze::Value>, Failure> {
+        let views = self.views(inputs, n, sizes)?;
+        views.iter().map(|v| tensor::to_value(v)).collect()
+    }
+
+    /// Checks the inputs, as views of the caller's memory.
+    ///
+    /// # Safety
+    /// `inputs` holds `n` pointers (the C contract).
+    unsafe fn views(
+        &self,
+        inputs: *const *const DLTensor,
+        n: usize,
+        sizes: &mut HashMap<String, usize>,
+    ) -> Result<Vec<tensor::View>, Failure> {
         let np = self.inputs.len();
         if n != np {
             return Err(fail(
@@ -231,7 +245,7 @@ impl KernelObj {
         for (i, slot) in self.inputs.iter().enumerate() {
             views.push(tensor::input(*inputs.add(i), slot, sizes)?);
         }
-        views.iter().map(|v| tensor::to_value(v)).collect()
+        Ok(views)
     }
 
     fn check_outputs(&self, n: usize) -> Result<(), Failure> {
@@ -250,8 +264,35 @@ impl KernelObj {
         Ok(())
     }
 
-    fn run(&self, values: &[blaze::Value]) -> Result<Vec<blaze::Value>, Failure> {
-        let v = self.kernel.call(values).map_err(call_failure)?;
+    /// Runs on checked input views: the compiled kernels read numbers in
+    /// place (no copy); booleans are copied, since a C byte other than 0
+    /// and 1 must read as true.
+    ///
+    /// # Safety
+    /// The views' memory is readable for the call and not written during it
+    /// (outputs are written after the run).
+    unsafe fn run_in_place(&self, views: &[tensor::View]) -> Result<Vec<blaze::Value>, Failure> {
+        let copied = views
+            .iter()
+            .map(|v| match v.scalar() {
+                blaze::datashape::Scalar::Bool => tensor::to_value(v).map(Some),
+                _ => Ok(None),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let args: Vec<blaze::Arg<'_>> = views
+            .iter()
+            .zip(&copied)
+            .map(|(v, c)| match c {
+                Some(value) => blaze::Arg::Value(value),
+                None => blaze::Arg::View(v.dense_view()),
+            })
+            .collect();
+        let v = self.kernel.call_args(&args).map_err(call_failure)?;
+        self.results(v)
+    }
+
+    /// The result as one value per output.
+    fn results(&self, v: blaze::Value) -> Result<Vec<blaze::Value>, Failure> {
         match v {
             blaze::Value::Tuple(items) if self.tuple => {
                 if items.len() != self.outputs.len() {
@@ -704,12 +745,12 @@ pub extern "C" fn blaze_kernel_call(
             return Err(fail(BLAZE_ERR_NULL_POINTER, "the outputs array is NULL"));
         }
         let mut sizes = HashMap::new();
-        let values = k.values(inputs, n_inputs, &mut sizes)?;
+        let ins = k.views(inputs, n_inputs, &mut sizes)?;
         let mut views = Vec::with_capacity(n_outputs);
         for (i, slot) in k.outputs.iter().enumerate() {
             views.push(tensor::output(*outputs.add(i), slot, &mut sizes)?);
         }
-        let results = k.run(&values)?;
+        let results = k.run_in_place(&ins)?;
         // Check every shape before writing anything.
         for ((r, v), slot) in results.iter().zip(&views).zip(&k.outputs) {
             tensor::check_result(r, v, slot)?;
@@ -744,8 +785,8 @@ pub extern "C" fn blaze_kernel_call_alloc(
             *outputs.add(i) = std::ptr::null_mut();
         }
         let mut sizes = HashMap::new();
-        let values = k.values(inputs, n_inputs, &mut sizes)?;
-        let results = k.run(&values)?;
+        let ins = k.views(inputs, n_inputs, &mut sizes)?;
+        let results = k.run_in_place(&ins)?;
         let mut made: Vec<*mut DLManagedTensor> = Vec::with_capacity(n_outputs);
         for (r, slot) in results.iter().zip(&k.outputs) {
             match tensor::managed(r, slot) {

@@ -494,6 +494,30 @@ impl View {
     }
 }
 
+impl View {
+    /// The element type.
+    pub(crate) fn scalar(&self) -> Scalar {
+        self.scalar
+    }
+
+    /// The checked view as blaze's dense view of the caller's memory (no
+    /// copy), for the engine to read in place.
+    ///
+    /// # Safety
+    /// The caller's memory stays readable and unwritten while the returned
+    /// view is used.
+    pub(crate) unsafe fn dense_view<'a>(&self) -> blaze::array::DenseView<'a> {
+        let size = self.scalar.size_bytes() as isize;
+        blaze::array::DenseView::from_raw_parts(
+            self.first.cast_const(),
+            self.scalar,
+            self.shape.clone(),
+            self.strides.iter().map(|s| s * size).collect(),
+            None,
+        )
+    }
+}
+
 /// The value of a checked input view: its elements copied into an array.
 ///
 /// # Safety
