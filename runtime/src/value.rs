@@ -35,45 +35,45 @@ use std::sync::Arc;
 /// Copies the elements of a view into an interpreter value (a validity
 /// bitmap becomes the value's missing mask).
 pub fn view_to_value(view: &DenseView<'_>) -> Result<Value, ArrayError> {
-    to_value(&DenseArray::copy_of(view)?)
-}
-
-/// Copies a blaze array into an interpreter value; a validity bitmap
-/// becomes the value's missing mask.
-pub fn to_value(array: &DenseArray) -> Result<Value, ArrayError> {
-    fn copy<T: Element>(a: &DenseArray) -> Result<ArrayD<T>, ArrayError> {
+    fn copy<T: Element>(a: &DenseView<'_>) -> Result<ArrayD<T>, ArrayError> {
         ArrayD::from_shape_vec(IxDyn(a.shape()), a.to_vec::<T>()?).map_err(|e| ArrayError::Index {
             what: format!("elements for the interpreter ({e})"),
             shape: a.shape().to_vec(),
         })
     }
-    let data = match array.scalar() {
-        Scalar::Bool => Array::Bool(copy(array)?),
-        Scalar::Int8 => Array::Int8(copy(array)?),
-        Scalar::Int16 => Array::Int16(copy(array)?),
-        Scalar::Int32 => Array::Int32(copy(array)?),
-        Scalar::Int64 => Array::Int64(copy(array)?),
-        Scalar::UInt8 => Array::UInt8(copy(array)?),
-        Scalar::UInt16 => Array::UInt16(copy(array)?),
-        Scalar::UInt32 => Array::UInt32(copy(array)?),
-        Scalar::UInt64 => Array::UInt64(copy(array)?),
-        Scalar::Float16 => Array::Float16(copy(array)?),
-        Scalar::Float32 => Array::Float32(copy(array)?),
-        Scalar::Float64 => Array::Float64(copy(array)?),
-        Scalar::Complex64 => Array::Complex64(copy(array)?),
-        Scalar::Complex128 => Array::Complex128(copy(array)?),
+    let data = match view.scalar() {
+        Scalar::Bool => Array::Bool(copy(view)?),
+        Scalar::Int8 => Array::Int8(copy(view)?),
+        Scalar::Int16 => Array::Int16(copy(view)?),
+        Scalar::Int32 => Array::Int32(copy(view)?),
+        Scalar::Int64 => Array::Int64(copy(view)?),
+        Scalar::UInt8 => Array::UInt8(copy(view)?),
+        Scalar::UInt16 => Array::UInt16(copy(view)?),
+        Scalar::UInt32 => Array::UInt32(copy(view)?),
+        Scalar::UInt64 => Array::UInt64(copy(view)?),
+        Scalar::Float16 => Array::Float16(copy(view)?),
+        Scalar::Float32 => Array::Float32(copy(view)?),
+        Scalar::Float64 => Array::Float64(copy(view)?),
+        Scalar::Complex64 => Array::Complex64(copy(view)?),
+        Scalar::Complex128 => Array::Complex128(copy(view)?),
     };
-    let missing = match array.validity() {
+    let missing = match view.validity() {
         Some(v) => Some(
-            ArrayD::from_shape_vec(IxDyn(array.shape()), v.iter().map(|valid| !valid).collect())
+            ArrayD::from_shape_vec(IxDyn(view.shape()), v.iter().map(|valid| !valid).collect())
                 .map_err(|e| ArrayError::Index {
                     what: format!("missing mask for the interpreter ({e})"),
-                    shape: array.shape().to_vec(),
+                    shape: view.shape().to_vec(),
                 })?,
         ),
         None => None,
     };
     Ok(Value::Array { data, missing })
+}
+
+/// Copies a blaze array into an interpreter value; a validity bitmap
+/// becomes the value's missing mask.
+pub fn to_value(array: &DenseArray) -> Result<Value, ArrayError> {
+    view_to_value(&array.view())
 }
 
 /// Copies an interpreter array value into a new C-order blaze array; its

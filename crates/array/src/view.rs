@@ -133,6 +133,15 @@ impl<'a> DenseView<'a> {
                 found: self.scalar,
             });
         }
+        if self.is_empty() {
+            return Ok(Vec::new());
+        }
+        if T::SCALAR != Scalar::Bool && self.is_c_contiguous() {
+            // SAFETY: the elements are contiguous, readable and aligned (the
+            // constructors' contract); any bit pattern is a valid `T`.
+            let all = unsafe { std::slice::from_raw_parts(self.ptr.cast::<T>(), self.len()) };
+            return Ok(all.to_vec());
+        }
         Ok(layout::c_order_offsets(&self.shape, &self.strides)
             // SAFETY: every reachable element is readable and aligned
             // (the constructors' contract).

@@ -11,8 +11,7 @@ use crate::error::{fail, record_failure, Failure};
 use crate::BlazeStatus::*;
 use blaze::datashape::{Datashape, Dim, Measure, Scalar};
 use blaze::interp::{Array, Value};
-use half::f16;
-use ndarray::{ArrayD, IxDyn};
+use ndarray::ArrayD;
 use num_complex::{Complex32, Complex64};
 use std::collections::{HashMap, HashSet};
 use std::ffi::c_void;
@@ -461,21 +460,6 @@ impl View {
         })
     }
 
-    /// Copies the elements out, in C order.
-    ///
-    /// # Safety
-    /// The view's memory is readable (the caller's promise).
-    unsafe fn gather<T: Copy>(&self) -> Vec<T> {
-        let p = self.first.cast::<T>().cast_const();
-        if self.count == 0 {
-            return vec![];
-        }
-        if self.compact() {
-            return std::slice::from_raw_parts(p, self.count).to_vec();
-        }
-        self.offsets().map(|o| p.offset(o).read()).collect()
-    }
-
     /// Writes `items` (C order) into the view.
     ///
     /// # Safety
@@ -518,39 +502,13 @@ impl View {
     }
 }
 
-/// The value of a checked input view: its elements copied into an array.
+/// The value of a checked input view: its elements copied into an array
+/// (any nonzero byte of a `bool` is true).
 ///
 /// # Safety
 /// The view's memory is readable.
 pub(crate) unsafe fn to_value(v: &View) -> Result<Value, Failure> {
-    let sh = IxDyn(&v.shape);
-    macro_rules! arr {
-        ($variant:ident, $t:ty) => {
-            Array::$variant(ArrayD::from_shape_vec(sh, v.gather::<$t>()).map_err(internal)?)
-        };
-    }
-    let a = match v.scalar {
-        // Any nonzero byte is true: reading a C byte as a Rust bool would
-        // be undefined for values other than 0 and 1.
-        Scalar::Bool => Array::Bool(
-            ArrayD::from_shape_vec(sh, v.gather::<u8>().into_iter().map(|b| b != 0).collect())
-                .map_err(internal)?,
-        ),
-        Scalar::Int8 => arr!(Int8, i8),
-        Scalar::Int16 => arr!(Int16, i16),
-        Scalar::Int32 => arr!(Int32, i32),
-        Scalar::Int64 => arr!(Int64, i64),
-        Scalar::UInt8 => arr!(UInt8, u8),
-        Scalar::UInt16 => arr!(UInt16, u16),
-        Scalar::UInt32 => arr!(UInt32, u32),
-        Scalar::UInt64 => arr!(UInt64, u64),
-        Scalar::Float16 => arr!(Float16, f16),
-        Scalar::Float32 => arr!(Float32, f32),
-        Scalar::Float64 => arr!(Float64, f64),
-        Scalar::Complex64 => arr!(Complex64, Complex32),
-        Scalar::Complex128 => arr!(Complex128, Complex64),
-    };
-    Ok(Value::from(a))
+    blaze::runtime::value::view_to_value(&v.dense_view()).map_err(internal)
 }
 
 fn internal(e: impl std::fmt::Display) -> Failure {
