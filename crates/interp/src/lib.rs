@@ -21,6 +21,6 @@ mod value;
 
 pub use element::Element;
 pub use error::EvalError;
-pub use eval::{check_input_shapes, check_inputs, eval, eval_op, value_shape, InputShape};
+pub use eval::{check_input_shapes, check_inputs, eval, eval_op, InputShape};
 pub use format::format_value;
 pub use value::{Array, Value};

@@ -12,8 +12,7 @@ use blaze_array::DenseView;
 use blaze_codegen::{jit, Compiled, KernelKey, KernelSpec, Layout};
 use blaze_datashape::Scalar;
 use blaze_interp::{
-    check_input_shapes, eval, eval_op, kernels, value_shape, with_array, Array, EvalError,
-    InputShape, Value,
+    check_input_shapes, eval, eval_op, kernels, with_array, Array, EvalError, InputShape, Value,
 };
 use blaze_ir::ops::ReduceFn;
 use blaze_ir::{GatherItem, IndexVar, Literal, NodeId};
@@ -315,23 +314,14 @@ impl Prepared {
     /// types, and that a view with missing values is given only for an
     /// option type.
     fn check_args(&self, inputs: &[Arg<'_>]) -> Result<(), Error> {
-        let shapes: Vec<Vec<usize>> = inputs
-            .iter()
-            .map(|a| match a {
-                Arg::Value(v) => value_shape(v),
-                Arg::View(v) => v.shape().to_vec(),
-            })
-            .collect();
         let described: Vec<InputShape> = inputs
             .iter()
-            .zip(&shapes)
-            .map(|(a, shape)| InputShape {
-                scalar: match a {
-                    Arg::Value(Value::Array { data, .. }) => Some(data.scalar()),
-                    Arg::Value(_) => None,
-                    Arg::View(v) => Some(v.scalar()),
+            .map(|a| match a {
+                Arg::Value(v) => InputShape::of_value(v),
+                Arg::View(v) => InputShape {
+                    scalar: Some(v.scalar()),
+                    shape: v.shape().to_vec(),
                 },
-                shape,
             })
             .collect();
         check_input_shapes(&self.f, &described)?;

@@ -14,29 +14,31 @@ use crate::EvalError;
 /// rank, fixed lengths, and one length per dimension variable); returns the
 /// length bound to each dimension variable.
 pub fn check_inputs(f: &Function, inputs: &[Value]) -> Result<HashMap<String, usize>, EvalError> {
-    let shapes: Vec<Vec<usize>> = inputs.iter().map(value_shape).collect();
-    let described: Vec<InputShape> = inputs
-        .iter()
-        .zip(&shapes)
-        .map(|(v, shape)| InputShape {
-            scalar: match v {
-                Value::Array { data, .. } => Some(data.scalar()),
-                _ => None,
-            },
-            shape,
-        })
-        .collect();
+    let described: Vec<InputShape> = inputs.iter().map(InputShape::of_value).collect();
     check_input_shapes(f, &described)
 }
 
 /// What input checking looks at: the element type of an array (`None` for
 /// records and tuples) and its shape.
-#[derive(Clone, Copy, Debug)]
-pub struct InputShape<'a> {
+#[derive(Clone, Debug)]
+pub struct InputShape {
     /// The element type, for an array.
     pub scalar: Option<Scalar>,
     /// The shape (of a record: its fields').
-    pub shape: &'a [usize],
+    pub shape: Vec<usize>,
+}
+
+impl InputShape {
+    /// The description of a value.
+    pub fn of_value(v: &Value) -> InputShape {
+        InputShape {
+            scalar: match v {
+                Value::Array { data, .. } => Some(data.scalar()),
+                _ => None,
+            },
+            shape: value_shape(v),
+        }
+    }
 }
 
 /// [`check_inputs`] on descriptions of the inputs, for engines that read
@@ -69,7 +71,7 @@ fn check_input(
     v: &InputShape,
     sizes: &mut HashMap<String, usize>,
 ) -> Result<(), EvalError> {
-    let shape = v.shape;
+    let shape = v.shape.as_slice();
     let fixed: Vec<&Dim> = ty.dims.iter().collect();
     if fixed.iter().any(|d| matches!(d, Dim::Ellipsis(_))) {
         return Ok(());
@@ -116,7 +118,7 @@ fn check_input(
 }
 
 /// The shape of a value (of a record: its fields'; of a tuple: none).
-pub fn value_shape(v: &Value) -> Vec<usize> {
+pub(super) fn value_shape(v: &Value) -> Vec<usize> {
     match v {
         Value::Array { data, .. } => data.shape().to_vec(),
         Value::Record(fields) => fields.first().map_or(vec![], |(_, f)| value_shape(f)),

@@ -23,7 +23,8 @@ use ndarray::{ArrayD, IxDyn};
 use std::collections::HashMap;
 
 use arrays::*;
-pub use inputs::{check_input_shapes, check_inputs, value_shape, InputShape};
+use inputs::value_shape;
+pub use inputs::{check_input_shapes, check_inputs, InputShape};
 use linalg_ops::linalg_call;
 use matmul::matmul;
 
