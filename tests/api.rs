@@ -232,6 +232,16 @@ fn views_of_any_layout_give_what_values_give() {
         .with_engine(blaze::Engine::Interp)
         .call_args(&[blaze::view(&x), blaze::view(&y), blaze::view(&z)])
         .unwrap();
+    // A view broadcast over another's rows (stride 0 on the new axis).
+    let b =
+        blaze::compile_expr("x + r", &[("x", "N * M * float64"), ("r", "M * float64")]).unwrap();
+    let r = base.row(2);
+    assert_eq!(
+        b.call_args(&[blaze::view(&x), blaze::view(&r.slice(s![1..;2]))])
+            .unwrap(),
+        b.call(&[blaze::input(&x), blaze::input(&r.slice(s![1..;2]))])
+            .unwrap()
+    );
     assert_eq!(blaze::output::<f64>(by_value).unwrap().shape(), [6]);
     assert_eq!(
         blaze::output::<f64>(interp).unwrap().shape(),

@@ -100,6 +100,14 @@ impl<'a> DenseView<'a> {
         layout::is_c_contiguous(&self.shape, &self.strides, size_of(self.scalar))
     }
 
+    /// Strides in elements of the view broadcast to `shape` (NumPy's rules:
+    /// stride 0 on stretched and new leading axes), as the JIT kernels take
+    /// them.
+    pub fn broadcast_element_strides(&self, shape: &[usize]) -> Result<Vec<i64>, ArrayError> {
+        let strides = layout::broadcast_strides(&self.shape, &self.strides, shape)?;
+        layout::element_strides(shape, &strides, size_of(self.scalar))
+    }
+
     /// Pointer to the element at `index`.
     pub fn element_ptr(&self, index: &[usize]) -> Result<*const u8, ArrayError> {
         if index.len() != self.shape.len() || index.iter().zip(&self.shape).any(|(i, d)| i >= d) {

@@ -261,3 +261,25 @@ fn length_one_axes_may_have_any_stride() {
     assert_eq!(a.element_strides().unwrap(), vec![1, 0, 0]);
     assert!(a.is_c_contiguous());
 }
+
+#[test]
+fn views_broadcast_to_element_strides() {
+    let a = DenseArray::from_vec((0..6).map(|i| i as f64).collect::<Vec<_>>(), &[3, 2]).unwrap();
+    let v = a.view();
+    // A new leading axis and the existing ones: stride 0, then 2 and 1.
+    assert_eq!(v.broadcast_element_strides(&[4, 3, 2]).unwrap(), [0, 2, 1]);
+    let col = a.slice_rows(0, 1).unwrap();
+    // One row stretched over five.
+    assert_eq!(
+        col.view().broadcast_element_strides(&[5, 2]).unwrap(),
+        [0, 1]
+    );
+    assert!(matches!(
+        v.broadcast_element_strides(&[3, 4]),
+        Err(ArrayError::Broadcast { .. })
+    ));
+    assert!(matches!(
+        v.broadcast_element_strides(&[2]),
+        Err(ArrayError::Broadcast { .. })
+    ));
+}

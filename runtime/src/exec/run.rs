@@ -8,7 +8,7 @@ use super::native::{routine_name, run_native};
 use super::plan::Step;
 use super::{env_dump, Arg, Options, Prepared, Report};
 use crate::error::{Error, JitError};
-use blaze_array::DenseView;
+use blaze_array::{ArrayError, DenseView};
 use blaze_codegen::{jit, Compiled, KernelKey, KernelSpec, Layout};
 use blaze_datashape::Scalar;
 use blaze_interp::{
@@ -67,29 +67,14 @@ pub(super) fn materialize(view: &DenseView<'_>) -> Result<Value, Error> {
 /// Pointer to element 0 and strides (elements) of the caller's `view`
 /// broadcast to `shape` (stride 0 on broadcast axes).
 fn view_operand(view: &DenseView<'_>, shape: &[usize]) -> Result<(*mut u8, Vec<i64>), Error> {
-    let bad = || -> Error {
-        EvalError::Shape(format!(
+    let strides = view.broadcast_element_strides(shape).map_err(|e| match e {
+        ArrayError::Broadcast { .. } => EvalError::Shape(format!(
             "cannot broadcast shape {:?} to {:?}",
             view.shape(),
             shape
-        ))
-        .into()
-    };
-    let es = view
-        .element_strides()
-        .map_err(|e| Error::from(EvalError::Input(e.to_string())))?;
-    let dims = view.shape();
-    let lead = shape.len().checked_sub(dims.len()).ok_or_else(bad)?;
-    let mut strides = vec![0i64; shape.len()];
-    for (k, &d) in dims.iter().enumerate() {
-        strides[lead + k] = if d == shape[lead + k] {
-            es[k]
-        } else if d == 1 {
-            0
-        } else {
-            return Err(bad());
-        };
-    }
+        )),
+        e => EvalError::Input(e.to_string()),
+    })?;
     Ok((view.as_ptr().cast_mut(), strides))
 }
 
