@@ -5,7 +5,7 @@
 use super::native::routine_name;
 use super::plan::Step;
 use super::Prepared;
-use blaze_ir::{NodeId, Op};
+use blaze_ir::{analysis, NodeId, Op};
 use std::fmt;
 
 impl fmt::Display for Prepared {
@@ -31,12 +31,13 @@ impl fmt::Display for Prepared {
             return write!(f, "  return %{}", func.root.0);
         }
         // The nodes folded into each group, for the `fuses` list.
+        let consumer = analysis::consumer(func);
         let mut fused_into: Vec<Vec<NodeId>> = vec![Vec::new(); func.nodes.len()];
         for (i, step) in self.steps.iter().enumerate() {
             if matches!(step, Step::Fused) {
                 let mut at = NodeId(i as u32);
-                // Follow single consumers up to the group that owns the node.
-                while let Some(c) = consumer(func, at) {
+                // Follow consumers up to the group that owns the node.
+                while let Some(c) = consumer[at.index()] {
                     if !matches!(self.steps[c.index()], Step::Fused) {
                         fused_into[c.index()].push(NodeId(i as u32));
                         break;
@@ -99,14 +100,6 @@ impl fmt::Display for Prepared {
 
 fn ids(list: &[NodeId]) -> String {
     list.iter().map(|a| format!(" %{}", a.0)).collect()
-}
-
-/// The first node that uses `id` as an argument.
-fn consumer(f: &blaze_ir::Function, id: NodeId) -> Option<NodeId> {
-    f.nodes
-        .iter()
-        .position(|n| n.args.contains(&id))
-        .map(|i| NodeId(i as u32))
 }
 
 /// The rank of a group's iteration space: its output's, or for a
