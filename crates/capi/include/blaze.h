@@ -21,6 +21,12 @@
  * Freeing a handle while another thread is inside a call with it is safe:
  * that call finishes, later uses are BLAZE_ERR_INVALID_HANDLE.
  *
+ * Arrow: blaze_kernel_call_arrow calls a kernel on Arrow arrays with
+ * nulls through the Arrow C Data Interface (struct ArrowArray and struct
+ * ArrowSchema, defined below unless ARROW_C_DATA_INTERFACE is already
+ * defined); inputs are borrowed, the result is exported for the caller
+ * to release.
+ *
  * The DLPack definitions below follow dlpack.h v1.0 (names and layout);
  * do not include dlpack.h in the same translation unit.
  */
@@ -30,6 +36,48 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+
+struct ArrowSchema {
+  // Array type description
+  const char* format;
+  const char* name;
+  const char* metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema** children;
+  struct ArrowSchema* dictionary;
+
+  // Release callback
+  void (*release)(struct ArrowSchema*);
+  // Opaque producer-specific data
+  void* private_data;
+};
+
+struct ArrowArray {
+  // Array data description
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void** buffers;
+  struct ArrowArray** children;
+  struct ArrowArray* dictionary;
+
+  // Release callback
+  void (*release)(struct ArrowArray*);
+  // Opaque producer-specific data
+  void* private_data;
+};
+
+#endif  // ARROW_C_DATA_INTERFACE
+
 
 // The version of the C ABI this header describes. `blaze_abi_version()`
 // returns the library's; they differ when a program was compiled against
@@ -404,6 +452,44 @@ BlazeStatus blaze_kernel_emit(const struct BlazeKernel *kernel,
 // Frees a string blaze returned (from `blaze_kernel_emit`). A second free
 // is `BLAZE_ERR_INVALID_HANDLE`.
 BlazeStatus blaze_string_free(char *text);
+
+// Calls the kernel on Arrow arrays (the C Data Interface): `arrays[i]`
+// and `schemas[i]` describe the input for parameter `i`, a primitive
+// array (format `b`, `c`, `C`, `s`, `S`, `i`, `I`, `l`, `L`, `e`, `f` or
+// `g`, the parameter's element type), any `offset`. A parameter of type
+// `N * ?float64` takes an array with nulls; one without `?` refuses an
+// array with nulls (`BLAZE_ERR_DTYPE`). A scalar parameter (`float64`,
+// `?float64`) takes an array of length 1.
+//
+// Inputs are **borrowed**: read in place during the call (the values and
+// the validity bitmap are not copied; booleans are unpacked from bits),
+// never released; the caller keeps ownership.
+//
+// The result (1-D, or a scalar as an array of length 1) is **exported**
+// into `*out_array` and `*out_schema`, which the caller allocates and
+// blaze fills: the caller then owns them and calls each one's `release`
+// when done. The result has a validity bitmap when some of its values are
+// missing. On failure both are left released (`release == NULL`), so
+// there is nothing to free. A kernel whose result is a tuple, a record,
+// complex or of rank 2 or more is `BLAZE_ERR_UNSUPPORTED`.
+//
+// Errors: NULL pointers (`BLAZE_ERR_NULL_POINTER`), a released input
+// (`release == NULL`, `BLAZE_ERR_INVALID_ARGUMENT`), a format that is not
+// the parameter's type (`BLAZE_ERR_DTYPE`, naming the parameter, the
+// expected and the given format), lengths that disagree with each other
+// or the signature (`BLAZE_ERR_SHAPE`), misaligned values
+// (`BLAZE_ERR_ALIGNMENT`).
+//
+// C contract: `arrays` and `schemas` point at `n_inputs` pointers each;
+// each input follows the C Data Interface (its buffers as long as its
+// `offset` and `length` require) and is not modified during the call;
+// `out_array` and `out_schema` are not inputs.
+BlazeStatus blaze_kernel_call_arrow(const struct BlazeKernel *kernel,
+                                    const struct ArrowArray *const *arrays,
+                                    const struct ArrowSchema *const *schemas,
+                                    size_t n_inputs,
+                                    struct ArrowArray *out_array,
+                                    struct ArrowSchema *out_schema);
 
 #ifdef __cplusplus
 }  // extern "C"

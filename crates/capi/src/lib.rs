@@ -32,11 +32,13 @@
 // each function's documentation.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+mod arrow;
 pub mod dlpack;
 mod error;
 mod handle;
 mod tensor;
 
+pub use arrow::blaze_kernel_call_arrow;
 pub use dlpack::{DLDataType, DLDataTypeCode, DLDevice, DLDeviceType, DLManagedTensor, DLTensor};
 pub use error::BlazeStatus;
 
