@@ -483,7 +483,8 @@ BlazeStatus blaze_string_free(char *text);
 // C contract: `arrays` and `schemas` point at `n_inputs` pointers each;
 // each input follows the C Data Interface (its buffers as long as its
 // `offset` and `length` require) and is not modified during the call;
-// `out_array` and `out_schema` are not inputs.
+// `out_array` and `out_schema` are writable and are not inputs (they are
+// cleared first, without calling a `release` they may hold).
 BlazeStatus blaze_kernel_call_arrow(const struct BlazeKernel *kernel,
                                     const struct ArrowArray *const *arrays,
                                     const struct ArrowSchema *const *schemas,

@@ -567,7 +567,8 @@ fn export(
 /// C contract: `arrays` and `schemas` point at `n_inputs` pointers each;
 /// each input follows the C Data Interface (its buffers as long as its
 /// `offset` and `length` require) and is not modified during the call;
-/// `out_array` and `out_schema` are not inputs.
+/// `out_array` and `out_schema` are writable and are not inputs (they are
+/// cleared first, without calling a `release` they may hold).
 #[no_mangle]
 pub extern "C" fn blaze_kernel_call_arrow(
     kernel: *const BlazeKernel,
@@ -584,6 +585,9 @@ pub extern "C" fn blaze_kernel_call_arrow(
         if out_schema.is_null() {
             return Err(fail(BLAZE_ERR_NULL_POINTER, "out_schema is NULL"));
         }
+        // Released until filled: a failure leaves nothing to free.
+        out_array.write(FFI_ArrowArray::empty());
+        out_schema.write(FFI_ArrowSchema::empty());
         let k = handle::kernel(kernel)?;
         call(&k, arrays, schemas, n_inputs, out_array, out_schema)
     })
@@ -593,7 +597,7 @@ pub extern "C" fn blaze_kernel_call_arrow(
 ///
 /// # Safety
 /// The C contract of [`blaze_kernel_call_arrow`]; the out-pointers are
-/// non-null.
+/// non-null and writable (and cleared already).
 unsafe fn call(
     k: &KernelObj,
     arrays: *const *const FFI_ArrowArray,
@@ -623,15 +627,10 @@ unsafe fn call(
         if (*arrays.add(i)).cast_mut() == out_array || (*schemas.add(i)).cast_mut() == out_schema {
             return Err(fail(
                 BLAZE_ERR_INVALID_ARGUMENT,
-                format!(
-                    "input {i} is also out_array or out_schema; the outputs must be other structs"
-                ),
+                format!("input {i} is also out_array or out_schema, which are cleared first; the outputs must be other structs"),
             ));
         }
     }
-    // Released until filled: a failure leaves nothing to free.
-    out_array.write(FFI_ArrowArray::empty());
-    out_schema.write(FFI_ArrowSchema::empty());
     if k.tuple || k.outputs.len() != 1 {
         return Err(fail(
             BLAZE_ERR_UNSUPPORTED,

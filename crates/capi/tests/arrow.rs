@@ -525,9 +525,17 @@ fn null_and_released_pointers_are_errors() {
         BLAZE_ERR_INVALID_ARGUMENT,
         "schemas[0] (for input `a`) is released",
     );
-    // An output that is an input.
-    let got = blaze_kernel_call_arrow(k, &a, &s, 1, a.cast_mut(), ps);
+    // An output that is an input: refused, after the output was cleared
+    // (the documented contract); the struct is put back to be released.
+    let mut victim = nullable().1;
+    // SAFETY: a bitwise copy, written back below before either is dropped.
+    let saved = std::mem::ManuallyDrop::new(unsafe { std::ptr::read(&victim.array) });
+    let v: *mut FFI_ArrowArray = &mut victim.array;
+    let got = blaze_kernel_call_arrow(k, &v.cast_const(), &s, 1, v, ps);
     check(got, BLAZE_ERR_INVALID_ARGUMENT, "input 0 is also out_array");
+    assert!(victim.array.is_released(), "the output is cleared first");
+    // SAFETY: the cleared struct holds nothing; the saved one is restored.
+    unsafe { std::ptr::write(v, std::mem::ManuallyDrop::into_inner(saved)) };
     assert!(!e.array.is_released());
     assert!(oa.is_released() && os.release().is_none());
 }

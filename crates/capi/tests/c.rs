@@ -197,3 +197,25 @@ fn static_library_links_and_runs() {
     let out = run(&exe, &["100000"]);
     assert!(out.contains("test_jit: all passed"), "{out}");
 }
+
+/// `test_arrow`: Arrow C Data Interface structs built by hand, with their
+/// own release callbacks, through `blaze_kernel_call_arrow`; natively and
+/// under valgrind (no errors, no definitely lost bytes: the exported
+/// results are released by the program, the inputs by their producer).
+#[test]
+fn arrow_c_test_passes_natively_and_under_valgrind() {
+    let exe = build("test_arrow", false);
+    let out = run(&exe, &["100000"]);
+    assert!(
+        out.contains("fillna on 100000 nullable doubles at offset 5: ok"),
+        "{out}"
+    );
+    assert!(out.contains("bad arrow calls rejected: 8"), "{out}");
+    assert!(out.contains("test_arrow: all passed"), "{out}");
+    if !valgrind_available() {
+        eprintln!("valgrind is not installed: test_arrow ran without it");
+        return;
+    }
+    let out = run_valgrind(&exe, &["1000"]);
+    assert!(out.contains("test_arrow: all passed"), "{out}");
+}
