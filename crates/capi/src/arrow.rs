@@ -383,6 +383,8 @@ unsafe fn read_array<'a>(
     }
     let shape: Vec<usize> = if col.rank == 0 { vec![] } else { vec![len] };
     let validity = match NonNull::new(bitmap.cast_mut()) {
+        // A null count of 0 says there are none, whatever the bitmap holds.
+        Some(_) if a.null_count == 0 => None,
         Some(p) if len > 0 => {
             let bits = BooleanBuffer::new(borrowed(p, end.div_ceil(8)), offset, len);
             Some(NullBuffer::new(bits)).filter(|n| n.null_count() > 0)

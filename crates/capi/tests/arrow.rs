@@ -82,6 +82,7 @@ def fixed(a: 3 * float64) = a + 1.0
 def pair(a: N * float64) = (sum(a), max(a))
 def matrix(M: N * 2 * float64) = sum(M, axis=1)
 def complex(a: N * float64) = a * 1j
+def grid(M: N * 2 * float64) = M * 2.0
 ";
 
 /// A kernel of [`MODULE`], compiled once (the JIT engine).
@@ -349,6 +350,40 @@ fn scalars_are_arrays_of_length_one() {
 }
 
 #[test]
+fn the_interpreter_engine_takes_arrow_arrays_too() {
+    let _serial = serial();
+    let mut ctx = null_mut();
+    assert_eq!(blaze_context_create(&mut ctx), BlazeStatus::BLAZE_OK);
+    let engine = BlazeEngine::BLAZE_ENGINE_INTERP as i32;
+    assert_eq!(blaze_context_set_engine(ctx, engine), BlazeStatus::BLAZE_OK);
+    let (names, types) = (
+        [c"a".as_ptr(), c"b".as_ptr()],
+        [c"N * ?float64".as_ptr(), c"N * ?float64".as_ptr()],
+    );
+    let mut k = null_mut();
+    let s = blaze_compile_expr(
+        ctx,
+        c"a * b".as_ptr(),
+        names.as_ptr(),
+        types.as_ptr(),
+        2,
+        &mut k,
+    );
+    assert_eq!(s, BlazeStatus::BLAZE_OK, "{}", last_message());
+    let (a, ea) = nullable();
+    let b = Float64Array::from(
+        (0..13)
+            .map(|i| (i % 2 == 0).then_some(2.0))
+            .collect::<Vec<_>>(),
+    );
+    let r = call(k, &[&ea, &export(&b)]).unwrap();
+    let want: Vec<Option<f64>> = a.iter().zip(b.iter()).map(|(x, y)| Some(x? * y?)).collect();
+    assert_eq!(f64s(&r), want);
+    assert_eq!(blaze_kernel_free(k), BlazeStatus::BLAZE_OK);
+    assert_eq!(blaze_context_free(ctx), BlazeStatus::BLAZE_OK);
+}
+
+#[test]
 fn empty_arrays_cross() {
     let _serial = serial();
     let e = Float64Array::from(Vec::<f64>::new());
@@ -455,6 +490,11 @@ fn kernels_that_arrow_cannot_carry_are_unsupported() {
         call(kernel("matrix"), &[&export(&a)]),
         BlazeStatus::BLAZE_ERR_UNSUPPORTED,
         &["input `M`", "2 dimensions"],
+    );
+    expect_err(
+        call(kernel("grid"), &[&export(&a)]),
+        BlazeStatus::BLAZE_ERR_UNSUPPORTED,
+        &["output 0", "`N * 2 * float64`", "2 dimensions"],
     );
     expect_err(
         call(kernel("complex"), &[&export(&a)]),
@@ -624,6 +664,24 @@ fn malformed_structs_are_errors() {
     assert_eq!(
         f64s(&run(&good_array(), &good_schema()).unwrap()),
         vec![Some(1.0), Some(2.0), Some(0.0), Some(4.0)]
+    );
+    // A null count of -1 (not computed): the bitmap is read.
+    let unknown = RawArray {
+        null_count: -1,
+        ..good_array()
+    };
+    assert_eq!(
+        f64s(&run(&unknown, &good_schema()).unwrap()),
+        vec![Some(1.0), Some(2.0), Some(0.0), Some(4.0)]
+    );
+    // A null count of 0: no nulls, whatever the bitmap holds.
+    let none = RawArray {
+        null_count: 0,
+        ..good_array()
+    };
+    assert_eq!(
+        f64s(&run(&none, &good_schema()).unwrap()),
+        vec![Some(1.0), Some(2.0), Some(3.0), Some(4.0)]
     );
     use BlazeStatus::*;
     let bad: Vec<(RawArray, RawSchema, BlazeStatus, &str)> = vec![
