@@ -547,9 +547,9 @@ fn export(
 /// array with nulls (`BLAZE_ERR_DTYPE`). A scalar parameter (`float64`,
 /// `?float64`) takes an array of length 1.
 ///
-/// Inputs are **borrowed**: read in place during the call (the values and
-/// the validity bitmap are not copied; booleans are unpacked from bits),
-/// never released; the caller keeps ownership.
+/// Inputs are **borrowed** for the call, never released; the caller keeps
+/// ownership. Their values and validity bitmaps reach the kernel as views
+/// of the caller's memory, not copies (booleans are unpacked from bits).
 ///
 /// The result (1-D, or a scalar as an array of length 1) is **exported**
 /// into `*out_array` and `*out_schema`, which the caller allocates and
