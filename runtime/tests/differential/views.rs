@@ -214,6 +214,17 @@ pub fn caller_array(value: &Value, layout: &Layout) -> Result<DenseArray, String
         .map_err(|e| format!("DenseArray::new: {e}"))
 }
 
+/// A caller's array, for messages: its layout's name, byte strides,
+/// offset and buffer length.
+pub fn caller_text(layout: &str, a: &DenseArray) -> String {
+    format!(
+        "{layout} view, byte strides {:?}, offset {} of {} bytes",
+        a.strides(),
+        a.offset(),
+        a.buffer().len()
+    )
+}
+
 /// How one input reaches a call.
 #[derive(Clone, Debug)]
 pub enum Source {
@@ -307,18 +318,8 @@ impl Held {
     pub fn describe(&self, i: usize, source: &Source, value: &Value) -> String {
         let strides = |v: &DenseView<'_>| format!("byte strides {:?}", v.strides());
         match (source, &self.arrays[i]) {
-            (_, Some(a)) => {
-                let name = match source {
-                    Source::Caller(l) => format!("caller {}", l.name),
-                    _ => "shared".to_string(),
-                };
-                format!(
-                    "{name} view, {}, offset {} of {} bytes",
-                    strides(&a.view()),
-                    a.offset(),
-                    a.buffer().len()
-                )
-            }
+            (Source::Caller(l), Some(a)) => caller_text(&format!("caller {}", l.name), a),
+            (_, Some(a)) => caller_text(source.label(), a),
             (Source::NdView, None) => match nd_view(value) {
                 Some(v) => format!("ndarray view, {}", strides(&v)),
                 None => "value".into(),
