@@ -317,60 +317,25 @@ fn index_notation_agrees_with_the_interpreter() {
     );
 }
 
-/// Views are read in place, at every layout: each input is a caller's
-/// buffer whose bytes outside the view (padding before and after, gaps
-/// between strided elements) are sentinels — NaN, or large integers —
-/// that would change the result if a kernel read them. Every program must
-/// give the interpreter's result on the logical values, from kernels
-/// (nothing copied for the reference kernels), whether the view is
-/// C-ordered, Fortran-ordered, stepped, reversed, offset, has length-1
-/// axes of stride 0 or any stride, broadcasts (its own size-1 axes, or a
-/// caller's broadcast view with stride 0 on axes longer than 1), or is 0-d
-/// or empty.
-#[test]
-fn views_are_read_in_place_at_every_layout() {
-    // The shape of `a`, and the shape of its memory when the caller's view
-    // broadcasts it (stride 0 on stretched and new axes).
-    const SHAPES: &[(&[usize], Option<&[usize]>)] = &[
-        (&[3, 4], None),
-        (&[2, 3, 5], None),
-        (&[1, 4], None),
-        (&[4, 1], None),
-        (&[7, 1, 2], None),
-        (&[5], None),
-        (&[1], None),
-        (&[], None),
-        (&[0, 3], None),
-        (&[3, 4], Some(&[1, 4])),
-        (&[4, 3], Some(&[4, 1])),
-        (&[2, 5], Some(&[5])),
-        (&[3], Some(&[])),
-        (&[2, 3, 4], Some(&[3, 1])),
-        (&[0, 3], Some(&[1, 3])),
-    ];
-    const PROGRAMS: &[&str] = &[
-        "a * 3 + a",
-        "sum(a)",
-        "max(a)",
-        "sum(a, axis=0)",
-        "max(a, axis=-1)",
-        "a + b",
-        "sum(a * b, axis=0)",
-    ];
-    let scalars = [
-        Scalar::Float64,
-        Scalar::Float32,
-        Scalar::Int32,
-        Scalar::UInt8,
-    ];
-    let mut rng = Rng::new(0x1a_e0);
+/// Each program over `a` in every layout of [`LAYOUTS`] (with sentinels
+/// around and between its elements) for each shape and type, and `b` a
+/// value or a view: the JIT's result from kernels against the
+/// interpreter's. The shapes are `a`'s and, for a caller's broadcast view,
+/// the shape of its memory. Returns the number of cases and the failures.
+fn in_place_cases(
+    shapes: &[(&[usize], Option<&[usize]>)],
+    scalars: &[Scalar],
+    programs: &[&str],
+    seed: u64,
+) -> (usize, Vec<String>) {
+    let mut rng = Rng::new(seed);
     let opts = Options::default();
     let mut failures = Vec::new();
     let mut runs = 0;
     for &name in LAYOUTS {
-        for &(shape, memory) in SHAPES {
-            for s in scalars {
-                for src in PROGRAMS {
+        for &(shape, memory) in shapes {
+            for &s in scalars {
+                for src in programs {
                     // `b` is a value or another view, with a leading axis
                     // more and length-1 axes stretched: `a` broadcasts.
                     let b_shape: Vec<usize> = std::iter::once(2)
@@ -455,15 +420,84 @@ fn views_are_read_in_place_at_every_layout() {
                                 caller_text(&format!("caller {}", b_layout.name), b)
                             }),
                         ];
-                        let head = format!("seed {:#x}, layout {name}", 0x1a_e0);
+                        let head = format!("seed {seed:#x}, layout {name}");
                         failures.push(failure(&head, src, &texts, Some(&how), &p));
                     }
                 }
             }
         }
     }
+    (runs, failures)
+}
+
+/// Views are read in place, at every layout: each input is a caller's
+/// buffer whose bytes outside the view (padding before and after, gaps
+/// between strided elements) are sentinels — NaN, or large integers —
+/// that would change the result if a kernel read them. Every program must
+/// give the interpreter's result on the logical values, from kernels
+/// (nothing copied for the reference kernels), whether the view is
+/// C-ordered, Fortran-ordered, stepped, reversed, offset, has length-1
+/// axes of stride 0 or any stride, broadcasts (its own size-1 axes, or a
+/// caller's broadcast view with stride 0 on axes longer than 1), or is 0-d
+/// or empty.
+#[test]
+fn views_are_read_in_place_at_every_layout() {
+    // The shape of `a`, and the shape of its memory when the caller's view
+    // broadcasts it (stride 0 on stretched and new axes).
+    const SHAPES: &[(&[usize], Option<&[usize]>)] = &[
+        (&[3, 4], None),
+        (&[2, 3, 5], None),
+        (&[1, 4], None),
+        (&[4, 1], None),
+        (&[7, 1, 2], None),
+        (&[5], None),
+        (&[1], None),
+        (&[], None),
+        (&[0, 3], None),
+        (&[3, 4], Some(&[1, 4])),
+        (&[4, 3], Some(&[4, 1])),
+        (&[2, 5], Some(&[5])),
+        (&[3], Some(&[])),
+        (&[2, 3, 4], Some(&[3, 1])),
+        (&[0, 3], Some(&[1, 3])),
+    ];
+    const PROGRAMS: &[&str] = &[
+        "a * 3 + a",
+        "sum(a)",
+        "max(a)",
+        "sum(a, axis=0)",
+        "max(a, axis=-1)",
+        "a + b",
+        "sum(a * b, axis=0)",
+    ];
+    let scalars = &[
+        Scalar::Float64,
+        Scalar::Float32,
+        Scalar::Int32,
+        Scalar::UInt8,
+    ];
+    let (runs, failures) = in_place_cases(SHAPES, scalars, PROGRAMS, 0x1a_e0);
     eprintln!("views read in place: {runs} cases");
     assert!(runs > 2500, "only {runs} cases ran");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// As `views_are_read_in_place_at_every_layout`, on views long enough to
+/// be split into chunks run on several threads (a full reduction combines
+/// partials, others split along a kept axis).
+#[test]
+fn long_views_are_read_in_place_at_every_layout() {
+    const SHAPES: &[(&[usize], Option<&[usize]>)] =
+        &[(&[70001], None), (&[3, 25000], Some(&[1, 25000]))];
+    const PROGRAMS: &[&str] = &["a * 3 + a", "sum(a)", "sum(a, axis=0)"];
+    let (runs, failures) = in_place_cases(SHAPES, &[Scalar::Float64], PROGRAMS, 0x10_e0);
+    eprintln!("long views read in place: {runs} cases");
+    assert_eq!(runs, LAYOUTS.len() * SHAPES.len() * PROGRAMS.len());
     assert!(
         failures.is_empty(),
         "{} mismatches:\n{}",
