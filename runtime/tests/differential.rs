@@ -28,7 +28,7 @@
 //! partial results overflow (operands beyond 1e15) may give NaN or an
 //! infinity in one association and a number in another; that is accepted.
 //!
-//! `BLAZE_DIFF_CASES` (default 2500) sets the number of cases and
+//! `BLAZE_DIFF_CASES` (default 2000) sets the number of cases and
 //! `BLAZE_DIFF_SEED` the seed; a failure prints the seed, the program, and
 //! each input's type, layouts (strides, offset) and values.
 
@@ -49,7 +49,7 @@ use ndarray::{ArrayD, IxDyn};
 use views::{caller_array, caller_text, sentinel, Held, Layout, Source, LAYOUTS};
 
 /// Cases of the random test when `BLAZE_DIFF_CASES` is not set.
-const DEFAULT_CASES: usize = 2_500;
+const DEFAULT_CASES: usize = 2_000;
 
 /// An input's type, owned layout (ndarray strides in elements) and values.
 fn input_text(name: &str, v: &Value, layout: &str) -> String {
@@ -110,6 +110,8 @@ fn run_on_views(
     judge(&prepared.run_args(&args, opts)).map(|p| (p, described))
 }
 
+/// Random programs, each over many shapes, dtypes and layouts; every case
+/// on values, then on a mix of values and views (at least one view).
 #[test]
 fn jit_agrees_with_the_interpreter() {
     let cases = env_number("BLAZE_DIFF_CASES").map_or(DEFAULT_CASES, |n| n as usize);
@@ -209,6 +211,7 @@ fn jit_agrees_with_the_interpreter() {
         failures.join("\n")
     );
 }
+
 /// Index notation: each template on random arrays of several sizes,
 /// dtypes and layouts, JIT (one kernel per loop) against the interpreter,
 /// on values and on a mix of values and views.
