@@ -4,8 +4,9 @@
 //! A [`Source`] says how one input reaches a call: as an interpreter
 //! value, as a lifetime-bound view of an ndarray array (`view_of`), as a
 //! shared ndarray array turned into a `DenseArray` without copying
-//! (`from_shared`), or as a `DenseArray` over a caller's buffer with a
-//! keep-alive owner in a chosen [`Layout`] — C or Fortran order,
+//! (`from_shared`), as an ndarray view with a keep-alive owner
+//! (`from_view_with_owner`), or as a `DenseArray` over a caller's buffer
+//! with a keep-alive owner in a chosen [`Layout`] — C or Fortran order,
 //! every-other-element strides, reversed axes, a byte offset into a larger
 //! buffer, any stride on axes of length 1. Every byte of a caller's buffer
 //! that is not an element of the view (padding before and after, the gaps
@@ -13,13 +14,14 @@
 //! large integers) that would change a result if a kernel read it.
 
 use super::common::Rng;
-use blaze_array::{DenseArray, DenseView};
+use blaze_array::{Allocation, DenseArray, DenseView};
 use blaze_datashape::Scalar;
 use blaze_interp::{with_array, Value};
 use blaze_runtime::exec::Arg;
-use blaze_runtime::value::{from_shared, from_value, view_of};
+use blaze_runtime::value::{from_shared, from_value, from_view_with_owner, view_of};
 use half::f16;
 use ndarray::{Dimension, IxDyn};
+use std::sync::Arc;
 
 /// The stride given to axes of length 1 (any stride is valid there).
 #[derive(Clone, Copy, Debug)]
@@ -236,6 +238,10 @@ pub enum Source {
     /// The value's ndarray array, shared, as a `DenseArray` that keeps it
     /// alive (`from_shared`).
     Shared,
+    /// A view of a copy of the value's ndarray array (same strides) with
+    /// that copy as the buffer's keep-alive owner (`from_view_with_owner`):
+    /// memory kept alive by something blaze cannot see.
+    Owner,
     /// A caller's buffer in a layout ([`caller_array`]).
     Caller(Layout),
 }
@@ -246,7 +252,8 @@ impl Source {
         match self {
             Source::Value => "value",
             Source::NdView => "ndarray view",
-            Source::Shared => "shared array",
+            Source::Shared => "shared",
+            Source::Owner => "owner-kept",
             Source::Caller(l) => l.name,
         }
     }
@@ -257,9 +264,10 @@ impl Source {
         if value_allowed && rng.chance(0.3) {
             return Source::Value;
         }
-        match rng.below(10) {
+        match rng.below(12) {
             0..=1 => Source::NdView,
             2 => Source::Shared,
+            3 => Source::Owner,
             _ => Source::Caller(Layout::random(rng, rank)),
         }
     }
@@ -293,6 +301,7 @@ impl Held {
             .map(|(v, s)| match s {
                 Source::Value | Source::NdView => Ok(None),
                 Source::Shared => shared_array(v).map(Some),
+                Source::Owner => owned_view(v).map(Some),
                 Source::Caller(l) => caller_array(v, l).map(Some),
             })
             .collect::<Result<_, _>>()?;
@@ -350,6 +359,26 @@ fn shared_array(value: &Value) -> Result<DenseArray, String> {
             missing: None,
         } => with_array!(data, x => from_shared(x.clone().into_shared()))
             .map_err(|e| format!("from_shared: {e}")),
+        _ => Err("not a plain array".into()),
+    }
+}
+
+/// A view of a value's ndarray array (a copy with the same strides) taken
+/// with that copy as the keep-alive owner of the memory.
+fn owned_view(value: &Value) -> Result<DenseArray, String> {
+    match value {
+        Value::Array {
+            data,
+            missing: None,
+        } => with_array!(data, x => {
+            let owner = Arc::new(x.clone());
+            let view = owner.view();
+            // SAFETY: the owner is the array the view looks into, so it
+            // keeps all the memory between its elements alive, and nothing
+            // writes to it.
+            unsafe { from_view_with_owner(&view, owner.clone() as Arc<dyn Allocation>) }
+        })
+        .map_err(|e| format!("from_view_with_owner: {e}")),
         _ => Err("not a plain array".into()),
     }
 }
