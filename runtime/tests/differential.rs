@@ -1,6 +1,17 @@
 //! Differential tests: random programs × shapes × dtypes × layouts, the JIT
 //! engine against the reference interpreter.
 //!
+//! Every case runs the JIT twice: on interpreter values (owned ndarray
+//! arrays in C, Fortran, reversed or stepped storage), and on the same
+//! inputs passed as a caller passes them — a mix of values and
+//! `Arg::View`s of memory blaze does not own, which the kernels read in
+//! place: ndarray views, shared ndarray arrays, and caller buffers in C or
+//! Fortran order, every-other-element strides, reversed axes, byte offsets
+//! into larger buffers, any stride on axes of length 1, broadcast shapes,
+//! 0-d and empty arrays, every byte outside the view a sentinel
+//! (`differential/views.rs`). Both results are compared with the
+//! interpreter's.
+//!
 //! Integers and bools must agree exactly. Floats agree within a stated
 //! bound: the JIT contracts `a * b + c` into one fused multiply-add, sums
 //! in vector lanes, and calls glibc's vector math (≤ 4 ULP), so results
@@ -17,386 +28,102 @@
 //! partial results overflow (operands beyond 1e15) may give NaN or an
 //! infinity in one association and a number in another; that is accepted.
 //!
-//! `BLAZE_DIFF_CASES` (default 10000) sets the number of cases and
-//! `BLAZE_DIFF_SEED` the seed; a failure prints the seed, the program and
-//! the inputs.
+//! `BLAZE_DIFF_CASES` (default 2000) sets the number of cases and
+//! `BLAZE_DIFF_SEED` the seed; a failure prints the seed, the program, and
+//! each input's type, layouts (strides, offset) and values.
 
+#[path = "differential/common.rs"]
+mod common;
+#[path = "differential/views.rs"]
+mod views;
+
+use blaze_array::DenseArray;
 use blaze_datashape::{Datashape, Dim, Measure, Scalar};
-use blaze_interp::{eval, kernels, Array, Value};
+use blaze_interp::{eval, kernels, with_array, Array, Value};
 use blaze_ir::compile_expression;
-use blaze_runtime::exec::{prepare, Options};
-use half::f16;
-use ndarray::{ArrayD, Axis, IxDyn, Slice};
-use std::fmt::Write;
+use blaze_runtime::exec::{prepare, Arg, Options, Prepared, Report};
+use blaze_runtime::Error;
+use common::{compare, judge, magnitude, program, random_array, relayout, tolerance, values_text};
+use common::{Rng, SCALARS};
+use ndarray::{ArrayD, IxDyn};
+use views::{caller_array, caller_text, sentinel, Held, Layout, Source, LAYOUTS};
 
-/// splitmix64: small, seedable, good enough for test generation.
-struct Rng(u64);
+/// Cases of the random test when `BLAZE_DIFF_CASES` is not set.
+const DEFAULT_CASES: usize = 2_000;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
-    }
-    fn float(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
-    }
-}
-
-const SCALARS: &[Scalar] = &[
-    Scalar::Bool,
-    Scalar::Int8,
-    Scalar::Int16,
-    Scalar::Int32,
-    Scalar::Int64,
-    Scalar::UInt8,
-    Scalar::UInt16,
-    Scalar::UInt32,
-    Scalar::UInt64,
-    Scalar::Float16,
-    Scalar::Float32,
-    Scalar::Float64,
-    Scalar::Float64,
-    Scalar::Float32,
-];
-
-// Functions whose error grows with their argument (periodic ones) or
-// without bound near a point (inverse sine and cosine at ±1) take inputs
-// only, like the discontinuous ones: a last-bit difference in a computed
-// argument could otherwise move their result far.
-const SMOOTH_UNARY: &[&str] = &[
-    "-", "abs", "sqrt", "exp", "log", "log2", "log10", "arctan", "sinh", "cosh", "tanh", "sign",
-    "not ", "isnan",
-];
-const LEAF_UNARY: &[&str] = &[
-    "floor", "ceil", "round", "sin", "cos", "tan", "arcsin", "arccos",
-];
-const SMOOTH_BINARY: &[&str] = &["+", "-", "*", "/", "**", "minimum", "maximum", "arctan2"];
-const LEAF_BINARY: &[&str] = &["//", "%", "<", "<=", ">", ">=", "==", "!=", "and", "or"];
-
-/// A random elementwise expression over the names in `leaves`.
-fn expr(rng: &mut Rng, leaves: &[String], depth: usize) -> String {
-    let leaf = |rng: &mut Rng| -> String {
-        if rng.chance(0.2) {
-            match rng.below(4) {
-                0 => format!("{}", rng.below(5) as i64 - 2),
-                1 => format!("{:.2}", rng.float(-3.0, 3.0)),
-                2 => "true".to_string(),
-                _ => format!("{}", rng.below(100)),
-            }
-        } else {
-            rng.pick(leaves).clone()
+/// An input's type, owned layout (ndarray strides in elements) and values.
+fn input_text(name: &str, v: &Value, layout: &str) -> String {
+    let (scalar, shape, strides) = match v {
+        Value::Array { data, .. } => {
+            with_array!(data, x => (data.scalar().to_string(), x.shape().to_vec(), x.strides().to_vec()))
         }
+        _ => ("?".into(), vec![], vec![]),
     };
-    if depth == 0 || rng.chance(0.25) {
-        return leaf(rng);
-    }
-    match rng.below(10) {
-        0..=2 => {
-            let f = rng.pick(SMOOTH_UNARY);
-            let a = expr(rng, leaves, depth - 1);
-            match *f {
-                "-" | "not " => format!("({f}{a})"),
-                _ => format!("{f}({a})"),
-            }
-        }
-        3 => format!("{}({})", rng.pick(LEAF_UNARY), leaf(rng)),
-        4..=6 => {
-            let f = rng.pick(SMOOTH_BINARY);
-            let (a, b) = (expr(rng, leaves, depth - 1), expr(rng, leaves, depth - 1));
-            if f.chars().all(|c| c.is_ascii_alphanumeric()) {
-                format!("{f}({a}, {b})")
-            } else {
-                format!("({a} {f} {b})")
-            }
-        }
-        7 => format!("({} {} {})", leaf(rng), rng.pick(LEAF_BINARY), leaf(rng)),
-        8 => {
-            let t = rng.pick(&[
-                "int8", "int32", "uint16", "int64", "float32", "float64", "bool", "uint8",
-            ]);
-            format!("cast({}, {t})", leaf(rng))
-        }
-        _ => format!(
-            "where({} {} {}, {}, {})",
-            leaf(rng),
-            rng.pick(&["<", ">", "!="]),
-            leaf(rng),
-            expr(rng, leaves, depth - 1),
-            expr(rng, leaves, depth - 1)
-        ),
-    }
+    format!(
+        "{name}: {scalar} {shape:?} {layout} (element strides {strides:?}) = {}",
+        values_text(v)
+    )
 }
 
-/// Optionally wraps the expression in a reduction.
-fn program(rng: &mut Rng, leaves: &[String], rank: usize) -> String {
-    let depth = 1 + rng.below(3);
-    let e = expr(rng, leaves, depth);
-    if rng.chance(0.35) {
-        let f = rng.pick(&[
-            "sum", "prod", "min", "max", "any", "all", "mean", "sum", "max",
-        ]);
-        let axis = match (rank, rng.below(4)) {
-            (0, _) | (_, 0) => String::new(),
-            (r, 1) => format!(", axis={}", rng.below(r)),
-            (r, 2) => format!(", axis={}", -(1 + rng.below(r) as i64)),
-            (r, _) if r >= 2 => ", axis=(0, 1)".to_string(),
-            _ => String::new(),
-        };
-        let keep = if rng.chance(0.2) {
-            ", keepdims=true"
-        } else {
-            ""
-        };
-        format!("{f}({e}{axis}{keep})")
-    } else {
-        e
+/// A failure message: the seed, the case, the program, the inputs (as
+/// values and as the views of the call, if any) and the problem.
+fn failure(
+    head: &str,
+    src: &str,
+    inputs: &[String],
+    views: Option<&[String]>,
+    problem: &str,
+) -> String {
+    let mut text = format!("{head}: `{src}`\n");
+    for (i, input) in inputs.iter().enumerate() {
+        text += &format!("      {input}\n");
+        if let Some(how) = views.and_then(|v| v.get(i)) {
+            text += &format!("        passed as {how}\n");
+        }
     }
+    text + &format!("    {problem}")
 }
 
-fn random_array(rng: &mut Rng, s: Scalar, shape: &[usize]) -> Array {
-    let n: usize = shape.iter().product();
-    let sh = IxDyn(shape);
-    let ints = |rng: &mut Rng, lo: i64, hi: i64, min: i64, max: i64| -> Vec<i64> {
-        (0..n)
-            .map(|_| {
-                if rng.chance(0.03) {
-                    if rng.chance(0.5) {
-                        min
-                    } else {
-                        max
-                    }
-                } else {
-                    lo + rng.below((hi - lo + 1) as usize) as i64
-                }
-            })
-            .collect()
+fn env_number(name: &str) -> Option<u64> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
+/// The JIT on the inputs of one case passed as values and views
+/// (`sources`), the views alive for the call, its outcome judged by
+/// `judge`. `None` when it agrees, else the problem and how each input was
+/// passed.
+fn run_on_views(
+    prepared: &Prepared,
+    inputs: &[Value],
+    sources: &[Source],
+    opts: &Options,
+    judge: impl Fn(&Result<(Value, Report), Error>) -> Option<String>,
+) -> Option<(String, Vec<String>)> {
+    let held = match Held::new(inputs, sources) {
+        Ok(h) => h,
+        Err(e) => return Some((format!("cannot build the views: {e}"), vec![])),
     };
-    let floats = |rng: &mut Rng| -> Vec<f64> {
-        (0..n)
-            .map(|_| match rng.below(60) {
-                0 => f64::NAN,
-                1 => f64::INFINITY,
-                2 => 0.0,
-                3 => -0.0,
-                _ => rng.float(-4.0, 4.0),
-            })
-            .collect()
-    };
-    macro_rules! arr {
-        ($variant:ident, $t:ty, $v:expr) => {
-            Array::$variant(
-                ArrayD::from_shape_vec(sh, $v.into_iter().map(|x| x as $t).collect()).unwrap(),
-            )
-        };
-    }
-    match s {
-        Scalar::Bool => Array::Bool(
-            ArrayD::from_shape_vec(sh, (0..n).map(|_| rng.chance(0.5)).collect()).unwrap(),
-        ),
-        Scalar::Int8 => arr!(Int8, i8, ints(rng, -20, 20, i8::MIN as i64, i8::MAX as i64)),
-        Scalar::Int16 => arr!(
-            Int16,
-            i16,
-            ints(rng, -20, 20, i16::MIN as i64, i16::MAX as i64)
-        ),
-        Scalar::Int32 => arr!(
-            Int32,
-            i32,
-            ints(rng, -20, 20, i32::MIN as i64, i32::MAX as i64)
-        ),
-        Scalar::Int64 => arr!(Int64, i64, ints(rng, -20, 20, i64::MIN, i64::MAX)),
-        Scalar::UInt8 => arr!(UInt8, u8, ints(rng, 0, 40, 0, u8::MAX as i64)),
-        Scalar::UInt16 => arr!(UInt16, u16, ints(rng, 0, 40, 0, u16::MAX as i64)),
-        Scalar::UInt32 => arr!(UInt32, u32, ints(rng, 0, 40, 0, u32::MAX as i64)),
-        Scalar::UInt64 => arr!(UInt64, u64, ints(rng, 0, 40, 0, i64::MAX)),
-        Scalar::Float16 => Array::Float16(
-            ArrayD::from_shape_vec(sh, floats(rng).into_iter().map(f16::from_f64).collect())
-                .unwrap(),
-        ),
-        Scalar::Float32 => arr!(Float32, f32, floats(rng)),
-        _ => arr!(Float64, f64, floats(rng)),
-    }
+    let described: Vec<String> = (0..inputs.len())
+        .map(|i| held.describe(i, &sources[i], &inputs[i]))
+        .collect();
+    let args = held.args(inputs, sources);
+    judge(&prepared.run_args(&args, opts)).map(|p| (p, described))
 }
 
-/// The same values in another memory layout: transposed storage, reversed
-/// or stepped axes.
-fn relayout(rng: &mut Rng, a: Array) -> (Array, &'static str) {
-    macro_rules! go {
-        ($x:expr, $wrap:expr) => {{
-            let mut x = $x;
-            let nd = x.ndim();
-            let how = if nd == 0 { 0 } else { rng.below(4) };
-            let label = match how {
-                1 => {
-                    // Same logical array, Fortran-order storage.
-                    let t = x.t().as_standard_layout().into_owned();
-                    x = t.reversed_axes();
-                    "fortran"
-                }
-                2 => {
-                    let ax = rng.below(nd);
-                    let rev = x.slice_axis(Axis(ax), Slice::new(0, None, -1)).to_owned();
-                    // Store reversed, view reversed again: negative strides.
-                    let mut y = rev;
-                    y.invert_axis(Axis(ax));
-                    x = y;
-                    "negative"
-                }
-                3 => {
-                    // Every other element of a larger array.
-                    let ax = rng.below(nd);
-                    let mut shape = x.shape().to_vec();
-                    shape[ax] *= 2;
-                    let mut big = ndarray::ArrayD::from_elem(
-                        IxDyn(&shape),
-                        x.iter().next().cloned().unwrap_or_default(),
-                    );
-                    big.slice_axis_mut(Axis(ax), Slice::new(0, None, 2))
-                        .assign(&x);
-                    big.slice_axis_inplace(Axis(ax), Slice::new(0, None, 2));
-                    x = big;
-                    "stepped"
-                }
-                _ => "contiguous",
-            };
-            ($wrap(x), label)
-        }};
-    }
-    match a {
-        Array::Bool(x) => go!(x, Array::Bool),
-        Array::Int8(x) => go!(x, Array::Int8),
-        Array::Int16(x) => go!(x, Array::Int16),
-        Array::Int32(x) => go!(x, Array::Int32),
-        Array::Int64(x) => go!(x, Array::Int64),
-        Array::UInt8(x) => go!(x, Array::UInt8),
-        Array::UInt16(x) => go!(x, Array::UInt16),
-        Array::UInt32(x) => go!(x, Array::UInt32),
-        Array::UInt64(x) => go!(x, Array::UInt64),
-        Array::Float16(x) => go!(x, Array::Float16),
-        Array::Float32(x) => go!(x, Array::Float32),
-        Array::Float64(x) => go!(x, Array::Float64),
-        other => (other, "contiguous"),
-    }
-}
-
-fn close(a: f64, b: f64, tol: f64, atol: f64) -> bool {
-    if a.is_nan() || b.is_nan() {
-        return a.is_nan() && b.is_nan();
-    }
-    if a.is_infinite() || b.is_infinite() {
-        return a == b;
-    }
-    (a - b).abs() <= tol * (1.0 + b.abs()) + atol
-}
-
-/// The largest finite magnitude among the inputs (at least 1).
-fn magnitude(inputs: &[Value]) -> f64 {
-    let mut m: f64 = 1.0;
-    for v in inputs {
-        if let Value::Array { data, .. } = v {
-            if let Array::Float64(x) = kernels::cast(data, Scalar::Float64) {
-                for e in x.iter().filter(|e| e.is_finite()) {
-                    m = m.max(e.abs());
-                }
-            }
-        }
-    }
-    m
-}
-
-/// The float bound for a type (0 for exact types).
-fn tolerance(s: Scalar) -> f64 {
-    match s {
-        Scalar::Float64 => 1e-9,
-        Scalar::Float32 => 1e-3,
-        Scalar::Float16 => 2e-2,
-        _ => 0.0,
-    }
-}
-
-/// `None` when equal within the bound, else where and how they differ.
-/// `scale` is M · n of the bound; `floor` is the bound of the least precise
-/// float type the program computes in (a float32 input or cast promoted to
-/// a float64 result still carries float32 rounding).
-fn compare(jit: &Value, reference: &Value, scale: f64, floor: f64) -> Option<String> {
-    let (
-        Value::Array {
-            data: x,
-            missing: mx,
-        },
-        Value::Array {
-            data: y,
-            missing: my,
-        },
-    ) = (jit, reference)
-    else {
-        return (jit != reference).then(|| "records or tuples differ".to_string());
-    };
-    if mx != my {
-        return Some("missing masks differ".into());
-    }
-    if x.scalar() != y.scalar() || x.shape() != y.shape() {
-        return Some(format!(
-            "{} {:?} vs {} {:?}",
-            x.scalar(),
-            x.shape(),
-            y.scalar(),
-            y.shape()
-        ));
-    }
-    let tol = tolerance(x.scalar());
-    if tol == 0.0 {
-        return (x != y).then(|| "integer/bool results differ".to_string());
-    }
-    let tol = tol.max(floor);
-    let (Array::Float64(a), Array::Float64(b)) = (
-        kernels::cast(x, Scalar::Float64),
-        kernels::cast(y, Scalar::Float64),
-    ) else {
-        return Some("not comparable".into());
-    };
-    for (i, (p, q)) in a.iter().zip(b.iter()).enumerate() {
-        // A sum or product whose partial results overflow differs with the
-        // association: ∞·0 or ∞−∞ is NaN in one order and a number in
-        // another. Accepted only when the operands are that large.
-        let overflowing =
-            scale >= 1e15 && (p.is_nan() || q.is_nan() || p.is_infinite() || q.is_infinite());
-        if !overflowing && !close(*p, *q, tol, tol * scale) {
-            return Some(format!("element {i}: jit {p:e}, reference {q:e}"));
-        }
-    }
-    None
-}
-
+/// Random programs, each over many shapes, dtypes and layouts; every case
+/// on values, then on a mix of values and views (at least one view).
 #[test]
 fn jit_agrees_with_the_interpreter() {
-    let cases: usize = std::env::var("BLAZE_DIFF_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000);
-    let seed: u64 = std::env::var("BLAZE_DIFF_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed_b1a2e);
-    let mut rng = Rng(seed);
+    let cases = env_number("BLAZE_DIFF_CASES").map_or(DEFAULT_CASES, |n| n as usize);
+    let seed = env_number("BLAZE_DIFF_SEED").unwrap_or(0x5eed_b1a2e);
+    let mut rng = Rng::new(seed);
     let mut run = 0;
     let mut rejected = 0;
     let mut failures: Vec<String> = Vec::new();
     let opts = Options::default();
     let mut program_count = 0;
-    while run < cases {
+    let mut passed: std::collections::BTreeMap<&str, usize> = Default::default();
+    while run < cases && failures.len() < 20 {
         // One program, many shapes, dtypes and layouts.
         let n_inputs = 1 + rng.below(3);
         let names: Vec<String> = (0..n_inputs)
@@ -406,7 +133,7 @@ fn jit_agrees_with_the_interpreter() {
         let src = program(&mut rng, &names, rank);
         program_count += 1;
         for _variant in 0..16 {
-            if run >= cases {
+            if run >= cases || failures.len() >= 20 {
                 break;
             }
             // Now and then one long axis (up to ~70,000 elements in all), so
@@ -425,7 +152,7 @@ fn jit_agrees_with_the_interpreter() {
                 .collect();
             let mut inputs = Vec::new();
             let mut args = Vec::new();
-            let mut desc = String::new();
+            let mut texts = Vec::new();
             for name in &names {
                 let s = *rng.pick(SCALARS);
                 // Some inputs broadcast: length-1 axes or fewer axes.
@@ -439,60 +166,44 @@ fn jit_agrees_with_the_interpreter() {
                 }
                 let a = random_array(&mut rng, s, &sh);
                 let (a, layout) = relayout(&mut rng, a);
-                let _ = write!(desc, "{name}: {s} {sh:?} {layout}; ");
                 let dims = sh.iter().map(|&n| Dim::Fixed(n as u64)).collect();
                 args.push((name.clone(), Datashape::new(dims, Measure::scalar(s))));
-                inputs.push(Value::from(a));
+                let value = Value::from(a);
+                texts.push(input_text(name, &value, layout));
+                inputs.push(value);
             }
             let Ok(f) = compile_expression(&src, &args) else {
                 rejected += 1;
                 continue;
             };
             run += 1;
+            let head = format!("seed {seed} case {run}");
             let reference = eval(&f, &inputs);
-            let jit = prepare(&f).run(&inputs, &opts).map(|(v, _)| v);
-            let problem = match (&jit, &reference) {
-                (Ok(j), Ok(r)) => {
-                    let terms = match r {
-                        Value::Array { data, .. } => {
-                            let biggest = inputs.iter().map(|v| match v {
-                                Value::Array { data, .. } => data.len(),
-                                _ => 1,
-                            });
-                            (biggest.max().unwrap_or(1) / data.len().max(1)).max(1)
-                        }
-                        _ => 1,
-                    };
-                    let mut floor = tolerance(Scalar::Float64);
-                    for v in &inputs {
-                        if let Value::Array { data, .. } = v {
-                            floor = floor.max(tolerance(data.scalar()));
-                        }
-                    }
-                    if src.contains("float32") {
-                        floor = floor.max(tolerance(Scalar::Float32));
-                    }
-                    compare(j, r, magnitude(&inputs) * terms as f64, floor)
-                }
-                (Err(a), Err(b)) if a.to_string() == b.to_string() => None,
-                (Err(a), Err(b)) => Some(format!("different errors: jit `{a}`, reference `{b}`")),
-                (Ok(_), Err(e)) => Some(format!("jit succeeded, reference failed: {e}")),
-                (Err(e), Ok(_)) => Some(format!("jit failed: {e}")),
+            let prepared = prepare(&f);
+            let judge = |jit: &Result<(Value, Report), Error>| {
+                judge(
+                    &src,
+                    &inputs,
+                    jit.as_ref().map(|(v, _)| v),
+                    reference.as_ref(),
+                )
             };
-            if let Some(p) = problem {
-                failures.push(format!(
-                    "seed {seed} case {run}: `{src}` with {desc}\n    {p}"
-                ));
-                if failures.len() >= 20 {
-                    break;
-                }
+            if let Some(p) = judge(&prepared.run(&inputs, &opts)) {
+                failures.push(failure(&head, &src, &texts, None, &p));
+            }
+            // The same inputs, some passed as views of borrowed memory.
+            let ranks: Vec<usize> = args.iter().map(|(_, t)| t.dims.len()).collect();
+            let sources = Source::random_mix(&mut rng, &ranks);
+            for s in &sources {
+                *passed.entry(s.label()).or_insert(0) += 1;
+            }
+            if let Some((p, how)) = run_on_views(&prepared, &inputs, &sources, &opts, judge) {
+                let head = format!("{head}, inputs as views");
+                failures.push(failure(&head, &src, &texts, Some(&how), &p));
             }
         }
-        if failures.len() >= 20 {
-            break;
-        }
     }
-    eprintln!("differential: {run} cases from {program_count} programs ({rejected} variants rejected by the type checker), seed {seed}");
+    eprintln!("differential: {run} cases from {program_count} programs ({rejected} variants rejected by the type checker), seed {seed}; inputs of the second runs passed as {passed:?}");
     assert!(
         failures.is_empty(),
         "{} mismatches (BLAZE_DIFF_SEED={seed}):\n{}",
@@ -502,7 +213,8 @@ fn jit_agrees_with_the_interpreter() {
 }
 
 /// Index notation: each template on random arrays of several sizes,
-/// dtypes and layouts, JIT (one kernel per loop) against the interpreter.
+/// dtypes and layouts, JIT (one kernel per loop) against the interpreter,
+/// on values and on a mix of values and views.
 #[test]
 fn index_notation_agrees_with_the_interpreter() {
     const TEMPLATES: &[&str] = &[
@@ -520,11 +232,8 @@ fn index_notation_agrees_with_the_interpreter() {
         "forall i: C[i, i] - C[i, 0] + C[-1, i]",
         "forall i, j: where(A[i, j] > x[i], A[i, j], 0)",
     ];
-    let seed: u64 = std::env::var("BLAZE_DIFF_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x1dec5);
-    let mut rng = Rng(seed);
+    let seed = env_number("BLAZE_DIFF_SEED").unwrap_or(0x1dec5);
+    let mut rng = Rng::new(seed);
     let opts = Options::default();
     let mut failures = Vec::new();
     let mut runs = 0;
@@ -554,7 +263,7 @@ fn index_notation_agrees_with_the_interpreter() {
             ];
             let mut args = Vec::new();
             let mut inputs = Vec::new();
-            let mut desc = String::new();
+            let mut texts = Vec::new();
             for (name, shape) in shapes.iter() {
                 let used = template.contains(&format!("{name}["))
                     || (*name == "s" && template.contains(" s"));
@@ -563,10 +272,11 @@ fn index_notation_agrees_with_the_interpreter() {
                 }
                 let a = random_array(&mut rng, s, shape);
                 let (a, layout) = relayout(&mut rng, a);
-                let _ = write!(desc, "{name}: {s} {shape:?} {layout}; ");
                 let dims = shape.iter().map(|&k| Dim::Fixed(k as u64)).collect();
                 args.push((name.to_string(), Datashape::new(dims, Measure::scalar(s))));
-                inputs.push(Value::from(a));
+                let value = Value::from(a);
+                texts.push(input_text(name, &value, layout));
+                inputs.push(value);
             }
             let f = match compile_expression(template, &args) {
                 Ok(f) => f,
@@ -574,8 +284,8 @@ fn index_notation_agrees_with_the_interpreter() {
             };
             runs += 1;
             let reference = eval(&f, &inputs);
-            let jit = prepare(&f).run(&inputs, &opts);
-            let problem = match (&jit, &reference) {
+            let prepared = prepare(&f);
+            let judge = |jit: &Result<(Value, Report), Error>| match (jit, &reference) {
                 (Ok((j, report)), Ok(r)) => {
                     if !report.fallbacks.is_empty() {
                         Some(format!("not compiled: {:?}", report.fallbacks))
@@ -587,8 +297,16 @@ fn index_notation_agrees_with_the_interpreter() {
                 (Ok(_), Err(e)) => Some(format!("jit succeeded, reference failed: {e}")),
                 (Err(e), Ok(_)) => Some(format!("jit failed: {e}")),
             };
-            if let Some(p) = problem {
-                failures.push(format!("`{template}` with {desc}\n    {p}"));
+            let head = format!("seed {seed} case {runs}");
+            if let Some(p) = judge(&prepared.run(&inputs, &opts)) {
+                failures.push(failure(&head, template, &texts, None, &p));
+            }
+            // The same inputs, some passed as views of borrowed memory.
+            let ranks: Vec<usize> = args.iter().map(|(_, t)| t.dims.len()).collect();
+            let sources = Source::random_mix(&mut rng, &ranks);
+            if let Some((p, how)) = run_on_views(&prepared, &inputs, &sources, &opts, judge) {
+                let head = format!("{head}, inputs as views");
+                failures.push(failure(&head, template, &texts, Some(&how), &p));
             }
         }
     }
@@ -600,4 +318,254 @@ fn index_notation_agrees_with_the_interpreter() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Each program over `a` in every layout of [`LAYOUTS`] (with sentinels
+/// around and between its elements) for each shape and type, and `b` a
+/// value or a view: the JIT's result from kernels against the
+/// interpreter's. The shapes are `a`'s and, for a caller's broadcast view,
+/// the shape of its memory. Returns the number of cases and the failures.
+fn in_place_cases(
+    shapes: &[(&[usize], Option<&[usize]>)],
+    scalars: &[Scalar],
+    programs: &[&str],
+    seed: u64,
+) -> (usize, Vec<String>) {
+    let mut rng = Rng::new(seed);
+    let opts = Options::default();
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for &name in LAYOUTS {
+        for &(shape, memory) in shapes {
+            for &s in scalars {
+                for src in programs {
+                    // `b` is a value or another view, with a leading axis
+                    // more and length-1 axes stretched: `a` broadcasts.
+                    let b_shape: Vec<usize> = std::iter::once(2)
+                        .chain(shape.iter().map(|&d| if d == 1 { 3 } else { d }))
+                        .collect();
+                    let stored = random_array(&mut rng, s, memory.unwrap_or(shape));
+                    let a = match kernels::broadcast_to(&stored, shape) {
+                        Ok(a) => Value::from(a),
+                        Err(e) => panic!("{memory:?} to {shape:?}: {e}"),
+                    };
+                    let b = Value::from(random_array(&mut rng, s, &b_shape));
+                    let ty = |sh: &[usize]| {
+                        let dims = sh.iter().map(|&n| Dim::Fixed(n as u64)).collect();
+                        Datashape::new(dims, Measure::scalar(s))
+                    };
+                    let mut params = vec![("a".to_string(), ty(shape))];
+                    if src.contains('b') {
+                        params.push(("b".to_string(), ty(&b_shape)));
+                    }
+                    let Ok(f) = compile_expression(src, &params) else {
+                        continue;
+                    };
+                    runs += 1;
+                    let inputs = [a, b];
+                    let inputs = &inputs[..params.len()];
+                    let rank = memory.unwrap_or(shape).len();
+                    let layout = Layout::named(name, rank, &mut rng).padded(2, 3);
+                    let b_layout = Layout::random(&mut rng, b_shape.len()).padded(1, 1);
+                    let held_a = match memory {
+                        None => caller_array(&inputs[0], &layout),
+                        Some(_) => caller_array(&Value::from(stored), &layout).and_then(|m| {
+                            m.broadcast_to(shape)
+                                .map_err(|e| format!("broadcast_to: {e}"))
+                        }),
+                    };
+                    // `b` a view too, half the time.
+                    let held_b = match inputs.get(1) {
+                        Some(b) if rng.chance(0.5) => Some(caller_array(b, &b_layout)),
+                        _ => None,
+                    };
+                    let (held_a, held_b) = match (held_a, held_b.transpose()) {
+                        (Ok(a), Ok(b)) => (a, b),
+                        (Err(e), _) | (_, Err(e)) => {
+                            failures.push(format!("{name} {shape:?}: {e}"));
+                            continue;
+                        }
+                    };
+                    let mut args = vec![Arg::View(held_a.view())];
+                    if let Some(b) = inputs.get(1) {
+                        args.push(match &held_b {
+                            Some(view) => Arg::View(view.view()),
+                            None => Arg::Value(b),
+                        });
+                    }
+                    let reference = eval(&f, inputs);
+                    let jit = prepare(&f).run_args(&args, &opts);
+                    let problem = match &jit {
+                        Ok((_, report))
+                            if !report.fallbacks.is_empty() || report.kernels.is_empty() =>
+                        {
+                            Some(format!(
+                                "not read by kernels: fallbacks {:?}",
+                                report.fallbacks
+                            ))
+                        }
+                        _ => judge(
+                            src,
+                            inputs,
+                            jit.as_ref().map(|(v, _)| v),
+                            reference.as_ref(),
+                        ),
+                    };
+                    if let Some(p) = problem {
+                        let texts: Vec<String> = ["a", "b"]
+                            .iter()
+                            .zip(inputs)
+                            .map(|(n, v)| input_text(n, v, "C order"))
+                            .collect();
+                        let how = vec![
+                            caller_text(&format!("caller {}", layout.name), &held_a),
+                            held_b.as_ref().map_or("value".into(), |b| {
+                                caller_text(&format!("caller {}", b_layout.name), b)
+                            }),
+                        ];
+                        let head = format!("seed {seed:#x}, layout {name}");
+                        failures.push(failure(&head, src, &texts, Some(&how), &p));
+                    }
+                }
+            }
+        }
+    }
+    (runs, failures)
+}
+
+/// Views are read in place, at every layout: each input is a caller's
+/// buffer whose bytes outside the view (padding before and after, gaps
+/// between strided elements) are sentinels — NaN, or large integers —
+/// that would change the result if a kernel read them. Every program must
+/// give the interpreter's result on the logical values, from kernels
+/// (nothing copied for the reference kernels), whether the view is
+/// C-ordered, Fortran-ordered, stepped, reversed, offset, has length-1
+/// axes of stride 0 or any stride, broadcasts (its own size-1 axes, or a
+/// caller's broadcast view with stride 0 on axes longer than 1), or is 0-d
+/// or empty.
+#[test]
+fn views_are_read_in_place_at_every_layout() {
+    // The shape of `a`, and the shape of its memory when the caller's view
+    // broadcasts it (stride 0 on stretched and new axes).
+    const SHAPES: &[(&[usize], Option<&[usize]>)] = &[
+        (&[3, 4], None),
+        (&[2, 3, 5], None),
+        (&[1, 4], None),
+        (&[4, 1], None),
+        (&[7, 1, 2], None),
+        (&[5], None),
+        (&[1], None),
+        (&[], None),
+        (&[0, 3], None),
+        (&[3, 4], Some(&[1, 4])),
+        (&[4, 3], Some(&[4, 1])),
+        (&[2, 5], Some(&[5])),
+        (&[3], Some(&[])),
+        (&[2, 3, 4], Some(&[3, 1])),
+        (&[0, 3], Some(&[1, 3])),
+    ];
+    const PROGRAMS: &[&str] = &[
+        "a * 3 + a",
+        "sum(a)",
+        "max(a)",
+        "sum(a, axis=0)",
+        "max(a, axis=-1)",
+        "a + b",
+        "sum(a * b, axis=0)",
+    ];
+    let scalars = &[
+        Scalar::Float64,
+        Scalar::Float32,
+        Scalar::Int32,
+        Scalar::UInt8,
+    ];
+    let (runs, failures) = in_place_cases(SHAPES, scalars, PROGRAMS, 0x1a_e0);
+    eprintln!("views read in place: {runs} cases");
+    assert!(runs > 2500, "only {runs} cases ran");
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// As `views_are_read_in_place_at_every_layout`, on views long enough to
+/// be split into chunks run on several threads (a full reduction combines
+/// partials, others split along a kept axis).
+#[test]
+fn long_views_are_read_in_place_at_every_layout() {
+    const SHAPES: &[(&[usize], Option<&[usize]>)] =
+        &[(&[70001], None), (&[3, 25000], Some(&[1, 25000]))];
+    const PROGRAMS: &[&str] = &["a * 3 + a", "sum(a)", "sum(a, axis=0)"];
+    let (runs, failures) = in_place_cases(SHAPES, &[Scalar::Float64], PROGRAMS, 0x10_e0);
+    eprintln!("long views read in place: {runs} cases");
+    assert_eq!(runs, LAYOUTS.len() * SHAPES.len() * PROGRAMS.len());
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The sentinels are seen by a kernel that reads them: the same caller
+/// buffer read whole (padding and gaps included) sums to NaN for floats
+/// and to another number for integers, while the view sums to the
+/// interpreter's result — so a kernel reading outside a view fails
+/// `views_are_read_in_place_at_every_layout`.
+#[test]
+fn a_kernel_reading_outside_the_view_would_be_caught() {
+    let mut rng = Rng::new(7);
+    let opts = Options::default();
+    let sum_of = |s: Scalar, shape: &[usize], arg: Arg<'_>| -> Value {
+        let dims = shape.iter().map(|&n| Dim::Fixed(n as u64)).collect();
+        let ty = Datashape::new(dims, Measure::scalar(s));
+        let f = compile_expression("sum(a)", &[("a".into(), ty)]).expect("sum(a) checks");
+        prepare(&f).run_args(&[arg], &opts).expect("sum runs").0
+    };
+    for s in [Scalar::Float64, Scalar::Int32] {
+        let logical = Array::Float64(ArrayD::from_shape_fn(IxDyn(&[3, 4]), |i| {
+            (i[0] * 4 + i[1]) as f64 - 5.5
+        }));
+        let a = Value::from(kernels::cast(&logical, s));
+        let reference = eval(
+            &compile_expression(
+                "sum(a)",
+                &[(
+                    "a".into(),
+                    Datashape::new(vec![Dim::Fixed(3), Dim::Fixed(4)], Measure::scalar(s)),
+                )],
+            )
+            .expect("sum(a) checks"),
+            std::slice::from_ref(&a),
+        )
+        .expect("the interpreter sums");
+        for name in ["stepped", "reversed", "offset", "mixed"] {
+            let layout = Layout::named(name, 2, &mut rng).padded(2, 3);
+            let held = caller_array(&a, &layout).expect("a caller array");
+            assert_eq!(
+                sum_of(s, &[3, 4], Arg::View(held.view())),
+                reference,
+                "{s} {name}"
+            );
+            let size = s.size_bytes();
+            let n = held.buffer().len() / size;
+            assert_eq!(held.buffer().as_slice()[..size], sentinel(s)[..]);
+            let whole = DenseArray::c_order(held.buffer().clone(), s, &[n]).expect("whole");
+            let all = sum_of(s, &[n], Arg::View(whole.view()));
+            let Value::Array { data, .. } = &all else {
+                panic!("sum of {s} gave {all:?}")
+            };
+            let total = kernels::cast(data, Scalar::Float64);
+            let Array::Float64(total) = total else {
+                panic!("cast to float64 gave {total:?}")
+            };
+            let total = total.iter().next().copied().unwrap_or(0.0);
+            match s {
+                Scalar::Float64 => assert!(total.is_nan(), "{name}: {total}"),
+                _ => assert_ne!(all, reference, "{name}"),
+            }
+        }
+    }
 }
