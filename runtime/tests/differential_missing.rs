@@ -13,7 +13,7 @@
 //! (`|jit − ref| ≤ tol · (1 + |ref|) + tol · M · n`, tol = 1e-9). Every
 //! program must run without a reference-kernel fallback.
 //!
-//! `BLAZE_MISSING_CASES` (default 400) sets the number of cases and
+//! `BLAZE_MISSING_CASES` (default 300) sets the number of cases and
 //! `BLAZE_MISSING_SEED` the seed; a failure prints the seed, the program
 //! and the inputs.
 
@@ -297,7 +297,7 @@ fn option_programs_compile_and_agree_with_the_interpreter() {
     let cases: usize = std::env::var("BLAZE_MISSING_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(400);
+        .unwrap_or(300);
     let seed: u64 = std::env::var("BLAZE_MISSING_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
