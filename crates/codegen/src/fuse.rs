@@ -324,8 +324,9 @@ impl<'f> SpecBuilder<'f> {
             }
             (Op::Where, Some(s)) => {
                 let c = self.value_as(args[0], Scalar::Bool);
-                let x = self.value_as(args[1], arg_ty(2).unwrap_or(s));
-                let y = self.value_as(args[2], arg_ty(1).unwrap_or(s));
+                // Both branches have the node's type (`na`'s is made so).
+                let x = self.value_as(args[1], s);
+                let y = self.value_as(args[2], s);
                 let value = self.push(KOp::Where, vec![c, x, y], s);
                 let branch = match (args[1].missing, args[2].missing) {
                     (None, None) => None,
