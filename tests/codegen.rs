@@ -30,7 +30,7 @@ fn run(expr: &str, args: &[(&str, &str)], dumps: Dumps) -> Report {
                 .iter()
                 .map(|d| d.to_string().parse().expect("fixed dims"))
                 .collect();
-            let s = t.measure.as_scalar().expect("scalar");
+            let s = t.measure.element_scalar().expect("scalar");
             let base = Array::Float64(ArrayD::from_shape_fn(IxDyn(&shape), |i| {
                 i.slice().iter().sum::<usize>() as f64 * 0.25 + 1.0
             }));
@@ -203,6 +203,22 @@ fn optimized_code_is_vectorized() {
             "sum(x, axis=0)",
             &[("x", "64 * 512 * float32")][..],
             "x float>",
+        ),
+        // Missing values: flags computed and reduced beside the values.
+        (
+            "sum(where(a > 0.5, a, na) * 2 + 1)",
+            &[("a", "4096 * float64")][..],
+            "x double>",
+        ),
+        (
+            "fillna(where(a > 0.5, a, na), 0.0)",
+            &[("a", "4096 * float64")][..],
+            "x double>",
+        ),
+        (
+            "a * 2.0 + b",
+            &[("a", "4096 * ?float64"), ("b", "4096 * float64")][..],
+            "x double>",
         ),
     ] {
         let report = run(

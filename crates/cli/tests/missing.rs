@@ -1,7 +1,7 @@
 //! Missing values through `blaze eval`: `fillna` and the narrowing `where`
 //! give plain results that `--out` writes as `.npy`, on the default JIT
-//! engine (which runs these operations on the reference kernels) and on
-//! the interpreter, with the same values.
+//! engine (which compiles them into its kernels: `--timings` lists no
+//! fallback) and on the interpreter, with the same values.
 
 use std::process::{Command, Output};
 
@@ -94,4 +94,47 @@ fn an_option_result_still_cannot_be_written() {
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("missing values"), "{}", stderr(&o));
+}
+
+/// The `"fallbacks"` of the `--timings` JSON (the last line of stderr) of
+/// `blaze eval -e expr` on `X`, writing `y.npy` when `out` is given.
+fn fallbacks(expr: &str, out: bool) -> (Vec<serde_json::Value>, std::path::PathBuf, String) {
+    let dir = scratch(&format!("timings-{}", expr.len()));
+    let x = dir.join("x.npy");
+    let a = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[2, 3]), X.to_vec()).unwrap();
+    blaze::runtime::io::npy::write_npy(&x, &blaze::interp::Array::Float64(a)).unwrap();
+    let y = dir.join("y.npy");
+    let (xs, ys) = (format!("x={}", x.display()), y.display().to_string());
+    let mut args = vec!["eval", "-e", expr, "--in", &xs, "--timings"];
+    if out {
+        args.extend(["--out", &ys]);
+    }
+    let o = blaze(&args);
+    assert_eq!(o.status.code(), Some(0), "{expr}: {}", stderr(&o));
+    let text = stderr(&o);
+    let timings: serde_json::Value =
+        serde_json::from_str(text.trim().lines().last().unwrap_or("")).expect("timings JSON");
+    let list = timings["fallbacks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{expr}: no fallbacks list in {timings}"))
+        .clone();
+    (list, y, String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+#[test]
+fn missing_values_compile_into_kernels() {
+    let (list, _, printed) = fallbacks("sum(where(x > 0.5, x, na) * 2 + 1)", false);
+    assert!(list.is_empty(), "{list:?}");
+    // pandas: the values above 0.5 (0.75, 1.5, 0.9), doubled plus one.
+    let sum: f64 = printed.trim().parse().expect("a number printed");
+    assert!((sum - 9.3).abs() < 1e-12, "{printed}");
+    let (list, y, _) = fallbacks("fillna(where(x > 0.5, x, na), 0.0)", true);
+    assert!(list.is_empty(), "{list:?}");
+    match blaze::runtime::io::npy::read_npy(&y).expect("y.npy written") {
+        blaze::interp::Array::Float64(a) => {
+            let want: Vec<f64> = X.iter().map(|&x| if x > 0.5 { x } else { 0.0 }).collect();
+            assert_eq!(a.iter().copied().collect::<Vec<_>>(), want);
+        }
+        other => panic!("y.npy holds {}, not float64", other.scalar().name()),
+    }
 }

@@ -68,7 +68,16 @@ pub enum Combine {
 
 /// What a kernel computes (a fused group): nodes in evaluation order, the
 /// root, and what to do with it. Its text form (`Display`) is part of the
-/// cache key. Not to be confused with the facade's `blaze::Kernel`, a
+/// cache key.
+///
+/// Missing values are plain data here: an option operand is two inputs,
+/// its values and its missing mask (`bool`, true = missing), and an option
+/// node is two nodes, its value and its missing flag, computed like any
+/// other (`or` of the arguments' flags, a `where` selecting the branch's
+/// flag, …). A stored option result writes its flags into a second output
+/// ([`KernelSpec::missing`]); a reduction over options reduces a `where`
+/// that puts the reduction's identity in the missing slots. Kernels of
+/// plain values have none of these nodes. Not to be confused with the facade's `blaze::Kernel`, a
 /// compiled user function that runs many of these.
 #[derive(Clone, Debug, PartialEq)]
 pub struct KernelSpec {
@@ -82,6 +91,18 @@ pub struct KernelSpec {
     pub combine: Combine,
     /// The element type of the output (for a reduction, the accumulator).
     pub output: Scalar,
+    /// For a store of an option result: the node (`bool`, true = missing)
+    /// whose value is stored into a second output, a byte mask laid out
+    /// like the first. `None` for plain results and reductions.
+    pub missing: Option<usize>,
+}
+
+impl KernelSpec {
+    /// The number of operands: inputs, the output, and the missing mask
+    /// output of a stored option result.
+    pub fn operands(&self) -> usize {
+        self.inputs.len() + 1 + usize::from(self.missing.is_some())
+    }
 }
 
 /// How an operand is laid out along the innermost axis of the iteration,
@@ -124,7 +145,8 @@ pub struct KernelKey {
     pub spec: KernelSpec,
     /// Rank of the iteration space.
     pub rank: usize,
-    /// Innermost-axis layout of every input, then of the output.
+    /// Innermost-axis layout of every input, then of the output (and of
+    /// the missing mask output, when the spec stores one).
     pub layouts: Vec<Layout>,
 }
 
@@ -157,7 +179,13 @@ impl fmt::Display for KernelSpec {
             write!(f, "v{i}={op}({}):{}; ", args.join(","), n.ty)?;
         }
         match self.combine {
-            Combine::Store => write!(f, "store v{} as {}", self.root, self.output),
+            Combine::Store => {
+                write!(f, "store v{} as {}", self.root, self.output)?;
+                match self.missing {
+                    Some(m) => write!(f, ", missing v{m}"),
+                    None => Ok(()),
+                }
+            }
             Combine::Reduce(r) => write!(f, "{} v{} into {}", r.name(), self.root, self.output),
         }
     }

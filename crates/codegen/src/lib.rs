@@ -35,6 +35,9 @@ mod machine;
 pub mod target;
 
 pub use error::Unsupported;
-pub use fuse::{fuse_group, has_kernel_form, kernel_scalar, FusedGroup, NotFused, SpecBuilder};
+pub use fuse::{
+    fuse_group, has_kernel_form, has_plain_kernel_form, kernel_element, kernel_scalar, FusedGroup,
+    NotFused, SpecBuilder,
+};
 pub use jit::{jit, Compiled, Dumps, Jit, KernelFn};
 pub use kernel::{supported, Combine, Const, KNode, KOp, KernelKey, KernelSpec, Layout};

@@ -274,5 +274,32 @@ pub fn is_elementwise(f: &Function, id: NodeId, compiles: impl Fn(Scalar) -> boo
         && n.args.iter().all(|a| plain(&f.node(*a).ty))
 }
 
+/// Whether node `id` is elementwise arithmetic over values that may be
+/// missing, which a fused kernel computes with a missing flag beside each
+/// value: what [`is_elementwise`] admits, and also over options (`?T` of a
+/// scalar `compiles` accepts) and `null` (the type of `na`), plus the
+/// operations that read or make missing values: `is_na`, `FillNa` and a
+/// scalar `Na`. Parameters, reductions and everything else are not.
+pub fn is_elementwise_over_options(
+    f: &Function,
+    id: NodeId,
+    compiles: impl Fn(Scalar) -> bool,
+) -> bool {
+    let n = f.node(id);
+    let op = match &n.op {
+        Op::Literal(l) => !matches!(l, Literal::Complex(..)) && n.ty.dims.is_empty(),
+        Op::Na => n.ty.dims.is_empty(),
+        Op::Field(_) => false,
+        op => is_positionwise(op),
+    };
+    let scalar = |t: &Datashape| match &t.measure {
+        Measure::Null => true,
+        m => m.element_scalar().is_some_and(&compiles),
+    };
+    op && !n.ty.dims.iter().any(|d| matches!(d, Dim::Ellipsis(_)))
+        && scalar(&n.ty)
+        && n.args.iter().all(|a| scalar(&f.node(*a).ty))
+}
+
 #[cfg(test)]
 mod tests;

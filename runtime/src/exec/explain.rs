@@ -19,7 +19,10 @@ impl fmt::Display for Prepared {
     /// ```
     ///
     /// A kernel's key is its computation and rank; the layout letters of the
-    /// key are chosen at each call from the operands' strides.
+    /// key are chosen at each call from the operands' strides. An option
+    /// operand is written `%0?`: its values and then its missing mask. A
+    /// reduction over options that needs the number of values (`mean`,
+    /// `min`, `max`) says `, counting values` (a second kernel).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let func = &self.f;
         writeln!(f, "plan of `{}`:", func.name)?;
@@ -58,7 +61,13 @@ impl fmt::Display for Prepared {
                 Step::Group(g) => {
                     let rank = group_rank(func, id, g.reduce.is_some());
                     write!(f, "  %{i} kernel rank {rank} | {}", g.kernel)?;
-                    write!(f, " <-{}", ids(&g.leaves))?;
+                    let leaves: String = g
+                        .leaves
+                        .iter()
+                        .zip(&g.masked)
+                        .map(|(a, m)| format!(" %{}{}", a.0, if *m { "?" } else { "" }))
+                        .collect();
+                    write!(f, " <-{leaves}")?;
                     if let Some(r) = &g.reduce {
                         match &r.axes {
                             Some(a) => write!(f, " over axes {a:?}")?,
@@ -66,6 +75,9 @@ impl fmt::Display for Prepared {
                         }
                         if r.mean {
                             write!(f, ", divided by the count")?;
+                        }
+                        if g.count.is_some() && r.missing {
+                            write!(f, ", counting values")?;
                         }
                         if r.keepdims {
                             write!(f, ", keepdims")?;

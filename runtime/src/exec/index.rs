@@ -2,7 +2,7 @@
 //! iteration space of its index variables: planning (running is in
 //! `run`).
 
-use blaze_codegen::{has_kernel_form, kernel_scalar, Combine, Const, KNode, KOp, KernelSpec};
+use blaze_codegen::{has_plain_kernel_form, kernel_scalar, Combine, Const, KNode, KOp, KernelSpec};
 use blaze_datashape::Scalar;
 use blaze_ir::ops::ReduceFn;
 use blaze_ir::{Function, GatherItem, IndexVar, NodeId, Op};
@@ -129,7 +129,9 @@ pub(super) fn index_plan(f: &Function, root: NodeId, deps: &[Vec<IndexVar>]) -> 
                 });
                 nodes.len() - 1
             }
-            Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_) if has_kernel_form(f, id) => {
+            Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_)
+                if has_plain_kernel_form(f, id) =>
+            {
                 let args = n
                     .args
                     .iter()
@@ -170,6 +172,7 @@ pub(super) fn index_plan(f: &Function, root: NodeId, deps: &[Vec<IndexVar>]) -> 
             root: root_k,
             combine,
             output,
+            missing: None,
         },
         operands,
         outer,

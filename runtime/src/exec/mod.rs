@@ -23,8 +23,10 @@ mod explain;
 mod group;
 mod index;
 mod launch;
+mod missing;
 mod native;
 mod plan;
+mod reduce;
 mod run;
 
 use blaze_codegen::{Compiled, Dumps};

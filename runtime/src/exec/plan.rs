@@ -48,7 +48,7 @@ pub fn prepare(f: &Function) -> Prepared {
         if !is_elem[i] || NodeId(i as u32) == f.root {
             return false;
         }
-        if matches!(f.nodes[i].op, Op::Literal(_)) && f.nodes[i].ty.dims.is_empty() {
+        if matches!(f.nodes[i].op, Op::Literal(_) | Op::Na) && f.nodes[i].ty.dims.is_empty() {
             return consumer[i].is_some_and(|c| is_elem[c.index()] || reduce[c.index()].is_some());
         }
         uses[i] == 1

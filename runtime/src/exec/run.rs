@@ -3,7 +3,8 @@
 
 use super::group::{GroupPlan, ReducePlan};
 use super::index::{IndexOperand, IndexPlan};
-use super::launch::{launch_flat, launch_split, SendRun};
+use super::launch::launch_flat;
+use super::missing::{expand_validity, Mask};
 use super::native::{routine_name, run_native};
 use super::plan::Step;
 use super::{env_dump, Arg, Options, Prepared, Report};
@@ -17,7 +18,6 @@ use blaze_interp::{
 use blaze_ir::ops::ReduceFn;
 use blaze_ir::{GatherItem, IndexVar, Literal, NodeId};
 use ndarray::{ArrayD, Dimension, IxDyn};
-use rayon::prelude::*;
 use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -98,7 +98,7 @@ fn pool(threads: Option<usize>) -> Result<Option<Arc<rayon::ThreadPool>>, Error>
     Ok(Some(p))
 }
 
-fn identity(f: ReduceFn, s: Scalar) -> Array {
+pub(super) fn identity(f: ReduceFn, s: Scalar) -> Array {
     let one = |lit: Literal| {
         let base = match lit {
             Literal::Bool(b) => Array::Bool(ArrayD::from_elem(IxDyn(&[]), b)),
@@ -137,7 +137,7 @@ fn identity(f: ReduceFn, s: Scalar) -> Array {
     }
 }
 
-fn fill(a: &mut Array, v: &Array) {
+pub(super) fn fill(a: &mut Array, v: &Array) {
     macro_rules! go {
         ($($variant:ident),*) => {
             match (a, v) {
@@ -160,14 +160,14 @@ fn fill(a: &mut Array, v: &Array) {
 /// pages before the first touch (as NumPy does): the kernels then fault in
 /// 2 MiB pages instead of 4 KiB ones, which costs far less than the
 /// computation instead of more.
-fn output_array(s: Scalar, shape: &[usize]) -> Array {
+pub(super) fn output_array(s: Scalar, shape: &[usize]) -> Array {
     let mut a = Array::zeros(s, shape);
     let bytes = a.len() * s.size_bytes();
     crate::memory::advise_huge_pages(mut_ptr(&mut a), bytes);
     a
 }
 
-fn mut_ptr(a: &mut Array) -> *mut u8 {
+pub(super) fn mut_ptr(a: &mut Array) -> *mut u8 {
     with_array!(a, x => x.as_mut_ptr().cast::<u8>())
 }
 
@@ -333,22 +333,36 @@ impl Prepared {
         report: &mut Report,
     ) -> Result<Value, Error> {
         // Operands: arrays computed here, or views of the caller's memory
-        // (read in place).
+        // (read in place); an option leaf's missing mask after its values.
         enum Leaf<'s, 'a> {
             Array(&'s Array),
             View(&'s DenseView<'a>),
         }
         let mut leaves: Vec<Leaf> = Vec::with_capacity(g.leaves.len());
-        for l in &g.leaves {
+        let mut masks: Vec<Mask> = Vec::new();
+        for (l, &masked) in g.leaves.iter().zip(&g.masked) {
             let not_plain = || -> Error {
                 EvalError::Value(format!("input %{} of a kernel is not a plain array", l.0)).into()
             };
             match &slots[l.index()] {
-                Slot::View { view, .. } if view.validity().is_none_or(|n| n.null_count() == 0) => {
-                    leaves.push(Leaf::View(view))
+                Slot::View { view, .. } => {
+                    let nulls = view.validity().is_some_and(|n| n.null_count() > 0);
+                    if nulls && !masked {
+                        return Err(not_plain());
+                    }
+                    leaves.push(Leaf::View(view));
+                    if masked {
+                        masks.push(match view.validity() {
+                            Some(n) if nulls => Mask::Bits(expand_validity(n, view.shape())?),
+                            _ => Mask::None,
+                        });
+                    }
                 }
-                Slot::View { .. } => return Err(not_plain()),
                 slot => match slot.value(*l)? {
+                    Value::Array { data, missing } if masked => {
+                        leaves.push(Leaf::Array(data));
+                        masks.push(missing.as_ref().map_or(Mask::None, Mask::Bytes));
+                    }
                     Value::Array {
                         data,
                         missing: None,
@@ -366,21 +380,31 @@ impl Prepared {
             shape = kernels::broadcast_shapes(&shape, s)?;
         }
         let rank = shape.len();
-        let mut ptrs: Vec<*mut u8> = Vec::with_capacity(leaves.len() + 1);
-        let mut strides: Vec<i64> = Vec::with_capacity((leaves.len() + 1) * rank);
-        for a in &leaves {
+        let mut ptrs: Vec<*mut u8> = Vec::with_capacity(leaves.len() + masks.len() + 1);
+        let mut strides: Vec<i64> = Vec::with_capacity((leaves.len() + masks.len() + 1) * rank);
+        let mut masks = masks.iter();
+        for (a, &masked) in leaves.iter().zip(&g.masked) {
             let (p, s) = match a {
                 Leaf::Array(a) => operand(a, &shape)?,
                 Leaf::View(v) => view_operand(v, &shape)?,
             };
             ptrs.push(p);
             strides.extend(s);
+            if masked {
+                let m = masks
+                    .next()
+                    .ok_or_else(|| EvalError::Value("a missing mask was not found".into()))?;
+                let (p, s) = m.operand(&shape)?;
+                ptrs.push(p);
+                strides.extend(s);
+            }
         }
         self.launch_group(g, ptrs, strides, &shape, opts, pool, report)
     }
 
     /// Runs the kernel of `g` over `shape`, given each input's pointer and
-    /// strides (elements, per axis); allocates the output.
+    /// strides (elements, per axis); allocates the output (and its missing
+    /// mask for an option result).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn launch_group(
         &self,
@@ -407,6 +431,11 @@ impl Prepared {
                 }
                 ptrs.push(mut_ptr(&mut out));
                 strides.extend(&out_strides);
+                let mut missing = k.missing.map(|_| ArrayD::from_elem(IxDyn(&shape), false));
+                if let Some(m) = &mut missing {
+                    ptrs.push(m.as_mut_ptr().cast::<u8>());
+                    strides.extend(&out_strides);
+                }
                 let compiled = self.compile(k, rank, &strides, opts, report)?;
                 let threads =
                     pool.map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
@@ -421,127 +450,13 @@ impl Prepared {
                     (total / (threads * 16)).max(1 << 14),
                     pool,
                 );
-                Ok(out.into())
+                Ok(Value::Array { data: out, missing })
             }
-            Some(r) => {
-                let axes: Vec<usize> = r.axes.clone().unwrap_or_else(|| (0..rank).collect());
-                if axes.iter().any(|&a| a >= rank) {
-                    return Err(EvalError::Shape(format!(
-                        "reduction axes {axes:?} for rank {rank}"
-                    ))
-                    .into());
-                }
-                let reduced: usize = axes.iter().map(|&a| shape[a]).product();
-                if reduced == 0 && matches!(r.f, ReduceFn::Min | ReduceFn::Max) {
-                    return Err(EvalError::Value(format!(
-                        "zero-size array to reduction operation {} which has no identity",
-                        r.f.name()
-                    ))
-                    .into());
-                }
-                let out_shape: Vec<usize> = (0..rank)
-                    .filter(|d| !axes.contains(d))
-                    .map(|d| shape[d])
-                    .collect();
-                let id = identity(r.f, k.output);
-                let value = if out_shape.is_empty() {
-                    self.full_reduce(g, r, &id, ptrs, strides, &shape, total, opts, pool, report)?
-                } else {
-                    let mut out = output_array(k.output, &out_shape);
-                    fill(&mut out, &id);
-                    // Output strides along the iteration: 0 on reduced axes.
-                    let mut ostr = vec![0i64; rank];
-                    let mut acc = 1i64;
-                    for d in (0..rank).rev() {
-                        if !axes.contains(&d) {
-                            ostr[d] = acc;
-                            acc *= shape[d] as i64;
-                        }
-                    }
-                    ptrs.push(mut_ptr(&mut out));
-                    strides.extend(&ostr);
-                    let compiled = self.compile(k, rank, &strides, opts, report)?;
-                    let split = (0..rank).find(|d| !axes.contains(d) && shape[*d] > 1);
-                    let sizes: Vec<usize> = k
-                        .inputs
-                        .iter()
-                        .chain([&k.output])
-                        .map(|s| s.size_bytes())
-                        .collect();
-                    launch_split(&compiled, &ptrs, &strides, &shape, split, &sizes, pool);
-                    out
-                };
-                let mut value = value;
-                if r.mean {
-                    let n = Array::Float64(ArrayD::from_elem(IxDyn(&[]), reduced as f64));
-                    let n = kernels::cast(&n, value.scalar());
-                    value = kernels::binary(blaze_ir::ops::BinaryFn::Div, &value, &n)?;
-                }
-                if r.keepdims {
-                    let kept: Vec<usize> = (0..rank)
-                        .map(|d| if axes.contains(&d) { 1 } else { shape[d] })
-                        .collect();
-                    value = with_array!(&value, x => {
-                        let y = x.clone().into_shape_with_order(IxDyn(&kept)).map_err(|e| EvalError::Shape(e.to_string()))?;
-                        blaze_interp::Element::wrap(y)
-                    });
-                }
-                Ok(value.into())
-            }
+            Some(r) => self.reduce_group(g, r, ptrs, strides, &shape, opts, pool, report),
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn full_reduce(
-        &self,
-        g: &GroupPlan,
-        r: &ReducePlan,
-        id: &Array,
-        mut ptrs: Vec<*mut u8>,
-        mut strides: Vec<i64>,
-        shape: &[usize],
-        total: usize,
-        opts: &Options,
-        pool: Option<&rayon::ThreadPool>,
-        report: &mut Report,
-    ) -> Result<Array, Error> {
-        let k = &g.kernel;
-        let rank = shape.len();
-        let chunk = opts.chunk.max(1);
-        let nchunks = total.div_ceil(chunk);
-        let mut partials = Array::zeros(k.output, &[nchunks]);
-        fill(&mut partials, id);
-        let base = mut_ptr(&mut partials);
-        let size = k.output.size_bytes();
-        ptrs.push(base);
-        strides.extend(std::iter::repeat_n(0, rank));
-        let compiled = self.compile(k, rank, &strides, opts, report)?;
-        let run = |c: usize| {
-            let mut p = ptrs.clone();
-            // SAFETY: `c < nchunks`, inside the partials array.
-            p[ptrs.len() - 1] = unsafe { base.add(c * size) };
-            let begin = (c * chunk) as i64;
-            let end = ((c + 1) * chunk).min(total) as i64;
-            let sh: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
-            // SAFETY: operands are valid for the iteration space; this chunk
-            // writes only its own partial.
-            unsafe { (compiled.func)(p.as_ptr(), strides.as_ptr(), sh.as_ptr(), begin, end) };
-        };
-        if nchunks <= 1 || total < (1 << 15) {
-            (0..nchunks).for_each(run);
-        } else {
-            let sendable = SendRun(&run);
-            let go = || (0..nchunks).into_par_iter().for_each(|c| sendable.call(c));
-            match pool {
-                Some(p) => p.install(go),
-                None => go(),
-            }
-        }
-        let combined = kernels::reduce(r.f, &partials, None, None, false)?;
-        Ok(combined)
-    }
-
-    fn compile(
+    pub(super) fn compile(
         &self,
         k: &KernelSpec,
         rank: usize,
@@ -549,7 +464,7 @@ impl Prepared {
         opts: &Options,
         report: &mut Report,
     ) -> Result<Arc<Compiled>, Error> {
-        let n_ops = k.inputs.len() + 1;
+        let n_ops = k.operands();
         let layouts: Vec<Layout> = (0..n_ops)
             .map(|i| {
                 if rank == 0 {
@@ -765,8 +680,12 @@ impl Prepared {
                 f,
                 axes: Some((p.outer.len()..rank).collect()),
                 keepdims: false,
+                ir: f,
                 mean: false,
+                missing: false,
             }),
+            masked: Vec::new(),
+            count: None,
         };
         let v = self.launch_group(&g, ptrs, strides, &shape, opts, pool, report);
         drop(owned);

@@ -134,3 +134,64 @@ fn the_builder_names_what_it_cannot_compute() {
         .expect_err("its argument is not in the kernel");
     assert!(e.to_string().contains("not in the kernel"), "{e}");
 }
+
+#[test]
+fn an_option_leaf_is_its_values_and_its_mask() {
+    let f = function("x + 1.0", &[("x", "3 * ?float64")]);
+    let g = fuse_group(&f, f.root, None, &elementwise_folds(&f)).expect("fuses");
+    assert_eq!(g.masked, vec![true]);
+    assert_eq!(g.spec.inputs, vec![Scalar::Float64, Scalar::Bool]);
+    // The sum is missing where `x` is: the mask is stored beside it.
+    assert_eq!(
+        g.spec.to_string(),
+        "(float64, bool) v0=in0():float64; v1=in1():bool; v2=Float(1.0)():float64; \
+         v3=+(v0,v2):float64; store v3 as float64, missing v1"
+    );
+    assert_eq!(g.spec.operands(), 4);
+    // The same arithmetic on plain values has no mask and another key.
+    let p = function("x + 1.0", &[("x", "3 * float64")]);
+    let h = fuse_group(&p, p.root, None, &elementwise_folds(&p)).expect("fuses");
+    assert_eq!(h.spec.missing, None);
+    assert_ne!(h.spec.to_string(), g.spec.to_string());
+}
+
+#[test]
+fn na_isna_and_fillna_compute_flags() {
+    let f = function(
+        "fillna(where(x > 0.5, x, na), 0.0)",
+        &[("x", "3 * float64")],
+    );
+    let g = fuse_group(&f, f.root, None, &elementwise_folds(&f)).expect("fuses");
+    // A plain result from a plain operand: no mask in or out.
+    assert_eq!(g.masked, vec![false]);
+    assert_eq!(g.spec.missing, None);
+    assert!(g.spec.nodes.iter().any(|n| n.op == KOp::Where));
+    let f = function("isna(x * 2.0)", &[("x", "3 * ?float64")]);
+    let g = fuse_group(&f, f.root, None, &elementwise_folds(&f)).expect("fuses");
+    // isna of `x * 2` is the mask of `x`.
+    assert_eq!(g.spec.root, 1);
+    assert_eq!(g.spec.nodes[1].op, KOp::Input(1));
+}
+
+#[test]
+fn reductions_over_options_skip_missing_values() {
+    let f = function("sum(x)", &[("x", "4 * ?int32")]);
+    let g = fuse_group(&f, f.root, Some(ReduceFn::Sum), &|_| false).expect("fuses");
+    // Missing elements contribute 0; no count is needed.
+    assert_eq!(
+        g.spec.to_string(),
+        "(int32, bool) v0=in0():int32; v1=in1():bool; v2=Int(0)():int32; \
+         v3=where(v1,v2,v0):int32; sum v3 into int64"
+    );
+    assert!(g.count.is_none());
+    let f = function("min(x)", &[("x", "4 * ?int32")]);
+    let g = fuse_group(&f, f.root, Some(ReduceFn::Min), &|_| false).expect("fuses");
+    assert_eq!(g.spec.nodes[2].op, KOp::Const(Const::Int(i32::MAX as i64)));
+    let count = g.count.expect("min counts the values");
+    assert_eq!(count.combine, Combine::Reduce(ReduceFn::Sum));
+    assert_eq!(count.output, Scalar::Int64);
+    let f = function("count(x)", &[("x", "4 * ?float32")]);
+    let g = fuse_group(&f, f.root, Some(ReduceFn::Count), &|_| false).expect("fuses");
+    assert_eq!(g.spec.output, Scalar::Int64);
+    assert_eq!(g.spec.nodes[g.spec.root].op, KOp::Where);
+}

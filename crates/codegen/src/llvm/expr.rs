@@ -6,8 +6,13 @@ use crate::error::Unsupported;
 use crate::kernel::{KOp, KernelSpec};
 
 impl<'ctx> Emitter<'ctx, '_> {
-    /// The value of every kernel node for the current element.
-    pub(super) fn eval_kernel(&self, k: &KernelSpec, loads: &[Option<Val<'ctx>>]) -> R<Val<'ctx>> {
+    /// The value of every kernel node for the current element, in node
+    /// order.
+    pub(super) fn eval_kernel(
+        &self,
+        k: &KernelSpec,
+        loads: &[Option<Val<'ctx>>],
+    ) -> R<Vec<Val<'ctx>>> {
         let mut vals: Vec<Val<'ctx>> = Vec::with_capacity(k.nodes.len());
         for n in &k.nodes {
             let arg_ty = |i: usize| k.nodes[n.args[i]].ty;
@@ -30,8 +35,9 @@ impl<'ctx> Emitter<'ctx, '_> {
             };
             vals.push(v);
         }
-        vals.get(k.root)
-            .copied()
-            .ok_or_else(|| Unsupported("kernel root out of range".into()))
+        if k.root >= vals.len() || k.missing.is_some_and(|m| m >= vals.len()) {
+            return Err(Unsupported("kernel root out of range".into()));
+        }
+        Ok(vals)
     }
 }

@@ -58,7 +58,7 @@ impl<'ctx> Emitter<'ctx, '_> {
                 return Err(Unsupported(format!("{s} is not compiled yet")));
             }
         }
-        let n_ops = k.inputs.len() + 1;
+        let n_ops = k.operands();
         if key.layouts.len() != n_ops {
             return Err(Unsupported("layouts do not match the operands".into()));
         }
@@ -102,7 +102,13 @@ impl<'ctx> Emitter<'ctx, '_> {
                     .into_pointer_value())
             })
             .collect::<R<_>>()?;
-        let scalars: Vec<Scalar> = k.inputs.iter().copied().chain([k.output]).collect();
+        let scalars: Vec<Scalar> = k
+            .inputs
+            .iter()
+            .copied()
+            .chain([k.output])
+            .chain(k.missing.map(|_| Scalar::Bool))
+            .collect();
         if rank == 0 {
             // One element when begin < end.
             let body = self.ctx.append_basic_block(f, "one");
@@ -211,7 +217,7 @@ impl<'ctx> Emitter<'ctx, '_> {
     pub(super) fn build_inner(&self, name: &str, key: &KernelKey) -> R<FunctionValue<'ctx>> {
         let k = &key.spec;
         let n_in = k.inputs.len();
-        let n_ops = n_in + 1;
+        let n_ops = k.operands();
         let ptr = self.ctx.ptr_type(AddressSpace::default());
         let i64t = self.i64();
         let mut params: Vec<_> = (0..n_ops).map(|_| ptr.into()).collect();
@@ -299,12 +305,17 @@ impl<'ctx> Emitter<'ctx, '_> {
                 None => Some(self.load(k.inputs[i], elem_ptr(i, k.inputs[i])?)?),
             });
         }
-        let v = self.eval_kernel(k, &loads)?;
+        let vals = self.eval_kernel(k, &loads)?;
+        let v = vals[k.root];
         let root_ty = k.nodes[k.root].ty;
         let next_acc = match reduce {
             None => {
                 let v = self.cast(root_ty, k.output, v)?;
                 self.store(k.output, elem_ptr(n_in, k.output)?, v)?;
+                if let Some(m) = k.missing {
+                    let flag = self.truthy(k.nodes[m].ty, vals[m])?;
+                    self.store(Scalar::Bool, elem_ptr(n_in + 1, Scalar::Bool)?, flag.into())?;
+                }
                 None
             }
             Some(rf) => {

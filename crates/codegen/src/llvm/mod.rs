@@ -13,7 +13,20 @@
 //! stride in elements per axis (0 broadcasts, negative walks backwards);
 //! `shape` is the iteration space. The kernel handles the flat C-order
 //! positions `begin..end` of that space, so the runtime can split any shape
-//! into chunks. The rows of the innermost axis are a separate loop whose
+//! into chunks.
+//!
+//! Missing values travel as byte masks (`bool`, one byte per element, true
+//! = missing), operands like any other: an option input is two operands,
+//! its values and then its mask, each with its own pointer and strides (a
+//! mask may broadcast with stride 0, or be a single `false` byte with
+//! stride 0 everywhere when nothing is missing; a caller's Arrow bitmap is
+//! expanded into such a mask by the runtime). A stored option result has a
+//! second output after the first, its mask, laid out like it
+//! (`KernelSpec::missing`). So `ptrs` is: inputs (each option's mask
+//! right after its values), the output, then the output's mask if any.
+//! Kernels of plain values have no mask operand and no code for one.
+//!
+//! The rows of the innermost axis are a separate loop whose
 //! operands are `noalias` pointers with the layout of the key: contiguous
 //! operands load and store vectors.
 //!

@@ -168,3 +168,30 @@ fn elementwise_classification() {
     assert!(!is_positionwise(&f.node(NodeId(9)).op));
     assert!(!is_positionwise(&Op::MatMul));
 }
+
+#[test]
+fn elementwise_over_options_admits_missing_values() {
+    let f = ir("def main(m: 3 * ?float64, z: 3 * ?complex[float64]) {
+          %0 = param 0 : 3 * ?float64
+          %1 = param 1 : 3 * ?complex[float64]
+          %2 = na : null
+          %3 = binary + %0 %2 : 3 * ?float64
+          %4 = isna %3 : 3 * bool
+          %5 = literal 0.0 : float64
+          %6 = fillna %3 %5 : 3 * float64
+          %7 = binary * %1 %1 : 3 * ?complex[float64]
+          %8 = reduce sum axes=all %0 : float64
+          %9 = cast float32 %0 : 3 * ?float32
+          return %6
+        }");
+    let e: Vec<bool> = (0..f.nodes.len())
+        .map(|i| is_elementwise_over_options(&f, NodeId(i as u32), not_complex))
+        .collect();
+    assert_eq!(
+        e,
+        vec![false, false, true, true, true, true, true, false, false, true]
+    );
+    // The plain classification is unchanged: options are not plain.
+    assert!(!is_elementwise(&f, NodeId(3), not_complex));
+    assert!(!is_elementwise(&f, NodeId(4), not_complex));
+}

@@ -1,0 +1,429 @@
+//! Differential tests of missing values: random programs over option
+//! inputs — `where(c, x, na)`, `isna`, `fillna`, elementwise operations and
+//! the reductions `sum prod min max mean count any all`, over all axes and
+//! per axis — run by the JIT engine against the reference interpreter.
+//!
+//! Inputs have random, all-missing or no missing elements, and are given
+//! either as interpreter values with masks or as views of blaze arrays
+//! whose validity bitmaps start at a bit offset that is not a multiple of
+//! 8, laid out contiguously, strided, reversed or broadcast (stride 0).
+//! The result must have the interpreter's missing elements exactly, and
+//! its values agree where they are not missing: integers and bools
+//! exactly, floats within the bound `differential.rs` states
+//! (`|jit − ref| ≤ tol · (1 + |ref|) + tol · M · n`, tol = 1e-9 for
+//! float64 and 1e-3 for float32). Every
+//! program must run without a reference-kernel fallback.
+//!
+//! `BLAZE_MISSING_CASES` (default 300) sets the number of cases and
+//! `BLAZE_MISSING_SEED` the seed; a failure prints the seed, the program
+//! and the inputs.
+
+use blaze_array::{BooleanBuffer, Buffer, DenseArray, NullBuffer};
+use blaze_datashape::{parse, Datashape};
+use blaze_interp::{eval, Array, Value};
+use blaze_ir::compile_expression;
+use blaze_runtime::exec::{prepare, Arg, Options};
+use blaze_runtime::value::view_to_value;
+use ndarray::{ArrayD, IxDyn};
+
+/// splitmix64, as in `differential.rs`.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+}
+
+/// How many elements of an input are missing.
+#[derive(Clone, Copy, Debug)]
+enum Missing {
+    Random,
+    All,
+    None,
+}
+
+/// How an input view lays out its elements.
+#[derive(Clone, Copy, Debug)]
+enum Layout {
+    Contiguous,
+    /// Every other element of a wider buffer along the last axis.
+    Strided,
+    /// The first axis reversed (negative stride).
+    Reversed,
+    /// One row repeated: stride 0 along the first axis.
+    Broadcast,
+}
+
+/// A float64 expression over options of the inputs `x: R * C * ?float64`,
+/// `y: C * ?float64`, `n: R * C * ?int32` and `z: R * C * float64`;
+/// discontinuous functions (comparisons) take inputs only.
+fn option_expr(rng: &mut Rng, depth: usize) -> String {
+    let leaves = [
+        "x",
+        "y",
+        "where(z > 0.0, x, na)",
+        "where(x > 0.5, x, na)",
+        "where(n > 0, na, z)",
+        "where(y < 0.0, z, y)",
+        "x + na",
+        "n.astype(float64)",
+        "where(isna(x), y, x)",
+        "fillna(x, z)",
+        "z",
+    ];
+    if depth == 0 || rng.chance(0.3) {
+        return rng.pick(&leaves).to_string();
+    }
+    let a = option_expr(rng, depth - 1);
+    match rng.below(7) {
+        0 => format!("({a} + {})", option_expr(rng, depth - 1)),
+        1 => format!("({a} * {})", option_expr(rng, depth - 1)),
+        2 => format!("({a} - 1.5)"),
+        3 => format!("(-{a})"),
+        4 => format!("abs({a})"),
+        5 => format!("where(n > 1, {a}, {})", option_expr(rng, depth - 1)),
+        _ => format!("({a} * 2.0 + 1.0)"),
+    }
+}
+
+/// An int32 expression over options.
+fn int_expr(rng: &mut Rng) -> String {
+    rng.pick(&[
+        "n",
+        "n + 1",
+        "n * n",
+        "n // (n - 1)",
+        "where(z > 0.0, n, na)",
+        "where(isna(n), 7, n)",
+        "-n",
+    ])
+    .to_string()
+}
+
+/// A `?bool`, `?float32` or `?uint8` expression, reduced by what its type
+/// allows.
+fn other_program(rng: &mut Rng) -> String {
+    let (e, fs): (&str, &[&str]) = *rng.pick(&[
+        ("(n > 0)", &["sum", "min", "max", "any", "all", "count"][..]),
+        (
+            "where(x > 0.0, n > 1, na)",
+            &["sum", "max", "any", "all"][..],
+        ),
+        (
+            "(x.astype(float32) * 2.0)",
+            &["sum", "min", "max", "mean", "count"][..],
+        ),
+        ("abs(n).astype(uint8)", &["sum", "min", "max", "prod"][..]),
+    ]);
+    let f = rng.pick(fs);
+    match rng.below(4) {
+        0 => e.to_string(),
+        1 => format!("{f}({e})"),
+        2 => format!("{f}({e}, axis=0)"),
+        _ => format!("{f}({e}, axis=1, keepdims=true)"),
+    }
+}
+
+/// A program: a stored option or plain result, or a reduction.
+fn program(rng: &mut Rng) -> String {
+    if rng.chance(0.15) {
+        return other_program(rng);
+    }
+    let e = if rng.chance(0.75) {
+        option_expr(rng, 3)
+    } else {
+        int_expr(rng)
+    };
+    match rng.below(10) {
+        0 => e,
+        1 => format!("fillna({e}, 0.5)"),
+        2 => format!("isna({e})"),
+        3 => format!("where(isna({e}), 1, 2) + 0"),
+        _ => {
+            let f = rng.pick(&["sum", "prod", "min", "max", "mean", "count", "any", "all"]);
+            let arg = if *f == "prod" {
+                // Keeps products of many terms finite and comparable.
+                format!("where(abs({e}) > 2.0, 1.0, {e})")
+            } else {
+                e
+            };
+            match rng.below(4) {
+                0 => format!("{f}({arg})"),
+                1 => format!("{f}({arg}, axis=0)"),
+                2 => format!("{f}({arg}, axis=1)"),
+                _ => format!("{f}({arg}, axis=1, keepdims=true)"),
+            }
+        }
+    }
+}
+
+/// Random validity (true = valid) for `n` elements.
+fn validity(rng: &mut Rng, n: usize, m: Missing) -> Vec<bool> {
+    (0..n)
+        .map(|_| match m {
+            Missing::Random => !rng.chance(0.3),
+            Missing::All => false,
+            Missing::None => true,
+        })
+        .collect()
+}
+
+/// A bitmap holding `bits` from bit `offset` of its buffer, the bits
+/// before it random.
+fn bitmap(rng: &mut Rng, bits: &[bool], offset: usize) -> NullBuffer {
+    let mut bytes: Vec<u8> = (0..(bits.len() + offset).div_ceil(8) + 1)
+        .map(|_| rng.next() as u8)
+        .collect();
+    for (i, &b) in bits.iter().enumerate() {
+        let k = i + offset;
+        if b {
+            bytes[k / 8] |= 1 << (k % 8);
+        } else {
+            bytes[k / 8] &= !(1 << (k % 8));
+        }
+    }
+    NullBuffer::new(BooleanBuffer::new(
+        Buffer::from_vec(bytes),
+        offset,
+        bits.len(),
+    ))
+}
+
+/// An input array of `shape` laid out by `layout`, of random values
+/// (`ints`: small integers as int32), with a bitmap when `missing` is
+/// given.
+fn input(
+    rng: &mut Rng,
+    shape: &[usize],
+    ints: bool,
+    layout: Layout,
+    missing: Option<Missing>,
+) -> DenseArray {
+    let n: usize = shape.iter().product();
+    let rows = shape.first().copied().unwrap_or(1).max(1);
+    let cols = n / rows.max(1);
+    let size = if ints { 4 } else { 8 };
+    // Elements of the buffer and the layout over it.
+    let (count, strides, offset): (usize, Vec<isize>, usize) = match (layout, shape.len()) {
+        (Layout::Strided, 2) => (
+            rows * cols * 2 + 1,
+            vec![(cols * 2 * size) as isize, (2 * size) as isize],
+            size,
+        ),
+        (Layout::Reversed, 2) if rows > 0 => (
+            n,
+            vec![-((cols * size) as isize), size as isize],
+            (rows - 1) * cols * size,
+        ),
+        (Layout::Broadcast, 2) => (cols, vec![0, size as isize], 0),
+        _ => {
+            let mut st = vec![size as isize; shape.len()];
+            for d in (0..shape.len().saturating_sub(1)).rev() {
+                st[d] = st[d + 1] * shape[d + 1] as isize;
+            }
+            (n, st, 0)
+        }
+    };
+    let buffer = if ints {
+        let v: Vec<i32> = (0..count).map(|_| rng.below(9) as i32 - 4).collect();
+        Buffer::from_vec(v)
+    } else {
+        let v: Vec<f64> = (0..count)
+            .map(|_| (rng.below(4001) as f64 - 2000.0) / 1000.0)
+            .collect();
+        Buffer::from_vec(v)
+    };
+    let scalar = if ints {
+        blaze_datashape::Scalar::Int32
+    } else {
+        blaze_datashape::Scalar::Float64
+    };
+    let a = DenseArray::new(buffer, scalar, shape, &strides, offset).expect("a valid layout");
+    match missing {
+        Some(m) => {
+            let bits = validity(rng, n, m);
+            let off = *rng.pick(&[1usize, 3, 5, 13]);
+            a.with_validity(Some(bitmap(rng, &bits, off)))
+                .expect("one bit per element")
+        }
+        None => a,
+    }
+}
+
+fn mask(v: &Value) -> (Array, ArrayD<bool>) {
+    match v {
+        Value::Array { data, missing } => (
+            data.clone(),
+            missing
+                .clone()
+                .unwrap_or_else(|| ArrayD::from_elem(IxDyn(data.shape()), false)),
+        ),
+        other => panic!("not an array: {other:?}"),
+    }
+}
+
+fn as_f64(a: &Array) -> Vec<f64> {
+    match blaze_interp::kernels::cast(a, blaze_datashape::Scalar::Float64) {
+        Array::Float64(x) => x.iter().copied().collect(),
+        other => panic!("a cast to float64 gave {}", other.scalar()),
+    }
+}
+
+/// Whether the JIT's result agrees with the interpreter's; `scale` is the
+/// largest input magnitude times the number of terms of a reduction.
+fn agree(jit: &Value, reference: &Value, scale: f64) -> Result<(), String> {
+    let (jd, jm) = mask(jit);
+    let (rd, rm) = mask(reference);
+    if jd.scalar() != rd.scalar() {
+        return Err(format!("types {} vs {}", jd.scalar(), rd.scalar()));
+    }
+    if jd.shape() != rd.shape() || jm.shape() != rm.shape() {
+        return Err(format!("shapes {:?} vs {:?}", jd.shape(), rd.shape()));
+    }
+    if jm != rm {
+        return Err(format!("missing masks differ: {jm} vs {rm}"));
+    }
+    let float = matches!(
+        rd.scalar(),
+        blaze_datashape::Scalar::Float32 | blaze_datashape::Scalar::Float64
+    );
+    let tol = if rd.scalar() == blaze_datashape::Scalar::Float32 {
+        1e-3
+    } else {
+        1e-9
+    };
+    for ((j, r), m) in as_f64(&jd).iter().zip(as_f64(&rd)).zip(rm.iter()) {
+        if *m {
+            continue;
+        }
+        let ok = if float {
+            (j.is_nan() && r.is_nan())
+                || *j == r
+                || (j - r).abs() <= tol * (1.0 + r.abs()) + tol * scale
+        } else {
+            *j == r
+        };
+        if !ok {
+            return Err(format!("values differ: {jd:?} vs {rd:?}"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn option_programs_compile_and_agree_with_the_interpreter() {
+    let cases: usize = std::env::var("BLAZE_MISSING_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let seed: u64 = std::env::var("BLAZE_MISSING_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x06d1_55e5);
+    let mut rng = Rng(seed);
+    for case in 0..cases {
+        let rows = *rng.pick(&[0usize, 1, 3, 7, 40]);
+        let cols = *rng.pick(&[1usize, 2, 5, 9]);
+        let types: Vec<(String, Datashape)> = [
+            ("x", format!("{rows} * {cols} * ?float64")),
+            ("y", format!("{cols} * ?float64")),
+            ("n", format!("{rows} * {cols} * ?int32")),
+            ("z", format!("{rows} * {cols} * float64")),
+        ]
+        .iter()
+        .map(|(n, t)| (n.to_string(), parse(t).expect("datashape")))
+        .collect();
+        // A program over `y` alone has one axis: another one then.
+        let (expr, f) = loop {
+            let expr = program(&mut rng);
+            match compile_expression(&expr, &types) {
+                Ok(f) => break (expr, f),
+                Err(e) if e.code == "axis_error" => continue,
+                Err(e) => panic!("`{expr}` does not compile: {e:?}"),
+            }
+        };
+        let miss = |rng: &mut Rng| {
+            *rng.pick(&[
+                Missing::Random,
+                Missing::Random,
+                Missing::All,
+                Missing::None,
+            ])
+        };
+        let layouts = [
+            Layout::Contiguous,
+            Layout::Strided,
+            Layout::Reversed,
+            Layout::Broadcast,
+        ];
+        let (mx, my, mn) = (miss(&mut rng), miss(&mut rng), miss(&mut rng));
+        let (lx, ln, lz) = (
+            *rng.pick(&layouts),
+            *rng.pick(&layouts),
+            *rng.pick(&layouts),
+        );
+        let arrays = [
+            input(&mut rng, &[rows, cols], false, lx, Some(mx)),
+            input(&mut rng, &[cols], false, Layout::Contiguous, Some(my)),
+            input(&mut rng, &[rows, cols], true, ln, Some(mn)),
+            input(&mut rng, &[rows, cols], false, lz, None),
+        ];
+        let values: Vec<Value> = arrays
+            .iter()
+            .map(|a| view_to_value(&a.view()).expect("a value"))
+            .collect();
+        let reference = eval(&f, &values);
+        let prepared = prepare(&f);
+        let reduced = rows.max(1) * cols;
+        let scale = 4.0 * 8.0 * reduced as f64;
+        let context = || {
+            format!(
+                "case {case} (seed {seed}): `{expr}` with x {mx:?} {lx:?}, y {my:?}, n {mn:?} {ln:?}, z {lz:?}\ninputs: {values:?}"
+            )
+        };
+        // As interpreter values with masks, and as views read in place.
+        let by_value: Vec<Arg> = values.iter().map(Arg::Value).collect();
+        let by_view: Vec<Arg> = arrays.iter().map(|a| Arg::View(a.view())).collect();
+        for (how, args) in [("values", &by_value), ("views", &by_view)] {
+            let opts = Options {
+                chunk: *rng.pick(&[3usize, 64, 1 << 16]),
+                ..Options::default()
+            };
+            let got = prepared.run_args(args, &opts);
+            match (&reference, got) {
+                (Ok(r), Ok((j, report))) => {
+                    assert!(
+                        report.fallbacks.is_empty(),
+                        "{}: fell back on {:?}",
+                        context(),
+                        report.fallbacks
+                    );
+                    if let Err(e) = agree(&j, r, scale) {
+                        panic!("{} ({how}): {e}", context());
+                    }
+                }
+                (Err(_), Err(_)) => {}
+                (r, j) => panic!(
+                    "{} ({how}): interpreter {:?}, JIT {:?}",
+                    context(),
+                    r.as_ref().map(|_| "a value"),
+                    j.map(|_| "a value")
+                ),
+            }
+        }
+    }
+}
