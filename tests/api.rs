@@ -1,7 +1,15 @@
 //! The Rust API as a user sees it: compile, call on arrays of any layout,
 //! errors as values.
 
-use blaze::{compile, compile_expr, compile_expr_for, input, output, Engine, Error};
+use blaze::interp::{Element, Value};
+use blaze::{compile, compile_expr, compile_expr_for, input, output, Arg, Engine, Error};
+use ndarray::{ArrayBase, Data, Dimension};
+
+/// A value holding a copy of `a`: the way to compare a call on views with
+/// one on values.
+fn value<S: Data<Elem = T>, D: Dimension, T: Element>(a: &ArrayBase<S, D>) -> Value {
+    Value::from(T::wrap(a.to_owned().into_dyn()))
+}
 use ndarray::{array, s, Array2, Axis};
 
 #[test]
@@ -99,10 +107,10 @@ fn errors_are_values() {
 
 #[test]
 fn types_from_inputs() {
-    let x = input(&array![[1u8, 2], [3, 4]]);
-    let k = compile_expr_for("x * 2", &["x"], std::slice::from_ref(&x)).unwrap();
+    let a = array![[1u8, 2], [3, 4]];
+    let k = compile_expr_for("x * 2", &["x"], &[value(&a)]).unwrap();
     assert_eq!(k.result_type().to_string(), "2 * 2 * uint8");
-    let y = output::<u8>(k.call(&[x]).unwrap()).unwrap();
+    let y = output::<u8>(k.call(&[input(&a)]).unwrap()).unwrap();
     assert_eq!(y, array![[2u8, 4], [6, 8]].into_dyn());
 }
 
@@ -214,33 +222,28 @@ fn views_of_any_layout_give_what_values_give() {
     let y = y.slice(s![..6;1, ..]).to_owned();
     let y = y.slice(s![.., ..5]);
     let z = base.column(3); // strided
+    let (xv, yv, zv) = (value(&x), value(&y), value(&z));
     let by_value = k
-        .call(&[blaze::input(&x), blaze::input(&y), blaze::input(&z)])
+        .call(&[Arg::Value(&xv), Arg::Value(&yv), Arg::Value(&zv)])
         .unwrap();
-    let by_view = k
-        .call_args(&[blaze::view(&x), blaze::view(&y), blaze::view(&z)])
-        .unwrap();
+    let by_view = k.call(&[input(&x), input(&y), input(&z)]).unwrap();
     assert_eq!(by_value, by_view);
     // Mixed, and on the interpreter.
-    let zv = blaze::input(&z);
-    let mixed = k
-        .call_args(&[blaze::view(&x), blaze::view(&y), blaze::Arg::Value(&zv)])
-        .unwrap();
+    let mixed = k.call(&[input(&x), input(&y), Arg::Value(&zv)]).unwrap();
     assert_eq!(by_value, mixed);
     let interp = k
         .clone()
         .with_engine(blaze::Engine::Interp)
-        .call_args(&[blaze::view(&x), blaze::view(&y), blaze::view(&z)])
+        .call(&[input(&x), input(&y), input(&z)])
         .unwrap();
     // A view broadcast over another's rows (stride 0 on the new axis).
     let b =
         blaze::compile_expr("x + r", &[("x", "N * M * float64"), ("r", "M * float64")]).unwrap();
     let r = base.row(2);
+    let rv = value(&r.slice(s![1..;2]));
     assert_eq!(
-        b.call_args(&[blaze::view(&x), blaze::view(&r.slice(s![1..;2]))])
-            .unwrap(),
-        b.call(&[blaze::input(&x), blaze::input(&r.slice(s![1..;2]))])
-            .unwrap()
+        b.call(&[input(&x), input(&r.slice(s![1..;2]))]).unwrap(),
+        b.call(&[Arg::Value(&xv), Arg::Value(&rv)]).unwrap()
     );
     assert_eq!(blaze::output::<f64>(by_value).unwrap().shape(), [6]);
     assert_eq!(
@@ -254,21 +257,18 @@ fn views_are_checked_like_values() {
     let k = blaze::compile_expr("a + b", &[("a", "N * float64"), ("b", "N * float64")]).unwrap();
     let a = ndarray::array![1.0, 2.0, 3.0];
     let b = ndarray::array![1.0, 2.0];
-    let e = k
-        .call_args(&[blaze::view(&a), blaze::view(&b)])
-        .unwrap_err();
-    let v = k.call(&[blaze::input(&a), blaze::input(&b)]).unwrap_err();
+    let e = k.call(&[input(&a), input(&b)]).unwrap_err();
+    let (av, bv) = (value(&a), value(&b));
+    let v = k.call(&[Arg::Value(&av), Arg::Value(&bv)]).unwrap_err();
     assert_eq!(e, v);
     let c = ndarray::array![1i32, 2, 3];
-    let e = k
-        .call_args(&[blaze::view(&a), blaze::view(&c)])
-        .unwrap_err();
+    let e = k.call(&[input(&a), input(&c)]).unwrap_err();
     assert!(e.to_string().contains("holds int32"), "{e}");
     // BLAS reads a view through a copy made at the interpreter's boundary.
     let g = blaze::compile_expr("A.T @ A", &[("A", "N * M * float64")]).unwrap();
     let m = ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
     assert_eq!(
-        blaze::output::<f64>(g.call_args(&[blaze::view(&m.t())]).unwrap()).unwrap(),
+        blaze::output::<f64>(g.call(&[input(&m.t())]).unwrap()).unwrap(),
         ndarray::array![[5.0, 11.0, 17.0], [11.0, 25.0, 39.0], [17.0, 39.0, 61.0]].into_dyn()
     );
 }

@@ -10,9 +10,10 @@
 //! C caller ──DLTensor*──► view (checked: pointers, device, dtype, rank,
 //!                          │      lengths, alignment, stride extent)
 //!                          ▼
-//!                    blaze::Value ──► blaze::Kernel::call ──► Value
-//!                                                              │
-//! C caller ◄──written into its DLTensor, or a new DLManagedTensor
+//!              views of the caller's memory ──► blaze::Kernel::call_into ──► the caller's
+//!                          │                     (kernels write in place)      output DLTensor
+//!                          └──────────────────► blaze::Kernel::call ──► a DLManagedTensor over
+//!                                                                       blaze's result (moved)
 //! ```
 //!
 //! **API boundary:** every exported function runs inside
@@ -20,7 +21,8 @@
 //! [`BlazeStatus`] plus a message kept per thread. Handles are tokens
 //! checked against a table (module `handle`), never dereferenced, so a freed or
 //! foreign handle is an error rather than undefined behaviour. Inputs are
-//! copied once into blaze values (so an output may alias an input).
+//! read in place (booleans are copied); an output is written in place,
+//! through a temporary only when it shares memory with an input.
 //!
 //! **Thread safety:** every function may be called from any thread, and
 //! handles may be shared between threads (a kernel may run on several
@@ -203,20 +205,6 @@ impl KernelObj {
         }
     }
 
-    /// Checks the inputs and copies them into values.
-    ///
-    /// # Safety
-    /// `inputs` holds `n` pointers (the C contract).
-    unsafe fn values(
-        &self,
-        inputs: *const *const DLTensor,
-        n: usize,
-        sizes: &mut HashMap<String, usize>,
-    ) -> Result<Vec<blaze::Value>, Failure> {
-        let views = self.views(inputs, n, sizes)?;
-        views.iter().map(|v| tensor::to_value(v)).collect()
-    }
-
     /// Checks the inputs, as views of the caller's memory.
     ///
     /// # Safety
@@ -264,14 +252,17 @@ impl KernelObj {
         Ok(())
     }
 
-    /// Runs on checked input views: the compiled kernels read numbers in
-    /// place (no copy); booleans are copied, since a C byte other than 0
-    /// and 1 must read as true.
+    /// Calls `f` on checked input views as arguments: the compiled kernels
+    /// read numbers in place (no copy); booleans are copied, since a C byte
+    /// other than 0 and 1 must read as true.
     ///
     /// # Safety
-    /// The views' memory is readable for the call and not written during it
-    /// (outputs are written after the run).
-    unsafe fn run_in_place(&self, views: &[tensor::View]) -> Result<Vec<blaze::Value>, Failure> {
+    /// The views' memory is readable for the call and written during it
+    /// only through an output that `f` checks for overlap.
+    unsafe fn with_args<R>(
+        views: &[tensor::View],
+        f: impl FnOnce(&[blaze::Arg<'_>]) -> Result<R, Failure>,
+    ) -> Result<R, Failure> {
         let copied = views
             .iter()
             .map(|v| match v.scalar() {
@@ -287,8 +278,32 @@ impl KernelObj {
                 None => blaze::Arg::View(v.dense_view()),
             })
             .collect();
-        let v = self.kernel.call_args(&args).map_err(call_failure)?;
+        f(&args)
+    }
+
+    /// Runs on checked input views; the result as one value per output.
+    ///
+    /// # Safety
+    /// The views' memory is readable for the call and not written during it.
+    unsafe fn run_in_place(&self, views: &[tensor::View]) -> Result<Vec<blaze::Value>, Failure> {
+        let v = Self::with_args(views, |args| self.kernel.call(args).map_err(call_failure))?;
         self.results(v)
+    }
+
+    /// Runs on checked input views and writes the (one) result into the
+    /// checked output view: an elementwise kernel writes there directly,
+    /// other results are copied; an output sharing memory with an input
+    /// gets the result through a temporary. Nothing is written on failure.
+    ///
+    /// # Safety
+    /// The inputs' memory is readable and the output's writable for the
+    /// call; nothing else writes them meanwhile.
+    unsafe fn run_into(&self, views: &[tensor::View], out: &tensor::View) -> Result<(), Failure> {
+        Self::with_args(views, |args| {
+            self.kernel
+                .call_into(args, out.dense_view_mut())
+                .map_err(call_failure)
+        })
     }
 
     /// The result as one value per output.
@@ -722,9 +737,15 @@ pub extern "C" fn blaze_kernel_num_outputs(
 /// (0-d tensors for scalars), `outputs` one caller-allocated tensor per
 /// output, with the result's element type and shape. Every tensor is
 /// checked against the signature first (`BLAZE_ERR_DTYPE`,
-/// `BLAZE_ERR_SHAPE`, `BLAZE_ERR_DEVICE`, `BLAZE_ERR_ALIGNMENT`, …); the
-/// outputs are written only on success. Inputs are read before any output
-/// is written, so an output may be one of the inputs.
+/// `BLAZE_ERR_SHAPE`, `BLAZE_ERR_DEVICE`, `BLAZE_ERR_ALIGNMENT`, …); on an
+/// error no output has been written. Inputs and outputs are used where they
+/// are, with their `strides` and `byte_offset`: when the kernel's last step
+/// is elementwise it writes straight into the output, otherwise the result
+/// is copied there once. An output may share memory with an input (be one
+/// of them, or a shifted or reversed view of one): blaze detects it and
+/// then computes into a temporary, so every input is read before the
+/// output is written (NumPy's `out=`). An output must not reach one
+/// element from two indices (a stride of 0 on an axis longer than 1).
 ///
 /// C contract: `inputs` points at `n_inputs` tensor pointers and
 /// `outputs` at `n_outputs`; each tensor's `shape` (and `strides`, when
@@ -750,6 +771,9 @@ pub extern "C" fn blaze_kernel_call(
         for (i, slot) in k.outputs.iter().enumerate() {
             views.push(tensor::output(*outputs.add(i), slot, &mut sizes)?);
         }
+        if !k.tuple {
+            return k.run_into(&ins, &views[0]);
+        }
         let results = k.run_in_place(&ins)?;
         // Check every shape before writing anything.
         for ((r, v), slot) in results.iter().zip(&views).zip(&k.outputs) {
@@ -763,10 +787,12 @@ pub extern "C" fn blaze_kernel_call(
 }
 
 /// Calls the kernel with outputs allocated by blaze: on success
-/// `outputs[i]` receives a new `DLManagedTensor` (compact row-major,
-/// `kDLCPU`) for each of the `n_outputs` outputs; release each with its
-/// `deleter` or `blaze_tensor_free`. On failure every `outputs[i]` is
-/// NULL. Inputs as in `blaze_kernel_call`.
+/// `outputs[i]` receives a new `DLManagedTensor` (`kDLCPU`, with its
+/// `strides`: row-major for an elementwise kernel's result) for each of the
+/// `n_outputs` outputs. Its `data` is the memory blaze computed the result
+/// in, handed over without a copy; release each with its `deleter` or
+/// `blaze_tensor_free`, which frees that memory. On failure every
+/// `outputs[i]` is NULL. Inputs as in `blaze_kernel_call`.
 #[no_mangle]
 pub extern "C" fn blaze_kernel_call_alloc(
     kernel: *const BlazeKernel,
@@ -788,7 +814,7 @@ pub extern "C" fn blaze_kernel_call_alloc(
         let ins = k.views(inputs, n_inputs, &mut sizes)?;
         let results = k.run_in_place(&ins)?;
         let mut made: Vec<*mut DLManagedTensor> = Vec::with_capacity(n_outputs);
-        for (r, slot) in results.iter().zip(&k.outputs) {
+        for (r, slot) in results.into_iter().zip(&k.outputs) {
             match tensor::managed(r, slot) {
                 Ok(m) => made.push(m),
                 Err(e) => {
@@ -850,16 +876,19 @@ pub extern "C" fn blaze_kernel_emit(
             }
         }
         let mut sizes = HashMap::new();
-        let values = k.values(inputs, n_inputs, &mut sizes)?;
+        let views = k.views(inputs, n_inputs, &mut sizes)?;
         let opts = blaze::runtime::exec::Options {
             threads: (k.settings.threads > 0).then_some(k.settings.threads),
             dumps,
             print_dumps: false,
             ..Default::default()
         };
-        let (_, report) = blaze::runtime::exec::prepare(f)
-            .run(&values, &opts)
-            .map_err(|e| call_failure(blaze::Error::from(e)))?;
+        let prepared = blaze::runtime::exec::prepare(f);
+        let (_, report) = KernelObj::with_args(&views, |args| {
+            prepared
+                .run_args(args, &opts)
+                .map_err(|e| call_failure(blaze::Error::from(e)))
+        })?;
         let mut out = String::new();
         for c in &report.kernels {
             for t in [&c.ir, &c.opt_ir, &c.asm].into_iter().flatten() {

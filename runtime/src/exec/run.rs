@@ -23,6 +23,18 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
+/// Where a kernel writes instead of allocating: the caller's output, its
+/// element 0, shape and strides in elements (any sign; no two indices
+/// reach one element).
+pub(super) struct Dest {
+    /// Element 0.
+    pub ptr: *mut u8,
+    /// The shape, which must be the kernel's iteration space.
+    pub shape: Vec<usize>,
+    /// Strides in elements, per axis.
+    pub strides: Vec<i64>,
+}
+
 /// A value computed by a step, or borrowed from the inputs.
 // One per node and short-lived; boxing values would cost an allocation each.
 #[allow(clippy::large_enum_variant)]
@@ -193,7 +205,19 @@ impl Prepared {
     /// only steps that need an interpreter value (BLAS/LAPACK, the
     /// reference kernels) copy one.
     pub fn run_args(&self, inputs: &[Arg<'_>], opts: &Options) -> Result<(Value, Report), Error> {
-        let result = self.run_quiet(inputs, opts);
+        self.run_to(inputs, opts, &mut None)
+    }
+
+    /// As [`Prepared::run_args`]; when the function ends in a fused group
+    /// without a reduction whose shape is that of `dest`, its kernel takes
+    /// `dest` and writes there (the value returned is then empty).
+    pub(super) fn run_to(
+        &self,
+        inputs: &[Arg<'_>],
+        opts: &Options,
+        dest: &mut Option<Dest>,
+    ) -> Result<(Value, Report), Error> {
+        let result = self.run_quiet(inputs, opts, dest);
         if opts.print_dumps {
             if env_dump("ir") {
                 eprintln!("{}", self.f);
@@ -209,7 +233,12 @@ impl Prepared {
         result
     }
 
-    fn run_quiet(&self, inputs: &[Arg<'_>], opts: &Options) -> Result<(Value, Report), Error> {
+    fn run_quiet(
+        &self,
+        inputs: &[Arg<'_>],
+        opts: &Options,
+        dest: &mut Option<Dest>,
+    ) -> Result<(Value, Report), Error> {
         let mut report = Report::default();
         self.check_args(inputs)?;
         if self.interpret {
@@ -230,6 +259,7 @@ impl Prepared {
         }
         let pool = pool(opts.threads)?;
         let mut slots: Vec<Slot> = (0..self.f.nodes.len()).map(|_| Slot::Empty).collect();
+        let mut no_dest = None;
         for (i, step) in self.steps.iter().enumerate() {
             let id = NodeId(i as u32);
             let value = match step {
@@ -244,7 +274,14 @@ impl Prepared {
                     continue;
                 }
                 Step::Fused => continue,
-                Step::Group(g) => self.run_group(g, &slots, opts, pool.as_deref(), &mut report)?,
+                Step::Group(g) => {
+                    let dest = if i == self.f.root.index() {
+                        &mut *dest
+                    } else {
+                        &mut no_dest
+                    };
+                    self.run_group(g, &slots, opts, pool.as_deref(), &mut report, dest)?
+                }
                 Step::Index(p) => self.run_index(p, &slots, opts, pool.as_deref(), &mut report)?,
                 Step::Native => {
                     let args = self
@@ -331,6 +368,7 @@ impl Prepared {
         opts: &Options,
         pool: Option<&rayon::ThreadPool>,
         report: &mut Report,
+        dest: &mut Option<Dest>,
     ) -> Result<Value, Error> {
         // Operands: arrays computed here, or views of the caller's memory
         // (read in place).
@@ -376,11 +414,12 @@ impl Prepared {
             ptrs.push(p);
             strides.extend(s);
         }
-        self.launch_group(g, ptrs, strides, &shape, opts, pool, report)
+        self.launch_group(g, ptrs, strides, &shape, opts, pool, report, dest)
     }
 
     /// Runs the kernel of `g` over `shape`, given each input's pointer and
-    /// strides (elements, per axis); allocates the output.
+    /// strides (elements, per axis); allocates the output, or, without a
+    /// reduction, writes into `dest` when its shape is `shape` (taking it).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn launch_group(
         &self,
@@ -391,6 +430,7 @@ impl Prepared {
         opts: &Options,
         pool: Option<&rayon::ThreadPool>,
         report: &mut Report,
+        dest: &mut Option<Dest>,
     ) -> Result<Value, Error> {
         let shape = shape.to_vec();
         let rank = shape.len();
@@ -398,14 +438,24 @@ impl Prepared {
         let total: usize = shape.iter().product();
         match &g.reduce {
             None => {
-                let mut out = output_array(k.output, &shape);
-                let mut out_strides = vec![0i64; rank];
-                let mut acc = 1i64;
-                for d in (0..rank).rev() {
-                    out_strides[d] = acc;
-                    acc *= shape[d] as i64;
-                }
-                ptrs.push(mut_ptr(&mut out));
+                let (out, out_strides) = match dest.take_if(|d| d.shape == shape) {
+                    // The caller's memory; the value returned is empty.
+                    Some(d) => {
+                        ptrs.push(d.ptr);
+                        (Array::zeros(k.output, &[0]), d.strides)
+                    }
+                    None => {
+                        let mut out = output_array(k.output, &shape);
+                        let mut out_strides = vec![0i64; rank];
+                        let mut acc = 1i64;
+                        for d in (0..rank).rev() {
+                            out_strides[d] = acc;
+                            acc *= shape[d] as i64;
+                        }
+                        ptrs.push(mut_ptr(&mut out));
+                        (out, out_strides)
+                    }
+                };
                 strides.extend(&out_strides);
                 let compiled = self.compile(k, rank, &strides, opts, report)?;
                 let threads =
@@ -768,7 +818,7 @@ impl Prepared {
                 mean: false,
             }),
         };
-        let v = self.launch_group(&g, ptrs, strides, &shape, opts, pool, report);
+        let v = self.launch_group(&g, ptrs, strides, &shape, opts, pool, report, &mut None);
         drop(owned);
         v
     }
