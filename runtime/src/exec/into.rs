@@ -7,13 +7,24 @@
 //! view is never written by a kernel: the result goes through a temporary,
 //! so every input is read before the output is written (NumPy's `out=`).
 
-use super::run::Dest;
 use super::{Arg, Options, Prepared, Report};
 use crate::error::Error;
 use blaze_array::element::size_of;
 use blaze_array::{DenseView, DenseViewMut};
 use blaze_datashape::{Datashape, Dim};
 use blaze_interp::{with_array, EvalError, Value};
+
+/// Where a kernel writes instead of allocating: the caller's output, its
+/// element 0, shape and strides in elements (any sign; no two indices
+/// reach one element).
+pub(super) struct Dest {
+    /// Element 0.
+    pub ptr: *mut u8,
+    /// The shape, which must be the kernel's iteration space.
+    pub shape: Vec<usize>,
+    /// Strides in elements, per axis.
+    pub strides: Vec<i64>,
+}
 
 impl Prepared {
     /// Runs on `inputs` (as [`Prepared::run_args`]) and writes the result

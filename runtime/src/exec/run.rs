@@ -3,6 +3,7 @@
 
 use super::group::{GroupPlan, ReducePlan};
 use super::index::{IndexOperand, IndexPlan};
+use super::into::Dest;
 use super::launch::{launch_flat, launch_split, SendRun};
 use super::native::{routine_name, run_native};
 use super::plan::Step;
@@ -22,18 +23,6 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
-
-/// Where a kernel writes instead of allocating: the caller's output, its
-/// element 0, shape and strides in elements (any sign; no two indices
-/// reach one element).
-pub(super) struct Dest {
-    /// Element 0.
-    pub ptr: *mut u8,
-    /// The shape, which must be the kernel's iteration space.
-    pub shape: Vec<usize>,
-    /// Strides in elements, per axis.
-    pub strides: Vec<i64>,
-}
 
 /// A value computed by a step, or borrowed from the inputs.
 // One per node and short-lived; boxing values would cost an allocation each.
@@ -438,24 +427,23 @@ impl Prepared {
         let total: usize = shape.iter().product();
         match &g.reduce {
             None => {
-                let (out, out_strides) = match dest.take_if(|d| d.shape == shape) {
-                    // The caller's memory; the value returned is empty.
+                // The caller's memory (the value returned is then empty), or
+                // a new array.
+                let dest = dest.take_if(|d| d.shape == shape);
+                let mut out = output_array(k.output, if dest.is_some() { &[0] } else { &shape });
+                let mut out_strides = vec![0i64; rank];
+                let mut acc = 1i64;
+                for d in (0..rank).rev() {
+                    out_strides[d] = acc;
+                    acc *= shape[d] as i64;
+                }
+                match dest {
                     Some(d) => {
                         ptrs.push(d.ptr);
-                        (Array::zeros(k.output, &[0]), d.strides)
+                        out_strides = d.strides;
                     }
-                    None => {
-                        let mut out = output_array(k.output, &shape);
-                        let mut out_strides = vec![0i64; rank];
-                        let mut acc = 1i64;
-                        for d in (0..rank).rev() {
-                            out_strides[d] = acc;
-                            acc *= shape[d] as i64;
-                        }
-                        ptrs.push(mut_ptr(&mut out));
-                        (out, out_strides)
-                    }
-                };
+                    None => ptrs.push(mut_ptr(&mut out)),
+                }
                 strides.extend(&out_strides);
                 let compiled = self.compile(k, rank, &strides, opts, report)?;
                 let threads =
