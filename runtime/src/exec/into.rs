@@ -9,7 +9,6 @@
 
 use super::{Arg, Options, Prepared, Report};
 use crate::error::Error;
-use blaze_array::element::size_of;
 use blaze_array::{DenseView, DenseViewMut};
 use blaze_datashape::{Datashape, Dim};
 use blaze_interp::{with_array, EvalError, Value};
@@ -57,9 +56,7 @@ impl Prepared {
         write_value(&value, &mut out)?;
         Ok(report)
     }
-}
 
-impl Prepared {
     /// Writes `value`, a result of this function computed elsewhere (by
     /// the interpreter), into `out`, checked as by [`Prepared::run_into`].
     pub fn write_result(&self, value: &Value, mut out: DenseViewMut<'_>) -> Result<(), Error> {
@@ -182,7 +179,6 @@ fn write_value(value: &Value, out: &mut DenseViewMut<'_>) -> Result<(), Error> {
         )));
     }
     let view: DenseView<'_> = with_array!(data, a => crate::value::view_of(&a.view()));
-    debug_assert_eq!(size_of(view.scalar()), size_of(out.scalar()));
     out.write_from(&view)
         .map_err(|e| output_error(format!("writing the output: {e}")))
 }
