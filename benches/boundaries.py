@@ -3,11 +3,13 @@ run (`benches/boundaries.sh` builds the programs and runs this).
 
 1. `a*x + y` on N float64 (a scalar `a`, arrays `x`, `y`): the kernel inside
    `blaze eval` (its `--timings` execute, a fresh output each time), the
-   same kernel called from Rust (`Kernel::call`, `Kernel::call_array`; the
-   time of `blaze::input` apart), through the C ABI (`blaze_kernel_call`
-   into the caller's output, `blaze_kernel_call_alloc`), a plain
+   same kernel called from Rust on inputs read in place (`Kernel::call`, a
+   new array; `Kernel::call_into`, into an output already touched), through
+   the C ABI (`blaze_kernel_call` into the caller's output, already
+   touched; `blaze_kernel_call_alloc`, blaze's memory handed over), a plain
    single-threaded C loop into an output it already touched, NumPy and
    numexpr. Every program times only its call, on inputs prepared before.
+   Ratios are given to `blaze eval` and to the C loop.
 2. `sum(where(x > 0.5, x, na) * 2 + 1)` on M float64 with blaze, pandas
    (`(s.where(s > 0.5) * 2 + 1).sum()`) and `numpy.ma`, and blaze's dense
    `sum(where(x > 0.5, x, 0.0) * 2 + 1)`; the values of blaze, pandas and
@@ -68,14 +70,15 @@ def agree(u, v, rtol=1e-9):
     return math.isclose(u, v, rel_tol=rtol)
 
 
-def table(title, rows, base):
-    """Prints rows of (label, seconds, note) with the ratio to `base`."""
+def table(title, rows, *bases):
+    """Prints rows of (label, seconds, note) with the ratio to each of
+    `bases`, pairs of (name, seconds)."""
     print(f"\n{title}")
-    print(f"{'path':<58}{'ms':>10}{'÷ ' + base[0]:>22}")
+    print(f"{'path':<58}{'ms':>10}" + "".join(f"{'÷ ' + b[0]:>16}" for b in bases))
     for label, t, note in rows:
-        ratio = f"{t / base[1]:.3g}" if t is not None else "-"
         ms = f"{t * 1e3:.2f}" if t is not None else "-"
-        print(f"{label:<58}{ms:>10}{ratio:>22}  {note}")
+        ratios = "".join(f"{t / b[1]:>16.3g}" if t is not None else f"{'-':>16}" for b in bases)
+        print(f"{label:<58}{ms:>10}{ratios}  {note}")
 
 
 def axpy(args):
@@ -90,7 +93,7 @@ def axpy(args):
     a = args.a
     xp, yp = os.path.join(data, "x.npy"), os.path.join(data, "y.npy")
     reps, threads = str(args.repeat), str(args.threads)
-    cols = {k: [] for k in ["eval", "eval_compile", "input", "call", "call_array", "call_args", "rust_first",
+    cols = {k: [] for k in ["eval", "eval_compile", "call", "call_into", "rust_first",
                             "capi", "capi_alloc", "capi_first", "loop", "numpy", "numexpr"]}
     sums = {}
     for _ in range(args.rounds):
@@ -102,10 +105,10 @@ def axpy(args):
         cols["eval_compile"].append(t["compile"])
         r = run_json([args.call_bench, "--x", xp, "--y", yp, "--a", repr(a),
                       "--repeat", reps, "--threads", threads])
-        for k in ["input", "call", "call_array", "call_args"]:
+        for k in ["call", "call_into"]:
             cols[k].append(r[k])
         cols["rust_first"].append(r["first_call"])
-        sums["Kernel::call_args"] = r["checksum"]
+        sums["Kernel::call"] = r["checksum"]
         r = run_json([args.capi, xp, yp, repr(a), reps, threads])
         cols["capi"].append(r["call"])
         cols["capi_alloc"].append(r["call_alloc"])
@@ -132,16 +135,14 @@ def axpy(args):
           f"compile: blaze eval {med['eval_compile'] * 1e3:.0f} ms, first Rust call "
           f"{med['rust_first'] * 1e3:.0f} ms, first C call {med['capi_first'] * 1e3:.0f} ms",
           [("blaze eval, --timings execute (fresh output)", med["eval"], f"{t} threads"),
-           ("Kernel::call (Rust, inputs prepared)", med["call"], f"{t} threads"),
-           ("Kernel::call_array (Rust, inputs prepared)", med["call_array"], f"{t} threads"),
-           ("Kernel::call_args (Rust, views of x and y, result moved out)", med["call_args"], f"{t} threads"),
-           ("blaze::input of x and y (before the call)", med["input"], "not part of the call"),
-           ("blaze_kernel_call (C ABI, caller's output)", med["capi"], f"{t} threads"),
+           ("Kernel::call (Rust, new array)", med["call"], f"{t} threads"),
+           ("Kernel::call_into (Rust, output touched)", med["call_into"], f"{t} threads"),
+           ("blaze_kernel_call (C ABI, output touched)", med["capi"], f"{t} threads"),
            ("blaze_kernel_call_alloc (C ABI, blaze's output)", med["capi_alloc"], f"{t} threads"),
            ("C loop, -O2 -march=native, output touched", med["loop"], "1 thread"),
            ("NumPy a*x + y (fresh output)", med["numpy"], "1 thread"),
            ("numexpr a*x + y", med["numexpr"], f"{t} threads")],
-          ("blaze eval", med["eval"]))
+          ("blaze eval", med["eval"]), ("C loop", med["loop"]))
     print(f"every path's result agrees (sum {reference:.10g})")
 
 

@@ -1,9 +1,9 @@
 //! The cost of calling a compiled kernel from Rust through the facade:
-//! `a*x + y` (a scalar `a`, arrays `x` and `y` read from `.npy` files) run
-//! with `Kernel::call` and `Kernel::call_array`, timing only the call on
-//! inputs prepared beforehand; the time of `blaze::input` (which builds a
-//! blaze value from an ndarray array) is measured on its own. Prints one
-//! JSON line of best-of-N seconds on stdout; `benches/boundaries.sh` runs it
+//! `a*x + y` (a scalar `a`, arrays `x` and `y` read from `.npy` files, read
+//! in place through `blaze::input`) run with `Kernel::call` (a new array,
+//! moved out as an `ndarray`) and with `Kernel::call_into` (into an output
+//! the caller has already touched), timing only the call. Prints one JSON
+//! line of best-of-N seconds on stdout; `benches/boundaries.sh` runs it
 //! beside `blaze eval`, the C ABI, a plain C loop, NumPy and numexpr.
 //!
 //! ```text
@@ -12,6 +12,7 @@
 
 use blaze::interp::{Array, Value};
 use blaze::runtime::io::npy::read_npy;
+use blaze::Arg;
 use ndarray::{ArrayD, IxDyn};
 use std::hint::black_box;
 use std::path::Path;
@@ -109,31 +110,30 @@ fn run(args: &Args) -> Result<String, String> {
     .map_err(|e| e.to_string())?
     .with_threads(args.threads);
 
-    let (t_input, _) = best(args.repeat, || Ok((blaze::input(&x), blaze::input(&y))))?;
     let a = Value::from(Array::Float64(ArrayD::from_elem(IxDyn(&[]), args.a)));
-    let inputs = [a, blaze::input(&x), blaze::input(&y)];
+    let inputs = [Arg::Value(&a), blaze::input(&x), blaze::input(&y)];
 
     // The first call compiles; the timed ones find the kernel cached.
     let t = Instant::now();
     kernel.call(&inputs).map_err(|e| e.to_string())?;
     let t_first = t.elapsed().as_secs_f64();
-    let (t_call, _) = best(args.repeat, || {
-        kernel.call(&inputs).map_err(|e| e.to_string())
-    })?;
-    let (t_call_array, _) = best(args.repeat, || {
-        kernel.call_array::<f64>(&inputs).map_err(|e| e.to_string())
-    })?;
-    // Views of the caller's arrays, read in place, the result moved out.
-    let (t_call_args, out) = best(args.repeat, || {
+    // A new array each call, moved out as an ndarray.
+    let (t_call, fresh) = best(args.repeat, || {
         kernel
-            .call_args(&[
-                blaze::Arg::Value(&inputs[0]),
-                blaze::view(&x),
-                blaze::view(&y),
-            ])
+            .call(&inputs)
             .and_then(blaze::output::<f64>)
             .map_err(|e| e.to_string())
     })?;
+    // Into the caller's output, touched before the timed calls.
+    let mut out = ArrayD::<f64>::from_elem(x.raw_dim(), -1.0);
+    let (t_call_into, _) = best(args.repeat, || {
+        kernel
+            .call_into(&inputs, blaze::output_view(&mut out))
+            .map_err(|e| e.to_string())
+    })?;
+    if fresh != out {
+        return Err("call and call_into differ".into());
+    }
 
     // The result checked against a loop, and summed for the comparison
     // with the other paths.
@@ -155,10 +155,9 @@ fn run(args: &Args) -> Result<String, String> {
     }
     let checksum: f64 = out.iter().sum();
     Ok(format!(
-        "{{\"n\": {n}, \"threads\": {}, \"repeat\": {}, \"input\": {t_input:.9}, \
+        "{{\"n\": {n}, \"threads\": {}, \"repeat\": {}, \
          \"first_call\": {t_first:.9}, \"call\": {t_call:.9}, \
-         \"call_array\": {t_call_array:.9}, \"call_args\": {t_call_args:.9}, \
-         \"checksum\": {checksum:.17e}}}",
+         \"call_into\": {t_call_into:.9}, \"checksum\": {checksum:.17e}}}",
         args.threads, args.repeat
     ))
 }

@@ -4,12 +4,13 @@
 //! Programs on files (in memory or streamed) run through
 //! [`Session`](crate::Session), whose errors convert into [`Error`].
 
+use crate::array::DenseViewMut;
 use crate::datashape::{Datashape, Dim, Measure, Scalar};
 use crate::interp::{Element, EvalError, Value};
 use crate::ir::Function;
 use crate::runtime::exec::{prepare, Arg, Options, Prepared, Report};
 use crate::syntax::Diagnostic;
-use ndarray::{ArrayBase, ArrayD, Data, Dimension};
+use ndarray::{ArrayBase, ArrayD, Data, DataMut, Dimension};
 use std::fmt;
 use std::sync::Arc;
 
@@ -147,43 +148,87 @@ impl Kernel {
         self
     }
 
-    /// Calls the kernel, one input per parameter in order.
-    pub fn call(&self, inputs: &[Value]) -> Result<Value, Error> {
-        match self.engine {
-            Engine::Jit => Ok(self.prepared.run(inputs, &self.options)?.0),
-            Engine::Interp => Ok(crate::interp::eval(self.function(), inputs)?),
-        }
-    }
-
-    /// Calls the kernel on inputs read where they are: views of the
-    /// caller's arrays ([`view`], any strides, no copy) or values. Compiled
-    /// kernels read views in place; steps that need an interpreter value
-    /// (BLAS/LAPACK, the reference kernels) and the interpreter engine copy
-    /// them.
+    /// Calls the kernel, one input per parameter in order, and returns a
+    /// new value. Inputs are borrowed: views of the caller's arrays
+    /// ([`input`], any strides, no copy) or values ([`Arg::Value`]).
+    /// Compiled kernels read views in place; steps that need an
+    /// interpreter value (BLAS/LAPACK, the reference kernels) and the
+    /// interpreter engine copy them.
     ///
     /// ```
     /// use ndarray::{array, s};
     /// let k = blaze::compile_expr("2*a + b", &[("a", "N * float64"), ("b", "N * float64")]).unwrap();
     /// let a = array![1.0, 2.0, 3.0, 4.0];
     /// let b = array![0.5, 0.5];
-    /// let y = k.call_args(&[blaze::view(&a.slice(s![..;2])), blaze::view(&b)]).unwrap();
+    /// let y = k.call(&[blaze::input(&a.slice(s![..;2])), blaze::input(&b)]).unwrap();
     /// assert_eq!(blaze::output::<f64>(y).unwrap(), array![2.5, 6.5].into_dyn());
     /// ```
+    pub fn call(&self, inputs: &[Arg<'_>]) -> Result<Value, Error> {
+        Ok(self.run_with_report(inputs)?.0)
+    }
+
+    /// The same as [`Kernel::call`] (its name from before `call` took
+    /// borrowed inputs).
     pub fn call_args(&self, inputs: &[Arg<'_>]) -> Result<Value, Error> {
+        self.call(inputs)
+    }
+
+    /// Calls the kernel and writes the result into `out`, a caller's array
+    /// ([`output_view`] of an `ndarray` array or mutable view, any strides),
+    /// which must have the result's element type and shape. When the
+    /// function ends in an elementwise kernel, that kernel writes straight
+    /// into `out` (no result is allocated); otherwise the result is copied
+    /// into it once. An `out` sharing memory with an input gets the result
+    /// of reading every input first (as NumPy's `out=`). On an error
+    /// nothing has been written.
+    ///
+    /// ```
+    /// use ndarray::{array, s, Array1};
+    /// let k = blaze::compile_expr("a*x + y", &[("a", "float64"), ("x", "N * float64"), ("y", "N * float64")]).unwrap();
+    /// let a = blaze::interp::Value::from(blaze::interp::Array::Float64(ndarray::arr0(2.0).into_dyn()));
+    /// let x = array![1.0, 2.0, 3.0];
+    /// let y = array![10.0, 20.0, 30.0];
+    /// let mut out = Array1::<f64>::zeros(6);
+    /// // Every other element of `out`.
+    /// k.call_into(
+    ///     &[blaze::Arg::Value(&a), blaze::input(&x), blaze::input(&y)],
+    ///     blaze::output_view(&mut out.slice_mut(s![..;2])),
+    /// ).unwrap();
+    /// assert_eq!(out, array![12.0, 0.0, 24.0, 0.0, 36.0, 0.0]);
+    /// ```
+    pub fn call_into(&self, inputs: &[Arg<'_>], out: DenseViewMut<'_>) -> Result<(), Error> {
+        self.call_into_with_report(inputs, out).map(|_| ())
+    }
+
+    /// [`Kernel::call_into`], also returning what the run did (an empty
+    /// report on the interpreter).
+    pub fn call_into_with_report(
+        &self,
+        inputs: &[Arg<'_>],
+        out: DenseViewMut<'_>,
+    ) -> Result<Report, Error> {
         match self.engine {
-            Engine::Jit => Ok(self.prepared.run_args(inputs, &self.options)?.0),
+            Engine::Jit => Ok(self.prepared.run_into(inputs, out, &self.options)?),
             Engine::Interp => {
-                let values = inputs
-                    .iter()
-                    .map(|a| match a {
-                        Arg::Value(v) => Ok((*v).clone()),
-                        Arg::View(v) => crate::runtime::value::view_to_value(v),
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| Error::Eval(EvalError::Input(e.to_string())))?;
-                Ok(crate::interp::eval(self.function(), &values)?)
+                let v = self.interpret(inputs)?;
+                self.prepared.write_result(&v, out)?;
+                Ok(Report::default())
             }
         }
+    }
+
+    /// Runs the function on the interpreter, copying views into values at
+    /// its boundary.
+    fn interpret(&self, inputs: &[Arg<'_>]) -> Result<Value, Error> {
+        let values = inputs
+            .iter()
+            .map(|a| match a {
+                Arg::Value(v) => Ok((*v).clone()),
+                Arg::View(v) => crate::runtime::value::view_to_value(v),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::Eval(EvalError::Input(e.to_string())))?;
+        Ok(crate::interp::eval(self.function(), &values)?)
     }
 
     /// Calls the kernel and also returns what the run did: the compiled
@@ -198,13 +243,10 @@ impl Kernel {
     /// assert_eq!(report.calls, ["%2: dsyrk T"]);
     /// assert_eq!(blaze::output::<f64>(v).unwrap(), array![[35.0, 44.0], [44.0, 56.0]].into_dyn());
     /// ```
-    pub fn run_with_report(&self, inputs: &[Value]) -> Result<(Value, Report), Error> {
+    pub fn run_with_report(&self, inputs: &[Arg<'_>]) -> Result<(Value, Report), Error> {
         match self.engine {
-            Engine::Jit => Ok(self.prepared.run(inputs, &self.options)?),
-            Engine::Interp => Ok((
-                crate::interp::eval(self.function(), inputs)?,
-                Report::default(),
-            )),
+            Engine::Jit => Ok(self.prepared.run_args(inputs, &self.options)?),
+            Engine::Interp => Ok((self.interpret(inputs)?, Report::default())),
         }
     }
 
@@ -213,16 +255,18 @@ impl Kernel {
     /// ```
     /// use ndarray::array;
     /// let k = blaze::compile_expr("2*a + b", &[("a", "3 * float64"), ("b", "3 * float64")]).unwrap();
-    /// let y = k.call_array::<f64>(&[blaze::input(&array![1.0, 2.0, 3.0]), blaze::input(&array![0.5, 0.5, 0.5])]).unwrap();
+    /// let (a, b) = (array![1.0, 2.0, 3.0], array![0.5, 0.5, 0.5]);
+    /// let y = k.call_array::<f64>(&[blaze::input(&a), blaze::input(&b)]).unwrap();
     /// assert_eq!(y, array![2.5, 4.5, 6.5].into_dyn());
     /// ```
-    pub fn call_array<T: Element>(&self, inputs: &[Value]) -> Result<ArrayD<T>, Error> {
+    pub fn call_array<T: Element>(&self, inputs: &[Arg<'_>]) -> Result<ArrayD<T>, Error> {
         output(self.call(inputs)?)
     }
 }
 
-/// An input value from an ndarray array or view of any layout and
-/// dimensionality (the elements are copied once into blaze's value).
+/// An input read in place: a view of an ndarray array or view of any
+/// layout and dimensionality (no copy; the borrow keeps the memory alive
+/// and unchanged for the call).
 ///
 /// ```
 /// use ndarray::{array, s};
@@ -232,24 +276,35 @@ impl Kernel {
 /// let v = m.slice(s![.., ..;-2]);
 /// assert_eq!(k.call_array::<i64>(&[blaze::input(&v)]).unwrap(), array![9, 5].into_dyn());
 /// ```
-pub fn input<S, D, T>(a: &ArrayBase<S, D>) -> Value
-where
-    S: Data<Elem = T>,
-    D: Dimension,
-    T: Element,
-{
-    Value::from(T::wrap(a.to_owned().into_dyn()))
-}
-
-/// A view of an ndarray array or view of any layout, read in place by
-/// [`Kernel::call_args`] (no copy; the borrow keeps it alive).
-pub fn view<S, D, T>(a: &ArrayBase<S, D>) -> Arg<'_>
+pub fn input<S, D, T>(a: &ArrayBase<S, D>) -> Arg<'_>
 where
     S: Data<Elem = T>,
     D: Dimension,
     T: Element,
 {
     Arg::View(crate::runtime::value::view_of(&a.view()))
+}
+
+/// The same as [`input`] (its name from when `input` copied).
+pub fn view<S, D, T>(a: &ArrayBase<S, D>) -> Arg<'_>
+where
+    S: Data<Elem = T>,
+    D: Dimension,
+    T: Element,
+{
+    input(a)
+}
+
+/// An output in the caller's memory for [`Kernel::call_into`]: an ndarray
+/// array or mutable view of any layout and dimensionality, borrowed
+/// exclusively for the call (no copy).
+pub fn output_view<S, D, T>(a: &mut ArrayBase<S, D>) -> DenseViewMut<'_>
+where
+    S: DataMut<Elem = T>,
+    D: Dimension,
+    T: Element,
+{
+    crate::runtime::value::view_mut_of(a.view_mut())
 }
 
 /// The array in `v`, if it is a plain array of element type `T` (moved
@@ -369,7 +424,8 @@ impl Module {
 /// let m = blaze::compile("def axpy(a: float64, x: N * float64, y: N * float64) = a * x + y").unwrap();
 /// let k = m.kernel("axpy").unwrap();
 /// let a = blaze::Value::from(blaze::interp::Array::Float64(ndarray::arr0(2.0).into_dyn()));
-/// let y = k.call_array::<f64>(&[a, blaze::input(&array![1.0, 2.0]), blaze::input(&array![10.0, 20.0])]).unwrap();
+/// let (x, y) = (array![1.0, 2.0], array![10.0, 20.0]);
+/// let y = k.call_array::<f64>(&[blaze::Arg::Value(&a), blaze::input(&x), blaze::input(&y)]).unwrap();
 /// assert_eq!(y, array![12.0, 24.0].into_dyn());
 /// ```
 pub fn compile(src: &str) -> Result<Module, Error> {

@@ -61,8 +61,8 @@
 mod api;
 
 pub use api::{
-    compile, compile_expr, compile_expr_for, input, output, scalar_type, view, Engine, Error,
-    Kernel, Module,
+    compile, compile_expr, compile_expr_for, input, output, output_view, scalar_type, view, Engine,
+    Error, Kernel, Module,
 };
 pub use blaze_interp::Value;
 pub use blaze_runtime::exec::Arg;

@@ -1,7 +1,15 @@
 //! The Rust API as a user sees it: compile, call on arrays of any layout,
 //! errors as values.
 
-use blaze::{compile, compile_expr, compile_expr_for, input, output, Engine, Error};
+use blaze::interp::{Element, Value};
+use blaze::{compile, compile_expr, compile_expr_for, input, output, Arg, Engine, Error};
+use ndarray::{ArrayBase, Data, Dimension};
+
+/// A value holding a copy of `a`: the way to compare a call on views with
+/// one on values.
+fn value<S: Data<Elem = T>, D: Dimension, T: Element>(a: &ArrayBase<S, D>) -> Value {
+    Value::from(T::wrap(a.to_owned().into_dyn()))
+}
 use ndarray::{array, s, Array2, Axis};
 
 #[test]
@@ -99,10 +107,10 @@ fn errors_are_values() {
 
 #[test]
 fn types_from_inputs() {
-    let x = input(&array![[1u8, 2], [3, 4]]);
-    let k = compile_expr_for("x * 2", &["x"], std::slice::from_ref(&x)).unwrap();
+    let a = array![[1u8, 2], [3, 4]];
+    let k = compile_expr_for("x * 2", &["x"], &[value(&a)]).unwrap();
     assert_eq!(k.result_type().to_string(), "2 * 2 * uint8");
-    let y = output::<u8>(k.call(&[x]).unwrap()).unwrap();
+    let y = output::<u8>(k.call(&[input(&a)]).unwrap()).unwrap();
     assert_eq!(y, array![[2u8, 4], [6, 8]].into_dyn());
 }
 
@@ -214,33 +222,28 @@ fn views_of_any_layout_give_what_values_give() {
     let y = y.slice(s![..6;1, ..]).to_owned();
     let y = y.slice(s![.., ..5]);
     let z = base.column(3); // strided
+    let (xv, yv, zv) = (value(&x), value(&y), value(&z));
     let by_value = k
-        .call(&[blaze::input(&x), blaze::input(&y), blaze::input(&z)])
+        .call(&[Arg::Value(&xv), Arg::Value(&yv), Arg::Value(&zv)])
         .unwrap();
-    let by_view = k
-        .call_args(&[blaze::view(&x), blaze::view(&y), blaze::view(&z)])
-        .unwrap();
+    let by_view = k.call(&[input(&x), input(&y), input(&z)]).unwrap();
     assert_eq!(by_value, by_view);
     // Mixed, and on the interpreter.
-    let zv = blaze::input(&z);
-    let mixed = k
-        .call_args(&[blaze::view(&x), blaze::view(&y), blaze::Arg::Value(&zv)])
-        .unwrap();
+    let mixed = k.call(&[input(&x), input(&y), Arg::Value(&zv)]).unwrap();
     assert_eq!(by_value, mixed);
     let interp = k
         .clone()
         .with_engine(blaze::Engine::Interp)
-        .call_args(&[blaze::view(&x), blaze::view(&y), blaze::view(&z)])
+        .call(&[input(&x), input(&y), input(&z)])
         .unwrap();
     // A view broadcast over another's rows (stride 0 on the new axis).
     let b =
         blaze::compile_expr("x + r", &[("x", "N * M * float64"), ("r", "M * float64")]).unwrap();
     let r = base.row(2);
+    let rv = value(&r.slice(s![1..;2]));
     assert_eq!(
-        b.call_args(&[blaze::view(&x), blaze::view(&r.slice(s![1..;2]))])
-            .unwrap(),
-        b.call(&[blaze::input(&x), blaze::input(&r.slice(s![1..;2]))])
-            .unwrap()
+        b.call(&[input(&x), input(&r.slice(s![1..;2]))]).unwrap(),
+        b.call(&[Arg::Value(&xv), Arg::Value(&rv)]).unwrap()
     );
     assert_eq!(blaze::output::<f64>(by_value).unwrap().shape(), [6]);
     assert_eq!(
@@ -254,21 +257,150 @@ fn views_are_checked_like_values() {
     let k = blaze::compile_expr("a + b", &[("a", "N * float64"), ("b", "N * float64")]).unwrap();
     let a = ndarray::array![1.0, 2.0, 3.0];
     let b = ndarray::array![1.0, 2.0];
-    let e = k
-        .call_args(&[blaze::view(&a), blaze::view(&b)])
-        .unwrap_err();
-    let v = k.call(&[blaze::input(&a), blaze::input(&b)]).unwrap_err();
+    let e = k.call(&[input(&a), input(&b)]).unwrap_err();
+    let (av, bv) = (value(&a), value(&b));
+    let v = k.call(&[Arg::Value(&av), Arg::Value(&bv)]).unwrap_err();
     assert_eq!(e, v);
     let c = ndarray::array![1i32, 2, 3];
-    let e = k
-        .call_args(&[blaze::view(&a), blaze::view(&c)])
-        .unwrap_err();
+    let e = k.call(&[input(&a), input(&c)]).unwrap_err();
     assert!(e.to_string().contains("holds int32"), "{e}");
     // BLAS reads a view through a copy made at the interpreter's boundary.
     let g = blaze::compile_expr("A.T @ A", &[("A", "N * M * float64")]).unwrap();
     let m = ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
     assert_eq!(
-        blaze::output::<f64>(g.call_args(&[blaze::view(&m.t())]).unwrap()).unwrap(),
+        blaze::output::<f64>(g.call(&[input(&m.t())]).unwrap()).unwrap(),
         ndarray::array![[5.0, 11.0, 17.0], [11.0, 25.0, 39.0], [17.0, 39.0, 61.0]].into_dyn()
     );
+}
+
+/// Where a view starts in a buffer and its stride, in elements.
+type Place = (usize, isize);
+
+/// Two views of one buffer of float64s: an input at element `x0` with
+/// element stride `xs`, and an output at `o0` with stride `os`, `n` each.
+///
+/// # Safety
+/// Both views stay inside `buf`, which is used only through them while
+/// they live.
+unsafe fn aliased<'a>(
+    buf: &'a mut [f64],
+    n: usize,
+    (x0, xs): Place,
+    (o0, os): Place,
+) -> (Arg<'a>, blaze::array::DenseViewMut<'a>) {
+    use blaze::array::{DenseView, DenseViewMut};
+    use blaze::datashape::Scalar::Float64;
+    let p = buf.as_mut_ptr();
+    unsafe {
+        (
+            Arg::View(DenseView::from_raw_parts(
+                p.add(x0).cast_const().cast(),
+                Float64,
+                vec![n],
+                vec![xs * 8],
+                None,
+            )),
+            DenseViewMut::from_raw_parts(p.add(o0).cast(), Float64, vec![n], vec![os * 8]),
+        )
+    }
+}
+
+#[test]
+fn call_into_an_output_overlapping_an_input_reads_every_input_first() {
+    let n = 1000;
+    let k = compile_expr(
+        "a * x + y",
+        &[("a", "float64"), ("x", "N * float64"), ("y", "N * float64")],
+    )
+    .unwrap();
+    let a = value(&ndarray::arr0(2.5));
+    let y = ndarray::Array1::from_shape_fn(n, |i| 1.0 - (i % 7) as f64);
+    let orig: Vec<f64> = (0..=n).map(|i| 0.25 * i as f64 - 3.0).collect();
+    // (input x, output), NumPy: out[...] = a * x + y on views of one buffer.
+    let cases: [(Place, Place, &str); 4] = [
+        ((0, 1), (0, 1), "out is x"),
+        ((0, 1), (1, 1), "out is x shifted right"),
+        ((1, 1), (0, 1), "out is x shifted left"),
+        ((0, 1), (n - 1, -1), "out is x reversed"),
+    ];
+    for engine in [Engine::Jit, Engine::Interp] {
+        let k = k.clone().with_engine(engine);
+        for (x, o, what) in cases {
+            let mut buf = orig.clone();
+            // SAFETY: both views lie in `buf` (n + 1 elements).
+            let (xin, out) = unsafe { aliased(&mut buf, n, x, o) };
+            k.call_into(&[Arg::Value(&a), xin, input(&y)], out).unwrap();
+            for i in 0..n {
+                let xi = orig[(x.0 as isize + i as isize * x.1) as usize];
+                let got = buf[(o.0 as isize + i as isize * o.1) as usize];
+                assert_eq!(got, 2.5 * xi + y[i], "{engine:?}, {what}: element {i}");
+            }
+        }
+    }
+}
+
+#[test]
+fn call_into_copies_results_that_are_not_one_elementwise_kernel() {
+    use ndarray::{s, Array1, Array2};
+    let m = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+    for engine in [Engine::Jit, Engine::Interp] {
+        // A reduction into a reversed output.
+        let k = compile_expr("sum(X * X, axis=1)", &[("X", "N * M * float64")])
+            .unwrap()
+            .with_engine(engine);
+        let mut out = Array1::<f64>::from_elem(2, -1.0);
+        k.call_into(
+            &[input(&m)],
+            blaze::output_view(&mut out.slice_mut(s![..;-1])),
+        )
+        .unwrap();
+        assert_eq!(out, array![77.0, 14.0]);
+        // BLAS into a column-major output.
+        let g = compile_expr("X.T @ X", &[("X", "N * M * float64")])
+            .unwrap()
+            .with_engine(engine);
+        let mut out = Array2::<f64>::zeros((3, 3));
+        g.call_into(
+            &[input(&m)],
+            blaze::output_view(&mut out.view_mut().reversed_axes()),
+        )
+        .unwrap();
+        let want = m.t().dot(&m);
+        assert_eq!(out.t(), want);
+    }
+}
+
+#[test]
+fn call_into_checks_the_output_and_writes_nothing_on_an_error() {
+    use ndarray::Array1;
+    let k = compile_expr("x * 2", &[("x", "N * float64")]).unwrap();
+    let x = array![1.0, 2.0, 3.0];
+    let mut short = Array1::<f64>::from_elem(2, -1.0);
+    let e = k
+        .call_into(&[input(&x)], blaze::output_view(&mut short))
+        .unwrap_err();
+    assert!(e.to_string().contains("shape [2]"), "{e}");
+    assert_eq!(short, array![-1.0, -1.0]);
+    let mut ints = Array1::<i64>::zeros(3);
+    let e = k
+        .call_into(&[input(&x)], blaze::output_view(&mut ints))
+        .unwrap_err();
+    assert!(e.to_string().contains("holds int64"), "{e}");
+    // Missing values cannot go into a plain output; present ones can.
+    let na = compile_expr("where(x > 1.5, x, na)", &[("x", "N * float64")]).unwrap();
+    let mut out = Array1::<f64>::from_elem(3, -1.0);
+    let e = na
+        .call_into(&[input(&x)], blaze::output_view(&mut out))
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("1 missing value") && e.to_string().contains("fillna"),
+        "{e}"
+    );
+    assert_eq!(out, array![-1.0, -1.0, -1.0]);
+    na.call_into(
+        &[input(&array![2.0, 3.0, 4.0])],
+        blaze::output_view(&mut out),
+    )
+    .unwrap();
+    assert_eq!(out, array![2.0, 3.0, 4.0]);
 }

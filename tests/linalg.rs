@@ -7,9 +7,19 @@
 #![allow(clippy::cloned_ref_to_slice_refs)]
 
 use blaze::interp::{Array, Value};
-use blaze::{compile_expr, compile_expr_for, input, output, Engine};
-use ndarray::{Array1, Array2, ArrayD, Axis, IxDyn};
+use blaze::{compile_expr, compile_expr_for, output, Arg, Engine};
+use ndarray::{Array1, Array2, ArrayBase, ArrayD, Axis, Data, Dimension, IxDyn};
 use num_complex::{Complex32, Complex64};
+
+/// A value holding a copy of `a` (the cases keep their inputs as values).
+fn input<S: Data<Elem = T>, D: Dimension, T: blaze::interp::Element>(a: &ArrayBase<S, D>) -> Value {
+    Value::from(T::wrap(a.to_owned().into_dyn()))
+}
+
+/// Values as call arguments.
+fn as_args(values: &[Value]) -> Vec<Arg<'_>> {
+    values.iter().map(Arg::Value).collect()
+}
 
 struct Rng(u64);
 
@@ -199,11 +209,11 @@ fn blas_calls_agree_with_the_interpreter() {
                 .collect();
             let kernel =
                 compile_expr_for(src, &names, &inputs).unwrap_or_else(|e| panic!("{src}: {e}"));
-            let (jit, report) = kernel.run_with_report(&inputs).unwrap();
+            let (jit, report) = kernel.run_with_report(&as_args(&inputs)).unwrap();
             let reference = kernel
                 .clone()
                 .with_engine(Engine::Interp)
-                .call(&inputs)
+                .call(&as_args(&inputs))
                 .unwrap();
             let tol = match ty {
                 Ty::F32 | Ty::C64 => 2e-5,
@@ -232,14 +242,14 @@ fn f64_matrix(rng: &mut Rng, r: usize, c: usize) -> Array2<f64> {
 fn call(src: &str, args: &[(&str, &str)], inputs: &[Value]) -> Value {
     compile_expr(src, args)
         .unwrap_or_else(|e| panic!("{src}: {e}"))
-        .call(inputs)
+        .call(&as_args(inputs))
         .unwrap_or_else(|e| panic!("{src}: {e}"))
 }
 
 fn call_err(src: &str, args: &[(&str, &str)], inputs: &[Value]) -> String {
     match compile_expr(src, args) {
         Err(e) => e.to_string(),
-        Ok(k) => k.call(inputs).expect_err(src).to_string(),
+        Ok(k) => k.call(&as_args(inputs)).expect_err(src).to_string(),
     }
 }
 
@@ -280,11 +290,11 @@ fn lapack_functions_satisfy_their_identities() {
     close(&inv, &Array2::<f64>::eye(n).into_dyn(), 1e-10);
     // det against the interpreter
     let det = compile_expr("det(A)", SQ).unwrap();
-    let d1 = arr(det.call(&[ia.clone()]).unwrap());
+    let d1 = arr(det.call(&as_args(&[ia.clone()])).unwrap());
     let d2 = arr(det
         .clone()
         .with_engine(Engine::Interp)
-        .call(&[ia.clone()])
+        .call(&as_args(&[ia.clone()]))
         .unwrap());
     close(&d1, &d2, 1e-12 * d2.iter().next().unwrap().abs().max(1.0));
     // cholesky: L L^T = S, L lower
@@ -318,21 +328,25 @@ fn lapack_functions_satisfy_their_identities() {
     )
     .unwrap();
     let bt = ndarray::Array1::from_shape_fn(13, |_| rng.unit());
-    let args = [it.clone(), input(&bt)];
+    let lstsq_inputs = [it.clone(), input(&bt)];
     close(
-        &arr(ls.call(&args).unwrap()),
-        &arr(ls.clone().with_engine(Engine::Interp).call(&args).unwrap()),
+        &arr(ls.call(&as_args(&lstsq_inputs)).unwrap()),
+        &arr(ls
+            .clone()
+            .with_engine(Engine::Interp)
+            .call(&as_args(&lstsq_inputs))
+            .unwrap()),
         1e-10,
     );
     // norm and trace against the interpreter
     for src in ["norm(A)", "trace(A)"] {
         let k = compile_expr(src, SQ).unwrap();
         close(
-            &arr(k.call(&[ia.clone()]).unwrap()),
+            &arr(k.call(&as_args(&[ia.clone()])).unwrap()),
             &arr(k
                 .clone()
                 .with_engine(Engine::Interp)
-                .call(&[ia.clone()])
+                .call(&as_args(&[ia.clone()]))
                 .unwrap()),
             1e-12,
         );
@@ -344,7 +358,7 @@ fn eig_of_a_real_matrix_has_complex_pairs() {
     // A rotation-like matrix with eigenvalues 1 ± 2i and 3.
     let a = ndarray::array![[1.0, -2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 3.0]];
     let k = compile_expr("eig(A)", SQ).unwrap();
-    let Value::Tuple(parts) = k.call(&[input(&a)]).unwrap() else {
+    let Value::Tuple(parts) = k.call(&as_args(&[input(&a)])).unwrap() else {
         panic!("eig gives a tuple");
     };
     let w = output::<Complex64>(parts[0].clone()).unwrap();
@@ -386,8 +400,12 @@ fn properties_pick_routines() {
     for (src, routine) in cases {
         let k = compile_expr(src, SQB).unwrap();
         let inputs = [input(&a), input(&b)];
-        let (jit, report) = k.run_with_report(&inputs).unwrap();
-        let reference = k.clone().with_engine(Engine::Interp).call(&inputs).unwrap();
+        let (jit, report) = k.run_with_report(&as_args(&inputs)).unwrap();
+        let reference = k
+            .clone()
+            .with_engine(Engine::Interp)
+            .call(&as_args(&inputs))
+            .unwrap();
         if !routine.is_empty() {
             assert!(
                 report.calls.iter().any(|c| c.contains(routine)),
@@ -414,7 +432,7 @@ fn properties_pick_routines() {
     }
     // The inverse of an orthogonal matrix is its transpose: no LAPACK call.
     let k = compile_expr("inv(qr(A)[0])", SQ).unwrap();
-    let (_, report) = k.run_with_report(&[input(&a)]).unwrap();
+    let (_, report) = k.run_with_report(&as_args(&[input(&a)])).unwrap();
     assert!(
         report.calls.iter().all(|c| !c.contains("getri")),
         "{:?}",
@@ -475,7 +493,7 @@ fn float32_and_complex_use_their_own_routines() {
     ] {
         let a = array(&mut rng, ty, &[5, 5], 0);
         let k = compile_expr_for("inv(A) @ A", &["A"], &[a.clone()]).unwrap();
-        let (v, report) = k.run_with_report(&[a]).unwrap();
+        let (v, report) = k.run_with_report(&as_args(&[a])).unwrap();
         assert!(
             report
                 .calls
@@ -546,11 +564,11 @@ fn integer_products_compile_to_one_kernel_and_wrap_like_numpy() {
                 })
                 .collect();
             let kernel = compile_expr_for(src, &names, &inputs).unwrap();
-            let (jit, report) = kernel.run_with_report(&inputs).unwrap();
+            let (jit, report) = kernel.run_with_report(&as_args(&inputs)).unwrap();
             let reference = kernel
                 .clone()
                 .with_engine(Engine::Interp)
-                .call(&inputs)
+                .call(&as_args(&inputs))
                 .unwrap();
             assert_eq!(jit, reference, "round {round}: {src} m={m} k={k} n={n}");
             assert!(

@@ -613,7 +613,7 @@ fn measure<T: Fp>(case: &Case) -> Row {
         },
         ..Options::default()
     };
-    let (value, report) = prepare(kernel.function()).run(&inputs, &opts).unwrap();
+    let (value, report) = prepare(kernel.function()).run_args(&inputs, &opts).unwrap();
     assert!(
         report.fallbacks.is_empty(),
         "{}: {:?}",

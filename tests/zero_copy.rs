@@ -1,10 +1,16 @@
-//! Calls on views do not copy the caller's arrays: the bytes allocated
-//! during a call are counted (a counting global allocator), and a call on
-//! views of two large inputs allocates about one output, where a call on
-//! copied values allocates the inputs again.
+//! Calls do not copy the caller's arrays: the bytes allocated during a call
+//! are counted (a counting global allocator). A call on borrowed inputs
+//! allocates about one output; a call into a caller's output allocates no
+//! result-sized buffer at all, and the kernel writes at the caller's
+//! pointer, whatever its strides. The tests of this file run one at a time
+//! (the count is process-wide).
 
+use blaze::interp::{Array, Value};
+use blaze::{input, output_view, Arg};
+use ndarray::{s, Array1};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 struct Counting;
 
@@ -32,49 +38,135 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
+/// One test at a time: the count is the whole process's.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 fn allocated_by(f: impl FnOnce()) -> usize {
     let before = ALLOCATED.load(Ordering::Relaxed);
     f();
     ALLOCATED.load(Ordering::Relaxed) - before
 }
 
-#[test]
-fn a_call_on_views_allocates_the_output_only() {
-    const N: usize = 1 << 21; // 16 MiB per float64 array
-    let bytes = N * 8;
-    let k = blaze::compile_expr(
+const N: usize = 1 << 21; // 16 MiB per float64 array
+
+fn axpy() -> blaze::Kernel {
+    blaze::compile_expr(
         "a * x + y",
         &[("a", "float64"), ("x", "N * float64"), ("y", "N * float64")],
     )
     .unwrap()
-    .with_threads(1);
-    let x = ndarray::Array1::from_shape_fn(N, |i| i as f64);
-    let y = ndarray::Array1::from_shape_fn(N, |i| (N - i) as f64);
-    let a = blaze::input(&ndarray::arr0(2.0));
+    .with_threads(1)
+}
+
+fn scalar(x: f64) -> Value {
+    Value::from(Array::Float64(ndarray::arr0(x).into_dyn()))
+}
+
+fn inputs() -> (Array1<f64>, Array1<f64>) {
+    (
+        Array1::from_shape_fn(N, |i| i as f64),
+        Array1::from_shape_fn(N, |i| (N - i) as f64 * 0.5),
+    )
+}
+
+#[test]
+fn a_call_on_borrowed_inputs_allocates_the_output_only() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let bytes = N * 8;
+    let k = axpy();
+    let (x, y) = inputs();
+    let a = scalar(2.0);
     // Warm up: compile the kernel, start the thread pool.
-    let _ = k.call_args(&[blaze::Arg::Value(&a), blaze::view(&x), blaze::view(&y)]);
+    let _ = k.call(&[Arg::Value(&a), input(&x), input(&y)]);
 
     let mut result = None;
-    let by_view = allocated_by(|| {
-        result = Some(
-            k.call_args(&[blaze::Arg::Value(&a), blaze::view(&x), blaze::view(&y)])
-                .unwrap(),
-        )
-    });
-    let mut copied = None;
-    let by_value = allocated_by(|| {
-        copied = Some(
-            k.call(&[a.clone(), blaze::input(&x), blaze::input(&y)])
-                .unwrap(),
-        )
-    });
-    assert_eq!(result, copied);
+    let by_view =
+        allocated_by(|| result = Some(k.call(&[Arg::Value(&a), input(&x), input(&y)]).unwrap()));
     assert!(
         by_view < bytes + bytes / 4,
-        "a call on views allocated {by_view} bytes for a {bytes}-byte output"
+        "a call on borrowed inputs allocated {by_view} bytes for a {bytes}-byte output"
     );
+    let got = blaze::output::<f64>(result.unwrap()).unwrap();
+    assert_eq!(got, (2.0 * &x + &y).into_dyn());
+}
+
+#[test]
+fn call_into_writes_at_the_callers_pointer_without_a_result_buffer() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let bytes = N * 8;
+    let k = axpy();
+    let (x, y) = inputs();
+    let a = scalar(2.0);
+    let want = 2.0 * &x + &y;
+    // A pre-touched output, written where it stands.
+    let mut out = Array1::<f64>::from_elem(N, -1.0);
+    let ptr = out.as_ptr();
+    let args = [Arg::Value(&a), input(&x), input(&y)];
+    k.call_into(&args, output_view(&mut out)).unwrap(); // warm up
+    out.fill(-1.0);
+    let used = allocated_by(|| k.call_into(&args, output_view(&mut out)).unwrap());
     assert!(
-        by_value >= 3 * bytes,
-        "copying the inputs should allocate them again: {by_value} bytes"
+        used < bytes / 64,
+        "call_into allocated {used} bytes; the output is {bytes} bytes"
     );
+    assert_eq!(out.as_ptr(), ptr);
+    assert_eq!(out, want);
+
+    // Every other element of a larger array, and a reversed view: still
+    // written in place, still no result buffer.
+    let mut wide = Array1::<f64>::from_elem(2 * N, -1.0);
+    let used = allocated_by(|| {
+        k.call_into(&args, output_view(&mut wide.slice_mut(s![1..;2])))
+            .unwrap()
+    });
+    assert!(used < bytes / 64, "strided: {used} bytes");
+    assert_eq!(wide.slice(s![1..;2]), want);
+    assert!(wide.slice(s![..;2]).iter().all(|&v| v == -1.0));
+    let mut back = Array1::<f64>::from_elem(N, -1.0);
+    let used = allocated_by(|| {
+        k.call_into(&args, output_view(&mut back.slice_mut(s![..;-1])))
+            .unwrap()
+    });
+    assert!(used < bytes / 64, "reversed: {used} bytes");
+    assert_eq!(back.slice(s![..;-1]), want);
+}
+
+#[test]
+fn an_output_overlapping_an_input_goes_through_one_temporary() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let bytes = N * 8;
+    let k = axpy();
+    let (x, y) = inputs();
+    let a = scalar(2.0);
+    let want = 2.0 * &x + &y;
+    let mut buf = x.clone();
+    let p = buf.as_mut_ptr();
+    // SAFETY: `buf` holds N float64s and is used only through these two
+    // views during the call; the engine detects that they overlap.
+    let (xin, out) = unsafe {
+        (
+            blaze::array::DenseView::from_raw_parts(
+                p.cast_const().cast(),
+                blaze::datashape::Scalar::Float64,
+                vec![N],
+                vec![8],
+                None,
+            ),
+            blaze::array::DenseViewMut::from_raw_parts(
+                p.cast(),
+                blaze::datashape::Scalar::Float64,
+                vec![N],
+                vec![8],
+            ),
+        )
+    };
+    let used = allocated_by(|| {
+        k.call_into(&[Arg::Value(&a), Arg::View(xin), input(&y)], out)
+            .unwrap()
+    });
+    assert!(
+        (bytes..bytes + bytes / 4).contains(&used),
+        "an overlapping output should cost one temporary: {used} bytes"
+    );
+    assert_eq!(buf, want);
 }

@@ -5,8 +5,9 @@ Build the library first (`cargo build -p blaze-capi --release`), then run
 required). Set BLAZE_LIB to the library's path to use another build.
 
 NumPy arrays are passed as DLPack `DLTensor`s that point at their memory
-(any strides; blaze copies the inputs once), and results are written into
-NumPy arrays allocated here.
+(any strides; blaze reads the inputs in place), and results are written
+straight into NumPy arrays allocated here (through a temporary only when
+an output shares memory with an input).
 """
 
 import ctypes

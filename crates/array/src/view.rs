@@ -299,6 +299,14 @@ impl<'a> DenseViewMut<'a> {
             });
         }
         let size = size_of(self.scalar);
+        if values.is_c_contiguous() && self.is_c_contiguous() {
+            if !self.is_empty() {
+                // SAFETY: both views' elements are valid and in C order
+                // without gaps (their contracts); `copy` allows overlap.
+                unsafe { std::ptr::copy(values.as_ptr(), self.ptr, self.len() * size) };
+            }
+            return Ok(());
+        }
         let src = layout::c_order_offsets(values.shape(), values.strides());
         for (s, d) in src.zip(layout::c_order_offsets(&self.shape, &self.strides)) {
             // SAFETY: both views' elements are valid (their contracts), and

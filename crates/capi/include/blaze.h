@@ -406,9 +406,15 @@ BlazeStatus blaze_kernel_num_outputs(const struct BlazeKernel *kernel, size_t *n
 // (0-d tensors for scalars), `outputs` one caller-allocated tensor per
 // output, with the result's element type and shape. Every tensor is
 // checked against the signature first (`BLAZE_ERR_DTYPE`,
-// `BLAZE_ERR_SHAPE`, `BLAZE_ERR_DEVICE`, `BLAZE_ERR_ALIGNMENT`, …); the
-// outputs are written only on success. Inputs are read before any output
-// is written, so an output may be one of the inputs.
+// `BLAZE_ERR_SHAPE`, `BLAZE_ERR_DEVICE`, `BLAZE_ERR_ALIGNMENT`, …); on an
+// error no output has been written. Inputs and outputs are used where they
+// are, with their `strides` and `byte_offset`: when the kernel's last step
+// is elementwise it writes straight into the output, otherwise the result
+// is copied there once. An output may share memory with an input (be one
+// of them, or a shifted or reversed view of one): blaze detects it and
+// then computes into a temporary, so every input is read before the
+// output is written (NumPy's `out=`). An output must not reach one
+// element from two indices (a stride of 0 on an axis longer than 1).
 //
 // C contract: `inputs` points at `n_inputs` tensor pointers and
 // `outputs` at `n_outputs`; each tensor's `shape` (and `strides`, when
@@ -421,10 +427,12 @@ BlazeStatus blaze_kernel_call(const struct BlazeKernel *kernel,
                               size_t n_outputs);
 
 // Calls the kernel with outputs allocated by blaze: on success
-// `outputs[i]` receives a new `DLManagedTensor` (compact row-major,
-// `kDLCPU`) for each of the `n_outputs` outputs; release each with its
-// `deleter` or `blaze_tensor_free`. On failure every `outputs[i]` is
-// NULL. Inputs as in `blaze_kernel_call`.
+// `outputs[i]` receives a new `DLManagedTensor` (`kDLCPU`, with its
+// `strides`: row-major for an elementwise kernel's result) for each of the
+// `n_outputs` outputs. Its `data` is the memory blaze computed the result
+// in, handed over without a copy; release each with its `deleter` or
+// `blaze_tensor_free`, which frees that memory. On failure every
+// `outputs[i]` is NULL. Inputs as in `blaze_kernel_call`.
 BlazeStatus blaze_kernel_call_alloc(const struct BlazeKernel *kernel,
                                     const struct DLTensor *const *inputs,
                                     size_t n_inputs,

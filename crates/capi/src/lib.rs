@@ -10,9 +10,10 @@
 //! C caller ──DLTensor*──► view (checked: pointers, device, dtype, rank,
 //!                          │      lengths, alignment, stride extent)
 //!                          ▼
-//!                    blaze::Value ──► blaze::Kernel::call ──► Value
-//!                                                              │
-//! C caller ◄──written into its DLTensor, or a new DLManagedTensor
+//!              views of the caller's memory ──► blaze::Kernel::call_into ──► the caller's
+//!                          │                     (kernels write in place)      output DLTensor
+//!                          └──────────────────► blaze::Kernel::call ──► a DLManagedTensor over
+//!                                                                       blaze's result (moved)
 //! ```
 //!
 //! **API boundary:** every exported function runs inside
@@ -20,7 +21,8 @@
 //! [`BlazeStatus`] plus a message kept per thread. Handles are tokens
 //! checked against a table (module `handle`), never dereferenced, so a freed or
 //! foreign handle is an error rather than undefined behaviour. Inputs are
-//! copied once into blaze values (so an output may alias an input).
+//! read in place (booleans are copied); an output is written in place,
+//! through a temporary only when it shares memory with an input.
 //!
 //! **Thread safety:** every function may be called from any thread, and
 //! handles may be shared between threads (a kernel may run on several
@@ -36,19 +38,18 @@ mod arrow;
 pub mod dlpack;
 mod error;
 mod handle;
+mod kernel;
 mod tensor;
 
 pub use arrow::blaze_kernel_call_arrow;
 pub use dlpack::{DLDataType, DLDataTypeCode, DLDevice, DLDeviceType, DLManagedTensor, DLTensor};
 pub use error::BlazeStatus;
 
-use blaze::datashape::Measure;
 use blaze::Engine;
 use error::{fail, guard, Failure};
 use std::collections::HashMap;
 use std::ffi::{c_char, CStr, CString};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use tensor::Slot;
 use BlazeStatus::*;
 
 /// The version of the C ABI this header describes. `blaze_abi_version()`
@@ -144,183 +145,7 @@ pub(crate) struct ModuleObj {
     settings: Settings,
 }
 
-/// A kernel with its signature as C strings (owned here, so pointers
-/// handed out stay valid while the handle lives).
-pub(crate) struct KernelObj {
-    kernel: blaze::Kernel,
-    settings: Settings,
-    name: CString,
-    signature: CString,
-    params: Vec<(CString, CString)>,
-    result: CString,
-    inputs: Vec<Slot>,
-    outputs: Vec<Slot>,
-    /// Whether the result is a tuple, one output per item.
-    tuple: bool,
-}
-
-impl KernelObj {
-    fn new(kernel: blaze::Kernel, settings: Settings) -> KernelObj {
-        let kernel = settings.apply(kernel);
-        let f = kernel.function();
-        let text = |s: String| CString::new(s.replace('\0', "")).unwrap_or_default();
-        let ps: Vec<String> = f.params.iter().map(|(n, t)| format!("{n}: {t}")).collect();
-        let result = f.result_type().clone();
-        let tuple = result.dims.is_empty() && matches!(result.measure, Measure::Tuple { .. });
-        let outputs = match (&result.measure, result.dims.is_empty()) {
-            (Measure::Tuple { elems }, true) => elems
-                .iter()
-                .enumerate()
-                .map(|(i, ty)| Slot {
-                    what: format!("output {i}"),
-                    ty: ty.clone(),
-                })
-                .collect(),
-            _ => vec![Slot {
-                what: "output 0".into(),
-                ty: result.clone(),
-            }],
-        };
-        KernelObj {
-            name: text(f.name.clone()),
-            signature: text(format!("{}({}) -> {}", f.name, ps.join(", "), result)),
-            params: f
-                .params
-                .iter()
-                .map(|(n, t)| (text(n.clone()), text(t.to_string())))
-                .collect(),
-            result: text(result.to_string()),
-            inputs: f
-                .params
-                .iter()
-                .map(|(n, t)| Slot {
-                    what: format!("input `{n}`"),
-                    ty: t.clone(),
-                })
-                .collect(),
-            outputs,
-            tuple,
-            kernel,
-            settings,
-        }
-    }
-
-    /// Checks the inputs and copies them into values.
-    ///
-    /// # Safety
-    /// `inputs` holds `n` pointers (the C contract).
-    unsafe fn values(
-        &self,
-        inputs: *const *const DLTensor,
-        n: usize,
-        sizes: &mut HashMap<String, usize>,
-    ) -> Result<Vec<blaze::Value>, Failure> {
-        let views = self.views(inputs, n, sizes)?;
-        views.iter().map(|v| tensor::to_value(v)).collect()
-    }
-
-    /// Checks the inputs, as views of the caller's memory.
-    ///
-    /// # Safety
-    /// `inputs` holds `n` pointers (the C contract).
-    unsafe fn views(
-        &self,
-        inputs: *const *const DLTensor,
-        n: usize,
-        sizes: &mut HashMap<String, usize>,
-    ) -> Result<Vec<tensor::View>, Failure> {
-        let np = self.inputs.len();
-        if n != np {
-            return Err(fail(
-                BLAZE_ERR_INVALID_ARGUMENT,
-                format!(
-                    "`{}` takes {np} input{}, got n_inputs = {n}",
-                    self.name.to_string_lossy(),
-                    if np == 1 { "" } else { "s" }
-                ),
-            ));
-        }
-        if np > 0 && inputs.is_null() {
-            return Err(fail(BLAZE_ERR_NULL_POINTER, "the inputs array is NULL"));
-        }
-        let mut views = Vec::with_capacity(np);
-        for (i, slot) in self.inputs.iter().enumerate() {
-            views.push(tensor::input(*inputs.add(i), slot, sizes)?);
-        }
-        Ok(views)
-    }
-
-    fn check_outputs(&self, n: usize) -> Result<(), Failure> {
-        let no = self.outputs.len();
-        if n != no {
-            return Err(fail(
-                BLAZE_ERR_INVALID_ARGUMENT,
-                format!(
-                    "`{}` has {no} output{} (result type `{}`), got n_outputs = {n}",
-                    self.name.to_string_lossy(),
-                    if no == 1 { "" } else { "s" },
-                    self.result.to_string_lossy()
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Runs on checked input views: the compiled kernels read numbers in
-    /// place (no copy); booleans are copied, since a C byte other than 0
-    /// and 1 must read as true.
-    ///
-    /// # Safety
-    /// The views' memory is readable for the call and not written during it
-    /// (outputs are written after the run).
-    unsafe fn run_in_place(&self, views: &[tensor::View]) -> Result<Vec<blaze::Value>, Failure> {
-        let copied = views
-            .iter()
-            .map(|v| match v.scalar() {
-                blaze::datashape::Scalar::Bool => tensor::to_value(v).map(Some),
-                _ => Ok(None),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let args: Vec<blaze::Arg<'_>> = views
-            .iter()
-            .zip(&copied)
-            .map(|(v, c)| match c {
-                Some(value) => blaze::Arg::Value(value),
-                None => blaze::Arg::View(v.dense_view()),
-            })
-            .collect();
-        let v = self.kernel.call_args(&args).map_err(call_failure)?;
-        self.results(v)
-    }
-
-    /// The result as one value per output.
-    fn results(&self, v: blaze::Value) -> Result<Vec<blaze::Value>, Failure> {
-        match v {
-            blaze::Value::Tuple(items) if self.tuple => {
-                if items.len() != self.outputs.len() {
-                    return Err(fail(
-                        BLAZE_ERR_PANIC,
-                        format!(
-                            "internal error: the result has {} items, its type {}",
-                            items.len(),
-                            self.outputs.len()
-                        ),
-                    ));
-                }
-                Ok(items)
-            }
-            v => Ok(vec![v]),
-        }
-    }
-}
-
-fn call_failure(e: blaze::Error) -> Failure {
-    use blaze::interp::EvalError;
-    match e {
-        blaze::Error::Eval(EvalError::Input(m)) => fail(BLAZE_ERR_SHAPE, m),
-        e => fail(BLAZE_ERR_EVAL, e.to_string()),
-    }
-}
+pub(crate) use kernel::{call_failure, KernelObj};
 
 /// Reads a C string argument named `what`.
 ///
@@ -724,9 +549,15 @@ pub extern "C" fn blaze_kernel_num_outputs(
 /// (0-d tensors for scalars), `outputs` one caller-allocated tensor per
 /// output, with the result's element type and shape. Every tensor is
 /// checked against the signature first (`BLAZE_ERR_DTYPE`,
-/// `BLAZE_ERR_SHAPE`, `BLAZE_ERR_DEVICE`, `BLAZE_ERR_ALIGNMENT`, …); the
-/// outputs are written only on success. Inputs are read before any output
-/// is written, so an output may be one of the inputs.
+/// `BLAZE_ERR_SHAPE`, `BLAZE_ERR_DEVICE`, `BLAZE_ERR_ALIGNMENT`, …); on an
+/// error no output has been written. Inputs and outputs are used where they
+/// are, with their `strides` and `byte_offset`: when the kernel's last step
+/// is elementwise it writes straight into the output, otherwise the result
+/// is copied there once. An output may share memory with an input (be one
+/// of them, or a shifted or reversed view of one): blaze detects it and
+/// then computes into a temporary, so every input is read before the
+/// output is written (NumPy's `out=`). An output must not reach one
+/// element from two indices (a stride of 0 on an axis longer than 1).
 ///
 /// C contract: `inputs` points at `n_inputs` tensor pointers and
 /// `outputs` at `n_outputs`; each tensor's `shape` (and `strides`, when
@@ -752,6 +583,9 @@ pub extern "C" fn blaze_kernel_call(
         for (i, slot) in k.outputs.iter().enumerate() {
             views.push(tensor::output(*outputs.add(i), slot, &mut sizes)?);
         }
+        if !k.tuple {
+            return k.run_into(&ins, &views[0]);
+        }
         let results = k.run_in_place(&ins)?;
         // Check every shape before writing anything.
         for ((r, v), slot) in results.iter().zip(&views).zip(&k.outputs) {
@@ -765,10 +599,12 @@ pub extern "C" fn blaze_kernel_call(
 }
 
 /// Calls the kernel with outputs allocated by blaze: on success
-/// `outputs[i]` receives a new `DLManagedTensor` (compact row-major,
-/// `kDLCPU`) for each of the `n_outputs` outputs; release each with its
-/// `deleter` or `blaze_tensor_free`. On failure every `outputs[i]` is
-/// NULL. Inputs as in `blaze_kernel_call`.
+/// `outputs[i]` receives a new `DLManagedTensor` (`kDLCPU`, with its
+/// `strides`: row-major for an elementwise kernel's result) for each of the
+/// `n_outputs` outputs. Its `data` is the memory blaze computed the result
+/// in, handed over without a copy; release each with its `deleter` or
+/// `blaze_tensor_free`, which frees that memory. On failure every
+/// `outputs[i]` is NULL. Inputs as in `blaze_kernel_call`.
 #[no_mangle]
 pub extern "C" fn blaze_kernel_call_alloc(
     kernel: *const BlazeKernel,
@@ -790,7 +626,7 @@ pub extern "C" fn blaze_kernel_call_alloc(
         let ins = k.views(inputs, n_inputs, &mut sizes)?;
         let results = k.run_in_place(&ins)?;
         let mut made: Vec<*mut DLManagedTensor> = Vec::with_capacity(n_outputs);
-        for (r, slot) in results.iter().zip(&k.outputs) {
+        for (r, slot) in results.into_iter().zip(&k.outputs) {
             match tensor::managed(r, slot) {
                 Ok(m) => made.push(m),
                 Err(e) => {
@@ -852,16 +688,19 @@ pub extern "C" fn blaze_kernel_emit(
             }
         }
         let mut sizes = HashMap::new();
-        let values = k.values(inputs, n_inputs, &mut sizes)?;
+        let views = k.views(inputs, n_inputs, &mut sizes)?;
         let opts = blaze::runtime::exec::Options {
             threads: (k.settings.threads > 0).then_some(k.settings.threads),
             dumps,
             print_dumps: false,
             ..Default::default()
         };
-        let (_, report) = blaze::runtime::exec::prepare(f)
-            .run(&values, &opts)
-            .map_err(|e| call_failure(blaze::Error::from(e)))?;
+        let prepared = blaze::runtime::exec::prepare(f);
+        let (_, report) = KernelObj::with_args(&views, |args| {
+            prepared
+                .run_args(args, &opts)
+                .map_err(|e| call_failure(blaze::Error::from(e)))
+        })?;
         let mut out = String::new();
         for c in &report.kernels {
             for t in [&c.ir, &c.opt_ir, &c.asm].into_iter().flatten() {

@@ -1,8 +1,10 @@
 //! Tensors at the boundary: a caller's `DLTensor` is checked field by field
 //! (pointers, device, element type, rank, lengths, alignment, the extent
 //! of its strides) against the kernel's signature before any element is
-//! read; inputs are then copied into blaze values, results copied into the
-//! caller's output tensors or handed over as `DLManagedTensor`s.
+//! read; inputs then become views of the caller's memory (booleans are
+//! copied), outputs writable views the engine writes in place; results of
+//! several outputs are copied into the caller's tensors, and
+//! `DLManagedTensor`s take over blaze's result memory without a copy.
 
 use crate::dlpack::{
     DLDataType, DLDataTypeCode, DLDevice, DLDeviceType, DLManagedTensor, DLTensor,
@@ -502,6 +504,25 @@ impl View {
     }
 }
 
+impl View {
+    /// The checked view as blaze's writable view of the caller's memory
+    /// (no copy), for the engine to write the result into.
+    ///
+    /// # Safety
+    /// The caller's memory is writable while the returned view is used,
+    /// and its elements are not read or written by anyone else but through
+    /// input views the engine checks for overlap.
+    pub(crate) unsafe fn dense_view_mut<'a>(&self) -> blaze::array::DenseViewMut<'a> {
+        let size = self.scalar.size_bytes() as isize;
+        blaze::array::DenseViewMut::from_raw_parts(
+            self.first,
+            self.scalar,
+            self.shape.clone(),
+            self.strides.iter().map(|s| s * size).collect(),
+        )
+    }
+}
+
 /// The value of a checked input view: its elements copied into an array
 /// (any nonzero byte of a `bool` is true).
 ///
@@ -675,27 +696,25 @@ fn live_tensors() -> &'static Mutex<HashSet<usize>> {
     LIVE.get_or_init(|| Mutex::new(HashSet::new()))
 }
 
-/// A new `DLManagedTensor` holding a copy of the result (C order).
-pub(crate) fn managed(v: &Value, slot: &Slot) -> Result<*mut DLManagedTensor, Failure> {
-    let a = result_array(v, slot)?;
-    let shape: Vec<i64> = a.shape().iter().map(|&n| n as i64).collect();
-    let mut strides = vec![0i64; shape.len()];
-    let mut acc = 1i64;
-    for axis in (0..shape.len()).rev() {
-        strides[axis] = acc;
-        acc *= shape[axis].max(1);
-    }
-    fn boxed<T: Clone + 'static>(x: &ArrayD<T>) -> (Box<dyn std::any::Any>, *mut c_void) {
-        let v: Vec<T> = match x.as_slice() {
-            Some(s) => s.to_vec(),
-            None => x.iter().cloned().collect(),
-        };
-        let mut b = Box::new(v);
+/// A new `DLManagedTensor` over the result's own memory: the array is
+/// moved into the tensor's manager context (no copy) and freed by its
+/// deleter; `strides` are the array's (C order for a kernel's result).
+pub(crate) fn managed(v: Value, slot: &Slot) -> Result<*mut DLManagedTensor, Failure> {
+    result_array(&v, slot)?;
+    let Value::Array { data: a, .. } = v else {
+        return Err(internal("the result is not an array"));
+    };
+    let scalar = a.scalar();
+    fn boxed<T: 'static>(x: ArrayD<T>) -> (Box<dyn std::any::Any>, *mut c_void, Vec<i64>) {
+        let strides = x.strides().iter().map(|&s| s as i64).collect();
+        let mut b = Box::new(x);
+        // A bool is one byte, 0 or 1: DLPack's kDLBool as it stands.
         let p = b.as_mut_ptr().cast::<c_void>();
-        (b, p)
+        (b, p, strides)
     }
-    let (data, ptr) = match a {
-        Array::Bool(x) => boxed(&x.mapv(|b| b as u8)),
+    let shape: Vec<i64> = a.shape().iter().map(|&n| n as i64).collect();
+    let (data, ptr, strides) = match a {
+        Array::Bool(x) => boxed(x),
         Array::Int8(x) => boxed(x),
         Array::Int16(x) => boxed(x),
         Array::Int32(x) => boxed(x),
@@ -722,7 +741,7 @@ pub(crate) fn managed(v: &Value, slot: &Slot) -> Result<*mut DLManagedTensor, Fa
             device_id: 0,
         },
         ndim: owned.shape.len() as i32,
-        dtype: scalar_dtype(a.scalar()),
+        dtype: scalar_dtype(scalar),
         shape: owned.shape.as_mut_ptr(),
         strides: owned.strides.as_mut_ptr(),
         byte_offset: 0,

@@ -1,7 +1,8 @@
 //! The C tests (`tests/c/*.c` at the repository root): compiled with `cc`
 //! against the library cargo built next to this test, run natively, and
 //! run under valgrind when it is installed (no errors, no definitely lost
-//! bytes). `test_jit` also links the static library once.
+//! bytes). `test_jit` also links the static library once; `test_inplace`
+//! checks outputs written in the caller's memory.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -189,6 +190,19 @@ fn c_tests_pass_natively_and_under_valgrind() {
         let out = b.join().expect("valgrind test_bad_calls");
         assert_eq!(bad_call_count(&out), n, "{out}");
     });
+}
+
+#[test]
+fn outputs_in_place_natively_and_under_valgrind() {
+    let exe = build("test_inplace", false);
+    let out = run(&exe, &[N_NATIVE]);
+    assert!(out.contains("test_inplace: all passed"), "{out}");
+    if !valgrind_available() {
+        eprintln!("valgrind is not installed: test_inplace ran without it");
+        return;
+    }
+    let out = run_valgrind(&exe, &[N_VALGRIND]);
+    assert!(out.contains("test_inplace: all passed"), "{out}");
 }
 
 #[test]

@@ -22,6 +22,7 @@
 mod explain;
 mod group;
 mod index;
+mod into;
 mod launch;
 mod missing;
 mod native;

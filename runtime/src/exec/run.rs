@@ -3,6 +3,7 @@
 
 use super::group::{GroupPlan, ReducePlan};
 use super::index::{IndexOperand, IndexPlan};
+use super::into::Dest;
 use super::launch::launch_flat;
 use super::missing::{expand_validity, Mask};
 use super::native::{routine_name, run_native};
@@ -193,7 +194,19 @@ impl Prepared {
     /// only steps that need an interpreter value (BLAS/LAPACK, the
     /// reference kernels) copy one.
     pub fn run_args(&self, inputs: &[Arg<'_>], opts: &Options) -> Result<(Value, Report), Error> {
-        let result = self.run_quiet(inputs, opts);
+        self.run_to(inputs, opts, &mut None)
+    }
+
+    /// As [`Prepared::run_args`]; when the function ends in a fused group
+    /// without a reduction whose shape is that of `dest`, its kernel takes
+    /// `dest` and writes there (the value returned is then empty).
+    pub(super) fn run_to(
+        &self,
+        inputs: &[Arg<'_>],
+        opts: &Options,
+        dest: &mut Option<Dest>,
+    ) -> Result<(Value, Report), Error> {
+        let result = self.run_quiet(inputs, opts, dest);
         if opts.print_dumps {
             if env_dump("ir") {
                 eprintln!("{}", self.f);
@@ -209,7 +222,12 @@ impl Prepared {
         result
     }
 
-    fn run_quiet(&self, inputs: &[Arg<'_>], opts: &Options) -> Result<(Value, Report), Error> {
+    fn run_quiet(
+        &self,
+        inputs: &[Arg<'_>],
+        opts: &Options,
+        dest: &mut Option<Dest>,
+    ) -> Result<(Value, Report), Error> {
         let mut report = Report::default();
         self.check_args(inputs)?;
         if self.interpret {
@@ -230,6 +248,7 @@ impl Prepared {
         }
         let pool = pool(opts.threads)?;
         let mut slots: Vec<Slot> = (0..self.f.nodes.len()).map(|_| Slot::Empty).collect();
+        let mut no_dest = None;
         for (i, step) in self.steps.iter().enumerate() {
             let id = NodeId(i as u32);
             let value = match step {
@@ -244,7 +263,14 @@ impl Prepared {
                     continue;
                 }
                 Step::Fused => continue,
-                Step::Group(g) => self.run_group(g, &slots, opts, pool.as_deref(), &mut report)?,
+                Step::Group(g) => {
+                    let dest = if i == self.f.root.index() {
+                        &mut *dest
+                    } else {
+                        &mut no_dest
+                    };
+                    self.run_group(g, &slots, opts, pool.as_deref(), &mut report, dest)?
+                }
                 Step::Index(p) => self.run_index(p, &slots, opts, pool.as_deref(), &mut report)?,
                 Step::Native => {
                     let args = self
@@ -331,6 +357,7 @@ impl Prepared {
         opts: &Options,
         pool: Option<&rayon::ThreadPool>,
         report: &mut Report,
+        dest: &mut Option<Dest>,
     ) -> Result<Value, Error> {
         // Operands: arrays computed here, or views of the caller's memory
         // (read in place); an option leaf's missing mask after its values.
@@ -399,12 +426,13 @@ impl Prepared {
                 strides.extend(s);
             }
         }
-        self.launch_group(g, ptrs, strides, &shape, opts, pool, report)
+        self.launch_group(g, ptrs, strides, &shape, opts, pool, report, dest)
     }
 
     /// Runs the kernel of `g` over `shape`, given each input's pointer and
     /// strides (elements, per axis); allocates the output (and its missing
-    /// mask for an option result).
+    /// mask for an option result), or, for a plain result without a
+    /// reduction, writes into `dest` when its shape is `shape` (taking it).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn launch_group(
         &self,
@@ -415,6 +443,7 @@ impl Prepared {
         opts: &Options,
         pool: Option<&rayon::ThreadPool>,
         report: &mut Report,
+        dest: &mut Option<Dest>,
     ) -> Result<Value, Error> {
         let shape = shape.to_vec();
         let rank = shape.len();
@@ -422,14 +451,28 @@ impl Prepared {
         let total: usize = shape.iter().product();
         match &g.reduce {
             None => {
-                let mut out = output_array(k.output, &shape);
+                // The caller's memory (the value returned is then empty), or
+                // a new array.
+                // An option result is computed here: its missing values
+                // decide whether it may be written into a plain output.
+                let dest = match k.missing {
+                    None => dest.take_if(|d| d.shape == shape),
+                    Some(_) => None,
+                };
+                let mut out = output_array(k.output, if dest.is_some() { &[0] } else { &shape });
                 let mut out_strides = vec![0i64; rank];
                 let mut acc = 1i64;
                 for d in (0..rank).rev() {
                     out_strides[d] = acc;
                     acc *= shape[d] as i64;
                 }
-                ptrs.push(mut_ptr(&mut out));
+                match dest {
+                    Some(d) => {
+                        ptrs.push(d.ptr);
+                        out_strides = d.strides;
+                    }
+                    None => ptrs.push(mut_ptr(&mut out)),
+                }
                 strides.extend(&out_strides);
                 let mut missing = k.missing.map(|_| ArrayD::from_elem(IxDyn(&shape), false));
                 if let Some(m) = &mut missing {
@@ -687,7 +730,7 @@ impl Prepared {
             masked: Vec::new(),
             count: None,
         };
-        let v = self.launch_group(&g, ptrs, strides, &shape, opts, pool, report);
+        let v = self.launch_group(&g, ptrs, strides, &shape, opts, pool, report, &mut None);
         drop(owned);
         v
     }
