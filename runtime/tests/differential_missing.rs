@@ -589,3 +589,76 @@ fn kernels_write_validity_bitmaps_bit_for_bit() {
         }
     }
 }
+
+#[test]
+fn an_output_bitmap_over_an_input_bitmap_gets_the_result_of_reading_first() {
+    let (rows, cols) = (64usize, 40usize);
+    let types: Vec<(String, Datashape)> = [
+        ("x", format!("{rows} * {cols} * ?float64")),
+        ("y", format!("{cols} * ?float64")),
+    ]
+    .iter()
+    .map(|(n, t)| (n.to_string(), parse(t).expect("datashape")))
+    .collect();
+    let f = compile_expression("x + y", &types).expect("compiles");
+    let mut rng = Rng(0x0b17_ca5e);
+    let x = input(
+        &mut rng,
+        &[rows, cols],
+        false,
+        Layout::Contiguous,
+        Some(Missing::Random),
+    );
+    // One buffer holds `y`'s bitmap (its first bits) and the output's:
+    // row 0 of the output overwrites bits of `y` that the other rows
+    // still read (broadcast).
+    let mut shared: Vec<u8> = vec![0; (rows * cols).div_ceil(8)];
+    for (i, v) in validity(&mut rng, cols, Missing::Random)
+        .into_iter()
+        .enumerate()
+    {
+        shared[i / 8] |= u8::from(v) << (i % 8);
+    }
+    let ptr = shared.as_mut_ptr();
+    // SAFETY: `shared` outlives every use of the buffer, which keeps
+    // nothing alive itself.
+    let over = unsafe {
+        Buffer::from_custom_allocation(
+            std::ptr::NonNull::new(ptr).expect("a pointer"),
+            shared.len(),
+            std::sync::Arc::new(()),
+        )
+    };
+    let y = DenseArray::from_vec((0..cols).map(|i| i as f64).collect::<Vec<f64>>(), &[cols])
+        .and_then(|a| a.with_validity(Some(NullBuffer::new(BooleanBuffer::new(over, 0, cols)))))
+        .expect("an array with a bitmap");
+    let values: Vec<Value> = [&x, &y]
+        .iter()
+        .map(|a| view_to_value(&a.view()).expect("a value"))
+        .collect();
+    let (rd, rm) = mask(&eval(&f, &values).expect("the interpreter runs it"));
+    let mut out = vec![0.0f64; rows * cols];
+    // SAFETY: `out` and `shared` live through the call.
+    let view = unsafe {
+        DenseViewMut::from_raw_parts(
+            out.as_mut_ptr().cast(),
+            blaze_datashape::Scalar::Float64,
+            vec![rows, cols],
+            vec![8 * cols as isize, 8],
+        )
+        .with_validity_bits(ptr, 0)
+    };
+    let args = [Arg::View(x.view()), Arg::View(y.view())];
+    prepare(&f)
+        .run_into(&args, view, &Options::default())
+        .expect("runs into the output");
+    drop(args);
+    drop(y);
+    let rv = as_f64(&rd);
+    for (i, &missing) in rm.iter().enumerate() {
+        assert_eq!(bit(&shared, i), !missing, "element {i}");
+        if !missing {
+            assert_eq!(out[i], rv[i], "value {i}");
+        }
+    }
+}

@@ -49,7 +49,7 @@ impl Prepared {
         let strides = check_output(self.f.result_type(), &out)?;
         let overlaps = inputs
             .iter()
-            .any(|a| matches!(a, Arg::View(v) if !v.is_empty() && out.overlaps(v)));
+            .any(|a| matches!(a, Arg::View(v) if !v.is_empty() && (out.overlaps(v) || bitmap_overlaps(&out, v))));
         let mut dest = (!overlaps && !out.is_empty()).then(|| Dest {
             ptr: out.as_mut_ptr(),
             shape: out.shape().to_vec(),
@@ -72,6 +72,23 @@ impl Prepared {
         check_output(self.f.result_type(), &out)?;
         write_value(value, &mut out)
     }
+}
+
+/// Whether the output's validity bitmap may share a byte with the input's
+/// values or bitmap (the kernel would then overwrite bits it still reads).
+fn bitmap_overlaps(out: &DenseViewMut<'_>, input: &DenseView<'_>) -> bool {
+    let Some((bits, off)) = out.validity_bits() else {
+        return false;
+    };
+    let bytes = |p: *const u8, off: usize, len: usize| {
+        p as usize + off / 8..p as usize + (off + len).div_ceil(8)
+    };
+    let o = bytes(bits, off, out.len());
+    let mut ranges = vec![input.address_range()];
+    if let Some(n) = input.validity() {
+        ranges.push(bytes(n.buffer().as_ptr(), n.offset(), n.len()));
+    }
+    ranges.iter().any(|r| o.start < r.end && r.start < o.end)
 }
 
 fn output_error(message: String) -> Error {
