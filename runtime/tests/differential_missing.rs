@@ -662,3 +662,46 @@ fn an_output_bitmap_over_an_input_bitmap_gets_the_result_of_reading_first() {
         }
     }
 }
+
+#[test]
+fn a_plain_result_in_an_output_with_a_bitmap_is_all_valid() {
+    let n = 70_001usize;
+    let types: Vec<(String, Datashape)> = vec![(
+        "x".to_string(),
+        parse(&format!("{n} * ?float64")).expect("datashape"),
+    )];
+    let f = compile_expression("fillna(x, 0.0) * 2.0", &types).expect("compiles");
+    let mut rng = Rng(0x0b17_a11f);
+    let x = input(
+        &mut rng,
+        &[n],
+        false,
+        Layout::Contiguous,
+        Some(Missing::Random),
+    );
+    let offset = 5;
+    let before: Vec<u8> = (0..(n + offset).div_ceil(8) + 1)
+        .map(|_| rng.next() as u8)
+        .collect();
+    let mut bitmap = before.clone();
+    let mut out = vec![0.0f64; n];
+    // SAFETY: `out` and `bitmap` live through the call.
+    let view = unsafe {
+        DenseViewMut::from_raw_parts(
+            out.as_mut_ptr().cast(),
+            blaze_datashape::Scalar::Float64,
+            vec![n],
+            vec![8],
+        )
+        .with_validity_bits(bitmap.as_mut_ptr(), offset)
+    };
+    let args = [Arg::View(x.view())];
+    prepare(&f)
+        .run_into(&args, view, &Options::default())
+        .expect("runs into the output");
+    for i in 0..bitmap.len() * 8 {
+        let inside = (offset..offset + n).contains(&i);
+        let want = if inside { true } else { bit(&before, i) };
+        assert_eq!(bit(&bitmap, i), want, "bit {i}");
+    }
+}

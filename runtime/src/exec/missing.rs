@@ -122,6 +122,26 @@ pub(super) fn kernel_strides(strides: &[i64], bits: &[(usize, i64)]) -> Vec<i64>
     s
 }
 
+/// Sets bits `offset .. offset + n` of the bitmap at `bitmap` to 1 (valid),
+/// leaving the others as they are.
+///
+/// # Safety
+/// The bytes holding those bits are writable and nobody else's.
+pub(super) unsafe fn set_valid(bitmap: *mut u8, offset: usize, n: usize) {
+    let (mut bit, end) = (offset, offset + n);
+    while bit < end && bit % 8 != 0 {
+        *bitmap.add(bit / 8) |= 1 << (bit % 8);
+        bit += 1;
+    }
+    let whole = (end - bit) / 8;
+    std::ptr::write_bytes(bitmap.add(bit / 8), 0xff, whole);
+    bit += whole * 8;
+    while bit < end {
+        *bitmap.add(bit / 8) |= 1 << (bit % 8);
+        bit += 1;
+    }
+}
+
 /// The missing mask of a reduction's result from the number of elements
 /// counted in each group: missing where none was.
 pub(super) fn missing_where_none(counts: &Array) -> Result<ArrayD<bool>, Error> {

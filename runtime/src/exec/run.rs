@@ -5,7 +5,7 @@ use super::group::{GroupPlan, ReducePlan};
 use super::index::{IndexOperand, IndexPlan};
 use super::into::Dest;
 use super::launch::launch_flat;
-use super::missing::{c_order_strides, kernel_strides, BitOperands, Mask};
+use super::missing::{c_order_strides, kernel_strides, set_valid, BitOperands, Mask};
 use super::native::{routine_name, run_native};
 use super::plan::Step;
 use super::{env_dump, Arg, Options, Prepared, Report};
@@ -517,6 +517,12 @@ impl Prepared {
                     phase,
                     pool,
                 );
+                if let (None, Some((bitmap, offset))) = (k.missing, validity) {
+                    // A plain result in an output with a bitmap: all valid.
+                    // SAFETY: the output's bitmap holds `total` bits from
+                    // `offset` (`DenseViewMut::with_validity_bits`).
+                    unsafe { set_valid(bitmap, offset, total) };
+                }
                 Ok(Value::Array { data: out, missing })
             }
             Some(r) => self.reduce_group(g, r, (ptrs, strides, bits), &shape, opts, pool, report),
