@@ -1,5 +1,6 @@
 //! Snapshots of the LLVM IR the JIT generates for representative kernels,
-//! and checks that the optimized code is vectorized.
+//! and checks that the optimized code is vectorized (over Arrow bitmaps
+//! read bit by bit too).
 //!
 //! Each `tests/data/codegen/NAME.ll` starts with `; expr: …` and `; args: …`
 //! lines; the rest is the generated (unoptimized) IR of the kernels, with the
@@ -241,6 +242,54 @@ fn optimized_code_is_vectorized() {
                 || l.contains("vpadd")
                 || l.contains("paddd")),
             "`{expr}` has no packed instructions:\n{asm}"
+        );
+    }
+}
+
+/// A view's Arrow bitmap is a bit-addressed operand of the kernel (its key
+/// says so), read in place, and the values are still computed in vectors.
+#[test]
+fn kernels_over_bitmaps_read_them_bit_by_bit() {
+    use blaze::array::{BooleanBuffer, Buffer, DenseArray, NullBuffer};
+    use blaze::runtime::exec::Arg;
+    let n = 4096;
+    let types = vec![(
+        "a".to_string(),
+        parse("4096 * ?float64").expect("datashape"),
+    )];
+    let bits = NullBuffer::new(BooleanBuffer::new(
+        Buffer::from_vec(vec![0xf7u8; n / 8 + 1]),
+        3,
+        n,
+    ));
+    let a = DenseArray::from_vec((0..n).map(|i| i as f64).collect::<Vec<f64>>(), &[n])
+        .and_then(|a| a.with_validity(Some(bits)))
+        .expect("an array with a bitmap");
+    for expr in ["sum(a * 2.0 + 1.0)", "a * 2.0 + 1.0"] {
+        let f = compile_expression(expr, &types).expect("compiles");
+        let opts = Options {
+            dumps: Dumps {
+                ir: true,
+                opt_ir: true,
+                ..Dumps::default()
+            },
+            ..Options::default()
+        };
+        let (_, report) = prepare(&f)
+            .run_args(&[Arg::View(a.view())], &opts)
+            .expect("runs");
+        let k = report.kernels.first().expect("a kernel ran");
+        assert!(k.key.contains(" bits 1 "), "`{expr}`: {}", k.key);
+        // The byte `bit >> 3` of the bitmap, the bit `bit & 7` of it.
+        let ir = k.ir.as_deref().unwrap_or("");
+        assert!(
+            ir.contains("lshr i64") && ir.contains("and i64"),
+            "`{expr}`:\n{ir}"
+        );
+        let opt = k.opt_ir.as_deref().unwrap_or("");
+        assert!(
+            opt.contains("x double>"),
+            "`{expr}` is not vectorized:\n{opt}"
         );
     }
 }

@@ -14,10 +14,16 @@
 //! float64 and 1e-3 for float32). Every
 //! program must run without a reference-kernel fallback.
 //!
+//! Kernels read those bitmaps in place (their kernel keys name the
+//! bit-addressed operands) and write an option result's bits straight into
+//! an output bitmap at any bit offset, bit for bit the interpreter's mask,
+//! with several threads over many chunks.
+//!
 //! `BLAZE_MISSING_CASES` (default 300) sets the number of cases and
 //! `BLAZE_MISSING_SEED` the seed; a failure prints the seed, the program
 //! and the inputs.
 
+use blaze_array::DenseViewMut;
 use blaze_array::{BooleanBuffer, Buffer, DenseArray, NullBuffer};
 use blaze_datashape::{parse, Datashape};
 use blaze_interp::{eval, Array, Value};
@@ -256,7 +262,7 @@ fn input(
     match missing {
         Some(m) => {
             let bits = validity(rng, n, m);
-            let off = *rng.pick(&[1usize, 3, 5, 13]);
+            let off = *rng.pick(&[1usize, 3, 5, 13, 0]);
             a.with_validity(Some(bitmap(rng, &bits, off)))
                 .expect("one bit per element")
         }
@@ -425,5 +431,277 @@ fn option_programs_compile_and_agree_with_the_interpreter() {
                 ),
             }
         }
+    }
+}
+
+/// Bit `i` of `bytes` (LSB first).
+fn bit(bytes: &[u8], i: usize) -> bool {
+    bytes[i / 8] >> (i % 8) & 1 == 1
+}
+
+#[test]
+fn kernels_read_validity_bitmaps_in_place() {
+    let mut rng = Rng(0x0b17_5eed);
+    let types: Vec<(String, Datashape)> = [("x", "40 * 9 * ?float64"), ("y", "9 * ?float64")]
+        .iter()
+        .map(|(n, t)| (n.to_string(), parse(t).expect("datashape")))
+        .collect();
+    for expr in [
+        "x * 2.0 + 1.0 + y",
+        "sum(x * 2.0 + 1.0)",
+        "sum(x + y, axis=1)",
+    ] {
+        let f = compile_expression(expr, &types).expect("compiles");
+        let prepared = prepare(&f);
+        for layout in [
+            Layout::Contiguous,
+            Layout::Strided,
+            Layout::Reversed,
+            Layout::Broadcast,
+        ] {
+            let x = input(&mut rng, &[40, 9], false, layout, Some(Missing::Random));
+            let y = input(
+                &mut rng,
+                &[9],
+                false,
+                Layout::Contiguous,
+                Some(Missing::Random),
+            );
+            let values: Vec<Value> = [&x, &y]
+                .iter()
+                .map(|a| view_to_value(&a.view()).expect("a value"))
+                .collect();
+            let reference = eval(&f, &values).expect("the interpreter runs it");
+            let args = [Arg::View(x.view()), Arg::View(y.view())];
+            let (got, report) = prepared
+                .run_args(&args, &Options::default())
+                .expect("the JIT runs it");
+            agree(&got, &reference, 4.0 * 8.0 * 360.0)
+                .unwrap_or_else(|e| panic!("`{expr}` over {layout:?}: {e}"));
+            // Both bitmaps are kernel operands addressed by bit: nothing
+            // expanded them into byte masks first.
+            assert!(!report.kernels.is_empty(), "`{expr}`: no kernel ran");
+            for k in &report.kernels {
+                assert!(
+                    k.key.contains(" bits "),
+                    "`{expr}` over {layout:?}: kernel `{}` reads no bitmap",
+                    k.key
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn kernels_write_validity_bitmaps_bit_for_bit() {
+    let mut rng = Rng(0x0b17_77aa);
+    for (shape, offset, threads) in [
+        (vec![300_007usize], 3usize, 4usize),
+        (vec![317, 331], 13, 3),
+        (vec![100_001], 1, 2),
+        (vec![100_000], 0, 4),
+        (vec![5], 5, 1),
+    ] {
+        let n: usize = shape.iter().product();
+        let dims: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+        let dims = dims.join(" * ");
+        let types: Vec<(String, Datashape)> = [
+            ("x", format!("{dims} * ?float64")),
+            ("z", format!("{dims} * float64")),
+        ]
+        .iter()
+        .map(|(n, t)| (n.to_string(), parse(t).expect("datashape")))
+        .collect();
+        let f = compile_expression("where(z > 0.5, x * 2.0 + 1.0, na)", &types).expect("compiles");
+        let x = input(
+            &mut rng,
+            &shape,
+            false,
+            Layout::Contiguous,
+            Some(Missing::Random),
+        );
+        let z = input(&mut rng, &shape, false, Layout::Contiguous, None);
+        let values: Vec<Value> = [&x, &z]
+            .iter()
+            .map(|a| view_to_value(&a.view()).expect("a value"))
+            .collect();
+        let (rd, rm) = mask(&eval(&f, &values).expect("the interpreter runs it"));
+        // The output: values, and a bitmap of random bytes whose bits
+        // outside the result must stay as they are.
+        let mut out = vec![f64::NAN; n];
+        let before: Vec<u8> = (0..(n + offset).div_ceil(8) + 1)
+            .map(|_| rng.next() as u8)
+            .collect();
+        let mut bitmap = before.clone();
+        let strides: Vec<isize> = if shape.len() == 2 {
+            vec![8 * shape[1] as isize, 8]
+        } else {
+            vec![8]
+        };
+        // SAFETY: `out` holds the elements and `bitmap` the bits, both
+        // alive and not otherwise used during the call.
+        let view = unsafe {
+            DenseViewMut::from_raw_parts(
+                out.as_mut_ptr().cast(),
+                blaze_datashape::Scalar::Float64,
+                shape.clone(),
+                strides,
+            )
+            .with_validity_bits(bitmap.as_mut_ptr(), offset)
+        };
+        let opts = Options {
+            threads: Some(threads),
+            ..Options::default()
+        };
+        let args = [Arg::View(x.view()), Arg::View(z.view())];
+        let report = prepare(&f)
+            .run_into(&args, view, &opts)
+            .expect("runs into the output");
+        // One kernel wrote the values and the bits (its output mask is a
+        // bit-addressed operand), no copy afterwards.
+        assert_eq!(report.kernels.len(), 1, "{shape:?}");
+        let key = &report.kernels[0].key;
+        let layouts = key.split(' ').nth(3).expect("a layout in the key");
+        let bits = key.split(" bits ").nth(1).and_then(|b| b.split(' ').next());
+        let last = bits.and_then(|b| b.split(',').next_back());
+        assert_eq!(
+            last,
+            Some((layouts.len() - 1).to_string().as_str()),
+            "{shape:?}: the output mask is not a bitmap in `{key}`"
+        );
+        let rv = as_f64(&rd);
+        for (i, &missing) in rm.iter().enumerate() {
+            assert_eq!(
+                bit(&bitmap, offset + i),
+                !missing,
+                "{shape:?} at bit offset {offset}: element {i}"
+            );
+            if !missing {
+                assert_eq!(out[i], rv[i], "{shape:?}: value {i}");
+            }
+        }
+        for i in (0..offset).chain(offset + n..bitmap.len() * 8) {
+            assert_eq!(
+                bit(&bitmap, i),
+                bit(&before, i),
+                "{shape:?}: bit {i} outside the result changed"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_output_bitmap_over_an_input_bitmap_gets_the_result_of_reading_first() {
+    let (rows, cols) = (64usize, 40usize);
+    let types: Vec<(String, Datashape)> = [
+        ("x", format!("{rows} * {cols} * ?float64")),
+        ("y", format!("{cols} * ?float64")),
+    ]
+    .iter()
+    .map(|(n, t)| (n.to_string(), parse(t).expect("datashape")))
+    .collect();
+    let f = compile_expression("x + y", &types).expect("compiles");
+    let mut rng = Rng(0x0b17_ca5e);
+    let x = input(
+        &mut rng,
+        &[rows, cols],
+        false,
+        Layout::Contiguous,
+        Some(Missing::Random),
+    );
+    // One buffer holds `y`'s bitmap (its first bits) and the output's:
+    // row 0 of the output overwrites bits of `y` that the other rows
+    // still read (broadcast).
+    let mut shared: Vec<u8> = vec![0; (rows * cols).div_ceil(8)];
+    for (i, v) in validity(&mut rng, cols, Missing::Random)
+        .into_iter()
+        .enumerate()
+    {
+        shared[i / 8] |= u8::from(v) << (i % 8);
+    }
+    let ptr = shared.as_mut_ptr();
+    // SAFETY: `shared` outlives every use of the buffer, which keeps
+    // nothing alive itself.
+    let over = unsafe {
+        Buffer::from_custom_allocation(
+            std::ptr::NonNull::new(ptr).expect("a pointer"),
+            shared.len(),
+            std::sync::Arc::new(()),
+        )
+    };
+    let y = DenseArray::from_vec((0..cols).map(|i| i as f64).collect::<Vec<f64>>(), &[cols])
+        .and_then(|a| a.with_validity(Some(NullBuffer::new(BooleanBuffer::new(over, 0, cols)))))
+        .expect("an array with a bitmap");
+    let values: Vec<Value> = [&x, &y]
+        .iter()
+        .map(|a| view_to_value(&a.view()).expect("a value"))
+        .collect();
+    let (rd, rm) = mask(&eval(&f, &values).expect("the interpreter runs it"));
+    let mut out = vec![0.0f64; rows * cols];
+    // SAFETY: `out` and `shared` live through the call.
+    let view = unsafe {
+        DenseViewMut::from_raw_parts(
+            out.as_mut_ptr().cast(),
+            blaze_datashape::Scalar::Float64,
+            vec![rows, cols],
+            vec![8 * cols as isize, 8],
+        )
+        .with_validity_bits(ptr, 0)
+    };
+    let args = [Arg::View(x.view()), Arg::View(y.view())];
+    prepare(&f)
+        .run_into(&args, view, &Options::default())
+        .expect("runs into the output");
+    drop(args);
+    drop(y);
+    let rv = as_f64(&rd);
+    for (i, &missing) in rm.iter().enumerate() {
+        assert_eq!(bit(&shared, i), !missing, "element {i}");
+        if !missing {
+            assert_eq!(out[i], rv[i], "value {i}");
+        }
+    }
+}
+
+#[test]
+fn a_plain_result_in_an_output_with_a_bitmap_is_all_valid() {
+    let n = 70_001usize;
+    let types: Vec<(String, Datashape)> = vec![(
+        "x".to_string(),
+        parse(&format!("{n} * ?float64")).expect("datashape"),
+    )];
+    let f = compile_expression("fillna(x, 0.0) * 2.0", &types).expect("compiles");
+    let mut rng = Rng(0x0b17_a11f);
+    let x = input(
+        &mut rng,
+        &[n],
+        false,
+        Layout::Contiguous,
+        Some(Missing::Random),
+    );
+    let offset = 5;
+    let before: Vec<u8> = (0..(n + offset).div_ceil(8) + 1)
+        .map(|_| rng.next() as u8)
+        .collect();
+    let mut bitmap = before.clone();
+    let mut out = vec![0.0f64; n];
+    // SAFETY: `out` and `bitmap` live through the call.
+    let view = unsafe {
+        DenseViewMut::from_raw_parts(
+            out.as_mut_ptr().cast(),
+            blaze_datashape::Scalar::Float64,
+            vec![n],
+            vec![8],
+        )
+        .with_validity_bits(bitmap.as_mut_ptr(), offset)
+    };
+    let args = [Arg::View(x.view())];
+    prepare(&f)
+        .run_into(&args, view, &Options::default())
+        .expect("runs into the output");
+    for i in 0..bitmap.len() * 8 {
+        let inside = (offset..offset + n).contains(&i);
+        let want = if inside { true } else { bit(&before, i) };
+        assert_eq!(bit(&bitmap, i), want, "bit {i}");
     }
 }

@@ -4,7 +4,7 @@
 use crate::element::{size_of, Element};
 use crate::error::ArrayError;
 use crate::layout;
-use crate::view::DenseView;
+use crate::view::{DenseView, DenseViewMut};
 use arrow_buffer::{BooleanBuffer, Buffer, MutableBuffer, NullBuffer};
 use blaze_datashape::Scalar;
 use std::ptr::NonNull;
@@ -390,6 +390,22 @@ impl ArrayMut {
     /// Pointer to the first element, for writing every element.
     pub fn as_mut_ptr(&mut self) -> *mut u8 {
         self.bytes_mut().as_mut_ptr()
+    }
+
+    /// A writable view of the elements (and of the validity bitmap, at bit
+    /// offset 0, when the array has one): the output a kernel writes.
+    pub fn view_mut(&mut self) -> DenseViewMut<'_> {
+        let ptr = self.as_mut_ptr();
+        let (shape, strides) = (self.shape.clone(), self.strides.clone());
+        // SAFETY: the elements are this array's, C order, aligned, and the
+        // view borrows the array mutably.
+        let view = unsafe { DenseViewMut::from_raw_parts(ptr, self.scalar, shape, strides) };
+        match self.validity.as_mut() {
+            // SAFETY: one bit per element from bit 0, borrowed with the
+            // array.
+            Some(bits) => unsafe { view.with_validity_bits(bits.as_mut_ptr(), 0) },
+            None => view,
+        }
     }
 
     /// The validity bitmap's bytes (bit offset 0, LSB first, 1 = valid),

@@ -197,6 +197,7 @@ pub struct DenseViewMut<'a> {
     scalar: Scalar,
     shape: Vec<usize>,
     strides: Vec<isize>,
+    validity: Option<(*mut u8, usize)>,
     _memory: PhantomData<&'a mut [u8]>,
 }
 
@@ -222,8 +223,49 @@ impl<'a> DenseViewMut<'a> {
             scalar,
             shape,
             strides,
+            validity: None,
             _memory: PhantomData,
         }
+    }
+
+    /// The view with a validity bitmap to write: one bit per element in C
+    /// order of the view's shape, LSB first, 1 = valid, element 0 at bit
+    /// `offset` of the bytes at `bitmap`. Writers set every element's bit
+    /// and leave the bitmap's other bits (before `offset`, after the last
+    /// element) as they are.
+    ///
+    /// # Safety
+    /// For `'a`, the bytes holding bits `offset .. offset + len()` must be
+    /// readable, writable and not accessed by anyone else.
+    pub unsafe fn with_validity_bits(mut self, bitmap: *mut u8, offset: usize) -> DenseViewMut<'a> {
+        self.validity = Some((bitmap, offset));
+        self
+    }
+
+    /// The validity bitmap to write, if any: its bytes and the bit of
+    /// element 0 ([`DenseViewMut::with_validity_bits`]).
+    pub fn validity_bits(&self) -> Option<(*mut u8, usize)> {
+        self.validity
+    }
+
+    /// Sets the validity bit of element `i` (C order) to `valid`; `false`
+    /// when the view has no bitmap or `i` is out of range.
+    pub fn set_valid(&mut self, i: usize, valid: bool) -> bool {
+        let Some((bitmap, offset)) = self.validity else {
+            return false;
+        };
+        if i >= self.len() {
+            return false;
+        }
+        let bit = offset + i;
+        // SAFETY: bit `offset + i` lies in the bitmap (the contract of
+        // `with_validity_bits`).
+        unsafe {
+            let byte = bitmap.add(bit / 8);
+            let mask = 1u8 << (bit % 8);
+            *byte = if valid { *byte | mask } else { *byte & !mask };
+        }
+        true
     }
 
     /// The element type.

@@ -8,9 +8,10 @@
 //!                                           buffers, nulls vs option type)
 //!                                                 │ values + bitmap read in place
 //!                                                 ▼
-//!                        blaze::Arg::View ──► Kernel::call_args ──► Value
-//!                                                                    │
-//! C caller ◄── ArrowArray + ArrowSchema exported (consumer releases) ┘
+//!        blaze::Arg::View ──► Kernel::call_into (values + bitmap buffers)
+//!                         or Kernel::call_args ──► Value  │
+//!                                                         │
+//! C caller ◄── ArrowArray + ArrowSchema exported (consumer releases)
 //! ```
 //!
 //! **Inputs are borrowed.** arrow-rs's importer (`arrow_array::ffi::from_ffi`)
@@ -28,7 +29,13 @@
 //! **Results are exported** with arrow-rs's exporter
 //! (`arrow_array::ffi::to_ffi`): the result's buffer is handed over without
 //! a copy, with a validity bitmap when it has missing values, and the
-//! consumer owns both structs (it calls their `release`).
+//! consumer owns both structs (it calls their `release`). When the
+//! result's length is known before the call (fixed by its type, or an
+//! input's symbolic length), its value buffer and bitmap are allocated
+//! first and the call runs into them: a final elementwise kernel writes
+//! the values and the validity bits itself. Otherwise (and for bools,
+//! which Arrow packs into bits) the result is a value whose missing mask
+//! is packed into a bitmap.
 
 use crate::error::{fail, guard, Failure};
 use crate::tensor::Slot;
@@ -37,7 +44,7 @@ use crate::{handle, BlazeKernel, KernelObj};
 use arrow_array::ffi::{to_ffi, FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::Array as _;
 use arrow_schema::ffi::Flags;
-use blaze::array::{BooleanBuffer, Buffer, DenseArray, DenseView, NullBuffer};
+use blaze::array::{ArrayMut, BooleanBuffer, Buffer, DenseArray, DenseView, NullBuffer};
 use blaze::datashape::{Dim, Measure, Scalar};
 use blaze::interp::Value;
 use std::ffi::{c_char, c_void, CStr};
@@ -524,6 +531,41 @@ fn export(
         .filter(|m| m.iter().any(|&x| x))
         .map(|m| NullBuffer::from(m.iter().map(|&x| !x).collect::<Vec<bool>>()));
     let array = array.with_validity(validity).map_err(internal)?;
+    export_array(array, slot, col)
+}
+
+/// The length of the result when it is known before the call, so that it
+/// can be written in place: a 1-D result of numbers (not bools, which
+/// Arrow packs into bits) whose length is fixed by its type or is that of
+/// an input sharing its symbolic length (`N * ?float64` from `a: N * …`).
+fn result_len(k: &KernelObj, inputs: &[Input<'_>], col: &Column) -> Option<usize> {
+    if col.rank != 1 || col.scalar == Scalar::Bool {
+        return None;
+    }
+    match k.kernel.result_type().dims.as_slice() {
+        [Dim::Fixed(n)] => usize::try_from(*n).ok(),
+        [Dim::TypeVar(name)] => {
+            let params = &k.kernel.function().params;
+            params.iter().zip(inputs).find_map(|((_, ty), input)| {
+                let same = matches!(ty.dims.as_slice(), [Dim::TypeVar(m)] if m == name);
+                match input {
+                    Input::View(v) if same => v.shape().first().copied(),
+                    Input::Bools(a) if same => a.shape().first().copied(),
+                    _ => None,
+                }
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A result array (1-D, C order, its bitmap if any) as an Arrow array and
+/// its schema.
+fn export_array(
+    array: DenseArray,
+    slot: &Slot,
+    col: &Column,
+) -> Result<(FFI_ArrowArray, FFI_ArrowSchema), Failure> {
     let arrow = array.to_arrow().map_err(|e| {
         fail(
             BLAZE_ERR_UNSUPPORTED,
@@ -657,10 +699,32 @@ unsafe fn call(
         )?);
     }
     let args: Vec<blaze::Arg<'_>> = inputs.iter().map(Input::arg).collect();
-    let value = k.kernel.call_args(&args).map_err(crate::call_failure)?;
+    let (a, s) = match result_len(k, &inputs, &out_col) {
+        Some(n) => {
+            // Values and bitmap allocated once, written by the kernel.
+            let mut out = ArrayMut::allocate(out_col.scalar, &[n]).map_err(internal)?;
+            if out_col.option {
+                out = out.with_validity();
+            }
+            k.kernel
+                .call_into(&args, out.view_mut())
+                .map_err(crate::call_failure)?;
+            let array = out.freeze();
+            let nulls = array.validity().is_some_and(|v| v.null_count() > 0);
+            let array = if nulls {
+                array
+            } else {
+                array.with_validity(None).map_err(internal)?
+            };
+            export_array(array, out_slot, &out_col)?
+        }
+        None => {
+            let value = k.kernel.call_args(&args).map_err(crate::call_failure)?;
+            export(value, out_slot, &out_col)?
+        }
+    };
     drop(args);
     drop(inputs);
-    let (a, s) = export(value, out_slot, &out_col)?;
     out_array.write(a);
     out_schema.write(s);
     Ok(())

@@ -4,7 +4,9 @@
 //! multiples of 8, `fillna`, the narrowing `where`, reductions over options
 //! (pandas' semantics), results with validity bitmaps checked bit by bit,
 //! the input's values read in place (no allocation the size of the input),
-//! and every bad call an error with a message.
+//! a nullable result's values and bitmap written by the kernel into the
+//! buffers exported (no byte mask packed afterwards), and every bad call
+//! an error with a message.
 
 use arrow_array::ffi::{from_ffi, to_ffi, FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::types::Float64Type;
@@ -83,6 +85,7 @@ def pair(a: N * float64) = (sum(a), max(a))
 def matrix(M: N * 2 * float64) = sum(M, axis=1)
 def complex(a: N * float64) = a * 1j
 def grid(M: N * 2 * float64) = M * 2.0
+def affine(a: N * ?float64) = a * 2.0 + 1.0
 ";
 
 /// A kernel of [`MODULE`], compiled once (the JIT engine).
@@ -423,6 +426,35 @@ fn inputs_are_read_in_place() {
         0,
         "a sum allocated as much as its input: it copied it"
     );
+}
+
+#[test]
+fn a_nullable_result_is_written_by_the_kernel_into_the_exported_buffers() {
+    let _serial = serial();
+    let n = (1 << 22) + 5; // 32 MiB of float64; a byte mask would be 4 MiB
+    let all: Float64Array = (0..n + 3)
+        .map(|i| (i % 10 != 7).then_some(i as f64))
+        .collect();
+    let (a, input) = sliced(&all, 3, n); // at bit offset 3 of its bitmap
+    let a = a.as_any().downcast_ref::<Float64Array>().unwrap();
+    let small = export(&Float64Array::from(vec![Some(1.0), None]));
+    call(kernel("affine"), &[&small]).unwrap();
+    // The values are the one large allocation (the bitmap is an eighth of
+    // the length): no byte mask was made and packed.
+    let before = BIG_ALLOCS.load(Ordering::SeqCst);
+    let r = call(kernel("affine"), &[&input]).unwrap();
+    let after = BIG_ALLOCS.load(Ordering::SeqCst);
+    assert_eq!(after - before, 1, "the result went through a byte mask");
+    let got = r.as_any().downcast_ref::<Float64Array>().unwrap();
+    assert_eq!(got.len(), n);
+    assert_eq!(got.null_count(), a.null_count());
+    let bits = got.nulls().expect("a validity bitmap").inner();
+    for i in 0..n {
+        assert_eq!(bits.value(i), a.is_valid(i), "bit {i}");
+        if a.is_valid(i) {
+            assert_eq!(got.value(i), a.value(i) * 2.0 + 1.0, "element {i}");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------

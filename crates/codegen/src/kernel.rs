@@ -148,6 +148,12 @@ pub struct KernelKey {
     /// Innermost-axis layout of every input, then of the output (and of
     /// the missing mask output, when the spec stores one).
     pub layouts: Vec<Layout>,
+    /// The operands (indices into the operand list, ascending) that are
+    /// bit-addressed validity bitmaps (one bit per element, 1 = valid)
+    /// rather than byte masks (true = missing): a caller's Arrow bitmap
+    /// read in place, or an output bitmap written in place. Only `bool`
+    /// mask operands may be; empty for every kernel without one.
+    pub bits: Vec<usize>,
 }
 
 impl KernelKey {
@@ -157,6 +163,10 @@ impl KernelKey {
         let mut s = String::new();
         let _ = write!(s, "rank {} layout ", self.rank);
         s.extend(self.layouts.iter().map(|l| l.letter()));
+        if !self.bits.is_empty() {
+            let bits: Vec<String> = self.bits.iter().map(|b| b.to_string()).collect();
+            let _ = write!(s, " bits {}", bits.join(","));
+        }
         let _ = write!(s, " | {}", self.spec);
         s
     }

@@ -23,6 +23,10 @@ pub(super) struct Dest {
     pub shape: Vec<usize>,
     /// Strides in elements, per axis.
     pub strides: Vec<i64>,
+    /// The output's validity bitmap, when it has one: its bytes and the
+    /// bit of element 0 (C order, 1 = valid). An option result's kernel
+    /// then writes its bits there.
+    pub validity: Option<(*mut u8, usize)>,
 }
 
 impl Prepared {
@@ -31,7 +35,11 @@ impl Prepared {
     /// When the last step is a fused elementwise kernel and `out` shares no
     /// memory with an input view, the kernel writes into `out` directly;
     /// otherwise the result is computed first and copied into `out` once.
-    /// On an error nothing has been written.
+    /// When `out` has a validity bitmap ([`DenseViewMut::with_validity_bits`])
+    /// an option result goes there too: an elementwise kernel writes the
+    /// bits itself (chunks never share a byte of the bitmap); other results
+    /// are copied with their missing mask. Without one, a result with
+    /// missing values is an error. On an error nothing has been written.
     pub fn run_into(
         &self,
         inputs: &[Arg<'_>],
@@ -41,11 +49,12 @@ impl Prepared {
         let strides = check_output(self.f.result_type(), &out)?;
         let overlaps = inputs
             .iter()
-            .any(|a| matches!(a, Arg::View(v) if !v.is_empty() && out.overlaps(v)));
+            .any(|a| matches!(a, Arg::View(v) if !v.is_empty() && (out.overlaps(v) || bitmap_overlaps(&out, v))));
         let mut dest = (!overlaps && !out.is_empty()).then(|| Dest {
             ptr: out.as_mut_ptr(),
             shape: out.shape().to_vec(),
             strides,
+            validity: out.validity_bits(),
         });
         let offered = dest.is_some();
         let (value, report) = self.run_to(inputs, opts, &mut dest)?;
@@ -63,6 +72,23 @@ impl Prepared {
         check_output(self.f.result_type(), &out)?;
         write_value(value, &mut out)
     }
+}
+
+/// Whether the output's validity bitmap may share a byte with the input's
+/// values or bitmap (the kernel would then overwrite bits it still reads).
+fn bitmap_overlaps(out: &DenseViewMut<'_>, input: &DenseView<'_>) -> bool {
+    let Some((bits, off)) = out.validity_bits() else {
+        return false;
+    };
+    let bytes = |p: *const u8, off: usize, len: usize| {
+        p as usize + off / 8..p as usize + (off + len).div_ceil(8)
+    };
+    let o = bytes(bits, off, out.len());
+    let mut ranges = vec![input.address_range()];
+    if let Some(n) = input.validity() {
+        ranges.push(bytes(n.buffer().as_ptr(), n.offset(), n.len()));
+    }
+    ranges.iter().any(|r| o.start < r.end && r.start < o.end)
 }
 
 fn output_error(message: String) -> Error {
@@ -143,7 +169,7 @@ fn self_overlap(shape: &[usize], strides: &[i64]) -> Option<usize> {
 
 /// Copies a computed result into the output: the shapes must agree, and a
 /// value with missing values cannot go into an output without a validity
-/// bitmap.
+/// bitmap; an output with one gets every element's bit.
 fn write_value(value: &Value, out: &mut DenseViewMut<'_>) -> Result<(), Error> {
     let Value::Array { data, missing } = value else {
         return Err(output_error(
@@ -158,7 +184,17 @@ fn write_value(value: &Value, out: &mut DenseViewMut<'_>) -> Result<(), Error> {
             data.shape()
         )));
     }
-    if let Some(m) = missing {
+    if out.validity_bits().is_some() {
+        // Every element's bit: missing where the mask says so.
+        let n = out.len();
+        match missing {
+            Some(m) => m
+                .iter()
+                .enumerate()
+                .for_each(|(i, &x)| _ = out.set_valid(i, !x)),
+            None => (0..n).for_each(|i| _ = out.set_valid(i, true)),
+        }
+    } else if let Some(m) = missing {
         let count = m.iter().filter(|&&x| x).count();
         if let Some((first, _)) = m.indexed_iter().find(|(_, &x)| x) {
             use ndarray::Dimension;

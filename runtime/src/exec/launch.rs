@@ -1,5 +1,9 @@
-//! Launching a compiled kernel over an iteration space on rayon.
+//! Launching a compiled kernel over an iteration space on rayon: flat
+//! chunks of the C-order positions (aligned so that no two chunks write
+//! one byte of an output bitmap), or pieces along a kept axis of a
+//! reduction.
 
+use super::missing::kernel_strides;
 use blaze_codegen::Compiled;
 use rayon::prelude::*;
 
@@ -16,6 +20,36 @@ impl<F: Fn(usize)> SendRun<'_, F> {
     }
 }
 
+/// The chunk boundaries of `0..total` in pieces of about `chunk`
+/// positions. With `phase` (the bit offset of position 0 in an output
+/// bitmap written one bit per position), every boundary but the ends is a
+/// position whose bit is a multiple of 64: no two chunks share a byte (or
+/// a word) of the bitmap.
+pub(super) fn chunk_bounds(total: usize, chunk: usize, phase: Option<usize>) -> Vec<usize> {
+    let mut bounds = vec![0];
+    let (chunk, first) = match phase {
+        Some(off) => {
+            let chunk = chunk.max(1).next_multiple_of(64);
+            let first = (64 - off % 64) % 64;
+            (chunk, if first == 0 { chunk } else { first + chunk })
+        }
+        None => (chunk.max(1), chunk.max(1)),
+    };
+    let mut b = first;
+    while b < total {
+        bounds.push(b);
+        b += chunk;
+    }
+    bounds.push(total);
+    bounds
+}
+
+/// Runs the kernel over the flat positions `0..total` of `shape` in
+/// chunks of about `chunk` positions, in parallel; `phase` is the bit
+/// offset of the output bitmap the kernel writes, if any
+/// ([`chunk_bounds`]). `strides` includes the bit offsets that follow the
+/// operands' strides.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn launch_flat(
     c: &Compiled,
     ptrs: &[*mut u8],
@@ -23,13 +57,14 @@ pub(super) fn launch_flat(
     shape: &[usize],
     total: usize,
     chunk: usize,
+    phase: Option<usize>,
     pool: Option<&rayon::ThreadPool>,
 ) {
     let sh: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
     let func = c.func;
     let call = |begin: usize, end: usize| {
         // SAFETY: every operand covers the iteration space; chunks write
-        // disjoint parts of the output.
+        // disjoint parts of the output (and disjoint bytes of its bitmap).
         unsafe {
             func(
                 ptrs.as_ptr(),
@@ -44,8 +79,9 @@ pub(super) fn launch_flat(
         call(0, total);
         return;
     }
-    let n = total.div_ceil(chunk);
-    let run = |i: usize| call(i * chunk, ((i + 1) * chunk).min(total));
+    let bounds = chunk_bounds(total, chunk, phase);
+    let n = bounds.len() - 1;
+    let run = |i: usize| call(bounds[i], bounds[i + 1]);
     let sendable = SendRun(&run);
     let go = || (0..n).into_par_iter().for_each(|i| sendable.call(i));
     match pool {
@@ -55,12 +91,12 @@ pub(super) fn launch_flat(
 }
 
 /// Splits the iteration along `axis` (kept by the reduction) into pieces
-/// run in parallel; each output element is written by one piece.
-#[allow(clippy::too_many_arguments)]
+/// run in parallel; each output element is written by one piece. The
+/// operands are pointers, strides (without bit offsets) and the
+/// bit-addressed operands with the bit position of their element 0.
 pub(super) fn launch_split(
     c: &Compiled,
-    ptrs: &[*mut u8],
-    strides: &[i64],
+    (ptrs, strides, bits): (&[*mut u8], &[i64], &[(usize, i64)]),
     shape: &[usize],
     axis: Option<usize>,
     sizes: &[usize],
@@ -72,6 +108,7 @@ pub(super) fn launch_split(
     let n_ops = ptrs.len();
     let Some(a) = axis.filter(|_| total >= (1 << 15)) else {
         let sh: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
+        let strides = kernel_strides(strides, bits);
         // SAFETY: as in `launch_flat`.
         unsafe {
             func(
@@ -98,21 +135,51 @@ pub(super) fn launch_split(
         let len = step.min(extent - start);
         let mut sh: Vec<i64> = shape.iter().map(|&d| d as i64).collect();
         sh[a] = len as i64;
+        let step_of = |k: usize| strides[k * rank + a] as isize * start as isize;
         let p: Vec<*mut u8> = (0..n_ops)
             .map(|k| {
-                let elems = strides[k * rank + a] as isize * start as isize;
-                ptrs[k].wrapping_offset(elems * sizes[k] as isize)
+                if bits.iter().any(|&(b, _)| b == k) {
+                    // A bitmap's piece starts at a later bit, not byte.
+                    ptrs[k]
+                } else {
+                    ptrs[k].wrapping_offset(step_of(k) * sizes[k] as isize)
+                }
             })
             .collect();
+        let moved: Vec<(usize, i64)> = bits
+            .iter()
+            .map(|&(k, off)| (k, off + step_of(k) as i64))
+            .collect();
+        let st = kernel_strides(strides, &moved);
         let piece_total: i64 = sh.iter().product();
         // SAFETY: the piece lies inside every operand; pieces write disjoint
         // output elements (the split axis is kept by the reduction).
-        unsafe { func(p.as_ptr(), strides.as_ptr(), sh.as_ptr(), 0, piece_total) };
+        unsafe { func(p.as_ptr(), st.as_ptr(), sh.as_ptr(), 0, piece_total) };
     };
     let sendable = SendRun(&run);
     let go = || (0..pieces).into_par_iter().for_each(|i| sendable.call(i));
     match pool {
         Some(p) => p.install(go),
         None => go(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunk_bounds;
+
+    #[test]
+    fn chunks_of_a_bitmap_start_on_word_boundaries() {
+        assert_eq!(chunk_bounds(10, 4, None), vec![0, 4, 8, 10]);
+        for off in [0usize, 1, 3, 5, 13, 64, 100] {
+            let b = chunk_bounds(1000, 100, Some(off));
+            assert_eq!((b[0], *b.last().unwrap()), (0, 1000));
+            for w in b.windows(2) {
+                assert!(w[0] < w[1], "{b:?}");
+            }
+            for &x in &b[1..b.len() - 1] {
+                assert_eq!((x + off) % 64, 0, "offset {off}: {b:?}");
+            }
+        }
     }
 }

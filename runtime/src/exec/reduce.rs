@@ -7,7 +7,7 @@
 
 use super::group::{GroupPlan, ReducePlan};
 use super::launch::{launch_split, SendRun};
-use super::missing::missing_where_none;
+use super::missing::{kernel_strides, missing_where_none, BitOperands};
 use super::run::{fill, identity, mut_ptr, output_array};
 use super::{Options, Prepared, Report};
 use crate::error::Error;
@@ -25,8 +25,7 @@ impl Prepared {
         &self,
         g: &GroupPlan,
         r: &ReducePlan,
-        ptrs: Vec<*mut u8>,
-        strides: Vec<i64>,
+        (ptrs, strides, bits): (Vec<*mut u8>, Vec<i64>, BitOperands),
         shape: &[usize],
         opts: &Options,
         pool: Option<&rayon::ThreadPool>,
@@ -49,8 +48,8 @@ impl Prepared {
             .into());
         }
         let run = |k: &KernelSpec, f: ReduceFn, report: &mut Report| {
-            let (p, s) = (ptrs.clone(), strides.clone());
-            self.reduce_kernel(k, f, &axes, p, s, shape, opts, pool, report)
+            let ops = (ptrs.clone(), strides.clone(), bits.clone());
+            self.reduce_kernel(k, f, &axes, ops, shape, opts, pool, report)
         };
         let mut value = run(&g.kernel, r.f, report)?;
         let counts = match (&g.count, r.missing) {
@@ -96,8 +95,7 @@ impl Prepared {
         k: &KernelSpec,
         f: ReduceFn,
         axes: &[usize],
-        mut ptrs: Vec<*mut u8>,
-        mut strides: Vec<i64>,
+        (mut ptrs, mut strides, bits): (Vec<*mut u8>, Vec<i64>, BitOperands),
         shape: &[usize],
         opts: &Options,
         pool: Option<&rayon::ThreadPool>,
@@ -110,7 +108,8 @@ impl Prepared {
             .collect();
         let id = identity(f, k.output);
         if out_shape.is_empty() {
-            return self.full_reduce(k, f, &id, ptrs, strides, shape, opts, pool, report);
+            let ops = (ptrs, strides, bits);
+            return self.full_reduce(k, f, &id, ops, shape, opts, pool, report);
         }
         let mut out = output_array(k.output, &out_shape);
         fill(&mut out, &id);
@@ -125,7 +124,7 @@ impl Prepared {
         }
         ptrs.push(mut_ptr(&mut out));
         strides.extend(&ostr);
-        let compiled = self.compile(k, rank, &strides, opts, report)?;
+        let compiled = self.compile(k, rank, &strides, &bits, opts, report)?;
         let split = (0..rank).find(|d| !axes.contains(d) && shape[*d] > 1);
         let sizes: Vec<usize> = k
             .inputs
@@ -133,7 +132,8 @@ impl Prepared {
             .chain([&k.output])
             .map(|s| s.size_bytes())
             .collect();
-        launch_split(&compiled, &ptrs, &strides, shape, split, &sizes, pool);
+        let ops = (&ptrs[..], &strides[..], &bits[..]);
+        launch_split(&compiled, ops, shape, split, &sizes, pool);
         Ok(out)
     }
 
@@ -145,8 +145,7 @@ impl Prepared {
         k: &KernelSpec,
         f: ReduceFn,
         id: &Array,
-        mut ptrs: Vec<*mut u8>,
-        mut strides: Vec<i64>,
+        (mut ptrs, mut strides, bits): (Vec<*mut u8>, Vec<i64>, BitOperands),
         shape: &[usize],
         opts: &Options,
         pool: Option<&rayon::ThreadPool>,
@@ -162,7 +161,8 @@ impl Prepared {
         let size = k.output.size_bytes();
         ptrs.push(base);
         strides.extend(std::iter::repeat_n(0, rank));
-        let compiled = self.compile(k, rank, &strides, opts, report)?;
+        let compiled = self.compile(k, rank, &strides, &bits, opts, report)?;
+        let strides = kernel_strides(&strides, &bits);
         let run = |c: usize| {
             let mut p = ptrs.clone();
             // SAFETY: `c < nchunks`, inside the partials array.

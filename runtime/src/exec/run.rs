@@ -5,7 +5,7 @@ use super::group::{GroupPlan, ReducePlan};
 use super::index::{IndexOperand, IndexPlan};
 use super::into::Dest;
 use super::launch::launch_flat;
-use super::missing::{expand_validity, Mask};
+use super::missing::{c_order_strides, kernel_strides, set_valid, BitOperands, Mask};
 use super::native::{routine_name, run_native};
 use super::plan::Step;
 use super::{env_dump, Arg, Options, Prepared, Report};
@@ -380,7 +380,10 @@ impl Prepared {
                     leaves.push(Leaf::View(view));
                     if masked {
                         masks.push(match view.validity() {
-                            Some(n) if nulls => Mask::Bits(expand_validity(n, view.shape())?),
+                            Some(validity) if nulls => Mask::Bits {
+                                validity,
+                                shape: view.shape(),
+                            },
                             _ => Mask::None,
                         });
                     }
@@ -409,6 +412,7 @@ impl Prepared {
         let rank = shape.len();
         let mut ptrs: Vec<*mut u8> = Vec::with_capacity(leaves.len() + masks.len() + 1);
         let mut strides: Vec<i64> = Vec::with_capacity((leaves.len() + masks.len() + 1) * rank);
+        let mut bits: BitOperands = Vec::new();
         let mut masks = masks.iter();
         for (a, &masked) in leaves.iter().zip(&g.masked) {
             let (p, s) = match a {
@@ -421,24 +425,29 @@ impl Prepared {
                 let m = masks
                     .next()
                     .ok_or_else(|| EvalError::Value("a missing mask was not found".into()))?;
-                let (p, s) = m.operand(&shape)?;
-                ptrs.push(p);
-                strides.extend(s);
+                let m = m.operand(&shape)?;
+                if let Some(off) = m.bit_offset {
+                    bits.push((ptrs.len(), off));
+                }
+                ptrs.push(m.ptr);
+                strides.extend(m.strides);
             }
         }
-        self.launch_group(g, ptrs, strides, &shape, opts, pool, report, dest)
+        self.launch_group(g, (ptrs, strides, bits), &shape, opts, pool, report, dest)
     }
 
     /// Runs the kernel of `g` over `shape`, given each input's pointer and
-    /// strides (elements, per axis); allocates the output (and its missing
-    /// mask for an option result), or, for a plain result without a
-    /// reduction, writes into `dest` when its shape is `shape` (taking it).
+    /// strides (elements, or bits for the bit-addressed operands, per axis)
+    /// and the bit-addressed operands; allocates the output (and its
+    /// missing mask for an option result), or writes into `dest` when its
+    /// shape is `shape` (taking it): a plain result without a reduction, or
+    /// an option result when `dest` has a validity bitmap, whose bits the
+    /// kernel writes.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn launch_group(
         &self,
         g: &GroupPlan,
-        mut ptrs: Vec<*mut u8>,
-        mut strides: Vec<i64>,
+        (mut ptrs, mut strides, mut bits): (Vec<*mut u8>, Vec<i64>, BitOperands),
         shape: &[usize],
         opts: &Options,
         pool: Option<&rayon::ThreadPool>,
@@ -457,8 +466,9 @@ impl Prepared {
                 // decide whether it may be written into a plain output.
                 let dest = match k.missing {
                     None => dest.take_if(|d| d.shape == shape),
-                    Some(_) => None,
+                    Some(_) => dest.take_if(|d| d.shape == shape && d.validity.is_some()),
                 };
+                let validity = dest.as_ref().and_then(|d| d.validity);
                 let mut out = output_array(k.output, if dest.is_some() { &[0] } else { &shape });
                 let mut out_strides = vec![0i64; rank];
                 let mut acc = 1i64;
@@ -474,12 +484,25 @@ impl Prepared {
                     None => ptrs.push(mut_ptr(&mut out)),
                 }
                 strides.extend(&out_strides);
-                let mut missing = k.missing.map(|_| ArrayD::from_elem(IxDyn(&shape), false));
-                if let Some(m) = &mut missing {
-                    ptrs.push(m.as_mut_ptr().cast::<u8>());
-                    strides.extend(&out_strides);
+                let mut missing = None;
+                let mut phase = None;
+                match (k.missing, validity) {
+                    (None, _) => {}
+                    (Some(_), Some((bitmap, offset))) => {
+                        // The bits of the caller's bitmap, C order.
+                        bits.push((ptrs.len(), offset as i64));
+                        ptrs.push(bitmap);
+                        strides.extend(c_order_strides(&shape, &shape)?);
+                        phase = Some(offset);
+                    }
+                    (Some(_), None) => {
+                        let m = missing.insert(ArrayD::from_elem(IxDyn(&shape), false));
+                        ptrs.push(m.as_mut_ptr().cast::<u8>());
+                        strides.extend(&out_strides);
+                    }
                 }
-                let compiled = self.compile(k, rank, &strides, opts, report)?;
+                let compiled = self.compile(k, rank, &strides, &bits, opts, report)?;
+                let strides = kernel_strides(&strides, &bits);
                 let threads =
                     pool.map_or_else(rayon::current_num_threads, |p| p.current_num_threads());
                 launch_flat(
@@ -491,11 +514,18 @@ impl Prepared {
                     // Many more chunks than threads: a core that another
                     // process slows down takes fewer of them.
                     (total / (threads * 16)).max(1 << 14),
+                    phase,
                     pool,
                 );
+                if let (None, Some((bitmap, offset))) = (k.missing, validity) {
+                    // A plain result in an output with a bitmap: all valid.
+                    // SAFETY: the output's bitmap holds `total` bits from
+                    // `offset` (`DenseViewMut::with_validity_bits`).
+                    unsafe { set_valid(bitmap, offset, total) };
+                }
                 Ok(Value::Array { data: out, missing })
             }
-            Some(r) => self.reduce_group(g, r, ptrs, strides, &shape, opts, pool, report),
+            Some(r) => self.reduce_group(g, r, (ptrs, strides, bits), &shape, opts, pool, report),
         }
     }
 
@@ -504,6 +534,7 @@ impl Prepared {
         k: &KernelSpec,
         rank: usize,
         strides: &[i64],
+        bits: &[(usize, i64)],
         opts: &Options,
         report: &mut Report,
     ) -> Result<Arc<Compiled>, Error> {
@@ -521,6 +552,7 @@ impl Prepared {
             spec: k.clone(),
             rank,
             layouts,
+            bits: bits.iter().map(|&(k, _)| k).collect(),
         };
         let jit = jit().map_err(|e| JitError {
             kernel: None,
@@ -730,7 +762,15 @@ impl Prepared {
             masked: Vec::new(),
             count: None,
         };
-        let v = self.launch_group(&g, ptrs, strides, &shape, opts, pool, report, &mut None);
+        let v = self.launch_group(
+            &g,
+            (ptrs, strides, Vec::new()),
+            &shape,
+            opts,
+            pool,
+            report,
+            &mut None,
+        );
         drop(owned);
         v
     }

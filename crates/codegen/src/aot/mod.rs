@@ -120,6 +120,7 @@ pub fn build_object(functions: &[Function], path: &Path) -> Result<(), Unsupport
                 spec: kernel.clone(),
                 rank,
                 layouts,
+                bits: Vec::new(),
             };
             let name = format!("__blaze_aot_{}_{suffix}", f.name);
             let m = machine.module(&ctx, &name);

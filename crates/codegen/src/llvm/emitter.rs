@@ -132,6 +132,83 @@ impl<'ctx, 'h> Emitter<'ctx, 'h> {
         Ok(())
     }
 
+    /// The byte of bitmap `base` holding bit `bit` (≥ 0), and the bit's
+    /// place in it as an `i8` shift.
+    fn bit_byte(
+        &self,
+        base: PointerValue<'ctx>,
+        bit: IntValue<'ctx>,
+    ) -> R<(PointerValue<'ctx>, IntValue<'ctx>)> {
+        let b = &self.b;
+        let i64t = self.i64();
+        let i8t = self.ctx.i8_type();
+        let byte = b
+            .build_right_shift(bit, i64t.const_int(3, false), false, "byte")
+            .map_err(llvm_err)?;
+        let ptr = unsafe { b.build_in_bounds_gep(i8t, base, &[byte], "bp") }.map_err(llvm_err)?;
+        let place = b
+            .build_and(bit, i64t.const_int(7, false), "place")
+            .map_err(llvm_err)?;
+        let shift = b
+            .build_int_truncate(place, i8t, "shift")
+            .map_err(llvm_err)?;
+        Ok((ptr, shift))
+    }
+
+    /// Whether element `bit` of validity bitmap `base` (LSB first, 1 =
+    /// valid) is missing, as an `i1`.
+    pub(super) fn load_missing_bit(
+        &self,
+        base: PointerValue<'ctx>,
+        bit: IntValue<'ctx>,
+    ) -> R<IntValue<'ctx>> {
+        let b = &self.b;
+        let i8t = self.ctx.i8_type();
+        let (ptr, shift) = self.bit_byte(base, bit)?;
+        let byte = b
+            .build_load(i8t, ptr, "bits")
+            .map_err(llvm_err)?
+            .into_int_value();
+        let moved = b
+            .build_right_shift(byte, shift, false, "moved")
+            .map_err(llvm_err)?;
+        let valid = b
+            .build_and(moved, i8t.const_int(1, false), "valid")
+            .map_err(llvm_err)?;
+        b.build_int_compare(IntPredicate::EQ, valid, i8t.const_zero(), "missing")
+            .map_err(llvm_err)
+    }
+
+    /// Sets element `bit` of validity bitmap `base` to the opposite of
+    /// `missing` (an `i1`), leaving the byte's other bits as they are.
+    pub(super) fn store_valid_bit(
+        &self,
+        base: PointerValue<'ctx>,
+        bit: IntValue<'ctx>,
+        missing: IntValue<'ctx>,
+    ) -> R<()> {
+        let b = &self.b;
+        let i8t = self.ctx.i8_type();
+        let (ptr, shift) = self.bit_byte(base, bit)?;
+        let old = b
+            .build_load(i8t, ptr, "old")
+            .map_err(llvm_err)?
+            .into_int_value();
+        let one = b
+            .build_left_shift(i8t.const_int(1, false), shift, "one")
+            .map_err(llvm_err)?;
+        let keep = b.build_not(one, "keep").map_err(llvm_err)?;
+        let cleared = b.build_and(old, keep, "cleared").map_err(llvm_err)?;
+        let valid = b.build_not(missing, "valid").map_err(llvm_err)?;
+        let valid = b
+            .build_int_z_extend(valid, i8t, "valid8")
+            .map_err(llvm_err)?;
+        let set = b.build_left_shift(valid, shift, "set").map_err(llvm_err)?;
+        let new = b.build_or(cleared, set, "new").map_err(llvm_err)?;
+        b.build_store(ptr, new).map_err(llvm_err)?;
+        Ok(())
+    }
+
     pub(super) fn gep(
         &self,
         s: Scalar,

@@ -62,6 +62,24 @@ impl<'ctx> Emitter<'ctx, '_> {
         if key.layouts.len() != n_ops {
             return Err(Unsupported("layouts do not match the operands".into()));
         }
+        let scalars: Vec<Scalar> = k
+            .inputs
+            .iter()
+            .copied()
+            .chain([k.output])
+            .chain(k.missing.map(|_| Scalar::Bool))
+            .collect();
+        let ascending = key.bits.windows(2).all(|w| w[0] < w[1]);
+        if !ascending
+            || key
+                .bits
+                .iter()
+                .any(|&i| scalars.get(i) != Some(&Scalar::Bool))
+        {
+            return Err(Unsupported(
+                "bit-addressed operands must be bool masks, in ascending order".into(),
+            ));
+        }
         let inner = self.build_inner(&format!("{name}.row"), key)?;
         let ptr = self.ctx.ptr_type(AddressSpace::default());
         let i64t = self.i64();
@@ -102,13 +120,11 @@ impl<'ctx> Emitter<'ctx, '_> {
                     .into_pointer_value())
             })
             .collect::<R<_>>()?;
-        let scalars: Vec<Scalar> = k
-            .inputs
-            .iter()
-            .copied()
-            .chain([k.output])
-            .chain(k.missing.map(|_| Scalar::Bool))
-            .collect();
+        // The bit position of element 0 of each bit-addressed operand,
+        // after the strides.
+        let bit_offsets: Vec<IntValue> = (0..key.bits.len())
+            .map(|i| load_i64(strides, (n_ops * rank + i) as u64))
+            .collect::<R<_>>()?;
         if rank == 0 {
             // One element when begin < end.
             let body = self.ctx.append_basic_block(f, "one");
@@ -122,6 +138,7 @@ impl<'ctx> Emitter<'ctx, '_> {
             args.extend((0..n_ops).map(|_| BasicMetadataValueEnum::from(i64t.const_zero())));
             args.push(i64t.const_zero().into());
             args.push(i64t.const_int(1, false).into());
+            args.extend(bit_offsets.iter().map(|o| BasicMetadataValueEnum::from(*o)));
             b.build_call(inner, &args, "").map_err(llvm_err)?;
             b.build_unconditional_branch(exit).map_err(llvm_err)?;
             b.position_at_end(exit);
@@ -188,7 +205,12 @@ impl<'ctx> Emitter<'ctx, '_> {
             .into_int_value();
         let mut args: Vec<BasicMetadataValueEnum> = Vec::new();
         for (k, base) in bases.iter().enumerate() {
-            args.push(self.gep(scalars[k], *base, offsets[k])?.into());
+            if key.bits.contains(&k) {
+                // Bit operands pass the bitmap; the row's bit follows.
+                args.push((*base).into());
+            } else {
+                args.push(self.gep(scalars[k], *base, offsets[k])?.into());
+            }
         }
         args.extend(
             inner_strides
@@ -197,6 +219,12 @@ impl<'ctx> Emitter<'ctx, '_> {
         );
         args.push(jsv.into());
         args.push(je.into());
+        for (&k, off) in key.bits.iter().zip(&bit_offsets) {
+            let row_bit = b
+                .build_int_add(*off, offsets[k], "rowbit")
+                .map_err(llvm_err)?;
+            args.push(row_bit.into());
+        }
         b.build_call(inner, &args, "").map_err(llvm_err)?;
         let rn = b
             .build_int_add(rv, i64t.const_int(1, false), "rn")
@@ -212,8 +240,10 @@ impl<'ctx> Emitter<'ctx, '_> {
         Ok(f)
     }
 
-    /// `row(p_0 … p_out, s_0 … s_out, j0, j1)`: elements `j0..j1` of one
-    /// row. Pointers are `noalias`: the output never overlaps an input.
+    /// `row(p_0 … p_out, s_0 … s_out, j0, j1, b_0 …)`: elements `j0..j1`
+    /// of one row; `b_i` is the bit position of the row's element 0 in
+    /// the `i`-th bit-addressed operand (whose pointer is its bitmap's).
+    /// Pointers are `noalias`: the output never overlaps an input.
     pub(super) fn build_inner(&self, name: &str, key: &KernelKey) -> R<FunctionValue<'ctx>> {
         let k = &key.spec;
         let n_in = k.inputs.len();
@@ -224,6 +254,11 @@ impl<'ctx> Emitter<'ctx, '_> {
         params.extend((0..n_ops).map(|_| inkwell::types::BasicMetadataTypeEnum::from(i64t)));
         params.push(i64t.into());
         params.push(i64t.into());
+        params.extend(
+            key.bits
+                .iter()
+                .map(|_| inkwell::types::BasicMetadataTypeEnum::from(i64t)),
+        );
         let fty = self.ctx.void_type().fn_type(&params, false);
         let f = self.module.add_function(name, fty, Some(Linkage::Internal));
         self.host.set_attributes(self.ctx, f);
@@ -245,6 +280,11 @@ impl<'ctx> Emitter<'ctx, '_> {
             p(2 * n_ops)?.into_int_value(),
             p(2 * n_ops + 1)?.into_int_value(),
         );
+        // Per operand, the row's bit position when it is bit-addressed.
+        let mut row_bits: Vec<Option<IntValue>> = vec![None; n_ops];
+        for (i, &k) in key.bits.iter().enumerate() {
+            row_bits[k] = Some(p(2 * n_ops + 2 + i)?.into_int_value());
+        }
         let saved = self.b.get_insert_block();
         let b = &self.b;
         let entry = self.ctx.append_basic_block(f, "entry");
@@ -263,7 +303,10 @@ impl<'ctx> Emitter<'ctx, '_> {
         let mut hoisted: Vec<Option<Val>> = vec![None; n_in];
         for i in 0..n_in {
             if key.layouts[i] == Layout::Broadcast {
-                hoisted[i] = Some(self.load(k.inputs[i], ptrs[i])?);
+                hoisted[i] = Some(match row_bits[i] {
+                    Some(bit) => self.load_missing_bit(ptrs[i], bit)?.into(),
+                    None => self.load(k.inputs[i], ptrs[i])?,
+                });
             }
         }
         let out_layout = key.layouts[n_in];
@@ -298,11 +341,23 @@ impl<'ctx> Emitter<'ctx, '_> {
                 }
             }
         };
+        // The bit position of the current element in bit operand `i`.
+        let elem_bit = |i: usize, row: IntValue<'ctx>| -> R<IntValue<'ctx>> {
+            let step = match key.layouts[i] {
+                Layout::Contiguous => jv,
+                Layout::Broadcast => return Ok(row),
+                Layout::Strided => b.build_int_mul(jv, strides[i], "bs").map_err(llvm_err)?,
+            };
+            b.build_int_add(row, step, "bit").map_err(llvm_err)
+        };
         let mut loads: Vec<Option<Val>> = Vec::with_capacity(n_in);
         for (i, h) in hoisted.iter().enumerate() {
-            loads.push(match h {
-                Some(v) => Some(*v),
-                None => Some(self.load(k.inputs[i], elem_ptr(i, k.inputs[i])?)?),
+            loads.push(match (h, row_bits[i]) {
+                (Some(v), _) => Some(*v),
+                (None, Some(row)) => {
+                    Some(self.load_missing_bit(ptrs[i], elem_bit(i, row)?)?.into())
+                }
+                (None, None) => Some(self.load(k.inputs[i], elem_ptr(i, k.inputs[i])?)?),
             });
         }
         let vals = self.eval_kernel(k, &loads)?;
@@ -314,7 +369,16 @@ impl<'ctx> Emitter<'ctx, '_> {
                 self.store(k.output, elem_ptr(n_in, k.output)?, v)?;
                 if let Some(m) = k.missing {
                     let flag = self.truthy(k.nodes[m].ty, vals[m])?;
-                    self.store(Scalar::Bool, elem_ptr(n_in + 1, Scalar::Bool)?, flag.into())?;
+                    match row_bits[n_in + 1] {
+                        Some(row) => {
+                            self.store_valid_bit(ptrs[n_in + 1], elem_bit(n_in + 1, row)?, flag)?
+                        }
+                        None => self.store(
+                            Scalar::Bool,
+                            elem_ptr(n_in + 1, Scalar::Bool)?,
+                            flag.into(),
+                        )?,
+                    }
                 }
                 None
             }

@@ -10,21 +10,31 @@
 //!
 //! `ptrs` holds one pointer per input and then the output, each pointing at
 //! the element with index 0 on every axis; `strides` holds, per operand, one
-//! stride in elements per axis (0 broadcasts, negative walks backwards);
-//! `shape` is the iteration space. The kernel handles the flat C-order
-//! positions `begin..end` of that space, so the runtime can split any shape
-//! into chunks.
+//! stride in elements per axis (0 broadcasts, negative walks backwards),
+//! and after them, for each bit-addressed operand (`KernelKey::bits`, in
+//! operand order), the bit position of its element 0; `shape` is the
+//! iteration space. The kernel handles the flat C-order positions
+//! `begin..end` of that space, so the runtime can split any shape into
+//! chunks.
 //!
-//! Missing values travel as byte masks (`bool`, one byte per element, true
-//! = missing), operands like any other: an option input is two operands,
-//! its values and then its mask, each with its own pointer and strides (a
-//! mask may broadcast with stride 0, or be a single `false` byte with
-//! stride 0 everywhere when nothing is missing; a caller's Arrow bitmap is
-//! expanded into such a mask by the runtime). A stored option result has a
-//! second output after the first, its mask, laid out like it
-//! (`KernelSpec::missing`). So `ptrs` is: inputs (each option's mask
-//! right after its values), the output, then the output's mask if any.
-//! Kernels of plain values have no mask operand and no code for one.
+//! Missing values travel as masks, operands like any other: an option
+//! input is two operands, its values and then its mask, each with its own
+//! pointer and strides. A mask is either a byte mask (`bool`, one byte per
+//! element, true = missing; it may broadcast with stride 0, or be a single
+//! `false` byte with stride 0 everywhere when nothing is missing) or
+//! bit-addressed, a caller's Arrow validity bitmap read in place: its
+//! pointer is the bitmap's first byte, its strides count bits (the C-order
+//! strides of the view's own shape, 0 on broadcast axes), element 0 is at
+//! the bit given after the strides, and a bit is 1 when the element is
+//! valid (LSB first). The inner loop loads the byte `bit >> 3` and tests
+//! bit `bit & 7`. A stored option result has a second output after the
+//! first, its mask (`KernelSpec::missing`): a byte mask laid out like the
+//! values, or a bitmap in C order whose bits the kernel sets one by one
+//! with a read-modify-write of their byte, leaving the other bits as they
+//! are (the runtime never gives two chunks one byte). So `ptrs` is: inputs
+//! (each option's mask right after its values), the output, then the
+//! output's mask if any. Kernels of plain values have no mask operand and
+//! no code for one.
 //!
 //! The rows of the innermost axis are a separate loop whose
 //! operands are `noalias` pointers with the layout of the key: contiguous
