@@ -180,7 +180,11 @@ impl Kernel {
     /// into `out` (no result is allocated); otherwise the result is copied
     /// into it once. An `out` sharing memory with an input gets the result
     /// of reading every input first (as NumPy's `out=`). On an error
-    /// nothing has been written.
+    /// nothing has been written. An option result (`?float64`, …) goes into
+    /// an `out` that carries an Arrow validity bitmap
+    /// ([`DenseViewMut::with_validity_bits`]), which receives its missing
+    /// values (the last kernel writes the bits); into a plain `out` it is
+    /// accepted only when nothing is missing.
     ///
     /// ```
     /// use ndarray::{array, s, Array1};
