@@ -709,3 +709,21 @@ fn regression_unify_anonymous_and_named_ellipsis_is_symmetric() {
     let ba = unify(&anonymous, &named, &env).map(|d| d.to_string());
     assert_eq!(ab, ba, "unify depends on the order of its operands");
 }
+
+/// Found by `unify_is_symmetric_with_definitions`: inside a tuple, a bare
+/// measure type variable against a datashape whose ellipsis is followed by
+/// a written dimension unified in one order (the variable taking the whole
+/// `... * 0 * bool`) and was a rank error in the other. Within a strict
+/// (nested) unification both sides now need their written dimensions.
+#[test]
+fn regression_tuple_element_with_ellipsis_is_symmetric() {
+    let env = TypeEnv::new();
+    let a = parse("(bool, K)").unwrap();
+    let b = parse("(N, ... * 0 * bool)").unwrap();
+    let ab = unify(&a, &b, &env).map(|d| d.to_string());
+    let ba = unify(&b, &a, &env).map(|d| d.to_string());
+    assert_eq!(ab.is_ok(), ba.is_ok(), "{ab:?} vs {ba:?}");
+    if let (Ok(x), Ok(y)) = (&ab, &ba) {
+        assert_eq!(x, y);
+    }
+}

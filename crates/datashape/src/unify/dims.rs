@@ -103,8 +103,10 @@ impl Unifier<'_> {
         b: &[Dim],
     ) -> Result<Vec<Dim>, UnifyError> {
         let (pre, e, post) = (&xr[..i], &xr[i], &xr[i + 1..]);
-        // A strict pattern (the left operand) needs at least its written dims.
-        let pattern_short = mode == DimMode::Strict && !swapped;
+        // Strictly (nested types, patterns) the side with the ellipsis
+        // needs at least its written dims, whichever operand it is, so that
+        // the result does not depend on the order of the operands.
+        let pattern_short = mode == DimMode::Strict;
         // Broadcasting against a side with no dimensions left for the
         // ellipsis: it stays, unknown (`Dims... * T ⊔ T = Dims... * T`).
         let ran_out = yr.len() < pre.len() || (mode == DimMode::Broadcast && yr.len() == pre.len());
