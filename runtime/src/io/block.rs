@@ -1,7 +1,8 @@
 //! What a [`RowReader`](super::RowReader) hands out: [`RowBlock`], a block
 //! of rows as blaze's own array type (array files) or as an interpreter
 //! value (CSV records); and [`BlockPool`], the reused, 64-byte-aligned
-//! buffers array files are read into.
+//! buffers array files are read into (and a streamed rows result is
+//! written into).
 //!
 //! A pool buffer is shared, through an `Arc`, between the pool and the
 //! [`DenseArray`] over it. The pool writes into a buffer only when it holds
@@ -9,7 +10,7 @@
 //! dropped, so no reader of the old block can see the new bytes.
 
 use super::{IoError, IoErrorKind};
-use blaze_array::{ArrayError, Buffer, DenseArray, ALLOC_ALIGN};
+use blaze_array::{ArrayError, Buffer, DenseArray, DenseViewMut, ALLOC_ALIGN};
 use blaze_datashape::Scalar;
 use blaze_interp::Value;
 use std::path::Path;
@@ -96,13 +97,13 @@ impl BlockPool {
     /// (all of them, in C order, native byte order), in a free buffer of
     /// the pool (a new one when none is free or large enough); errors name
     /// `path`, the file read.
-    pub fn fill(
+    pub fn fill<E: From<IoError>>(
         &mut self,
         path: &Path,
         scalar: Scalar,
         shape: &[usize],
-        fill: impl FnOnce(&mut [u8]) -> Result<(), IoError>,
-    ) -> Result<DenseArray, IoError> {
+        fill: impl FnOnce(&mut [u8]) -> Result<(), E>,
+    ) -> Result<DenseArray, E> {
         let overflow = |e: ArrayError| {
             IoError::format(
                 path,
@@ -115,7 +116,8 @@ impl BlockPool {
             .try_fold(scalar.size_bytes(), |n, &d| n.checked_mul(d))
             .filter(|&n| n <= isize::MAX as usize / 2)
             .ok_or(ArrayError::Overflow { what: "block size" })
-            .map_err(overflow)?;
+            .map_err(overflow)
+            .map_err(E::from)?;
         // A free buffer large enough, else the largest free one is
         // replaced, else a new one.
         let free = self
@@ -155,6 +157,36 @@ impl BlockPool {
         // only reference (`Arc::get_mut`), so they never change under an
         // array.
         let buffer = unsafe { Buffer::from_custom_allocation(ptr, len, owner) };
-        DenseArray::c_order(buffer, scalar, shape).map_err(overflow)
+        DenseArray::c_order(buffer, scalar, shape)
+            .map_err(overflow)
+            .map_err(E::from)
+    }
+
+    /// As [`BlockPool::fill`], the elements written through a C-order
+    /// [`DenseViewMut`] (where a kernel can write a block's result).
+    pub fn write<E: From<IoError>>(
+        &mut self,
+        path: &Path,
+        scalar: Scalar,
+        shape: &[usize],
+        write: impl FnOnce(DenseViewMut<'_>) -> Result<(), E>,
+    ) -> Result<DenseArray, E> {
+        let size = scalar.size_bytes() as isize;
+        let mut strides = vec![0isize; shape.len()];
+        let mut step = size;
+        for (s, &d) in strides.iter_mut().zip(shape).rev() {
+            *s = step;
+            step = step.saturating_mul(d as isize);
+        }
+        self.fill(path, scalar, shape, |bytes| {
+            // SAFETY: `bytes` holds every element of `shape` in C order,
+            // aligned (the pool's buffers are 64-byte aligned), and is
+            // borrowed exclusively while the view lives (it does not
+            // outlive this closure); the size was checked against overflow.
+            let view = unsafe {
+                DenseViewMut::from_raw_parts(bytes.as_mut_ptr(), scalar, shape.to_vec(), strides)
+            };
+            write(view)
+        })
     }
 }

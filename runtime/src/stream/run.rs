@@ -1,13 +1,15 @@
 //! The executor: the block function over blocks of rows, a reader thread
-//! one block ahead, partials combined in block order, a rows result written
-//! to a [`RowSink`] or collected, then the tail.
+//! one block ahead (blocks are blaze arrays the kernels read in place),
+//! partials combined in block order, a rows result written to a
+//! [`RowSink`] (by the kernel into a reused buffer when it is the only
+//! result) or collected, then the tail.
 
 use super::classify::Merge;
 use super::{Input, StreamPlan, ROWS};
 use crate::error::{Error, OutputError, StreamError};
 use crate::exec::{Arg, Options, Report};
 use crate::io::rows::join_rows;
-use crate::io::{self, RowBlock, RowReader, RowSink};
+use crate::io::{self, BlockPool, RowBlock, RowReader, RowSink};
 use crate::value::from_array;
 use blaze_codegen::Dumps;
 use blaze_datashape::{Dim, Measure, Scalar};
@@ -90,6 +92,7 @@ impl StreamPlan {
         let block = self.block;
         let mut total = 0usize;
         let mut blocks = 0usize;
+        let mut out_pool = BlockPool::new();
         std::thread::scope(|scope| -> Result<(), Error> {
             let (tx, rx) = sync_channel::<Result<Block, Error>>(1);
             scope.spawn(move || {
@@ -113,9 +116,28 @@ impl StreamPlan {
                         None => Arg::Value(whole_value(p).unwrap_or(&nothing)),
                     })
                     .collect();
-                let (value, r) = self
-                    .block_fn
-                    .run_args(&args, if blocks == 0 { opts } else { &later })?;
+                let run_opts = if blocks == 0 { opts } else { &later };
+                // A rows result alone, written to a file: the kernel writes
+                // it into a reused buffer, which the sink writes from.
+                let direct = writer.is_some()
+                    && n > 0
+                    && self.frontier.len() == 1
+                    && self.frontier[0].1.is_none();
+                let (value, r, written) = match (out, direct) {
+                    (Some(path), true) => {
+                        let (scalar, shape) = self.result_shape(n)?;
+                        let mut r = Report::default();
+                        let rows = out_pool.write::<Error>(path, scalar, &shape, |view| {
+                            r = self.block_fn.run_into(&args, view, run_opts)?;
+                            Ok(())
+                        })?;
+                        (Value::Tuple(vec![]), r, Some(rows))
+                    }
+                    _ => {
+                        let (value, r) = self.block_fn.run_args(&args, run_opts)?;
+                        (value, r, None)
+                    }
+                };
                 if blocks == 0 {
                     merge(&mut report, r);
                 } else {
@@ -126,6 +148,13 @@ impl StreamPlan {
                 // readers' pools.
                 drop(args);
                 drop(read);
+                if let (Some(rows), Some(w)) = (written, &mut writer) {
+                    w.write_rows(r0, &rows.view())
+                        .map_err(|e| Error::Output(OutputError::Io(e)))?;
+                    total += n;
+                    progress(total, self.rows);
+                    continue;
+                }
                 let parts = if self.frontier.len() == 1 {
                     vec![value]
                 } else {
