@@ -2,8 +2,9 @@
 //! are counted (a counting global allocator). A call on borrowed inputs
 //! allocates about one output; a call into a caller's output allocates no
 //! result-sized buffer at all, and the kernel writes at the caller's
-//! pointer, whatever its strides. The tests of this file run one at a time
-//! (the count is process-wide).
+//! pointer, whatever its strides. A streamed run reads its blocks into a
+//! few reused buffers that the kernels read in place. The tests of this
+//! file run one at a time (the count is process-wide).
 
 use blaze::interp::{Array, Value};
 use blaze::{input, output_view, Arg};
@@ -169,4 +170,72 @@ fn an_output_overlapping_an_input_goes_through_one_temporary() {
         "an overlapping output should cost one temporary: {used} bytes"
     );
     assert_eq!(buf, want);
+}
+
+/// Rows and columns of the streamed file: 32 blocks of 1 MiB.
+const ROWS: usize = 4096;
+const COLS: usize = 1024;
+const BLOCK: usize = 128;
+
+#[test]
+fn streamed_blocks_reach_the_kernels_without_a_copy() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!("blaze-zero-copy-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let a = dir.join("a.npy");
+    let out = dir.join("out.npy");
+    let x = ndarray::Array2::from_shape_fn((ROWS, COLS), |(i, j)| (i * COLS + j) as f64 / 7.0);
+    blaze::runtime::io::npy::write_npy(&a, &Array::Float64(x.clone().into_dyn())).unwrap();
+    let (a_path, out_path) = (a.to_str().unwrap(), out.to_str().unwrap());
+    let session = blaze::Session::new()
+        .memory_limit(1 << 30)
+        .block_rows(BLOCK)
+        .threads(1);
+    let block_bytes = BLOCK * COLS * 8;
+    let blocks = ROWS / BLOCK;
+    let run = |src: &str, to: Option<&str>| {
+        let outcome = session.eval(src, &[("A", a_path)], to).unwrap();
+        assert!(outcome.report.streamed, "{src}");
+        assert_eq!(outcome.report.blocks, Some(blocks), "{src}");
+        outcome.value
+    };
+    // Warm up: compile the kernels, start the thread pool.
+    run("sum(sqrt(A*A + 1), axis=0)", None);
+    run("2*A + 1", Some(out_path));
+
+    // A reduction over the rows: the input blocks go to the kernels as
+    // views of the reader's buffers (at most one per block in flight); no
+    // block-sized value is made per block.
+    let mut sums = None;
+    let used = allocated_by(|| sums = run("sum(sqrt(A*A + 1), axis=0)", None));
+    assert!(
+        used < 5 * block_bytes,
+        "a streamed reduction over {blocks} blocks of {block_bytes} bytes allocated {used} bytes"
+    );
+    let Some(Value::Array {
+        data: Array::Float64(sums),
+        ..
+    }) = sums
+    else {
+        panic!("not a float64 result")
+    };
+    let want = x.mapv(|v| (v * v + 1.0).sqrt()).sum_axis(ndarray::Axis(0));
+    for (s, w) in sums.iter().zip(want.iter()) {
+        assert!((s - w).abs() <= 1e-12 * w.abs(), "{s} != {w}");
+    }
+
+    // Disk to disk: the kernel writes each block's result into a reused
+    // buffer, which the sink writes from its memory (no encoding buffer):
+    // a few block-sized buffers for the whole run.
+    let used = allocated_by(|| {
+        run("2*A + 1", Some(out_path));
+    });
+    assert!(
+        used < 6 * block_bytes,
+        "a streamed elementwise run over {blocks} blocks of {block_bytes} bytes allocated {used} bytes"
+    );
+    let back = blaze::runtime::io::npy::read_npy(&out).unwrap();
+    assert_eq!(back, Array::Float64((2.0 * &x + 1.0).into_dyn()));
+    let _ = std::fs::remove_dir_all(&dir);
 }

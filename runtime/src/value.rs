@@ -16,6 +16,7 @@
 //!     keep-alive owner is the array itself, so the result lives on its own
 //!     (`'static`). Writes through other handles of a shared array copy on
 //!     write, so the elements seen never change.
+//!   - [`from_array`]: an interpreter `Array` taken the same way.
 //!   - [`from_view_with_owner`] (unsafe): a view plus an owner the caller
 //!     vouches for, for memory kept alive by something blaze cannot see.
 //! - [`ndarray_view`]: a blaze view as an `ndarray` view, without copying.
@@ -211,6 +212,28 @@ pub fn from_owned<T: Element, D: Dimension + 'static>(
     array: ndarray::Array<T, D>,
 ) -> Result<DenseArray, ArrayError> {
     from_shared(array.into_shared())
+}
+
+/// A blaze array taking an interpreter array's elements without copying
+/// (the ndarray array becomes the buffer's owner): how values computed by
+/// the reference kernels, or decoded from a file, become blaze arrays.
+pub fn from_array(array: Array) -> Result<DenseArray, ArrayError> {
+    match array {
+        Array::Bool(a) => from_owned(a),
+        Array::Int8(a) => from_owned(a),
+        Array::Int16(a) => from_owned(a),
+        Array::Int32(a) => from_owned(a),
+        Array::Int64(a) => from_owned(a),
+        Array::UInt8(a) => from_owned(a),
+        Array::UInt16(a) => from_owned(a),
+        Array::UInt32(a) => from_owned(a),
+        Array::UInt64(a) => from_owned(a),
+        Array::Float16(a) => from_owned(a),
+        Array::Float32(a) => from_owned(a),
+        Array::Float64(a) => from_owned(a),
+        Array::Complex64(a) => from_owned(a),
+        Array::Complex128(a) => from_owned(a),
+    }
 }
 
 /// A blaze array over the elements of `view` (no copy, any strides), kept

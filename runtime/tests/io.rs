@@ -6,7 +6,8 @@
 use blaze_datashape::Scalar;
 use blaze_interp::{Array, Value};
 use blaze_runtime::io::npy::write_npy;
-use blaze_runtime::io::{self, IoErrorKind, Location, RowSource};
+use blaze_runtime::io::{self, IoErrorKind, Location, RowBlock, RowSource};
+use blaze_runtime::value::view_of;
 use ndarray::{ArrayD, IxDyn};
 use std::path::{Path, PathBuf};
 
@@ -23,17 +24,32 @@ fn matrix(rows: usize, cols: usize) -> Array {
     }))
 }
 
-/// Every block of `source`, `block` rows at a time, joined.
+/// Every block of `source`, `block` rows at a time, as values.
 fn by_blocks(source: &dyn RowSource, block: usize) -> Vec<Value> {
     let mut r = source.blocks().unwrap();
     let mut out = Vec::new();
-    let mut reuse = None;
-    while let Some((v, n)) = r.next_block(block, reuse.take()).unwrap() {
+    while let Some((b, n)) = r.next_block(block).unwrap() {
         assert!(n <= block && n > 0);
-        out.push(v.clone());
-        reuse = Some(v);
+        out.push(b.to_value().unwrap());
     }
     out
+}
+
+/// Float64 blocks of rows joined along the first axis.
+fn joined(blocks: &[Value]) -> Value {
+    let parts: Vec<_> = blocks
+        .iter()
+        .map(|v| match v {
+            Value::Array {
+                data: Array::Float64(a),
+                missing: None,
+            } => a.view(),
+            other => panic!("not a float64 block: {other:?}"),
+        })
+        .collect();
+    Value::from(Array::Float64(
+        ndarray::concatenate(ndarray::Axis(0), &parts).unwrap(),
+    ))
 }
 
 fn names_in(d: &Path) -> Vec<String> {
@@ -66,10 +82,15 @@ fn formats_are_chosen_by_path_and_read_alike() {
         for block in [1, 5, 37, 100] {
             let blocks = by_blocks(s.as_ref(), block);
             assert_eq!(blocks.len(), 37usize.div_ceil(block), "{path:?} by {block}");
+            assert_eq!(
+                joined(&blocks),
+                Value::from(a.clone()),
+                "{path:?} by {block}"
+            );
         }
-        let r = s.blocks().unwrap();
+        let mut r = s.blocks().unwrap();
         assert_eq!(
-            r.empty_block().unwrap(),
+            r.empty_block().unwrap().to_value().unwrap(),
             Value::from(Array::zeros(Scalar::Float64, &[0, 3]))
         );
     }
@@ -102,9 +123,14 @@ fn sinks_finish_whole_or_leave_nothing() {
         for rows in [Some(10), None] {
             let mut sink = io::create(&path, Scalar::Float64, &[2], rows, 4).unwrap();
             for r0 in (0..10).step_by(4) {
-                let block = x.slice(ndarray::s![r0..(r0 + 4).min(10), ..]).to_owned();
-                sink.write_rows(r0, &Array::Float64(block.into_dyn()))
-                    .unwrap();
+                let block = x.slice(ndarray::s![r0..(r0 + 4).min(10), ..]);
+                if r0 == 4 {
+                    // Any layout: a Fortran-order copy of the same rows.
+                    let f = block.t().to_owned();
+                    sink.write_rows(r0, &view_of(&f.t())).unwrap();
+                } else {
+                    sink.write_rows(r0, &view_of(&block)).unwrap();
+                }
             }
             if rows.is_some() {
                 assert!(!path.exists(), "{name}: visible before finish");
@@ -115,8 +141,7 @@ fn sinks_finish_whole_or_leave_nothing() {
         }
         // Dropped unfinished: the temporary goes, the old result stays.
         let mut sink = io::create(&path, Scalar::Float64, &[2], Some(10), 4).unwrap();
-        let block = x.slice(ndarray::s![0..4, ..]).to_owned();
-        sink.write_rows(0, &Array::Float64(block.into_dyn()))
+        sink.write_rows(0, &view_of(&x.slice(ndarray::s![0..4, ..])))
             .unwrap();
         let staged = names_in(&d).iter().filter(|n| n.ends_with(".tmp")).count();
         assert_eq!(staged, 1, "{:?}", names_in(&d));
@@ -125,9 +150,8 @@ fn sinks_finish_whole_or_leave_nothing() {
         assert_eq!(back, Value::from(a.clone()), "{name}");
         // A block of another type is refused, naming the file.
         let mut sink = io::create(&path, Scalar::Float64, &[2], Some(10), 4).unwrap();
-        let e = sink
-            .write_rows(0, &Array::zeros(Scalar::Int32, &[4, 2]))
-            .unwrap_err();
+        let ints = ArrayD::<i32>::zeros(IxDyn(&[4, 2]));
+        let e = sink.write_rows(0, &view_of(&ints.view())).unwrap_err();
         assert_eq!(e.kind(), IoErrorKind::Request);
         assert!(e.to_string().contains(name), "{e}");
     }
@@ -187,4 +211,45 @@ fn errors_say_where_and_what() {
     write_npy(&zero_d, &Array::zeros(Scalar::Float64, &[])).unwrap();
     let s = io::open(&zero_d, None).unwrap();
     assert!(s.cannot_stream().unwrap().contains("0-d"));
+}
+
+#[test]
+fn array_file_blocks_are_blaze_arrays_in_reused_buffers() {
+    let d = dir("pool");
+    let a = matrix(40, 3);
+    let npy = d.join("a.npy");
+    io::write(&npy, &a).unwrap();
+    let s = io::open(&npy, None).unwrap();
+    let mut r = s.blocks().unwrap();
+    let address = |b: &RowBlock| match b {
+        RowBlock::Array(x) => x.as_ptr() as usize,
+        RowBlock::Value(v) => panic!("a .npy block as a value: {v:?}"),
+    };
+    // A block held while later ones are read keeps its rows.
+    let (first, _) = r.next_block(10).unwrap().unwrap();
+    let (second, _) = r.next_block(10).unwrap().unwrap();
+    assert_ne!(address(&first), address(&second));
+    let first_address = address(&first);
+    assert_eq!(first_address % 64, 0, "blocks are 64-byte aligned");
+    let rows = |b: &RowBlock, r0: usize| {
+        let Value::Array {
+            data: Array::Float64(x),
+            ..
+        } = b.to_value().unwrap()
+        else {
+            panic!("not float64")
+        };
+        let Array::Float64(all) = &a else {
+            unreachable!()
+        };
+        assert_eq!(x, all.slice(ndarray::s![r0..r0 + 10, ..]).into_dyn());
+    };
+    rows(&first, 0);
+    rows(&second, 10);
+    // Once dropped, a block's buffer takes the next rows.
+    drop(first);
+    let (third, _) = r.next_block(10).unwrap().unwrap();
+    assert_eq!(address(&third), first_address);
+    rows(&third, 20);
+    rows(&second, 10);
 }

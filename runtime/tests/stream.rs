@@ -341,3 +341,47 @@ fn csv_errors_name_the_line_and_field() {
         .to_string();
     assert!(e.contains("numbers or bools"), "{e}");
 }
+
+/// A version 1.0 `.npy` file of `descr` and `shape` with `data` as its bytes.
+fn raw_npy(path: &Path, descr: &str, shape: &str, data: &[u8]) {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(data);
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn files_converted_while_read_stream_like_they_read_whole() {
+    let d = dir("convert");
+    // Big-endian float64: converted once, while each block is read.
+    let x = data(301, 7, 5);
+    let be: Vec<u8> = x.iter().flat_map(|v| v.to_be_bytes()).collect();
+    let a = d.join("be.npy");
+    raw_npy(&a, ">f8", "(301, 7)", &be);
+    // Bools stored as any nonzero byte: true, whatever the byte.
+    let flags: Vec<u8> = (0..301 * 7).map(|i| [0u8, 1, 7, 255][i % 4]).collect();
+    let b = d.join("b.npy");
+    raw_npy(&b, "|b1", "(301, 7)", &flags);
+    let out = d.join("out.npy");
+    for block in [1, 16, 301] {
+        for out in [Some(out.as_path()), None] {
+            let (m, s) = both("2*a + 1", &[("a", &a)], block, out);
+            assert_eq!(m, s, "big-endian, block {block}");
+            let (m, s) = both("where(b, a, 0.0)", &[("a", &a), ("b", &b)], block, out);
+            assert_eq!(m, s, "bools, block {block}");
+        }
+        let (m, s) = both("sum(a, axis=0)", &[("a", &a)], block, None);
+        assert!(max_rel(&m, &s) < 1e-12, "big-endian sum, block {block}");
+        let (m, s) = both("any(b, axis=0)", &[("b", &b)], block, None);
+        assert_eq!(m, s, "any over bools, block {block}");
+    }
+    // And the values are the file's.
+    let (m, _) = both("a + 0", &[("a", &a)], 16, None);
+    assert_eq!(m, Value::from(Array::Float64(x)));
+}

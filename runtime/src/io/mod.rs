@@ -13,6 +13,7 @@
 //! (that is [`Session`](crate::Session)'s) nor compute anything.
 
 mod atomic;
+mod block;
 pub mod csv;
 mod error;
 pub mod npy;
@@ -21,6 +22,7 @@ mod sink;
 mod source;
 pub mod zarr;
 
+pub use block::{BlockPool, RowBlock};
 pub use error::{IoError, IoErrorKind, Location};
 pub use sink::RowSink;
 pub use source::{RowReader, RowSource};

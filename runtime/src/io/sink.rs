@@ -1,4 +1,5 @@
-//! [`RowSink`]: a result written by blocks of rows into a staged
+//! [`RowSink`]: a result written by blocks of rows (blaze views, written
+//! from their memory) into a staged
 //! destination that [`RowSink::finish`] puts in place atomically; dropped
 //! unfinished, a sink removes what it wrote. Implemented for `.npy`
 //! ([`NpyWriter`]) and Zarr ([`ZarrWriter`]).
@@ -6,14 +7,14 @@
 use super::npy::NpyWriter;
 use super::zarr::ZarrWriter;
 use super::IoError;
-use blaze_interp::Array;
+use blaze_array::DenseView;
 
 /// A destination written by blocks of rows.
 pub trait RowSink: Send {
-    /// Writes `block` (shape `[n, row…]`) as rows `start..start + n`.
-    /// Blocks come in order; each but the last has the block size the sink
-    /// was created with.
-    fn write_rows(&mut self, start: usize, block: &Array) -> Result<(), IoError>;
+    /// Writes `block` (shape `[n, row…]`, any strides, no missing values)
+    /// as rows `start..start + n`. Blocks come in order; each but the last
+    /// has the block size the sink was created with.
+    fn write_rows(&mut self, start: usize, block: &DenseView<'_>) -> Result<(), IoError>;
 
     /// Completes a result of `rows` rows, syncs it and renames it into
     /// place.
@@ -21,8 +22,8 @@ pub trait RowSink: Send {
 }
 
 impl RowSink for NpyWriter {
-    fn write_rows(&mut self, start: usize, block: &Array) -> Result<(), IoError> {
-        NpyWriter::write_rows(self, start, block)
+    fn write_rows(&mut self, start: usize, block: &DenseView<'_>) -> Result<(), IoError> {
+        NpyWriter::write_view(self, start, block)
     }
 
     fn finish(self: Box<Self>, rows: usize) -> Result<(), IoError> {
@@ -31,8 +32,8 @@ impl RowSink for NpyWriter {
 }
 
 impl RowSink for ZarrWriter {
-    fn write_rows(&mut self, start: usize, block: &Array) -> Result<(), IoError> {
-        ZarrWriter::write_rows(self, start, block)
+    fn write_rows(&mut self, start: usize, block: &DenseView<'_>) -> Result<(), IoError> {
+        ZarrWriter::write_view(self, start, block)
     }
 
     fn finish(self: Box<Self>, rows: usize) -> Result<(), IoError> {

@@ -6,7 +6,8 @@
 use super::csv::{CsvFile, CsvReader};
 use super::npy::NpyFile;
 use super::zarr::ZarrArray;
-use super::IoError;
+use super::{BlockPool, IoError, IoErrorKind, RowBlock};
+use blaze_array::DenseArray;
 use blaze_datashape::{Datashape, Dim, Measure};
 use blaze_interp::{Array, Value};
 use std::fmt;
@@ -58,16 +59,13 @@ pub trait RowSource: fmt::Debug + Send + Sync {
 
 /// Blocks of rows, in order.
 pub trait RowReader: Send {
-    /// The next up to `max` rows and their count, or `None` at the end;
-    /// `reuse` is a spent block whose buffer may be recycled.
-    fn next_block(
-        &mut self,
-        max: usize,
-        reuse: Option<Value>,
-    ) -> Result<Option<(Value, usize)>, IoError>;
+    /// The next up to `max` rows and their count, or `None` at the end.
+    /// An array file's blocks are blaze arrays in buffers the reader
+    /// reuses once every block over them is dropped.
+    fn next_block(&mut self, max: usize) -> Result<Option<(RowBlock, usize)>, IoError>;
 
     /// A block of no rows (reductions over empty data see it).
-    fn empty_block(&self) -> Result<Value, IoError>;
+    fn empty_block(&mut self) -> Result<RowBlock, IoError>;
 
     /// Checks what can be checked only at the end (a row count the
     /// datashape fixes) and returns the rows read.
@@ -76,38 +74,30 @@ pub trait RowReader: Send {
     }
 }
 
-/// Rows read by position from a file of known shape.
-struct Positional<'a, F> {
-    read: F,
+/// Rows read by position from an array file of known shape, into the
+/// buffers of a pool.
+struct Positional<'a, F: ?Sized> {
+    file: &'a F,
+    pool: BlockPool,
     rows: usize,
     at: usize,
-    _src: std::marker::PhantomData<&'a ()>,
 }
 
-impl<'a, F> RowReader for Positional<'a, F>
-where
-    F: Fn(usize, usize, Option<Array>) -> Result<Array, IoError> + Send,
-{
-    fn next_block(
-        &mut self,
-        max: usize,
-        reuse: Option<Value>,
-    ) -> Result<Option<(Value, usize)>, IoError> {
+impl<F: ArrayFile + ?Sized> RowReader for Positional<'_, F> {
+    fn next_block(&mut self, max: usize) -> Result<Option<(RowBlock, usize)>, IoError> {
         if self.at >= self.rows {
             return Ok(None);
         }
         let (r0, r1) = (self.at, (self.at + max.max(1)).min(self.rows));
-        let reuse = match reuse {
-            Some(Value::Array { data, .. }) => Some(data),
-            _ => None,
-        };
-        let a = (self.read)(r0, r1, reuse)?;
+        let a = self.file.read_block(r0, r1, &mut self.pool)?;
         self.at = r1;
-        Ok(Some((Value::from(a), r1 - r0)))
+        Ok(Some((RowBlock::Array(a), r1 - r0)))
     }
 
-    fn empty_block(&self) -> Result<Value, IoError> {
-        (self.read)(0, 0, None).map(Value::from)
+    fn empty_block(&mut self) -> Result<RowBlock, IoError> {
+        self.file
+            .read_block(0, 0, &mut self.pool)
+            .map(RowBlock::Array)
     }
 
     fn finish(&mut self) -> Result<usize, IoError> {
@@ -125,8 +115,9 @@ trait ArrayFile: fmt::Debug + Send + Sync {
     fn layout_problem(&self) -> Option<String> {
         None
     }
-    /// Rows `r0..r1`, into `reuse`'s buffer when the format can.
-    fn read_block(&self, r0: usize, r1: usize, reuse: Option<Array>) -> Result<Array, IoError>;
+    /// Rows `r0..r1`, in a buffer of `pool` when the format can.
+    fn read_block(&self, r0: usize, r1: usize, pool: &mut BlockPool)
+        -> Result<DenseArray, IoError>;
     fn whole(&self) -> Result<Array, IoError>;
 }
 
@@ -148,8 +139,13 @@ impl ArrayFile for NpyFile {
             )
         })
     }
-    fn read_block(&self, r0: usize, r1: usize, reuse: Option<Array>) -> Result<Array, IoError> {
-        self.read_rows_reusing(r0, r1, reuse)
+    fn read_block(
+        &self,
+        r0: usize,
+        r1: usize,
+        pool: &mut BlockPool,
+    ) -> Result<DenseArray, IoError> {
+        self.read_rows_into(r0, r1, pool)
     }
     fn whole(&self) -> Result<Array, IoError> {
         self.read_all()
@@ -166,8 +162,21 @@ impl ArrayFile for ZarrArray {
     fn file_scalar(&self) -> blaze_datashape::Scalar {
         self.scalar()
     }
-    fn read_block(&self, r0: usize, r1: usize, _reuse: Option<Array>) -> Result<Array, IoError> {
-        self.read_rows(r0, r1)
+    fn read_block(
+        &self,
+        r0: usize,
+        r1: usize,
+        _pool: &mut BlockPool,
+    ) -> Result<DenseArray, IoError> {
+        // Chunks are decompressed and decoded into a new array, which the
+        // block takes without copying.
+        crate::value::from_array(self.read_rows(r0, r1)?).map_err(|e| {
+            IoError::format(
+                self.path(),
+                IoErrorKind::ShapeOverflow,
+                format!("rows {r0}..{r1}: {e}"),
+            )
+        })
     }
     fn whole(&self) -> Result<Array, IoError> {
         self.read_all()
@@ -210,10 +219,10 @@ impl<F: ArrayFile> RowSource for F {
 
     fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError> {
         Ok(Box::new(Positional {
-            read: move |r0, r1, reuse| self.read_block(r0, r1, reuse),
+            file: self,
+            pool: BlockPool::new(),
             rows: self.file_shape().first().copied().unwrap_or(1),
             at: 0,
-            _src: std::marker::PhantomData,
         }))
     }
 
@@ -254,11 +263,7 @@ impl RowSource for CsvFile {
 }
 
 impl RowReader for CsvReader {
-    fn next_block(
-        &mut self,
-        max: usize,
-        _reuse: Option<Value>,
-    ) -> Result<Option<(Value, usize)>, IoError> {
+    fn next_block(&mut self, max: usize) -> Result<Option<(RowBlock, usize)>, IoError> {
         Ok(CsvReader::next_block(self, max)?.map(|v| {
             let n = match &v {
                 Value::Record(fs) => match fs.first() {
@@ -267,12 +272,12 @@ impl RowReader for CsvReader {
                 },
                 _ => 0,
             };
-            (v, n)
+            (RowBlock::Value(v), n)
         }))
     }
 
-    fn empty_block(&self) -> Result<Value, IoError> {
-        Ok(CsvReader::empty_block(self))
+    fn empty_block(&mut self) -> Result<RowBlock, IoError> {
+        Ok(RowBlock::Value(CsvReader::empty_block(self)))
     }
 
     fn finish(&mut self) -> Result<usize, IoError> {

@@ -11,8 +11,9 @@
 //! format 3 with `bytes` + `zstd`, one chunk per block of rows, into a
 //! temporary directory renamed into place by [`ZarrWriter::finish`].
 
+use blaze_array::DenseView;
 use blaze_datashape::Scalar;
-use blaze_interp::{with_scalar, Array, Element};
+use blaze_interp::{with_array, with_scalar, Array, Element};
 use ndarray::{ArrayD, IxDyn};
 use num_complex::{Complex32, Complex64};
 use serde_json::{json, Value as Json};
@@ -555,19 +556,31 @@ impl ZarrWriter {
     /// Writes `block` as rows `start..`; `start` must be a multiple of the
     /// chunk rows and the block at most one chunk.
     pub fn write_rows(&mut self, start: usize, block: &Array) -> Result<(), IoError> {
+        self.write_view(
+            start,
+            &with_array!(block, a => crate::value::view_of(&a.view())),
+        )
+    }
+
+    /// As [`ZarrWriter::write_rows`], from a blaze view (any strides).
+    pub fn write_view(&mut self, start: usize, block: &DenseView<'_>) -> Result<(), IoError> {
         let n = block.shape().first().copied().unwrap_or(1);
         if block.scalar() != self.scalar
             || block.shape().get(1..) != Some(&self.rest[..])
             || start % self.chunk_rows != 0
             || n > self.chunk_rows
+            || block.validity().is_some()
         {
             return Err(IoError::format(
                 self.stage.target(),
                 IoErrorKind::Request,
                 format!(
-                    "a block of shape {:?} does not fit chunks of {} rows from row {start}",
+                    "a block of shape {:?} ({}{}) does not fit chunks of {} rows of {} from row {start}",
                     block.shape(),
-                    self.chunk_rows
+                    block.scalar(),
+                    if block.validity().is_some() { ", with missing values" } else { "" },
+                    self.chunk_rows,
+                    self.scalar,
                 ),
             ));
         }
@@ -575,10 +588,11 @@ impl ZarrWriter {
         let mut bytes =
             Vec::with_capacity(self.chunk_rows * self.rest.iter().product::<usize>() * 16);
         with_scalar!(self.scalar, T => {
-            if let Some(a) = T::get(block) {
-                for x in a.iter() {
-                    FromBytes::put(x, &mut bytes);
-                }
+            let a = crate::value::ndarray_view::<T>(block).map_err(|e| {
+                IoError::format(self.stage.target(), IoErrorKind::Request, e.to_string())
+            })?;
+            for x in a.iter() {
+                FromBytes::put(x, &mut bytes);
             }
         });
         let per_row = self.rest.iter().product::<usize>() * self.scalar.size_bytes();

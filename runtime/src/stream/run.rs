@@ -1,13 +1,16 @@
 //! The executor: the block function over blocks of rows, a reader thread
-//! one block ahead, partials combined in block order, a rows result written
-//! to a [`RowSink`] or collected, then the tail.
+//! one block ahead (blocks are blaze arrays the kernels read in place),
+//! partials combined in block order, a rows result written to a
+//! [`RowSink`] (by the kernel into a reused buffer when it is the only
+//! result) or collected, then the tail.
 
 use super::classify::Merge;
 use super::{Input, StreamPlan, ROWS};
 use crate::error::{Error, OutputError, StreamError};
-use crate::exec::{Options, Report};
+use crate::exec::{Arg, Options, Report};
 use crate::io::rows::join_rows;
-use crate::io::{self, RowReader, RowSink};
+use crate::io::{self, BlockPool, RowBlock, RowReader, RowSink};
+use crate::value::from_array;
 use blaze_codegen::Dumps;
 use blaze_datashape::{Dim, Measure, Scalar};
 use blaze_interp::{kernels, Array, EvalError, Value};
@@ -30,9 +33,9 @@ pub struct StreamRun {
     pub rows: usize,
 }
 
-/// A block from the reader: its row count and one value per input
+/// A block from the reader: its row count and one block per input
 /// (`None` for inputs not read by rows).
-type Block = Option<(usize, Vec<Option<Value>>)>;
+type Block = Option<(usize, Vec<Option<RowBlock>>)>;
 
 /// Appends what `more` did to `report`.
 fn merge(report: &mut Report, more: Report) {
@@ -62,12 +65,13 @@ impl StreamPlan {
                 _ => None,
             });
         }
-        let whole_value = |p: usize| -> Option<Value> {
+        let whole_value = |p: usize| -> Option<&Value> {
             match (&inputs[p], &whole[p]) {
-                (Input::Memory(v), _) | (_, Some(v)) => Some(v.clone()),
+                (Input::Memory(v), _) | (_, Some(v)) => Some(v),
                 _ => None,
             }
         };
+        let nothing = Value::Tuple(vec![]);
         let mut writer: Option<Box<dyn RowSink>> = match (out, self.tail.is_none()) {
             (Some(path), true) => {
                 let (scalar, shape) = self.result_shape(self.rows.unwrap_or(0))?;
@@ -88,47 +92,69 @@ impl StreamPlan {
         let block = self.block;
         let mut total = 0usize;
         let mut blocks = 0usize;
+        let mut out_pool = BlockPool::new();
         std::thread::scope(|scope| -> Result<(), Error> {
             let (tx, rx) = sync_channel::<Result<Block, Error>>(1);
-            // Consumed blocks go back to the reader for their buffers.
-            let (back_tx, back_rx) = std::sync::mpsc::channel::<Vec<Option<Value>>>();
             scope.spawn(move || {
-                if let Err(e) = read_blocks(inputs, block, &tx, &back_rx) {
+                if let Err(e) = read_blocks(inputs, block, &tx) {
                     let _ = tx.send(Err(e));
                 }
             });
-            while let Some((n, mut read)) = rx
+            while let Some((n, read)) = rx
                 .recv()
                 .map_err(|_| StreamError::Program("the reader stopped".into()))??
             {
                 let r0 = total;
-                let args: Vec<Value> = self
+                // Array blocks reach the kernels as views, read in place;
+                // inputs used whole are lent, not cloned.
+                let args: Vec<Arg<'_>> = self
                     .block_params
                     .iter()
-                    .map(|&p| {
-                        read[p]
-                            .take()
-                            .or_else(|| whole_value(p))
-                            .unwrap_or(Value::Tuple(vec![]))
+                    .map(|&p| match &read[p] {
+                        Some(RowBlock::Array(a)) => Arg::View(a.view()),
+                        Some(RowBlock::Value(v)) => Arg::Value(v),
+                        None => Arg::Value(whole_value(p).unwrap_or(&nothing)),
                     })
                     .collect();
-                let (value, r) = self
-                    .block_fn
-                    .run(&args, if blocks == 0 { opts } else { &later })?;
+                let run_opts = if blocks == 0 { opts } else { &later };
+                // A rows result alone, written to a file: the kernel writes
+                // it into a reused buffer, which the sink writes from.
+                let direct = writer.is_some()
+                    && n > 0
+                    && self.frontier.len() == 1
+                    && self.frontier[0].1.is_none();
+                let (value, r, written) = match (out, direct) {
+                    (Some(path), true) => {
+                        let (scalar, shape) = self.result_shape(n)?;
+                        let mut r = Report::default();
+                        let rows = out_pool.write::<Error>(path, scalar, &shape, |view| {
+                            r = self.block_fn.run_into(&args, view, run_opts)?;
+                            Ok(())
+                        })?;
+                        (Value::Tuple(vec![]), r, Some(rows))
+                    }
+                    _ => {
+                        let (value, r) = self.block_fn.run_args(&args, run_opts)?;
+                        (value, r, None)
+                    }
+                };
                 if blocks == 0 {
                     merge(&mut report, r);
                 } else {
                     report.compile_seconds += r.compile_seconds;
                 }
                 blocks += 1;
-                // Hand the input blocks back for reuse.
-                let mut spent: Vec<Option<Value>> = vec![None; inputs.len()];
-                for (&p, v) in self.block_params.iter().zip(args) {
-                    if inputs[p].streamed() {
-                        spent[p] = Some(v);
-                    }
+                // The input blocks are spent: their buffers go back to the
+                // readers' pools.
+                drop(args);
+                drop(read);
+                if let (Some(rows), Some(w)) = (written, &mut writer) {
+                    w.write_rows(r0, &rows.view())
+                        .map_err(|e| Error::Output(OutputError::Io(e)))?;
+                    total += n;
+                    progress(total, self.rows);
+                    continue;
                 }
-                let _ = back_tx.send(spent);
                 let parts = if self.frontier.len() == 1 {
                     vec![value]
                 } else {
@@ -165,9 +191,13 @@ impl StreamPlan {
                                 .into());
                             };
                             match &mut writer {
-                                Some(w) => w
-                                    .write_rows(r0, &data)
-                                    .map_err(|e| Error::Output(OutputError::Io(e)))?,
+                                Some(w) => {
+                                    let rows = from_array(data).map_err(|e| {
+                                        StreamError::Program(format!("a block of the result: {e}"))
+                                    })?;
+                                    w.write_rows(r0, &rows.view())
+                                        .map_err(|e| Error::Output(OutputError::Io(e)))?
+                                }
                                 None => collected.push(data),
                             }
                         }
@@ -216,7 +246,7 @@ impl StreamPlan {
                     .sources
                     .iter()
                     .map(|s| match s {
-                        ParamSource::Param(p) => whole_value(*p).ok_or_else(|| {
+                        ParamSource::Param(p) => whole_value(*p).cloned().ok_or_else(|| {
                             StreamError::Program("a streamed input reached the tail".into())
                         }),
                         ParamSource::Cut(k) => acc[*k].clone().ok_or_else(|| {
@@ -262,7 +292,6 @@ fn read_blocks(
     inputs: &[Input],
     block: usize,
     tx: &std::sync::mpsc::SyncSender<Result<Block, Error>>,
-    back: &std::sync::mpsc::Receiver<Vec<Option<Value>>>,
 ) -> Result<(), Error> {
     let mut readers: Vec<Option<Box<dyn RowReader + '_>>> = Vec::with_capacity(inputs.len());
     for i in inputs {
@@ -274,16 +303,14 @@ fn read_blocks(
     let mut r0 = 0;
     let mut sent_empty = false;
     loop {
-        let mut spare: Vec<Option<Value>> = back.try_recv().unwrap_or_default();
-        let mut read: Vec<Option<Value>> = Vec::with_capacity(readers.len());
+        let mut read: Vec<Option<RowBlock>> = Vec::with_capacity(readers.len());
         let mut counts: Vec<usize> = Vec::new();
-        for (k, r) in readers.iter_mut().enumerate() {
+        for r in readers.iter_mut() {
             let Some(r) = r else {
                 read.push(None);
                 continue;
             };
-            let reuse = spare.get_mut(k).and_then(Option::take);
-            match r.next_block(block, reuse)? {
+            match r.next_block(block)? {
                 Some((v, n)) => {
                     counts.push(n);
                     read.push(Some(v));
@@ -306,9 +333,9 @@ fn read_blocks(
             // No rows at all: one empty block, so reductions give what
             // they give on empty arrays.
             sent_empty = true;
-            let empty: Vec<Option<Value>> = readers
-                .iter()
-                .map(|r| r.as_ref().map(|r| r.empty_block()).transpose())
+            let empty: Vec<Option<RowBlock>> = readers
+                .iter_mut()
+                .map(|r| r.as_mut().map(|r| r.empty_block()).transpose())
                 .collect::<Result<_, _>>()?;
             if tx.send(Ok(Some((0, empty)))).is_err() {
                 return Ok(());

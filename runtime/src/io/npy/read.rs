@@ -3,10 +3,12 @@
 
 use super::dtype::{decode, scalar_of, Dtype, Kind};
 use super::header::{read_header, read_up_to_u64, shape_repr, Layout};
+use crate::io::block::BlockPool;
 use crate::io::{IoError, IoErrorKind};
+use blaze_array::DenseArray;
 use blaze_datashape::Scalar;
 use blaze_interp::Array;
-use ndarray::{ArrayD, IxDyn, ShapeError};
+use ndarray::ShapeError;
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -169,18 +171,54 @@ impl NpyFile {
     /// Rows `start..end` of a C-order file, as an array of shape
     /// `[end - start, rest...]`.
     pub fn read_rows(&self, start: usize, end: usize) -> Result<Array, IoError> {
-        self.read_rows_reusing(start, end, None)
+        let (at, shape) = self.locate(start, end)?;
+        let mut buf = vec![0u8; (end - start) * self.row_bytes()];
+        read_exact_at(&self.file, &mut buf, at).map_err(|e| self.read_error(start, end, e))?;
+        decode(&buf, self.dtype, &shape, false).map_err(|e| self.shape_error(e))
     }
 
-    /// As [`NpyFile::read_rows`], reading into the buffer of `reuse` when it
-    /// is an array of the same element type (a streamed run recycles its
-    /// blocks, so large reads do not fault in fresh pages every time).
-    pub fn read_rows_reusing(
+    /// Rows `start..end` of a C-order file as a blaze array of shape
+    /// `[end - start, rest...]`, in a buffer of `pool` (a streamed run
+    /// reuses its blocks' buffers, so large reads do not fault in fresh
+    /// pages every time). Native-endian numbers are read straight into the
+    /// buffer; other files (the other byte order) are converted while
+    /// read, once; `bool` bytes are made 0 or 1 in place.
+    pub fn read_rows_into(
         &self,
         start: usize,
         end: usize,
-        reuse: Option<Array>,
-    ) -> Result<Array, IoError> {
+        pool: &mut BlockPool,
+    ) -> Result<DenseArray, IoError> {
+        let (at, shape) = self.locate(start, end)?;
+        let scalar = self.scalar();
+        let native = self.dtype.big_endian == cfg!(target_endian = "big")
+            || self.dtype.size == 1
+            || self.dtype.kind == Kind::Bool;
+        if native && self.dtype.size == scalar.size_bytes() {
+            let bool_kind = self.dtype.kind == Kind::Bool;
+            return pool.fill(&self.path, scalar, &shape, |bytes| {
+                read_exact_at(&self.file, bytes, at).map_err(|e| self.read_error(start, end, e))?;
+                if bool_kind {
+                    for b in bytes.iter_mut() {
+                        *b = u8::from(*b != 0);
+                    }
+                }
+                Ok(())
+            });
+        }
+        let converted = self.read_rows(start, end)?;
+        crate::value::from_array(converted).map_err(|e| {
+            IoError::format(
+                &self.path,
+                IoErrorKind::ShapeOverflow,
+                format!("rows {start}..{end}: {e}"),
+            )
+        })
+    }
+
+    /// Checks rows `start..end`, asks the kernel to read ahead, and returns
+    /// the byte offset of the first row and the block's shape.
+    fn locate(&self, start: usize, end: usize) -> Result<(u64, Vec<usize>), IoError> {
         let rows = self.shape.first().copied().unwrap_or(1);
         if self.fortran_order() || start > end || end > rows {
             return Err(IoError::format(
@@ -216,66 +254,20 @@ impl NpyFile {
                 );
             }
         }
-        let io_err = |e| IoError::os(&self.path, format!("read error at rows {start}..{end}"), e);
         let mut shape = self.shape.clone();
         if shape.is_empty() {
             shape.push(1);
         }
         shape[0] = end - start;
-        let count: usize = shape.iter().product();
-        let shape_err =
-            |e: ShapeError| IoError::format(&self.path, IoErrorKind::ShapeOverflow, e.to_string());
-        // Native-endian numbers are read straight into the array's buffer.
-        macro_rules! direct {
-            ($variant:ident, $t:ty) => {{
-                let mut v: Vec<$t> = match reuse {
-                    Some(Array::$variant(a)) => {
-                        let (mut v, _) = a.into_raw_vec_and_offset();
-                        v.clear();
-                        v
-                    }
-                    _ => Vec::new(),
-                };
-                if v.capacity() < count {
-                    v = Vec::with_capacity(count);
-                    crate::memory::advise_huge_pages(
-                        v.as_mut_ptr().cast(),
-                        count * std::mem::size_of::<$t>(),
-                    );
-                }
-                v.resize(count, <$t>::default());
-                // SAFETY: a plain number type without padding or invalid bit
-                // patterns, viewed as its bytes for the read.
-                let bytes = unsafe {
-                    std::slice::from_raw_parts_mut(
-                        v.as_mut_ptr().cast::<u8>(),
-                        count * std::mem::size_of::<$t>(),
-                    )
-                };
-                read_exact_at(&self.file, bytes, at).map_err(io_err)?;
-                return Ok(Array::$variant(
-                    ArrayD::from_shape_vec(IxDyn(&shape), v).map_err(shape_err)?,
-                ));
-            }};
-        }
-        if self.dtype.big_endian == cfg!(target_endian = "big") {
-            match self.dtype.kind {
-                Kind::F64 => direct!(Float64, f64),
-                Kind::F32 => direct!(Float32, f32),
-                Kind::I64 => direct!(Int64, i64),
-                Kind::I32 => direct!(Int32, i32),
-                Kind::I16 => direct!(Int16, i16),
-                Kind::I8 => direct!(Int8, i8),
-                Kind::U64 => direct!(UInt64, u64),
-                Kind::U32 => direct!(UInt32, u32),
-                Kind::U16 => direct!(UInt16, u16),
-                Kind::U8 => direct!(UInt8, u8),
-                _ => {}
-            }
-        }
-        let mut buf = vec![0u8; (end - start) * rb];
-        read_exact_at(&self.file, &mut buf, at).map_err(io_err)?;
-        decode(&buf, self.dtype, &shape, false).map_err(shape_err)
+        Ok((at, shape))
+    }
+
+    fn read_error(&self, start: usize, end: usize, e: io::Error) -> IoError {
+        IoError::os(&self.path, format!("read error at rows {start}..{end}"), e)
+    }
+
+    fn shape_error(&self, e: ShapeError) -> IoError {
+        IoError::format(&self.path, IoErrorKind::ShapeOverflow, e.to_string())
     }
 
     /// The whole array.

@@ -5,8 +5,9 @@ use super::dtype::descr_of;
 use super::header::{header_bytes, shape_repr};
 use crate::io::atomic::Staged;
 use crate::io::{IoError, IoErrorKind};
+use blaze_array::DenseView;
 use blaze_datashape::Scalar;
-use blaze_interp::Array;
+use blaze_interp::{with_array, Array};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -163,8 +164,19 @@ impl NpyWriter {
 
     /// Writes `block` (shape `[n, rest...]`) as rows `start..start + n`.
     pub fn write_rows(&self, start: usize, block: &Array) -> Result<(), IoError> {
+        self.write_view(
+            start,
+            &with_array!(block, a => crate::value::view_of(&a.view())),
+        )
+    }
+
+    /// As [`NpyWriter::write_rows`], from a blaze view: a C-contiguous
+    /// view is written straight from its memory (on a little-endian
+    /// machine), any other layout through a copy in C order.
+    pub fn write_view(&self, start: usize, block: &DenseView<'_>) -> Result<(), IoError> {
         let bs = block.shape();
         let fits = block.scalar() == self.scalar
+            && block.validity().is_none()
             && bs.len() == self.shape.len().max(1)
             && bs[1..] == self.shape.get(1..).unwrap_or(&[])[..]
             && start + bs[0] <= self.shape.first().copied().unwrap_or(1);
@@ -173,18 +185,45 @@ impl NpyWriter {
                 self.path(),
                 IoErrorKind::Request,
                 format!(
-                    "a block of shape {} ({}) does not fit rows from {start} of shape {} ({})",
+                    "a block of shape {} ({}{}) does not fit rows from {start} of shape {} ({})",
                     shape_repr(bs),
                     block.scalar(),
+                    if block.validity().is_some() {
+                        ", with missing values"
+                    } else {
+                        ""
+                    },
                     shape_repr(&self.shape),
                     self.scalar
                 ),
             ));
         }
-        let mut buf = Vec::with_capacity(bs[0] * self.row_bytes);
-        encode_into(&mut buf, block).map_err(|e| IoError::os(self.path(), "write error", e))?;
         let at = self.offset + (start * self.row_bytes) as u64;
-        write_all_at(&self.file, &buf, at)
+        let len = bs[0] * self.row_bytes;
+        let direct = block.is_c_contiguous()
+            && (cfg!(target_endian = "little") || self.scalar.size_bytes() == 1)
+            && block.has_canonical_bools();
+        let copy;
+        let bytes: &[u8] = if direct && len > 0 {
+            // SAFETY: a C-contiguous view's `len` bytes from its first
+            // element are its elements, readable while it lives.
+            unsafe { std::slice::from_raw_parts(block.as_ptr(), len) }
+        } else {
+            let value = crate::value::view_to_value(block)
+                .map_err(|e| IoError::format(self.path(), IoErrorKind::Request, e.to_string()))?;
+            let blaze_interp::Value::Array { data, .. } = value else {
+                return Err(IoError::format(
+                    self.path(),
+                    IoErrorKind::Request,
+                    "a block that is not one array",
+                ));
+            };
+            let mut buf = Vec::with_capacity(len);
+            encode_into(&mut buf, &data).map_err(|e| IoError::os(self.path(), "write error", e))?;
+            copy = buf;
+            &copy
+        };
+        write_all_at(&self.file, bytes, at)
             .map_err(|e| IoError::os(self.path(), "write error", e))?;
         // Start writing the block back to disk now, so that `finish`'s sync
         // waits for the last blocks only and the disk works while the next
@@ -198,7 +237,7 @@ impl NpyWriter {
                 libc::sync_file_range(
                     self.file.as_raw_fd(),
                     at as libc::off64_t,
-                    buf.len() as libc::off64_t,
+                    bytes.len() as libc::off64_t,
                     libc::SYNC_FILE_RANGE_WRITE,
                 );
             }
