@@ -404,3 +404,13 @@ fn call_into_checks_the_output_and_writes_nothing_on_an_error() {
     .unwrap();
     assert_eq!(out, array![2.0, 3.0, 4.0]);
 }
+
+#[test]
+fn a_kernel_with_too_many_threads_is_an_error_not_a_thread_storm() {
+    let k = compile_expr("x * 2", &[("x", "N * float64")])
+        .unwrap()
+        .with_threads(100_000);
+    let x = array![1.0, 2.0];
+    let e = k.call(&[input(&x)]).unwrap_err();
+    assert!(e.to_string().contains("at most 1024"), "{e}");
+}

@@ -245,6 +245,7 @@ int main(void) {
     BAD(blaze_context_free((BlazeContext *)cross), BLAZE_ERR_INVALID_HANDLE,
         "is a kernel, not a context");
     OK(blaze_kernel_free(cross));
+    BAD(blaze_context_set_threads(ctx, 100000), BLAZE_ERR_INVALID_ARGUMENT, "at most 1024");
     OK(blaze_context_free(ctx));
     BAD(blaze_context_set_threads(ctx, 2), BLAZE_ERR_INVALID_HANDLE, "not a live context handle");
     BAD(blaze_context_free(ctx), BLAZE_ERR_INVALID_HANDLE, "not a live context handle");

@@ -328,7 +328,8 @@ BlazeStatus blaze_context_create(struct BlazeContext **out);
 BlazeStatus blaze_context_free(struct BlazeContext *ctx);
 
 // Sets the number of worker threads of kernels compiled from now on with
-// this context (0: one per core, the default).
+// this context (0: one per core, the default; more than 1024 is
+// `BLAZE_ERR_INVALID_ARGUMENT`).
 BlazeStatus blaze_context_set_threads(struct BlazeContext *ctx, uint32_t threads);
 
 // Sets the engine of kernels compiled from now on with this context: a

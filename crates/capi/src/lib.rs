@@ -258,11 +258,19 @@ pub extern "C" fn blaze_context_free(ctx: *mut BlazeContext) -> BlazeStatus {
 }
 
 /// Sets the number of worker threads of kernels compiled from now on with
-/// this context (0: one per core, the default).
+/// this context (0: one per core, the default; more than 1024 is
+/// `BLAZE_ERR_INVALID_ARGUMENT`).
 #[no_mangle]
 pub extern "C" fn blaze_context_set_threads(ctx: *mut BlazeContext, threads: u32) -> BlazeStatus {
     guard("blaze_context_set_threads", || {
         let c = handle::context(ctx)?;
+        let max = blaze::runtime::exec::MAX_THREADS;
+        if threads as usize > max {
+            return Err(fail(
+                BLAZE_ERR_INVALID_ARGUMENT,
+                format!("{threads} threads asked for; at most {max} are allowed"),
+            ));
+        }
         c.threads.store(threads as usize, Ordering::Relaxed);
         Ok(())
     })

@@ -38,6 +38,12 @@ impl RunFlags {
         let mut session = Session::new().engine(engine);
         match self.threads {
             Some(0) => return Err(CliError::Usage("`--threads` must be at least 1".into())),
+            Some(n) if n > blaze::runtime::exec::MAX_THREADS => {
+                return Err(CliError::Usage(format!(
+                    "`--threads {n}` is more than the {} worker threads allowed",
+                    blaze::runtime::exec::MAX_THREADS
+                )))
+            }
             Some(n) => session = session.threads(n),
             None => {}
         }

@@ -983,3 +983,16 @@ fn streamed_runs_dump_ir_emit_kernels_and_repeat() {
     assert!(t["execute"].as_f64().unwrap() > 0.0, "{t}");
     assert_eq!(stdout(&o).matches('[').count(), 1, "{}", stdout(&o));
 }
+
+#[test]
+fn a_thread_count_beyond_the_cap_is_refused() {
+    let o = blaze(&["eval", "-e", "2 + 3", "--threads", "100000"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("`--threads 100000` is more than the 1024 worker threads allowed"),
+        "{}",
+        stderr(&o)
+    );
+    let o = blaze(&["eval", "-e", "2 + 3", "--threads", "1024"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

@@ -48,10 +48,15 @@ pub enum Arg<'a> {
     View(blaze_array::DenseView<'a>),
 }
 
+/// The most worker threads a run may ask for: more is an error, not tens
+/// of thousands of threads.
+pub const MAX_THREADS: usize = 1024;
+
 /// How to run.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Worker threads (`None`: rayon's default, one per core).
+    /// Worker threads (`None`: rayon's default, one per core; at most
+    /// [`MAX_THREADS`]).
     pub threads: Option<usize>,
     /// Texts of the compiled kernels to keep (IR, optimized IR, assembly).
     pub dumps: Dumps,

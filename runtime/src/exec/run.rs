@@ -82,6 +82,13 @@ fn view_operand(view: &DenseView<'_>, shape: &[usize]) -> Result<(*mut u8, Vec<i
 fn pool(threads: Option<usize>) -> Result<Option<Arc<rayon::ThreadPool>>, Error> {
     static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
     let Some(n) = threads else { return Ok(None) };
+    if n > super::MAX_THREADS {
+        return Err(EvalError::Input(format!(
+            "{n} worker threads asked for; at most {} are allowed",
+            super::MAX_THREADS
+        ))
+        .into());
+    }
     let pools = POOLS.get_or_init(|| Mutex::new(HashMap::new()));
     let mut map = pools
         .lock()
