@@ -10,6 +10,18 @@ use std::path::Path;
 /// Compiles the definitions of `file` (all, or those named in `defs`) into
 /// the object `out` and the C header `header`.
 pub(crate) fn run(file: &str, out: &str, header: &str, defs: &[String]) -> Result<(), CliError> {
+    // Nothing blaze writes may replace its source or the other output.
+    for (flag, path, other, what) in [
+        ("-o", out, file, "the source file"),
+        ("--header", header, file, "the source file"),
+        ("--header", header, out, "the object file (`-o`)"),
+    ] {
+        if same_path(Path::new(path), Path::new(other)) {
+            return Err(CliError::Usage(format!(
+                "`{flag} {path}` is {what}; blaze build never writes over it"
+            )));
+        }
+    }
     let all = check(&program(Some(file.to_string()), None, None)?, &[])?;
     let mut functions = Vec::new();
     for name in defs {
@@ -61,6 +73,26 @@ pub(crate) fn run(file: &str, out: &str, header: &str, defs: &[String]) -> Resul
         return Err(e);
     }
     Ok(())
+}
+
+/// Whether `a` and `b` name one file: the same file when both exist (links
+/// included), else the same absolute path (parent directory resolved).
+fn same_path(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+        return x.dev() == y.dev() && x.ino() == y.ino();
+    }
+    let absolute = |p: &Path| -> Option<std::path::PathBuf> {
+        let parent = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.canonicalize().ok()?,
+            _ => std::env::current_dir().ok()?,
+        };
+        Some(parent.join(p.file_name()?))
+    };
+    match (absolute(a), absolute(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
 }
 
 /// `K_H` for `path/to/k.h`.

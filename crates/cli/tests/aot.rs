@@ -137,3 +137,42 @@ fn build_refuses_definitions_that_are_not_one_kernel() {
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("no definition `nope`"));
 }
+
+#[test]
+fn build_never_writes_over_its_source_or_its_other_output() {
+    let src = tmp("self.blz");
+    let text_src = "def axpy(a: float64, x: N * float64, y: N * float64) = a * x + y\n";
+    std::fs::write(&src, text_src).unwrap();
+    let obj = tmp("self.o");
+    let header = tmp("self.h");
+    let _ = std::fs::remove_file(&obj);
+    let _ = std::fs::remove_file(&header);
+    let s = src.display().to_string();
+    let (o_path, h_path) = (obj.display().to_string(), header.display().to_string());
+    // The source as the object, as the header (also through `./` and a
+    // relative path), and the object as the header.
+    let dir = src.parent().unwrap().display().to_string();
+    let dotted = format!("{dir}/./self.blz");
+    for (out, head, needle) in [
+        (s.as_str(), h_path.as_str(), "`-o "),
+        (dotted.as_str(), h_path.as_str(), "is the source file"),
+        (o_path.as_str(), s.as_str(), "`--header "),
+        (o_path.as_str(), o_path.as_str(), "is the object file"),
+    ] {
+        let o = blaze(&["build", &s, "-o", out, "--header", head]);
+        assert_eq!(o.status.code(), Some(1), "{out} {head}");
+        let err = text(&o.stderr);
+        assert!(
+            err.contains(needle) && err.contains("never writes over it"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&src).unwrap(), text_src);
+        assert!(
+            !obj.exists() && !header.exists(),
+            "files written on failure"
+        );
+    }
+    let o = blaze(&["build", &s, "-o", &o_path, "--header", &h_path]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(obj.exists() && header.exists());
+}
