@@ -1138,6 +1138,27 @@ fn failed_write_in_read_only_directory_keeps_the_old_file() {
     fs::set_permissions(&sub, fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// A replaced file keeps its permission bits (a private 0600 file does
+/// not become 0644), and a new file gets the usual ones.
+#[cfg(unix)]
+#[test]
+fn write_keeps_the_permissions_of_the_file_it_replaces() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("private.npy");
+    write_npy(&path, &sample("int32", &[3])).unwrap();
+    let fresh = fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
+    assert_ne!(fresh, 0o600, "a new file should not be private by itself");
+    for mode in [0o600, 0o640, 0o444] {
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+        let a = sample("float64", &[2, 3]);
+        write_npy(&path, &a).unwrap();
+        assert_eq!(read_npy(&path).unwrap(), a);
+        let now = fs::metadata(&path).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(now, mode, "{now:o} after replacing a {mode:o} file");
+    }
+}
+
 #[test]
 fn write_replaces_an_existing_file_and_leaves_no_temporaries() {
     let dir = tempfile::tempdir().unwrap();

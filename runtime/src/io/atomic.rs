@@ -33,6 +33,37 @@ fn parent_of(path: &Path) -> &Path {
     }
 }
 
+/// The permission bits of `target` when it is a regular file that a write
+/// replaces.
+fn kept_mode(target: &Path) -> Option<u32> {
+    let meta = fs::metadata(target).ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Some(meta.permissions().mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// Gives `file` exactly the permission bits `mode` (the creation mode is
+/// narrowed by the umask).
+fn set_mode(file: &File, mode: u32) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, mode);
+        Ok(())
+    }
+}
+
 /// Candidate temporary names next to `target`, until `make` succeeds (a
 /// name taken by another writer is skipped).
 fn next_to<T>(
@@ -63,9 +94,23 @@ fn next_to<T>(
 impl Staged {
     /// A new temporary file next to `target` (so the rename stays on one
     /// file system), open for writing.
+    /// A file replacing another keeps its permission bits: the temporary
+    /// has them from its creation on, before anything is written to it.
     pub(crate) fn file(target: &Path) -> Result<(Staged, File), IoError> {
+        let mode = kept_mode(target);
         let (tmp, file) = next_to(target, |p| {
-            OpenOptions::new().write(true).create_new(true).open(p)
+            let mut options = OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            if let Some(m) = mode {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(m);
+            }
+            let file = options.open(p)?;
+            if let Some(m) = mode {
+                set_mode(&file, m)?;
+            }
+            Ok(file)
         })?;
         Ok((Staged::new(tmp, target, false), file))
     }
