@@ -468,28 +468,24 @@ impl Prepared {
         match &g.reduce {
             None => {
                 // The caller's memory (the value returned is then empty), or
-                // a new array.
-                // An option result is computed here: its missing values
-                // decide whether it may be written into a plain output.
+                // a new array. An option result goes to the caller's memory
+                // only with a bitmap for its missing values.
                 let dest = match k.missing {
                     None => dest.take_if(|d| d.shape == shape),
                     Some(_) => dest.take_if(|d| d.shape == shape && d.validity.is_some()),
                 };
                 let validity = dest.as_ref().and_then(|d| d.validity);
                 let mut out = output_array(k.output, if dest.is_some() { &[0] } else { &shape });
-                let mut out_strides = vec![0i64; rank];
-                let mut acc = 1i64;
-                for d in (0..rank).rev() {
-                    out_strides[d] = acc;
-                    acc *= shape[d] as i64;
-                }
-                match dest {
+                let out_strides = match dest {
                     Some(d) => {
                         ptrs.push(d.ptr);
-                        out_strides = d.strides;
+                        d.strides
                     }
-                    None => ptrs.push(mut_ptr(&mut out)),
-                }
+                    None => {
+                        ptrs.push(mut_ptr(&mut out));
+                        c_order_strides(&shape, &shape)?
+                    }
+                };
                 strides.extend(&out_strides);
                 let mut missing = None;
                 let mut phase = None;
