@@ -32,27 +32,11 @@ use blaze_runtime::exec::{prepare, Arg, Options};
 use blaze_runtime::value::view_to_value;
 use ndarray::{ArrayD, IxDyn};
 
-/// splitmix64, as in `differential.rs`.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p
-    }
-}
+// The generator and the float bound of the differential tests.
+#[allow(dead_code)]
+#[path = "differential/common.rs"]
+mod common;
+use common::{close, tolerance, Rng};
 
 /// How many elements of an input are missing.
 #[derive(Clone, Copy, Debug)]
@@ -303,26 +287,18 @@ fn agree(jit: &Value, reference: &Value, scale: f64) -> Result<(), String> {
     if jm != rm {
         return Err(format!("missing masks differ: {jm} vs {rm}"));
     }
-    let float = matches!(
-        rd.scalar(),
-        blaze_datashape::Scalar::Float32 | blaze_datashape::Scalar::Float64
-    );
-    let tol = if rd.scalar() == blaze_datashape::Scalar::Float32 {
-        1e-3
-    } else {
-        1e-9
+    // float32 and float64 within the bound; everything else exact.
+    let tol = match rd.scalar() {
+        blaze_datashape::Scalar::Float32 | blaze_datashape::Scalar::Float64 => {
+            tolerance(rd.scalar())
+        }
+        _ => 0.0,
     };
     for ((j, r), m) in as_f64(&jd).iter().zip(as_f64(&rd)).zip(rm.iter()) {
         if *m {
             continue;
         }
-        let ok = if float {
-            (j.is_nan() && r.is_nan())
-                || *j == r
-                || (j - r).abs() <= tol * (1.0 + r.abs()) + tol * scale
-        } else {
-            *j == r
-        };
+        let ok = *j == r || (tol > 0.0 && close(*j, r, tol, tol * scale));
         if !ok {
             return Err(format!("values differ: {jd:?} vs {rd:?}"));
         }
@@ -340,7 +316,7 @@ fn option_programs_compile_and_agree_with_the_interpreter() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(0x06d1_55e5);
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     for case in 0..cases {
         let rows = *rng.pick(&[0usize, 1, 3, 7, 40]);
         let cols = *rng.pick(&[1usize, 2, 5, 9]);
@@ -441,7 +417,7 @@ fn bit(bytes: &[u8], i: usize) -> bool {
 
 #[test]
 fn kernels_read_validity_bitmaps_in_place() {
-    let mut rng = Rng(0x0b17_5eed);
+    let mut rng = Rng::new(0x0b17_5eed);
     let types: Vec<(String, Datashape)> = [("x", "40 * 9 * ?float64"), ("y", "9 * ?float64")]
         .iter()
         .map(|(n, t)| (n.to_string(), parse(t).expect("datashape")))
@@ -494,7 +470,7 @@ fn kernels_read_validity_bitmaps_in_place() {
 
 #[test]
 fn kernels_write_validity_bitmaps_bit_for_bit() {
-    let mut rng = Rng(0x0b17_77aa);
+    let mut rng = Rng::new(0x0b17_77aa);
     for (shape, offset, threads) in [
         (vec![300_007usize], 3usize, 4usize),
         (vec![317, 331], 13, 3),
@@ -601,7 +577,7 @@ fn an_output_bitmap_over_an_input_bitmap_gets_the_result_of_reading_first() {
     .map(|(n, t)| (n.to_string(), parse(t).expect("datashape")))
     .collect();
     let f = compile_expression("x + y", &types).expect("compiles");
-    let mut rng = Rng(0x0b17_ca5e);
+    let mut rng = Rng::new(0x0b17_ca5e);
     let x = input(
         &mut rng,
         &[rows, cols],
@@ -671,7 +647,7 @@ fn a_plain_result_in_an_output_with_a_bitmap_is_all_valid() {
         parse(&format!("{n} * ?float64")).expect("datashape"),
     )];
     let f = compile_expression("fillna(x, 0.0) * 2.0", &types).expect("compiles");
-    let mut rng = Rng(0x0b17_a11f);
+    let mut rng = Rng::new(0x0b17_a11f);
     let x = input(
         &mut rng,
         &[n],
