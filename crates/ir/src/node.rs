@@ -22,7 +22,7 @@ impl NodeId {
 pub struct IndexVar(pub u32);
 
 /// A scalar constant; its type is the node's measure.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Literal {
     /// `true` / `false`
     Bool(bool),
@@ -32,6 +32,8 @@ pub enum Literal {
     Float(f64),
     /// A complex number `(re, im)`.
     Complex(f64, f64),
+    /// A string (type `string`).
+    Str(String),
 }
 
 /// One entry of basic indexing, after the checker has expanded `...` and

@@ -57,6 +57,7 @@ impl Display for Literal {
             Literal::Complex(r, i) => {
                 write!(f, "({}{}j)", float_text(*r, false), float_text(*i, true))
             }
+            Literal::Str(s) => f.write_str(&blaze_syntax::strings::quote(s, '\'')),
         }
     }
 }
