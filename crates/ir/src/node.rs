@@ -90,6 +90,15 @@ pub enum Op {
     FillNa,
     /// Conversion of the element type.
     Cast(Scalar),
+    /// Conversion to `decimal[precision, scale]` from an integer, a float
+    /// or another decimal: rounded half away from zero to the scale; a
+    /// value that does not fit the precision is a run-time error.
+    ToDecimal {
+        /// Total number of digits (1 to 38).
+        precision: u32,
+        /// Digits after the decimal point.
+        scale: u32,
+    },
     /// A reduction over `axes` (`None`: all of them).
     Reduce {
         /// Which.

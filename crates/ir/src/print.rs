@@ -105,6 +105,7 @@ impl Function {
             Op::Where => "where".into(),
             Op::FillNa => "fillna".into(),
             Op::Cast(s) => format!("cast {s}"),
+            Op::ToDecimal { precision, scale } => format!("cast decimal[{precision}, {scale}]"),
             Op::Reduce { f, axes, keepdims } => {
                 let axes = axes.as_ref().map_or("all".to_string(), |a| list(a));
                 format!(

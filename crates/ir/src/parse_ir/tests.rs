@@ -521,8 +521,19 @@ fn string_literals_are_exact() {
         .collect();
     round_trip(&function(nodes));
     assert_eq!(Literal::Str("it's".into()).to_string(), "'it\\'s'");
-    let f = compile_expression("'x\\ty'", &[]).unwrap();
-    checked(&f);
+    let a = args(&[
+        ("s", "3 * ?string"),
+        ("d", "3 * decimal[10, 2]"),
+        ("i", "3 * int32"),
+    ]);
+    for src in [
+        "'x\\ty'",
+        "(s == \"GOOG\") and startswith(upper(s) + 'x\\ty', s)",
+        "where(isna(s), 'é', lower(s))",
+        "(d * 2 + i, cast(i, decimal[12, 3]), sum(d), d / 2, fillna(where(i > 0, d, na), 0))",
+    ] {
+        checked(&compile_expression(src, &a).unwrap());
+    }
 }
 
 #[test]
