@@ -7,6 +7,7 @@
 //! every element type), `linalg_ops` (the linear-algebra functions on arrays).
 
 mod arrays;
+mod columns;
 mod inputs;
 mod linalg_ops;
 mod matmul;
@@ -234,6 +235,10 @@ impl Evaluator<'_> {
     /// Applies node `id`'s operation to argument values (everything but the
     /// loops of index notation).
     fn apply(&mut self, id: NodeId, args: Vec<Value>, env: &Env) -> Result<Value, EvalError> {
+        // Strings and decimals.
+        if let Some(v) = columns::apply(self.f, id, &args) {
+            return v;
+        }
         let node = self.f.node(id).clone();
         let s = self.node_scalar(id).unwrap_or(Scalar::Float64);
         Ok(match &node.op {
@@ -329,9 +334,15 @@ impl Evaluator<'_> {
                 Value::Array { data, missing }
             }
             Op::ToDecimal { .. } => {
-                return Err(EvalError::Value(
-                    "decimal values are not evaluated yet".into(),
-                ))
+                return Err(EvalError::Value(format!(
+                    "node %{}: a cast to a decimal of a {}",
+                    id.0,
+                    if matches!(args[0], Value::Record(_)) {
+                        "record"
+                    } else {
+                        "tuple"
+                    }
+                )))
             }
             Op::Cast(t) => {
                 let (a, m) = arr(&args[0])?;
