@@ -4,12 +4,14 @@
 //!
 //! Submodules: `inputs` (checking inputs against parameter types),
 //! `arrays` (indexing, reshapes, joins), `matmul` (NumPy's `matmul` on
-//! every element type), `linalg_ops` (the linear-algebra functions on arrays).
+//! every element type), `linalg_ops` (the linear-algebra functions on arrays),
+//! `select` (selection, gather, `flatten` and row lengths).
 
 mod arrays;
 mod inputs;
 mod linalg_ops;
 mod matmul;
+mod select;
 
 use crate::element::Element;
 use crate::kernels;
@@ -488,6 +490,10 @@ impl Evaluator<'_> {
                     }
                 }
             }
+            Op::Select => select::select(&args[0], &args[1])?,
+            Op::Take => select::take(&args[0], &args[1])?,
+            Op::Flatten => select::flatten(&args[0])?,
+            Op::Length(axis) => select::dense_length(&args[0], *axis)?,
             Op::Field(name) => match &args[0] {
                 Value::Record(fields) => fields
                     .iter()

@@ -349,6 +349,8 @@ fn is_builtin(name: &str) -> bool {
                 | "concat"
                 | "concatenate"
                 | "stack"
+                | "flatten"
+                | "len"
                 | "eps"
                 | "delta"
         )
