@@ -41,12 +41,14 @@
 //!
 //! Submodules, one concept each: `broadcast` shapes, `cast` conversions,
 //! `scalar_ops` what each operation does to one element of each type,
-//! `elementwise` the elementwise entry points, `reduce` reductions.
+//! `elementwise` the elementwise entry points, `reduce` reductions,
+//! `ragged` values with a ragged axis (Arrow lists) and their reductions.
 
 mod broadcast;
 mod cast;
 mod elementwise;
 mod reduce;
+pub mod ragged;
 mod scalar_ops;
 #[cfg(test)]
 mod tests;
