@@ -363,7 +363,9 @@ pub fn compile_expr(src: &str, args: &[(&str, &str)]) -> Result<Kernel, Error> {
 }
 
 /// Compiles an expression whose argument types are those of the given
-/// inputs (fixed dimensions, their element types).
+/// inputs (fixed dimensions, their element types; a column in Arrow's
+/// layout: its leading shape and the datashape of its Arrow data, an
+/// option where it has missing elements).
 pub fn compile_expr_for(src: &str, names: &[&str], inputs: &[Value]) -> Result<Kernel, Error> {
     let mut types = Vec::new();
     for (name, v) in names.iter().zip(inputs) {
@@ -377,6 +379,13 @@ pub fn compile_expr_for(src: &str, names: &[&str], inputs: &[Value]) -> Result<K
                     m
                 };
                 Datashape::new(dims, m)
+            }
+            Value::Column(c) => {
+                let elems = crate::array::schema::datashape_of_data(c.array.as_ref())
+                    .map_err(|e| Error::Datashape(format!("input `{name}`: {e}")))?;
+                let mut dims: Vec<Dim> = c.shape.iter().map(|&n| Dim::Fixed(n as u64)).collect();
+                dims.extend(elems.dims);
+                Datashape::new(dims, elems.measure)
             }
             _ => {
                 return Err(Error::Datashape(format!(

@@ -105,6 +105,12 @@ pub fn from_value(value: &Value) -> Result<DenseArray, ArrayError> {
         Value::Tuple(_) => Err(ArrayError::Unsupported {
             what: "a tuple value as one array".into(),
         }),
+        Value::Column(c) => Err(ArrayError::Unsupported {
+            what: format!(
+                "a column of {} as a dense array (it is held in Arrow's layout)",
+                c.array.data_type()
+            ),
+        }),
     }
 }
 

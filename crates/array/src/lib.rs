@@ -14,6 +14,9 @@
 //!   bitmap).
 //! - [`ArrayMut`] — an owned C-order array being written (an engine's
 //!   output), frozen into a [`DenseArray`].
+//! - [`schema`] — datashapes in Arrow's terms: the canonical Arrow type of
+//!   each datashape, the datashape of an Arrow type, and which values are
+//!   stored in Arrow's columnar layout.
 //!
 //! Every constructor checks, with checked arithmetic, that every reachable
 //! element lies inside the buffer and is aligned; failures are
@@ -26,6 +29,7 @@ mod dense;
 pub mod element;
 mod error;
 mod layout;
+pub mod schema;
 mod view;
 
 pub use arrow_buffer::alloc::Allocation;

@@ -1,6 +1,7 @@
 //! Printing values the way NumPy's `str()` does: nested brackets, one row a
 //! line, columns aligned, floats with a common number of decimals (up to
 //! 8), `True`/`False`, missing values as `--` (as NumPy's masked arrays).
+//! Columns in Arrow's layout print as nested lists (`format_column`).
 
 use crate::value::{Array, Value};
 use crate::with_array;
@@ -27,6 +28,7 @@ pub fn format_value(v: &Value) -> String {
                 .collect();
             format!("{{{}}}", parts.join(",\n "))
         }
+        Value::Column(c) => crate::format_column::format_column(c),
         Value::Tuple(items) => {
             let parts: Vec<String> = items.iter().map(|v| indent(&format_value(v), 1)).collect();
             if parts.len() == 1 {

@@ -11,14 +11,17 @@
 
 #![warn(missing_docs)]
 
+mod column;
 pub mod element;
 mod error;
 mod eval;
 mod format;
+mod format_column;
 pub mod kernels;
 pub mod linalg;
 mod value;
 
+pub use column::Column;
 pub use element::Element;
 pub use error::EvalError;
 pub use eval::{check_input_shapes, check_inputs, eval, eval_op, InputShape};

@@ -1,7 +1,9 @@
 //! Run-time values of the reference interpreter: dense n-dimensional arrays
 //! of one scalar type ([`Array`]), with an optional missing-value mask, and
-//! records and tuples of them ([`Value`]).
+//! records and tuples of them ([`Value`]); everything else in Arrow's
+//! columnar layout ([`Column`]).
 
+use crate::Column;
 use blaze_datashape::Scalar;
 use half::f16;
 use ndarray::{ArrayD, IxDyn};
@@ -145,6 +147,15 @@ pub enum Value {
     Record(Vec<(String, Value)>),
     /// A tuple of values.
     Tuple(Vec<Value>),
+    /// Values in Arrow's columnar layout: strings, bytes, decimals, dates
+    /// and times, and ragged dimensions below the first (see [`Column`]).
+    Column(Column),
+}
+
+impl From<Column> for Value {
+    fn from(c: Column) -> Value {
+        Value::Column(c)
+    }
 }
 
 impl From<Array> for Value {

@@ -339,6 +339,8 @@ impl Prepared {
                 Arg::View(v) => InputShape {
                     scalar: Some(v.scalar()),
                     shape: v.shape().to_vec(),
+                    column: None,
+                    fields: Vec::new(),
                 },
             })
             .collect();

@@ -115,6 +115,7 @@ fn rows_of(v: &Value) -> usize {
         Value::Array { data, .. } => data.shape().first().copied().unwrap_or(1),
         Value::Record(fs) => fs.first().map_or(0, |(_, f)| rows_of(f)),
         Value::Tuple(_) => 0,
+        Value::Column(c) => c.shape.first().copied().unwrap_or(1),
     }
 }
 

@@ -17,6 +17,10 @@ pub(super) fn arr(v: &Value) -> Result<(&Array, Option<&ArrayD<bool>>), EvalErro
         Value::Array { data, missing } => Ok((data, missing.as_ref())),
         Value::Record(_) => Err(EvalError::Value("expected an array, found a record".into())),
         Value::Tuple(_) => Err(EvalError::Value("expected an array, found a tuple".into())),
+        Value::Column(c) => Err(EvalError::Value(format!(
+            "expected an array of numbers, found a column of {}",
+            c.array.data_type()
+        ))),
     }
 }
 

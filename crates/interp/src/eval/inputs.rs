@@ -4,11 +4,13 @@
 
 use std::collections::HashMap;
 
-use blaze_datashape::{Datashape, Dim, Scalar};
+use blaze_datashape::{Datashape, Dim, Measure, Scalar};
 use blaze_ir::Function;
 
 use crate::value::Value;
+use crate::Column;
 use crate::EvalError;
+use blaze_array::schema;
 
 /// Checks `inputs` against the parameter types of `f` (count, dtype,
 /// rank, fixed lengths, and one length per dimension variable); returns the
@@ -19,13 +21,19 @@ pub fn check_inputs(f: &Function, inputs: &[Value]) -> Result<HashMap<String, us
 }
 
 /// What input checking looks at: the element type of an array (`None` for
-/// records and tuples) and its shape.
+/// records, tuples and columns), its shape, and for a column in Arrow's
+/// layout the column itself (cheap to clone: its array is shared).
 #[derive(Clone, Debug)]
 pub struct InputShape {
     /// The element type, for an array.
     pub scalar: Option<Scalar>,
-    /// The shape (of a record: its fields').
+    /// The shape (of a record: its fields'; of a column: its leading
+    /// fixed shape).
     pub shape: Vec<usize>,
+    /// The column, for a value in Arrow's layout.
+    pub column: Option<Column>,
+    /// The fields, for a record (empty otherwise).
+    pub fields: Vec<(String, InputShape)>,
 }
 
 impl InputShape {
@@ -37,6 +45,17 @@ impl InputShape {
                 _ => None,
             },
             shape: value_shape(v),
+            column: match v {
+                Value::Column(c) => Some(c.clone()),
+                _ => None,
+            },
+            fields: match v {
+                Value::Record(fields) => fields
+                    .iter()
+                    .map(|(n, f)| (n.clone(), InputShape::of_value(f)))
+                    .collect(),
+                _ => Vec::new(),
+            },
         }
     }
 }
@@ -72,9 +91,33 @@ fn check_input(
     sizes: &mut HashMap<String, usize>,
 ) -> Result<(), EvalError> {
     let shape = v.shape.as_slice();
-    let fixed: Vec<&Dim> = ty.dims.iter().collect();
+    let mut fixed: Vec<&Dim> = ty.dims.iter().collect();
     if fixed.iter().any(|d| matches!(d, Dim::Ellipsis(_))) {
         return Ok(());
+    }
+    if let (Measure::Record { fields }, false) = (&ty.measure, v.fields.is_empty()) {
+        for (field, fty) in fields {
+            let Some((_, fv)) = v.fields.iter().find(|(n, _)| n == field) else {
+                return Err(EvalError::Input(format!(
+                    "input `{name}` has no field `{field}`, which its type `{ty}` has"
+                )));
+            };
+            let mut dims = ty.dims.clone();
+            dims.extend(fty.dims.iter().cloned());
+            let full = Datashape::new(dims, fty.measure.clone());
+            check_input(&format!("{name}.{field}"), &full, fv, sizes)?;
+        }
+        return Ok(());
+    }
+    if let Some(column) = &v.column {
+        column.fits(ty).map_err(|why| {
+            EvalError::Input(format!("input `{name}` does not fit `{ty}`: {why}"))
+        })?;
+        fixed.truncate(column.shape.len());
+    } else if schema::columnar_split(ty).is_some() {
+        return Err(EvalError::Input(format!(
+            "input `{name}` of type `{ty}` must be held in Arrow's columnar layout, not as a dense array"
+        )));
     }
     if shape.len() < fixed.len() {
         return Err(EvalError::Input(format!(
@@ -123,5 +166,6 @@ pub(super) fn value_shape(v: &Value) -> Vec<usize> {
         Value::Array { data, .. } => data.shape().to_vec(),
         Value::Record(fields) => fields.first().map_or(vec![], |(_, f)| value_shape(f)),
         Value::Tuple(_) => vec![],
+        Value::Column(c) => c.shape.clone(),
     }
 }

@@ -5,12 +5,14 @@
 //! Submodules: `inputs` (checking inputs against parameter types),
 //! `arrays` (indexing, reshapes, joins), `matmul` (NumPy's `matmul` on
 //! every element type), `linalg_ops` (the linear-algebra functions on arrays),
-//! `select` (selection, gather, `flatten` and row lengths).
+//! `select` (selection, gather, `flatten` and row lengths), `ragged`
+//! (operations on columns with a ragged axis).
 
 mod arrays;
 mod inputs;
 mod linalg_ops;
 mod matmul;
+mod ragged;
 mod select;
 
 use crate::element::Element;
@@ -236,6 +238,11 @@ impl Evaluator<'_> {
     /// Applies node `id`'s operation to argument values (everything but the
     /// loops of index notation).
     fn apply(&mut self, id: NodeId, args: Vec<Value>, env: &Env) -> Result<Value, EvalError> {
+        if args.iter().any(ragged::is_ragged) {
+            if let Some(v) = self.apply_ragged(id, &args, env)? {
+                return Ok(v);
+            }
+        }
         let node = self.f.node(id).clone();
         let s = self.node_scalar(id).unwrap_or(Scalar::Float64);
         Ok(match &node.op {

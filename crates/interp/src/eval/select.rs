@@ -1,5 +1,5 @@
 //! Selection and gather along axis 0 (`x[mask]`, `x[idx]`, `x[k]`),
-//! `flatten` and `len(x, axis=…)` on dense arrays and records. Every
+//! `flatten` and `len(x, axis=…)` on dense arrays, columns and records. Every
 //! selection is reduced to one list of row numbers, checked against the
 //! length first, then taken from each array (and mask) of the value.
 
@@ -134,6 +134,7 @@ pub(super) fn take_rows(v: &Value, rows: &[usize], lead: &[usize]) -> Result<Val
                 .map(|(n, f)| Ok((n.clone(), take_rows(f, rows, lead)?)))
                 .collect::<Result<_, EvalError>>()?,
         )),
+        Value::Column(c) => super::ragged::take_column_rows(c, rows, lead),
         Value::Tuple(_) => Err(EvalError::Value("selection from a tuple".into())),
     }
 }
@@ -180,6 +181,7 @@ pub(super) fn flatten(x: &Value) -> Result<Value, EvalError> {
                 .map(|(n, f)| Ok((n.clone(), flatten(f)?)))
                 .collect::<Result<_, EvalError>>()?,
         )),
+        Value::Column(c) => super::ragged::flatten_column(c),
         Value::Tuple(_) => Err(EvalError::Value("flatten of a tuple".into())),
     }
 }

@@ -205,7 +205,9 @@ impl Ragged {
         let (child, child_nullable) = match &self.child {
             Child::Dense(v) => {
                 let a = dense_to_arrow(v, nullable)?;
-                let n = nullable || a.null_count() > 0;
+                // Fixed axes inside: the nulls are the innermost items'.
+                let n = !matches!(a.data_type(), DataType::FixedSizeList(..))
+                    && (nullable || a.null_count() > 0);
                 (a, n)
             }
             Child::List(r) => (r.to_arrow(nullable)?, false),
