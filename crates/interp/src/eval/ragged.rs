@@ -57,7 +57,9 @@ pub(super) fn to_value(s: Shaped, ty: &Datashape) -> Result<Value, EvalError> {
     if r.lead.is_empty() {
         return Ok(match r.child {
             Child::Dense(v) => v,
-            Child::List(inner) => Value::Column(Column::new(inner.lead.clone(), inner.to_arrow(nullable)?)?),
+            Child::List(inner) => {
+                Value::Column(Column::new(inner.lead.clone(), inner.to_arrow(nullable)?)?)
+            }
         });
     }
     let l = r.lead.len();
@@ -89,7 +91,10 @@ pub(super) fn to_value(s: Shaped, ty: &Datashape) -> Result<Value, EvalError> {
                 .transpose()?,
         });
     }
-    Ok(Value::Column(Column::new(r.lead.clone(), r.to_arrow(nullable)?)?))
+    Ok(Value::Column(Column::new(
+        r.lead.clone(),
+        r.to_arrow(nullable)?,
+    )?))
 }
 
 /// Slots `slots` of an Arrow array, in order (any type).
@@ -129,7 +134,11 @@ fn lone_list(c: Column) -> Result<Value, EvalError> {
 
 /// Rows `rows` along axis 0 of a column, the result's leading axes being
 /// `lead` then the column's after the first.
-pub(super) fn take_column_rows(c: &Column, rows: &[usize], lead: &[usize]) -> Result<Value, EvalError> {
+pub(super) fn take_column_rows(
+    c: &Column,
+    rows: &[usize],
+    lead: &[usize],
+) -> Result<Value, EvalError> {
     let Some((&n, rest)) = c.shape.split_first() else {
         return Err(EvalError::Shape("selection from a 0-d column".into()));
     };
@@ -155,7 +164,9 @@ pub(super) fn flatten_column(c: &Column) -> Result<Value, EvalError> {
         let n = c.shape[0]
             .checked_mul(c.shape[1])
             .ok_or_else(|| EvalError::Shape("flattened length overflows".into()))?;
-        let shape = std::iter::once(n).chain(c.shape[2..].iter().copied()).collect();
+        let shape = std::iter::once(n)
+            .chain(c.shape[2..].iter().copied())
+            .collect();
         return Ok(Value::Column(Column::new(shape, c.array.clone())?));
     }
     if c.shape.len() != 1 || !is_ragged(&Value::Column(c.clone())) {
@@ -217,7 +228,10 @@ fn lengths(r: &Ragged, axis: usize) -> Result<Shaped, EvalError> {
     if axis < l {
         let n = r.lead[axis] as i64;
         let shape = &r.lead[..axis];
-        return Ok(Shaped::Dense(int64(shape, vec![n; shape.iter().product()])?));
+        return Ok(Shaped::Dense(int64(
+            shape,
+            vec![n; shape.iter().product()],
+        )?));
     }
     if axis == l {
         let lens = r.row_lens().into_iter().map(|n| n as i64).collect();
@@ -255,12 +269,18 @@ fn index(r: &Ragged, items: &[IndexItem]) -> Result<Shaped, EvalError> {
         step: 1,
     };
     if items.len() <= l {
-        return Err(EvalError::Value("too few index items for a ragged value".into()));
+        return Err(EvalError::Value(
+            "too few index items for a ragged value".into(),
+        ));
     }
     let ids = ArrayD::from_shape_vec(IxDyn(&r.lead), (0..r.slots()).collect::<Vec<usize>>())
         .map_err(|e| EvalError::Shape(e.to_string()))?;
     let picked = generic_index(&ids, &items[..l])?;
-    let r = take_slots(r, &picked.iter().copied().collect::<Vec<_>>(), picked.shape().to_vec())?;
+    let r = take_slots(
+        r,
+        &picked.iter().copied().collect::<Vec<_>>(),
+        picked.shape().to_vec(),
+    )?;
     let rest = &items[l + 1..];
     match &items[l] {
         IndexItem::Range { .. } => {
@@ -273,10 +293,15 @@ fn index(r: &Ragged, items: &[IndexItem]) -> Result<Shaped, EvalError> {
                     its.extend_from_slice(rest);
                     Child::Dense(Value::Array {
                         data: with_array!(data, x => Element::wrap(generic_index(x, &its)?)),
-                        missing: missing.as_ref().map(|m| generic_index(m, &its)).transpose()?,
+                        missing: missing
+                            .as_ref()
+                            .map(|m| generic_index(m, &its))
+                            .transpose()?,
                     })
                 }
-                Child::Dense(_) => return Err(EvalError::Value("ragged rows of non-arrays".into())),
+                Child::Dense(_) => {
+                    return Err(EvalError::Value("ragged rows of non-arrays".into()))
+                }
                 Child::List(inner) => {
                     let mut its = vec![full.clone()];
                     its.extend_from_slice(rest);
@@ -335,7 +360,9 @@ fn index(r: &Ragged, items: &[IndexItem]) -> Result<Shaped, EvalError> {
             };
             for (s, &gone) in absent.iter().enumerate() {
                 if gone {
-                    mask[s * per..(s + 1) * per].iter_mut().for_each(|b| *b = true);
+                    mask[s * per..(s + 1) * per]
+                        .iter_mut()
+                        .for_each(|b| *b = true);
                 }
             }
             let mut shape = r.lead.clone();

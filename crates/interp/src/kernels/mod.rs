@@ -47,8 +47,8 @@
 mod broadcast;
 mod cast;
 mod elementwise;
-mod reduce;
 pub mod ragged;
+mod reduce;
 mod scalar_ops;
 #[cfg(test)]
 mod tests;

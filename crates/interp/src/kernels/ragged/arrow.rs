@@ -8,8 +8,8 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{
-    Array as ArrowArray, ArrayRef, ArrowPrimitiveType, BooleanArray, FixedSizeListArray,
-    ListArray, PrimitiveArray,
+    Array as ArrowArray, ArrayRef, ArrowPrimitiveType, BooleanArray, FixedSizeListArray, ListArray,
+    PrimitiveArray,
 };
 use arrow_buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field};
@@ -164,9 +164,9 @@ impl Ragged {
         }
         let (ranges, values) = list_ranges(a)?;
         let child = match values.data_type() {
-            DataType::List(_) | DataType::LargeList(_) => {
-                Child::List(Box::new(Ragged::from_arrow(&[values.len()], values.as_ref())?))
-            }
+            DataType::List(_) | DataType::LargeList(_) => Child::List(Box::new(
+                Ragged::from_arrow(&[values.len()], values.as_ref())?,
+            )),
             _ => Child::Dense(dense_from_arrow(values.as_ref())?),
         };
         let mut offsets = Vec::with_capacity(slots + 1);
@@ -218,7 +218,11 @@ impl Ragged {
             .map(|&o| i32::try_from(o))
             .collect::<Result<_, _>>()
             .map_err(|_| EvalError::Shape("a ragged value too long for i32 offsets".into()))?;
-        let field = Arc::new(Field::new("item", child.data_type().clone(), child_nullable));
+        let field = Arc::new(Field::new(
+            "item",
+            child.data_type().clone(),
+            child_nullable,
+        ));
         let l = ListArray::try_new(
             field,
             OffsetBuffer::new(ScalarBuffer::from(offs)),

@@ -34,6 +34,9 @@ pub struct Ragged {
 }
 
 /// The elements of the rows of a [`Ragged`].
+// Dense children are the common case; boxing them would cost an allocation
+// per operation for the rarer nested lists' benefit.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Child {
     /// A dense `Value::Array` of shape `[elements, fixed axes inside…]`.

@@ -23,7 +23,9 @@ pub enum Shaped {
 fn dense_parts(v: &Value) -> Result<(&Array, Option<&ArrayD<bool>>), EvalError> {
     match v {
         Value::Array { data, missing } => Ok((data, missing.as_ref())),
-        _ => Err(EvalError::Value("expected an array of ragged elements".into())),
+        _ => Err(EvalError::Value(
+            "expected an array of ragged elements".into(),
+        )),
     }
 }
 
@@ -115,7 +117,10 @@ fn stack(
                 None => flat.extend(std::iter::repeat_n(false, p.len())),
             }
         }
-        Some(ArrayD::from_shape_vec(IxDyn(&shape), flat).map_err(|e| EvalError::Shape(e.to_string()))?)
+        Some(
+            ArrayD::from_shape_vec(IxDyn(&shape), flat)
+                .map_err(|e| EvalError::Shape(e.to_string()))?,
+        )
     } else {
         None
     };
@@ -197,11 +202,17 @@ pub fn reduce_ragged(
             idx[a] = rem % r.lead[a].max(1);
             rem /= r.lead[a].max(1);
         }
-        let g = kept_lead.iter().fold(0usize, |acc, &a| acc * r.lead[a] + idx[a]);
+        let g = kept_lead
+            .iter()
+            .fold(0usize, |acc, &a| acc * r.lead[a] + idx[a]);
         members[g].push(s);
     }
     let leaf_axes: Vec<usize> = std::iter::once(0)
-        .chain((0..inner.len()).filter(|&j| reduced(l + depth + j)).map(|j| j + 1))
+        .chain(
+            (0..inner.len())
+                .filter(|&j| reduced(l + depth + j))
+                .map(|j| j + 1),
+        )
         .collect();
     let kept_inner: Vec<usize> = (0..inner.len())
         .filter(|&j| !reduced(l + depth + j))
@@ -338,15 +349,26 @@ pub fn align(operand: &Shaped, reference: &Ragged) -> Result<Value, EvalError> {
     if dv == 1 {
         let squeezed = reshape_value(
             o.clone(),
-            &lead_part.iter().chain(&op_inner).copied().collect::<Vec<_>>(),
+            &lead_part
+                .iter()
+                .chain(&op_inner)
+                .copied()
+                .collect::<Vec<_>>(),
         )?;
         full.extend(&op_inner);
         let (d, m) = dense_parts(&squeezed)?;
         let b = Value::Array {
             data: broadcast_to(d, &full)?,
-            missing: m.map(|m| crate::kernels::broadcast_mask(m, &full)).transpose()?,
+            missing: m
+                .map(|m| crate::kernels::broadcast_mask(m, &full))
+                .transpose()?,
         };
-        let per_slot = reshape_value(b, &std::iter::once(slots).chain(op_inner.iter().copied()).collect::<Vec<_>>())?;
+        let per_slot = reshape_value(
+            b,
+            &std::iter::once(slots)
+                .chain(op_inner.iter().copied())
+                .collect::<Vec<_>>(),
+        )?;
         let rows: Vec<usize> = lens
             .iter()
             .enumerate()
@@ -370,5 +392,10 @@ pub fn align(operand: &Shaped, reference: &Ragged) -> Result<Value, EvalError> {
             .transpose()?,
     };
     let total = checked_product(&full[..l + 1])?;
-    reshape_value(b, &std::iter::once(total).chain(op_inner.iter().copied()).collect::<Vec<_>>())
+    reshape_value(
+        b,
+        &std::iter::once(total)
+            .chain(op_inner.iter().copied())
+            .collect::<Vec<_>>(),
+    )
 }
