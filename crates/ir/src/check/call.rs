@@ -128,7 +128,7 @@ impl Checker<'_> {
             Ok(())
         };
         // `len(x, axis=k)`: row lengths; `len(s)` of strings is elementwise.
-        if name == "len" && kwargs.iter().any(|(k, _)| k.name == "axis") {
+        if name == "len" && !kwargs.is_empty() {
             allowed(&["axis"])?;
             nargs(1, &positional)?;
             let x = self.expr(positional[0])?;
@@ -155,6 +155,9 @@ impl Checker<'_> {
             "maximum" => Some(BinaryFn::Maximum),
             "arctan2" => Some(BinaryFn::Arctan2),
             "pow" => Some(BinaryFn::Pow),
+            "startswith" => Some(BinaryFn::StartsWith),
+            "endswith" => Some(BinaryFn::EndsWith),
+            "contains" => Some(BinaryFn::Contains),
             _ => None,
         };
         if let Some(f) = bin {
@@ -175,6 +178,9 @@ impl Checker<'_> {
                 .iter()
                 .find(|(k, _)| k.name == "keepdims")
                 .map(|(_, e)| *e);
+            if let Some(id) = self.reduce_decimal(f, x, axis, keep, at)? {
+                return Ok(id);
+            }
             return self.reduce(f, x, axis, keep, at);
         }
         if let Some(f) = LinalgFn::from_name(&name) {
