@@ -633,3 +633,61 @@ fn bad_offsets_are_errors_not_panics() {
     .unwrap_err();
     assert!(e.to_string().contains("offsets"), "{e}");
 }
+
+#[test]
+fn dense_operands_reaching_the_ragged_axis() {
+    let rows = sample();
+    let x = rows_f64(&rows);
+    let vals = present(&rows);
+    // Length 1 at the ragged axis: one value per row, repeated along it.
+    let m = f64s(&[5, 1], vec![1.0, 2.0, 3.0, 4.0, 5.0]);
+    let r = run(
+        "x - m",
+        &[("x", "N * var * float64"), ("m", "N * 1 * float64")],
+        &[x.clone(), m],
+    )
+    .unwrap();
+    let want: Vec<Vec<Option<f64>>> = vals
+        .iter()
+        .enumerate()
+        .map(|(i, r)| r.iter().map(|v| Some(v - (i + 1) as f64)).collect())
+        .collect();
+    assert_eq!(list_rows(&r), want);
+    // Row means subtracted, through `keepdims`.
+    let r = run(
+        "fillna(x - mean(x, axis=1, keepdims=true), 0.0)",
+        &[("x", "N * var * float64")],
+        std::slice::from_ref(&x),
+    )
+    .unwrap();
+    let got = list_rows(&r);
+    for (g, r) in got.iter().zip(&vals) {
+        let mu = r.iter().sum::<f64>() / r.len().max(1) as f64;
+        let want: Vec<Option<f64>> = r.iter().map(|v| Some(v - mu)).collect();
+        assert_eq!(g, &want);
+    }
+    // A fixed length at the ragged axis: every row must have it.
+    let two: Rows = vec![
+        Some(vec![Some(1.0), Some(2.0)]),
+        Some(vec![Some(3.0), Some(4.0)]),
+    ];
+    let w = f64s(&[2], vec![10.0, 20.0]);
+    let args = [("x", "N * var * float64"), ("w", "2 * float64")];
+    let r = run("x + w", &args, &[rows_f64(&two), w.clone()]).unwrap();
+    assert_eq!(data_f64(&r), (vec![11.0, 22.0, 13.0, 24.0], vec![2, 2]));
+    let e = run("x + w", &args, &[x, w]).unwrap_err();
+    assert!(
+        e.contains("row [0] has 3 elements where the other operand has 2"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_jit_engine_reports_ragged_nodes_as_fallbacks() {
+    let x = rows_f64(&sample());
+    let k = compile_expr("sum(x * 2, axis=1)", &[("x", "N * var * float64")]).unwrap();
+    let (v, report) = k.run_with_report(&[Arg::Value(&x)]).unwrap();
+    assert_eq!(data_f64(&v).0, vec![7.0, 0.0, 6.0, 0.0, 16.5]);
+    assert!(report.kernels.is_empty(), "{:?}", report.kernels.len());
+    assert_eq!(report.fallbacks.len(), 2, "{:?}", report.fallbacks);
+}
