@@ -691,3 +691,77 @@ fn the_jit_engine_reports_ragged_nodes_as_fallbacks() {
     assert!(report.kernels.is_empty(), "{:?}", report.kernels.len());
     assert_eq!(report.fallbacks.len(), 2, "{:?}", report.fallbacks);
 }
+
+#[test]
+fn where_isna_and_casts_over_ragged_rows() {
+    let rows = sample_missing();
+    let x = rows_f64(&rows);
+    let args = [("x", "N * var * ?float64")];
+    let r = run("where(isna(x), -1.0, x)", &args, std::slice::from_ref(&x)).unwrap();
+    let want: Vec<Vec<Option<f64>>> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .flatten()
+                .map(|v| Some(v.unwrap_or(-1.0)))
+                .collect()
+        })
+        .collect();
+    assert_eq!(list_rows(&r), want);
+    let r = run("sum(isna(x), axis=1)", &args, std::slice::from_ref(&x)).unwrap();
+    let want: Vec<i64> = rows
+        .iter()
+        .map(|r| r.iter().flatten().filter(|v| v.is_none()).count() as i64)
+        .collect();
+    assert_eq!(r, i64s(&[rows.len()], want));
+    let r = run(
+        "max(cast(x, int32), axis=1)",
+        &args,
+        std::slice::from_ref(&x),
+    )
+    .unwrap();
+    let Value::Array {
+        data: Array::Int32(a),
+        missing: Some(m),
+    } = &r
+    else {
+        panic!("{r:?}")
+    };
+    assert_eq!((a[[0]], a[[3]]), (4, -3));
+    assert_eq!(
+        m.iter().copied().collect::<Vec<_>>(),
+        vec![false, true, true, false]
+    );
+}
+
+#[test]
+fn positions_and_slices_of_string_columns() {
+    let names: ArrayRef = Arc::new(StringArray::from(vec!["a", "bb", "ccc", "dddd"]));
+    let p = Value::Column(Column::vector(names));
+    let args = [("s", "N * string")];
+    let r = run("s[1:3]", &args, std::slice::from_ref(&p)).unwrap();
+    let Value::Column(c) = &r else {
+        panic!("{r:?}")
+    };
+    let got = c.array.as_string::<i32>();
+    assert_eq!(
+        (c.shape.clone(), got.value(0), got.value(1)),
+        (vec![2], "bb", "ccc")
+    );
+    let r = run("s[-1]", &args, std::slice::from_ref(&p)).unwrap();
+    let Value::Column(c) = &r else {
+        panic!("{r:?}")
+    };
+    assert_eq!(
+        (c.shape.len(), c.array.as_string::<i32>().value(0)),
+        (0, "dddd")
+    );
+    let r = run("s[::-2]", &args, std::slice::from_ref(&p)).unwrap();
+    let Value::Column(c) = &r else {
+        panic!("{r:?}")
+    };
+    let got = c.array.as_string::<i32>();
+    assert_eq!((got.value(0), got.value(1)), ("dddd", "bb"));
+    let e = run("s[4]", &[("s", "N * string")], std::slice::from_ref(&p)).unwrap_err();
+    assert!(e.contains("out of bounds"), "{e}");
+}

@@ -373,6 +373,10 @@ impl Evaluator<'_> {
                 };
                 kernels::fillna(&x, m, v)?.into()
             }
+            Op::Index(items) if matches!(args[0], Value::Column(_)) => match &args[0] {
+                Value::Column(c) => ragged::index_column(c, items)?,
+                _ => return Err(EvalError::Value("indexing a non-column".into())),
+            },
             Op::Index(items) => {
                 let (a, m) = arr(&args[0])?;
                 let data = with_array!(a, x => generic_index(x, items).map(Element::wrap)?);

@@ -380,6 +380,26 @@ fn index(r: &Ragged, items: &[IndexItem]) -> Result<Shaped, EvalError> {
     }
 }
 
+/// Basic indexing of a column without a ragged axis: the items pick
+/// slots of its leading axes.
+pub(super) fn index_column(c: &Column, items: &[IndexItem]) -> Result<Value, EvalError> {
+    if items.len() != c.shape.len() {
+        return Err(EvalError::Value(format!(
+            "{} index items for a column of shape {:?}",
+            items.len(),
+            c.shape
+        )));
+    }
+    let ids = ArrayD::from_shape_vec(IxDyn(&c.shape), (0..c.len()).collect::<Vec<usize>>())
+        .map_err(|e| EvalError::Shape(e.to_string()))?;
+    let picked = generic_index(&ids, items)?;
+    let slots: Vec<usize> = picked.iter().copied().collect();
+    Ok(Value::Column(Column::new(
+        picked.shape().to_vec(),
+        take_array(&c.array, &slots)?,
+    )?))
+}
+
 impl Evaluator<'_> {
     /// Node `id` applied to arguments of which at least one is a ragged
     /// column, for the operations that take them (`None` for others).
