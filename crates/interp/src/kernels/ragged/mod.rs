@@ -12,6 +12,8 @@
 
 mod arrow;
 mod ops;
+#[cfg(test)]
+mod tests;
 
 pub use arrow::{dense_from_arrow, dense_to_arrow};
 pub use ops::{align, reduce_ragged, take_dense_rows, take_slots, Shaped};
