@@ -48,6 +48,22 @@ pub fn take_dense_rows(v: &Value, rows: &[usize]) -> Result<Value, EvalError> {
     })
 }
 
+/// Rows `a..b` (along axis 0) of a dense value, with its mask.
+fn take_dense_range(v: &Value, a: usize, b: usize) -> Result<Value, EvalError> {
+    let (data, missing) = dense_parts(v)?;
+    let n = data.shape().first().copied().unwrap_or(0);
+    if data.ndim() == 0 || a > b || b > n {
+        return Err(EvalError::Shape(format!(
+            "rows {a}..{b} are out of bounds for {n} rows"
+        )));
+    }
+    let s = ndarray::Slice::from(a..b);
+    Ok(Value::Array {
+        data: with_array!(data, x => Element::wrap(x.slice_axis(Axis(0), s).to_owned())),
+        missing: missing.map(|m| m.slice_axis(Axis(0), s).to_owned()),
+    })
+}
+
 /// The slots `slots` of `r` (in that order), as a ragged value with
 /// leading axes `lead` (whose product is `slots.len()`).
 pub fn take_slots(r: &Ragged, slots: &[usize], lead: Vec<usize>) -> Result<Ragged, EvalError> {
@@ -194,10 +210,10 @@ pub fn reduce_ragged(
     let out_lead: Vec<usize> = kept_lead.iter().map(|&a| r.lead[a]).collect();
     let groups = checked_product(&out_lead)?;
     let mut members: Vec<Vec<usize>> = vec![Vec::new(); groups];
+    let mut idx = vec![0usize; l];
     for s in 0..r.slots() {
         // The slot's index, then its group's.
         let mut rem = s;
-        let mut idx = vec![0usize; l];
         for a in (0..l).rev() {
             idx[a] = rem % r.lead[a].max(1);
             rem /= r.lead[a].max(1);
@@ -219,14 +235,26 @@ pub fn reduce_ragged(
         .map(|j| inner[j])
         .collect();
     let result_scalar = f.result(data.scalar()).map_err(EvalError::Value)?;
+    if kept_lead.len() == l && depth == 1 {
+        if let Some(v) = padded(r, f, &leaf_axes, &kept_inner, keepdims)? {
+            return Ok(Shaped::Dense(v));
+        }
+    }
     let mut parts = Vec::with_capacity(groups);
     for slots in &members {
-        let mut rows = Vec::new();
-        for &s in slots {
-            let (a, b) = leaf_range(r, r.offsets[s], r.offsets[s + 1]);
-            rows.extend(a..b);
-        }
-        let sub = take_dense_rows(leaf, &rows)?;
+        let ranges: Vec<(usize, usize)> = slots
+            .iter()
+            .map(|&s| leaf_range(r, r.offsets[s], r.offsets[s + 1]))
+            .collect();
+        // One run of rows (a row, or rows next to each other) is a slice.
+        let contiguous = ranges.windows(2).all(|w| w[0].1 == w[1].0);
+        let sub = match (contiguous, ranges.first(), ranges.last()) {
+            (true, Some(&(a, _)), Some(&(_, b))) => take_dense_range(leaf, a, b)?,
+            _ => {
+                let rows: Vec<usize> = ranges.iter().flat_map(|&(a, b)| a..b).collect();
+                take_dense_rows(leaf, &rows)?
+            }
+        };
         let (d, m) = dense_parts(&sub)?;
         let (out, om) = reduce_skipna(f, d, m, Some(&leaf_axes), false)?;
         parts.push((out, om));
@@ -241,6 +269,85 @@ pub fn reduce_ragged(
         v = reshape_value(v, &full)?;
     }
     Ok(Shaped::Dense(v))
+}
+
+/// A reduction over the ragged axis only (every leading axis kept, one
+/// ragged level) in one call of the dense kernel: the rows laid out padded
+/// to the longest, the padding masked as missing (skipped, as the missing
+/// value rules skip). `None` when the padding would take more than about
+/// four times the elements.
+fn padded(
+    r: &Ragged,
+    f: ReduceFn,
+    leaf_axes: &[usize],
+    kept_inner: &[usize],
+    keepdims: bool,
+) -> Result<Option<Value>, EvalError> {
+    let lens = r.row_lens();
+    let longest = lens.iter().copied().max().unwrap_or(0);
+    let cells = r.slots().checked_mul(longest);
+    let total = r.child_len();
+    if r.slots() == 0 || total == 0 || cells.is_none_or(|c| c > total.saturating_mul(4) + 1024) {
+        return Ok(None);
+    }
+    let (data, _) = dense_parts(r.leaf())?;
+    let mut rows = Vec::with_capacity(r.slots() * longest);
+    let mut pad = Vec::with_capacity(r.slots() * longest);
+    for (s, &n) in lens.iter().enumerate() {
+        let start = r.offsets[s];
+        rows.extend(start..start + n);
+        pad.extend(std::iter::repeat_n(false, n));
+        rows.extend(std::iter::repeat_n(0, longest - n));
+        pad.extend(std::iter::repeat_n(true, longest - n));
+    }
+    let inner = &data.shape()[1..];
+    let per: usize = checked_product(inner)?;
+    let taken = take_dense_rows(r.leaf(), &rows)?;
+    let (d, m) = dense_parts(&taken)?;
+    let mut mask: Vec<bool> = match m {
+        Some(m) => m.iter().copied().collect(),
+        None => vec![false; d.len()],
+    };
+    for (k, &p) in pad.iter().enumerate() {
+        if p {
+            mask[k * per..(k + 1) * per]
+                .iter_mut()
+                .for_each(|b| *b = true);
+        }
+    }
+    let shape: Vec<usize> = [r.slots(), longest]
+        .into_iter()
+        .chain(inner.iter().copied())
+        .collect();
+    let re = |e: ndarray::ShapeError| EvalError::Shape(e.to_string());
+    let d = with_array!(d, x => Element::wrap(x.clone().into_shape_with_order(IxDyn(&shape)).map_err(re)?));
+    let mask = ArrayD::from_shape_vec(IxDyn(&shape), mask).map_err(re)?;
+    // The dense axes: 0 the slot, 1 the row, then the fixed inner ones.
+    let axes: Vec<usize> = leaf_axes.iter().map(|&a| a + 1).collect();
+    let (out, om) = reduce_skipna(f, &d, Some(&mask), Some(&axes), false)?;
+    let mut v = Value::Array {
+        data: out,
+        missing: om,
+    };
+    let out_shape: Vec<usize> = r.lead.iter().chain(kept_inner).copied().collect();
+    v = reshape_value(v, &out_shape)?;
+    if keepdims {
+        let full: Vec<usize> = r
+            .lead
+            .iter()
+            .copied()
+            .chain(std::iter::once(1))
+            .chain((0..inner.len()).map(|j| {
+                if leaf_axes.contains(&(j + 1)) {
+                    1
+                } else {
+                    inner[j]
+                }
+            }))
+            .collect();
+        v = reshape_value(v, &full)?;
+    }
+    Ok(Some(v))
 }
 
 fn reshape_value(v: Value, shape: &[usize]) -> Result<Value, EvalError> {
