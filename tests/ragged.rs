@@ -765,3 +765,25 @@ fn positions_and_slices_of_string_columns() {
     let e = run("s[4]", &[("s", "N * string")], std::slice::from_ref(&p)).unwrap_err();
     assert!(e.contains("out of bounds"), "{e}");
 }
+
+#[test]
+fn a_scalar_index_of_a_ragged_column_is_a_dense_row() {
+    let x = rows_f64(&sample());
+    let args = [("x", "N * var * float64"), ("k", "int64")];
+    let r = run("x[k]", &args, &[x.clone(), i64s(&[], vec![-1])]).unwrap();
+    assert_eq!(data_f64(&r), (vec![0.25, 8.0], vec![2]));
+    let r = run("sum(x[k])", &args, &[x.clone(), i64s(&[], vec![0])]).unwrap();
+    assert_eq!(data_f64(&r).0, vec![3.5]);
+    // Two leading axes: a column of shape [2, 2] over four lists.
+    let Value::Column(c) = rows_f64(&sample()[..4].to_vec()) else {
+        unreachable!()
+    };
+    let grid = Value::Column(Column::new(vec![2, 2], c.array).unwrap());
+    let g = [("g", "2 * 2 * var * float64")];
+    let r = run("sum(g, axis=2)", &g, std::slice::from_ref(&grid)).unwrap();
+    assert_eq!(data_f64(&r), (vec![3.5, 0.0, 3.0, 0.0], vec![2, 2]));
+    let r = run("count(g, axis=(0, 2))", &g, std::slice::from_ref(&grid)).unwrap();
+    assert_eq!(r, i64s(&[2], vec![4, 0]));
+    let r = run("len(g[1], axis=1)", &g, std::slice::from_ref(&grid)).unwrap();
+    assert_eq!(r, i64s(&[2], vec![1, 0]));
+}
