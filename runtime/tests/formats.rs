@@ -320,23 +320,48 @@ fn blocks_of_rows_equal_the_whole_file() {
     }
 }
 
+/// `many.parquet` also as an Arrow file, JSON lines and CSV (its scalar
+/// columns), all written by blaze, with the datashape each is read with.
+fn many_in_every_format(d: &Path) -> Vec<(PathBuf, String)> {
+    let all = io::open(&fixture("many.parquet"), None)
+        .unwrap()
+        .read_all()
+        .unwrap();
+    let Value::Record(fs) = &all else { panic!() };
+    let scalars = Value::Record(fs.iter().filter(|(n, _)| n != "values").cloned().collect());
+    let ty = "var * {id: int64, name: string, price: ?decimal[12, 2]}";
+    let mut out = vec![(fixture("many.parquet"), ty.to_string())];
+    for name in ["many.arrow", "many.jsonl", "many.csv"] {
+        let path = d.join(name);
+        let v = if name.ends_with(".csv") {
+            &scalars
+        } else {
+            &all
+        };
+        io::write_value(&path, v).unwrap();
+        out.push((path, ty.to_string()));
+    }
+    out
+}
+
 #[test]
-fn a_streamed_session_equals_one_in_memory() {
-    let path = fixture("many.parquet");
-    let p = path.to_str().unwrap();
-    // The file's columns are nullable; the datashape says `id` is not.
-    let p = &format!("{p}:var * {{id: int64, name: string}}");
-    for src in ["sum(p.id)", "p.id * 2"] {
-        let memory = Session::new().eval(src, &[("p", p)], None).unwrap();
-        assert!(!memory.report.streamed);
-        let streamed = Session::new()
-            .memory_limit(64 << 20)
-            .block_rows(700)
-            .eval(src, &[("p", p)], None)
-            .unwrap();
-        assert!(streamed.report.streamed, "{src}");
-        assert!(streamed.report.blocks > Some(1), "{src}: several blocks");
-        assert_eq!(memory.value, streamed.value, "{src}");
+fn a_streamed_session_equals_one_in_memory_for_every_format() {
+    let d = dir("streamed");
+    for (path, ty) in many_in_every_format(&d) {
+        // The file's columns are nullable; the datashape says `id` is not.
+        let p = &format!("{}:{ty}", path.display());
+        for src in ["sum(p.id)", "p.id * 2", "max(p.id) - min(p.id)"] {
+            let memory = Session::new().eval(src, &[("p", p)], None).unwrap();
+            assert!(!memory.report.streamed);
+            let streamed = Session::new()
+                .memory_limit(64 << 20)
+                .block_rows(700)
+                .eval(src, &[("p", p)], None)
+                .unwrap();
+            assert!(streamed.report.streamed, "{src}");
+            assert!(streamed.report.blocks > Some(1), "{src}: several blocks");
+            assert_eq!(memory.value, streamed.value, "{} {src}", path.display());
+        }
     }
 }
 
@@ -583,6 +608,7 @@ fn blaze_writes_what_pyarrow_reads() {
         .unwrap();
     io::write_value(&d.join("basic.parquet"), &v).unwrap();
     io::write_value(&d.join("basic.arrow"), &v).unwrap();
+    io::write_value(&d.join("basic.jsonl"), &v).unwrap();
     let t = ty("var * {name: string, open: ?decimal[18, 4], close: ?decimal[18, 4], max: ?decimal[18, 4], min: ?decimal[18, 4]}");
     let stock = io::open(&fixture("stock.csv"), Some(&t))
         .unwrap()

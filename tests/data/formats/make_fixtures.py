@@ -140,6 +140,15 @@ def check(directory):
         for col in t.column_names:
             if got[col].to_pylist() != t[col].to_pylist():
                 failures.append(f"{name}: column {col}: {got[col].to_pylist()} != {t[col].to_pylist()}")
+    import pyarrow.json as pj
+
+    got = pj.read_json(os.path.join(directory, "basic.jsonl"))
+    for col in ["name", "values", "n"]:
+        if got[col].to_pylist() != t[col].to_pylist():
+            failures.append(f"basic.jsonl: column {col}: {got[col].to_pylist()}")
+    prices = [None if p is None else D(str(p)) for p in got["price"].to_pylist()]
+    if prices != t["price"].to_pylist():
+        failures.append(f"basic.jsonl: prices {prices}")
     stock = os.path.join(directory, "mid.parquet")
     got = pq.read_table(stock)
     want = {"name": ["GOOG", "AAPL", "MSFT", "GOOG", "IBM"]}
