@@ -641,3 +641,94 @@ fn blaze_writes_what_pyarrow_reads() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn nested_lists_structs_in_lists_and_fixed_lists() {
+    let s = io::open(&fixture("nested.parquet"), None).unwrap();
+    assert_eq!(
+        s.datashape(),
+        ty("3 * {grid: var * var * ?int32, tags: var * {k: ?string, w: ?float64}, pair: 2 * ?float64}")
+    );
+    let v = s.read_all().unwrap();
+    let grid = column(field(&v, "grid"));
+    assert_eq!(grid.shape, vec![3]);
+    let offsets: Vec<i32> = expected()["nested"]["grid_offsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_i64().unwrap() as i32)
+        .collect();
+    assert_eq!(
+        grid.array.as_list::<i32>().value_offsets(),
+        offsets.as_slice()
+    );
+    let tags = column(field(&v, "tags"));
+    let inner = tags.array.as_list::<i32>().values().as_struct().clone();
+    assert_eq!(
+        strings(inner.column_by_name("k").unwrap()),
+        vec![Some("a".to_string()), Some("b".to_string()), None]
+    );
+    let Value::Array {
+        data: Array::Float64(pair),
+        ..
+    } = field(&v, "pair")
+    else {
+        panic!("pair is not dense")
+    };
+    assert_eq!(pair.shape(), &[3, 2]);
+    assert_eq!(
+        pair.iter().copied().collect::<Vec<_>>(),
+        vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    );
+    // Blocks of rows and blaze's own files read the same.
+    let mut r = s.blocks().unwrap();
+    let mut rows = 0;
+    while let Some((b, n)) = r.next_block(2).unwrap() {
+        let b = b.to_value().unwrap();
+        assert_eq!(column(field(&b, "grid")).shape, vec![n]);
+        rows += n;
+    }
+    assert_eq!(rows, 3);
+    let d = dir("nested");
+    for name in ["n.parquet", "n.arrow", "n.jsonl"] {
+        let path = d.join(name);
+        io::write_value(&path, &v).unwrap();
+        let back = io::open(&path, Some(&s.datashape()))
+            .unwrap()
+            .read_all()
+            .unwrap();
+        assert_eq!(back, v, "{name}");
+    }
+}
+
+#[test]
+fn a_bad_json_line_names_the_file_and_the_rows() {
+    let d = dir("json-bad");
+    let path = d.join("bad.jsonl");
+    std::fs::write(&path, "{\"a\": 1}\n{\"a\": \"x\"}\n").unwrap();
+    let e = io::open(&path, Some(&ty("var * {a: int32}")))
+        .unwrap()
+        .read_all()
+        .unwrap_err();
+    let m = e.to_string();
+    assert_eq!(
+        e.location(),
+        Location::Line {
+            line: 2,
+            field: None
+        }
+    );
+    assert!(m.starts_with(&format!("{}:2: ", path.display())), "{m}");
+    assert!(m.contains("\"x\""), "{m}");
+    // A line that is not JSON.
+    std::fs::write(&path, "{\"a\": 1}\n{\"a\": 2}\n{\"a\": \n").unwrap();
+    let e = io::open(&path, Some(&ty("var * {a: int32}")))
+        .unwrap()
+        .read_all()
+        .unwrap_err();
+    assert_eq!(
+        e.to_string().split(": ").next(),
+        Some(format!("{}:3", path.display()).as_str()),
+        "{e}"
+    );
+}

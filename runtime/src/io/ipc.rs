@@ -42,7 +42,7 @@ pub fn open(path: &Path, user: Option<&Datashape>) -> Result<TableFile, IoError>
 /// The file's record batches, as written.
 fn batches(path: &Path, _schema: &SchemaRef, _rows: usize) -> Result<Batches, String> {
     let r = reader(path).map_err(|e| e.message())?;
-    Ok(Box::new(r.map(|b| b.map_err(|e| e.to_string()))))
+    Ok(Box::new(r.map(|b| b.map_err(|e| e.to_string().into()))))
 }
 
 struct Writer(FileWriter<File>);

@@ -76,7 +76,9 @@ fn batches(path: &Path, _schema: &SchemaRef, batch_rows: usize) -> Result<Batche
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .and_then(|b| b.with_batch_size(batch_rows.max(1)).build())
         .map_err(|e| format!("not a readable Parquet file: {e}"))?;
-    Ok(Box::new(reader.map(|b| b.map_err(|e| e.to_string()))))
+    Ok(Box::new(
+        reader.map(|b| b.map_err(|e| e.to_string().into())),
+    ))
 }
 
 struct Writer(ArrowWriter<File>);

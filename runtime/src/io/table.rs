@@ -42,8 +42,25 @@ impl TableFormat {
     }
 }
 
+/// Why a batch could not be read, and the line of a text file at fault
+/// when the format knows it.
+#[derive(Debug)]
+pub(crate) struct BatchError {
+    pub(crate) line: Option<usize>,
+    pub(crate) message: String,
+}
+
+impl From<String> for BatchError {
+    fn from(message: String) -> BatchError {
+        BatchError {
+            line: None,
+            message,
+        }
+    }
+}
+
 /// Record batches read in order.
-pub(crate) type Batches = Box<dyn Iterator<Item = Result<RecordBatch, String>> + Send>;
+pub(crate) type Batches = Box<dyn Iterator<Item = Result<RecordBatch, BatchError>> + Send>;
 
 /// How a format reads a file's batches: the path, the schema the rows are
 /// read as, and the rows a batch should have (a hint some formats follow).
@@ -285,7 +302,12 @@ impl TableReader<'_> {
                             format!("in the rows from row {at} on: {m}"),
                         )
                     };
-                    let b = b.map_err(place)?;
+                    let b = b.map_err(|e| match e.line {
+                        Some(line) => self
+                            .file
+                            .err(Location::Line { line, field: None }, e.message),
+                        None => place(e.message),
+                    })?;
                     let b = batch::conform_batch(&b, &self.file.fields, &self.file.schema)
                         .map_err(place)?;
                     self.pending_rows += b.num_rows();

@@ -115,6 +115,17 @@ def make():
     )
     pq.write_table(d, os.path.join(HERE, "dict.parquet"))
     pq.write_table(many_table(), os.path.join(HERE, "many.parquet"), row_group_size=1000)
+    nested = pa.table(
+        {
+            "grid": pa.array([[[1, 2], []], [], [[3]]], pa.list_(pa.list_(pa.int32()))),
+            "tags": pa.array(
+                [[{"k": "a", "w": 1.0}], [], [{"k": "b", "w": 2.0}, {"k": None, "w": 3.0}]],
+                pa.list_(pa.struct([("k", pa.string()), ("w", pa.float64())])),
+            ),
+            "pair": pa.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], pa.list_(pa.float64(), 2)),
+        }
+    )
+    pq.write_table(nested, os.path.join(HERE, "nested.parquet"), compression="zstd")
     with open(os.path.join(HERE, "stock.csv"), "w") as f:
         f.write(STOCK_CSV)
     with open(os.path.join(HERE, "records.jsonl"), "w") as f:
@@ -123,6 +134,7 @@ def make():
         "basic": expected(t),
         "many": expected(many_table(), per_row=False),
         "dict": {"sym": d["sym"].to_pylist(), "big": d["big"].to_pylist()},
+        "nested": {"grid_offsets": nested["grid"].combine_chunks().offsets.to_pylist()},
     }
     with open(os.path.join(HERE, "expected.json"), "w") as f:
         json.dump(facts, f, indent=1, sort_keys=True)
