@@ -229,7 +229,7 @@ impl TableFile {
     pub fn reader(&self) -> Result<TableReader<'_>, IoError> {
         Ok(TableReader {
             file: self,
-            batches: self.batches(1 << 16)?,
+            batches: None,
             pending: Vec::new(),
             pending_rows: 0,
             read: 0,
@@ -277,7 +277,7 @@ fn estimate(t: &Datashape) -> usize {
 /// Reads a table's rows in blocks.
 pub struct TableReader<'a> {
     file: &'a TableFile,
-    batches: Batches,
+    batches: Option<Batches>,
     pending: Vec<RecordBatch>,
     pending_rows: usize,
     read: usize,
@@ -288,19 +288,22 @@ impl TableReader<'_> {
     /// Reads batches until `want` rows are pending or the file ends;
     /// false at the end.
     fn fill(&mut self, want: usize) -> Result<bool, IoError> {
+        if self.batches.is_none() {
+            // Batches of at most the block size, so a block holds no more
+            // than it needs (64Ki rows at most).
+            self.batches = Some(self.file.batches(want.clamp(1, 1 << 16))?);
+        }
         while !self.done && self.pending_rows < want {
-            match self.batches.next() {
+            let Some(batches) = self.batches.as_mut() else {
+                break;
+            };
+            match batches.next() {
                 None => self.done = true,
                 Some(b) => {
                     let at = self.read + self.pending_rows;
                     let place = |m: String| {
-                        self.file.err(
-                            Location::Line {
-                                line: at + 1,
-                                field: None,
-                            },
-                            format!("in the rows from row {at} on: {m}"),
-                        )
+                        self.file
+                            .err(Location::File, format!("in the rows from row {at} on: {m}"))
                     };
                     let b = b.map_err(|e| match e.line {
                         Some(line) => self
@@ -318,36 +321,45 @@ impl TableReader<'_> {
         Ok(!self.done)
     }
 
-    /// The next up to `max` rows and their count; `None` at the end.
+    /// The next up to `max` rows and their count; `None` at the end. Rows
+    /// within one batch are sliced, not copied; a block over several
+    /// batches copies those rows once.
     pub fn next_block(&mut self, max: usize) -> Result<Option<(Value, usize)>, IoError> {
         let max = max.max(1);
         self.fill(max)?;
-        if self.pending_rows == 0 {
+        let n = max.min(self.pending_rows);
+        if n == 0 {
             return Ok(None);
         }
-        let all = arrow_select::concat::concat_batches(&self.file.schema, &self.pending)
-            .map_err(|e| self.file.err(Location::File, e.to_string()))?;
-        let n = max.min(all.num_rows());
-        let block = all.slice(0, n);
-        let rest = all.slice(n, all.num_rows() - n);
-        self.pending_rows = rest.num_rows();
-        self.pending = if rest.num_rows() > 0 {
-            vec![rest]
-        } else {
-            Vec::new()
+        // The batches that hold the first `n` rows; the last one split.
+        let mut taken = Vec::new();
+        let mut got = 0;
+        while got < n {
+            let Some(b) = self.pending.first().cloned() else {
+                break;
+            };
+            let k = b.num_rows().min(n - got);
+            taken.push(b.slice(0, k));
+            if k == b.num_rows() {
+                self.pending.remove(0);
+            } else {
+                self.pending[0] = b.slice(k, b.num_rows() - k);
+            }
+            got += k;
+        }
+        self.pending_rows -= got;
+        let block = match taken.as_slice() {
+            [one] => one.clone(),
+            _ => arrow_select::concat::concat_batches(&self.file.schema, &taken)
+                .map_err(|e| self.file.err(Location::File, e.to_string()))?,
         };
         let at = self.read;
-        self.read += n;
+        self.read += got;
         let v = batch::batch_value(&block, &self.file.fields, self.file.plain).map_err(|m| {
-            self.file.err(
-                Location::Line {
-                    line: at + 1,
-                    field: None,
-                },
-                format!("rows {at}..{}: {m}", at + n),
-            )
+            self.file
+                .err(Location::File, format!("rows {at}..{}: {m}", at + got))
         })?;
-        Ok(Some((v, n)))
+        Ok(Some((v, got)))
     }
 }
 
