@@ -14,9 +14,12 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-fn reader(path: &Path) -> Result<FileReader<BufReader<File>>, IoError> {
+fn reader(
+    path: &Path,
+    columns: Option<Vec<usize>>,
+) -> Result<FileReader<BufReader<File>>, IoError> {
     let file = File::open(path).map_err(|e| IoError::os(path, "cannot open", e))?;
-    FileReader::try_new(BufReader::new(file), None).map_err(|e| {
+    FileReader::try_new(BufReader::new(file), columns).map_err(|e| {
         IoError::format(
             path,
             IoErrorKind::MalformedHeader,
@@ -28,7 +31,7 @@ fn reader(path: &Path) -> Result<FileReader<BufReader<File>>, IoError> {
 /// Opens an Arrow IPC file by its schema; `user` is the datashape given
 /// for it, if any.
 pub fn open(path: &Path, user: Option<&Datashape>) -> Result<TableFile, IoError> {
-    let r = reader(path)?;
+    let r = reader(path, None)?;
     TableFile::new(
         path,
         TableFormat::Ipc,
@@ -39,9 +42,19 @@ pub fn open(path: &Path, user: Option<&Datashape>) -> Result<TableFile, IoError>
     )
 }
 
-/// The file's record batches, as written.
-fn batches(path: &Path, _schema: &SchemaRef, _rows: usize) -> Result<Batches, String> {
-    let r = reader(path).map_err(|e| e.message())?;
+/// The file's record batches, as written, of the columns `schema` names
+/// only.
+fn batches(path: &Path, schema: &SchemaRef, _rows: usize) -> Result<Batches, String> {
+    let r = reader(path, None).map_err(|e| e.message())?;
+    let columns: Vec<usize> = r
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| schema.field_with_name(f.name()).is_ok())
+        .map(|(i, _)| i)
+        .collect();
+    let r = reader(path, Some(columns)).map_err(|e| e.message())?;
     Ok(Box::new(r.map(|b| b.map_err(|e| e.to_string().into()))))
 }
 

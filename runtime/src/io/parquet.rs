@@ -11,7 +11,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use blaze_datashape::{Datashape, Measure};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use std::fs::File;
@@ -70,11 +70,25 @@ pub fn open(path: &Path, user: Option<&Datashape>) -> Result<TableFile, IoError>
     )
 }
 
-/// The file's record batches of `batch_rows` rows.
-fn batches(path: &Path, _schema: &SchemaRef, batch_rows: usize) -> Result<Batches, String> {
+/// The file's record batches of `batch_rows` rows, of the columns
+/// `schema` names only (the others are not decoded).
+fn batches(path: &Path, schema: &SchemaRef, batch_rows: usize) -> Result<Batches, String> {
     let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.with_batch_size(batch_rows.max(1)).build())
+        .and_then(|b| {
+            let roots: Vec<usize> = b
+                .schema()
+                .fields()
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| schema.field_with_name(f.name()).is_ok())
+                .map(|(i, _)| i)
+                .collect();
+            let mask = ProjectionMask::roots(b.parquet_schema(), roots);
+            b.with_projection(mask)
+                .with_batch_size(batch_rows.max(1))
+                .build()
+        })
         .map_err(|e| format!("not a readable Parquet file: {e}"))?;
     Ok(Box::new(
         reader.map(|b| b.map_err(|e| e.to_string().into())),
