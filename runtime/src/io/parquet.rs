@@ -46,7 +46,7 @@ pub fn open(path: &Path, user: Option<&Datashape>) -> Result<TableFile, IoError>
             let nulls: u64 = meta
                 .row_groups()
                 .iter()
-                .filter_map(|g| g.column(col).statistics()?.null_count_opt())
+                .filter_map(|g| g.columns().get(col)?.statistics()?.null_count_opt())
                 .sum();
             if nulls > 0 {
                 return Err(IoError::format(

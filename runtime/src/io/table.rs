@@ -100,8 +100,31 @@ impl TableFile {
         read: BatchesFn,
     ) -> Result<TableFile, IoError> {
         let bad = |m: String| IoError::format(path, IoErrorKind::UnsupportedDtype, m);
+        // With a datashape of records, only the columns it names need one
+        // (a file may hold columns blaze has no type for).
+        let named = user.and_then(row_fields);
+        if let (Some(fields), Some(s)) = (named, file_schema) {
+            if let Some((name, _)) = fields.iter().find(|(n, _)| s.field_with_name(n).is_err()) {
+                let all: Vec<&str> = s.fields().iter().map(|f| f.name().as_str()).collect();
+                return Err(bad(format!(
+                    "the file has no column `{name}` (its columns: {})",
+                    all.join(", ")
+                )));
+            }
+        }
         let from_file = file_schema
-            .map(|s| schema_datashape(s, rows))
+            .map(|s| match named {
+                Some(fields) => {
+                    let kept: Vec<_> = s
+                        .fields()
+                        .iter()
+                        .filter(|f| fields.iter().any(|(n, _)| n == f.name()))
+                        .cloned()
+                        .collect();
+                    schema_datashape(&Schema::new(kept), rows)
+                }
+                None => schema_datashape(s, rows),
+            })
             .transpose()
             .map_err(bad)?;
         let plain = user.is_some_and(|u| row_fields(u).is_none());
