@@ -20,14 +20,14 @@ use std::fmt;
 
 impl Const {
     /// The constant of literal `l` in a node of scalar type `s`; `None` for
-    /// a complex literal (kernels do not compute on complex numbers).
+    /// a complex or string literal (kernels compute on neither).
     pub fn from_literal(s: Scalar, l: &Literal) -> Option<Const> {
         Some(match (l, s.kind()) {
             (Literal::Bool(b), _) => Const::Bool(*b),
             (Literal::Int(i), ScalarKind::Unsigned) => Const::UInt(*i as u64),
             (Literal::Int(i), _) => Const::Int(*i as i64),
             (Literal::Float(x), _) => Const::Float(*x),
-            (Literal::Complex(..), _) => return None,
+            (Literal::Complex(..) | Literal::Str(_), _) => return None,
         })
     }
 }

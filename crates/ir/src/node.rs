@@ -22,7 +22,7 @@ impl NodeId {
 pub struct IndexVar(pub u32);
 
 /// A scalar constant; its type is the node's measure.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Literal {
     /// `true` / `false`
     Bool(bool),
@@ -32,6 +32,8 @@ pub enum Literal {
     Float(f64),
     /// A complex number `(re, im)`.
     Complex(f64, f64),
+    /// A string (type `string`).
+    Str(String),
 }
 
 /// One entry of basic indexing, after the checker has expanded `...` and
@@ -88,6 +90,15 @@ pub enum Op {
     FillNa,
     /// Conversion of the element type.
     Cast(Scalar),
+    /// Conversion to `decimal[precision, scale]` from an integer, a float
+    /// or another decimal: rounded half away from zero to the scale; a
+    /// value that does not fit the precision is a run-time error.
+    ToDecimal {
+        /// Total number of digits (1 to 38).
+        precision: u32,
+        /// Digits after the decimal point.
+        scale: u32,
+    },
     /// A reduction over `axes` (`None`: all of them).
     Reduce {
         /// Which.

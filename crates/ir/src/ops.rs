@@ -60,6 +60,15 @@ pub enum UnaryFn {
     IsNan,
     /// `isna`: → bool; true where an option value is missing.
     IsNa,
+    /// `len(s)`: the number of Unicode code points of a string → int64.
+    /// Strings only.
+    Len,
+    /// `upper(s)`: Unicode upper case (Rust's `str::to_uppercase`, which
+    /// may change the length: `ß` → `SS`) → string. Strings only.
+    Upper,
+    /// `lower(s)`: Unicode lower case (`str::to_lowercase`) → string.
+    /// Strings only.
+    Lower,
 }
 
 impl UnaryFn {
@@ -91,17 +100,26 @@ impl UnaryFn {
             Sign => "sign",
             IsNan => "isnan",
             IsNa => "isna",
+            Len => "len",
+            Upper => "upper",
+            Lower => "lower",
         }
     }
 
     /// Every unary function, for tables and tests.
-    pub const ALL: [UnaryFn; 24] = {
+    pub const ALL: [UnaryFn; 27] = {
         use UnaryFn::*;
         [
             Neg, Pos, Not, Abs, Sqrt, Exp, Log, Log2, Log10, Sin, Cos, Tan, Arcsin, Arccos, Arctan,
-            Sinh, Cosh, Tanh, Floor, Ceil, Round, Sign, IsNan, IsNa,
+            Sinh, Cosh, Tanh, Floor, Ceil, Round, Sign, IsNan, IsNa, Len, Upper, Lower,
         ]
     };
+
+    /// Whether this is a function of strings (`len`, `upper`, `lower`),
+    /// whose types the checker gives by [`UnaryFn::string_result`].
+    pub fn is_string_fn(self) -> bool {
+        matches!(self, UnaryFn::Len | UnaryFn::Upper | UnaryFn::Lower)
+    }
 
     /// The function called `name` in the DSL, if any (operators excluded).
     pub fn from_name(name: &str) -> Option<UnaryFn> {
@@ -117,6 +135,11 @@ impl UnaryFn {
         use UnaryFn::*;
         let kind = t.kind();
         match self {
+            Len | Upper | Lower => Err(format!(
+                "`{}` needs strings, found `{}`",
+                self.name(),
+                t.name()
+            )),
             Neg if t == Scalar::Bool => Err("`-` is not defined for bool; use `not`".into()),
             Neg | Pos | Sign => Ok(t),
             Not | IsNan | IsNa => Ok(Scalar::Bool),
@@ -178,6 +201,14 @@ pub enum BinaryFn {
     And,
     /// `or`: logical, any numeric → bool.
     Or,
+    /// `startswith(s, p)`: whether string `s` begins with string `p` →
+    /// bool. Strings only.
+    StartsWith,
+    /// `endswith(s, p)`: whether `s` ends with `p` → bool. Strings only.
+    EndsWith,
+    /// `contains(s, p)`: whether `p` occurs in `s` → bool (the empty
+    /// string occurs in every string). Strings only.
+    Contains,
 }
 
 impl BinaryFn {
@@ -188,6 +219,9 @@ impl BinaryFn {
             BinaryFn::Minimum => "minimum",
             BinaryFn::Maximum => "maximum",
             BinaryFn::Arctan2 => "arctan2",
+            BinaryFn::StartsWith => "startswith",
+            BinaryFn::EndsWith => "endswith",
+            BinaryFn::Contains => "contains",
             f => f.operator().map_or("?", BinaryOp::symbol),
         }
     }
@@ -212,7 +246,7 @@ impl BinaryFn {
             Ge => BinaryOp::Ge,
             And => BinaryOp::And,
             Or => BinaryOp::Or,
-            Minimum | Maximum | Arctan2 => return None,
+            Minimum | Maximum | Arctan2 | StartsWith | EndsWith | Contains => return None,
         })
     }
 
@@ -223,13 +257,28 @@ impl BinaryFn {
     }
 
     /// Every binary function.
-    pub const ALL: [BinaryFn; 18] = {
+    pub const ALL: [BinaryFn; 21] = {
         use BinaryFn::*;
         [
             Add, Sub, Mul, Div, FloorDiv, Mod, Pow, Minimum, Maximum, Arctan2, Eq, Ne, Lt, Le, Gt,
-            Ge, And, Or,
+            Ge, And, Or, StartsWith, EndsWith, Contains,
         ]
     };
+
+    /// Whether this is a predicate of two strings (`startswith`,
+    /// `endswith`, `contains`).
+    pub fn is_string_fn(self) -> bool {
+        matches!(
+            self,
+            BinaryFn::StartsWith | BinaryFn::EndsWith | BinaryFn::Contains
+        )
+    }
+
+    /// Whether this is a comparison (`== != < <= > >=`).
+    pub fn is_comparison(self) -> bool {
+        use BinaryFn::*;
+        matches!(self, Eq | Ne | Lt | Le | Gt | Ge)
+    }
 
     /// The result scalar for operands promoted to `t`, or why `t` is not
     /// accepted.
@@ -237,6 +286,11 @@ impl BinaryFn {
         use BinaryFn::*;
         let complex = t.kind() == ScalarKind::Complex;
         match self {
+            StartsWith | EndsWith | Contains => Err(format!(
+                "`{}` needs strings, found `{}`",
+                self.name(),
+                t.name()
+            )),
             Eq | Ne | And | Or => Ok(Scalar::Bool),
             Lt | Le | Gt | Ge if complex => Err(format!(
                 "`{}` is not defined for complex numbers",
@@ -566,6 +620,16 @@ mod tests {
             .filter(|f| f.operator().is_none())
             .map(|f| f.name())
             .collect();
-        assert_eq!(builtins, ["minimum", "maximum", "arctan2"]);
+        assert_eq!(
+            builtins,
+            [
+                "minimum",
+                "maximum",
+                "arctan2",
+                "startswith",
+                "endswith",
+                "contains"
+            ]
+        );
     }
 }

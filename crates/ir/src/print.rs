@@ -57,6 +57,7 @@ impl Display for Literal {
             Literal::Complex(r, i) => {
                 write!(f, "({}{}j)", float_text(*r, false), float_text(*i, true))
             }
+            Literal::Str(s) => f.write_str(&blaze_syntax::strings::quote(s, '\'')),
         }
     }
 }
@@ -104,6 +105,7 @@ impl Function {
             Op::Where => "where".into(),
             Op::FillNa => "fillna".into(),
             Op::Cast(s) => format!("cast {s}"),
+            Op::ToDecimal { precision, scale } => format!("cast decimal[{precision}, {scale}]"),
             Op::Reduce { f, axes, keepdims } => {
                 let axes = axes.as_ref().map_or("all".to_string(), |a| list(a));
                 format!(

@@ -80,6 +80,24 @@ pub fn verify(f: &Function) -> Result<(), String> {
             Op::Unary(_) | Op::Cast(_) | Op::Transpose(_) | Op::Reshape(_) | Op::Field(_) => {
                 arity(1)?
             }
+            Op::ToDecimal { precision, scale } => {
+                arity(1)?;
+                let m = match &n.ty.measure {
+                    Measure::Option { inner } => inner.as_ref(),
+                    m => m,
+                };
+                if *m
+                    != (Measure::Decimal {
+                        precision: *precision,
+                        scale: *scale,
+                    })
+                {
+                    return Err(at(format!(
+                        "`cast decimal[{precision}, {scale}]` is typed `{}`",
+                        n.ty
+                    )));
+                }
+            }
             Op::Binary(b) => {
                 arity(2)?;
                 let (x, y) = (scalar(&arg(0).ty), scalar(&arg(1).ty));

@@ -72,6 +72,8 @@ pub enum ExprKind {
     Imag(f64),
     /// `true` / `false`.
     Bool(bool),
+    /// A string literal `"GOOG"` / `'GOOG'`, escapes decoded.
+    Str(String),
     /// `na`, the missing value.
     Na,
     /// A name: parameter, `let` binding, index variable, or builtin.
@@ -224,6 +226,7 @@ impl std::fmt::Display for Expr {
             ExprKind::Float(v) => write!(f, "{v:?}"),
             ExprKind::Imag(v) => write!(f, "{v:?}j"),
             ExprKind::Bool(b) => write!(f, "{b}"),
+            ExprKind::Str(s) => f.write_str(&crate::strings::quote(s, '"')),
             ExprKind::Na => f.write_str("na"),
             ExprKind::Name(n) => f.write_str(n),
             ExprKind::List(items) => {

@@ -3,7 +3,8 @@
 //! The expression DSL (LANGUAGE.md section 2): the pest grammar
 //! `grammar/blaze.pest` (compiled together with `grammar/datashape.pest`),
 //! and the abstract syntax tree it is lowered into, every node with a byte
-//! span. Types written in programs are parsed by `blaze-datashape`.
+//! span. Types written in programs are parsed by `blaze-datashape`;
+//! string literals are decoded by [`strings`].
 //!
 //! This crate does no IO, knows nothing of evaluation, and never panics on
 //! any input: a rejection is a [`Diagnostic`].
@@ -20,6 +21,7 @@
 
 pub mod ast;
 mod parse;
+pub mod strings;
 
 pub use parse::{parse_expression, parse_module_source};
 

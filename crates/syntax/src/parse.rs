@@ -101,6 +101,15 @@ fn empty(src: &str) -> Diagnostic {
 }
 
 fn syntax_error(e: pest::error::Error<Rule>, src: &str) -> Diagnostic {
+    // A string literal left open makes pest fail somewhere after it; the
+    // literal is the error.
+    if let Some(at) = crate::strings::unterminated(src) {
+        return Diagnostic::new(
+            "syntax",
+            "unterminated string literal: it needs its closing quote on the same line",
+            at,
+        );
+    }
     let (message, span) = pest_error_message(&e, src, describe);
     Diagnostic::new("syntax", message, span)
 }
@@ -138,6 +147,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         Rule::ctor_brackets | Rule::ctor_parens | Rule::type_arg | Rule::arg_name => return None,
         Rule::kwarg | Rule::binder_arg | Rule::arg => "an argument",
         Rule::sub | Rule::slice | Rule::slice_part | Rule::ellipsis_sub => "an index",
+        Rule::string_lit | Rule::str_sq | Rule::str_dq => "a string literal",
         _ => "an expression",
     })
 }
@@ -333,6 +343,11 @@ impl Lower<'_> {
             Rule::number => {
                 let child = inner.pop().ok_or_else(|| bug(at, "number"))?;
                 number(&child)
+            }
+            Rule::string_lit => {
+                let raw = inner.pop().ok_or_else(|| bug(at, "string literal"))?;
+                let text = crate::strings::unescape(raw.as_str(), raw.as_span().start())?;
+                mk(ExprKind::Str(text))
             }
             Rule::kw_true => mk(ExprKind::Bool(true)),
             Rule::kw_false => mk(ExprKind::Bool(false)),

@@ -112,7 +112,9 @@ pub(super) fn identity(f: ReduceFn, s: Scalar) -> Array {
             Literal::Bool(b) => Array::Bool(ArrayD::from_elem(IxDyn(&[]), b)),
             Literal::Int(i) => Array::Int64(ArrayD::from_elem(IxDyn(&[]), i as i64)),
             Literal::Float(x) => Array::Float64(ArrayD::from_elem(IxDyn(&[]), x)),
-            Literal::Complex(..) => Array::Float64(ArrayD::from_elem(IxDyn(&[]), 0.0)),
+            Literal::Complex(..) | Literal::Str(_) => {
+                Array::Float64(ArrayD::from_elem(IxDyn(&[]), 0.0))
+            }
         };
         kernels::cast(&base, s)
     };

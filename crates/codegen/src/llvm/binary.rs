@@ -144,6 +144,12 @@ impl<'ctx> Emitter<'ctx, '_> {
                 b.build_select(keep, x, y, "mm").map_err(llvm_err)?
             }
             Eq | Ne | Lt | Le | Gt | Ge | And | Or => unreachable!("handled above"),
+            StartsWith | EndsWith | Contains => {
+                return Err(Unsupported(format!(
+                    "`{}` of strings reaches codegen",
+                    f.name()
+                )))
+            }
         })
     }
 
@@ -319,7 +325,7 @@ impl<'ctx> Emitter<'ctx, '_> {
                     f.name()
                 )))
             }
-            Div | Arctan2 | And | Or => {
+            Div | Arctan2 | And | Or | StartsWith | EndsWith | Contains => {
                 return Err(Unsupported(format!(
                     "`{}` on integers reaches codegen",
                     f.name()

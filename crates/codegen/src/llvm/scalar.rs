@@ -222,6 +222,12 @@ impl<'ctx> Emitter<'ctx, '_> {
             Cosh => self.libm("cosh", s, &[x])?.into(),
             Tanh => self.libm("tanh", s, &[x])?.into(),
             Not | IsNan | IsNa => unreachable!("handled above"),
+            Len | Upper | Lower => {
+                return Err(Unsupported(format!(
+                    "`{}` of strings reaches codegen",
+                    f.name()
+                )))
+            }
         })
     }
 }

@@ -33,6 +33,8 @@ pub(super) fn literal_array(s: Scalar, l: &Literal, shape: &[usize]) -> Array {
         Literal::Complex(r, i) => {
             Array::Complex128(ArrayD::from_elem(IxDyn(shape), Complex64::new(*r, *i)))
         }
+        // A string literal is a column; the evaluator makes it before here.
+        Literal::Str(_) => Array::Bool(ArrayD::from_elem(IxDyn(shape), false)),
     };
     if base.scalar() == s {
         base

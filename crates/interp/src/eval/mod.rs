@@ -328,6 +328,11 @@ impl Evaluator<'_> {
                 };
                 Value::Array { data, missing }
             }
+            Op::ToDecimal { .. } => {
+                return Err(EvalError::Value(
+                    "decimal values are not evaluated yet".into(),
+                ))
+            }
             Op::Cast(t) => {
                 let (a, m) = arr(&args[0])?;
                 Value::Array {

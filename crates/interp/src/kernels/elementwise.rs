@@ -121,6 +121,8 @@ pub fn binary(f: BinaryFn, a: &Array, b: &Array) -> Result<Array, EvalError> {
         Add | Sub | Mul | FloorDiv | Mod | Pow | Minimum | Maximum => same_type!(a, b, (x, y) =>
             Ok(Element::wrap(zip2(x, y, |p, q| Ops::arith(f, p, q))?)),
             else => mismatch()),
+        // Functions of strings (`kernels::strings`); `result` refuses numbers.
+        StartsWith | EndsWith | Contains => mismatch(),
     }
 }
 

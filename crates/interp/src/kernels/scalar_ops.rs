@@ -164,6 +164,8 @@ impl Ops for bool {
             Pow => a || !b,
             Eq => a == b,
             Lt | Le | Gt | Ge => Self::compare(f, a, b),
+            // Functions of strings; `binary` refuses bools before this.
+            StartsWith | EndsWith | Contains => false,
         }
     }
     fn map1(_f: UnaryFn, x: Self) -> Self {

@@ -127,7 +127,10 @@ impl Checker<'_> {
             }
             Ok(())
         };
-        if let Some(f) = UnaryFn::from_name(&name) {
+        // `len(x, axis=…)` is the length of each row of a ragged axis, not
+        // the length of a string.
+        let row_len = name == "len" && !kwargs.is_empty();
+        if let Some(f) = UnaryFn::from_name(&name).filter(|_| !row_len) {
             allowed(&[])?;
             nargs(1, &positional)?;
             let x = self.expr(positional[0])?;
@@ -138,6 +141,9 @@ impl Checker<'_> {
             "maximum" => Some(BinaryFn::Maximum),
             "arctan2" => Some(BinaryFn::Arctan2),
             "pow" => Some(BinaryFn::Pow),
+            "startswith" => Some(BinaryFn::StartsWith),
+            "endswith" => Some(BinaryFn::EndsWith),
+            "contains" => Some(BinaryFn::Contains),
             _ => None,
         };
         if let Some(f) = bin {
@@ -158,6 +164,9 @@ impl Checker<'_> {
                 .iter()
                 .find(|(k, _)| k.name == "keepdims")
                 .map(|(_, e)| *e);
+            if let Some(id) = self.reduce_decimal(f, x, axis, keep, at)? {
+                return Ok(id);
+            }
             return self.reduce(f, x, axis, keep, at);
         }
         if let Some(f) = LinalgFn::from_name(&name) {

@@ -129,6 +129,12 @@ impl Checker<'_> {
                 return Ok(id);
             }
         }
+        if let Some(id) = self.unary_string(f, a, at)? {
+            return Ok(id);
+        }
+        if let Some(id) = self.unary_decimal(f, a, at)? {
+            return Ok(id);
+        }
         let (t, opt, weak) = self.common_scalar(&[a], &what)?;
         let r = f.result(t).map_err(|m| err("type_error", m, at))?;
         // Float functions compute in the float type of their operand.
@@ -182,6 +188,12 @@ impl Checker<'_> {
         if let Some(id) = self.all_na(&[a, b], at) {
             return Ok(id);
         }
+        if let Some(id) = self.binary_string(f, a, b, at)? {
+            return Ok(id);
+        }
+        if let Some(id) = self.binary_decimal(f, a, b, at)? {
+            return Ok(id);
+        }
         let what = format!("`{}`", f.name());
         let dims = self.broadcast(&[a, b], at)?;
         let (t, opt, weak) = self.common_scalar(&[a, b], &what)?;
@@ -219,6 +231,12 @@ impl Checker<'_> {
         let (cs, copt, _) = self.common_scalar(&[c], "the condition of `where`")?;
         let narrowed = self.narrowed_branch(c, x, y);
         let c = self.coerce(c, if cs == Scalar::Bool { cs } else { Scalar::Bool });
+        if let Some(id) = self.where_string(c, (x, y), narrowed, at)? {
+            return Ok(id);
+        }
+        if let Some(id) = self.where_decimal(c, (x, y), narrowed, at)? {
+            return Ok(id);
+        }
         let (t, mut opt, weak) = self.common_scalar(&[x, y], "`where`")?;
         if let Some(other) = narrowed {
             // The tested branch is never taken where it is missing: only
@@ -271,6 +289,12 @@ impl Checker<'_> {
                 self.span_of(v),
             ));
         }
+        if let Some(id) = self.fillna_string(x, v, at)? {
+            return Ok(id);
+        }
+        if let Some(id) = self.fillna_decimal(x, v, at)? {
+            return Ok(id);
+        }
         let dims = self.broadcast(&[x, v], at)?;
         let (t, _, weak) = self.common_scalar(&[x, v], "`fillna`")?;
         let x_opt = matches!(self.ty(x).measure, Measure::Null | Measure::Option { .. });
@@ -288,8 +312,15 @@ impl Checker<'_> {
     }
 
     pub(super) fn cast(&mut self, x: NodeId, ty: &Expr, at: Span) -> Result<NodeId, Diagnostic> {
-        let text = self.text(ty.span).trim();
-        let target = parse(text).ok().and_then(|d| {
+        let text = self.text(ty.span).trim().to_string();
+        if let Ok(d) = parse(&text) {
+            if d.dims.is_empty() {
+                if let Some(id) = self.cast_decimal(x, &d.measure, at)? {
+                    return Ok(id);
+                }
+            }
+        }
+        let target = parse(&text).ok().and_then(|d| {
             if d.dims.is_empty() {
                 d.measure.as_scalar()
             } else {

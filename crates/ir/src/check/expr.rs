@@ -26,6 +26,13 @@ impl Checker<'_> {
                 Ok(self.literal(Literal::Complex(0.0, *v), Scalar::Complex128, true, at))
             }
             ExprKind::Bool(b) => Ok(self.literal(Literal::Bool(*b), Scalar::Bool, false, at)),
+            ExprKind::Str(s) => Ok(self.push(
+                Op::Literal(Literal::Str(s.clone())),
+                vec![],
+                Datashape::scalar(string_measure()),
+                false,
+                at,
+            )),
             ExprKind::Na => {
                 Ok(self.push(Op::Na, vec![], Datashape::scalar(Measure::Null), true, at))
             }
@@ -138,7 +145,7 @@ impl Checker<'_> {
                     Literal::Int(v) => Some(Literal::Int(-v)),
                     Literal::Float(v) => Some(Literal::Float(-v)),
                     Literal::Complex(r, i) => Some(Literal::Complex(-r, -i)),
-                    Literal::Bool(_) => None,
+                    Literal::Bool(_) | Literal::Str(_) => None,
                 },
                 _ => None,
             }
@@ -215,6 +222,13 @@ impl Checker<'_> {
                 Literal::Int(_) => Scalar::Int64,
                 Literal::Float(_) => Scalar::Float64,
                 Literal::Complex(..) => Scalar::Complex128,
+                Literal::Str(_) => {
+                    return Err(err(
+                        "type_error",
+                        "list elements must be number or bool literals",
+                        at,
+                    ))
+                }
             };
             s = if any { promote(s, t) } else { t };
             any = true;
@@ -263,5 +277,13 @@ impl Checker<'_> {
             false,
             at,
         ))
+    }
+}
+
+/// `string`: variable-length UTF-8, the type of a string literal.
+pub(super) fn string_measure() -> Measure {
+    Measure::String {
+        len: None,
+        encoding: blaze_datashape::Encoding::Utf8,
     }
 }

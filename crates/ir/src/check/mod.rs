@@ -29,6 +29,7 @@ use blaze_syntax::Diagnostic;
 use std::collections::HashSet;
 
 mod call;
+mod decimal;
 mod elementwise;
 mod expr;
 mod index;
@@ -36,6 +37,7 @@ mod linalg;
 mod notation;
 mod reduce;
 mod shape;
+mod strings;
 
 pub use index::{slice_bounds, slice_len};
 
@@ -339,6 +341,9 @@ fn is_builtin(name: &str) -> bool {
                 | "maximum"
                 | "arctan2"
                 | "pow"
+                | "startswith"
+                | "endswith"
+                | "contains"
                 | "where"
                 | "fillna"
                 | "cast"

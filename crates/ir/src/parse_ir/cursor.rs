@@ -276,8 +276,12 @@ impl<'a> Cursor<'a> {
         Ok(IndexItem::Range { start, stop, step })
     }
 
-    /// `true`, `false`, an integer, a float or a complex `(re±imj)`.
+    /// `true`, `false`, an integer, a float, a complex `(re±imj)` or a
+    /// single-quoted string.
     pub(super) fn literal(&mut self) -> Result<Literal> {
+        if self.peek() == Some('\'') {
+            return self.quoted().map(Literal::Str);
+        }
         if self.eat("(") {
             let re = self.float_text();
             let re = parse_float(re).ok_or_else(|| self.err(format!("bad float `{re}`")))?;

@@ -424,6 +424,14 @@ fn op(c: &mut Cursor<'_>, f: &Function) -> Result<Op> {
         }
         "where" => Op::Where,
         "fillna" => Op::FillNa,
+        "cast" if c.keyword("decimal") => {
+            c.expect("[")?;
+            let precision = c.uint()?;
+            c.expect(",")?;
+            let scale = c.uint()?;
+            c.expect("]")?;
+            Op::ToDecimal { precision, scale }
+        }
         "cast" => {
             let name = c.token();
             Op::Cast(

@@ -7,10 +7,10 @@ use proptest::prelude::*;
 /// `f` replaced by a function whose float literals are their bits, so
 /// that `==` compares floats (NaN included) bit for bit.
 fn bitwise(f: &Function) -> Function {
-    let key = |l: &Literal| match *l {
+    let key = |l: &Literal| match l {
         Literal::Float(x) => Literal::Complex(f64::from_bits(0), x.to_bits() as f64),
         Literal::Complex(r, i) => Literal::Int(((r.to_bits() as i128) << 64) | i.to_bits() as i128),
-        other => other,
+        other => other.clone(),
     };
     let mut g = f.clone();
     for n in &mut g.nodes {
@@ -502,6 +502,41 @@ fn int_and_bool_literals_are_exact() {
 }
 
 #[test]
+fn string_literals_are_exact() {
+    let texts = [
+        "",
+        "GOOG",
+        "it's",
+        "say \"hi\"",
+        "back\\slash",
+        "a\nb\tc\r",
+        "\u{1}\u{7f}",
+        "é 😀 名",
+        "@1..2 : int8",
+        "%3",
+    ];
+    let nodes: Vec<Node> = texts
+        .iter()
+        .map(|t| node(Op::Literal(Literal::Str(t.to_string())), vec![], "string"))
+        .collect();
+    round_trip(&function(nodes));
+    assert_eq!(Literal::Str("it's".into()).to_string(), "'it\\'s'");
+    let a = args(&[
+        ("s", "3 * ?string"),
+        ("d", "3 * decimal[10, 2]"),
+        ("i", "3 * int32"),
+    ]);
+    for src in [
+        "'x\\ty'",
+        "(s == \"GOOG\") and startswith(upper(s) + 'x\\ty', s)",
+        "where(isna(s), 'é', lower(s))",
+        "(d * 2 + i, cast(i, decimal[12, 3]), sum(d), d / 2, fillna(where(i > 0, d, na), 0))",
+    ] {
+        checked(&compile_expression(src, &a).unwrap());
+    }
+}
+
+#[test]
 fn odd_names_are_quoted() {
     let names = [
         "",
@@ -861,6 +896,7 @@ proptest! {
             node(Op::MakeRecord(vec![any_name.clone(), name.clone()]), vec![0, 1], "int8"),
             node(Op::Forall(vec![IndexVar(0), IndexVar(1)]), vec![2], "int8"),
             node(Op::Index(steps.iter().map(|&(a, b, s)| IndexItem::Range { start: a, stop: b, step: s }).collect()), vec![0], "int8"),
+            node(Op::Literal(Literal::Str(any_name.clone())), vec![], "string"),
         ];
         nodes[3].span = Span::new(start, end);
         let f = Function {
