@@ -104,6 +104,7 @@ impl fmt::Display for Prepared {
                 }
                 Step::Const => writeln!(f, "  %{i} constant : {}", node.ty)?,
                 Step::Fallback => writeln!(f, "  %{i} reference {}", func.node_text(id))?,
+                Step::Structure => writeln!(f, "  %{i} structure {}", func.node_text(id))?,
             }
         }
         write!(f, "  return %{}", func.root.0)

@@ -24,6 +24,9 @@ pub(super) enum Step {
     Fallback,
     /// A lone scalar constant (a BLAS `alpha`, say): made without a kernel.
     Const,
+    /// Record and tuple plumbing (`p.name`, `{a: x, b: y}`, tuple items):
+    /// values moved or shared, nothing computed, so not a fallback.
+    Structure,
     /// A matrix product or linear algebra on BLAS/LAPACK.
     Native,
     /// Index notation compiled as one kernel.
@@ -85,6 +88,11 @@ pub fn prepare(f: &Function) -> Prepared {
                     }
                 }
             }
+        } else if matches!(
+            node.op,
+            Op::Field(_) | Op::MakeRecord(_) | Op::MakeTuple | Op::TupleGet(_)
+        ) {
+            Step::Structure
         } else if native(f, id) {
             Step::Native
         } else if matches!(node.op, Op::Literal(_)) && node.ty.dims.is_empty() && !folds(i) {

@@ -302,7 +302,7 @@ impl Prepared {
                         eval_op(&self.f, id, args.into_iter().cloned().collect())?
                     }
                 }
-                Step::Fallback | Step::Const => {
+                Step::Fallback | Step::Const | Step::Structure => {
                     let args = self
                         .f
                         .node(id)
