@@ -1,6 +1,7 @@
 //! Planning: which nodes fold into fused groups, which run as kernels,
 //! on BLAS/LAPACK, or on the reference kernels.
 
+use super::column_plan::{column_plans, ColumnPlan};
 use super::group::GroupPlan;
 use super::group::{build_group, reducible, ReducePlan};
 use super::index::{index_plan, IndexPlan};
@@ -27,6 +28,8 @@ pub(super) enum Step {
     Native,
     /// Index notation compiled as one kernel.
     Index(Box<IndexPlan>),
+    /// A kernel over a column's Arrow buffers (strings, ragged rows).
+    Column(Box<ColumnPlan>),
 }
 
 /// Prepares `f` for the JIT engine: rewrites it for BLAS/LAPACK
@@ -42,6 +45,7 @@ pub fn prepare(f: &Function) -> Prepared {
         .map(|i| has_kernel_form(f, NodeId(i as u32)))
         .collect();
     let reduce: Vec<Option<ReducePlan>> = (0..n).map(|i| reducible(f, NodeId(i as u32))).collect();
+    let (columns, in_column) = column_plans(f);
     // A fusible node is folded into its consumer when that is its only use
     // and the consumer is a fusible group member; literals always fold.
     let folds = |i: usize| -> bool {
@@ -75,6 +79,10 @@ pub fn prepare(f: &Function) -> Prepared {
                     }
                 }
             }
+        } else if in_column[i] {
+            Step::Fused
+        } else if let Some(c) = &columns[i] {
+            Step::Column(Box::new(c.clone()))
         } else if native(f, id) {
             Step::Native
         } else if matches!(node.op, Op::Literal(_)) && node.ty.dims.is_empty() && !folds(i) {
