@@ -64,7 +64,11 @@ fn parse_args() -> Result<Args, String> {
 }
 
 /// The elements of a 1-d `.npy` file of the given element type.
-fn load<T: Clone>(dir: &str, name: &str, take: fn(Array) -> Option<Vec<T>>) -> Result<Vec<T>, String> {
+fn load<T: Clone>(
+    dir: &str,
+    name: &str,
+    take: fn(Array) -> Option<Vec<T>>,
+) -> Result<Vec<T>, String> {
     let path = Path::new(dir).join(name);
     let a = read_npy(&path).map_err(|e| e.to_string())?;
     take(a).ok_or_else(|| format!("{}: not of the expected element type", path.display()))
@@ -142,9 +146,12 @@ fn run() -> Result<String, String> {
         },
         _ => 0,
     };
-    let ragged = blaze::compile_expr("sum(x, axis=1)", &[("x", &format!("{rows} * var * float64"))])
-        .map_err(|e| e.to_string())?
-        .with_threads(args.threads);
+    let ragged = blaze::compile_expr(
+        "sum(x, axis=1)",
+        &[("x", &format!("{rows} * var * float64"))],
+    )
+    .map_err(|e| e.to_string())?
+    .with_threads(args.threads);
     let count = blaze::compile_expr(
         "sum(p.name == \"GOOG\")",
         &[("p", &format!("{strings} * {{name: string}}"))],

@@ -3,7 +3,8 @@
 //! `startswith(s, "G")`, …), `len` of strings, `sum` of a string predicate
 //! (counted without a `bool` array) and a reduction over the last axis of
 //! a ragged value, a `var` axis below the first. A record field that only
-//! feeds one of them is read in place (`p.name`), not computed. When the
+//! feeds one of them is read in place (`p.name`), not computed, and so is
+//! the cast to `float64` under a `mean` of integers. When the
 //! operand's value is not a column of the kernel's layout, the nodes run
 //! on the reference kernels and are listed as fallbacks.
 
@@ -12,9 +13,9 @@ use super::{Options, Report};
 use crate::error::Error;
 use arrow_array::cast::AsArray;
 use blaze_codegen::{SegmentedKernel, StringOp};
-use blaze_datashape::{Datashape, Dim, Measure};
+use blaze_datashape::{Datashape, Dim, Measure, Scalar};
 use blaze_interp::{eval_op, Array, EvalError, Value};
-use blaze_ir::ops::{BinaryFn, ReduceFn, UnaryFn};
+use blaze_ir::ops::{float_of, BinaryFn, ReduceFn, UnaryFn};
 use blaze_ir::{analysis, Function, Literal, NodeId, Op};
 use ndarray::{ArrayD, IxDyn};
 use std::fmt;
@@ -55,6 +56,9 @@ pub(super) struct ColumnPlan {
     /// The folded field node and the field's name, when the kernel reads a
     /// field of `operand` in place.
     pub(super) field: Option<(NodeId, String)>,
+    /// The folded cast of integers or booleans to `float64` under a
+    /// `mean` (the kernel widens each value as it reads it).
+    pub(super) cast: Option<NodeId>,
 }
 
 /// The text of node `id` if it is a string literal.
@@ -90,6 +94,7 @@ fn plan(kind: ColumnKind, operand: NodeId) -> Option<ColumnPlan> {
         kind,
         operand,
         field: None,
+        cast: None,
     })
 }
 
@@ -216,6 +221,29 @@ pub(super) fn column_plans(f: &Function) -> (Vec<Option<ColumnPlan>>, Vec<bool>)
             folded[x.index()] = true;
         }
     }
+    // `mean` of integers: the cast to float64 the checker puts under it
+    // is done by the kernel as it reads each value.
+    for p in plans.iter_mut().flatten() {
+        let cast = f.node(p.operand);
+        let Op::Cast(Scalar::Float64) = cast.op else {
+            continue;
+        };
+        let (Some(&src), ColumnKind::Segmented(ReduceFn::Mean)) = (cast.args.first(), &p.kind)
+        else {
+            continue;
+        };
+        let from = match &f.node(src).ty.measure {
+            Measure::Option { inner } => inner.as_ref().clone(),
+            m => m.clone(),
+        };
+        let widens =
+            matches!(from, Measure::Scalar { scalar } if float_of(scalar) == Scalar::Float64);
+        if widens && uses[p.operand.index()] == 1 && f.node(src).ty.dims == cast.ty.dims {
+            folded[p.operand.index()] = true;
+            p.cast = Some(p.operand);
+            p.operand = src;
+        }
+    }
     // A field used only by its kernel is read in place.
     for p in plans.iter_mut().flatten() {
         let field = f.node(p.operand);
@@ -288,6 +316,7 @@ impl ColumnPlan {
         // Another layout: the folded nodes and this one on the reference
         // kernels, in order.
         let mut chain: Vec<NodeId> = self.field.iter().map(|(n, _)| *n).collect();
+        chain.extend(self.cast);
         if let ColumnKind::Count { pred, .. } = self.kind {
             chain.push(pred);
         }
@@ -349,6 +378,7 @@ impl fmt::Display for ColumnPlan {
             None => format!("%{}", self.operand.0),
         };
         let mut fuses: Vec<NodeId> = self.field.iter().map(|(n, _)| *n).collect();
+        fuses.extend(self.cast);
         match &self.kind {
             ColumnKind::Strings { op, literal } => {
                 write!(f, "column kernel | {} of utf8 <- {source}", op.name())?;
