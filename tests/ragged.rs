@@ -585,6 +585,13 @@ fn selection_and_gather_of_columns_and_records() {
     ];
     let r = run("p.close[m]", &ty, &[p.clone(), m.clone()]).unwrap();
     assert_eq!(data_f64(&r).0, vec![10.0, 30.0]);
+    let r = run(
+        "p.close[p.name == \"GOOG\"]",
+        &ty[..1],
+        std::slice::from_ref(&p),
+    )
+    .unwrap();
+    assert_eq!(data_f64(&r).0, vec![10.0, 30.0]);
     let r = run("p[m].name", &ty, &[p.clone(), m.clone()]).unwrap();
     let Value::Column(c) = &r else {
         panic!("{r:?}")
