@@ -59,7 +59,7 @@ fn column(v: &Value) -> Result<&Column, EvalError> {
 }
 
 /// The measure of `ty` without its option, and whether it is one.
-fn plain(ty: &Datashape) -> (&Measure, bool) {
+pub(super) fn plain(ty: &Datashape) -> (&Measure, bool) {
     match &ty.measure {
         Measure::Option { inner } => (inner, true),
         m => (m, false),
@@ -75,7 +75,7 @@ fn decimal_type(ty: &Datashape) -> Result<(u32, u32), EvalError> {
 
 /// For each element of `to` (C order), the flat index of the element of
 /// `from` that broadcasts to it (`from` aligned to the right).
-fn index_map(from: &[usize], to: &[usize]) -> Vec<usize> {
+pub(super) fn index_map(from: &[usize], to: &[usize]) -> Vec<usize> {
     let n = to.len();
     let off = n.saturating_sub(from.len());
     let mut strides = vec![0usize; n];
@@ -102,7 +102,7 @@ fn index_map(from: &[usize], to: &[usize]) -> Vec<usize> {
     out
 }
 
-fn bool_value(
+pub(super) fn bool_value(
     shape: &[usize],
     values: Vec<bool>,
     missing: Option<Vec<bool>>,
@@ -116,7 +116,7 @@ fn bool_value(
     })
 }
 
-fn new_column(shape: &[usize], array: ArrayRef) -> Result<Value, EvalError> {
+pub(super) fn new_column(shape: &[usize], array: ArrayRef) -> Result<Value, EvalError> {
     Column::new(shape.to_vec(), array).map(Value::Column)
 }
 

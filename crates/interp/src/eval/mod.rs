@@ -11,6 +11,7 @@ mod columns;
 mod inputs;
 mod linalg_ops;
 mod matmul;
+mod temporal;
 
 use crate::element::Element;
 use crate::kernels;
@@ -237,6 +238,10 @@ impl Evaluator<'_> {
     fn apply(&mut self, id: NodeId, args: Vec<Value>, env: &Env) -> Result<Value, EvalError> {
         // Strings and decimals.
         if let Some(v) = columns::apply(self.f, id, &args) {
+            return v;
+        }
+        // Dates and times.
+        if let Some(v) = temporal::apply(self.f, id, &args) {
             return v;
         }
         let node = self.f.node(id).clone();

@@ -42,8 +42,8 @@
 //! Submodules, one concept each: `broadcast` shapes, `cast` conversions,
 //! `scalar_ops` what each operation does to one element of each type,
 //! `elementwise` the elementwise entry points, `reduce` reductions,
-//! `strings` and `decimal` the elements of strings and decimals (which
-//! are Arrow columns).
+//! `strings`, `decimal` and `temporal` the elements of strings, decimals
+//! and dates (which are Arrow columns).
 
 mod broadcast;
 mod cast;
@@ -52,6 +52,7 @@ mod elementwise;
 mod reduce;
 mod scalar_ops;
 pub mod strings;
+pub mod temporal;
 #[cfg(test)]
 mod tests;
 

@@ -139,7 +139,10 @@ impl Checker<'_> {
             | UnaryFn::IsNan
             | UnaryFn::Len
             | UnaryFn::Upper
-            | UnaryFn::Lower => {
+            | UnaryFn::Lower
+            | UnaryFn::Year
+            | UnaryFn::Month
+            | UnaryFn::Day => {
                 return Err(err(
                     "type_error",
                     format!(
