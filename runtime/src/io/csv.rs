@@ -2,8 +2,12 @@
 //!
 //! A CSV file is given a datashape: `var * {a: int32, b: ?float64}` (or a
 //! fixed row count, `1000 * {…}`), one field per column in order. Fields
-//! are numbers or bools (`true`/`false`/`1`/`0`); an option field (`?T`)
-//! reads an empty cell (or `NA`, `nan` for floats stays NaN) as missing. A
+//! are numbers, bools (`true`/`false`/`1`/`0`), `string`, `decimal[p, s]`
+//! (parsed exactly), `date` (`YYYY-MM-DD`) or `datetime` (ISO 8601); an
+//! option field (`?T`) reads an empty cell (or `NA` for the types that are
+//! not strings; `nan` for floats stays NaN) as missing. Numbers become
+//! arrays with missing masks; the other types become columns in Arrow's
+//! layout. A
 //! first line equal to the field names is a header and skipped. Cells may
 //! be double-quoted (`""` is a quote inside). Every error names the file,
 //! the line and the field.
@@ -16,13 +20,19 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use super::rows::join_rows;
+use super::text::{parse_date, parse_datetime, parse_decimal, CellKind};
 use super::{IoError, IoErrorKind, Location};
+use arrow_array::{
+    Array as _, ArrayRef, Date32Array, Decimal128Array, StringArray, TimestampMicrosecondArray,
+};
+use blaze_interp::Column;
+use std::sync::Arc;
 
 /// A CSV file with the datashape of its rows.
 #[derive(Clone, Debug)]
 pub struct CsvFile {
     path: PathBuf,
-    fields: Vec<(String, Scalar, bool)>,
+    fields: Vec<(String, CellKind, bool)>,
     rows: Option<usize>,
     header: bool,
     ty: Datashape,
@@ -83,28 +93,35 @@ impl CsvFile {
         };
         let mut out = Vec::new();
         for (fname, fty) in fields {
-            let (scalar, option) = match &fty.measure {
-                Measure::Scalar { scalar } => (*scalar, false),
-                Measure::Option { inner } => match inner.as_ref() {
-                    Measure::Scalar { scalar } => (*scalar, true),
-                    other => {
-                        return Err(bad_type(format!(
-                            "field `{fname}` has type `{other}`; CSV fields are numbers or bools"
-                        )))
+            let (measure, option) = match &fty.measure {
+                Measure::Option { inner } => (inner.as_ref(), true),
+                m => (m, false),
+            };
+            let kind = match measure {
+                Measure::Scalar { scalar }
+                    if *scalar != Scalar::Float16 && scalar.kind() != ScalarKind::Complex =>
+                {
+                    Some(CellKind::Number(*scalar))
+                }
+                Measure::String { len: None, .. } => Some(CellKind::String),
+                Measure::Decimal { precision, scale } => {
+                    match (u8::try_from(*precision), i8::try_from(*scale)) {
+                        (Ok(p @ 1..=38), Ok(s)) if s as u8 <= p => Some(CellKind::Decimal(p, s)),
+                        _ => None,
                     }
-                },
-                other => {
+                }
+                Measure::Date => Some(CellKind::Date),
+                Measure::DateTime { tz } => Some(CellKind::DateTime(tz.clone())),
+                _ => None,
+            };
+            match kind {
+                Some(kind) if fty.dims.is_empty() => out.push((fname.clone(), kind, option)),
+                _ => {
                     return Err(bad_type(format!(
-                        "field `{fname}` has type `{other}`; CSV fields are numbers or bools"
+                        "field `{fname}` has type `{fty}`; CSV fields are numbers, bools, strings, decimals (up to 38 digits), dates or datetimes"
                     )))
                 }
-            };
-            if !fty.dims.is_empty() || scalar == Scalar::Float16 {
-                return Err(bad_type(format!(
-                    "field `{fname}` has type `{fty}`; CSV fields are numbers or bools"
-                )));
             }
-            out.push((fname.clone(), scalar, option));
         }
         let file = File::open(path).map_err(|e| IoError::os(path, "cannot open", e))?;
         let mut first = String::new();
@@ -142,7 +159,14 @@ impl CsvFile {
     pub fn row_bytes(&self) -> usize {
         self.fields
             .iter()
-            .map(|(_, s, o)| s.size_bytes() + usize::from(*o))
+            .map(|(_, k, o)| {
+                usize::from(*o)
+                    + match k {
+                        CellKind::Number(s) => s.size_bytes(),
+                        CellKind::String => 32,
+                        _ => 16,
+                    }
+            })
             .sum()
     }
 
@@ -215,6 +239,8 @@ impl CsvReader {
         let mut cols: Vec<Vec<f64>> = vec![Vec::new(); f.len()];
         let mut ints: Vec<Vec<i128>> = vec![Vec::new(); f.len()];
         let mut missing: Vec<Vec<bool>> = vec![Vec::new(); f.len()];
+        let mut texts: Vec<Vec<Option<String>>> = vec![Vec::new(); f.len()];
+        let mut wide: Vec<Vec<Option<i128>>> = vec![Vec::new(); f.len()];
         let mut n = 0;
         let mut s = String::new();
         while n < max {
@@ -236,8 +262,29 @@ impl CsvReader {
                     f.len()
                 )));
             }
-            for (k, ((name, scalar, option), cell)) in f.iter().zip(&row).enumerate() {
+            for (k, ((name, kind, option), cell)) in f.iter().zip(&row).enumerate() {
                 let c = cell.trim();
+                let scalar = match kind {
+                    CellKind::Number(s) => s,
+                    CellKind::String => {
+                        texts[k].push((!(*option && c.is_empty())).then(|| cell.clone()));
+                        continue;
+                    }
+                    other => {
+                        if *option && (c.is_empty() || c == "NA") {
+                            wide[k].push(None);
+                            continue;
+                        }
+                        let v = match other {
+                            CellKind::Decimal(p, s) => parse_decimal(c, *p, *s),
+                            CellKind::Date => parse_date(c).map(i128::from),
+                            _ => parse_datetime(c).map(i128::from),
+                        }
+                        .map_err(|m| self.err_in(Some(name), &format!("field `{name}`: {m}")))?;
+                        wide[k].push(Some(v));
+                        continue;
+                    }
+                };
                 let na = c.is_empty() || c == "NA";
                 if na && *option {
                     missing[k].push(true);
@@ -291,7 +338,22 @@ impl CsvReader {
         }
         self.read += n;
         let mut fields = Vec::new();
-        for (k, (name, scalar, option)) in f.iter().enumerate() {
+        for (k, (name, kind, option)) in f.iter().enumerate() {
+            let scalar = match kind {
+                CellKind::Number(s) => s,
+                other => {
+                    let array = text_array(
+                        other,
+                        std::mem::take(&mut texts[k]),
+                        std::mem::take(&mut wide[k]),
+                    )
+                    .map_err(|m| self.err(&m))?;
+                    let column =
+                        Column::new(vec![n], array).map_err(|e| self.err(&e.to_string()))?;
+                    fields.push((name.clone(), Value::Column(column)));
+                    continue;
+                }
+            };
             let data = match scalar.kind() {
                 ScalarKind::Bool | ScalarKind::Signed | ScalarKind::Unsigned => {
                     let a = ArrayD::from_shape_vec(
@@ -339,22 +401,17 @@ impl CsvReader {
     }
 
     /// A block of no rows.
-    pub fn empty_block(&self) -> Value {
-        Value::Record(
-            self.file
-                .fields
-                .iter()
-                .map(|(name, scalar, option)| {
-                    (
-                        name.clone(),
-                        Value::Array {
-                            data: Array::zeros(*scalar, &[0]),
-                            missing: option.then(|| ArrayD::from_elem(IxDyn(&[0]), false)),
-                        },
-                    )
-                })
-                .collect(),
-        )
+    pub fn empty_block(&self) -> Result<Value, IoError> {
+        self.file
+            .fields
+            .iter()
+            .map(|(name, kind, option)| {
+                empty_field(kind, *option)
+                    .map(|v| (name.clone(), v))
+                    .map_err(|m| self.err(&m))
+            })
+            .collect::<Result<_, _>>()
+            .map(Value::Record)
     }
 
     /// Checks the row count against a fixed one in the datashape.
@@ -370,22 +427,94 @@ impl CsvReader {
     }
 }
 
+/// The Arrow array of a block of cells of a type kept in Arrow's layout:
+/// `texts` for strings, `wide` for the others (`None` where missing).
+fn text_array(
+    kind: &CellKind,
+    texts: Vec<Option<String>>,
+    wide: Vec<Option<i128>>,
+) -> Result<ArrayRef, String> {
+    let narrow = |v: Option<i128>| {
+        v.map(|x| i64::try_from(x).map_err(|_| "a datetime out of range".to_string()))
+            .transpose()
+    };
+    Ok(match kind {
+        CellKind::String => Arc::new(StringArray::from(texts)),
+        CellKind::Decimal(p, s) => Arc::new(
+            Decimal128Array::from(wide)
+                .with_precision_and_scale(*p, *s)
+                .map_err(|e| e.to_string())?,
+        ),
+        CellKind::Date => Arc::new(Date32Array::from(
+            wide.into_iter()
+                .map(|v| {
+                    v.map(|x| i32::try_from(x).map_err(|_| "a date out of range".to_string()))
+                        .transpose()
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        )),
+        CellKind::DateTime(tz) => Arc::new(
+            TimestampMicrosecondArray::from(
+                wide.into_iter()
+                    .map(narrow)
+                    .collect::<Result<Vec<_>, _>>()?,
+            )
+            .with_timezone_opt(tz.clone()),
+        ),
+        CellKind::Number(s) => return Err(format!("{s} is not kept in Arrow's layout")),
+    })
+}
+
+/// A field of no rows.
+fn empty_field(kind: &CellKind, option: bool) -> Result<Value, String> {
+    Ok(match kind {
+        CellKind::Number(scalar) => Value::Array {
+            data: Array::zeros(*scalar, &[0]),
+            missing: option.then(|| ArrayD::from_elem(IxDyn(&[0]), false)),
+        },
+        other => {
+            let array = text_array(other, Vec::new(), Vec::new())?;
+            Value::Column(Column::new(vec![0], array).map_err(|e| e.to_string())?)
+        }
+    })
+}
+
 /// Joins record blocks of `file` along their rows.
 fn concat_records(
     file: &Path,
-    fields: &[(String, Scalar, bool)],
+    fields: &[(String, CellKind, bool)],
     parts: Vec<Value>,
 ) -> Result<Value, IoError> {
     let bad = |m: String| IoError::format(file, IoErrorKind::Request, m);
     let mut out = Vec::new();
-    for (k, (name, scalar, option)) in fields.iter().enumerate() {
+    for (k, (name, kind, option)) in fields.iter().enumerate() {
+        let CellKind::Number(scalar) = kind else {
+            let mut arrays: Vec<ArrayRef> = Vec::new();
+            for p in &parts {
+                if let Value::Record(fs) = p {
+                    if let Some((_, Value::Column(c))) = fs.get(k) {
+                        arrays.push(c.array.clone());
+                    }
+                }
+            }
+            let v = if arrays.is_empty() {
+                empty_field(kind, *option).map_err(bad)?
+            } else {
+                let refs: Vec<&dyn arrow_array::Array> =
+                    arrays.iter().map(|a| a.as_ref()).collect();
+                let all = arrow_select::concat::concat(&refs).map_err(|e| bad(e.to_string()))?;
+                Value::Column(Column::new(vec![all.len()], all).map_err(|e| bad(e.to_string()))?)
+            };
+            out.push((name.clone(), v));
+            continue;
+        };
         let mut datas = Vec::new();
         let mut masks = Vec::new();
         for p in &parts {
             let Value::Record(fs) = p else {
                 return Err(bad("a block is not a record".into()));
             };
-            if let Value::Array { data, missing } = &fs[k].1 {
+            if let Some((_, Value::Array { data, missing })) = fs.get(k) {
                 datas.push(data.clone());
                 masks.push(missing.clone());
             }
@@ -408,4 +537,84 @@ fn concat_records(
         out.push((name.clone(), Value::Array { data, missing }));
     }
     Ok(Value::Record(out))
+}
+
+/// Writes records of scalars as CSV: a header of the field names, then one
+/// line a row; missing values are empty cells, strings are quoted when
+/// they hold a comma, a quote or a line break, decimals are written exactly.
+struct CsvWriter {
+    out: std::io::BufWriter<File>,
+    header: Option<Vec<String>>,
+}
+
+/// A CSV writer for records of `schema`; a field that is not a scalar (a
+/// list, a record) is refused by name.
+pub(crate) fn writer(
+    file: File,
+    schema: arrow_schema::SchemaRef,
+) -> Result<Box<dyn super::table::BatchWriter>, String> {
+    for f in schema.fields() {
+        if f.data_type().is_nested() {
+            return Err(format!(
+                "field `{}` is {}; CSV holds records of scalars (write `.parquet`, `.arrow` or `.jsonl`)",
+                f.name(),
+                f.data_type()
+            ));
+        }
+    }
+    Ok(Box::new(CsvWriter {
+        out: std::io::BufWriter::new(file),
+        header: Some(schema.fields().iter().map(|f| f.name().clone()).collect()),
+    }))
+}
+
+/// `text` as a CSV cell.
+fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains([',', '"', '\n', '\r']) || text != text.trim() {
+        format!("\"{}\"", text.replace('"', "\"\"")).into()
+    } else {
+        text.into()
+    }
+}
+
+impl super::table::BatchWriter for CsvWriter {
+    fn write(&mut self, batch: &arrow_array::RecordBatch) -> Result<(), String> {
+        use std::io::Write;
+        let io = |e: std::io::Error| e.to_string();
+        if let Some(h) = self.header.take() {
+            let line: Vec<_> = h.iter().map(|n| quoted(n).into_owned()).collect();
+            writeln!(self.out, "{}", line.join(",")).map_err(io)?;
+        }
+        let options = arrow_cast::display::FormatOptions::default().with_null("");
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| arrow_cast::display::ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        let mut cell = String::new();
+        for row in 0..batch.num_rows() {
+            for (k, f) in formatters.iter().enumerate() {
+                if k > 0 {
+                    self.out.write_all(b",").map_err(io)?;
+                }
+                cell.clear();
+                std::fmt::Write::write_fmt(&mut cell, format_args!("{}", f.value(row)))
+                    .map_err(|e| e.to_string())?;
+                self.out.write_all(quoted(&cell).as_bytes()).map_err(io)?;
+            }
+            self.out.write_all(b"\n").map_err(io)?;
+        }
+        Ok(())
+    }
+
+    fn close(self: Box<Self>) -> Result<File, String> {
+        let mut me = *self;
+        if let Some(h) = me.header.take() {
+            use std::io::Write;
+            let line: Vec<_> = h.iter().map(|n| quoted(n).into_owned()).collect();
+            writeln!(me.out, "{}", line.join(",")).map_err(|e| e.to_string())?;
+        }
+        me.out.into_inner().map_err(|e| e.to_string())
+    }
 }

@@ -1,11 +1,15 @@
-//! Data files: `.npy`, Zarr arrays and CSV files, read whole or by blocks
-//! of rows ([`RowSource`]) and written whole or by blocks of rows
-//! ([`RowSink`]), always staged and renamed into place. Every error is an
-//! [`IoError`] naming the file.
+//! Data files: `.npy`, Zarr arrays, CSV, Parquet, Arrow IPC and JSON lines,
+//! read whole or by blocks of rows ([`RowSource`]) and written whole or by
+//! blocks of rows ([`RowSink`]), always staged and renamed into place.
+//! Every error is an [`IoError`] naming the file.
 //!
-//! [`open`] and [`create`] choose the format from the path: a Zarr array is
-//! a directory or a path ending in `.zarr`; a CSV file ends in `.csv` and
-//! needs the datashape of its rows; anything else is `.npy`. A new format
+//! [`open`] and [`create`] choose the format from the path ([`Format::of`]):
+//! a Zarr array is a directory or a path ending in `.zarr`; `.parquet`/`.pq`
+//! is Parquet, `.arrow`/`.feather`/`.ipc` an Arrow IPC file,
+//! `.jsonl`/`.ndjson`/`.json` JSON lines, `.csv` CSV (CSV and JSON need the
+//! datashape of their rows); anything else is `.npy`. Table formats hold
+//! strings, decimals, dates, ragged lists and records in Arrow's layout
+//! ([`batch`]); `.npy` and Zarr hold dense numbers only. A new format
 //! plugs in by implementing [`RowSource`] and [`RowSink`] and adding its
 //! rule here; nothing else changes.
 //!
@@ -13,22 +17,30 @@
 //! (that is [`Session`](crate::Session)'s) nor compute anything.
 
 mod atomic;
+pub mod batch;
 mod block;
 pub mod csv;
 mod error;
+pub mod ipc;
+pub mod json;
 pub mod npy;
+pub mod parquet;
 pub(crate) mod rows;
+pub mod schema;
 mod sink;
 mod source;
+pub mod table;
+pub mod text;
 pub mod zarr;
 
 pub use block::{BlockPool, RowBlock};
 pub use error::{IoError, IoErrorKind, Location};
 pub use sink::RowSink;
 pub use source::{RowReader, RowSource};
+pub use table::{TableFile, TableFormat, TableSink};
 
-use blaze_datashape::{Datashape, Scalar};
-use blaze_interp::Array;
+use blaze_datashape::{Datashape, Dim, Scalar};
+use blaze_interp::{Array, Value};
 use std::path::Path;
 
 /// The formats blaze reads and writes.
@@ -40,28 +52,64 @@ pub enum Format {
     Zarr,
     /// A CSV file of records.
     Csv,
+    /// A Parquet file.
+    Parquet,
+    /// An Arrow IPC file (Feather v2).
+    Ipc,
+    /// Newline-delimited JSON.
+    Json,
 }
 
 impl Format {
     /// The format of `path`: Zarr for a directory or `….zarr`, CSV for
-    /// `….csv`, else `.npy`.
+    /// `….csv`, Parquet for `….parquet`/`….pq`, Arrow IPC for
+    /// `….arrow`/`….feather`/`….ipc`, JSON lines for
+    /// `….jsonl`/`….ndjson`/`….json`, else `.npy`.
     pub fn of(path: &Path) -> Format {
-        if path.is_dir() || has_ext(path, "zarr") {
+        let ext = |names: &[&str]| names.iter().any(|e| has_ext(path, e));
+        if path.is_dir() || ext(&["zarr"]) {
             Format::Zarr
-        } else if has_ext(path, "csv") {
+        } else if ext(&["csv"]) {
             Format::Csv
+        } else if ext(&["parquet", "pq"]) {
+            Format::Parquet
+        } else if ext(&["arrow", "feather", "ipc"]) {
+            Format::Ipc
+        } else if ext(&["jsonl", "ndjson", "json"]) {
+            Format::Json
         } else {
             Format::Npy
         }
     }
 
+    /// The table format, for the formats that hold records.
+    pub fn table(self) -> Option<TableFormat> {
+        match self {
+            Format::Parquet => Some(TableFormat::Parquet),
+            Format::Ipc => Some(TableFormat::Ipc),
+            Format::Json => Some(TableFormat::Json),
+            Format::Csv => Some(TableFormat::Csv),
+            Format::Npy | Format::Zarr => None,
+        }
+    }
+
     /// The format a result written to `path` gets, by its name only: Zarr
-    /// for `….zarr`, CSV for `….csv`, else `.npy`.
+    /// for `….zarr`, the table formats by their extensions, else `.npy`.
     pub fn by_name(path: &Path) -> Format {
         match Format::of(path) {
             Format::Zarr if !has_ext(path, "zarr") => Format::Npy,
             f => f,
         }
+    }
+}
+
+/// The batch writer of a table format.
+fn writer_of(format: TableFormat) -> table::WriterFn {
+    match format {
+        TableFormat::Parquet => parquet::writer,
+        TableFormat::Ipc => ipc::writer,
+        TableFormat::Json => json::writer,
+        TableFormat::Csv => csv::writer,
     }
 }
 
@@ -71,11 +119,15 @@ fn has_ext(path: &Path, ext: &str) -> bool {
 }
 
 /// Opens `path` for reading, by its header only (no data is read). A CSV
-/// file needs `datashape`, the datashape of its rows
-/// (`var * {a: int32, b: float64}`); the other formats describe
-/// themselves and ignore it.
+/// or JSON file needs `datashape`, the datashape of its rows
+/// (`var * {a: int32, b: float64}`); Parquet and Arrow files describe
+/// themselves and take it as the columns and types the user expects (up to
+/// options; see [`schema::check_annotation`]); `.npy` and Zarr ignore it.
 pub fn open(path: &Path, datashape: Option<&Datashape>) -> Result<Box<dyn RowSource>, IoError> {
     Ok(match Format::of(path) {
+        Format::Parquet => Box::new(parquet::open(path, datashape)?),
+        Format::Ipc => Box::new(ipc::open(path, datashape)?),
+        Format::Json => Box::new(json::open(path, datashape)?),
         Format::Zarr => Box::new(zarr::ZarrArray::open(path)?),
         Format::Csv => match datashape {
             Some(ty) => Box::new(csv::CsvFile::open(path, ty)?),
@@ -93,7 +145,8 @@ pub fn open(path: &Path, datashape: Option<&Datashape>) -> Result<Box<dyn RowSou
 
 /// Starts writing a result of `scalar` elements and rows of shape `row` to
 /// `path` by blocks of `block_rows` rows; `rows` is the total when known
-/// now (else it is given to [`RowSink::finish`]). CSV is not written.
+/// now (else it is given to [`RowSink::finish`]). A table format gets one
+/// column named `value` (fixed-size lists for the axes of a row).
 pub fn create(
     path: &Path,
     scalar: Scalar,
@@ -103,7 +156,22 @@ pub fn create(
 ) -> Result<Box<dyn RowSink>, IoError> {
     Ok(match Format::by_name(path) {
         Format::Zarr => Box::new(zarr::ZarrWriter::create(path, scalar, row, block_rows)?),
-        Format::Csv => return Err(not_csv(path)),
+        Format::Csv | Format::Parquet | Format::Ipc | Format::Json => {
+            let Some(table) = Format::by_name(path).table() else {
+                return Err(IoError::format(
+                    path,
+                    IoErrorKind::Request,
+                    "not a table format",
+                ));
+            };
+            let row_ty = Datashape::new(
+                row.iter().map(|&n| Dim::Fixed(n as u64)).collect(),
+                blaze_datashape::Measure::scalar(scalar),
+            );
+            let schema = batch::schema_of(&[(batch::VALUE_COLUMN.to_string(), row_ty)])
+                .map_err(|m| IoError::format(path, IoErrorKind::Request, m))?;
+            Box::new(TableSink::create(path, table, schema, writer_of(table))?)
+        }
         Format::Npy => Box::new(match rows {
             Some(n) => {
                 let mut shape = vec![n];
@@ -115,20 +183,46 @@ pub fn create(
     })
 }
 
-/// Writes a whole array to `path` (`.npy`, or Zarr for `….zarr`),
-/// atomically.
+/// Writes a whole array to `path` (`.npy`, Zarr for `….zarr`, or a table
+/// format by its extension), atomically.
 pub fn write(path: &Path, array: &Array) -> Result<(), IoError> {
     match Format::by_name(path) {
         Format::Zarr => zarr::write_zarr(path, array),
-        Format::Csv => Err(not_csv(path)),
         Format::Npy => npy::write_npy(path, array),
+        _ => write_value(path, &Value::from(array.clone())),
     }
 }
 
-fn not_csv(path: &Path) -> IoError {
-    IoError::format(
+/// Writes a whole value to `path`, atomically, in the format its extension
+/// names: any value to the table formats (a record's fields as columns,
+/// anything else as one column `value`; CSV only for scalar fields); an
+/// array of numbers without missing values to `.npy` or Zarr, which refuse
+/// the rest naming the formats that hold it.
+pub fn write_value(path: &Path, value: &Value) -> Result<(), IoError> {
+    let format = Format::by_name(path);
+    if let Some(table) = format.table() {
+        return table::write_value(path, table, writer_of(table), value);
+    }
+    let what = match value {
+        Value::Array {
+            data,
+            missing: None,
+        } => return write(path, data),
+        Value::Array { .. } => "an array with missing values",
+        Value::Column(_) => "strings, decimals, dates or ragged lists",
+        Value::Record(_) => "records",
+        Value::Tuple(_) => "a tuple",
+    };
+    let ext = if format == Format::Zarr {
+        "a Zarr array"
+    } else {
+        "`.npy`"
+    };
+    Err(IoError::format(
         path,
         IoErrorKind::Request,
-        "blaze does not write CSV files; write a `.npy` file or a Zarr array",
-    )
+        format!(
+            "{ext} holds arrays of numbers only, not {what}; write `.parquet`, `.arrow` or `.jsonl` (or `.csv` for records of scalars)"
+        ),
+    ))
 }

@@ -267,17 +267,18 @@ impl RowReader for CsvReader {
         Ok(CsvReader::next_block(self, max)?.map(|v| {
             let n = match &v {
                 Value::Record(fs) => match fs.first() {
-                    Some((_, Value::Array { data, .. })) => data.shape()[0],
-                    _ => 0,
+                    Some((_, Value::Array { data, .. })) => data.shape().first().copied(),
+                    Some((_, Value::Column(c))) => c.shape.first().copied(),
+                    _ => None,
                 },
-                _ => 0,
+                _ => None,
             };
-            (RowBlock::Value(v), n)
+            (RowBlock::Value(v), n.unwrap_or(0))
         }))
     }
 
     fn empty_block(&mut self) -> Result<RowBlock, IoError> {
-        Ok(RowBlock::Value(CsvReader::empty_block(self)))
+        CsvReader::empty_block(self).map(RowBlock::Value)
     }
 
     fn finish(&mut self) -> Result<usize, IoError> {

@@ -445,6 +445,15 @@ impl Session {
     /// returned.
     fn deliver(&self, value: Option<Value>, out: Option<&Path>) -> Result<Option<Value>, Error> {
         match (value, out) {
+            (Some(v), Some(path))
+                if io::Format::by_name(path).table().is_some()
+                    || matches!(v, Value::Column(_) | Value::Record(_)) =>
+            {
+                // Table formats hold any value; `.npy` refuses what is not
+                // numbers, naming the formats that hold it.
+                io::write_value(path, &v).map_err(OutputError::Io)?;
+                Ok(None)
+            }
             (Some(v), Some(path)) => match v {
                 Value::Array {
                     data,

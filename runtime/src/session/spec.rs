@@ -20,20 +20,37 @@ pub struct InputSpec {
 
 impl InputSpec {
     /// Parses `NAME=PATH`, or `NAME=PATH.csv:DATASHAPE` for a CSV file (the
-    /// datashape of its rows, which a CSV input must have).
+    /// datashape of its rows, which a CSV input must have), or
+    /// `NAME=PATH:DATASHAPE` for a Parquet, Arrow or JSON lines file.
     pub fn parse(spec: &str) -> Result<InputSpec, Error> {
         let Some((name, path)) = spec.split_once('=') else {
             return Err(BindError::Spec(spec.to_string()).into());
         };
         let lower = path.to_ascii_lowercase();
-        let Some(end) = lower.find(".csv") else {
+        // Table files may carry the datashape of their rows too (JSON
+        // needs it; Parquet and Arrow files take it as the columns and
+        // types expected).
+        let table = [
+            ".parquet:",
+            ".pq:",
+            ".arrow:",
+            ".feather:",
+            ".ipc:",
+            ".jsonl:",
+            ".ndjson:",
+            ".json:",
+        ]
+        .iter()
+        .filter_map(|e| lower.find(e).map(|i| i + e.len() - 1))
+        .min();
+        let Some(end) = table.or_else(|| lower.find(".csv").map(|i| i + 4)) else {
             return Ok(InputSpec {
                 name: name.to_string(),
                 path: PathBuf::from(path),
                 datashape: None,
             });
         };
-        let (file, rest) = path.split_at(end + 4);
+        let (file, rest) = path.split_at(end);
         let Some(text) = rest.strip_prefix(':') else {
             return Err(BindError::CsvDatashape(path.to_string()).into());
         };

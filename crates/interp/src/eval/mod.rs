@@ -4,13 +4,18 @@
 //!
 //! Submodules: `inputs` (checking inputs against parameter types),
 //! `arrays` (indexing, reshapes, joins), `matmul` (NumPy's `matmul` on
-//! every element type), `linalg_ops` (the linear-algebra functions on arrays).
+//! every element type), `linalg_ops` (the linear-algebra functions on arrays),
+//! `select` (selection, gather, `flatten` and row lengths), `ragged`
+//! (operations on columns with a ragged axis), `columns` (strings and
+//! decimals), `temporal` (dates and times).
 
 mod arrays;
 mod columns;
 mod inputs;
 mod linalg_ops;
 mod matmul;
+mod ragged;
+mod select;
 mod temporal;
 
 use crate::element::Element;
@@ -236,6 +241,11 @@ impl Evaluator<'_> {
     /// Applies node `id`'s operation to argument values (everything but the
     /// loops of index notation).
     fn apply(&mut self, id: NodeId, args: Vec<Value>, env: &Env) -> Result<Value, EvalError> {
+        if args.iter().any(ragged::is_ragged) {
+            if let Some(v) = self.apply_ragged(id, &args, env)? {
+                return Ok(v);
+            }
+        }
         // Strings and decimals.
         if let Some(v) = columns::apply(self.f, id, &args) {
             return v;
@@ -380,6 +390,10 @@ impl Evaluator<'_> {
                 };
                 kernels::fillna(&x, m, v)?.into()
             }
+            Op::Index(items) if matches!(args[0], Value::Column(_)) => match &args[0] {
+                Value::Column(c) => ragged::index_column(c, items)?,
+                _ => return Err(EvalError::Value("indexing a non-column".into())),
+            },
             Op::Index(items) => {
                 let (a, m) = arr(&args[0])?;
                 let data = with_array!(a, x => generic_index(x, items).map(Element::wrap)?);
@@ -509,6 +523,10 @@ impl Evaluator<'_> {
                     }
                 }
             }
+            Op::Select => select::select(&args[0], &args[1])?,
+            Op::Take => select::take(&args[0], &args[1])?,
+            Op::Flatten => select::flatten(&args[0])?,
+            Op::Length(axis) => select::dense_length(&args[0], *axis)?,
             Op::Field(name) => match &args[0] {
                 Value::Record(fields) => fields
                     .iter()

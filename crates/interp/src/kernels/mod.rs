@@ -43,12 +43,14 @@
 //! `scalar_ops` what each operation does to one element of each type,
 //! `elementwise` the elementwise entry points, `reduce` reductions,
 //! `strings`, `decimal` and `temporal` the elements of strings, decimals
-//! and dates (which are Arrow columns).
+//! and dates (which are Arrow columns), `ragged` values with a ragged axis
+//! (Arrow lists) and their reductions.
 
 mod broadcast;
 mod cast;
 pub mod decimal;
 mod elementwise;
+pub mod ragged;
 mod reduce;
 mod scalar_ops;
 pub mod strings;

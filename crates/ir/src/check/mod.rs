@@ -358,6 +358,8 @@ fn is_builtin(name: &str) -> bool {
                 | "concat"
                 | "concatenate"
                 | "stack"
+                | "flatten"
+                | "len"
                 | "eps"
                 | "delta"
         )
