@@ -467,3 +467,30 @@ fn dates_and_datetimes() {
     let e = error("t + s", args, &[ts[0].clone(), big]);
     assert!(e.contains("overflows"), "{e}");
 }
+
+#[test]
+fn selections_by_string_comparisons() {
+    let args = &[(
+        "p",
+        "N * {name: string, close: ?decimal[9, 2], open: float64}",
+    )];
+    let p = Value::Record(vec![
+        (
+            "name".into(),
+            strings(&[Some("GOOG"), Some("AAPL"), Some("GOOG")]),
+        ),
+        (
+            "close".into(),
+            decimals(&[Some(150), Some(275), None], 9, 2),
+        ),
+        (
+            "open".into(),
+            Value::from(Array::Float64(arr1(&[1.0, 2.0, 3.0]).into_dyn())),
+        ),
+    ]);
+    let p = std::slice::from_ref(&p);
+    assert_eq!(printed("p.open[p.name == \"GOOG\"]", args, p), "[1. 3.]");
+    assert_eq!(printed("p.close[p.name == 'GOOG']", args, p), "[1.50, --]");
+    assert_eq!(printed("p.name[p.open > 1.5]", args, p), "['AAPL', 'GOOG']");
+    assert_eq!(printed("sum(p.close[p.name != 'GOOG'])", args, p), "2.75");
+}

@@ -336,6 +336,9 @@ fn pick(
                 .collect();
             new_column(shape, strs::string_array(out))
         }
+        (Cells::Dec(_, _, s), Cells::Dec(_, _, t)) if s != t => Err(EvalError::Value(format!(
+            "the branches are decimals at scales {s} and {t}; the checker gives them one type"
+        ))),
         (Cells::Dec(a, p, s), Cells::Dec(b, _, _)) => {
             let out = choice
                 .iter()
