@@ -178,6 +178,21 @@ fn missing_strings_propagate() {
         "['GOOG', --, --, 'straße']"
     );
     assert_eq!(printed("sum(o == 'GOOG')", O, &o), "1");
+    assert_eq!(printed("count(o)", O, &o), "3");
+    assert_eq!(printed("min(o)", O, &o), "'GOOG'");
+    assert_eq!(printed("max(o)", O, &o), "'straße'");
+    let none = [strings(&[None, None])];
+    assert_eq!(printed("max(o)", O, &none), "--");
+    assert_eq!(printed("count(o)", O, &none), "0");
+    let m = strings_2d([2, 2], &["b", "a", "é", "z"]);
+    let args = &[("m", "2 * 2 * string")];
+    assert_eq!(
+        printed("min(m, axis=1)", args, std::slice::from_ref(&m)),
+        "['a', 'z']"
+    );
+    assert_eq!(printed("max(m, axis=0)", args, &[m]), "['é', 'z']");
+    let e = error("min(s)", S, &[strings(&[])]);
+    assert!(e.contains("`min` of no values"), "{e}");
     assert_eq!(printed("count(len(o))", O, &o), "3");
     let k = compile_expr("where(isna(o), 'none', o)", O).unwrap();
     assert_eq!(k.result_type().to_string(), "N * string");
