@@ -109,18 +109,20 @@ fn values(a: &dyn arrow_array::Array) -> Result<(Vec<Option<i64>>, Kind), EvalEr
         },
         // Times of day compare as nanoseconds since midnight.
         DataType::Time32(ArrowUnit::Second) => (
-            p::<Time32SecondType>(a, |x| i64::from(x) * 1_000_000_000),
+            p::<Time32SecondType>(a, |x| i64::from(x).saturating_mul(1_000_000_000)),
             Kind::TimeOfDay,
         ),
-        DataType::Time32(_) => (
-            p::<Time32MillisecondType>(a, |x| i64::from(x) * 1_000_000),
+        DataType::Time32(ArrowUnit::Millisecond) => (
+            p::<Time32MillisecondType>(a, |x| i64::from(x).saturating_mul(1_000_000)),
             Kind::TimeOfDay,
         ),
         DataType::Time64(ArrowUnit::Microsecond) => (
-            p::<Time64MicrosecondType>(a, |x| x * 1_000),
+            p::<Time64MicrosecondType>(a, |x| x.saturating_mul(1_000)),
             Kind::TimeOfDay,
         ),
-        DataType::Time64(_) => (p::<Time64NanosecondType>(a, |x| x), Kind::TimeOfDay),
+        DataType::Time64(ArrowUnit::Nanosecond) => {
+            (p::<Time64NanosecondType>(a, |x| x), Kind::TimeOfDay)
+        }
         other => {
             return Err(EvalError::Value(format!(
                 "expected dates or times, found an Arrow array of `{other}`"
