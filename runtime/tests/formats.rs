@@ -27,11 +27,12 @@ fn expected() -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("blaze-formats-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A temporary directory, removed when dropped.
+fn dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("blaze-formats-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 fn ty(text: &str) -> Datashape {
@@ -346,8 +347,9 @@ fn many_in_every_format(d: &Path) -> Vec<(PathBuf, String)> {
 
 #[test]
 fn a_streamed_session_equals_one_in_memory_for_every_format() {
-    let d = dir("streamed");
-    for (path, ty) in many_in_every_format(&d) {
+    let tmp = dir("streamed");
+    let d = tmp.path();
+    for (path, ty) in many_in_every_format(d) {
         // The file's columns are nullable; the datashape says `id` is not.
         let p = &format!("{}:{ty}", path.display());
         for src in ["sum(p.id)", "p.id * 2", "max(p.id) - min(p.id)"] {
@@ -367,7 +369,8 @@ fn a_streamed_session_equals_one_in_memory_for_every_format() {
 
 #[test]
 fn blaze_files_read_back_equal() {
-    let d = dir("roundtrip");
+    let tmp = dir("roundtrip");
+    let d = tmp.path();
     let v = io::open(&fixture("basic.parquet"), None)
         .unwrap()
         .read_all()
@@ -426,7 +429,8 @@ fn stock_csv_loads_with_strings_and_decimals() {
     }
     assert_eq!(names, strings(&column(field(&v, "name")).array));
     // Written as CSV and read back.
-    let d = dir("stock");
+    let tmp = dir("stock");
+    let d = tmp.path();
     let out = d.join("out.csv");
     io::write_value(&out, &v).unwrap();
     let back = io::open(&out, Some(&t)).unwrap().read_all().unwrap();
@@ -435,7 +439,8 @@ fn stock_csv_loads_with_strings_and_decimals() {
 
 #[test]
 fn csv_dates_datetimes_bools_and_missing_strings() {
-    let d = dir("csv-types");
+    let tmp = dir("csv-types");
+    let d = tmp.path();
     let path = d.join("t.csv");
     std::fs::write(
         &path,
@@ -472,7 +477,8 @@ fn csv_dates_datetimes_bools_and_missing_strings() {
 
 #[test]
 fn a_bad_csv_decimal_names_the_line_and_field() {
-    let d = dir("csv-bad");
+    let tmp = dir("csv-bad");
+    let d = tmp.path();
     let path = d.join("bad.csv");
     std::fs::write(&path, "name,open\nGOOG,1.5\nAAPL,12345.678\n").unwrap();
     let t = ty("var * {name: string, open: ?decimal[6, 2]}");
@@ -525,7 +531,8 @@ fn jsonl_records_read_with_their_datashape_and_write_back() {
     );
     let e = io::open(&fixture("records.jsonl"), None).unwrap_err();
     assert!(e.to_string().contains("needs the datashape"), "{e}");
-    let d = dir("jsonl");
+    let tmp = dir("jsonl");
+    let d = tmp.path();
     let out = d.join("out.jsonl");
     io::write_value(&out, &v).unwrap();
     assert_eq!(io::open(&out, Some(&t)).unwrap().read_all().unwrap(), v);
@@ -533,7 +540,8 @@ fn jsonl_records_read_with_their_datashape_and_write_back() {
 
 #[test]
 fn a_truncated_parquet_file_names_the_file() {
-    let d = dir("truncated");
+    let tmp = dir("truncated");
+    let d = tmp.path();
     let bytes = std::fs::read(fixture("basic.parquet")).unwrap();
     for cut in [bytes.len() / 2, bytes.len() - 3, 4] {
         let path = d.join("cut.parquet");
@@ -560,7 +568,8 @@ fn a_truncated_parquet_file_names_the_file() {
 
 #[test]
 fn npy_refuses_what_it_cannot_hold_naming_the_formats_that_can() {
-    let d = dir("npy");
+    let tmp = dir("npy");
+    let d = tmp.path();
     let v = io::open(&fixture("basic.parquet"), None)
         .unwrap()
         .read_all()
@@ -601,7 +610,8 @@ fn npy_refuses_what_it_cannot_hold_naming_the_formats_that_can() {
 
 #[test]
 fn blaze_writes_what_pyarrow_reads() {
-    let d = dir("pyarrow");
+    let tmp = dir("pyarrow");
+    let d = tmp.path();
     let v = io::open(&fixture("basic.parquet"), None)
         .unwrap()
         .read_all()
@@ -631,7 +641,7 @@ fn blaze_writes_what_pyarrow_reads() {
     let out = std::process::Command::new(&python)
         .arg(fixture("make_fixtures.py"))
         .arg("--check")
-        .arg(&d)
+        .arg(d)
         .output()
         .unwrap();
     assert!(
@@ -689,7 +699,8 @@ fn nested_lists_structs_in_lists_and_fixed_lists() {
         rows += n;
     }
     assert_eq!(rows, 3);
-    let d = dir("nested");
+    let tmp = dir("nested");
+    let d = tmp.path();
     for name in ["n.parquet", "n.arrow", "n.jsonl"] {
         let path = d.join(name);
         io::write_value(&path, &v).unwrap();
@@ -703,7 +714,8 @@ fn nested_lists_structs_in_lists_and_fixed_lists() {
 
 #[test]
 fn a_bad_json_line_names_the_file_and_the_rows() {
-    let d = dir("json-bad");
+    let tmp = dir("json-bad");
+    let d = tmp.path();
     let path = d.join("bad.jsonl");
     std::fs::write(&path, "{\"a\": 1}\n{\"a\": \"x\"}\n").unwrap();
     let e = io::open(&path, Some(&ty("var * {a: int32}")))
