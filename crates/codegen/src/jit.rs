@@ -9,6 +9,7 @@
 //! and frees each module's IR once its code is emitted, so a kernel costs
 //! its machine code, not its IR.
 
+use crate::arrow_kernels::ColumnKernel;
 use crate::error::Unsupported;
 use crate::kernel::KernelKey;
 use crate::llvm::Emitter;
@@ -197,7 +198,40 @@ impl Jit {
     /// The kernel for `key`, compiled on first request. `dumps` asks for
     /// texts; a cached kernel without them is compiled again for the texts.
     pub fn kernel(&self, key: &KernelKey, dumps: Dumps) -> Result<Arc<Compiled>, Unsupported> {
-        let text = key.text();
+        self.lookup_or_compile(&key.text(), "blaze_kernel", dumps, |e, name| {
+            e.build(name, key).map(|_| ())
+        })
+    }
+
+    /// The kernel over Arrow buffers for `key`, compiled on first request,
+    /// in the same cache as [`Jit::kernel`]'s (its text starts with
+    /// `column `, which no [`KernelKey`] text does). Its entry point has
+    /// the signature documented in [`crate::arrow_kernels`].
+    pub fn column_kernel(
+        &self,
+        key: &ColumnKernel,
+        dumps: Dumps,
+    ) -> Result<Arc<Compiled>, Unsupported> {
+        key.check().map_err(Unsupported)?;
+        self.lookup_or_compile(&key.text(), "blaze_column", dumps, |e, name| {
+            match key {
+                ColumnKernel::Segmented(k) => e.build_segmented(name, k),
+                ColumnKernel::Strings(k) => e.build_strings(name, k),
+            }
+            .map(|_| ())
+        })
+    }
+
+    /// The cached kernel of key text `text`, or a new one built by `build`
+    /// into a fresh module under a fresh symbol starting with `prefix`.
+    fn lookup_or_compile(
+        &self,
+        text: &str,
+        prefix: &str,
+        dumps: Dumps,
+        build: impl FnOnce(&Emitter<'_, '_>, &str) -> Result<(), Unsupported>,
+    ) -> Result<Arc<Compiled>, Unsupported> {
+        let text = text.to_string();
         if let Ok(cache) = self.cache.lock() {
             if let Some(k) = cache.get(&text) {
                 let has = (!dumps.ir || k.ir.is_some())
@@ -222,7 +256,7 @@ impl Jit {
         // compiled again for its texts.
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let compiled = Arc::new(self.compile(key, &text, &format!("blaze_kernel_{n}"), dumps)?);
+        let compiled = Arc::new(self.compile(build, &text, &format!("{prefix}_{n}"), dumps)?);
         if let Ok(mut cache) = self.cache.lock() {
             cache.insert(text, compiled.clone());
         }
@@ -231,7 +265,7 @@ impl Jit {
 
     fn compile(
         &self,
-        key: &KernelKey,
+        build_kernel: impl FnOnce(&Emitter<'_, '_>, &str) -> Result<(), Unsupported>,
         text: &str,
         name: &str,
         dumps: Dumps,
@@ -248,7 +282,7 @@ impl Jit {
         let module = machine.module(&ctx, name);
         let built = {
             let build = || -> Result<Texts, Unsupported> {
-                Emitter::new(&ctx, &module, &self.host).build(name, key)?;
+                build_kernel(&Emitter::new(&ctx, &module, &self.host), name)?;
                 verify(&module)?;
                 let ir = dumps.ir.then(|| module.print_to_string().to_string());
                 machine.optimize(&module)?;

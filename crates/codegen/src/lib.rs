@@ -14,9 +14,14 @@
 //!                             └─► aot: object file + C header
 //! ```
 //!
-//! Modules depend one way: `error` and `kernel` on nothing; `fuse` on
+//! Kernels over Arrow buffers ([`ColumnKernel`]: segmented reductions of
+//! ragged rows, string predicates) are lowered by `llvm` too and share the
+//! JIT's cache.
+//!
+//! Modules depend one way: `error`, `kernel` and `arrow_kernels` (what a
+//! kernel over Arrow buffers computes; on `kernel`) on nothing else; `fuse` on
 //! `kernel`; `target` (the host CPU, libm symbols) on nothing; `llvm`
-//! (lowering) on `kernel` and `target`; `machine` (target machine,
+//! (lowering) on `kernel`, `arrow_kernels` and `target`; `machine` (target machine,
 //! optimizer) on `target`; `jit` and `aot` on all of these, never on each
 //! other.
 
@@ -26,6 +31,7 @@
 #![warn(missing_docs)]
 
 pub mod aot;
+pub mod arrow_kernels;
 mod error;
 pub mod fuse;
 pub mod jit;
@@ -34,6 +40,7 @@ mod llvm;
 mod machine;
 pub mod target;
 
+pub use arrow_kernels::{ColumnKernel, SegmentedKernel, StringKernel, StringOp};
 pub use error::Unsupported;
 pub use fuse::{
     fuse_group, has_kernel_form, has_plain_kernel_form, kernel_element, kernel_scalar, FusedGroup,

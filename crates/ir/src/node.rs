@@ -125,6 +125,23 @@ pub enum Op {
     /// A BLAS/LAPACK routine chosen by the rewrites (never produced by the
     /// type checker).
     Call(Routine),
+    /// Boolean selection along axis 0 (`x[mask]`, NumPy's boolean
+    /// indexing): argument 0 is the array, argument 1 a 1-d `bool` or
+    /// `?bool` mask of its length (missing counts as false); the result's
+    /// first axis is `var`.
+    Select,
+    /// Integer gather along axis 0 (`x[idx]`): argument 0 is the array,
+    /// argument 1 the integer indices (any rank; negative counts from the
+    /// end); the result's axes are the indices' then argument 0's after
+    /// the first.
+    Take,
+    /// The first two axes merged into one, in C order (`flatten(x)`: a
+    /// `N * var * T` becomes `var * T`).
+    Flatten,
+    /// The length along an axis (`len(x, axis=1)`) at every position of
+    /// the axes before it: `int64`, shaped as those axes; the axis is
+    /// ragged or fixed.
+    Length(usize),
     /// Record field projection.
     Field(String),
     /// Record construction, one argument per field.

@@ -134,6 +134,10 @@ impl Function {
             Op::MatMul => "matmul".into(),
             Op::Linalg(l) => format!("linalg {}", l.name()),
             Op::Call(r) => format!("call {}", r.text()),
+            Op::Select => "select".into(),
+            Op::Take => "take".into(),
+            Op::Flatten => "flatten".into(),
+            Op::Length(a) => format!("length axis={a}"),
             Op::Field(n) => format!("field {}", name_text(n)),
             Op::MakeRecord(ns) => {
                 let v: Vec<String> = ns.iter().map(|n| name_text(n)).collect();

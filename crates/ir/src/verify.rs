@@ -11,7 +11,9 @@
 //! 5. `cast` produces the scalar it names;
 //! 6. axes of reductions are ascending, unique and in range; a transpose is a
 //!    permutation of the argument's axes; basic indexing has one item per
-//!    axis and no zero step;
+//!    axis and no zero step; a selection's mask is a 1-d `bool` array, a
+//!    gather's indices plain integers, `flatten` merges two axes and
+//!    `length` names an axis of its argument;
 //! 7. the root exists.
 //!
 //! The checker runs it on every function it produces; a failure is a bug in
@@ -20,7 +22,7 @@
 //! runs it on its result in debug builds through [`debug_verify`].
 
 use crate::node::*;
-use blaze_datashape::{Datashape, Measure, Scalar};
+use blaze_datashape::{Datashape, Measure, Scalar, ScalarKind};
 
 fn scalar(ty: &Datashape) -> Option<Scalar> {
     ty.measure.element_scalar()
@@ -152,6 +154,41 @@ pub fn verify(f: &Function) -> Result<(), String> {
                     .any(|i| matches!(i, IndexItem::Range { step: 0, .. }))
                 {
                     return Err(at("slice step 0".into()));
+                }
+            }
+            Op::Select | Op::Take => {
+                arity(2)?;
+                let (x, i) = (&arg(0).ty, &arg(1).ty);
+                if x.dims.is_empty() {
+                    return Err(at(format!("selection from `{x}`, which has no axis")));
+                }
+                let ok = match n.op {
+                    Op::Select => {
+                        i.dims.len() == 1
+                            && scalar(i) == Some(Scalar::Bool)
+                            && n.ty.dims.len() == x.dims.len()
+                    }
+                    _ => {
+                        scalar(i).is_some_and(|s| {
+                            matches!(s.kind(), ScalarKind::Signed | ScalarKind::Unsigned)
+                        }) && !matches!(i.measure, Measure::Option { .. })
+                            && n.ty.dims.len() + 1 == x.dims.len() + i.dims.len()
+                    }
+                };
+                if !ok {
+                    return Err(at(format!("bad operands `{x}` and `{i}` for `{}`", n.ty)));
+                }
+            }
+            Op::Flatten => {
+                arity(1)?;
+                if arg(0).ty.dims.len() < 2 || n.ty.dims.len() + 1 != arg(0).ty.dims.len() {
+                    return Err(at(format!("flatten of `{}` typed `{}`", arg(0).ty, n.ty)));
+                }
+            }
+            Op::Length(a) => {
+                arity(1)?;
+                if *a >= arg(0).ty.dims.len() || scalar(&n.ty) != Some(Scalar::Int64) {
+                    return Err(at(format!("length along axis {a} of `{}`", arg(0).ty)));
                 }
             }
             Op::Concat(_) | Op::Stack(_) | Op::MakeTuple | Op::MakeRecord(_) => {

@@ -7,6 +7,7 @@ use super::index::{index_plan, IndexPlan};
 use super::native::native;
 use super::Prepared;
 use blaze_codegen::has_kernel_form;
+use blaze_datashape::Dim;
 use blaze_ir::analysis;
 use blaze_ir::{Function, NodeId, Op};
 
@@ -39,9 +40,18 @@ pub fn prepare(f: &Function) -> Prepared {
     let uses = analysis::uses(f);
     let consumer = analysis::consumer(f);
     let is_elem: Vec<bool> = (0..n)
-        .map(|i| has_kernel_form(f, NodeId(i as u32)))
+        .map(|i| has_kernel_form(f, NodeId(i as u32)) && !ragged(f, NodeId(i as u32)))
         .collect();
-    let reduce: Vec<Option<ReducePlan>> = (0..n).map(|i| reducible(f, NodeId(i as u32))).collect();
+    let reduce: Vec<Option<ReducePlan>> = (0..n)
+        .map(|i| {
+            let id = NodeId(i as u32);
+            if ragged(f, id) {
+                None
+            } else {
+                reducible(f, id)
+            }
+        })
+        .collect();
     // A fusible node is folded into its consumer when that is its only use
     // and the consumer is a fusible group member; literals always fold.
     let folds = |i: usize| -> bool {
@@ -97,4 +107,14 @@ pub fn prepare(f: &Function) -> Prepared {
         steps,
         interpret: false,
     }
+}
+
+/// Whether node `id` or one of its operands has a ragged axis (a `var`
+/// after the first, held as an Arrow list): such nodes run on the
+/// reference kernels.
+fn ragged(f: &Function, id: NodeId) -> bool {
+    let node = f.node(id);
+    std::iter::once(&node.ty)
+        .chain(node.args.iter().map(|a| &f.node(*a).ty))
+        .any(|t| t.dims.iter().skip(1).any(|d| matches!(d, Dim::Var(_))))
 }

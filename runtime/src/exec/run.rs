@@ -79,7 +79,7 @@ fn view_operand(view: &DenseView<'_>, shape: &[usize]) -> Result<(*mut u8, Vec<i
     Ok((view.as_ptr().cast_mut(), strides))
 }
 
-fn pool(threads: Option<usize>) -> Result<Option<Arc<rayon::ThreadPool>>, Error> {
+pub(super) fn pool(threads: Option<usize>) -> Result<Option<Arc<rayon::ThreadPool>>, Error> {
     static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
     let Some(n) = threads else { return Ok(None) };
     if n > super::MAX_THREADS {

@@ -50,7 +50,12 @@
 //! truthiness, constants, unary functions), `binary` (binary functions),
 //! `reduce` (combining into an accumulator), `expr` (a kernel's expression
 //! for one element), `loops` (the kernel's signature and its loops over
-//! the iteration space). Which IR nodes become kernel nodes is `fuse`'s
+//! the iteration space), and for the kernels over Arrow buffers
+//! ([`ColumnKernel`](crate::arrow_kernels::ColumnKernel), which share the
+//! signature but read `i32` offsets, values and bitmaps row by row):
+//! `segmented` (reductions of each row of a `List` column; the prologue
+//! every column kernel shares) and `strings` (predicates and `len` over a
+//! `Utf8` column). Which IR nodes become kernel nodes is `fuse`'s
 //! business; the host is `target`'s, the optimizer `machine`'s.
 
 mod binary;
@@ -60,5 +65,7 @@ mod expr;
 mod loops;
 mod reduce;
 mod scalar;
+mod segmented;
+mod strings;
 
 pub(crate) use emitter::{mem_type, Emitter};

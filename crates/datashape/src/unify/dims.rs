@@ -241,12 +241,17 @@ impl Unifier<'_> {
         }
         let r = match (&ra, &rb) {
             (Dim::Fixed(x), Dim::Fixed(y)) if x == y => ra.clone(),
+            // Two ragged dims: the larger bound; a bound wins over none.
             (Dim::Var(p), Dim::Var(q)) => Dim::Var(match (p, q) {
                 (Some(p), Some(q)) => Some(*p.max(q)),
-                _ => None,
+                (Some(p), None) | (None, Some(p)) => Some(*p),
+                (None, None) => None,
             }),
-            (Dim::Var(_), Dim::Fixed(_)) => rb.clone(),
-            (Dim::Fixed(_), Dim::Var(_)) => ra.clone(),
+            // A bounded ragged dim holds a fixed one up to its bound.
+            (Dim::Var(Some(n)), Dim::Fixed(m)) if m <= n => ra.clone(),
+            (Dim::Fixed(m), Dim::Var(Some(n))) if m <= n => rb.clone(),
+            (Dim::Var(None), Dim::Fixed(_)) => rb.clone(),
+            (Dim::Fixed(_), Dim::Var(None)) => ra.clone(),
             _ => {
                 let side_a = self.side(&va, "d", ops.a, ops.a_label, here_a);
                 let side_b = self.side(&vb, "d", ops.b, ops.b_label, here_b);
@@ -261,10 +266,16 @@ impl Unifier<'_> {
                 } else {
                     format!("mismatched dimensions{var}:")
                 };
+                let why = match (&ra, &rb) {
+                    (Dim::Var(Some(n)), Dim::Fixed(m)) | (Dim::Fixed(m), Dim::Var(Some(n))) => {
+                        format!(": {m} exceeds the bound {n}")
+                    }
+                    _ => String::new(),
+                };
                 return Err(UnifyError {
                     kind: ErrorKind::DimMismatch,
                     message: format!(
-                        "{verb} dimension {ra}{} with dimension {rb}{}",
+                        "{verb} dimension {ra}{} with dimension {rb}{}{why}",
                         side_a.phrase, side_b.phrase
                     ),
                     locations: [side_a.location, side_b.location]

@@ -4,12 +4,18 @@
 //!
 //! Submodules: `inputs` (checking inputs against parameter types),
 //! `arrays` (indexing, reshapes, joins), `matmul` (NumPy's `matmul` on
-//! every element type), `linalg_ops` (the linear-algebra functions on arrays).
+//! every element type), `linalg_ops` (the linear-algebra functions on arrays),
+//! `select` (selection, gather, `flatten` and row lengths), `ragged`
+//! (operations on columns with a ragged axis), `columns` (strings and
+//! decimals).
 
 mod arrays;
+mod columns;
 mod inputs;
 mod linalg_ops;
 mod matmul;
+mod ragged;
+mod select;
 
 use crate::element::Element;
 use crate::kernels;
@@ -234,6 +240,15 @@ impl Evaluator<'_> {
     /// Applies node `id`'s operation to argument values (everything but the
     /// loops of index notation).
     fn apply(&mut self, id: NodeId, args: Vec<Value>, env: &Env) -> Result<Value, EvalError> {
+        if args.iter().any(ragged::is_ragged) {
+            if let Some(v) = self.apply_ragged(id, &args, env)? {
+                return Ok(v);
+            }
+        }
+        // Strings and decimals.
+        if let Some(v) = columns::apply(self.f, id, &args) {
+            return v;
+        }
         let node = self.f.node(id).clone();
         let s = self.node_scalar(id).unwrap_or(Scalar::Float64);
         Ok(match &node.op {
@@ -329,9 +344,15 @@ impl Evaluator<'_> {
                 Value::Array { data, missing }
             }
             Op::ToDecimal { .. } => {
-                return Err(EvalError::Value(
-                    "decimal values are not evaluated yet".into(),
-                ))
+                return Err(EvalError::Value(format!(
+                    "node %{}: a cast to a decimal of a {}",
+                    id.0,
+                    if matches!(args[0], Value::Record(_)) {
+                        "record"
+                    } else {
+                        "tuple"
+                    }
+                )))
             }
             Op::Cast(t) => {
                 let (a, m) = arr(&args[0])?;
@@ -364,6 +385,10 @@ impl Evaluator<'_> {
                 };
                 kernels::fillna(&x, m, v)?.into()
             }
+            Op::Index(items) if matches!(args[0], Value::Column(_)) => match &args[0] {
+                Value::Column(c) => ragged::index_column(c, items)?,
+                _ => return Err(EvalError::Value("indexing a non-column".into())),
+            },
             Op::Index(items) => {
                 let (a, m) = arr(&args[0])?;
                 let data = with_array!(a, x => generic_index(x, items).map(Element::wrap)?);
@@ -493,6 +518,10 @@ impl Evaluator<'_> {
                     }
                 }
             }
+            Op::Select => select::select(&args[0], &args[1])?,
+            Op::Take => select::take(&args[0], &args[1])?,
+            Op::Flatten => select::flatten(&args[0])?,
+            Op::Length(axis) => select::dense_length(&args[0], *axis)?,
             Op::Field(name) => match &args[0] {
                 Value::Record(fields) => fields
                     .iter()

@@ -41,13 +41,19 @@
 //!
 //! Submodules, one concept each: `broadcast` shapes, `cast` conversions,
 //! `scalar_ops` what each operation does to one element of each type,
-//! `elementwise` the elementwise entry points, `reduce` reductions.
+//! `elementwise` the elementwise entry points, `reduce` reductions,
+//! `strings` and `decimal` the elements of strings and decimals (which
+//! are Arrow columns), `ragged` values with a ragged axis (Arrow lists)
+//! and their reductions.
 
 mod broadcast;
 mod cast;
+pub mod decimal;
 mod elementwise;
+pub mod ragged;
 mod reduce;
 mod scalar_ops;
+pub mod strings;
 #[cfg(test)]
 mod tests;
 

@@ -127,10 +127,24 @@ impl Checker<'_> {
             }
             Ok(())
         };
-        // `len(x, axis=…)` is the length of each row of a ragged axis, not
-        // the length of a string.
-        let row_len = name == "len" && !kwargs.is_empty();
-        if let Some(f) = UnaryFn::from_name(&name).filter(|_| !row_len) {
+        // `len(x, axis=k)`: row lengths; `len(s)` of strings is elementwise.
+        if name == "len" && !kwargs.is_empty() {
+            allowed(&["axis"])?;
+            nargs(1, &positional)?;
+            let x = self.expr(positional[0])?;
+            let axis = kwargs
+                .iter()
+                .find(|(k, _)| k.name == "axis")
+                .map(|(_, e)| *e);
+            return self.row_lengths(x, axis, at);
+        }
+        if name == "flatten" {
+            allowed(&[])?;
+            nargs(1, &positional)?;
+            let x = self.expr(positional[0])?;
+            return self.flatten(x, at);
+        }
+        if let Some(f) = UnaryFn::from_name(&name) {
             allowed(&[])?;
             nargs(1, &positional)?;
             let x = self.expr(positional[0])?;

@@ -1,5 +1,7 @@
-//! Basic indexing and slicing: `...` expanded, missing trailing items
-//! filled, lengths of slices of fixed dimensions computed.
+//! Indexing: basic indexing and slicing (`...` expanded, missing trailing
+//! items filled, lengths of slices of fixed dimensions computed; a
+//! position in a ragged axis gives an option), boolean selection
+//! (`x[mask]`) and integer gather (`x[idx]`, `x[k]`) along axis 0.
 
 use super::*;
 
@@ -43,6 +45,19 @@ impl Checker<'_> {
         }
         if uses_index_var {
             return self.gather(b, subs, at);
+        }
+        if let Some(e) = subs.iter().find_map(|s| match s {
+            Subscript::Expr(e) if !is_int_literal(e) => Some(e),
+            _ => None,
+        }) {
+            if subs.len() != 1 {
+                return Err(err(
+                    "index_error",
+                    "an array or a parameter used as an index must be the only index, as in `x[mask]` or `x[k]`",
+                    e.span,
+                ));
+            }
+            return self.select(b, e, at);
         }
         let rank = self.rank_of(b, "indexing", at)?;
         // Expand `...` and fill missing trailing axes with `:`.
@@ -116,17 +131,44 @@ impl Checker<'_> {
         while items.len() < rank {
             items.push(full.clone());
         }
+        let mut measure = ty.measure.clone();
         for (axis, (item, d)) in items.iter().zip(&ty.dims).enumerate() {
+            let ragged = axis >= 1 && matches!(d, Dim::Var(_));
+            let sp = subs
+                .iter()
+                .filter(|s| !matches!(s, Subscript::Ellipsis(_)))
+                .nth(axis.min(written.saturating_sub(1)))
+                .map_or(at, sub_span);
             match item {
+                // A position in a ragged axis is missing where a row is
+                // too short.
+                IndexItem::At(_) if ragged => {
+                    if let Some(k) = (axis + 1..rank).find(|&k| matches!(ty.dims[k], Dim::Var(_))) {
+                        return Err(err(
+                            "index_error",
+                            format!(
+                                "a position in the ragged axis {axis} of `{ty}` picks rows of the ragged axis {k}, which cannot be missing as a whole"
+                            ),
+                            sp,
+                        ));
+                    }
+                    if !matches!(measure, Measure::Option { .. }) {
+                        measure = Measure::option(measure);
+                    }
+                }
+                IndexItem::Range { start, stop, step }
+                    if ragged && !(start.is_none() && stop.is_none() && *step == 1) =>
+                {
+                    return Err(err(
+                        "index_error",
+                        format!("axis {axis} of `{ty}` is ragged: it can be indexed by a position or taken whole (`:`), not sliced"),
+                        sp,
+                    ));
+                }
                 IndexItem::At(i) => {
                     if let Dim::Fixed(n) = d {
                         let n = *n as i64;
                         if *i < -n || *i >= n {
-                            let sp = subs
-                                .iter()
-                                .filter(|s| !matches!(s, Subscript::Ellipsis(_)))
-                                .nth(axis.min(written.saturating_sub(1)))
-                                .map_or(at, sub_span);
                             return Err(err(
                                 "index_error",
                                 format!("index {i} is out of bounds for axis {axis} with size {n}"),
@@ -149,10 +191,89 @@ impl Checker<'_> {
         Ok(self.push(
             Op::Index(items),
             vec![b],
-            Datashape::new(dims, ty.measure.clone()),
+            Datashape::new(dims, measure),
             false,
             at,
         ))
+    }
+
+    /// `x[e]` with `e` an expression: a 1-d `bool` mask selects along axis
+    /// 0 (the axis becomes `var`), integers (an array or a scalar) gather
+    /// along axis 0.
+    fn select(&mut self, x: NodeId, e: &Expr, at: Span) -> Result<NodeId, Diagnostic> {
+        let ty = self.ty(x).clone();
+        let i = self.expr(e)?;
+        let ity = self.ty(i).clone();
+        if ty.dims.is_empty() || matches!(ty.dims.first(), Some(Dim::Ellipsis(_))) {
+            return Err(err(
+                "index_error",
+                format!("`{ty}` has no first axis to select from"),
+                at,
+            ));
+        }
+        if ity.dims.iter().any(|d| matches!(d, Dim::Ellipsis(_))) {
+            return Err(err(
+                "index_error",
+                format!("an index array needs a known number of dimensions, found `{ity}`"),
+                e.span,
+            ));
+        }
+        let rest = ty.dims[1..].to_vec();
+        let kind = scalar_of(&ity.measure).map(|(s, opt)| (s.kind(), opt));
+        match kind {
+            Some((ScalarKind::Bool, _)) => {
+                if ity.dims.len() != 1 {
+                    return Err(err(
+                        "index_error",
+                        format!("a selection mask is 1-d, found `{ity}`"),
+                        e.span,
+                    ));
+                }
+                if let (Dim::Fixed(m), Dim::Fixed(n)) = (&ity.dims[0], &ty.dims[0]) {
+                    if m != n {
+                        return Err(err(
+                            "shape_error",
+                            format!("a mask of length {m} cannot select from axis 0 of `{ty}`, of length {n}"),
+                            e.span,
+                        ));
+                    }
+                }
+                let mut dims = vec![Dim::Var(None)];
+                dims.extend(rest);
+                Ok(self.push(
+                    Op::Select,
+                    vec![x, i],
+                    Datashape::new(dims, ty.measure.clone()),
+                    false,
+                    at,
+                ))
+            }
+            Some((ScalarKind::Signed | ScalarKind::Unsigned, false)) => {
+                let mut dims = ity.dims.clone();
+                dims.extend(rest);
+                Ok(self.push(
+                    Op::Take,
+                    vec![x, i],
+                    Datashape::new(dims, ty.measure.clone()),
+                    false,
+                    at,
+                ))
+            }
+            _ => Err(err(
+                "index_error",
+                format!("an index is an integer, a slice, an array of integers or a bool mask; found `{ity}`"),
+                e.span,
+            )),
+        }
+    }
+}
+
+/// An integer literal, possibly negated: a position of basic indexing.
+fn is_int_literal(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Int(_) => true,
+        ExprKind::Unary(UnaryOp::Neg, x) => matches!(x.kind, ExprKind::Int(_)),
+        _ => false,
     }
 }
 

@@ -354,6 +354,8 @@ fn is_builtin(name: &str) -> bool {
                 | "concat"
                 | "concatenate"
                 | "stack"
+                | "flatten"
+                | "len"
                 | "eps"
                 | "delta"
         )

@@ -1,7 +1,10 @@
 //! Reductions over axes: axis arguments normalized against the rank,
 //! result types by `ReduceFn::result`; over an option operand the result
 //! is an option exactly where the reduction of no values is missing
-//! (`ReduceFn::can_be_missing`).
+//! (`ReduceFn::can_be_missing`), and so is a reduction over a ragged axis
+//! (a `var` after the first), whose rows may be empty. A reduced axis needs
+//! every ragged axis after it reduced too: rows of different lengths do not
+//! combine elementwise.
 
 use super::*;
 
@@ -90,6 +93,7 @@ impl Checker<'_> {
         if keepdims && axes.is_none() {
             self.rank_of(x, &what, at)?;
         }
+        let ragged = ragged_reduced(&ty, axes.as_deref(), &what, at)?;
         let dims: Vec<Dim> = match &axes {
             None if keepdims => ty.dims.iter().map(|_| Dim::Fixed(1)).collect(),
             None => vec![],
@@ -115,9 +119,35 @@ impl Checker<'_> {
         Ok(self.push(
             Op::Reduce { f, axes, keepdims },
             vec![x],
-            Datashape::new(dims, with_option(r, opt && f.can_be_missing())),
+            Datashape::new(dims, with_option(r, (opt || ragged) && f.can_be_missing())),
             false,
             at,
         ))
     }
+}
+
+/// Whether `axes` (`None`: all) of `ty` include a ragged axis, i.e. a `var`
+/// after the first; an error when a reduced axis has a ragged axis after it
+/// that is kept.
+fn ragged_reduced(
+    ty: &Datashape,
+    axes: Option<&[usize]>,
+    what: &str,
+    at: Span,
+) -> Result<bool, Diagnostic> {
+    let reduced = |i: usize| axes.is_none_or(|a| a.contains(&i));
+    let ragged = |i: usize| i >= 1 && matches!(ty.dims.get(i), Some(Dim::Var(_)));
+    for a in (0..ty.dims.len()).filter(|&a| reduced(a)) {
+        if let Some(b) = (a + 1..ty.dims.len()).find(|&b| ragged(b) && !reduced(b)) {
+            return Err(err(
+                "axis_error",
+                format!(
+                    "{what} over axis {a} of `{ty}` would combine rows of different \
+                     lengths: axis {b} is ragged (`var`) and kept; reduce axis {b} too"
+                ),
+                at,
+            ));
+        }
+    }
+    Ok((1..ty.dims.len()).any(|i| ragged(i) && reduced(i)))
 }

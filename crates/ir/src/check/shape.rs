@@ -1,9 +1,61 @@
 //! Shape operations: transpose, reshape, concatenation and stacking,
-//! attributes (`.T`, record fields, tuple elements).
+//! `flatten` and row lengths (`len(x, axis=k)`), attributes (`.T`, record
+//! fields, tuple elements).
 
 use super::*;
 
 impl Checker<'_> {
+    /// `flatten(x)`: axes 0 and 1 merged; the result's first axis is fixed
+    /// when both were, else `var`.
+    pub(super) fn flatten(&mut self, x: NodeId, at: Span) -> Result<NodeId, Diagnostic> {
+        let rank = self.rank_of(x, "`flatten`", at)?;
+        let ty = self.ty(x).clone();
+        if rank < 2 {
+            return Err(err(
+                "axis_error",
+                format!("`flatten` merges the first two axes, but `{ty}` has {rank}"),
+                at,
+            ));
+        }
+        let first = match (&ty.dims[0], &ty.dims[1]) {
+            (Dim::Fixed(a), Dim::Fixed(b)) => a.checked_mul(*b).map_or(Dim::Var(None), Dim::Fixed),
+            _ => Dim::Var(None),
+        };
+        let mut dims = vec![first];
+        dims.extend_from_slice(&ty.dims[2..]);
+        Ok(self.push(
+            Op::Flatten,
+            vec![x],
+            Datashape::new(dims, ty.measure.clone()),
+            false,
+            at,
+        ))
+    }
+
+    /// `len(x, axis=k)`: the length of axis `k` at every position of the
+    /// axes before it (`int64`, of shape `x`'s first `k` axes).
+    pub(super) fn row_lengths(
+        &mut self,
+        x: NodeId,
+        axis: Option<&Expr>,
+        at: Span,
+    ) -> Result<NodeId, Diagnostic> {
+        let rank = self.rank_of(x, "`len`", at)?;
+        let ty = self.ty(x).clone();
+        let Some(e) = axis else {
+            return Err(err("arity", "`len` of an array takes `axis=`", at));
+        };
+        let a = self.int_literal(e, "the axis of `len`")?;
+        let a = self.normalize_axis(a, rank, &ty, e.span)?;
+        Ok(self.push(
+            Op::Length(a),
+            vec![x],
+            Datashape::new(ty.dims[..a].to_vec(), Measure::scalar(Scalar::Int64)),
+            false,
+            at,
+        ))
+    }
+
     pub(super) fn transpose(
         &mut self,
         x: NodeId,

@@ -479,6 +479,13 @@ fn op(c: &mut Cursor<'_>, f: &Function) -> Result<Op> {
                     .ok_or_else(|| c.err(format!("unknown routine `{name} {flags}`")))?,
             )
         }
+        "select" => Op::Select,
+        "take" => Op::Take,
+        "flatten" => Op::Flatten,
+        "length" => {
+            c.expect("axis=")?;
+            Op::Length(c.uint()?)
+        }
         "field" => Op::Field(c.name()?),
         "record" => Op::MakeRecord(c.list(|c| c.name())?),
         "tuple" => Op::MakeTuple,

@@ -1,0 +1,537 @@
+//! The compiled kernels over Arrow columns (`exec::columns`) against plain
+//! Rust loops on random data: ragged reductions of every numeric type
+//! (empty rows, missing elements, offsets not starting at 0, sliced lists
+//! and children, missing rows) and string predicates, `len` and counts
+//! (multi-byte characters, missing strings, sliced arrays), at several
+//! thread counts.
+
+use arrow_array::types::{
+    Float16Type, Float32Type, Float64Type, Int16Type, Int32Type, Int64Type, Int8Type, UInt16Type,
+    UInt32Type, UInt64Type, UInt8Type,
+};
+use arrow_array::{Array as _, ArrayRef, BooleanArray, ListArray, PrimitiveArray, StringArray};
+use arrow_buffer::{NullBuffer, OffsetBuffer};
+use arrow_schema::{DataType, Field};
+use blaze_interp::{with_array, Column, Value};
+use blaze_ir::ops::{BinaryFn, ReduceFn};
+use blaze_runtime::exec::columns::{
+    segmented_reduce, string_count, string_map, StringOp, ROWS_PER_CHUNK,
+};
+use half::f16;
+use std::sync::Arc;
+
+/// A small deterministic generator (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// What a reduction's reference computes a row from: its present values.
+trait Num: Copy + std::fmt::Debug {
+    fn sum(xs: &[Self]) -> String;
+    fn prod(xs: &[Self]) -> String;
+    fn less(a: Self, b: Self) -> bool;
+    fn is_nan(self) -> bool;
+    fn truthy(self) -> bool;
+    fn mean(xs: &[Self]) -> String;
+}
+
+macro_rules! int_num {
+    ($t:ty, $acc:ty) => {
+        impl Num for $t {
+            fn sum(xs: &[Self]) -> String {
+                format!(
+                    "{:?}",
+                    xs.iter().fold(0 as $acc, |s, &x| s.wrapping_add(x as $acc))
+                )
+            }
+            fn prod(xs: &[Self]) -> String {
+                format!(
+                    "{:?}",
+                    xs.iter().fold(1 as $acc, |s, &x| s.wrapping_mul(x as $acc))
+                )
+            }
+            fn less(a: Self, b: Self) -> bool {
+                a < b
+            }
+            fn is_nan(self) -> bool {
+                false
+            }
+            fn truthy(self) -> bool {
+                self != 0
+            }
+            fn mean(xs: &[Self]) -> String {
+                let s = xs.iter().fold(0.0f64, |s, &x| s + x as f64);
+                format!("{:?}", s / xs.len() as f64)
+            }
+        }
+    };
+}
+int_num!(i8, i64);
+int_num!(i16, i64);
+int_num!(i32, i64);
+int_num!(i64, i64);
+int_num!(u8, u64);
+int_num!(u16, u64);
+int_num!(u32, u64);
+int_num!(u64, u64);
+
+macro_rules! float_num {
+    ($t:ty, $zero:expr, $one:expr, $n:expr) => {
+        impl Num for $t {
+            fn sum(xs: &[Self]) -> String {
+                format!("{:?}", xs.iter().fold($zero, |s, &x| s + x))
+            }
+            fn prod(xs: &[Self]) -> String {
+                format!("{:?}", xs.iter().fold($one, |s, &x| s * x))
+            }
+            fn less(a: Self, b: Self) -> bool {
+                a < b
+            }
+            fn is_nan(self) -> bool {
+                self.is_nan()
+            }
+            fn truthy(self) -> bool {
+                self != $zero
+            }
+            fn mean(xs: &[Self]) -> String {
+                let s = xs.iter().fold($zero, |s, &x| s + x);
+                format!("{:?}", s / $n(xs.len()))
+            }
+        }
+    };
+}
+float_num!(f64, 0.0f64, 1.0f64, |n: usize| n as f64);
+float_num!(f32, 0.0f32, 1.0f32, |n: usize| n as f32);
+float_num!(f16, f16::ZERO, f16::ONE, |n: usize| f16::from_f64(n as f64));
+
+impl Num for bool {
+    fn sum(xs: &[Self]) -> String {
+        format!("{:?}", xs.iter().filter(|&&x| x).count() as i64)
+    }
+    fn prod(xs: &[Self]) -> String {
+        format!("{:?}", i64::from(xs.iter().all(|&x| x)))
+    }
+    fn less(a: Self, b: Self) -> bool {
+        !a & b
+    }
+    fn is_nan(self) -> bool {
+        false
+    }
+    fn truthy(self) -> bool {
+        self
+    }
+    fn mean(xs: &[Self]) -> String {
+        let s = xs.iter().fold(0.0f64, |s, &x| s + f64::from(u8::from(x)));
+        format!("{:?}", s / xs.len() as f64)
+    }
+}
+
+/// The interpreter's `min`/`max`: the first of equal values, the first NaN.
+fn extreme<T: Num>(xs: &[T], max: bool) -> Option<T> {
+    let mut best: Option<T> = None;
+    for &v in xs {
+        match best {
+            None => best = Some(v),
+            Some(b) if b.is_nan() => break,
+            Some(b) => {
+                let better = if max { T::less(b, v) } else { T::less(v, b) };
+                if v.is_nan() || better {
+                    best = Some(v);
+                }
+            }
+        }
+    }
+    best
+}
+
+/// The reference result of `f` over one row (`None`: a missing result).
+fn reference<T: Num>(f: ReduceFn, row: Option<&[Option<T>]>) -> Option<String> {
+    let row = row?;
+    let xs: Vec<T> = row.iter().flatten().copied().collect();
+    match f {
+        ReduceFn::Sum => Some(T::sum(&xs)),
+        ReduceFn::Prod => Some(T::prod(&xs)),
+        ReduceFn::Count => Some(format!("{:?}", xs.len() as i64)),
+        ReduceFn::Any => Some(format!("{:?}", xs.iter().any(|x| x.truthy()))),
+        ReduceFn::All => Some(format!("{:?}", xs.iter().all(|x| x.truthy()))),
+        ReduceFn::Mean => (!xs.is_empty()).then(|| T::mean(&xs)),
+        ReduceFn::Min => extreme(&xs, false).map(|v| format!("{v:?}")),
+        ReduceFn::Max => extreme(&xs, true).map(|v| format!("{v:?}")),
+        _ => None,
+    }
+}
+
+/// A result value as text per element (`None` where missing).
+fn texts(v: &Value) -> Vec<Option<String>> {
+    let Value::Array { data, missing } = v else {
+        panic!("not a dense array: {v:?}");
+    };
+    let vals: Vec<String> = with_array!(data, a => a.iter().map(|x| format!("{x:?}")).collect());
+    match missing {
+        Some(m) => vals
+            .into_iter()
+            .zip(m.iter())
+            .map(|(v, &m)| (!m).then_some(v))
+            .collect(),
+        None => vals.into_iter().map(Some).collect(),
+    }
+}
+
+/// Random ragged rows: lengths 0..7, some elements missing (when `nulls`),
+/// some rows missing (when `null_rows`).
+fn ragged<T: Copy>(
+    rng: &mut Rng,
+    rows: usize,
+    nulls: bool,
+    null_rows: bool,
+    gen: &mut dyn FnMut(&mut Rng) -> T,
+) -> Vec<Option<Vec<Option<T>>>> {
+    (0..rows)
+        .map(|_| {
+            if null_rows && rng.below(10) == 0 {
+                return None;
+            }
+            let n = rng.below(7) as usize;
+            Some(
+                (0..n)
+                    .map(|_| (!(nulls && rng.below(4) == 0)).then(|| gen(rng)))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// A `List` column of `rows`, built over a child with `skip` leading
+/// elements (so the offsets start at `skip`, and the child is a slice when
+/// `slice_child`), then sliced by one row at each end when `slice_list`.
+fn list_column(
+    rows: &[Option<Vec<Option<ArrayRefItem>>>],
+    child_of: &dyn Fn(Vec<Option<ArrayRefItem>>) -> ArrayRef,
+    slice_child: bool,
+    slice_list: bool,
+) -> (Column, Vec<Option<Vec<Option<ArrayRefItem>>>>) {
+    let skip = 3;
+    let mut flat: Vec<Option<ArrayRefItem>> = vec![Some(ArrayRefItem(7)); skip];
+    let mut offsets = vec![skip as i32];
+    for row in rows {
+        if let Some(r) = row {
+            flat.extend(r.iter().copied());
+        }
+        offsets.push(flat.len() as i32);
+    }
+    flat.extend([Some(ArrayRefItem(5)), None]);
+    let mut child = child_of(flat);
+    if slice_child {
+        // The child starts one element later; the offsets shift with it.
+        child = child.slice(1, child.len() - 1);
+        for o in &mut offsets {
+            *o -= 1;
+        }
+    }
+    let nulls = rows
+        .iter()
+        .any(|r| r.is_none())
+        .then(|| NullBuffer::from(rows.iter().map(|r| r.is_some()).collect::<Vec<bool>>()));
+    let field = Arc::new(Field::new("item", child.data_type().clone(), true));
+    let list = ListArray::try_new(field, OffsetBuffer::new(offsets.into()), child, nulls)
+        .expect("a valid list");
+    let (array, kept): (ArrayRef, Vec<_>) = if slice_list && rows.len() > 2 {
+        (
+            Arc::new(list.slice(1, rows.len() - 2)),
+            rows[1..rows.len() - 1].to_vec(),
+        )
+    } else {
+        (Arc::new(list), rows.to_vec())
+    };
+    (Column::vector(array), kept)
+}
+
+/// An element before its conversion to the child's type: a random `u64`.
+#[derive(Clone, Copy, Debug)]
+struct ArrayRefItem(u64);
+
+fn check_type<T: Num>(
+    name: &str,
+    to: fn(u64) -> T,
+    child_of: fn(Vec<Option<T>>) -> ArrayRef,
+    reductions: &[ReduceFn],
+) {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ name.len() as u64);
+    for (case, (nulls, null_rows, slice_child, slice_list)) in [
+        (false, false, false, false),
+        (true, false, false, false),
+        (true, true, true, true),
+        (false, false, true, true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let rows_n = if case == 1 {
+            ROWS_PER_CHUNK * 2 + 77
+        } else {
+            500
+        };
+        let raw = ragged(&mut rng, rows_n, nulls, null_rows, &mut |r| {
+            ArrayRefItem(r.next())
+        });
+        let (col, kept) = list_column(
+            &raw,
+            &|flat| child_of(flat.into_iter().map(|x| x.map(|v| to(v.0))).collect()),
+            slice_child,
+            slice_list,
+        );
+        for &f in reductions {
+            let want: Vec<Option<String>> = kept
+                .iter()
+                .map(|row| {
+                    let row: Option<Vec<Option<T>>> = row
+                        .as_ref()
+                        .map(|r| r.iter().map(|x| x.map(|v| to(v.0))).collect());
+                    reference(f, row.as_deref())
+                })
+                .collect();
+            for threads in [Some(1), Some(3), None] {
+                let got = segmented_reduce(&col, f, threads)
+                    .unwrap_or_else(|e| panic!("{name} {}: {e}", f.name()));
+                let got = texts(&got);
+                assert_eq!(got.len(), want.len());
+                for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                    assert_eq!(
+                        g,
+                        w,
+                        "{name} {} case {case} row {i} threads {threads:?}: {:?}",
+                        f.name(),
+                        kept[i]
+                            .as_ref()
+                            .map(|r| r.iter().map(|x| x.map(|v| to(v.0))).collect::<Vec<_>>())
+                    );
+                }
+            }
+        }
+    }
+}
+
+const ALL: [ReduceFn; 8] = [
+    ReduceFn::Sum,
+    ReduceFn::Prod,
+    ReduceFn::Min,
+    ReduceFn::Max,
+    ReduceFn::Mean,
+    ReduceFn::Count,
+    ReduceFn::Any,
+    ReduceFn::All,
+];
+
+fn prim<P: arrow_array::ArrowPrimitiveType>(xs: Vec<Option<P::Native>>) -> ArrayRef {
+    Arc::new(xs.into_iter().collect::<PrimitiveArray<P>>())
+}
+
+/// A float from random bits: mostly small values, some NaN, ±0 and ±inf.
+fn float(v: u64) -> f64 {
+    match v % 23 {
+        0 => f64::NAN,
+        1 => -0.0,
+        2 => 0.0,
+        3 => f64::INFINITY,
+        4 => f64::NEG_INFINITY,
+        _ => ((v >> 8) % 2001) as f64 / 8.0 - 125.0,
+    }
+}
+
+#[test]
+fn segmented_reductions_of_floats_match_a_loop() {
+    check_type::<f64>("float64", float, prim::<Float64Type>, &ALL);
+    check_type::<f32>("float32", |v| float(v) as f32, prim::<Float32Type>, &ALL);
+    check_type::<f16>(
+        "float16",
+        |v| f16::from_f64(float(v) / 16.0),
+        prim::<Float16Type>,
+        &ALL,
+    );
+}
+
+#[test]
+fn segmented_reductions_of_integers_match_a_loop() {
+    check_type::<i8>("int8", |v| v as i8, prim::<Int8Type>, &ALL);
+    check_type::<i16>("int16", |v| (v % 7) as i16 - 3, prim::<Int16Type>, &ALL);
+    check_type::<i32>("int32", |v| v as i32, prim::<Int32Type>, &ALL);
+    check_type::<i64>("int64", |v| v as i64, prim::<Int64Type>, &ALL);
+    check_type::<u8>("uint8", |v| (v % 3) as u8, prim::<UInt8Type>, &ALL);
+    check_type::<u16>("uint16", |v| v as u16, prim::<UInt16Type>, &ALL);
+    check_type::<u32>("uint32", |v| v as u32, prim::<UInt32Type>, &ALL);
+    check_type::<u64>("uint64", |v| v, prim::<UInt64Type>, &ALL);
+}
+
+#[test]
+fn segmented_reductions_of_bools_match_a_loop() {
+    check_type::<bool>(
+        "bool",
+        |v| v % 3 != 0,
+        |xs| Arc::new(BooleanArray::from(xs)),
+        &ALL,
+    );
+}
+
+#[test]
+fn segmented_reductions_refuse_what_they_cannot_reduce() {
+    let strings = Column::vector(Arc::new(StringArray::from(vec!["a"])));
+    let e = segmented_reduce(&strings, ReduceFn::Sum, None).unwrap_err();
+    assert!(e.to_string().contains("list column"), "{e}");
+    let child: ArrayRef = Arc::new(StringArray::from(vec!["a", "b"]));
+    let field = Arc::new(Field::new("item", DataType::Utf8, true));
+    let list = ListArray::try_new(field, OffsetBuffer::new(vec![0, 2].into()), child, None)
+        .expect("a list");
+    let e = segmented_reduce(&Column::vector(Arc::new(list)), ReduceFn::Sum, None).unwrap_err();
+    assert!(e.to_string().contains("numbers"), "{e}");
+    let nums: ArrayRef = Arc::new(PrimitiveArray::<Float64Type>::from(vec![1.0]));
+    let field = Arc::new(Field::new("item", DataType::Float64, true));
+    let list = ListArray::try_new(field, OffsetBuffer::new(vec![0, 1].into()), nums, None)
+        .expect("a list");
+    let e = segmented_reduce(&Column::vector(Arc::new(list)), ReduceFn::ArgMax, None).unwrap_err();
+    assert!(e.to_string().contains("argmax"), "{e}");
+}
+
+#[test]
+fn a_column_of_two_dimensions_keeps_its_shape() {
+    let child: ArrayRef = Arc::new(PrimitiveArray::<Float64Type>::from(vec![
+        1.0, 2.0, 3.0, 4.0, 5.0, 6.0,
+    ]));
+    let field = Arc::new(Field::new("item", DataType::Float64, true));
+    let offsets = OffsetBuffer::new(vec![0, 1, 1, 3, 4, 6, 6].into());
+    let list = ListArray::try_new(field, offsets, child, None).expect("a list");
+    let col = Column::new(vec![2, 3], Arc::new(list)).expect("a column");
+    let got = segmented_reduce(&col, ReduceFn::Sum, Some(2)).expect("runs");
+    let Value::Array { data, missing } = got else {
+        panic!("not dense")
+    };
+    assert!(missing.is_none());
+    assert_eq!(data.shape(), &[2, 3]);
+    assert_eq!(
+        texts(&Value::Array {
+            data,
+            missing: None
+        }),
+        ["1.0", "0.0", "5.0", "4.0", "11.0", "0.0"]
+            .map(|s| Some(s.to_string()))
+            .to_vec()
+    );
+}
+
+// ------------------------------------------------------------- strings
+
+const PIECES: [&str; 8] = ["a", "b", "G", "GOOG", "é", "€", "𝄞", "ab"];
+const LITERALS: [&str; 9] = ["", "a", "ab", "b", "GOOG", "é", "b€", "€𝄞", "GOOGa"];
+
+fn random_string(rng: &mut Rng) -> String {
+    let n = rng.below(4);
+    (0..n).map(|_| PIECES[rng.below(8) as usize]).collect()
+}
+
+fn string_column(
+    rng: &mut Rng,
+    rows: usize,
+    nulls: bool,
+    slice: bool,
+) -> (Column, Vec<Option<String>>) {
+    let vals: Vec<Option<String>> = (0..rows)
+        .map(|_| (!(nulls && rng.below(5) == 0)).then(|| random_string(rng)))
+        .collect();
+    let arr = StringArray::from(vals.clone());
+    if slice && rows > 4 {
+        let a: ArrayRef = Arc::new(arr.slice(3, rows - 4));
+        (Column::vector(a), vals[3..rows - 1].to_vec())
+    } else {
+        (Column::vector(Arc::new(arr)), vals)
+    }
+}
+
+fn string_ref(op: StringOp, s: &str, lit: &str) -> String {
+    match op {
+        StringOp::Compare(BinaryFn::Eq) => format!("{:?}", s == lit),
+        StringOp::Compare(BinaryFn::Ne) => format!("{:?}", s != lit),
+        StringOp::Compare(BinaryFn::Lt) => format!("{:?}", s < lit),
+        StringOp::Compare(BinaryFn::Le) => format!("{:?}", s <= lit),
+        StringOp::Compare(BinaryFn::Gt) => format!("{:?}", s > lit),
+        StringOp::Compare(BinaryFn::Ge) => format!("{:?}", s >= lit),
+        StringOp::StartsWith => format!("{:?}", s.starts_with(lit)),
+        StringOp::EndsWith => format!("{:?}", s.ends_with(lit)),
+        StringOp::Contains => format!("{:?}", s.contains(lit)),
+        StringOp::Len => format!("{:?}", s.chars().count() as i64),
+        StringOp::Compare(_) => unreachable!("not a comparison"),
+    }
+}
+
+fn string_ops() -> Vec<StringOp> {
+    let mut ops: Vec<StringOp> = StringOp::COMPARISONS
+        .iter()
+        .map(|&f| StringOp::Compare(f))
+        .collect();
+    ops.extend([
+        StringOp::StartsWith,
+        StringOp::EndsWith,
+        StringOp::Contains,
+        StringOp::Len,
+    ]);
+    ops
+}
+
+#[test]
+fn string_predicates_match_rust() {
+    let mut rng = Rng(42);
+    for (nulls, slice, rows) in [
+        (false, false, 300),
+        (true, false, ROWS_PER_CHUNK + 999),
+        (true, true, 300),
+        (false, true, 301),
+    ] {
+        let (col, vals) = string_column(&mut rng, rows, nulls, slice);
+        for op in string_ops() {
+            for lit in LITERALS {
+                let want: Vec<Option<String>> = vals
+                    .iter()
+                    .map(|v| v.as_ref().map(|s| string_ref(op, s, lit)))
+                    .collect();
+                for threads in [Some(1), Some(2)] {
+                    let got = string_map(&col, op, lit, threads).expect("runs");
+                    let got = texts(&got);
+                    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                        assert_eq!(g, w, "{} {lit:?} row {i}: {:?}", op.name(), vals[i]);
+                    }
+                    assert_eq!(got.len(), want.len());
+                    if op.is_predicate() {
+                        let n = want.iter().filter(|w| w.as_deref() == Some("true")).count();
+                        let count = string_count(&col, op, lit, threads).expect("counts");
+                        assert_eq!(count, n as i64, "count {} {lit:?}", op.name());
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn string_kernels_refuse_other_columns_and_len_has_no_count() {
+    let nums = Column::vector(Arc::new(PrimitiveArray::<Float64Type>::from(vec![1.0])));
+    let e = string_map(&nums, StringOp::Contains, "x", None).unwrap_err();
+    assert!(e.to_string().contains("utf8"), "{e}");
+    let s = Column::vector(Arc::new(StringArray::from(vec!["x"])));
+    let e = string_count(&s, StringOp::Len, "", None).unwrap_err();
+    assert!(e.to_string().contains("len"), "{e}");
+    assert!(string_map(&s, StringOp::Compare(BinaryFn::Add), "x", None).is_err());
+    // An empty column.
+    let empty = Column::vector(Arc::new(StringArray::from(Vec::<&str>::new())));
+    assert_eq!(
+        string_count(&empty, StringOp::Contains, "x", None).expect("runs"),
+        0
+    );
+}
