@@ -619,12 +619,18 @@ fn blaze_writes_what_pyarrow_reads() {
     io::write_value(&d.join("basic.parquet"), &v).unwrap();
     io::write_value(&d.join("basic.arrow"), &v).unwrap();
     io::write_value(&d.join("basic.jsonl"), &v).unwrap();
-    let t = ty("var * {name: string, open: ?decimal[18, 4], close: ?decimal[18, 4], max: ?decimal[18, 4], min: ?decimal[18, 4]}");
-    let stock = io::open(&fixture("stock.csv"), Some(&t))
-        .unwrap()
-        .read_all()
-        .unwrap();
-    io::write_value(&d.join("mid.parquet"), &stock).unwrap();
+    // The talk's Stock example, its result written by a session.
+    let stock = format!(
+        "{}:var * {{name: string, open: ?decimal[18, 4], close: ?decimal[18, 4], max: ?decimal[18, 4], min: ?decimal[18, 4]}}",
+        fixture("stock.csv").display()
+    );
+    let mid = d.join("mid.parquet");
+    run(
+        "{name: p.name, mid: (p.min + p.max) / 2}",
+        &stock,
+        None,
+        Some(&mid),
+    );
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-venv/bin/python");
     let has_pyarrow = python.exists()
         && std::process::Command::new(&python)
@@ -743,4 +749,106 @@ fn a_bad_json_line_names_the_file_and_the_rows() {
         Some(format!("{}:3", path.display()).as_str()),
         "{e}"
     );
+}
+
+/// A numeric result as float64s.
+fn numbers(v: &Value) -> Vec<f64> {
+    match v {
+        Value::Array { data, .. } => {
+            match blaze_interp::kernels::cast(data, blaze_datashape::Scalar::Float64) {
+                Array::Float64(a) => a.iter().copied().collect(),
+                _ => unreachable!(),
+            }
+        }
+        other => panic!("not numbers: {other:?}"),
+    }
+}
+
+fn run(src: &str, input: &str, limit: Option<u64>, out: Option<&Path>) -> Option<Value> {
+    let mut s = Session::new();
+    if let Some(l) = limit {
+        s = s.memory_limit(l).block_rows(2);
+    }
+    s.eval(src, &[("p", input)], out.map(|p| p.to_str().unwrap()))
+        .unwrap_or_else(|e| panic!("{src}: {e}"))
+        .value
+}
+
+#[test]
+fn the_dsl_over_a_pyarrow_parquet_file_agrees_with_pyarrow() {
+    let facts = &expected()["basic"];
+    let path = fixture("basic.parquet");
+    let p = path.to_str().unwrap();
+    let floats = |k: &str| -> Vec<f64> {
+        facts[k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    };
+    for limit in [None, Some(64 << 20)] {
+        let sums = run("sum(p.values, axis=1)", p, limit, None).unwrap();
+        assert_eq!(numbers(&sums), floats("values_sum"), "{limit:?}");
+        let counts = run("count(p.values, axis=1)", p, limit, None).unwrap();
+        assert_eq!(numbers(&counts), floats("values_count"), "{limit:?}");
+        let goog = run("sum(p.name == \"GOOG\")", p, limit, None).unwrap();
+        assert_eq!(numbers(&goog), vec![1.0], "{limit:?}");
+    }
+    let lens = run("len(p.name)", p, None, None).unwrap();
+    assert_eq!(numbers(&lens), floats("name_len"));
+    let price = run("sum(p.price)", p, None, None).unwrap();
+    let c = column(&price);
+    assert!(c.shape.is_empty());
+    let cents = c.array.as_primitive::<Decimal128Type>().value(0);
+    let (digits, scale) = match c.array.data_type() {
+        arrow_schema::DataType::Decimal128(_, s) => (cents, *s as u32),
+        other => panic!("{other}"),
+    };
+    let text = format!(
+        "{}.{:0w$}",
+        digits / 10i128.pow(scale),
+        (digits % 10i128.pow(scale)).abs(),
+        w = scale as usize
+    );
+    assert_eq!(text, facts["price_sum"].as_str().unwrap());
+}
+
+#[test]
+fn the_stock_example_end_to_end() {
+    let stock = format!(
+        "{}:var * {{name: string, open: ?decimal[18, 4], close: ?decimal[18, 4], max: ?decimal[18, 4], min: ?decimal[18, 4]}}",
+        fixture("stock.csv").display()
+    );
+    let close = run("p.close[p.name == \"GOOG\"]", &stock, None, None).unwrap();
+    let c = column(&close);
+    let closes: Vec<Option<i128>> = c.array.as_primitive::<Decimal128Type>().iter().collect();
+    assert_eq!(closes, vec![Some(22_500), Some(27_500)]);
+    let tmp = dir("stock-mid");
+    let out = tmp.path().join("mid.parquet");
+    assert!(run(
+        "{name: p.name, mid: (p.min + p.max) / 2}",
+        &stock,
+        None,
+        Some(&out)
+    )
+    .is_none());
+    let back = io::open(&out, None).unwrap().read_all().unwrap();
+    assert_eq!(
+        strings(&column(field(&back, "name")).array),
+        ["GOOG", "AAPL", "MSFT", "GOOG", "IBM"].map(|s| Some(s.to_string()))
+    );
+    let Value::Array {
+        data,
+        missing: Some(m),
+    } = field(&back, "mid")
+    else {
+        panic!("mid: {:?}", field(&back, "mid"))
+    };
+    assert_eq!(
+        m.iter().copied().collect::<Vec<_>>(),
+        vec![false, false, false, true, false]
+    );
+    let mid = numbers(&Value::from(data.clone()));
+    assert_eq!((mid[0], mid[1], mid[2], mid[4]), (2.0, 10.25, 20.0, 5.75));
 }
