@@ -852,3 +852,58 @@ fn the_stock_example_end_to_end() {
     let mid = numbers(&Value::from(data.clone()));
     assert_eq!((mid[0], mid[1], mid[2], mid[4]), (2.0, 10.25, 20.0, 5.75));
 }
+
+#[test]
+fn a_missing_list_is_refused_and_a_missing_struct_makes_its_fields_missing() {
+    use arrow_array::builder::{Float64Builder, ListBuilder};
+    use arrow_array::{Float64Array, RecordBatch, StructArray};
+    use arrow_buffer::NullBuffer;
+    use arrow_schema::{DataType, Field, Fields};
+    use std::sync::Arc;
+    let mut lists = ListBuilder::new(Float64Builder::new());
+    lists.values().append_value(1.0);
+    lists.append(true);
+    lists.append(false);
+    let lists = lists.finish();
+    let fields = Fields::from(vec![Field::new("x", DataType::Float64, true)]);
+    let s = StructArray::new(
+        fields,
+        vec![Arc::new(Float64Array::from(vec![1.0, 2.0]))],
+        Some(NullBuffer::from(vec![true, false])),
+    );
+    let batch = RecordBatch::try_from_iter(vec![
+        ("l", Arc::new(lists) as ArrayRef),
+        ("s", Arc::new(s) as ArrayRef),
+    ])
+    .unwrap();
+    let tmp = dir("nulls");
+    let path = tmp.path().join("nulls.parquet");
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let e = io::open(&path, Some(&ty("var * {l: var * ?float64}")))
+        .unwrap()
+        .read_all()
+        .unwrap_err();
+    let m = e.to_string();
+    assert!(
+        m.contains("nulls.parquet") && m.contains("`l`") && m.contains("row 1"),
+        "{m}"
+    );
+    let v = io::open(&path, Some(&ty("var * {s: {x: ?float64}}")))
+        .unwrap()
+        .read_all()
+        .unwrap();
+    let Value::Array {
+        missing: Some(m), ..
+    } = field(field(&v, "s"), "x")
+    else {
+        panic!()
+    };
+    assert_eq!(m.iter().copied().collect::<Vec<_>>(), vec![false, true]);
+}
