@@ -907,3 +907,35 @@ fn a_missing_list_is_refused_and_a_missing_struct_makes_its_fields_missing() {
     };
     assert_eq!(m.iter().copied().collect::<Vec<_>>(), vec![false, true]);
 }
+
+#[test]
+fn a_streamed_result_is_written_block_by_block_to_every_table_format() {
+    let p = format!("{}:var * {{id: int64}}", fixture("many.parquet").display());
+    let tmp = dir("streamed-out");
+    let want: Vec<f64> = (0..5000).map(|i| (2 * i) as f64).collect();
+    for name in ["o.parquet", "o.arrow", "o.jsonl", "o.csv"] {
+        let out = tmp.path().join(name);
+        let outcome = Session::new()
+            .memory_limit(64 << 20)
+            .block_rows(700)
+            .eval("p.id * 2", &[("p", &p)], Some(out.to_str().unwrap()))
+            .unwrap();
+        assert!(outcome.report.streamed && outcome.value.is_none(), "{name}");
+        assert!(outcome.report.blocks > Some(1), "{name}");
+        // A table of one column `value`; CSV reads records only.
+        let back = if name.ends_with(".csv") {
+            let t = ty("var * {value: int64}");
+            field(
+                &io::open(&out, Some(&t)).unwrap().read_all().unwrap(),
+                "value",
+            )
+            .clone()
+        } else {
+            io::open(&out, Some(&ty("var * int64")))
+                .unwrap()
+                .read_all()
+                .unwrap()
+        };
+        assert_eq!(numbers(&back), want, "{name}");
+    }
+}
