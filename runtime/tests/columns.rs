@@ -89,7 +89,12 @@ macro_rules! float_num {
     ($t:ty, $zero:expr, $one:expr, $n:expr) => {
         impl Num for $t {
             fn sum(xs: &[Self]) -> String {
-                format!("{:?}", xs.iter().fold($zero, |s, &x| s + x))
+                // From the first value, as the interpreter (-0.0 stays).
+                let s = match xs.split_first() {
+                    Some((&first, rest)) => rest.iter().fold(first, |s, &x| s + x),
+                    None => $zero,
+                };
+                format!("{s:?}")
             }
             fn prod(xs: &[Self]) -> String {
                 format!("{:?}", xs.iter().fold($one, |s, &x| s * x))
@@ -104,7 +109,10 @@ macro_rules! float_num {
                 self != $zero
             }
             fn mean(xs: &[Self]) -> String {
-                let s = xs.iter().fold($zero, |s, &x| s + x);
+                let s = match xs.split_first() {
+                    Some((&first, rest)) => rest.iter().fold(first, |s, &x| s + x),
+                    None => $zero,
+                };
                 format!("{:?}", s / $n(xs.len()))
             }
         }
@@ -534,4 +542,238 @@ fn string_kernels_refuse_other_columns_and_len_has_no_count() {
         string_count(&empty, StringOp::Contains, "x", None).expect("runs"),
         0
     );
+}
+
+// ------------------------------------------------------------- the plan
+
+use blaze_ir::compile_expression;
+use blaze_runtime::exec::{prepare, Options};
+
+/// Runs `src` on the engine with `args` (name, datashape, value): the
+/// result, the fallbacks and the plan's text.
+fn engine(src: &str, args: &[(&str, &str, Value)]) -> (Value, Vec<String>, String, usize) {
+    let types: Vec<(String, blaze_datashape::Datashape)> = args
+        .iter()
+        .map(|(n, t, _)| {
+            (
+                n.to_string(),
+                blaze_datashape::parse(t).expect("a datashape"),
+            )
+        })
+        .collect();
+    let f = compile_expression(src, &types).unwrap_or_else(|d| panic!("{src}: {d:?}"));
+    let p = prepare(&f);
+    let values: Vec<Value> = args.iter().map(|(_, _, v)| v.clone()).collect();
+    let (v, report) = p
+        .run(&values, &Options::default())
+        .unwrap_or_else(|e| panic!("{src}: {e}"));
+    (v, report.fallbacks, p.to_string(), report.kernels.len())
+}
+
+fn float_list(rows: &[Vec<Option<f64>>]) -> Column {
+    let mut offsets = vec![0i32];
+    let mut flat = Vec::new();
+    for r in rows {
+        flat.extend(r.iter().copied());
+        offsets.push(flat.len() as i32);
+    }
+    let child: ArrayRef = Arc::new(PrimitiveArray::<Float64Type>::from(flat));
+    let field = Arc::new(Field::new("item", DataType::Float64, true));
+    let list =
+        ListArray::try_new(field, OffsetBuffer::new(offsets.into()), child, None).expect("a list");
+    Column::vector(Arc::new(list))
+}
+
+#[test]
+fn the_plan_runs_ragged_reductions_as_kernels() {
+    let rows = vec![
+        vec![Some(1.0), Some(2.5)],
+        vec![],
+        vec![Some(-4.0), Some(8.0), Some(0.5)],
+    ];
+    let x = Value::Column(float_list(&rows));
+    let (v, fallbacks, plan, kernels) =
+        engine("sum(x, axis=1)", &[("x", "3 * var * float64", x.clone())]);
+    assert!(fallbacks.is_empty(), "{fallbacks:?}");
+    assert_eq!(kernels, 1);
+    assert!(
+        plan.contains("column kernel | segmented sum of list rows <- %0"),
+        "{plan}"
+    );
+    assert_eq!(
+        texts(&v),
+        ["3.5", "0.0", "4.5"].map(|s| Some(s.to_string())).to_vec()
+    );
+    let (v, fallbacks, _, _) = engine("max(x, axis=1)", &[("x", "3 * var * ?float64", x.clone())]);
+    assert!(fallbacks.is_empty(), "{fallbacks:?}");
+    assert_eq!(
+        texts(&v),
+        vec![Some("2.5".to_string()), None, Some("8.0".to_string())]
+    );
+    // Of a plain type, a reduction of no values has no result.
+    let ty = compile_expression(
+        "max(x, axis=1)",
+        &[(
+            "x".into(),
+            blaze_datashape::parse("3 * var * float64").expect("ds"),
+        )],
+    )
+    .expect("checks")
+    .nodes
+    .last()
+    .map(|n| n.ty.to_string());
+    if ty.as_deref() == Some("3 * float64") {
+        let types = [(
+            "x".to_string(),
+            blaze_datashape::parse("3 * var * float64").expect("ds"),
+        )];
+        let f = compile_expression("max(x, axis=1)", &types).expect("checks");
+        let e = prepare(&f).run(&[x], &Options::default()).unwrap_err();
+        assert!(e.to_string().contains("element 1 has no values"), "{e}");
+    }
+}
+
+#[test]
+fn the_plan_counts_string_matches_without_fallbacks() {
+    let names = StringArray::from(vec![
+        Some("GOOG"),
+        Some("AAPL"),
+        None,
+        Some("GOOG"),
+        Some("GOOGL"),
+    ]);
+    let prices = Value::from(blaze_interp::Array::Float64(ndarray::ArrayD::from_elem(
+        ndarray::IxDyn(&[5]),
+        1.0,
+    )));
+    let p = Value::Record(vec![
+        (
+            "name".to_string(),
+            Value::Column(Column::vector(Arc::new(names.clone()))),
+        ),
+        ("price".to_string(), prices),
+    ]);
+    let ty = "5 * {name: ?string, price: float64}";
+    let (v, fallbacks, plan, kernels) = engine("sum(p.name == \"GOOG\")", &[("p", ty, p.clone())]);
+    assert!(fallbacks.is_empty(), "{fallbacks:?}");
+    assert_eq!(kernels, 1);
+    assert!(
+        plan.contains("column kernel | count == of utf8 <- %0.name %2 (fuses %1 %3)"),
+        "{plan}"
+    );
+    assert_eq!(texts(&v), vec![Some("2".to_string())]);
+    // The literal first, the comparison turned around.
+    let (v, fallbacks, _, _) = engine("sum(\"GOOG\" < p.name)", &[("p", ty, p.clone())]);
+    assert!(fallbacks.is_empty(), "{fallbacks:?}");
+    assert_eq!(texts(&v), vec![Some("1".to_string())]);
+    // A stored predicate and `len`, with the missing string.
+    let s = Value::Column(Column::vector(Arc::new(names)));
+    let (v, fallbacks, _, _) = engine("startswith(s, \"GO\")", &[("s", "5 * ?string", s.clone())]);
+    assert!(fallbacks.is_empty(), "{fallbacks:?}");
+    let want = [
+        Some("true"),
+        Some("false"),
+        None,
+        Some("true"),
+        Some("true"),
+    ];
+    assert_eq!(texts(&v), want.map(|w| w.map(String::from)).to_vec());
+    let (v, fallbacks, _, _) = engine("len(s)", &[("s", "5 * ?string", s)]);
+    assert!(fallbacks.is_empty(), "{fallbacks:?}");
+    let want = [Some("4"), Some("4"), None, Some("4"), Some("5")];
+    assert_eq!(texts(&v), want.map(|w| w.map(String::from)).to_vec());
+}
+
+/// Runs `src` on the engine and on the interpreter; both results as texts
+/// and the engine's fallbacks.
+fn both(
+    src: &str,
+    name: &str,
+    ty: &str,
+    v: &Value,
+) -> (Vec<Option<String>>, Vec<Option<String>>, Vec<String>) {
+    let types = [(
+        name.to_string(),
+        blaze_datashape::parse(ty).expect("a datashape"),
+    )];
+    let f = compile_expression(src, &types).unwrap_or_else(|d| panic!("{src}: {d:?}"));
+    let (got, report) = prepare(&f)
+        .run(std::slice::from_ref(v), &Options::default())
+        .unwrap_or_else(|e| panic!("{src} on the engine: {e}"));
+    let want = blaze_interp::eval(&f, std::slice::from_ref(v))
+        .unwrap_or_else(|e| panic!("{src} on the interpreter: {e}"));
+    (texts(&got), texts(&want), report.fallbacks)
+}
+
+#[test]
+fn ragged_reductions_agree_with_the_interpreter() {
+    let mut rng = Rng(7);
+    let raw = ragged(&mut rng, 3000, true, false, &mut |r| ArrayRefItem(r.next()));
+    let floats = list_column(
+        &raw,
+        &|flat| prim::<Float64Type>(flat.into_iter().map(|x| x.map(|v| float(v.0))).collect()),
+        true,
+        true,
+    )
+    .0;
+    let ints = list_column(
+        &raw,
+        &|flat| {
+            prim::<Int32Type>(
+                flat.into_iter()
+                    .map(|x| x.map(|v| (v.0 % 200) as i32 - 100))
+                    .collect(),
+            )
+        },
+        false,
+        false,
+    )
+    .0;
+    let cases = [
+        (
+            Value::Column(floats.clone()),
+            format!("{} * var * ?float64", floats.len()),
+        ),
+        (
+            Value::Column(ints.clone()),
+            format!("{} * var * ?int32", ints.len()),
+        ),
+    ];
+    for (v, ty) in &cases {
+        for f in ALL {
+            let src = format!("{}(x, axis=1)", f.name());
+            let (got, want, fallbacks) = both(&src, "x", ty, v);
+            assert!(fallbacks.is_empty(), "{src}: {fallbacks:?}");
+            assert_eq!(got.len(), want.len(), "{src} over {ty}");
+            if let Some(i) = (0..got.len()).find(|&i| got[i] != want[i]) {
+                panic!(
+                    "{src} over {ty}, row {i}: {:?}, the interpreter {:?}",
+                    got[i], want[i]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn string_kernels_agree_with_the_interpreter() {
+    let mut rng = Rng(11);
+    let (col, _) = string_column(&mut rng, 2000, true, true);
+    let ty = format!("{} * ?string", col.len());
+    let s = Value::Column(col);
+    for src in [
+        "s == \"GOOG\"",
+        "\"ab\" <= s",
+        "s > \"b\"",
+        "startswith(s, \"a\")",
+        "endswith(s, \"€\")",
+        "contains(s, \"bé\")",
+        "len(s)",
+        "sum(s == \"GOOG\")",
+        "sum(contains(s, \"G\"))",
+    ] {
+        let (got, want, fallbacks) = both(src, "s", &ty, &s);
+        assert!(fallbacks.is_empty(), "{src}: {fallbacks:?}");
+        assert_eq!(got, want, "{src}");
+    }
 }

@@ -4,13 +4,15 @@
 //! column against a literal ([`string_map`], and [`string_count`], which
 //! counts the rows a predicate holds for without writing a `bool` array).
 //!
+//! The engine's plan runs nodes with them through `column_plan`.
+//!
 //! The rows are cut into chunks of a fixed number of rows run on rayon;
 //! every output row is computed by one kernel call in one order and the
 //! counts of the chunks are added in chunk order, so results do not
 //! depend on the thread count. The kernels come from the JIT's cache
 //! ([`blaze_codegen::ColumnKernel`]).
 
-use super::run::pool;
+use super::launch::pool;
 use super::Report;
 use crate::error::{Error, JitError};
 use arrow_array::cast::AsArray;
@@ -30,7 +32,7 @@ use std::time::Instant;
 pub const ROWS_PER_CHUNK: usize = 1 << 14;
 
 /// The element scalar of a primitive Arrow type, if blaze has one.
-fn scalar_of(t: &DataType) -> Option<Scalar> {
+pub(super) fn scalar_of(t: &DataType) -> Option<Scalar> {
     Some(match t {
         DataType::Boolean => Scalar::Bool,
         DataType::Int8 => Scalar::Int8,
@@ -80,11 +82,11 @@ fn addr<T>(p: *const T) -> usize {
 }
 
 /// Runs `call(begin, end)` over the rows `0..rows` in chunks of
-/// [`ROWS_PER_CHUNK`], in parallel on `threads` workers (rayon's default
-/// when `None`), one result per chunk in chunk order.
+/// [`ROWS_PER_CHUNK`], in parallel on `pool` (rayon's global pool when
+/// `None`), one result per chunk in chunk order.
 fn chunked<R: Send>(
     rows: usize,
-    threads: Option<usize>,
+    pool: Option<&rayon::ThreadPool>,
     call: impl Fn(usize, usize) -> R + Sync,
 ) -> Result<Vec<R>, Error> {
     let chunks = rows.div_ceil(ROWS_PER_CHUNK);
@@ -100,7 +102,7 @@ fn chunked<R: Send>(
     if chunks <= 1 {
         return Ok((0..chunks).map(|_| call(0, rows)).collect());
     }
-    Ok(match pool(threads)? {
+    Ok(match pool {
         Some(p) => p.install(run),
         None => run(),
     })
@@ -173,15 +175,16 @@ fn as_array<T: Element>(shape: &[usize], v: Vec<T>) -> Result<blaze_interp::Arra
 /// result (and a mask for every reduction). Compiled; see
 /// [`segmented_reduce_in`] for the run's report.
 pub fn segmented_reduce(col: &Column, f: ReduceFn, threads: Option<usize>) -> Result<Value, Error> {
-    segmented_reduce_in(col, f, threads, Dumps::default(), None)
+    segmented_reduce_in(col, f, pool(threads)?.as_deref(), Dumps::default(), None)
 }
 
-/// [`segmented_reduce`] with the kernel texts to keep and the report the
-/// kernel and its compile time go to.
+/// [`segmented_reduce`] on a thread pool (rayon's global one when `None`),
+/// with the kernel texts to keep and the report the kernel and its
+/// compile time go to.
 pub fn segmented_reduce_in(
     col: &Column,
     f: ReduceFn,
-    threads: Option<usize>,
+    pool: Option<&rayon::ThreadPool>,
     dumps: Dumps,
     report: Option<&mut Report>,
 ) -> Result<Value, Error> {
@@ -233,7 +236,7 @@ pub fn segmented_reduce_in(
         let out_ptr = addr(out.as_mut_ptr());
         let ptrs = [offs, values, valid_ptr, out_ptr, miss_ptr];
         let args = [valid_bit, value_bit];
-        chunked(rows, threads, |b, e| {
+        chunked(rows, pool, |b, e| {
             // SAFETY: the offsets were checked against the child's length;
             // each chunk writes its own rows of `out` and `missing`, whose
             // bytes are 0 or 1 where they are `bool`s.
@@ -282,15 +285,23 @@ pub fn string_map(
     literal: &str,
     threads: Option<usize>,
 ) -> Result<Value, Error> {
-    string_map_in(col, op, literal, threads, Dumps::default(), None)
+    string_map_in(
+        col,
+        op,
+        literal,
+        pool(threads)?.as_deref(),
+        Dumps::default(),
+        None,
+    )
 }
 
-/// [`string_map`] with the kernel texts to keep and the report.
+/// [`string_map`] on a thread pool, with the kernel texts to keep and the
+/// report.
 pub fn string_map_in(
     col: &Column,
     op: StringOp,
     literal: &str,
-    threads: Option<usize>,
+    pool: Option<&rayon::ThreadPool>,
     dumps: Dumps,
     report: Option<&mut Report>,
 ) -> Result<Value, Error> {
@@ -318,7 +329,7 @@ pub fn string_map_in(
         ];
         // SAFETY: offsets checked against the data; each chunk writes its
         // own rows, with 0 or 1 in every `bool` byte.
-        chunked(rows, threads, |b, e| unsafe {
+        chunked(rows, pool, |b, e| unsafe {
             call_kernel(&c, &ptrs, &args, b, e)
         })?;
         as_array(&col.shape, out)?
@@ -333,7 +344,7 @@ pub fn string_map_in(
             miss_ptr,
         ];
         // SAFETY: as above.
-        chunked(rows, threads, |b, e| unsafe {
+        chunked(rows, pool, |b, e| unsafe {
             call_kernel(&c, &ptrs, &args, b, e)
         })?;
         as_array(&col.shape, out)?
@@ -350,15 +361,23 @@ pub fn string_count(
     literal: &str,
     threads: Option<usize>,
 ) -> Result<i64, Error> {
-    string_count_in(col, op, literal, threads, Dumps::default(), None)
+    string_count_in(
+        col,
+        op,
+        literal,
+        pool(threads)?.as_deref(),
+        Dumps::default(),
+        None,
+    )
 }
 
-/// [`string_count`] with the kernel texts to keep and the report.
+/// [`string_count`] on a thread pool, with the kernel texts to keep and the
+/// report.
 pub fn string_count_in(
     col: &Column,
     op: StringOp,
     literal: &str,
-    threads: Option<usize>,
+    pool: Option<&rayon::ThreadPool>,
     dumps: Dumps,
     report: Option<&mut Report>,
 ) -> Result<i64, Error> {
@@ -372,7 +391,7 @@ pub fn string_count_in(
     let (valid_ptr, valid_bit) = valid.unwrap_or((0, 0));
     let lit = literal.as_bytes();
     let args = [valid_bit, lit.len() as i64];
-    let counts = chunked(rows, threads, |b, e| {
+    let counts = chunked(rows, pool, |b, e| {
         let mut n = 0i64;
         let ptrs = [
             offs,

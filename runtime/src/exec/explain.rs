@@ -102,8 +102,10 @@ impl fmt::Display for Prepared {
                     let routine = call.split_once(": ").map_or(call.as_str(), |(_, r)| r);
                     writeln!(f, "  %{i} blas {routine} <-{}", ids(&node.args))?;
                 }
+                Step::Column(c) => writeln!(f, "  %{i} {c} : {}", node.ty)?,
                 Step::Const => writeln!(f, "  %{i} constant : {}", node.ty)?,
                 Step::Fallback => writeln!(f, "  %{i} reference {}", func.node_text(id))?,
+                Step::Structure => writeln!(f, "  %{i} structure {}", func.node_text(id))?,
             }
         }
         write!(f, "  return %{}", func.root.0)

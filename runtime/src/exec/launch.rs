@@ -4,8 +4,12 @@
 //! reduction.
 
 use super::missing::kernel_strides;
+use crate::error::Error;
 use blaze_codegen::Compiled;
+use blaze_interp::EvalError;
 use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Wraps a closure that captures raw pointers so rayon may share it.
 pub(super) struct SendRun<'a, F: Fn(usize)>(pub(super) &'a F);
@@ -162,6 +166,35 @@ pub(super) fn launch_split(
         Some(p) => p.install(go),
         None => go(),
     }
+}
+
+/// The rayon pool of `threads` workers (one per count, kept for the
+/// process), `None` for rayon's global pool.
+pub(super) fn pool(threads: Option<usize>) -> Result<Option<Arc<rayon::ThreadPool>>, Error> {
+    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
+    let Some(n) = threads else { return Ok(None) };
+    if n > super::MAX_THREADS {
+        return Err(EvalError::Input(format!(
+            "{n} worker threads asked for; at most {} are allowed",
+            super::MAX_THREADS
+        ))
+        .into());
+    }
+    let pools = POOLS.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = pools
+        .lock()
+        .map_err(|_| EvalError::Value("thread pools poisoned".into()))?;
+    if let Some(p) = map.get(&n) {
+        return Ok(Some(p.clone()));
+    }
+    let p = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(|e| EvalError::Value(format!("cannot start {n} threads: {e}")))?,
+    );
+    map.insert(n, p.clone());
+    Ok(Some(p))
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 //! reduction that keeps an axis splits the work along a kept axis, so every
 //! output element is accumulated by one kernel call in one order.
 
+mod column_plan;
 pub mod columns;
 mod explain;
 mod group;

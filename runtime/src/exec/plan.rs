@@ -1,6 +1,7 @@
 //! Planning: which nodes fold into fused groups, which run as kernels,
 //! on BLAS/LAPACK, or on the reference kernels.
 
+use super::column_plan::{column_plans, ColumnPlan};
 use super::group::GroupPlan;
 use super::group::{build_group, reducible, ReducePlan};
 use super::index::{index_plan, IndexPlan};
@@ -24,10 +25,15 @@ pub(super) enum Step {
     Fallback,
     /// A lone scalar constant (a BLAS `alpha`, say): made without a kernel.
     Const,
+    /// Record and tuple plumbing (`p.name`, `{a: x, b: y}`, tuple items):
+    /// values moved or shared, nothing computed, so not a fallback.
+    Structure,
     /// A matrix product or linear algebra on BLAS/LAPACK.
     Native,
     /// Index notation compiled as one kernel.
     Index(Box<IndexPlan>),
+    /// A kernel over a column's Arrow buffers (strings, ragged rows).
+    Column(Box<ColumnPlan>),
 }
 
 /// Prepares `f` for the JIT engine: rewrites it for BLAS/LAPACK
@@ -52,6 +58,7 @@ pub fn prepare(f: &Function) -> Prepared {
             }
         })
         .collect();
+    let (columns, in_column) = column_plans(f);
     // A fusible node is folded into its consumer when that is its only use
     // and the consumer is a fusible group member; literals always fold.
     let folds = |i: usize| -> bool {
@@ -85,6 +92,15 @@ pub fn prepare(f: &Function) -> Prepared {
                     }
                 }
             }
+        } else if in_column[i] {
+            Step::Fused
+        } else if let Some(c) = &columns[i] {
+            Step::Column(Box::new(c.clone()))
+        } else if matches!(
+            node.op,
+            Op::Field(_) | Op::MakeRecord(_) | Op::MakeTuple | Op::TupleGet(_)
+        ) {
+            Step::Structure
         } else if native(f, id) {
             Step::Native
         } else if matches!(node.op, Op::Literal(_)) && node.ty.dims.is_empty() && !folds(i) {

@@ -4,7 +4,7 @@
 use super::group::{GroupPlan, ReducePlan};
 use super::index::{IndexOperand, IndexPlan};
 use super::into::Dest;
-use super::launch::launch_flat;
+use super::launch::{launch_flat, pool};
 use super::missing::{c_order_strides, kernel_strides, set_valid, BitOperands, Mask};
 use super::native::{routine_name, run_native};
 use super::plan::Step;
@@ -21,7 +21,7 @@ use blaze_ir::{GatherItem, IndexVar, Literal, NodeId};
 use ndarray::{ArrayD, Dimension, IxDyn};
 use std::cell::OnceCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A value computed by a step, or borrowed from the inputs.
@@ -77,33 +77,6 @@ fn view_operand(view: &DenseView<'_>, shape: &[usize]) -> Result<(*mut u8, Vec<i
         e => EvalError::Input(e.to_string()),
     })?;
     Ok((view.as_ptr().cast_mut(), strides))
-}
-
-pub(super) fn pool(threads: Option<usize>) -> Result<Option<Arc<rayon::ThreadPool>>, Error> {
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
-    let Some(n) = threads else { return Ok(None) };
-    if n > super::MAX_THREADS {
-        return Err(EvalError::Input(format!(
-            "{n} worker threads asked for; at most {} are allowed",
-            super::MAX_THREADS
-        ))
-        .into());
-    }
-    let pools = POOLS.get_or_init(|| Mutex::new(HashMap::new()));
-    let mut map = pools
-        .lock()
-        .map_err(|_| EvalError::Value("thread pools poisoned".into()))?;
-    if let Some(p) = map.get(&n) {
-        return Ok(Some(p.clone()));
-    }
-    let p = Arc::new(
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build()
-            .map_err(|e| EvalError::Value(format!("cannot start {n} threads: {e}")))?,
-    );
-    map.insert(n, p.clone());
-    Ok(Some(p))
 }
 
 pub(super) fn identity(f: ReduceFn, s: Scalar) -> Array {
@@ -281,6 +254,10 @@ impl Prepared {
                     self.run_group(g, &slots, opts, pool.as_deref(), &mut report, dest)?
                 }
                 Step::Index(p) => self.run_index(p, &slots, opts, pool.as_deref(), &mut report)?,
+                Step::Column(c) => {
+                    let value = |n: NodeId| slots[n.index()].value(n);
+                    c.run(&self.f, id, value, opts, pool.as_deref(), &mut report)?
+                }
                 Step::Native => {
                     let args = self
                         .f
@@ -302,7 +279,7 @@ impl Prepared {
                         eval_op(&self.f, id, args.into_iter().cloned().collect())?
                     }
                 }
-                Step::Fallback | Step::Const => {
+                Step::Fallback | Step::Const | Step::Structure => {
                     let args = self
                         .f
                         .node(id)

@@ -144,6 +144,12 @@ impl<'ctx> Emitter<'ctx, '_> {
         Ok(match f {
             ReduceFn::Any => self.ctx.bool_type().const_zero().into(),
             ReduceFn::All => self.ctx.bool_type().const_int(1, false).into(),
+            // -0.0 is the identity of float addition (-0.0 + -0.0 is -0.0),
+            // so a row sums as a fold from its first value; an empty row's
+            // sum is made 0.0 at the end.
+            ReduceFn::Sum | ReduceFn::Mean if is_float(acc) => {
+                self.float_ty(acc).const_float(-0.0).into()
+            }
             ReduceFn::Sum | ReduceFn::Mean | ReduceFn::Count => self.zero(acc),
             ReduceFn::Prod => {
                 if is_float(acc) {
@@ -394,6 +400,9 @@ impl<'ctx> Emitter<'ctx, '_> {
                 b.build_select(empty, nan, q, "res").map_err(llvm_err)?
             }
             ReduceFn::Min | ReduceFn::Max => b
+                .build_select(empty, self.zero(out_s), accv, "res")
+                .map_err(llvm_err)?,
+            ReduceFn::Sum if is_float(out_s) => b
                 .build_select(empty, self.zero(out_s), accv, "res")
                 .map_err(llvm_err)?,
             _ => accv,
