@@ -261,3 +261,31 @@ fn a_streamed_result_is_written_block_by_block_to_every_table_format() {
         assert_eq!(numbers(&back), want, "{name}");
     }
 }
+
+#[test]
+fn ragged_string_and_decimal_programs_stream_as_they_run_in_memory() {
+    // Per-row results with missing values, a record result, ragged
+    // reductions and exact decimal partial sums combined across blocks.
+    let path = fixture("many.parquet");
+    let p = path.to_str().unwrap();
+    for src in [
+        "sum(p.price)",
+        "max(p.price)",
+        "len(p.name)",
+        "sum(p.values, axis=1)",
+        "count(p.values, axis=1)",
+        "sum(p.name == \"GOOG\")",
+        "{n: p.name, k: len(p.name)}",
+    ] {
+        let memory = Session::new().eval(src, &[("p", p)], None).unwrap();
+        assert!(!memory.report.streamed);
+        let streamed = Session::new()
+            .memory_limit(64 << 20)
+            .block_rows(700)
+            .eval(src, &[("p", p)], None)
+            .unwrap_or_else(|e| panic!("{src}: {e}"));
+        assert!(streamed.report.streamed, "{src}");
+        assert!(streamed.report.blocks > Some(1), "{src}: several blocks");
+        assert_eq!(memory.value, streamed.value, "{src}");
+    }
+}
