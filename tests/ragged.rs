@@ -31,11 +31,51 @@ fn run(src: &str, args: &[(&str, &str)], inputs: &[Value]) -> Result<Value, Stri
     let jit = k.call(&refs).map_err(|e| e.to_string());
     let interp = blaze::interp::eval(k.function(), inputs).map_err(|e| e.to_string());
     match (&jit, &interp) {
-        (Ok(a), Ok(b)) => assert_eq!(a, b, "`{src}`: the engines disagree"),
+        (Ok(a), Ok(b)) => assert!(
+            agree(a, b),
+            "`{src}`: the engines disagree: {a:?} and {b:?}"
+        ),
         (Err(_), Err(_)) => {}
         _ => panic!("`{src}`: JIT {jit:?}, interpreter {interp:?}"),
     }
     interp
+}
+
+/// Whether two values are equal, the elements under a missing mask aside
+/// (their values are unspecified).
+fn agree(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (
+            Value::Array {
+                data: da,
+                missing: Some(ma),
+            },
+            Value::Array {
+                data: db,
+                missing: Some(mb),
+            },
+        ) => ma == mb && blaze::interp::with_array!(da, x => masked_eq(x, db, ma)),
+        _ => a == b,
+    }
+}
+
+/// Whether `b` holds `x`'s element type and equal elements where `m` is
+/// false.
+fn masked_eq<T: blaze::interp::Element>(
+    x: &ndarray::ArrayD<T>,
+    b: &Array,
+    m: &ndarray::ArrayD<bool>,
+) -> bool {
+    match T::get(b) {
+        Some(y) => {
+            x.shape() == y.shape()
+                && x.iter()
+                    .zip(y.iter())
+                    .zip(m.iter())
+                    .all(|((p, q), &m)| m || p == q)
+        }
+        None => false,
+    }
 }
 
 fn data_f64(v: &Value) -> (Vec<f64>, Vec<usize>) {
@@ -684,12 +724,14 @@ fn dense_operands_reaching_the_ragged_axis() {
 
 #[test]
 fn the_jit_engine_reports_ragged_nodes_as_fallbacks() {
+    // `x * 2` over ragged rows runs on the reference kernels; the
+    // reduction over the ragged axis is a compiled segmented kernel.
     let x = rows_f64(&sample());
     let k = compile_expr("sum(x * 2, axis=1)", &[("x", "N * var * float64")]).unwrap();
     let (v, report) = k.run_with_report(&[Arg::Value(&x)]).unwrap();
     assert_eq!(data_f64(&v).0, vec![7.0, 0.0, 6.0, 0.0, 16.5]);
-    assert!(report.kernels.is_empty(), "{:?}", report.kernels.len());
-    assert_eq!(report.fallbacks.len(), 2, "{:?}", report.fallbacks);
+    assert_eq!(report.kernels.len(), 1);
+    assert_eq!(report.fallbacks.len(), 1, "{:?}", report.fallbacks);
 }
 
 #[test]

@@ -164,7 +164,8 @@ fn extreme<T: Num>(xs: &[T], max: bool) -> Option<T> {
 
 /// The reference result of `f` over one row (`None`: a missing result).
 fn reference<T: Num>(f: ReduceFn, row: Option<&[Option<T>]>) -> Option<String> {
-    let row = row?;
+    // A missing row is an empty row.
+    let row = row.unwrap_or(&[]);
     let xs: Vec<T> = row.iter().flatten().copied().collect();
     match f {
         ReduceFn::Sum => Some(T::sum(&xs)),

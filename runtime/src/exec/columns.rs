@@ -181,8 +181,7 @@ fn as_array<T: Element>(shape: &[usize], v: Vec<T>) -> Result<blaze_interp::Arra
 /// `f` of each row of a ragged column (`N * var * T`, a `List` of
 /// numbers): a dense array of the column's shape, missing elements of the
 /// rows skipped. `min`, `max` and `mean` have a mask, true where a row
-/// had no values; a missing row (a null of the list) gives a missing
-/// result (and a mask for every reduction). Compiled; see
+/// had no values; a missing row (a null of the list) is an empty row. Compiled; see
 /// [`segmented_reduce_in`] for the run's report.
 pub fn segmented_reduce(col: &Column, f: ReduceFn, threads: Option<usize>) -> Result<Value, Error> {
     segmented_reduce_in(col, f, pool(threads)?.as_deref(), Dumps::default(), None)
@@ -252,14 +251,36 @@ pub fn segmented_reduce_in(
             // bytes are 0 or 1 where they are `bool`s.
             unsafe { call_kernel(&c, &ptrs, &args, b, e) }
         })?;
+        // A missing row (a null of the list) is an empty row, as the
+        // interpreter has it, whatever its offsets span: its result is the
+        // kernel's for a row of no elements.
+        if let Some(nulls) = list.nulls().filter(|n| n.null_count() > 0) {
+            let none = [0i32, 0];
+            let mut empty: Vec<T> = vec![T::default(); 1];
+            let mut empty_missing = [false];
+            let ptrs = [
+                addr(none.as_ptr()),
+                values,
+                valid_ptr,
+                addr(empty.as_mut_ptr()),
+                addr(empty_missing.as_mut_ptr()),
+            ];
+            // SAFETY: one row of no elements; the kernel reads its two
+            // offsets and writes one element and one missing byte.
+            unsafe { call_kernel(&c, &ptrs, &args, 0, 1) };
+            for (row, valid) in nulls.iter().enumerate() {
+                if !valid {
+                    if let (Some(slot), Some(v)) = (out.get_mut(row), empty.first()) {
+                        *slot = *v;
+                    }
+                    if let Some(m) = missing.as_mut().and_then(|m| m.get_mut(row)) {
+                        *m = empty_missing[0];
+                    }
+                }
+            }
+        }
         as_array(&col.shape, out)?
     });
-    if let Some(nulls) = list.nulls().filter(|n| n.null_count() > 0) {
-        let m = missing.get_or_insert_with(|| vec![false; rows]);
-        for (slot, valid) in m.iter_mut().zip(nulls.iter()) {
-            *slot |= !valid;
-        }
-    }
     shaped(&col.shape, data, missing)
 }
 
