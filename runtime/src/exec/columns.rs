@@ -76,16 +76,6 @@ fn kernel(
     Ok(c)
 }
 
-/// `n` zeroed elements, their pages not yet touched: large ones ask for
-/// transparent huge pages first, so the kernel writing them takes a few
-/// 2 MiB page faults instead of many 4 KiB ones.
-fn zeroed<T: Clone + Default>(n: usize) -> Vec<T> {
-    let mut v = vec![T::default(); n];
-    let bytes = n.saturating_mul(std::mem::size_of::<T>());
-    crate::memory::advise_huge_pages(v.as_mut_ptr().cast(), bytes);
-    v
-}
-
 /// A pointer as an address, so that closures run on rayon may carry it.
 fn addr<T>(p: *const T) -> usize {
     p as usize
@@ -181,7 +171,8 @@ fn as_array<T: Element>(shape: &[usize], v: Vec<T>) -> Result<blaze_interp::Arra
 /// `f` of each row of a ragged column (`N * var * T`, a `List` of
 /// numbers): a dense array of the column's shape, missing elements of the
 /// rows skipped. `min`, `max` and `mean` have a mask, true where a row
-/// had no values; a missing row (a null of the list) is an empty row. Compiled; see
+/// had no values; a missing row (a null of the list) gives a missing
+/// result (and a mask for every reduction). Compiled; see
 /// [`segmented_reduce_in`] for the run's report.
 pub fn segmented_reduce(col: &Column, f: ReduceFn, threads: Option<usize>) -> Result<Value, Error> {
     segmented_reduce_in(col, f, pool(threads)?.as_deref(), Dumps::default(), None)
@@ -238,10 +229,23 @@ pub fn segmented_reduce_in(
     let (valid_ptr, valid_bit) = child_valid.unwrap_or((0, 0));
     let rows = list.len();
     let offs = addr(offsets.as_ptr());
-    let mut missing = key.writes_missing().then(|| zeroed::<bool>(rows));
+    let mut missing = key.writes_missing().then(|| vec![false; rows]);
     let miss_ptr = missing.as_mut().map_or(0, |m| addr(m.as_mut_ptr()));
+    // A missing row is an empty row, as the interpreter reads it: its
+    // slots (which Arrow lets span values) are not reduced.
+    let null_rows: Vec<usize> = list
+        .nulls()
+        .filter(|n| n.null_count() > 0)
+        .map(|n| {
+            n.iter()
+                .enumerate()
+                .filter(|(_, v)| !v)
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .unwrap_or_default();
     let data = with_scalar!(out_s, T => {
-        let mut out: Vec<T> = zeroed(rows);
+        let mut out: Vec<T> = vec![T::default(); rows];
         let out_ptr = addr(out.as_mut_ptr());
         let ptrs = [offs, values, valid_ptr, out_ptr, miss_ptr];
         let args = [valid_bit, value_bit];
@@ -251,37 +255,33 @@ pub fn segmented_reduce_in(
             // bytes are 0 or 1 where they are `bool`s.
             unsafe { call_kernel(&c, &ptrs, &args, b, e) }
         })?;
-        // A missing row (a null of the list) is an empty row, as the
-        // interpreter has it, whatever its offsets span: its result is the
-        // kernel's for a row of no elements.
-        if let Some(nulls) = list.nulls().filter(|n| n.null_count() > 0) {
-            let none = [0i32, 0];
-            let mut empty: Vec<T> = vec![T::default(); 1];
-            let mut empty_missing = [false];
-            let ptrs = [
-                addr(none.as_ptr()),
-                values,
-                valid_ptr,
-                addr(empty.as_mut_ptr()),
-                addr(empty_missing.as_mut_ptr()),
-            ];
-            // SAFETY: one row of no elements; the kernel reads its two
-            // offsets and writes one element and one missing byte.
-            unsafe { call_kernel(&c, &ptrs, &args, 0, 1) };
-            for (row, valid) in nulls.iter().enumerate() {
-                if !valid {
-                    if let (Some(slot), Some(v)) = (out.get_mut(row), empty.first()) {
-                        *slot = *v;
-                    }
-                    if let Some(m) = missing.as_mut().and_then(|m| m.get_mut(row)) {
-                        *m = empty_missing[0];
-                    }
-                }
+        if !null_rows.is_empty() && !key.writes_missing() {
+            let empty = empty_reduction::<T>(f, element, out_s)?;
+            for &r in &null_rows {
+                out[r] = empty;
             }
         }
         as_array(&col.shape, out)?
     });
+    if key.writes_missing() && !null_rows.is_empty() {
+        let m = missing.get_or_insert_with(|| vec![false; rows]);
+        for &r in &null_rows {
+            m[r] = true;
+        }
+    }
     shaped(&col.shape, data, missing)
+}
+
+/// What `f` gives for a row of no values of `element`, as the reference
+/// kernels define it (`sum` 0, `prod` 1, `count` 0, `any` false, `all`
+/// true), in the kernel's output type `out`.
+fn empty_reduction<T: Element>(f: ReduceFn, element: Scalar, out: Scalar) -> Result<T, Error> {
+    let none = blaze_interp::Array::zeros(element, &[0]);
+    let r = blaze_interp::kernels::reduce(f, &none, None, None, false)?;
+    let r = blaze_interp::kernels::cast(&r, out);
+    T::get(&r)
+        .and_then(|a| a.iter().next().copied())
+        .ok_or_else(|| EvalError::Value(format!("no empty value for `{}`", f.name())).into())
 }
 
 /// A string column's buffers as a kernel reads them: the addresses of its
@@ -346,10 +346,10 @@ pub fn string_map_in(
     let (valid_ptr, valid_bit) = valid.unwrap_or((0, 0));
     let lit = literal.as_bytes();
     let args = [valid_bit, lit.len() as i64];
-    let mut missing = valid.map(|_| zeroed::<bool>(rows));
+    let mut missing = valid.map(|_| vec![false; rows]);
     let miss_ptr = missing.as_mut().map_or(0, |m| addr(m.as_mut_ptr()));
     let data = if op.is_predicate() {
-        let mut out = zeroed::<bool>(rows);
+        let mut out = vec![false; rows];
         let ptrs = [
             offs,
             bytes,
@@ -365,7 +365,7 @@ pub fn string_map_in(
         })?;
         as_array(&col.shape, out)?
     } else {
-        let mut out = zeroed::<i64>(rows);
+        let mut out = vec![0i64; rows];
         let ptrs = [
             offs,
             bytes,

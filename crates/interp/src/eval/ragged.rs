@@ -10,7 +10,7 @@ use arrow_array::{make_array, Array as _, ArrayRef};
 use arrow_data::transform::MutableArrayData;
 use arrow_schema::DataType;
 use blaze_datashape::{Datashape, Dim, Measure};
-use blaze_ir::{IndexItem, NodeId, Op};
+use blaze_ir::{slice_bounds, IndexItem, NodeId, Op};
 use ndarray::{ArrayD, IxDyn};
 
 use super::arrays::generic_index;
@@ -257,6 +257,41 @@ fn lengths(r: &Ragged, axis: usize) -> Result<Shaped, EvalError> {
     }))
 }
 
+/// Every row sliced by `start:stop:step` (Python's rules, per row).
+fn slice_rows(
+    r: &Ragged,
+    start: Option<i64>,
+    stop: Option<i64>,
+    step: i64,
+) -> Result<Ragged, EvalError> {
+    if step == 0 {
+        return Err(EvalError::Value("slice step cannot be zero".into()));
+    }
+    let mut offsets = Vec::with_capacity(r.offsets.len());
+    offsets.push(0usize);
+    let mut rows = Vec::new();
+    for s in 0..r.slots() {
+        let n = i64::try_from(r.row_len(s))
+            .map_err(|_| EvalError::Shape("a row too long to slice".into()))?;
+        let (first, end) = slice_bounds(n, start, stop, step);
+        let mut k = first;
+        while (step > 0 && k < end) || (step < 0 && k > end) {
+            rows.push(r.offsets[s] + k as usize);
+            k += step;
+        }
+        offsets.push(rows.len());
+    }
+    let child = match &r.child {
+        Child::Dense(v) => Child::Dense(take_dense_rows(v, &rows)?),
+        Child::List(inner) => Child::List(Box::new(take_slots(inner, &rows, vec![rows.len()])?)),
+    };
+    Ok(Ragged {
+        lead: r.lead.clone(),
+        offsets,
+        child,
+    })
+}
+
 /// Basic indexing of a ragged value: items over its leading axes pick
 /// slots, a position in the ragged axis picks an element of every row
 /// (missing where the row is too short), items after it index the rows'
@@ -283,7 +318,12 @@ fn index(r: &Ragged, items: &[IndexItem]) -> Result<Shaped, EvalError> {
     )?;
     let rest = &items[l + 1..];
     match &items[l] {
-        IndexItem::Range { .. } => {
+        IndexItem::Range { start, stop, step } => {
+            let r = if items[l] == full {
+                r
+            } else {
+                slice_rows(&r, *start, *stop, *step)?
+            };
             if rest.iter().all(|i| *i == full) {
                 return Ok(Shaped::Ragged(r));
             }
@@ -452,5 +492,70 @@ impl Evaluator<'_> {
             _ => return Ok(None),
         };
         to_value(out, ty).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::types::Int32Type;
+    use arrow_array::ListArray;
+    use std::sync::Arc;
+
+    fn eval_on(src: &str, ty: &str, x: &Value) -> Result<Value, EvalError> {
+        let ty = blaze_datashape::parse(ty).unwrap();
+        let f = blaze_ir::compile_expression(src, &[("x".into(), ty)]).unwrap();
+        crate::eval(&f, std::slice::from_ref(x))
+    }
+
+    fn rows(v: &Value) -> Vec<Vec<i32>> {
+        let Value::Column(c) = v else { panic!("{v:?}") };
+        let l = c.array.as_list::<i32>();
+        (0..l.len())
+            .map(|i| l.value(i).as_primitive::<Int32Type>().values().to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn slices_of_a_ragged_axis_slice_every_row() {
+        let data = vec![
+            Some(vec![Some(1), Some(2), Some(3), Some(4)]),
+            Some(vec![]),
+            Some(vec![Some(5)]),
+        ];
+        let x = Value::Column(Column::vector(Arc::new(ListArray::from_iter_primitive::<
+            Int32Type,
+            _,
+            _,
+        >(data.clone()))));
+        let ty = "N * var * int32";
+        for (src, start, stop, step) in [
+            ("x[:, 1:]", Some(1), None, 1),
+            ("x[:, ::-1]", None, None, -1),
+            ("x[:, -2:]", Some(-2), None, 1),
+            ("x[:, 3:0:-2]", Some(3), Some(0), -2),
+        ] {
+            let got = rows(&eval_on(src, ty, &x).unwrap());
+            // Python's slicing of each row, by an independent loop.
+            let want: Vec<Vec<i32>> = data
+                .iter()
+                .map(|r| {
+                    let r: Vec<i32> = r.iter().flatten().flatten().copied().collect();
+                    let (a, b) = slice_bounds(r.len() as i64, start, stop, step);
+                    let mut out = Vec::new();
+                    let mut k = a;
+                    while (step > 0 && k < b) || (step < 0 && k > b) {
+                        out.push(r[k as usize]);
+                        k += step;
+                    }
+                    out
+                })
+                .collect();
+            assert_eq!(got, want, "{src}");
+        }
+        assert_eq!(
+            rows(&eval_on("x[:, 1:]", ty, &x).unwrap())[0],
+            vec![2, 3, 4]
+        );
     }
 }

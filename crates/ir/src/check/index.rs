@@ -156,15 +156,8 @@ impl Checker<'_> {
                         measure = Measure::option(measure);
                     }
                 }
-                IndexItem::Range { start, stop, step }
-                    if ragged && !(start.is_none() && stop.is_none() && *step == 1) =>
-                {
-                    return Err(err(
-                        "index_error",
-                        format!("axis {axis} of `{ty}` is ragged: it can be indexed by a position or taken whole (`:`), not sliced"),
-                        sp,
-                    ));
-                }
+                // Every row sliced: still ragged, within the same bound.
+                IndexItem::Range { .. } if ragged => dims.push(d.clone()),
                 IndexItem::At(i) => {
                     if let Dim::Fixed(n) = d {
                         let n = *n as i64;
