@@ -164,8 +164,9 @@ fn extreme<T: Num>(xs: &[T], max: bool) -> Option<T> {
 
 /// The reference result of `f` over one row (`None`: a missing result).
 fn reference<T: Num>(f: ReduceFn, row: Option<&[Option<T>]>) -> Option<String> {
-    // A missing row is an empty row, as the interpreter reads it.
-    let xs: Vec<T> = row.unwrap_or(&[]).iter().flatten().copied().collect();
+    // A missing row is an empty row.
+    let row = row.unwrap_or(&[]);
+    let xs: Vec<T> = row.iter().flatten().copied().collect();
     match f {
         ReduceFn::Sum => Some(T::sum(&xs)),
         ReduceFn::Prod => Some(T::prod(&xs)),
