@@ -423,18 +423,27 @@ impl DecimalPlan {
 }
 
 impl fmt::Display for DecimalPlan {
-    /// `decimal kernel | + of scales 4 4 to decimal[19, 4] <- %1 %2`.
+    /// `decimal kernel | + of scales 4 2 to decimal[19, 4]`, `decimal
+    /// kernel | < of scales 4 2`, `decimal kernel | cast float64 of scale
+    /// 4`, `decimal kernel | sum over all of scale 2 to decimal[38, 2]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let op = match self.op {
-            DecimalOp::Arith(b) | DecimalOp::Compare(b) => b.name().to_string(),
-            DecimalOp::ToFloat64 => "cast float64".into(),
-            DecimalOp::Reduce(r) => format!("{} over all", r.name()),
-        };
+        let (sa, sb) = self.scales;
         let (p, s) = self.result;
-        write!(
-            f,
-            "decimal kernel | {op} of scales {} {} to decimal[{p}, {s}]",
-            self.scales.0, self.scales.1
-        )
+        match self.op {
+            DecimalOp::Arith(b) => write!(
+                f,
+                "decimal kernel | {} of scales {sa} {sb} to decimal[{p}, {s}]",
+                b.name()
+            ),
+            DecimalOp::Compare(b) => {
+                write!(f, "decimal kernel | {} of scales {sa} {sb}", b.name())
+            }
+            DecimalOp::ToFloat64 => write!(f, "decimal kernel | cast float64 of scale {sa}"),
+            DecimalOp::Reduce(r) => write!(
+                f,
+                "decimal kernel | {} over all of scale {sa} to decimal[{p}, {s}]",
+                r.name()
+            ),
+        }
     }
 }
