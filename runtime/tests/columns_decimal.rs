@@ -229,3 +229,41 @@ fn sum_min_max_match_the_interpreter() {
         assert_eq!(r.is_err(), n == 0, "{r:?}");
     }
 }
+
+/// The programs of the stock example run from their files in a session:
+/// no fallback on the JIT, the interpreter's values.
+#[test]
+fn file_programs_run_without_fallbacks() {
+    use blaze_runtime::session::Engine;
+    use blaze_runtime::Session;
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/formats");
+    let stock = format!(
+        "{}:var * {{name: string, open: ?decimal[18, 4], close: ?decimal[18, 4], \
+         max: ?decimal[18, 4], min: ?decimal[18, 4]}}",
+        data.join("stock.csv").display()
+    );
+    let basic = data.join("basic.parquet").display().to_string();
+    let cases = [
+        ("(p.min + p.max) / 2", &stock),
+        ("p.close[p.name == \"GOOG\"]", &stock),
+        ("p[p.name == \"GOOG\"]", &stock),
+        ("p.min < p.max", &stock),
+        ("max(p.close) - min(p.open)", &stock),
+        ("sum(p.price)", &basic),
+    ];
+    for (src, input) in cases {
+        let jit = Session::new()
+            .eval(src, &[("p", input.as_str())], None)
+            .expect("the JIT runs it");
+        assert!(
+            jit.report.fallbacks.is_empty(),
+            "{src}: {:?}",
+            jit.report.fallbacks
+        );
+        let interp = Session::new()
+            .engine(Engine::Interp)
+            .eval(src, &[("p", input.as_str())], None)
+            .expect("the interpreter runs it");
+        assert_eq!(jit.value.map(plain), interp.value.map(plain), "{src}");
+    }
+}
