@@ -178,6 +178,21 @@ fn missing_strings_propagate() {
         "['GOOG', --, --, 'straße']"
     );
     assert_eq!(printed("sum(o == 'GOOG')", O, &o), "1");
+    assert_eq!(printed("count(o)", O, &o), "3");
+    assert_eq!(printed("min(o)", O, &o), "'GOOG'");
+    assert_eq!(printed("max(o)", O, &o), "'straße'");
+    let none = [strings(&[None, None])];
+    assert_eq!(printed("max(o)", O, &none), "--");
+    assert_eq!(printed("count(o)", O, &none), "0");
+    let m = strings_2d([2, 2], &["b", "a", "é", "z"]);
+    let args = &[("m", "2 * 2 * string")];
+    assert_eq!(
+        printed("min(m, axis=1)", args, std::slice::from_ref(&m)),
+        "['a', 'z']"
+    );
+    assert_eq!(printed("max(m, axis=0)", args, &[m]), "['é', 'z']");
+    let e = error("min(s)", S, &[strings(&[])]);
+    assert!(e.contains("`min` of no values"), "{e}");
     assert_eq!(printed("count(len(o))", O, &o), "3");
     let k = compile_expr("where(isna(o), 'none', o)", O).unwrap();
     assert_eq!(k.result_type().to_string(), "N * string");
@@ -402,4 +417,95 @@ fn the_stock_example() {
         "2"
     );
     assert_eq!(printed("sum(p.close - p.open)", args, &[p]), "1.6500");
+}
+
+#[test]
+fn dates_and_datetimes() {
+    use arrow_array::types::{DurationSecondType, TimestampMicrosecondType};
+    use arrow_array::{Date32Array, PrimitiveArray};
+    let col = |a: ArrayRef| Value::Column(Column::vector(a));
+    // 2000-02-29, 1969-12-31, missing, 2024-01-01
+    let d = col(Arc::new(Date32Array::from(vec![
+        Some(11_016),
+        Some(-1),
+        None,
+        Some(19_723),
+    ])));
+    let e = col(Arc::new(Date32Array::from(vec![
+        Some(11_000),
+        Some(0),
+        Some(5),
+        None,
+    ])));
+    let args = &[("d", "N * ?date"), ("e", "N * ?date")];
+    let de = [d.clone(), e];
+    assert_eq!(printed("year(d)", args, &de), "[2000 1969   -- 2024]");
+    assert_eq!(printed("month(d)", args, &de), "[ 2 12 --  1]");
+    assert_eq!(printed("day(d)", args, &de), "[29 31 --  1]");
+    assert_eq!(printed("d < e", args, &de), "[False  True    --    --]");
+    let diff = run("d - e", args, &de).unwrap();
+    let want: ArrayRef = Arc::new(PrimitiveArray::<DurationSecondType>::from(vec![
+        Some(16 * 86_400),
+        Some(-86_400),
+        None,
+        None,
+    ]));
+    assert_eq!(diff, col(want));
+    let us = 1_000_000i64;
+    let t = col(Arc::new(PrimitiveArray::<TimestampMicrosecondType>::from(
+        vec![0, 86_400 * us - 1, -1],
+    )));
+    let s = col(Arc::new(PrimitiveArray::<DurationSecondType>::from(vec![
+        1, 1, 86_400,
+    ])));
+    let args = &[("t", "N * datetime"), ("s", "N * timedelta[unit='s']")];
+    let ts = [t, s];
+    let moved = run("t + s", args, &ts).unwrap();
+    let want: ArrayRef = Arc::new(PrimitiveArray::<TimestampMicrosecondType>::from(vec![
+        us,
+        86_400 * us + us - 1,
+        86_400 * us - 1,
+    ]));
+    assert_eq!(moved, col(want));
+    assert_eq!(printed("day(t)", args, &ts), "[ 1  1 31]");
+    assert_eq!(printed("day(t + s)", args, &ts), "[1 2 1]");
+    assert_eq!(
+        printed("(t + s) - t > t - t", args, &ts),
+        "[True True True]"
+    );
+    assert_eq!(printed("sum(t < t + s)", args, &ts), "3");
+    let big = col(Arc::new(PrimitiveArray::<DurationSecondType>::from(vec![
+        i64::MAX,
+        0,
+        0,
+    ])));
+    let e = error("t + s", args, &[ts[0].clone(), big]);
+    assert!(e.contains("overflows"), "{e}");
+}
+
+#[test]
+fn selections_by_string_comparisons() {
+    let args = &[(
+        "p",
+        "N * {name: string, close: ?decimal[9, 2], open: float64}",
+    )];
+    let p = Value::Record(vec![
+        (
+            "name".into(),
+            strings(&[Some("GOOG"), Some("AAPL"), Some("GOOG")]),
+        ),
+        (
+            "close".into(),
+            decimals(&[Some(150), Some(275), None], 9, 2),
+        ),
+        (
+            "open".into(),
+            Value::from(Array::Float64(arr1(&[1.0, 2.0, 3.0]).into_dyn())),
+        ),
+    ]);
+    let p = std::slice::from_ref(&p);
+    assert_eq!(printed("p.open[p.name == \"GOOG\"]", args, p), "[1. 3.]");
+    assert_eq!(printed("p.close[p.name == 'GOOG']", args, p), "[1.50, --]");
+    assert_eq!(printed("p.name[p.open > 1.5]", args, p), "['AAPL', 'GOOG']");
+    assert_eq!(printed("sum(p.close[p.name != 'GOOG'])", args, p), "2.75");
 }

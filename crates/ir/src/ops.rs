@@ -69,6 +69,12 @@ pub enum UnaryFn {
     /// `lower(s)`: Unicode lower case (`str::to_lowercase`) → string.
     /// Strings only.
     Lower,
+    /// `year(d)` of a `date` or a `datetime` (proleptic Gregorian) → int64.
+    Year,
+    /// `month(d)`: 1 to 12 → int64.
+    Month,
+    /// `day(d)`: the day of the month, 1 to 31 → int64.
+    Day,
 }
 
 impl UnaryFn {
@@ -103,17 +109,26 @@ impl UnaryFn {
             Len => "len",
             Upper => "upper",
             Lower => "lower",
+            Year => "year",
+            Month => "month",
+            Day => "day",
         }
     }
 
     /// Every unary function, for tables and tests.
-    pub const ALL: [UnaryFn; 27] = {
+    pub const ALL: [UnaryFn; 30] = {
         use UnaryFn::*;
         [
             Neg, Pos, Not, Abs, Sqrt, Exp, Log, Log2, Log10, Sin, Cos, Tan, Arcsin, Arccos, Arctan,
-            Sinh, Cosh, Tanh, Floor, Ceil, Round, Sign, IsNan, IsNa, Len, Upper, Lower,
+            Sinh, Cosh, Tanh, Floor, Ceil, Round, Sign, IsNan, IsNa, Len, Upper, Lower, Year,
+            Month, Day,
         ]
     };
+
+    /// Whether this is a function of dates (`year`, `month`, `day`).
+    pub fn is_date_fn(self) -> bool {
+        matches!(self, UnaryFn::Year | UnaryFn::Month | UnaryFn::Day)
+    }
 
     /// Whether this is a function of strings (`len`, `upper`, `lower`),
     /// whose types the checker gives by [`UnaryFn::string_result`].
@@ -137,6 +152,11 @@ impl UnaryFn {
         match self {
             Len | Upper | Lower => Err(format!(
                 "`{}` needs strings, found `{}`",
+                self.name(),
+                t.name()
+            )),
+            Year | Month | Day => Err(format!(
+                "`{}` needs dates or datetimes, found `{}`",
                 self.name(),
                 t.name()
             )),

@@ -156,6 +156,29 @@ pub(crate) fn unterminated(src: &str) -> Option<Span> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_string_round_trips(s in any::<String>()) {
+            for q in ['\'', '"'] {
+                let text = quote(&s, q);
+                prop_assert_eq!(unescape(&text[1..text.len() - 1], 3).unwrap(), s.clone());
+                let src = format!("len({text}) + 1");
+                let e = crate::parse_expression(&src);
+                prop_assert!(e.is_ok(), "{src}: {e:?}");
+            }
+        }
+
+        #[test]
+        fn literal_like_text_never_panics(s in "[\\'\"a-z0-9u{}#\n ]{0,24}") {
+            let _ = unescape(&s, 0);
+            let _ = unterminated(&s);
+            let _ = crate::parse_expression(&s);
+            let _ = crate::parse_expression(&format!("'{s}"));
+            let _ = crate::parse_expression(&format!("\"{s}\" == x"));
+        }
+    }
 
     #[test]
     fn escapes_decode() {

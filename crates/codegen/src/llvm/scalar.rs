@@ -222,9 +222,9 @@ impl<'ctx> Emitter<'ctx, '_> {
             Cosh => self.libm("cosh", s, &[x])?.into(),
             Tanh => self.libm("tanh", s, &[x])?.into(),
             Not | IsNan | IsNa => unreachable!("handled above"),
-            Len | Upper | Lower => {
+            Len | Upper | Lower | Year | Month | Day => {
                 return Err(Unsupported(format!(
-                    "`{}` of strings reaches codegen",
+                    "`{}` of strings or dates reaches codegen",
                     f.name()
                 )))
             }

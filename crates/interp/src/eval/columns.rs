@@ -2,7 +2,7 @@
 //! literals, decimal literals, `na` of a string or decimal type,
 //! elementwise operations (broadcast over the columns' leading shapes,
 //! missing values propagated), `where` and `fillna`, casts to and from
-//! decimals, and `sum`/`min`/`max` of decimals. The element rules are in
+//! decimals, `sum`/`min`/`max` of decimals and `min`/`max` of strings. The element rules are in
 //! `kernels::strings` and `kernels::decimal`.
 
 use std::sync::Arc;
@@ -59,7 +59,7 @@ fn column(v: &Value) -> Result<&Column, EvalError> {
 }
 
 /// The measure of `ty` without its option, and whether it is one.
-fn plain(ty: &Datashape) -> (&Measure, bool) {
+pub(super) fn plain(ty: &Datashape) -> (&Measure, bool) {
     match &ty.measure {
         Measure::Option { inner } => (inner, true),
         m => (m, false),
@@ -75,7 +75,7 @@ fn decimal_type(ty: &Datashape) -> Result<(u32, u32), EvalError> {
 
 /// For each element of `to` (C order), the flat index of the element of
 /// `from` that broadcasts to it (`from` aligned to the right).
-fn index_map(from: &[usize], to: &[usize]) -> Vec<usize> {
+pub(super) fn index_map(from: &[usize], to: &[usize]) -> Vec<usize> {
     let n = to.len();
     let off = n.saturating_sub(from.len());
     let mut strides = vec![0usize; n];
@@ -102,7 +102,7 @@ fn index_map(from: &[usize], to: &[usize]) -> Vec<usize> {
     out
 }
 
-fn bool_value(
+pub(super) fn bool_value(
     shape: &[usize],
     values: Vec<bool>,
     missing: Option<Vec<bool>>,
@@ -116,7 +116,7 @@ fn bool_value(
     })
 }
 
-fn new_column(shape: &[usize], array: ArrayRef) -> Result<Value, EvalError> {
+pub(super) fn new_column(shape: &[usize], array: ArrayRef) -> Result<Value, EvalError> {
     Column::new(shape.to_vec(), array).map(Value::Column)
 }
 
@@ -336,6 +336,9 @@ fn pick(
                 .collect();
             new_column(shape, strs::string_array(out))
         }
+        (Cells::Dec(_, _, s), Cells::Dec(_, _, t)) if s != t => Err(EvalError::Value(format!(
+            "the branches are decimals at scales {s} and {t}; the checker gives them one type"
+        ))),
         (Cells::Dec(a, p, s), Cells::Dec(b, _, _)) => {
             let out = choice
                 .iter()
@@ -523,22 +526,15 @@ fn to_decimal(x: &Value, p: u32, s: u32) -> Result<Value, EvalError> {
     }
 }
 
-/// `sum`, `min`, `max` of a decimal column over `axes` (all when `None`),
-/// skipping missing values: a sum of no values is 0, a `min`/`max` of no
-/// values is missing (an error when the result type is not an option).
-fn reduce(
-    f: ReduceFn,
-    x: &Value,
+/// The groups of a reduction over `axes` (all when `None`) of `shape`:
+/// the result's shape, the number of groups, and each element's group (C
+/// order).
+fn groups(
+    shape: &[usize],
     axes: Option<&[usize]>,
     keepdims: bool,
-    ty: &Datashape,
-) -> Result<Value, EvalError> {
-    let c = column(x)?;
-    let Cells::Dec(v, _, s) = cells(c)? else {
-        return Err(EvalError::Value(format!("`{}` of strings", f.name())));
-    };
-    let (p, rs) = decimal_type(ty)?;
-    let rank = c.shape.len();
+) -> Result<(Vec<usize>, usize, Vec<usize>), EvalError> {
+    let rank = shape.len();
     let reduced = |k: usize| axes.is_none_or(|a| a.contains(&k));
     if let Some(bad) = axes.and_then(|a| a.iter().find(|&&k| k >= rank)) {
         return Err(EvalError::Value(format!(
@@ -549,65 +545,117 @@ fn reduce(
         .filter_map(|k| match (reduced(k), keepdims) {
             (true, true) => Some(1),
             (true, false) => None,
-            (false, _) => Some(c.shape[k]),
+            (false, _) => Some(shape[k]),
         })
         .collect();
-    let kept: Vec<usize> = (0..rank)
+    let n: usize = (0..rank)
         .filter(|&k| !reduced(k))
-        .map(|k| c.shape[k])
-        .collect();
-    let groups: usize = kept.iter().product();
-    let mut acc: Vec<Option<i128>> = vec![None; groups];
-    let name = format!("`{}`", f.name());
+        .map(|k| shape[k])
+        .product();
+    let total: usize = shape.iter().product();
+    let mut of = Vec::with_capacity(total);
     let mut idx = vec![0usize; rank];
-    for d in &v {
+    for _ in 0..total {
         let mut g = 0usize;
         for k in (0..rank).filter(|&k| !reduced(k)) {
-            g = g * c.shape[k] + idx[k];
+            g = g * shape[k] + idx[k];
         }
-        if let (Some(d), Some(slot)) = (d, acc.get_mut(g)) {
-            *slot = Some(match (*slot, f) {
-                (None, _) => *d,
-                (Some(a), ReduceFn::Sum) => a
-                    .checked_add(*d)
-                    .filter(|r| dec::fits(*r, p))
-                    .ok_or_else(|| {
-                        EvalError::Value(format!(
-                        "decimal overflow in {name}: the result does not fit `decimal[{p}, {rs}]`"
-                    ))
-                    })?,
-                (Some(a), ReduceFn::Min) => a.min(*d),
-                (Some(a), ReduceFn::Max) => a.max(*d),
-                (Some(_), other) => {
-                    return Err(EvalError::Value(format!(
-                        "`{}` of decimals is computed in float64",
-                        other.name()
-                    )))
-                }
-            });
-        }
+        of.push(g);
         for k in (0..rank).rev() {
             idx[k] += 1;
-            if idx[k] < c.shape[k] {
+            if idx[k] < shape[k] {
                 break;
             }
             idx[k] = 0;
         }
     }
-    if rs != s {
-        return Err(EvalError::Value(format!(
-            "{name} of a decimal at scale {s} is typed at scale {rs}"
-        )));
-    }
-    let out: Vec<Option<i128>> = if f == ReduceFn::Sum {
-        acc.into_iter().map(|a| Some(a.unwrap_or(0))).collect()
-    } else {
-        if !plain(ty).1 && acc.iter().any(Option::is_none) {
-            return Err(EvalError::Value(format!("{name} of no values")));
+    Ok((out_shape, n, of))
+}
+
+/// `sum`, `min`, `max` of a decimal column and `min`, `max` of a string
+/// column over `axes` (all when `None`), skipping missing values: a sum of
+/// no values is 0, a `min`/`max` of no values is missing (an error when the
+/// result type is not an option).
+fn reduce(
+    f: ReduceFn,
+    x: &Value,
+    axes: Option<&[usize]>,
+    keepdims: bool,
+    ty: &Datashape,
+) -> Result<Value, EvalError> {
+    let c = column(x)?;
+    let (out_shape, n, of) = groups(&c.shape, axes, keepdims)?;
+    let name = format!("`{}`", f.name());
+    let none_left = |missing: bool| {
+        if missing && !plain(ty).1 {
+            Err(EvalError::Value(format!("{name} of no values")))
+        } else {
+            Ok(())
         }
-        acc
     };
-    new_column(&out_shape, dec::decimal_array(out, p, rs)?)
+    match cells(c)? {
+        Cells::Str(v) => {
+            let mut acc: Vec<Option<&str>> = vec![None; n];
+            for (d, &g) in v.iter().zip(&of) {
+                if let (Some(d), Some(slot)) = (d, acc.get_mut(g)) {
+                    *slot = Some(match (*slot, f) {
+                        (None, _) => d,
+                        (Some(a), ReduceFn::Min) => a.min(d),
+                        (Some(a), ReduceFn::Max) => a.max(d),
+                        (Some(_), other) => {
+                            return Err(EvalError::Value(format!(
+                                "`{}` is not defined for strings",
+                                other.name()
+                            )))
+                        }
+                    });
+                }
+            }
+            none_left(acc.iter().any(Option::is_none))?;
+            let out = acc.into_iter().map(|a| a.map(str::to_string)).collect();
+            new_column(&out_shape, strs::string_array(out))
+        }
+        Cells::Dec(v, _, s) => {
+            let (p, rs) = decimal_type(ty)?;
+            if rs != s {
+                return Err(EvalError::Value(format!(
+                    "{name} of a decimal at scale {s} is typed at scale {rs}"
+                )));
+            }
+            let mut acc: Vec<Option<i128>> = vec![None; n];
+            for (d, &g) in v.iter().zip(&of) {
+                if let (Some(d), Some(slot)) = (d, acc.get_mut(g)) {
+                    *slot = Some(match (*slot, f) {
+                        (None, _) => *d,
+                        (Some(a), ReduceFn::Sum) => a
+                            .checked_add(*d)
+                            .filter(|r| dec::fits(*r, p))
+                            .ok_or_else(|| {
+                                EvalError::Value(format!(
+                                    "decimal overflow in {name}: the result does not fit \
+                                     `decimal[{p}, {rs}]`"
+                                ))
+                            })?,
+                        (Some(a), ReduceFn::Min) => a.min(*d),
+                        (Some(a), ReduceFn::Max) => a.max(*d),
+                        (Some(_), other) => {
+                            return Err(EvalError::Value(format!(
+                                "`{}` of decimals is computed in float64",
+                                other.name()
+                            )))
+                        }
+                    });
+                }
+            }
+            let out: Vec<Option<i128>> = if f == ReduceFn::Sum {
+                acc.into_iter().map(|a| Some(a.unwrap_or(0))).collect()
+            } else {
+                none_left(acc.iter().any(Option::is_none))?;
+                acc
+            };
+            new_column(&out_shape, dec::decimal_array(out, p, rs)?)
+        }
+    }
 }
 
 #[cfg(test)]

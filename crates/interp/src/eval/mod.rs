@@ -7,7 +7,7 @@
 //! every element type), `linalg_ops` (the linear-algebra functions on arrays),
 //! `select` (selection, gather, `flatten` and row lengths), `ragged`
 //! (operations on columns with a ragged axis), `columns` (strings and
-//! decimals).
+//! decimals), `temporal` (dates and times).
 
 mod arrays;
 mod columns;
@@ -16,6 +16,7 @@ mod linalg_ops;
 mod matmul;
 mod ragged;
 mod select;
+mod temporal;
 
 use crate::element::Element;
 use crate::kernels;
@@ -247,6 +248,10 @@ impl Evaluator<'_> {
         }
         // Strings and decimals.
         if let Some(v) = columns::apply(self.f, id, &args) {
+            return v;
+        }
+        // Dates and times.
+        if let Some(v) = temporal::apply(self.f, id, &args) {
             return v;
         }
         let node = self.f.node(id).clone();

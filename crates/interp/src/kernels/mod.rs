@@ -42,9 +42,9 @@
 //! Submodules, one concept each: `broadcast` shapes, `cast` conversions,
 //! `scalar_ops` what each operation does to one element of each type,
 //! `elementwise` the elementwise entry points, `reduce` reductions,
-//! `strings` and `decimal` the elements of strings and decimals (which
-//! are Arrow columns), `ragged` values with a ragged axis (Arrow lists)
-//! and their reductions.
+//! `strings`, `decimal` and `temporal` the elements of strings, decimals
+//! and dates (which are Arrow columns), `ragged` values with a ragged axis
+//! (Arrow lists) and their reductions.
 
 mod broadcast;
 mod cast;
@@ -54,6 +54,7 @@ pub mod ragged;
 mod reduce;
 mod scalar_ops;
 pub mod strings;
+pub mod temporal;
 #[cfg(test)]
 mod tests;
 

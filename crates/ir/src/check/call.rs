@@ -181,6 +181,9 @@ impl Checker<'_> {
             if let Some(id) = self.reduce_decimal(f, x, axis, keep, at)? {
                 return Ok(id);
             }
+            if let Some(id) = self.reduce_string(f, x, axis, keep, at)? {
+                return Ok(id);
+            }
             return self.reduce(f, x, axis, keep, at);
         }
         if let Some(f) = LinalgFn::from_name(&name) {

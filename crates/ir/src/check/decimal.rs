@@ -41,7 +41,7 @@ fn decimal(precision: u32, scale: u32) -> Measure {
 /// larger scale.
 fn common(p1: u32, s1: u32, p2: u32, s2: u32) -> (u32, u32) {
     let s = s1.max(s2);
-    ((p1 - s1.min(p1)).max(p2 - s2.min(p2)) + s, s)
+    ((p1 - s1.min(p1)).max(p2 - s2.min(p2)).saturating_add(s), s)
 }
 
 impl Checker<'_> {
@@ -139,7 +139,10 @@ impl Checker<'_> {
             | UnaryFn::IsNan
             | UnaryFn::Len
             | UnaryFn::Upper
-            | UnaryFn::Lower => {
+            | UnaryFn::Lower
+            | UnaryFn::Year
+            | UnaryFn::Month
+            | UnaryFn::Day => {
                 return Err(err(
                     "type_error",
                     format!(
@@ -228,9 +231,18 @@ impl Checker<'_> {
             let (p, s) = match f {
                 BinaryFn::Add | BinaryFn::Sub => {
                     let s = s1.max(s2);
-                    (p1.saturating_sub(s1).max(p2.saturating_sub(s2)) + s + 1, s)
+                    (
+                        p1.saturating_sub(s1)
+                            .max(p2.saturating_sub(s2))
+                            .saturating_add(s)
+                            .saturating_add(1),
+                        s,
+                    )
                 }
-                BinaryFn::Mul => (p1 + p2 + 1, s1 + s2),
+                BinaryFn::Mul => (
+                    p1.saturating_add(p2).saturating_add(1),
+                    s1.saturating_add(s2),
+                ),
                 _ => {
                     return Err(self.decimal_error(
                         what,

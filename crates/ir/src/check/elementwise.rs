@@ -135,6 +135,9 @@ impl Checker<'_> {
         if let Some(id) = self.unary_decimal(f, a, at)? {
             return Ok(id);
         }
+        if let Some(id) = self.unary_temporal(f, a, at)? {
+            return Ok(id);
+        }
         let (t, opt, weak) = self.common_scalar(&[a], &what)?;
         let r = f.result(t).map_err(|m| err("type_error", m, at))?;
         // Float functions compute in the float type of their operand.
@@ -192,6 +195,9 @@ impl Checker<'_> {
             return Ok(id);
         }
         if let Some(id) = self.binary_decimal(f, a, b, at)? {
+            return Ok(id);
+        }
+        if let Some(id) = self.binary_temporal(f, a, b, at)? {
             return Ok(id);
         }
         let what = format!("`{}`", f.name());

@@ -38,6 +38,7 @@ mod notation;
 mod reduce;
 mod shape;
 mod strings;
+mod temporal;
 
 pub use index::{slice_bounds, slice_len};
 
@@ -344,6 +345,9 @@ fn is_builtin(name: &str) -> bool {
                 | "startswith"
                 | "endswith"
                 | "contains"
+                | "year"
+                | "month"
+                | "day"
                 | "where"
                 | "fillna"
                 | "cast"

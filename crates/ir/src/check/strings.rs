@@ -247,4 +247,59 @@ impl Checker<'_> {
             at,
         )))
     }
+
+    /// A reduction of strings: `count` (the strings present, as
+    /// `sum(not isna(s))`), `min` and `max` (code-point order; `?string` over
+    /// options, missing where there are no values). `None` for other
+    /// operands.
+    pub(super) fn reduce_string(
+        &mut self,
+        f: ReduceFn,
+        x: NodeId,
+        axis: Option<&Expr>,
+        keep: Option<&Expr>,
+        at: Span,
+    ) -> Result<Option<NodeId>, Diagnostic> {
+        let (Elem::Str, opt) = self.elem(x) else {
+            return Ok(None);
+        };
+        let dims = self.ty(x).dims.clone();
+        let bools = Datashape::new(dims, Measure::scalar(Scalar::Bool));
+        let isna = self.push(Op::Unary(UnaryFn::IsNa), vec![x], bools.clone(), false, at);
+        match f {
+            ReduceFn::Count => {
+                let present = self.push(Op::Unary(UnaryFn::Not), vec![isna], bools, false, at);
+                self.reduce(ReduceFn::Sum, present, axis, keep, at)
+                    .map(Some)
+            }
+            ReduceFn::Min | ReduceFn::Max => {
+                // The axes and dims are those of the same reduction of a
+                // bool array of `x`'s shape: reduce that, then make the node
+                // reduce `x`.
+                let before = self.nodes.len();
+                let r = self.reduce(f, isna, axis, keep, at)?;
+                if self.nodes.len() != before + 1 || self.node(r).args != [isna] {
+                    return Err(err(
+                        "internal",
+                        "the reduction of strings was not built as expected",
+                        at,
+                    ));
+                }
+                let mut node = self.nodes.remove(r.index());
+                self.nodes.truncate(before - 1);
+                node.args = vec![x];
+                node.ty.measure = maybe_option(string_measure(), opt);
+                Ok(Some(self.push(node.op, node.args, node.ty, false, at)))
+            }
+            _ => Err(err(
+                "type_error",
+                format!(
+                    "`{}` is not defined for strings, found `{}`; strings have count, min and max",
+                    f.name(),
+                    self.ty(x)
+                ),
+                at,
+            )),
+        }
+    }
 }

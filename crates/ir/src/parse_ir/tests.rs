@@ -74,9 +74,17 @@ const ARGS: &[(&str, &str)] = &[
     ("a2", "3 * 4 * float64"),
     ("c2", "4 * 1 * float64"),
     ("d2", "3 * 2 * float64"),
+    ("st", "3 * ?string"),
+    ("de", "3 * decimal[10, 2]"),
+    ("da", "3 * datetime"),
 ];
 
 const EXPRESSIONS: &[&str] = &[
+    // strings, decimals, dates
+    "(st == 'GOOG') and startswith(upper(st) + \"x\", st)",
+    "len(fillna(st, ''))",
+    "(de * x + 1, de / 2, cast(x, decimal[12, 3]), sum(de), max(st), de < 3)",
+    "(year(da), da - da < da - da)",
     // literals
     "1",
     "-7",
@@ -298,6 +306,7 @@ fn every_op_kind_is_covered() {
         "Where",
         "FillNa",
         "Cast",
+        "ToDecimal",
         "Reduce",
         "Index",
         "Transpose",
