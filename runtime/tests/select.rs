@@ -206,7 +206,7 @@ fn a_string_predicate_selects_a_decimal_field() {
     same(
         "p.close[startswith(p.name, \"GOOG\")]",
         &params,
-        &[rec.clone()],
+        std::slice::from_ref(&rec),
     );
     same("p[p.name == \"x1\"]", &params, &[rec]);
 }
