@@ -217,6 +217,36 @@ fn casts_to_float64_are_correctly_rounded() {
 }
 
 #[test]
+fn casts_to_integers_truncate_and_check_the_range() {
+    let mut rng = Rng(0x1A7);
+    for n in ROWS {
+        for (ty, digits) in [((18, 4), 12), ((38, 25), 30), ((38, 2), 21), ((9, 0), 9)] {
+            for missing in [0, 3] {
+                let a = column(&mut rng, n, ty, digits, missing);
+                let t = format!("{n} * ?decimal[{}, {}]", ty.0, ty.1);
+                for to in ["int64", "int32", "int16", "int8", "uint32", "uint8"] {
+                    // Out of range is the interpreter's error, in range its
+                    // values: `same` checks both.
+                    let _ = same(
+                        &format!("cast(a, {to})"),
+                        &[("a", t.as_str())],
+                        std::slice::from_ref(&a),
+                    );
+                }
+            }
+        }
+    }
+    // Small values convert without an error, large ones give the error.
+    let a = column(&mut Rng(3), 1000, (10, 3), 5, 4);
+    let t = "1000 * ?decimal[10, 3]";
+    assert!(same("cast(a, int8)", &[("a", t)], std::slice::from_ref(&a)).is_ok());
+    let b = column(&mut Rng(4), 1000, (10, 0), 10, 4);
+    let t = "1000 * ?decimal[10, 0]";
+    let err = same("cast(b, int16)", &[("b", t)], &[b]).expect_err("out of range");
+    assert!(err.contains("out of the range of `int16`"), "{err}");
+}
+
+#[test]
 fn sum_min_max_match_the_interpreter() {
     let mut rng = Rng(0x5EED);
     for n in ROWS {

@@ -158,6 +158,10 @@ pub enum DecimalOp {
     /// 2^53, scale <= 22, one correctly rounded division); NaN marks the
     /// other present rows, which the caller converts itself.
     ToFloat64,
+    /// A cast to an integer: `v / 10^scale` truncated toward zero, checked
+    /// against the range `args[1]..=args[2]`, for the present rows with
+    /// |v| < 2^63; the other present rows are marked for the caller.
+    ToInt,
     /// `sum`, `min` or `max` of the rows `begin..end`, missing ones skipped.
     Reduce(ReduceFn),
 }
@@ -176,6 +180,12 @@ pub enum DecimalOp {
 ///
 /// `ToFloat64`: `ptrs` is `[a, a_validity, out]` (an `f64` per row, 0
 /// where missing), `args` is `[a validity bit offset]`.
+///
+/// `ToInt`: `ptrs` is `[a, a_validity, out, slow, error]` (an `i64` per
+/// row, 0 where missing or marked; a `bool` byte per row, 1 where |v| >=
+/// 2^63 and the caller converts the row), `args` is `[a validity bit
+/// offset, lowest, highest]`; at the first row out of the range it stores
+/// the row at `error` and returns.
 ///
 /// `Reduce`: `ptrs` is `[a, a_validity, out]`, `args` as for `ToFloat64`;
 /// `out` is five `i128`s: the sum (or minimum, maximum) of the present
@@ -309,6 +319,7 @@ impl fmt::Display for ColumnKernel {
                 let op = match k.op {
                     DecimalOp::Arith(b) | DecimalOp::Compare(b) => b.name(),
                     DecimalOp::ToFloat64 => "cast float64",
+                    DecimalOp::ToInt => "cast integer",
                     DecimalOp::Reduce(r) => r.name(),
                 };
                 let (p, s) = k.result;

@@ -1,7 +1,7 @@
 //! Decimal nodes run as compiled kernels over `Decimal128` columns
 //! ([`blaze_codegen::DecimalKernel`]): `+ - *` of two decimals (equal
 //! shapes, or one a single value broadcast to every row), comparisons,
-//! `cast float64`, and `sum`, `min`, `max` over all axes. Rows are cut
+//! `cast float64` and to integers, and `sum`, `min`, `max` over all axes. Rows are cut
 //! into chunks of [`ROWS_PER_CHUNK`](super::columns::ROWS_PER_CHUNK) run on
 //! rayon. The results are the interpreter's (`blaze_interp::kernels::decimal`):
 //! an overflow is the interpreter's error (the kernel stops at the first
@@ -39,6 +39,23 @@ pub(super) struct DecimalPlan {
     /// The result's precision and scale (the operand's for a comparison or
     /// a cast).
     pub(super) result: (u32, u32),
+    /// The integer type of a cast to integers.
+    pub(super) cast: Option<Scalar>,
+}
+
+/// The range of the integer types a decimal kernel casts to (those whose
+/// range an `i64` holds).
+fn int_range(t: Scalar) -> Option<(i64, i64)> {
+    Some(match t {
+        Scalar::Int8 => (i8::MIN.into(), i8::MAX.into()),
+        Scalar::Int16 => (i16::MIN.into(), i16::MAX.into()),
+        Scalar::Int32 => (i32::MIN.into(), i32::MAX.into()),
+        Scalar::Int64 => (i64::MIN, i64::MAX),
+        Scalar::UInt8 => (0, u8::MAX.into()),
+        Scalar::UInt16 => (0, u16::MAX.into()),
+        Scalar::UInt32 => (0, u32::MAX.into()),
+        _ => return None,
+    })
 }
 
 /// `(precision, scale)` of a decimal type, options included.
@@ -67,12 +84,14 @@ pub(super) fn decimal_plan(f: &Function, id: NodeId) -> Option<DecimalPlan> {
                     op: DecimalOp::Arith(*bf),
                     scales: (sa, sb),
                     result: decimal_of(&node.ty)?,
+                    cast: None,
                 }
             } else if bf.is_comparison() {
                 DecimalPlan {
                     op: DecimalOp::Compare(*bf),
                     scales: (sa, sb),
                     result: arg(0)?,
+                    cast: None,
                 }
             } else {
                 return None;
@@ -84,6 +103,16 @@ pub(super) fn decimal_plan(f: &Function, id: NodeId) -> Option<DecimalPlan> {
                 op: DecimalOp::ToFloat64,
                 scales: (s, s),
                 result: (p, s),
+                cast: None,
+            }
+        }
+        Op::Cast(t) if node.args.len() == 1 && int_range(*t).is_some() => {
+            let (p, s) = arg(0)?;
+            DecimalPlan {
+                op: DecimalOp::ToInt,
+                scales: (s, s),
+                result: (p, s),
+                cast: Some(*t),
             }
         }
         Op::Reduce {
@@ -104,6 +133,7 @@ pub(super) fn decimal_plan(f: &Function, id: NodeId) -> Option<DecimalPlan> {
                 op: DecimalOp::Reduce(*rf),
                 scales: (s, s),
                 result,
+                cast: None,
             }
         }
         _ => return None,
@@ -213,6 +243,13 @@ impl DecimalPlan {
             DecimalOp::ToFloat64 => match args.first().and_then(|v| operand(v, self.scales.0)) {
                 Some(a) => Some(self.to_f64(&a, opts, pool, report)?),
                 None => None,
+            },
+            DecimalOp::ToInt => match (
+                args.first().and_then(|v| operand(v, self.scales.0)),
+                self.cast,
+            ) {
+                (Some(a), Some(t)) => Some(self.to_int(t, &a, opts, pool, report)?),
+                _ => None,
             },
             DecimalOp::Reduce(rf) => match args.first().and_then(|v| operand(v, self.scales.0)) {
                 Some(a) => match self.reduce(rf, &node.ty, &a, opts, pool, report)? {
@@ -354,6 +391,75 @@ impl DecimalPlan {
         dense(&a.col.shape, out, missing)
     }
 
+    /// A cast to the integer type `t`: the kernel's quotients, the rows it
+    /// marks (|v| >= 2^63) converted by the reference conversion, the
+    /// first row out of range (in row order) the reference error.
+    fn to_int(
+        &self,
+        t: Scalar,
+        a: &Operand<'_>,
+        opts: &Options,
+        pool: Option<&rayon::ThreadPool>,
+        report: &mut Report,
+    ) -> Result<Value, Error> {
+        let (lo, hi) = int_range(t).ok_or_else(|| {
+            EvalError::Value(format!("no decimal kernel casts to `{}`", t.name()))
+        })?;
+        let rows = a.col.len();
+        let c = kernel(
+            &self.key((a.valid.is_some(), false)),
+            opts.dumps,
+            Some(report),
+        )?;
+        let (av, abit) = a.valid.unwrap_or((0, 0));
+        let mut out = vec![0i64; rows];
+        let mut slow = vec![false; rows];
+        let (out_ptr, slow_ptr) = (addr(out.as_mut_ptr()), addr(slow.as_mut_ptr()));
+        let errors = chunked(rows, pool, |b, e| {
+            let mut err = -1i64;
+            let ptrs = [a.values, av, out_ptr, slow_ptr, addr(&mut err as *mut i64)];
+            // SAFETY: the column has `rows` values; each chunk writes its
+            // own rows of `out` and `slow` (0 or 1 in each `bool` byte).
+            unsafe { call_kernel(&c, &ptrs, &[abit, lo, hi], b, e) };
+            err
+        })?;
+        let first_bad = errors
+            .iter()
+            .find(|&&e| e >= 0)
+            .and_then(|&e| usize::try_from(e).ok());
+        let values = a.array.values();
+        let s = self.scales.0;
+        for (i, slot) in out.iter_mut().enumerate().take(first_bad.unwrap_or(rows)) {
+            if slow.get(i).copied().unwrap_or(false) {
+                if let Some(&v) = values.get(i) {
+                    *slot = i64::try_from(dec::to_int(v, s, t)?).unwrap_or_default();
+                }
+            }
+        }
+        if let Some(row) = first_bad {
+            let v = values.get(row).copied().unwrap_or_default();
+            dec::to_int(v, s, t)?;
+            return Err(EvalError::Value(format!(
+                "the decimal {} is out of the range of `{}`",
+                dec::text(v, s),
+                t.name()
+            ))
+            .into());
+        }
+        let missing = (a.array.null_count() > 0)
+            .then(|| (0..rows).map(|i| a.array.is_null(i)).collect::<Vec<bool>>());
+        let shape = &a.col.shape;
+        match t {
+            Scalar::Int8 => dense(shape, out.iter().map(|&v| v as i8).collect(), missing),
+            Scalar::Int16 => dense(shape, out.iter().map(|&v| v as i16).collect(), missing),
+            Scalar::Int32 => dense(shape, out.iter().map(|&v| v as i32).collect(), missing),
+            Scalar::UInt8 => dense(shape, out.iter().map(|&v| v as u8).collect(), missing),
+            Scalar::UInt16 => dense(shape, out.iter().map(|&v| v as u16).collect(), missing),
+            Scalar::UInt32 => dense(shape, out.iter().map(|&v| v as u32).collect(), missing),
+            _ => dense(shape, out, missing),
+        }
+    }
+
     /// `sum`, `min` or `max` over all values; `None` for a sum whose
     /// running value may leave the precision (or `i128`).
     fn reduce(
@@ -439,6 +545,11 @@ impl fmt::Display for DecimalPlan {
                 write!(f, "decimal kernel | {} of scales {sa} {sb}", b.name())
             }
             DecimalOp::ToFloat64 => write!(f, "decimal kernel | cast float64 of scale {sa}"),
+            DecimalOp::ToInt => write!(
+                f,
+                "decimal kernel | cast {} of scale {sa}",
+                self.cast.map_or("integer", |t| t.name())
+            ),
             DecimalOp::Reduce(r) => write!(
                 f,
                 "decimal kernel | {} over all of scale {sa} to decimal[{p}, {s}]",

@@ -307,11 +307,16 @@ impl<'ctx> Emitter<'ctx, '_> {
     /// Builds the decimal kernel `name` for `k`.
     pub(crate) fn build_decimal(&self, name: &str, k: &DecimalKernel) -> R<FunctionValue<'ctx>> {
         k.check().map_err(Unsupported)?;
-        let (n_ptrs, n_args) = if k.binary() { (6, 4) } else { (3, 1) };
+        let (n_ptrs, n_args) = match k.op {
+            _ if k.binary() => (6, 4),
+            DecimalOp::ToInt => (5, 3),
+            _ => (3, 1),
+        };
         let pro = self.column_prologue(name, n_ptrs, n_args)?;
         match k.op {
             DecimalOp::Arith(_) | DecimalOp::Compare(_) => self.decimal_binary(&pro, k)?,
             DecimalOp::ToFloat64 => self.decimal_to_f64(&pro, k)?,
+            DecimalOp::ToInt => self.decimal_to_int(&pro, k)?,
             DecimalOp::Reduce(f) => self.decimal_reduce(&pro, k, f)?,
         }
         self.b
@@ -422,6 +427,60 @@ impl<'ctx> Emitter<'ctx, '_> {
                 .map_err(llvm_err)?;
             let ptr = unsafe { b.build_gep(f64t, out, &[r], "fp") }.map_err(llvm_err)?;
             b.build_store(ptr, v).map_err(llvm_err)?;
+            Ok(Vec::new())
+        })?;
+        Ok(())
+    }
+
+    fn decimal_to_int(&self, pro: &Prologue<'ctx>, k: &DecimalKernel) -> R<()> {
+        let b = &self.b;
+        let (a, av, out, slow, err) = (
+            pro.ptrs[0],
+            pro.ptrs[1],
+            pro.ptrs[2],
+            pro.ptrs[3],
+            pro.ptrs[4],
+        );
+        let (lo, hi) = (pro.args[1], pro.args[2]);
+        let (i8t, i64t) = (self.ctx.i8_type(), self.i64());
+        let s = k.scales.0;
+        self.row_loop(pro, &[], |r, _| {
+            let valid = self.row_valid(k.validity.0, av, pro.args[0], r)?;
+            let x = self.load128(a, r)?;
+            let lim = 1i128 << 63;
+            let fits = self.and1(
+                self.icmp(IntPredicate::SLT, x, self.c128(lim))?,
+                self.icmp(IntPredicate::SGT, x, self.c128(-lim))?,
+            )?;
+            let x64 = b.build_int_truncate(x, i64t, "x64").map_err(llvm_err)?;
+            // |x| < 2^63 <= 10^19: a scale of 19 or more leaves 0.
+            let q = match pow10(s).and_then(|d| i64::try_from(d).ok()) {
+                Some(1) => x64,
+                Some(d) => b
+                    .build_int_signed_div(x64, i64t.const_int(d as u64, true), "q")
+                    .map_err(llvm_err)?,
+                None => i64t.const_zero(),
+            };
+            let fast = self.and1(fits, valid)?;
+            let nf = b.build_not(fits, "nf").map_err(llvm_err)?;
+            let marked = self.and1(nf, valid)?;
+            let q = self.pick(fast, q, i64t.const_zero())?;
+            let out_lo = self.icmp(IntPredicate::SLT, q, lo)?;
+            let out_hi = self.icmp(IntPredicate::SGT, q, hi)?;
+            let bad = self.and1(self.or1(out_lo, out_hi)?, fast)?;
+            let fail = self.ctx.append_basic_block(pro.f, "fail");
+            let ok = self.ctx.append_basic_block(pro.f, "ok");
+            b.build_conditional_branch(bad, fail, ok)
+                .map_err(llvm_err)?;
+            b.position_at_end(fail);
+            b.build_store(err, r).map_err(llvm_err)?;
+            b.build_unconditional_branch(pro.exit).map_err(llvm_err)?;
+            b.position_at_end(ok);
+            let qp = unsafe { b.build_gep(i64t, out, &[r], "qp") }.map_err(llvm_err)?;
+            b.build_store(qp, q).map_err(llvm_err)?;
+            let sp = unsafe { b.build_gep(i8t, slow, &[r], "sp") }.map_err(llvm_err)?;
+            let m8 = b.build_int_z_extend(marked, i8t, "m8").map_err(llvm_err)?;
+            b.build_store(sp, m8).map_err(llvm_err)?;
             Ok(Vec::new())
         })?;
         Ok(())
