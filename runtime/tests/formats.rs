@@ -8,69 +8,11 @@
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Decimal128Type, Float64Type};
 use arrow_array::{Array as _, ArrayRef};
-use blaze_datashape::Datashape;
-use blaze_interp::{Array, Column, Value};
+use blaze_interp::{Array, Value};
 use blaze_runtime::io::{self, IoErrorKind, Location};
-use blaze_runtime::Session;
-use std::path::{Path, PathBuf};
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/formats")
-}
-
-fn fixture(name: &str) -> PathBuf {
-    fixtures().join(name)
-}
-
-fn expected() -> serde_json::Value {
-    let text = std::fs::read_to_string(fixture("expected.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("blaze-formats-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn ty(text: &str) -> Datashape {
-    blaze_datashape::parse(text).unwrap()
-}
-
-fn field<'a>(v: &'a Value, name: &str) -> &'a Value {
-    let Value::Record(fs) = v else {
-        panic!("not a record: {v:?}")
-    };
-    &fs.iter()
-        .find(|(n, _)| n == name)
-        .unwrap_or_else(|| panic!("no field {name}"))
-        .1
-}
-
-fn column(v: &Value) -> &Column {
-    match v {
-        Value::Column(c) => c,
-        other => panic!("not a column: {other:?}"),
-    }
-}
-
-fn strings(a: &ArrayRef) -> Vec<Option<String>> {
-    a.as_string::<i32>()
-        .iter()
-        .map(|s| s.map(str::to_string))
-        .collect()
-}
-
-fn f64s(v: &Value) -> Vec<f64> {
-    match v {
-        Value::Array {
-            data: Array::Float64(a),
-            ..
-        } => a.iter().copied().collect(),
-        other => panic!("not float64: {other:?}"),
-    }
-}
+mod formats_common;
+use formats_common::*;
 
 /// Checks the value of `basic.*` against pyarrow's facts.
 fn check_basic(v: &Value) {
@@ -320,54 +262,10 @@ fn blocks_of_rows_equal_the_whole_file() {
     }
 }
 
-/// `many.parquet` also as an Arrow file, JSON lines and CSV (its scalar
-/// columns), all written by blaze, with the datashape each is read with.
-fn many_in_every_format(d: &Path) -> Vec<(PathBuf, String)> {
-    let all = io::open(&fixture("many.parquet"), None)
-        .unwrap()
-        .read_all()
-        .unwrap();
-    let Value::Record(fs) = &all else { panic!() };
-    let scalars = Value::Record(fs.iter().filter(|(n, _)| n != "values").cloned().collect());
-    let ty = "var * {id: int64, name: string, price: ?decimal[12, 2]}";
-    let mut out = vec![(fixture("many.parquet"), ty.to_string())];
-    for name in ["many.arrow", "many.jsonl", "many.csv"] {
-        let path = d.join(name);
-        let v = if name.ends_with(".csv") {
-            &scalars
-        } else {
-            &all
-        };
-        io::write_value(&path, v).unwrap();
-        out.push((path, ty.to_string()));
-    }
-    out
-}
-
-#[test]
-fn a_streamed_session_equals_one_in_memory_for_every_format() {
-    let d = dir("streamed");
-    for (path, ty) in many_in_every_format(&d) {
-        // The file's columns are nullable; the datashape says `id` is not.
-        let p = &format!("{}:{ty}", path.display());
-        for src in ["sum(p.id)", "p.id * 2", "max(p.id) - min(p.id)"] {
-            let memory = Session::new().eval(src, &[("p", p)], None).unwrap();
-            assert!(!memory.report.streamed);
-            let streamed = Session::new()
-                .memory_limit(64 << 20)
-                .block_rows(700)
-                .eval(src, &[("p", p)], None)
-                .unwrap();
-            assert!(streamed.report.streamed, "{src}");
-            assert!(streamed.report.blocks > Some(1), "{src}: several blocks");
-            assert_eq!(memory.value, streamed.value, "{} {src}", path.display());
-        }
-    }
-}
-
 #[test]
 fn blaze_files_read_back_equal() {
-    let d = dir("roundtrip");
+    let tmp = dir("roundtrip");
+    let d = tmp.path();
     let v = io::open(&fixture("basic.parquet"), None)
         .unwrap()
         .read_all()
@@ -426,7 +324,8 @@ fn stock_csv_loads_with_strings_and_decimals() {
     }
     assert_eq!(names, strings(&column(field(&v, "name")).array));
     // Written as CSV and read back.
-    let d = dir("stock");
+    let tmp = dir("stock");
+    let d = tmp.path();
     let out = d.join("out.csv");
     io::write_value(&out, &v).unwrap();
     let back = io::open(&out, Some(&t)).unwrap().read_all().unwrap();
@@ -435,7 +334,8 @@ fn stock_csv_loads_with_strings_and_decimals() {
 
 #[test]
 fn csv_dates_datetimes_bools_and_missing_strings() {
-    let d = dir("csv-types");
+    let tmp = dir("csv-types");
+    let d = tmp.path();
     let path = d.join("t.csv");
     std::fs::write(
         &path,
@@ -472,7 +372,8 @@ fn csv_dates_datetimes_bools_and_missing_strings() {
 
 #[test]
 fn a_bad_csv_decimal_names_the_line_and_field() {
-    let d = dir("csv-bad");
+    let tmp = dir("csv-bad");
+    let d = tmp.path();
     let path = d.join("bad.csv");
     std::fs::write(&path, "name,open\nGOOG,1.5\nAAPL,12345.678\n").unwrap();
     let t = ty("var * {name: string, open: ?decimal[6, 2]}");
@@ -525,7 +426,8 @@ fn jsonl_records_read_with_their_datashape_and_write_back() {
     );
     let e = io::open(&fixture("records.jsonl"), None).unwrap_err();
     assert!(e.to_string().contains("needs the datashape"), "{e}");
-    let d = dir("jsonl");
+    let tmp = dir("jsonl");
+    let d = tmp.path();
     let out = d.join("out.jsonl");
     io::write_value(&out, &v).unwrap();
     assert_eq!(io::open(&out, Some(&t)).unwrap().read_all().unwrap(), v);
@@ -533,7 +435,8 @@ fn jsonl_records_read_with_their_datashape_and_write_back() {
 
 #[test]
 fn a_truncated_parquet_file_names_the_file() {
-    let d = dir("truncated");
+    let tmp = dir("truncated");
+    let d = tmp.path();
     let bytes = std::fs::read(fixture("basic.parquet")).unwrap();
     for cut in [bytes.len() / 2, bytes.len() - 3, 4] {
         let path = d.join("cut.parquet");
@@ -556,90 +459,6 @@ fn a_truncated_parquet_file_names_the_file() {
         Ok(s) => s.read_all().unwrap_err(),
     };
     assert!(e.to_string().contains("broken.parquet"), "{e}");
-}
-
-#[test]
-fn npy_refuses_what_it_cannot_hold_naming_the_formats_that_can() {
-    let d = dir("npy");
-    let v = io::open(&fixture("basic.parquet"), None)
-        .unwrap()
-        .read_all()
-        .unwrap();
-    for what in [v.clone(), field(&v, "name").clone()] {
-        let e = io::write_value(&d.join("x.npy"), &what).unwrap_err();
-        let m = e.to_string();
-        assert!(
-            m.contains(".parquet") && m.contains(".arrow") && m.contains(".jsonl"),
-            "{m}"
-        );
-    }
-    assert!(!d.join("x.npy").exists());
-    // Through a session's `--out`.
-    let p = fixture("basic.parquet");
-    let e = Session::new()
-        .eval(
-            "p.name",
-            &[("p", p.to_str().unwrap())],
-            Some(d.join("y.npy").to_str().unwrap()),
-        )
-        .unwrap_err();
-    assert!(e.to_string().contains(".parquet"), "{e}");
-    let out = d.join("names.parquet");
-    Session::new()
-        .eval(
-            "p.name",
-            &[("p", p.to_str().unwrap())],
-            Some(out.to_str().unwrap()),
-        )
-        .unwrap();
-    let back = io::open(&out, Some(&ty("var * ?string")))
-        .unwrap()
-        .read_all()
-        .unwrap();
-    assert_eq!(back, field(&v, "name").clone());
-}
-
-#[test]
-fn blaze_writes_what_pyarrow_reads() {
-    let d = dir("pyarrow");
-    let v = io::open(&fixture("basic.parquet"), None)
-        .unwrap()
-        .read_all()
-        .unwrap();
-    io::write_value(&d.join("basic.parquet"), &v).unwrap();
-    io::write_value(&d.join("basic.arrow"), &v).unwrap();
-    io::write_value(&d.join("basic.jsonl"), &v).unwrap();
-    let t = ty("var * {name: string, open: ?decimal[18, 4], close: ?decimal[18, 4], max: ?decimal[18, 4], min: ?decimal[18, 4]}");
-    let stock = io::open(&fixture("stock.csv"), Some(&t))
-        .unwrap()
-        .read_all()
-        .unwrap();
-    io::write_value(&d.join("mid.parquet"), &stock).unwrap();
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-venv/bin/python");
-    let has_pyarrow = python.exists()
-        && std::process::Command::new(&python)
-            .args(["-c", "import pyarrow"])
-            .status()
-            .is_ok_and(|s| s.success());
-    if !has_pyarrow {
-        println!(
-            "note: no pyarrow at {}; blaze's files were not checked by pyarrow",
-            python.display()
-        );
-        return;
-    }
-    let out = std::process::Command::new(&python)
-        .arg(fixture("make_fixtures.py"))
-        .arg("--check")
-        .arg(&d)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
@@ -689,7 +508,8 @@ fn nested_lists_structs_in_lists_and_fixed_lists() {
         rows += n;
     }
     assert_eq!(rows, 3);
-    let d = dir("nested");
+    let tmp = dir("nested");
+    let d = tmp.path();
     for name in ["n.parquet", "n.arrow", "n.jsonl"] {
         let path = d.join(name);
         io::write_value(&path, &v).unwrap();
@@ -703,7 +523,8 @@ fn nested_lists_structs_in_lists_and_fixed_lists() {
 
 #[test]
 fn a_bad_json_line_names_the_file_and_the_rows() {
-    let d = dir("json-bad");
+    let tmp = dir("json-bad");
+    let d = tmp.path();
     let path = d.join("bad.jsonl");
     std::fs::write(&path, "{\"a\": 1}\n{\"a\": \"x\"}\n").unwrap();
     let e = io::open(&path, Some(&ty("var * {a: int32}")))
@@ -731,4 +552,59 @@ fn a_bad_json_line_names_the_file_and_the_rows() {
         Some(format!("{}:3", path.display()).as_str()),
         "{e}"
     );
+}
+
+#[test]
+fn a_missing_list_is_refused_and_a_missing_struct_makes_its_fields_missing() {
+    use arrow_array::builder::{Float64Builder, ListBuilder};
+    use arrow_array::{Float64Array, RecordBatch, StructArray};
+    use arrow_buffer::NullBuffer;
+    use arrow_schema::{DataType, Field, Fields};
+    use std::sync::Arc;
+    let mut lists = ListBuilder::new(Float64Builder::new());
+    lists.values().append_value(1.0);
+    lists.append(true);
+    lists.append(false);
+    let lists = lists.finish();
+    let fields = Fields::from(vec![Field::new("x", DataType::Float64, true)]);
+    let s = StructArray::new(
+        fields,
+        vec![Arc::new(Float64Array::from(vec![1.0, 2.0]))],
+        Some(NullBuffer::from(vec![true, false])),
+    );
+    let batch = RecordBatch::try_from_iter(vec![
+        ("l", Arc::new(lists) as ArrayRef),
+        ("s", Arc::new(s) as ArrayRef),
+    ])
+    .unwrap();
+    let tmp = dir("nulls");
+    let path = tmp.path().join("nulls.parquet");
+    let mut w = parquet::arrow::ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        batch.schema(),
+        None,
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let e = io::open(&path, Some(&ty("var * {l: var * ?float64}")))
+        .unwrap()
+        .read_all()
+        .unwrap_err();
+    let m = e.to_string();
+    assert!(
+        m.contains("nulls.parquet") && m.contains("`l`") && m.contains("row 1"),
+        "{m}"
+    );
+    let v = io::open(&path, Some(&ty("var * {s: {x: ?float64}}")))
+        .unwrap()
+        .read_all()
+        .unwrap();
+    let Value::Array {
+        missing: Some(m), ..
+    } = field(field(&v, "s"), "x")
+    else {
+        panic!()
+    };
+    assert_eq!(m.iter().copied().collect::<Vec<_>>(), vec![false, true]);
 }

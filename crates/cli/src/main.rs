@@ -57,8 +57,10 @@ struct RunArgs {
     /// The definition of the module to run.
     #[arg(long = "def", value_name = "NAME")]
     def: Option<String>,
-    /// An input: NAME=PATH (`.npy`, a Zarr array, or
-    /// `PATH.csv:DATASHAPE` for a CSV file of records).
+    /// An input: NAME=PATH[:DATASHAPE]: `.npy`, a Zarr array, Parquet
+    /// (`.parquet`, `.pq`), Arrow IPC (`.arrow`, `.feather`, `.ipc`),
+    /// JSON lines (`.jsonl`, `.ndjson`, `.json`, with a datashape) or CSV
+    /// (`.csv`, with the datashape of its records).
     #[arg(long = "in", value_name = "NAME=PATH")]
     inputs: Vec<String>,
     /// The type of a name that has no input file: NAME=DATASHAPE.
@@ -133,11 +135,15 @@ enum Command {
         #[arg(long)]
         dump_ir: bool,
     },
-    /// Evaluate an expression, or a definition of a module, on `.npy` inputs.
+    /// Evaluate an expression, or a definition of a module, on files
+    /// (`.npy`, Zarr, Parquet, Arrow IPC, JSON lines, CSV).
     Eval {
         #[command(flatten)]
         run: RunArgs,
-        /// Write the result to this `.npy` file instead of printing it.
+        /// Write the result to this file instead of printing it; the
+        /// format follows the extension (`.npy`, `.zarr`, `.parquet`,
+        /// `.arrow`, `.jsonl`, `.csv`; strings, decimals, ragged data and
+        /// records need one of the table formats).
         #[arg(long, value_name = "PATH")]
         out: Option<String>,
         /// Print the typed IR on stderr.
@@ -170,7 +176,7 @@ enum Command {
         /// The expression.
         #[arg(short = 'e', long = "expr", value_name = "EXPR", required = true)]
         expr: String,
-        /// An input array: NAME=PATH.npy.
+        /// An input: NAME=PATH[:DATASHAPE], as for `eval`.
         #[arg(long = "in", value_name = "NAME=PATH")]
         inputs: Vec<String>,
         /// The type of a name that has no input file: NAME=DATASHAPE.

@@ -238,12 +238,18 @@ pub fn extract(
 /// Whether `op` is positionwise: each element of the result is computed
 /// from the elements at the same (broadcast) position of the operands
 /// alone. These are `Unary` (including `is_na`), `Binary`, `Where`,
-/// `FillNa`, `Cast` and `Field` (a record field of each element). Types are not looked at;
+/// `FillNa`, `Cast`, `ToDecimal` and `Field` (a record field of each element). Types are not looked at;
 /// see [`is_elementwise`] for what a fused kernel computes.
 pub fn is_positionwise(op: &Op) -> bool {
     matches!(
         op,
-        Op::Unary(_) | Op::Binary(_) | Op::Where | Op::FillNa | Op::Cast(_) | Op::Field(_)
+        Op::Unary(_)
+            | Op::Binary(_)
+            | Op::Where
+            | Op::FillNa
+            | Op::Cast(_)
+            | Op::ToDecimal { .. }
+            | Op::Field(_)
     )
 }
 

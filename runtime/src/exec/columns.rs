@@ -237,6 +237,19 @@ pub fn segmented_reduce_in(
     let offs = addr(offsets.as_ptr());
     let mut missing = key.writes_missing().then(|| vec![false; rows]);
     let miss_ptr = missing.as_mut().map_or(0, |m| addr(m.as_mut_ptr()));
+    // A missing row is an empty row, as the interpreter reads it: its
+    // slots (which Arrow lets span values) are not reduced.
+    let null_rows: Vec<usize> = list
+        .nulls()
+        .filter(|n| n.null_count() > 0)
+        .map(|n| {
+            n.iter()
+                .enumerate()
+                .filter(|(_, v)| !v)
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .unwrap_or_default();
     let data = with_scalar!(out_s, T => {
         let mut out: Vec<T> = vec![T::default(); rows];
         let out_ptr = addr(out.as_mut_ptr());
@@ -248,15 +261,33 @@ pub fn segmented_reduce_in(
             // bytes are 0 or 1 where they are `bool`s.
             unsafe { call_kernel(&c, &ptrs, &args, b, e) }
         })?;
+        if !null_rows.is_empty() && !key.writes_missing() {
+            let empty = empty_reduction::<T>(f, element, out_s)?;
+            for &r in &null_rows {
+                out[r] = empty;
+            }
+        }
         as_array(&col.shape, out)?
     });
-    if let Some(nulls) = list.nulls().filter(|n| n.null_count() > 0) {
+    if key.writes_missing() && !null_rows.is_empty() {
         let m = missing.get_or_insert_with(|| vec![false; rows]);
-        for (slot, valid) in m.iter_mut().zip(nulls.iter()) {
-            *slot |= !valid;
+        for &r in &null_rows {
+            m[r] = true;
         }
     }
     shaped(&col.shape, data, missing)
+}
+
+/// What `f` gives for a row of no values of `element`, as the reference
+/// kernels define it (`sum` 0, `prod` 1, `count` 0, `any` false, `all`
+/// true), in the kernel's output type `out`.
+fn empty_reduction<T: Element>(f: ReduceFn, element: Scalar, out: Scalar) -> Result<T, Error> {
+    let none = blaze_interp::Array::zeros(element, &[0]);
+    let r = blaze_interp::kernels::reduce(f, &none, None, None, false)?;
+    let r = blaze_interp::kernels::cast(&r, out);
+    T::get(&r)
+        .and_then(|a| a.iter().next().copied())
+        .ok_or_else(|| EvalError::Value(format!("no empty value for `{}`", f.name())).into())
 }
 
 /// A string column's buffers as a kernel reads them: the addresses of its

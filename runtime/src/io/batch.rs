@@ -31,7 +31,8 @@ pub const VALUE_COLUMN: &str = "value";
 /// doc); `nullable` says whether missing values may be there. Errors say
 /// what does not fit, without the column's name (the caller adds it).
 pub fn conform(array: &ArrayRef, target: &DataType, nullable: bool) -> Result<ArrayRef, String> {
-    if !nullable && array.null_count() > 0 {
+    // A missing record is not refused: its fields become missing (below).
+    if !nullable && array.null_count() > 0 && !matches!(target, DataType::Struct(_)) {
         let row = (0..array.len()).find(|&i| array.is_null(i)).unwrap_or(0);
         return Err(match target {
             DataType::List(_) | DataType::FixedSizeList(..) => format!(

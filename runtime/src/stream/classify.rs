@@ -124,7 +124,16 @@ pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, St
                             _ => false,
                         }
                     });
+                    let rows_first = |k: usize| {
+                        args.get(k) == Some(&Class::Rows)
+                            && rows_axis(&f.node(n.args[k]).ty) == Some(0)
+                    };
                     let local = match &n.op {
+                        // A record's fields, row lengths of a ragged axis
+                        // and records built of row-aligned fields keep
+                        // their rows, whatever dimensions follow them.
+                        Op::Field(_) | Op::Length(_) => rows_first(0),
+                        Op::MakeRecord(_) => (0..n.args.len()).all(rows_first),
                         op if is_positionwise(op) => aligned,
                         Op::Reduce {
                             axes: Some(axes), ..

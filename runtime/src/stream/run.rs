@@ -87,7 +87,7 @@ impl StreamPlan {
             ..opts.clone()
         };
         let mut report = Report::default();
-        let mut collected: Vec<Array> = Vec::new();
+        let mut collected: Vec<Value> = Vec::new();
         let mut acc: Vec<Option<Value>> = vec![None; self.frontier.len()];
         let block = self.block;
         let mut total = 0usize;
@@ -178,6 +178,7 @@ impl StreamPlan {
                                 Some(a) => combine(*c, a, part)?,
                             });
                         }
+                        None if writer.is_none() => collected.push(part),
                         None => {
                             let Value::Array {
                                 data,
@@ -198,7 +199,7 @@ impl StreamPlan {
                                     w.write_rows(r0, &rows.view())
                                         .map_err(|e| Error::Output(OutputError::Io(e)))?
                                 }
-                                None => collected.push(data),
+                                None => collected.push(Value::from(data)),
                             }
                         }
                     }
@@ -238,7 +239,11 @@ impl StreamPlan {
         }
         match &self.tail {
             None => {
-                let value = Value::from(concat_rows(&collected, self.result_shape(total)?)?);
+                let value = if collected.is_empty() {
+                    Value::from(concat_rows(&[], self.result_shape(total)?)?)
+                } else {
+                    concat_values(collected)?
+                };
                 Ok(done(Some(value), report))
             }
             Some(t) => {
@@ -356,6 +361,126 @@ fn read_blocks(
     }
 }
 
+/// Blocks of a rows result joined along their rows: arrays (with their
+/// missing masks), columns in Arrow's layout (concatenated), records field
+/// by field.
+fn concat_values(parts: Vec<Value>) -> Result<Value, Error> {
+    let bad = |what: &str| -> Error {
+        StreamError::Program(format!("blocks of the result differ: {what}")).into()
+    };
+    match parts.first() {
+        Some(Value::Array { .. }) => {
+            let mut data = Vec::with_capacity(parts.len());
+            let mut masks = Vec::with_capacity(parts.len());
+            let mut any_mask = false;
+            for p in parts {
+                let Value::Array { data: d, missing } = p else {
+                    return Err(bad("an array and something else"));
+                };
+                any_mask |= missing.is_some();
+                masks.push(missing.unwrap_or_else(|| {
+                    ndarray::ArrayD::from_elem(ndarray::IxDyn(d.shape()), false)
+                }));
+                data.push(d);
+            }
+            let data = join_rows(&data).map_err(|m| Error::Eval(EvalError::Shape(m)))?;
+            let missing = if any_mask {
+                let views: Vec<_> = masks.iter().map(|m| m.view()).collect();
+                Some(
+                    ndarray::concatenate(ndarray::Axis(0), &views)
+                        .map_err(|e| Error::Eval(EvalError::Shape(e.to_string())))?,
+                )
+            } else {
+                None
+            };
+            Ok(Value::Array { data, missing })
+        }
+        Some(Value::Column(first)) => {
+            let rest: Vec<usize> = first.shape.iter().skip(1).copied().collect();
+            let mut arrays = Vec::with_capacity(parts.len());
+            let mut rows = 0usize;
+            for p in &parts {
+                let Value::Column(c) = p else {
+                    return Err(bad("a column and something else"));
+                };
+                if c.shape.get(1..) != Some(rest.as_slice()) {
+                    return Err(bad("column shapes"));
+                }
+                rows += c.shape.first().copied().unwrap_or(1);
+                arrays.push(c.array.as_ref());
+            }
+            let array = arrow_select::concat::concat(&arrays)
+                .map_err(|e| Error::Eval(EvalError::Value(format!("joining blocks: {e}"))))?;
+            let mut shape = vec![rows];
+            shape.extend(rest);
+            Ok(Value::Column(blaze_interp::Column::new(shape, array)?))
+        }
+        Some(Value::Record(first)) => {
+            let names: Vec<String> = first.iter().map(|(n, _)| n.clone()).collect();
+            let mut columns: Vec<Vec<Value>> = vec![Vec::new(); names.len()];
+            for p in parts {
+                let Value::Record(fields) = p else {
+                    return Err(bad("a record and something else"));
+                };
+                if fields.len() != names.len() {
+                    return Err(bad("record fields"));
+                }
+                for (k, (_, v)) in fields.into_iter().enumerate() {
+                    columns[k].push(v);
+                }
+            }
+            let fields = names
+                .into_iter()
+                .zip(columns)
+                .map(|(n, vs)| Ok((n, concat_values(vs)?)))
+                .collect::<Result<Vec<_>, Error>>()?;
+            Ok(Value::Record(fields))
+        }
+        Some(Value::Tuple(_)) => Err(bad("a tuple result is not rows")),
+        None => Err(bad("no blocks")),
+    }
+}
+
+/// Two partial decimal results (0-d or equal-shaped `Decimal128` columns)
+/// combined exactly: `+` for sums, the smaller or larger for `min` and
+/// `max`; a missing partial (a block without values) gives way to the
+/// other.
+fn combine_decimals(
+    c: Merge,
+    a: &blaze_interp::Column,
+    b: &blaze_interp::Column,
+) -> Result<Value, Error> {
+    use blaze_interp::kernels::decimal;
+    let (xs, pa, sa) = decimal::decimals(a.array.as_ref())?;
+    let (ys, pb, sb) = decimal::decimals(b.array.as_ref())?;
+    if xs.len() != ys.len() || (pa, sa) != (pb, sb) {
+        return Err(StreamError::Program("partial decimal results differ in type".into()).into());
+    }
+    let out = xs
+        .into_iter()
+        .zip(ys)
+        .map(|(x, y)| match (x, y) {
+            (Some(x), Some(y)) => Ok(Some(match c {
+                Merge::Add => decimal::arith(BinaryFn::Add, (x, sa), (y, sb), (pa, sa))?,
+                Merge::Min => x.min(y),
+                Merge::Max => x.max(y),
+                _ => {
+                    return Err(Error::from(StreamError::Program(
+                        "decimals combine by sum, min or max only".into(),
+                    )))
+                }
+            })),
+            (x, None) => Ok(x),
+            (None, y) => Ok(y),
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let array = decimal::decimal_array(out, pa, sa)?;
+    Ok(Value::Column(blaze_interp::Column::new(
+        a.shape.clone(),
+        array,
+    )?))
+}
+
 fn arr(v: Value) -> Result<Array, Error> {
     match v {
         Value::Array {
@@ -367,6 +492,9 @@ fn arr(v: Value) -> Result<Array, Error> {
 }
 
 fn combine(c: Merge, a: Value, b: Value) -> Result<Value, Error> {
+    if let (Value::Column(x), Value::Column(y)) = (&a, &b) {
+        return combine_decimals(c, x, y);
+    }
     let (a, ma) = masked(a)?;
     let (b, mb) = masked(b)?;
     let f = match c {

@@ -166,6 +166,8 @@ def check(directory):
     want = {"name": ["GOOG", "AAPL", "MSFT", "GOOG", "IBM"]}
     if got["name"].to_pylist() != want["name"]:
         failures.append(f"mid.parquet: names {got['name'].to_pylist()}")
+    if got["mid"].to_pylist() != [2.0, 10.25, 20.0, None, 5.75]:
+        failures.append(f"mid.parquet: mid {got['mid'].to_pylist()}")
     if failures:
         print("\n".join(failures))
         sys.exit(1)
