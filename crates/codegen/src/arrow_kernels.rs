@@ -145,6 +145,108 @@ pub struct StringKernel {
     pub count: bool,
 }
 
+/// What a decimal kernel computes over `Decimal128` values (`i128` units of
+/// `10^-scale`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DecimalOp {
+    /// `a + b`, `a - b` or `a * b`, exact and checked against the result's
+    /// precision (a product's scale is the sum of the operands').
+    Arith(BinaryFn),
+    /// `a OP b` for `== != < <= > >=`, exact at the larger scale.
+    Compare(BinaryFn),
+    /// `cast float64`: `v / 10^scale` where that is exact to compute (|v| <
+    /// 2^53, scale <= 22, one correctly rounded division); NaN marks the
+    /// other present rows, which the caller converts itself.
+    ToFloat64,
+    /// A cast to an integer: `v / 10^scale` truncated toward zero, checked
+    /// against the range `args[1]..=args[2]`, for the present rows with
+    /// |v| < 2^63; the other present rows are marked for the caller.
+    ToInt,
+    /// `sum`, `min` or `max` of the rows `begin..end`, missing ones skipped.
+    Reduce(ReduceFn),
+}
+
+/// A decimal kernel: the operation, the operands' scales, the result's
+/// `(precision, scale)` and which operands have a validity bitmap.
+///
+/// Binary forms (`Arith`, `Compare`): `ptrs` is `[a, a_validity, b,
+/// b_validity, out, error]`, `args` is `[a validity bit offset, b validity
+/// bit offset, a step, b step]` (a step is 1, or 0 for a one-value operand
+/// broadcast to every row). `Arith` writes an `i128` per row (0 where an
+/// operand is missing) and, at the first row whose result overflows `i128`
+/// or does not fit the precision, stores that row at `error` (an `i64`)
+/// and returns. `Compare` writes a `bool` byte per row, false where an
+/// operand is missing.
+///
+/// `ToFloat64`: `ptrs` is `[a, a_validity, out]` (an `f64` per row, 0
+/// where missing), `args` is `[a validity bit offset]`.
+///
+/// `ToInt`: `ptrs` is `[a, a_validity, out, slow, error]` (an `i64` per
+/// row, 0 where missing or marked; a `bool` byte per row, 1 where |v| >=
+/// 2^63 and the caller converts the row), `args` is `[a validity bit
+/// offset, lowest, highest]`; at the first row out of the range it stores
+/// the row at `error` and returns.
+///
+/// `Reduce`: `ptrs` is `[a, a_validity, out]`, `args` as for `ToFloat64`;
+/// `out` is five `i128`s: the sum (or minimum, maximum) of the present
+/// values, the lowest and highest running sum (starting from 0), the
+/// number of present values, and 1 if the sum overflowed `i128`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct DecimalKernel {
+    /// What it computes.
+    pub op: DecimalOp,
+    /// The scale of the first operand and of the second (the first's again
+    /// for one operand).
+    pub scales: (u32, u32),
+    /// The result's precision and scale (for comparisons and casts, the
+    /// first operand's).
+    pub result: (u32, u32),
+    /// Whether each operand has a validity bitmap to read.
+    pub validity: (bool, bool),
+}
+
+impl DecimalKernel {
+    /// The arithmetic a decimal kernel computes.
+    pub const ARITH: [BinaryFn; 3] = [BinaryFn::Add, BinaryFn::Sub, BinaryFn::Mul];
+    /// The reductions a decimal kernel computes.
+    pub const REDUCTIONS: [ReduceFn; 3] = [ReduceFn::Sum, ReduceFn::Min, ReduceFn::Max];
+
+    /// Whether the kernel is well formed: a known operation, scales and
+    /// precisions of 128-bit decimals (at most 38), a product at the sum
+    /// of its operands' scales.
+    pub fn check(&self) -> Result<(), String> {
+        let (sa, sb) = self.scales;
+        let (p, s) = self.result;
+        if sa > 38 || sb > 38 || p > 38 || s > p.max(38) || p == 0 {
+            return Err(format!(
+                "decimal scales {sa}, {sb} and `decimal[{p}, {s}]` are not of 128-bit decimals"
+            ));
+        }
+        match self.op {
+            DecimalOp::Arith(f) if !Self::ARITH.contains(&f) => {
+                Err(format!("`{}` is not exact decimal arithmetic", f.name()))
+            }
+            DecimalOp::Arith(BinaryFn::Mul) if sa + sb != s => Err(format!(
+                "a decimal product of scales {sa} and {sb} is at scale {}, not {s}",
+                sa + sb
+            )),
+            DecimalOp::Compare(f) if !StringOp::COMPARISONS.contains(&f) => {
+                Err(format!("`{}` is not a comparison", f.name()))
+            }
+            DecimalOp::Reduce(f) if !Self::REDUCTIONS.contains(&f) => Err(format!(
+                "`{}` of decimals has no decimal kernel (sum, min and max do)",
+                f.name()
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the kernel reads a second operand.
+    pub fn binary(&self) -> bool {
+        matches!(self.op, DecimalOp::Arith(_) | DecimalOp::Compare(_))
+    }
+}
+
 /// A kernel over Arrow buffers; the key of its compiled code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ColumnKernel {
@@ -152,6 +254,17 @@ pub enum ColumnKernel {
     Segmented(SegmentedKernel),
     /// A string predicate or `len` over a `Utf8` column.
     Strings(StringKernel),
+    /// Arithmetic, comparisons, a cast or a reduction of `Decimal128`
+    /// values.
+    Decimal(DecimalKernel),
+    /// The number of rows `begin..end` of a selection mask that select:
+    /// `ptrs` is `[mask, missing, out]` (`bool` bytes; a byte per row, 1
+    /// where missing, read when the field is true; one `int64` written at
+    /// `out`).
+    MaskCount {
+        /// Whether the mask has a missing byte per row.
+        missing: bool,
+    },
 }
 
 impl ColumnKernel {
@@ -173,6 +286,8 @@ impl ColumnKernel {
                 }
                 Ok(())
             }
+            ColumnKernel::Decimal(k) => k.check(),
+            ColumnKernel::MaskCount { .. } => Ok(()),
         }
     }
 
@@ -199,6 +314,28 @@ impl fmt::Display for ColumnKernel {
                 if k.count { "count" } else { "store" },
                 k.op.name(),
                 valid(k.validity)
+            ),
+            ColumnKernel::Decimal(k) => {
+                let op = match k.op {
+                    DecimalOp::Arith(b) | DecimalOp::Compare(b) => b.name(),
+                    DecimalOp::ToFloat64 => "cast float64",
+                    DecimalOp::ToInt => "cast integer",
+                    DecimalOp::Reduce(r) => r.name(),
+                };
+                let (p, s) = k.result;
+                write!(
+                    f,
+                    "column decimal {op} of scales {} {} to decimal[{p}, {s}] {} {}",
+                    k.scales.0,
+                    k.scales.1,
+                    valid(k.validity.0),
+                    valid(k.validity.1)
+                )
+            }
+            ColumnKernel::MaskCount { missing } => write!(
+                f,
+                "column mask count {}",
+                if *missing { "missing" } else { "dense" }
             ),
         }
     }
@@ -250,5 +387,33 @@ mod tests {
             count: true,
         });
         assert!(l.check().unwrap_err().contains("len"));
+        let d = |op, scales, result| {
+            ColumnKernel::Decimal(DecimalKernel {
+                op,
+                scales,
+                result,
+                validity: (false, false),
+            })
+        };
+        assert!(d(DecimalOp::Arith(BinaryFn::Div), (2, 2), (10, 2))
+            .check()
+            .unwrap_err()
+            .contains("exact"));
+        assert!(d(DecimalOp::Arith(BinaryFn::Mul), (2, 2), (10, 2))
+            .check()
+            .is_err());
+        assert!(d(DecimalOp::Arith(BinaryFn::Mul), (2, 2), (10, 4))
+            .check()
+            .is_ok());
+        assert!(d(DecimalOp::Reduce(ReduceFn::Mean), (2, 2), (10, 2))
+            .check()
+            .is_err());
+        assert!(d(DecimalOp::Compare(BinaryFn::Lt), (40, 2), (10, 2))
+            .check()
+            .is_err());
+        assert_eq!(
+            d(DecimalOp::Arith(BinaryFn::Add), (4, 2), (19, 4)).text(),
+            "column decimal + of scales 4 2 to decimal[19, 4] dense dense"
+        );
     }
 }

@@ -217,6 +217,8 @@ impl Jit {
             match key {
                 ColumnKernel::Segmented(k) => e.build_segmented(name, k),
                 ColumnKernel::Strings(k) => e.build_strings(name, k),
+                ColumnKernel::Decimal(k) => e.build_decimal(name, k),
+                ColumnKernel::MaskCount { missing } => e.build_mask_count(name, *missing),
             }
             .map(|_| ())
         })

@@ -40,7 +40,9 @@ mod llvm;
 mod machine;
 pub mod target;
 
-pub use arrow_kernels::{ColumnKernel, SegmentedKernel, StringKernel, StringOp};
+pub use arrow_kernels::{
+    ColumnKernel, DecimalKernel, DecimalOp, SegmentedKernel, StringKernel, StringOp,
+};
 pub use error::Unsupported;
 pub use fuse::{
     fuse_group, has_kernel_form, has_plain_kernel_form, kernel_element, kernel_scalar, FusedGroup,

@@ -52,7 +52,7 @@ pub(super) fn scalar_of(t: &DataType) -> Option<Scalar> {
 
 /// The compiled kernel for `key` and the seconds spent compiling it (0
 /// when cached), recorded in `report` when given.
-fn kernel(
+pub(super) fn kernel(
     key: &ColumnKernel,
     dumps: Dumps,
     report: Option<&mut Report>,
@@ -77,14 +77,14 @@ fn kernel(
 }
 
 /// A pointer as an address, so that closures run on rayon may carry it.
-fn addr<T>(p: *const T) -> usize {
+pub(super) fn addr<T>(p: *const T) -> usize {
     p as usize
 }
 
 /// Runs `call(begin, end)` over the rows `0..rows` in chunks of
 /// [`ROWS_PER_CHUNK`], in parallel on `pool` (rayon's global pool when
 /// `None`), one result per chunk in chunk order.
-fn chunked<R: Send>(
+pub(super) fn chunked<R: Send>(
     rows: usize,
     pool: Option<&rayon::ThreadPool>,
     call: impl Fn(usize, usize) -> R + Sync,
@@ -113,7 +113,13 @@ fn chunked<R: Send>(
 /// # Safety
 /// `ptrs` and `args` must be what the kernel's documentation in
 /// `blaze_codegen::arrow_kernels` asks for, every buffer covering the rows.
-unsafe fn call_kernel(c: &Compiled, ptrs: &[usize], args: &[i64], begin: usize, end: usize) {
+pub(super) unsafe fn call_kernel(
+    c: &Compiled,
+    ptrs: &[usize],
+    args: &[i64],
+    begin: usize,
+    end: usize,
+) {
     let ptrs: Vec<*mut u8> = ptrs.iter().map(|&p| p as *mut u8).collect();
     let shape = [0i64];
     (c.func)(
@@ -127,7 +133,7 @@ unsafe fn call_kernel(c: &Compiled, ptrs: &[usize], args: &[i64], begin: usize, 
 
 /// The bitmap (first byte) and bit offset of an array's validity, if it
 /// has nulls.
-fn validity(a: &dyn arrow_array::Array) -> Option<(usize, i64)> {
+pub(super) fn validity(a: &dyn arrow_array::Array) -> Option<(usize, i64)> {
     let nulls = a.nulls().filter(|n| n.null_count() > 0)?;
     Some((addr(nulls.buffer().as_ptr()), nulls.offset() as i64))
 }

@@ -103,6 +103,13 @@ impl fmt::Display for Prepared {
                     writeln!(f, "  %{i} blas {routine} <-{}", ids(&node.args))?;
                 }
                 Step::Column(c) => writeln!(f, "  %{i} {c} : {}", node.ty)?,
+                Step::Decimal(d) => writeln!(f, "  %{i} {d} <-{} : {}", ids(&node.args), node.ty)?,
+                Step::Select => writeln!(
+                    f,
+                    "  %{i} select kernel | count mask, copy rows <-{} : {}",
+                    ids(&node.args),
+                    node.ty
+                )?,
                 Step::Const => writeln!(f, "  %{i} constant : {}", node.ty)?,
                 Step::Fallback => writeln!(f, "  %{i} reference {}", func.node_text(id))?,
                 Step::Structure => writeln!(f, "  %{i} structure {}", func.node_text(id))?,

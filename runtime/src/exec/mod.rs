@@ -21,6 +21,8 @@
 
 mod column_plan;
 pub mod columns;
+mod columns_decimal;
+mod columns_select;
 mod explain;
 mod group;
 mod index;

@@ -2,6 +2,7 @@
 //! on BLAS/LAPACK, or on the reference kernels.
 
 use super::column_plan::{column_plans, ColumnPlan};
+use super::columns_decimal::{decimal_plan, DecimalPlan};
 use super::group::GroupPlan;
 use super::group::{build_group, reducible, ReducePlan};
 use super::index::{index_plan, IndexPlan};
@@ -34,6 +35,11 @@ pub(super) enum Step {
     Index(Box<IndexPlan>),
     /// A kernel over a column's Arrow buffers (strings, ragged rows).
     Column(Box<ColumnPlan>),
+    /// A decimal kernel over `Decimal128` columns.
+    Decimal(Box<DecimalPlan>),
+    /// A selection `x[mask]`: a compiled count of the mask per chunk, then
+    /// the chunks copied into place in parallel.
+    Select,
 }
 
 /// Prepares `f` for the JIT engine: rewrites it for BLAS/LAPACK
@@ -45,13 +51,18 @@ pub fn prepare(f: &Function) -> Prepared {
     let deps = analysis::index_deps(f);
     let uses = analysis::uses(f);
     let consumer = analysis::consumer(f);
+    let decimals: Vec<Option<DecimalPlan>> =
+        (0..n).map(|i| decimal_plan(f, NodeId(i as u32))).collect();
     let is_elem: Vec<bool> = (0..n)
-        .map(|i| has_kernel_form(f, NodeId(i as u32)) && !ragged(f, NodeId(i as u32)))
+        .map(|i| {
+            let id = NodeId(i as u32);
+            has_kernel_form(f, id) && !ragged(f, id) && decimals[i].is_none()
+        })
         .collect();
     let reduce: Vec<Option<ReducePlan>> = (0..n)
         .map(|i| {
             let id = NodeId(i as u32);
-            if ragged(f, id) {
+            if ragged(f, id) || decimals[i].is_some() {
                 None
             } else {
                 reducible(f, id)
@@ -96,6 +107,10 @@ pub fn prepare(f: &Function) -> Prepared {
             Step::Fused
         } else if let Some(c) = &columns[i] {
             Step::Column(Box::new(c.clone()))
+        } else if let Some(d) = &decimals[i] {
+            Step::Decimal(Box::new(d.clone()))
+        } else if matches!(node.op, Op::Select) {
+            Step::Select
         } else if matches!(
             node.op,
             Op::Field(_) | Op::MakeRecord(_) | Op::MakeTuple | Op::TupleGet(_)

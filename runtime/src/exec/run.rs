@@ -258,6 +258,15 @@ impl Prepared {
                     let value = |n: NodeId| slots[n.index()].value(n);
                     c.run(&self.f, id, value, opts, pool.as_deref(), &mut report)?
                 }
+                Step::Decimal(d) => {
+                    let value = |n: NodeId| slots[n.index()].value(n);
+                    d.run(&self.f, id, value, opts, pool.as_deref(), &mut report)?
+                }
+                Step::Select => {
+                    let value = |n: NodeId| slots[n.index()].value(n);
+                    let pool = pool.as_deref();
+                    super::columns_select::run_select(&self.f, id, value, opts, pool, &mut report)?
+                }
                 Step::Native => {
                     let args = self
                         .f

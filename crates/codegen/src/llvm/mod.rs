@@ -55,17 +55,21 @@
 //! signature but read `i32` offsets, values and bitmaps row by row):
 //! `segmented` (reductions of each row of a `List` column; the prologue
 //! every column kernel shares) and `strings` (predicates and `len` over a
-//! `Utf8` column). Which IR nodes become kernel nodes is `fuse`'s
+//! `Utf8` column), `decimal` (checked `i128` arithmetic, comparisons, the
+//! cast to `float64` and reductions of `Decimal128` values) and `select`
+//! (the count of a selection mask). Which IR nodes become kernel nodes is `fuse`'s
 //! business; the host is `target`'s, the optimizer `machine`'s.
 
 mod binary;
 mod calls;
+mod decimal;
 mod emitter;
 mod expr;
 mod loops;
 mod reduce;
 mod scalar;
 mod segmented;
+mod select;
 mod strings;
 
 pub(crate) use emitter::{mem_type, Emitter};
