@@ -33,25 +33,11 @@ fn unsupported(what: String) -> ArrayError {
 
 /// The Arrow type of a primitive scalar; complex numbers have none.
 pub fn scalar_type(scalar: Scalar) -> Result<DataType, ArrayError> {
-    Ok(match scalar {
-        Scalar::Bool => DataType::Boolean,
-        Scalar::Int8 => DataType::Int8,
-        Scalar::Int16 => DataType::Int16,
-        Scalar::Int32 => DataType::Int32,
-        Scalar::Int64 => DataType::Int64,
-        Scalar::UInt8 => DataType::UInt8,
-        Scalar::UInt16 => DataType::UInt16,
-        Scalar::UInt32 => DataType::UInt32,
-        Scalar::UInt64 => DataType::UInt64,
-        Scalar::Float16 => DataType::Float16,
-        Scalar::Float32 => DataType::Float32,
-        Scalar::Float64 => DataType::Float64,
-        Scalar::Complex64 | Scalar::Complex128 => {
-            return Err(unsupported(format!(
-                "{} has no Arrow type (Arrow has no complex numbers)",
-                scalar.name()
-            )))
-        }
+    crate::arrow::data_type_of(scalar).ok_or_else(|| {
+        unsupported(format!(
+            "{} has no Arrow type (Arrow has no complex numbers)",
+            scalar.name()
+        ))
     })
 }
 

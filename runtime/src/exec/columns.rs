@@ -17,7 +17,6 @@ use super::Report;
 use crate::error::{Error, JitError};
 use arrow_array::cast::AsArray;
 use arrow_array::{Array as _, ArrayRef};
-use arrow_schema::DataType;
 pub use blaze_codegen::StringOp;
 use blaze_codegen::{jit, ColumnKernel, Compiled, Dumps, SegmentedKernel, StringKernel};
 use blaze_datashape::Scalar;
@@ -31,24 +30,7 @@ use std::time::Instant;
 /// Rows per chunk of a column kernel's run.
 pub const ROWS_PER_CHUNK: usize = 1 << 14;
 
-/// The element scalar of a primitive Arrow type, if blaze has one.
-pub(super) fn scalar_of(t: &DataType) -> Option<Scalar> {
-    Some(match t {
-        DataType::Boolean => Scalar::Bool,
-        DataType::Int8 => Scalar::Int8,
-        DataType::Int16 => Scalar::Int16,
-        DataType::Int32 => Scalar::Int32,
-        DataType::Int64 => Scalar::Int64,
-        DataType::UInt8 => Scalar::UInt8,
-        DataType::UInt16 => Scalar::UInt16,
-        DataType::UInt32 => Scalar::UInt32,
-        DataType::UInt64 => Scalar::UInt64,
-        DataType::Float16 => Scalar::Float16,
-        DataType::Float32 => Scalar::Float32,
-        DataType::Float64 => Scalar::Float64,
-        _ => return None,
-    })
-}
+pub(super) use blaze_array::arrow::scalar_of;
 
 /// The compiled kernel for `key` and the seconds spent compiling it (0
 /// when cached), recorded in `report` when given.
