@@ -196,7 +196,8 @@ fn texts(v: &Value) -> Vec<Option<String>> {
     }
 }
 
-/// Random ragged rows: lengths 0..7, some elements missing (when `nulls`),
+/// Random ragged rows: lengths mostly 0..7, one in four up to 25 (longer
+/// than a vector kernel's group of lanes), some elements missing (when `nulls`),
 /// some rows missing (when `null_rows`).
 fn ragged<T: Copy>(
     rng: &mut Rng,
@@ -210,7 +211,11 @@ fn ragged<T: Copy>(
             if null_rows && rng.below(10) == 0 {
                 return None;
             }
-            let n = rng.below(7) as usize;
+            let n = if rng.below(4) == 0 {
+                rng.below(26)
+            } else {
+                rng.below(7)
+            } as usize;
             Some(
                 (0..n)
                     .map(|_| (!(nulls && rng.below(4) == 0)).then(|| gen(rng)))

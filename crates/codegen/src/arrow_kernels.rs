@@ -21,9 +21,12 @@
 //! values (0 elsewhere). `args` is `[validity bit offset, value bit
 //! offset]` (the bit of child element 0 in each bitmap). Missing elements
 //! are skipped; empty rows give `sum` 0, `prod` 1, `count` 0, `any` false,
-//! `all` true, and a missing `min`, `max` or `mean`. Elements combine left
-//! to right within a row (floats without reassociation), so a row's result
-//! is the one of a plain loop.
+//! `all` true, and a missing `min`, `max` or `mean`. On hosts with masked
+//! vector loads (AVX2, AVX-512), a `sum`, `mean` or `count` over a child
+//! without missing values reads each row a vector at a time and reduces
+//! across lanes at the row's end, so float sums are reassociated (as dense
+//! reductions are); other reductions combine left to right within a row.
+//! Either way a row's result does not depend on how rows are chunked.
 //!
 //! A **string kernel** ([`StringKernel`]) tests each row of a `Utf8`
 //! column against a literal (or measures it). `ptrs` is
