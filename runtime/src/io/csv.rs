@@ -187,6 +187,11 @@ impl CsvFile {
             parts.push(b);
         }
         r.finish()?;
+        if parts.len() == 1 {
+            return parts.pop().ok_or_else(|| {
+                IoError::format(&self.path, IoErrorKind::Request, "no block".to_string())
+            });
+        }
         concat_records(&self.path, &self.fields, parts)
     }
 }

@@ -1,6 +1,6 @@
 //! Reading a CSV file's rows: the file is read in large byte chunks, a
-//! block's lines are checked as UTF-8 at once, split at line boundaries
-//! into as many parts as the thread pool has threads, and each part is
+//! block's lines are split at line boundaries into as many parts as the
+//! thread pool has threads, and each part is checked as UTF-8 at once and
 //! parsed straight from its bytes into typed column buffers (numbers,
 //! string bytes and offsets, 128-bit decimals and times); the parts are
 //! then joined in order. Errors name the line (counted in the file, blank
@@ -184,11 +184,6 @@ impl CsvReader {
         }
         let first_line = self.line + 1;
         let text = &self.buf[from..to];
-        if let Err(e) = std::str::from_utf8(text) {
-            let bad = e.valid_up_to();
-            let line = first_line + memchr::memchr_iter(b'\n', &text[..bad]).count();
-            return Err(self.err(line, None, "the line is not valid UTF-8"));
-        }
         let parts = split_lines(text, first_line);
         let fields = &self.file.fields;
         let parsed: Vec<Result<Vec<ColumnBuf>, CellError>> = if parts.len() > 1 {
@@ -374,13 +369,21 @@ fn parse_i64(c: &[u8]) -> Option<i64> {
     Some(if neg { -v } else { v })
 }
 
-/// Parses the lines of `text` (valid UTF-8, whole lines), the first being
+/// Checks and parses the lines of `text` (whole lines), the first being
 /// line `first_line` of the file, into one buffer per field.
 fn parse_part(
     text: &[u8],
     first_line: usize,
     fields: &[(String, CellKind, bool)],
 ) -> Result<Vec<ColumnBuf>, CellError> {
+    if let Err(e) = std::str::from_utf8(text) {
+        let bad = e.valid_up_to();
+        return Err(CellError {
+            line: first_line + memchr::memchr_iter(b'\n', &text[..bad]).count(),
+            field: None,
+            message: "the line is not valid UTF-8".into(),
+        });
+    }
     let mut cols: Vec<ColumnBuf> = fields.iter().map(|_| ColumnBuf::default()).collect();
     let mut cells = Vec::with_capacity(fields.len());
     for (this, raw) in (first_line..).zip(text.split(|&b| b == b'\n')) {
@@ -513,20 +516,16 @@ fn join_parts(
 ) -> Result<Value, String> {
     let mut out = Vec::with_capacity(fields.len());
     for (k, (name, kind, option)) in fields.iter().enumerate() {
-        let mut all = ColumnBuf::default();
-        for part in &mut parts {
-            let Some(p) = part.get_mut(k) else {
-                return Err("a part of the block lost a field".into());
-            };
-            let p = std::mem::take(p);
-            if all.ends.is_empty() && all.bytes.is_empty() {
-                all.bytes = p.bytes;
-                all.ends = p.ends;
-            } else {
-                let shift = all.bytes.len();
-                all.bytes.extend_from_slice(&p.bytes);
-                all.ends.extend(p.ends.iter().map(|e| e + shift));
-            }
+        let mut taken = parts
+            .iter_mut()
+            .map(|part| part.get_mut(k).map(std::mem::take));
+        // The first part's buffers are kept and the others appended.
+        let mut all = taken.next().flatten().unwrap_or_default();
+        for p in taken {
+            let p = p.ok_or("a part of the block lost a field")?;
+            let shift = all.bytes.len();
+            all.bytes.extend_from_slice(&p.bytes);
+            all.ends.extend(p.ends.iter().map(|e| e + shift));
             all.floats.extend_from_slice(&p.floats);
             all.ints.extend_from_slice(&p.ints);
             all.uints.extend_from_slice(&p.uints);
