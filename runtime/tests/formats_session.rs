@@ -351,3 +351,32 @@ fn streamed_results_of_strings_decimals_and_records_are_written_as_tables() {
     assert!(e.contains("Parquet (.parquet)"), "{e}");
     assert!(!npy.exists());
 }
+
+#[test]
+fn a_written_table_takes_its_column_types_from_the_result() {
+    // `?string` with nothing missing is still a nullable column, in memory
+    // and streamed alike.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("n.csv");
+    std::fs::write(&csv, "name,k\nGOOG,1\nAAPL,2\n").unwrap();
+    let input = format!("{}:var * {{name: ?string, k: int64}}", csv.display());
+    for limit in [None, Some(64 << 20)] {
+        let out = dir.path().join("n.parquet");
+        let mut s = Session::new();
+        if let Some(l) = limit {
+            s = s.memory_limit(l);
+        }
+        s.eval(
+            "{n: p.name, k: p.k}",
+            &[("p", input.as_str())],
+            Some(out.to_str().unwrap()),
+        )
+        .unwrap();
+        let back = io::open(&out, None).unwrap();
+        assert_eq!(
+            back.datashape().to_string(),
+            "2 * {n: ?string, k: int64}",
+            "limit {limit:?}"
+        );
+    }
+}

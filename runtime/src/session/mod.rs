@@ -384,7 +384,7 @@ impl Session {
             }
             value = r.value;
         }
-        let value = self.deliver(value, out)?;
+        let value = self.deliver(value, out, s.function.result_type())?;
         report.total_seconds = t_start.elapsed().as_secs_f64();
         Ok(Outcome { value, report })
     }
@@ -436,15 +436,31 @@ impl Session {
             report.execute_seconds = report.execute_seconds.min(t.elapsed().as_secs_f64());
             value = Some(v);
         }
-        let value = self.deliver(value, out)?;
+        let value = self.deliver(value, out, function.result_type())?;
         report.total_seconds = t_start.elapsed().as_secs_f64();
         Ok(Outcome { value, report })
     }
 
     /// Writes `value` to `out` when both are there; what is not written is
     /// returned.
-    fn deliver(&self, value: Option<Value>, out: Option<&Path>) -> Result<Option<Value>, Error> {
+    /// `ty` is the result's datashape: a table gets its columns' types
+    /// from it (a `?string` column is nullable even when nothing is
+    /// missing).
+    fn deliver(
+        &self,
+        value: Option<Value>,
+        out: Option<&Path>,
+        ty: &Datashape,
+    ) -> Result<Option<Value>, Error> {
         match (value, out) {
+            (Some(v), Some(path))
+                if io::Format::by_name(path).table().is_some() && !ty.dims.is_empty() =>
+            {
+                let mut sink = io::create_values(path, ty).map_err(OutputError::Io)?;
+                sink.write_value(&v).map_err(OutputError::Io)?;
+                sink.finish().map_err(OutputError::Io)?;
+                Ok(None)
+            }
             (Some(v), Some(path))
                 if io::Format::by_name(path).table().is_some()
                     || matches!(v, Value::Column(_) | Value::Record(_)) =>
