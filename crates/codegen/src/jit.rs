@@ -94,10 +94,9 @@ pub struct Compiled {
 impl Drop for Compiled {
     fn drop(&mut self) {
         if let Some(t) = self.tracker.take() {
-            match JIT.get() {
-                Some(Ok(jit)) => jit.release(t),
-                // No JIT, no code: nothing can own a tracker then.
-                _ => std::mem::forget(t),
+            // Only a JIT makes trackers, so it exists here.
+            if let Some(Ok(jit)) = JIT.get() {
+                jit.release(t);
             }
         }
     }
