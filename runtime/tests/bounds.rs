@@ -118,8 +118,8 @@ fn a_result_above_the_memory_limit_is_an_error_naming_it() {
             &specs,
             Some(&out),
         )
-        .err()
-        .expect("an error")
+        .map(|_| ())
+        .expect_err("an error")
         .to_string();
     assert_eq!(
         e,
@@ -134,8 +134,8 @@ fn a_result_above_the_memory_limit_is_an_error_naming_it() {
     let e = Session::new()
         .memory_limit(1024)
         .run(&Program::expr("a * 2.0"), &specs, Some(&out))
-        .err()
-        .expect("an error")
+        .map(|_| ())
+        .expect_err("an error")
         .to_string();
     assert!(e.contains("one row takes"), "{e}");
     assert!(e.contains("memory limit of 1024 bytes"), "{e}");
