@@ -339,6 +339,7 @@ impl ArrayMut {
             .ok_or(ArrayError::Overflow {
                 what: "allocation size",
             })?;
+        crate::alloc::check(bytes as u128, &crate::alloc::describe(shape, scalar))?;
         let data = MutableBuffer::from_len_zeroed(bytes);
         let pad = data.as_ptr().align_offset(ALLOC_ALIGN);
         Ok(ArrayMut {

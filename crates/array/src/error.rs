@@ -78,6 +78,14 @@ pub enum ArrayError {
         /// The conversion and the type.
         what: String,
     },
+    /// The memory for an array could not be had (see [`crate::alloc`]).
+    Alloc(crate::alloc::AllocError),
+}
+
+impl From<crate::alloc::AllocError> for ArrayError {
+    fn from(e: crate::alloc::AllocError) -> ArrayError {
+        ArrayError::Alloc(e)
+    }
 }
 
 impl fmt::Display for ArrayError {
@@ -119,6 +127,7 @@ impl fmt::Display for ArrayError {
                 write!(f, "{what} out of range for shape {shape:?}")
             }
             ArrayError::Unsupported { what } => write!(f, "unsupported: {what}"),
+            ArrayError::Alloc(e) => e.fmt(f),
         }
     }
 }

@@ -24,6 +24,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alloc;
 pub mod arrow;
 mod dense;
 pub mod element;

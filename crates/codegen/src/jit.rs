@@ -8,6 +8,13 @@
 //! detects the host CPU, resolves libm and libmvec symbols in the process,
 //! and frees each module's IR once its code is emitted, so a kernel costs
 //! its machine code, not its IR.
+//!
+//! Each kernel's code lives under its own ORC resource tracker, removed
+//! when the last [`Arc`] of its [`Compiled`] is dropped: the cache holds
+//! at most [`Jit::cache_limit`] kernels (least recently used evicted
+//! first), and a kernel evicted while a caller still holds it lives until
+//! that caller lets go. Memory stays flat however many distinct kernels a
+//! process compiles.
 
 use crate::arrow_kernels::ColumnKernel;
 use crate::error::Unsupported;
@@ -21,6 +28,7 @@ use inkwell::llvm_sys::orc2 as orc;
 use inkwell::llvm_sys::orc2::lljit;
 use inkwell::targets::{CodeModel, RelocMode};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
@@ -79,14 +87,90 @@ pub struct Compiled {
     pub asm: Option<String>,
     /// Seconds spent generating, optimizing and compiling.
     pub compile_seconds: f64,
+    /// The ORC resource tracker owning the code, removed on drop.
+    tracker: Option<Tracker>,
 }
+
+impl Drop for Compiled {
+    fn drop(&mut self) {
+        if let Some(t) = self.tracker.take() {
+            // Only a JIT makes trackers, so it exists here.
+            if let Some(Ok(jit)) = JIT.get() {
+                jit.release(t);
+            }
+        }
+    }
+}
+
+/// An ORC resource tracker: the code and symbols of one kernel.
+struct Tracker(orc::LLVMOrcResourceTrackerRef);
+// SAFETY: a tracker is an opaque handle; blaze removes it under
+// `Jit::compile_lock`.
+unsafe impl Send for Tracker {}
+unsafe impl Sync for Tracker {}
+
+impl std::fmt::Debug for Tracker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Tracker({:p})", self.0)
+    }
+}
+
+/// The kernels by key text, with when each was last used.
+struct Cache {
+    map: HashMap<String, (Arc<Compiled>, u64)>,
+    clock: u64,
+}
+
+impl Cache {
+    /// The kernel of `text`, marked as just used.
+    fn get(&mut self, text: &str) -> Option<Arc<Compiled>> {
+        self.clock += 1;
+        let now = self.clock;
+        self.map.get_mut(text).map(|(k, used)| {
+            *used = now;
+            k.clone()
+        })
+    }
+
+    /// Inserts `k`, evicting the least recently used kernels beyond
+    /// `limit`; returns what left the cache (to be dropped by the caller
+    /// outside every lock).
+    fn insert(&mut self, text: String, k: Arc<Compiled>, limit: usize) -> Vec<Arc<Compiled>> {
+        self.clock += 1;
+        let mut gone: Vec<Arc<Compiled>> = Vec::new();
+        if let Some((old, _)) = self.map.insert(text, (k, self.clock)) {
+            gone.push(old);
+        }
+        while self.map.len() > limit.max(1) {
+            let Some(oldest) = self
+                .map
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(t, _)| t.clone())
+            else {
+                break;
+            };
+            if let Some((k, _)) = self.map.remove(&oldest) {
+                gone.push(k);
+            }
+        }
+        gone
+    }
+}
+
+/// Kernels the cache keeps by default (see [`Jit::set_cache_limit`]).
+pub const DEFAULT_CACHE_LIMIT: usize = 512;
 
 /// The process-wide JIT: host facts, the ORC JIT and the kernel cache.
 pub struct Jit {
     host: Host,
     lljit: OrcJit,
-    cache: Mutex<HashMap<String, Arc<Compiled>>>,
+    cache: Mutex<Cache>,
+    cache_limit: AtomicUsize,
     compile_lock: Mutex<()>,
+    /// Trackers of dropped kernels, removed at the next chance to take the
+    /// compile lock.
+    pending: Mutex<Vec<Tracker>>,
 }
 
 /// The ORC `LLJIT` instance and its main library.
@@ -176,8 +260,13 @@ pub fn jit() -> Result<&'static Jit, Unsupported> {
         Ok(Jit {
             lljit: OrcJit::create()?,
             host,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(Cache {
+                map: HashMap::new(),
+                clock: 0,
+            }),
+            cache_limit: AtomicUsize::new(DEFAULT_CACHE_LIMIT),
             compile_lock: Mutex::new(()),
+            pending: Mutex::new(Vec::new()),
         })
     })
     .as_ref()
@@ -190,9 +279,50 @@ impl Jit {
         &self.host
     }
 
-    /// Number of kernels compiled so far.
+    /// Number of kernels in the cache.
     pub fn cached(&self) -> usize {
-        self.cache.lock().map_or(0, |c| c.len())
+        self.cache.lock().map_or(0, |c| c.map.len())
+    }
+
+    /// The most kernels the cache keeps.
+    pub fn cache_limit(&self) -> usize {
+        self.cache_limit.load(Ordering::Relaxed)
+    }
+
+    /// Sets the most kernels the cache keeps (at least 1); the least
+    /// recently used beyond it are evicted at the next compile. Their code
+    /// is freed once no caller holds them.
+    pub fn set_cache_limit(&self, kernels: usize) {
+        self.cache_limit.store(kernels.max(1), Ordering::Relaxed);
+    }
+
+    /// Queues the code of a dropped kernel for removal, and removes what
+    /// is queued unless a compile is under way (which removes it when done).
+    fn release(&self, t: Tracker) {
+        if let Ok(mut p) = self.pending.lock() {
+            p.push(t);
+        }
+        if let Ok(_guard) = self.compile_lock.try_lock() {
+            self.remove_pending();
+        }
+    }
+
+    /// Removes the code of dropped kernels. The caller holds the compile
+    /// lock.
+    fn remove_pending(&self) {
+        let trackers = match self.pending.lock() {
+            Ok(mut p) => std::mem::take(&mut *p),
+            Err(_) => return,
+        };
+        for t in trackers {
+            // SAFETY: a live tracker of this JIT's main library, no longer
+            // referenced by any kernel; removing it frees its code and
+            // symbols, releasing it frees the handle.
+            unsafe {
+                let _ = take_error(orc::LLVMOrcResourceTrackerRemove(t.0));
+                orc::LLVMOrcReleaseResourceTracker(t.0);
+            }
+        }
     }
 
     /// The kernel for `key`, compiled on first request. `dumps` asks for
@@ -234,35 +364,52 @@ impl Jit {
         build: impl FnOnce(&Emitter<'_, '_>, &str) -> Result<(), Unsupported>,
     ) -> Result<Arc<Compiled>, Unsupported> {
         let text = text.to_string();
-        if let Ok(cache) = self.cache.lock() {
-            if let Some(k) = cache.get(&text) {
-                let has = (!dumps.ir || k.ir.is_some())
-                    && (!dumps.opt_ir || k.opt_ir.is_some())
-                    && (!dumps.asm || k.asm.is_some());
-                if has {
-                    return Ok(k.clone());
-                }
-            }
-        }
-        let _guard = self
-            .compile_lock
-            .lock()
-            .map_err(|_| Unsupported("compile lock poisoned".into()))?;
-        // Another thread may have compiled it meanwhile.
-        if !dumps.any() {
-            if let Some(k) = self.cache.lock().ok().and_then(|c| c.get(&text).cloned()) {
+        if let Some(k) = self.cache.lock().ok().and_then(|mut c| c.get(&text)) {
+            let has = (!dumps.ir || k.ir.is_some())
+                && (!dumps.opt_ir || k.opt_ir.is_some())
+                && (!dumps.asm || k.asm.is_some());
+            if has {
                 return Ok(k);
             }
         }
-        // Every compile gets a fresh symbol, also when a cached kernel is
-        // compiled again for its texts.
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let compiled = Arc::new(self.compile(build, &text, &format!("{prefix}_{n}"), dumps)?);
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(text, compiled.clone());
-        }
-        Ok(compiled)
+        // Kernels leaving the cache are dropped after the locks are
+        // released (their code is removed under the compile lock).
+        let mut gone = Vec::new();
+        let result = {
+            let _guard = self
+                .compile_lock
+                .lock()
+                .map_err(|_| Unsupported("compile lock poisoned".into()))?;
+            self.remove_pending();
+            // Another thread may have compiled it meanwhile.
+            let ready = if dumps.any() {
+                None
+            } else {
+                self.cache.lock().ok().and_then(|mut c| c.get(&text))
+            };
+            let r = match ready {
+                Some(k) => Ok(k),
+                None => {
+                    // Every compile gets a fresh symbol, also when a cached
+                    // kernel is compiled again for its texts.
+                    static NEXT: AtomicUsize = AtomicUsize::new(0);
+                    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+                    self.compile(build, &text, &format!("{prefix}_{n}"), dumps)
+                        .map(|c| {
+                            let compiled = Arc::new(c);
+                            if let Ok(mut cache) = self.cache.lock() {
+                                gone = cache.insert(text, compiled.clone(), self.cache_limit());
+                            }
+                            compiled
+                        })
+                }
+            };
+            // Kernels dropped by other threads meanwhile.
+            self.remove_pending();
+            r
+        };
+        drop(gone);
+        result
     }
 
     fn compile(
@@ -314,28 +461,37 @@ impl Jit {
         let mut addr: orc::LLVMOrcExecutorAddress = 0;
         // SAFETY: `mref` belongs to `tsctx`; the thread-safe module takes the
         // module and keeps the context alive; the lookup compiles it on this
-        // thread, under the compile lock.
-        unsafe {
+        // thread, under the compile lock. The module's code belongs to a
+        // tracker of its own, removed on failure here or when the kernel
+        // is dropped.
+        let tracker = unsafe {
+            let tracker = Tracker(orc::LLVMOrcJITDylibCreateResourceTracker(self.lljit.dylib));
             let tsm = orc::LLVMOrcCreateNewThreadSafeModule(mref, tsctx);
             orc::LLVMOrcDisposeThreadSafeContext(tsctx);
-            if let Some(e) = take_error(lljit::LLVMOrcLLJITAddLLVMIRModule(
+            let failed = |t: Tracker, e: String| {
+                let _ = take_error(orc::LLVMOrcResourceTrackerRemove(t.0));
+                orc::LLVMOrcReleaseResourceTracker(t.0);
+                Err(Unsupported(e))
+            };
+            if let Some(e) = take_error(lljit::LLVMOrcLLJITAddLLVMIRModuleWithRT(
                 self.lljit.jit,
-                self.lljit.dylib,
+                tracker.0,
                 tsm,
             )) {
-                return Err(Unsupported(format!("the JIT rejected the kernel: {e}")));
+                return failed(tracker, format!("the JIT rejected the kernel: {e}"));
             }
             if let Some(e) = take_error(lljit::LLVMOrcLLJITLookup(
                 self.lljit.jit,
                 &mut addr,
                 cname.as_ptr(),
             )) {
-                return Err(Unsupported(format!("kernel symbol missing: {e}")));
+                return failed(tracker, format!("kernel symbol missing: {e}"));
             }
-        }
-        if addr == 0 {
-            return Err(Unsupported("kernel symbol resolved to null".into()));
-        }
+            if addr == 0 {
+                return failed(tracker, "kernel symbol resolved to null".into());
+            }
+            tracker
+        };
         // SAFETY: the function was generated with exactly this signature.
         let func: KernelFn = unsafe { std::mem::transmute::<usize, KernelFn>(addr as usize) };
         Ok(Compiled {
@@ -346,6 +502,7 @@ impl Jit {
             opt_ir,
             asm,
             compile_seconds: t0.elapsed().as_secs_f64(),
+            tracker: Some(tracker),
         })
     }
 }

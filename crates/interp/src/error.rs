@@ -16,6 +16,16 @@ pub enum EvalError {
     Linalg(String),
     /// An input that does not match the declared type.
     Input(String),
+    /// A result too large for the memory limit or the machine: the message
+    /// names the operation and the size
+    /// (`the result of forall i, j needs 298 GiB; …`).
+    Memory(String),
+}
+
+impl From<blaze_array::alloc::AllocError> for EvalError {
+    fn from(e: blaze_array::alloc::AllocError) -> EvalError {
+        EvalError::Memory(e.to_string())
+    }
 }
 
 impl fmt::Display for EvalError {
@@ -25,6 +35,7 @@ impl fmt::Display for EvalError {
             EvalError::Value(m) => write!(f, "value error: {m}"),
             EvalError::Linalg(m) => write!(f, "linear algebra error: {m}"),
             EvalError::Input(m) => write!(f, "input error: {m}"),
+            EvalError::Memory(m) => write!(f, "{m}"),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! records and tuples of them ([`Value`]); everything else in Arrow's
 //! columnar layout ([`Column`]).
 
-use crate::Column;
+use crate::{Column, EvalError};
 use blaze_datashape::Scalar;
 use half::f16;
 use ndarray::{ArrayD, IxDyn};
@@ -106,7 +106,33 @@ impl Array {
         self.len() == 0
     }
 
-    /// An array of zeros (false for bool) of type `scalar` and `shape`.
+    /// An array of zeros (false for bool) of type `scalar` and `shape`,
+    /// allocated fallibly: a size that overflows, exceeds the memory limit
+    /// in force or what the machine has is an [`EvalError::Memory`] naming
+    /// `what` (see [`blaze_array::alloc`]).
+    pub fn try_zeros(scalar: Scalar, shape: &[usize], what: &str) -> Result<Array, EvalError> {
+        use blaze_array::alloc::{elements, try_zeroed};
+        let sh = IxDyn(shape);
+        let n = elements(shape, what)?;
+        macro_rules! make {
+            ($($s:ident),*) => {
+                match scalar {
+                    $(Scalar::$s => Array::$s(
+                        ArrayD::from_shape_vec(sh, try_zeroed(n, what)?)
+                            .map_err(|e| EvalError::Shape(e.to_string()))?,
+                    ),)*
+                }
+            };
+        }
+        Ok(make!(
+            Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float16, Float32,
+            Float64, Complex64, Complex128
+        ))
+    }
+
+    /// An array of zeros (false for bool) of type `scalar` and `shape`, for
+    /// sizes known to be small (use [`Array::try_zeros`] for sizes from
+    /// data or a program).
     pub fn zeros(scalar: Scalar, shape: &[usize]) -> Array {
         let sh = IxDyn(shape);
         match scalar {

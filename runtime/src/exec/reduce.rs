@@ -111,7 +111,7 @@ impl Prepared {
             let ops = (ptrs, strides, bits);
             return self.full_reduce(k, f, &id, ops, shape, opts, pool, report);
         }
-        let mut out = output_array(k.output, &out_shape);
+        let mut out = output_array(k.output, &out_shape)?;
         fill(&mut out, &id);
         // Output strides along the iteration: 0 on reduced axes.
         let mut ostr = vec![0i64; rank];

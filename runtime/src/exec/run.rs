@@ -142,12 +142,23 @@ pub(super) fn fill(a: &mut Array, v: &Array) {
 /// A zeroed output array. Large ones ask the kernel for transparent huge
 /// pages before the first touch (as NumPy does): the kernels then fault in
 /// 2 MiB pages instead of 4 KiB ones, which costs far less than the
-/// computation instead of more.
-pub(super) fn output_array(s: Scalar, shape: &[usize]) -> Array {
-    let mut a = Array::zeros(s, shape);
+/// computation instead of more. Allocated fallibly: a result too large for
+/// the memory limit in force or the machine is an error naming its shape
+/// and size.
+pub(super) fn output_array(s: Scalar, shape: &[usize]) -> Result<Array, Error> {
+    let what = format!("the result ({})", blaze_array::alloc::describe(shape, s));
+    let mut a = Array::try_zeros(s, shape, &what)?;
     let bytes = a.len() * s.size_bytes();
     crate::memory::advise_huge_pages(mut_ptr(&mut a), bytes);
-    a
+    Ok(a)
+}
+
+/// A mask of `shape`, all false (nothing missing), allocated fallibly.
+pub(super) fn output_mask(shape: &[usize]) -> Result<ArrayD<bool>, Error> {
+    let what = "the missing-value mask of the result";
+    let n = blaze_array::alloc::elements(shape, what).map_err(EvalError::from)?;
+    let data = blaze_array::alloc::try_zeroed::<bool>(n, what).map_err(EvalError::from)?;
+    ArrayD::from_shape_vec(IxDyn(shape), data).map_err(|e| EvalError::Shape(e.to_string()).into())
 }
 
 pub(super) fn mut_ptr(a: &mut Array) -> *mut u8 {
@@ -465,7 +476,7 @@ impl Prepared {
                     Some(_) => dest.take_if(|d| d.shape == shape && d.validity.is_some()),
                 };
                 let validity = dest.as_ref().and_then(|d| d.validity);
-                let mut out = output_array(k.output, if dest.is_some() { &[0] } else { &shape });
+                let mut out = output_array(k.output, if dest.is_some() { &[0] } else { &shape })?;
                 let out_strides = match dest {
                     Some(d) => {
                         ptrs.push(d.ptr);
@@ -489,7 +500,7 @@ impl Prepared {
                         phase = Some(offset);
                     }
                     (Some(_), None) => {
-                        let m = missing.insert(ArrayD::from_elem(IxDyn(&shape), false));
+                        let m = missing.insert(output_mask(&shape)?);
                         ptrs.push(m.as_mut_ptr().cast::<u8>());
                         strides.extend(&out_strides);
                     }
@@ -632,6 +643,23 @@ impl Prepared {
             .collect::<Result<_, _>>()?;
         let rank = shape.len();
         let empty = shape.contains(&0);
+        if !empty {
+            // The result (the outer loops) is checked before any operand is
+            // made: an outer product too large fails here, by name.
+            let names: Vec<&str> = p
+                .outer
+                .iter()
+                .map(|v| self.f.index_vars[v.0 as usize].name.as_str())
+                .collect();
+            let what = if names.is_empty() {
+                "the result of the index expression".to_string()
+            } else {
+                format!("the result of forall {}", names.join(", "))
+            };
+            let outer = shape.get(..p.outer.len()).unwrap_or(&shape);
+            blaze_array::alloc::shape_bytes(outer, p.kernel.output.size_bytes(), &what)
+                .map_err(EvalError::from)?;
+        }
         let pos = |v: &IndexVar| vars.iter().position(|x| x == v);
         // Constant operands live until the kernel has run.
         let mut owned: Vec<Array> = Vec::new();
@@ -681,6 +709,8 @@ impl Prepared {
                 IndexOperand::Eps(vs) => {
                     let n = vs.len();
                     let dims = vec![n; n];
+                    blaze_array::alloc::shape_bytes(&dims, 8, "the constant eps")
+                        .map_err(EvalError::from)?;
                     let eps = ArrayD::from_shape_fn(IxDyn(&dims), |ix| {
                         let idx = ix.slice();
                         let mut sign = 1i64;

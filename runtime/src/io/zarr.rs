@@ -230,7 +230,50 @@ impl ZarrArray {
         ))
     }
 
+    /// The metadata checked before any work: at most 64 dimensions, a
+    /// chunk shape of the array's rank without zeros, and a size in bytes,
+    /// a chunk size and a number of chunks that fit the address space
+    /// (checked arithmetic: `[9223372036854775807, 10]` is refused here).
     fn checked(a: ZarrArray) -> Result<ZarrArray, IoError> {
+        let bad = |m: String| Err(IoError::format(&a.path, IoErrorKind::MalformedHeader, m));
+        let max = crate::io::npy::MAX_RANK;
+        if a.shape.len() > max {
+            return bad(format!(
+                "the array has {} dimensions; at most {max} are supported (NumPy's limit)",
+                a.shape.len()
+            ));
+        }
+        if a.chunks.len() == a.shape.len() && !a.chunks.contains(&0) {
+            let size = a.scalar.size_bytes() as u128;
+            let bytes = a
+                .shape
+                .iter()
+                .try_fold(size, |n, &d| n.checked_mul(d as u128))
+                .filter(|&n| n <= isize::MAX as u128);
+            let chunk_bytes = a
+                .chunks
+                .iter()
+                .try_fold(size, |n, &d| n.checked_mul(d as u128))
+                .filter(|&n| n <= isize::MAX as u128);
+            let chunk_count = a
+                .shape
+                .iter()
+                .zip(&a.chunks)
+                .try_fold(1u128, |n, (&s, &c)| n.checked_mul(s.div_ceil(c) as u128))
+                .filter(|&n| n <= isize::MAX as u128);
+            if bytes.is_none() {
+                return bad(format!(
+                    "shape {:?} of {} is too large for the address space",
+                    a.shape, a.scalar
+                ));
+            }
+            if chunk_bytes.is_none() || chunk_count.is_none() {
+                return bad(format!(
+                    "chunk shape {:?} over shape {:?} is too large for the address space",
+                    a.chunks, a.shape
+                ));
+            }
+        }
         if a.chunks.len() != a.shape.len() || a.chunks.contains(&0) {
             return Err(IoError::format(
                 &a.path,
@@ -300,33 +343,32 @@ impl ZarrArray {
                 format!("corrupt chunk: {m}"),
             )
         };
-        let raw = match self.compression {
-            Compression::None => bytes,
-            Compression::Zstd => {
-                zstd::stream::decode_all(&bytes[..]).map_err(|e| bad(e.to_string()))?
-            }
-            Compression::Gzip => {
-                let mut out = Vec::new();
-                flate2::read::GzDecoder::new(&bytes[..])
-                    .read_to_end(&mut out)
-                    .map_err(|e| bad(e.to_string()))?;
-                out
-            }
-            Compression::Zlib => {
-                let mut out = Vec::new();
-                flate2::read::ZlibDecoder::new(&bytes[..])
-                    .read_to_end(&mut out)
-                    .map_err(|e| bad(e.to_string()))?;
-                out
-            }
-        };
         let count: usize = self.chunks.iter().product();
         let size = self.scalar.size_bytes();
-        if raw.len() != count * size {
+        let expected = count * size;
+        // A decoder reads at most one byte past the chunk's size: a chunk
+        // that decompresses to more is an error, not a flood of memory.
+        let bounded = |r: &mut dyn Read| -> Result<Vec<u8>, IoError> {
+            let mut out = Vec::new();
+            r.take(expected as u64 + 1)
+                .read_to_end(&mut out)
+                .map_err(|e| bad(e.to_string()))?;
+            Ok(out)
+        };
+        let raw = match self.compression {
+            Compression::None => bytes,
+            Compression::Zstd => bounded(
+                &mut zstd::stream::read::Decoder::new(&bytes[..])
+                    .map_err(|e| bad(e.to_string()))?,
+            )?,
+            Compression::Gzip => bounded(&mut flate2::read::GzDecoder::new(&bytes[..]))?,
+            Compression::Zlib => bounded(&mut flate2::read::ZlibDecoder::new(&bytes[..]))?,
+        };
+        if raw.len() != expected {
             return Err(bad(format!(
                 "{} bytes, expected {} ({} elements of {})",
                 raw.len(),
-                count * size,
+                expected,
                 count,
                 self.scalar
             )));
@@ -375,7 +417,12 @@ impl ZarrArray {
         }
         let mut out_shape = self.shape.clone();
         out_shape[0] = end - start;
-        let mut out = ArrayD::<T>::from_elem(IxDyn(&out_shape), T::from_f64(self.fill));
+        let what = format!("rows {start}..{end} of {}", self.path.display());
+        let n = blaze_array::alloc::elements(&out_shape, &what)
+            .map_err(|e| IoError::format(&self.path, IoErrorKind::ShapeOverflow, e.to_string()))?;
+        let data = blaze_array::alloc::try_filled(n, T::from_f64(self.fill), &what)
+            .map_err(|e| IoError::format(&self.path, IoErrorKind::ShapeOverflow, e.to_string()))?;
+        let mut out = ArrayD::from_shape_vec(IxDyn(&out_shape), data).map_err(shape_err)?;
         if end == start {
             return Ok(T::wrap(out));
         }

@@ -73,7 +73,8 @@ impl fmt::Display for RoutineError {
             EvalError::Shape(m)
             | EvalError::Value(m)
             | EvalError::Linalg(m)
-            | EvalError::Input(m) => f.write_str(&m),
+            | EvalError::Input(m)
+            | EvalError::Memory(m) => f.write_str(&m),
         }
     }
 }

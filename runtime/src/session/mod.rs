@@ -216,6 +216,8 @@ impl Session {
         out: Option<&Path>,
     ) -> Result<Outcome, Error> {
         let t_start = Instant::now();
+        // No single allocation of the run may exceed the memory limit.
+        let _limit = blaze_array::alloc::limit_scope(self.memory_limit);
         match self.decide(program, inputs)? {
             Decision::Stream(s) => self.run_streamed(*s, out, t_start),
             Decision::Memory(opened) => self.run_in_memory(program, opened, out, t_start),

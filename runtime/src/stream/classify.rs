@@ -66,8 +66,7 @@ pub(super) fn row_bytes(t: &Datashape) -> usize {
             Dim::Fixed(n) => *n as usize,
             _ => 1,
         })
-        .product::<usize>()
-        * s
+        .fold(s, usize::saturating_mul)
 }
 
 pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, StreamError> {

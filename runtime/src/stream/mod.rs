@@ -109,6 +109,8 @@ pub struct StreamPlan {
     result: Datashape,
     /// Text of each frontier node, for the task graph.
     labels: Vec<String>,
+    /// The memory limit the plan was made for (bytes).
+    limit: u64,
 }
 
 #[derive(Debug)]
@@ -256,6 +258,18 @@ pub fn plan(
             fixed,
         });
     }
+    // One row of every block must fit: a limit below it is an error, not
+    // blocks of one row above the limit.
+    if per_row as u64 > budget - fixed {
+        return Err(StreamError::Program(format!(
+            "one row takes {} in flight (three of each streamed input, the rows computed), \
+             more than the {} the limit leaves after {} of in-memory inputs and partial results \
+             (blaze keeps a fifth of the limit in reserve)",
+            crate::error::human(per_row as u64),
+            crate::error::human(budget - fixed),
+            crate::error::human(fixed)
+        )));
+    }
     let by_memory = ((budget - fixed) / per_row.max(1) as u64).max(1) as usize;
     // Blocks of at most 256 MiB of input keep reading and computing
     // overlapped.
@@ -280,6 +294,7 @@ pub fn plan(
         tail,
         result: f.result_type().clone(),
         labels,
+        limit: memory_limit,
     })
 }
 

@@ -95,6 +95,9 @@ impl StreamPlan {
             }
             _ => None,
         };
+        if writer.is_none() && self.tail.is_none() {
+            self.check_whole_result()?;
+        }
         let later = Options {
             dumps: Dumps::default(),
             ..opts.clone()
@@ -286,6 +289,34 @@ impl StreamPlan {
                 merge(&mut report, r);
                 Ok(done(Some(value), report))
             }
+        }
+    }
+
+    /// A rows result that is not written to a file is held whole: before
+    /// any block runs, its size is checked against the memory limit.
+    fn check_whole_result(&self) -> Result<(), Error> {
+        let Some(rows) = self.rows else {
+            return Ok(());
+        };
+        let Ok((scalar, shape)) = self.result_shape(rows) else {
+            return Ok(());
+        };
+        let bytes = shape.iter().try_fold(scalar.size_bytes() as u128, |b, &d| {
+            b.checked_mul(d as u128)
+        });
+        match bytes {
+            Some(b) if b <= self.limit as u128 => Ok(()),
+            _ => Err(Error::Memory {
+                limit: self.limit,
+                reason: StreamError::Program(format!(
+                    "the result ({}) needs {} and is held whole, not written by blocks to a file",
+                    blaze_array::alloc::describe(&shape, scalar),
+                    bytes.map_or_else(
+                        || "more than the address space".into(),
+                        blaze_array::alloc::human
+                    )
+                )),
+            }),
         }
     }
 

@@ -48,7 +48,10 @@ pub(super) fn generic_matmul<T: Ring>(
         .ok_or_else(|| EvalError::Shape("matmul: cannot broadcast".into()))?;
     let mut out_shape = batch.clone();
     out_shape.extend([n, m]);
-    let mut out = ArrayD::from_elem(IxDyn(&out_shape), T::zero());
+    let len = blaze_array::alloc::elements(&out_shape, "the result of a matrix product")?;
+    let data = blaze_array::alloc::try_filled(len, T::zero(), "the result of a matrix product")?;
+    let mut out = ArrayD::from_shape_vec(IxDyn(&out_shape), data)
+        .map_err(|e| EvalError::Shape(e.to_string()))?;
     let batches: usize = batch.iter().product();
     let av = av
         .to_shape((batches, n, k))

@@ -177,8 +177,16 @@ impl Evaluator<'_> {
         for v in vars {
             extents.push(self.extent(*v, env)?);
         }
-        let total: usize = extents.iter().product();
-        let mut out = Vec::with_capacity(total);
+        let names: Vec<&str> = vars
+            .iter()
+            .map(|v| self.f.index_vars[v.0 as usize].name.as_str())
+            .collect();
+        let what = format!("the result of forall {}", names.join(", "));
+        let total = blaze_array::alloc::elements(&extents, &what)?;
+        // Each tuple holds its bindings and its value until the loop ends.
+        let per_tuple = std::mem::size_of::<Env>() + std::mem::size_of::<Value>() + 64;
+        blaze_array::alloc::bytes(total, per_tuple, &what)?;
+        let mut out = blaze_array::alloc::try_with_capacity(total, &what)?;
         for flat in 0..total {
             let mut e = env.clone();
             let mut rem = flat;

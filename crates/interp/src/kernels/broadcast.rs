@@ -84,6 +84,8 @@ pub(super) fn view_as<'a, T>(
 /// `a` broadcast to `shape`, as an owned array.
 fn broadcast_owned<T: Clone>(a: &ArrayD<T>, shape: &[usize]) -> Result<ArrayD<T>, EvalError> {
     check_size(shape)?;
+    let what = format!("an array broadcast to shape {}", fmt_shape(shape));
+    blaze_array::alloc::shape_bytes(shape, std::mem::size_of::<T>(), &what)?;
     Ok(view_as(a, shape)?.to_owned())
 }
 
@@ -105,6 +107,15 @@ pub(super) fn zip2<A: Copy, B: Copy, R>(
     f: impl Fn(A, B) -> R,
 ) -> Result<ArrayD<R>, EvalError> {
     let shape = broadcast_shapes(a.shape(), b.shape())?;
+    if shape != a.shape() || shape != b.shape() {
+        // A result larger than either operand: checked before it is made.
+        let what = format!(
+            "the result of broadcasting shapes {} and {}",
+            fmt_shape(a.shape()),
+            fmt_shape(b.shape())
+        );
+        blaze_array::alloc::shape_bytes(&shape, std::mem::size_of::<R>(), &what)?;
+    }
     let av = view_as(a, &shape)?;
     let bv = view_as(b, &shape)?;
     Ok(Zip::from(av).and(bv).map_collect(|x, y| f(*x, *y)))

@@ -13,6 +13,9 @@ use std::path::Path;
 /// this many bytes).
 pub(super) const ARRAY_ALIGN: usize = 64;
 
+/// The most dimensions an array file may declare (NumPy's own limit).
+pub(crate) const MAX_RANK: usize = 64;
+
 /// NumPy's spare header space for growing the first axis in place
 /// (`numpy.lib.format.GROWTH_AXIS_MAX_DIGITS`).
 pub(super) const GROWTH_AXIS_MAX_DIGITS: usize = 21;
@@ -112,6 +115,15 @@ pub(super) fn read_header<R: Read>(reader: &mut R, path: &Path) -> Result<Layout
             format!("malformed header: {m}"),
         )
     })?;
+    if header.shape.len() > MAX_RANK {
+        return Err(err(
+            IoErrorKind::MalformedHeader,
+            format!(
+                "the header has {} dimensions; at most {MAX_RANK} are supported (NumPy's limit)",
+                header.shape.len()
+            ),
+        ));
+    }
     let dtype = Dtype::parse(&header.descr).map_err(|m| err(IoErrorKind::UnsupportedDtype, m))?;
 
     // Sizes.

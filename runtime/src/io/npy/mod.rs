@@ -67,6 +67,7 @@ mod literal;
 mod read;
 mod write;
 
+pub(crate) use header::MAX_RANK;
 pub use read::{read_npy, read_npy_from, NpyFile};
 pub use write::{write_npy, write_npy_to, NpyWriter};
 
