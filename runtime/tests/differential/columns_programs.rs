@@ -109,7 +109,7 @@ fn string_program(rng: &mut Rng) -> Program {
     let cmp = *rng.pick(&["==", "!=", "<", "<=", ">", ">="]);
     let pred = *rng.pick(&["startswith", "endswith", "contains"]);
     let col = *rng.pick(&["s", "t"]);
-    match rng.below(22) {
+    match rng.below(29) {
         0 | 1 => compiled(format!("{col} {cmp} {l}")),
         2 => compiled(format!("{l} {cmp} {col}")),
         3 => compiled(format!("len({col})")),
@@ -129,7 +129,18 @@ fn string_program(rng: &mut Rng) -> Program {
         18 => any(format!("where(s {cmp} {l}, s, {l})")),
         19 => any(format!("fillna(s, {l})")),
         20 => any(format!("{col}[idx]")),
-        _ => any(format!("sum(upper({col}) == upper({l}))")),
+        21 => any(format!("sum(upper({col}) == upper({l}))")),
+        // Kernels over the results of other steps.
+        22 => compiled(format!("sum(s {cmp} {l}) + sum(len(t))")),
+        23 => compiled(format!("len({col}[m])")),
+        24 => compiled(format!("{col}[m] {cmp} {l}")),
+        25 => any(format!("{pred}({col}[idx], {l})")),
+        26 => any(format!("len(s + {l})")),
+        27 => any(format!(
+            "{}({col}) {cmp} {l}",
+            rng.pick(&["upper", "lower"])
+        )),
+        _ => any(format!("{pred}({col}, t)")),
     }
 }
 
@@ -174,7 +185,7 @@ fn decimal_program(rng: &mut Rng, add_fits: bool, mul_fits: bool, literal_fits: 
     let col = *rng.pick(&["d", "e"]);
     let cmp = *rng.pick(&["==", "!=", "<", "<=", ">", ">="]);
     let arith = if add_fits { *rng.pick(&["+", "-"]) } else { "" };
-    match rng.below(16) {
+    match rng.below(22) {
         0 | 1 if !arith.is_empty() => compiled(format!("d {arith} e")),
         2 if mul_fits => compiled("d * e".to_string()),
         3 => compiled(format!("d {cmp} e")),
@@ -200,7 +211,13 @@ fn decimal_program(rng: &mut Rng, add_fits: bool, mul_fits: bool, literal_fits: 
             rng.pick(&["+", "*", "-"]),
             rng.below(100)
         )),
-        _ => any(format!("abs(-{col})")),
+        15 => any(format!("abs(-{col})")),
+        16 => compiled(format!("sum({col}[m])")),
+        17 => compiled(format!("sum(e[d {cmp} e])")),
+        18 if !arith.is_empty() => compiled(format!("max(d {arith} e)")),
+        19 => compiled(format!("cast({col}[m], float64)")),
+        20 => any(format!("cast({col}, float64) * 2.0 + 1.0")),
+        _ => any(format!("where(d {cmp} e, {col}, {col})")),
     }
 }
 
@@ -268,7 +285,7 @@ fn ragged_program(rng: &mut Rng, t: Elem, n: usize) -> Program {
                 .to_string(),
         }
     };
-    match rng.below(16) {
+    match rng.below(22) {
         0..=4 => compiled(format!("{reduce}({col}, axis={axis})")),
         5 => any(format!("{reduce}({col})")),
         6 | 7 => any(elementwise(rng)),
@@ -279,7 +296,14 @@ fn ragged_program(rng: &mut Rng, t: Elem, n: usize) -> Program {
         12 => any(format!("{col}[m]")),
         13 => any(format!("{col}[idx]")),
         14 if n <= 1000 => any(format!("{reduce}({col}, axis=1, keepdims=true)")),
-        _ => any(format!("{col}[:, 1:]")),
+        15 => any(format!("{col}[:, 1:]")),
+        // Segmented kernels over lists made by other steps.
+        16 => any(format!("{reduce}({col}[m], axis=1)")),
+        17 => any(format!("{reduce}({col}[idx], axis=1)")),
+        18 => any(format!("{reduce}({col}[:, 1:], axis=1)")),
+        19 => compiled(format!("sum({col}, axis=1) + count(y, axis=1)")),
+        20 => any(format!("sum(flatten({col}))")),
+        _ => any(format!("{reduce}(x, axis=1) == {reduce}(y, axis=1)")),
     }
 }
 
@@ -316,7 +340,7 @@ fn record_program(rng: &mut Rng) -> Program {
     let l = literal(rng);
     let cmp = *rng.pick(&["==", "!=", "<", ">="]);
     let reduce = *rng.pick(&["sum", "max", "mean", "count", "min"]);
-    match rng.below(14) {
+    match rng.below(19) {
         0 => compiled(format!("sum(p.name {cmp} {l})")),
         1 => compiled(format!("p.k[p.name {cmp} {l}]")),
         2 => compiled(format!("p.price[p.name {cmp} {l}]")),
@@ -332,6 +356,11 @@ fn record_program(rng: &mut Rng) -> Program {
         10 => any("{name: p.name, mid: (p.price + p.price) / 2}".to_string()),
         11 => any(format!("p.xs[p.name {cmp} {l}]")),
         12 => any("{u: upper(p.name), x: p.xs * 2, k: -p.k}".to_string()),
-        _ => any("{n: len(p.xs, axis=1), f: p.xs[:, 0]}".to_string()),
+        13 => any("{n: len(p.xs, axis=1), f: p.xs[:, 0]}".to_string()),
+        14 => compiled("sum(p.price[p.k > 0])".to_string()),
+        15 => compiled(format!("sum(p.name[p.k > 0] {cmp} {l})")),
+        16 => any(format!("{reduce}(p.xs[m], axis=1)")),
+        17 => any(format!("{{name: p.name[m], s: {reduce}(p.xs[m], axis=1)}}")),
+        _ => any("len(p[m].name)".to_string()),
     }
 }
