@@ -210,3 +210,48 @@ fn a_string_predicate_selects_a_decimal_field() {
     );
     same("p[p.name == \"x1\"]", &params, &[rec]);
 }
+
+/// `n` ragged rows of up to 4 float64 values, a fifth of them missing
+/// rows, the list sliced so its offsets start past 0.
+fn ragged_rows(rng: &mut Rng, n: usize) -> Value {
+    use arrow_array::types::Float64Type;
+    let rows: Vec<Option<Vec<Option<f64>>>> = (0..n + 2)
+        .map(|_| {
+            (!rng.one_in(5)).then(|| {
+                (0..rng.below(5))
+                    .map(|_| (!rng.one_in(6)).then(|| rng.below(100) as f64 / 4.0))
+                    .collect()
+            })
+        })
+        .collect();
+    let a = arrow_array::ListArray::from_iter_primitive::<Float64Type, _, _>(rows).slice(2, n);
+    Value::Column(Column::new(vec![n], Arc::new(a) as ArrayRef).expect("a column"))
+}
+
+#[test]
+fn ragged_rows_and_records_of_them_select_rows() {
+    let mut rng = Rng(0x5E1F);
+    for n in ROWS {
+        for missing in [0, 4] {
+            let m = mask(&mut rng, n, Density::Some, missing);
+            let mt = if missing > 0 { "?bool" } else { "bool" };
+            let x = ragged_rows(&mut rng, n);
+            let params = [
+                ("x", format!("{n} * var * ?float64")),
+                ("m", format!("{n} * {mt}")),
+            ];
+            same("x[m]", &params, &[x.clone(), m.clone()]);
+            same("sum(x[m], axis=1)", &params, &[x.clone(), m.clone()]);
+            let p = Value::Record(vec![
+                ("name".into(), strings(&mut rng, n, 0)),
+                ("xs".into(), x),
+            ]);
+            let params = [
+                ("p", format!("{n} * {{name: string, xs: var * ?float64}}")),
+                ("m", format!("{n} * {mt}")),
+            ];
+            same("p[m]", &params, &[p.clone(), m.clone()]);
+            same("p.xs[p.name == \"GOOG1\"]", &params, &[p, m]);
+        }
+    }
+}

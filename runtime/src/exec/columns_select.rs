@@ -5,7 +5,8 @@
 //! running sums place each chunk's rows in the result, and a pass on
 //! rayon copies every chunk into its place: dense arrays of any rank with
 //! their masks, `Utf8` columns (offsets and bytes), `Decimal128` columns
-//! (values and validity), and records of these, field by field. Values
+//! (values and validity), `List` columns of ragged rows (each chunk
+//! filtered by Arrow's kernel), and records of these, field by field. Values
 //! of another layout run on the reference kernels and are listed as
 //! fallbacks.
 
@@ -14,7 +15,7 @@ use super::{Options, Report};
 use crate::error::Error;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Decimal128Type;
-use arrow_array::{Array as _, ArrayRef, Decimal128Array, StringArray};
+use arrow_array::{Array as _, ArrayRef, BooleanArray, Decimal128Array, StringArray};
 use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use blaze_codegen::ColumnKernel;
 use blaze_interp::{eval_op, with_array, Array, Column, Element, EvalError, Value};
@@ -181,6 +182,43 @@ fn gather_strings(
         .map_err(|e| EvalError::Value(format!("a selection of strings: {e}")).into())
 }
 
+/// The selected rows of a list column (ragged rows): each chunk of rows
+/// filtered by Arrow's kernel on rayon, the chunks concatenated.
+fn select_lists(
+    sel: &Selection<'_>,
+    a: &ArrayRef,
+    pool: Option<&rayon::ThreadPool>,
+) -> Result<ArrayRef, Error> {
+    let rows = sel.rows();
+    let chunks = rows.div_ceil(ROWS_PER_CHUNK);
+    let work = || -> Vec<Result<ArrayRef, arrow_schema::ArrowError>> {
+        (0..chunks)
+            .into_par_iter()
+            .map(|c| {
+                let b = c * ROWS_PER_CHUNK;
+                let e = (b + ROWS_PER_CHUNK).min(rows);
+                let keep: BooleanArray = (b..e).map(|r| Some(sel.take(r))).collect();
+                arrow_select::filter::filter(a.slice(b, e - b).as_ref(), &keep)
+            })
+            .collect()
+    };
+    let bad = |e: arrow_schema::ArrowError| -> Error {
+        EvalError::Value(format!("a selection of ragged rows: {e}")).into()
+    };
+    let parts = match pool {
+        Some(p) => p.install(work),
+        None => work(),
+    }
+    .into_iter()
+    .collect::<Result<Vec<ArrayRef>, _>>()
+    .map_err(bad)?;
+    if parts.is_empty() {
+        return Ok(arrow_array::new_empty_array(a.data_type()));
+    }
+    let refs: Vec<&dyn arrow_array::Array> = parts.iter().map(|p| p.as_ref()).collect();
+    arrow_select::concat::concat(&refs).map_err(bad)
+}
+
 /// The selected rows of `v`, `None` when a part of it has a layout the
 /// pass does not copy.
 fn select_value(
@@ -235,6 +273,8 @@ fn select_value(
                     .map(|a| a.with_data_type(d.data_type().clone()))
                     .map_err(|e| EvalError::Value(format!("a selection of decimals: {e}")))?;
                 Arc::new(a)
+            } else if c.array.as_list_opt::<i32>().is_some() {
+                select_lists(sel, &c.array, pool)?
             } else {
                 return Ok(None);
             };

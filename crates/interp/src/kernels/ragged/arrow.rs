@@ -173,7 +173,9 @@ impl Ragged {
         offsets.push(0usize);
         let contiguous = ranges.first().is_none_or(|r| r.0 == 0)
             && ranges.windows(2).all(|w| w[0].1 == w[1].0)
-            && ranges.last().is_none_or(|r| r.1 == values.len());
+            && ranges
+                .last()
+                .map_or(values.is_empty(), |r| r.1 == values.len());
         let mut rows = Vec::new();
         for &(a, b) in &ranges {
             let last = offsets.last().copied().unwrap_or(0);

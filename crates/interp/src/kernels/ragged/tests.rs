@@ -101,3 +101,23 @@ proptest! {
         }
     }
 }
+
+/// No rows over a child that still holds elements (a list sliced to no
+/// rows, or offsets starting past 0): an empty ragged value, not an error.
+#[test]
+fn no_rows_over_a_non_empty_child_are_empty() {
+    let list = ListArray::from_iter_primitive::<Int64Type, _, _>(vec![
+        Some(vec![Some(1), Some(2)]),
+        Some(vec![Some(3)]),
+    ]);
+    for empty in [list.slice(0, 0), list.slice(1, 0), list.slice(2, 0)] {
+        let r = Ragged::from_arrow(&[0], &empty).unwrap();
+        assert!(r.check().is_ok());
+        assert_eq!(r.child_len(), 0);
+        let Shaped::Dense(sum) = reduce_ragged(&r, ReduceFn::Sum, Some(&[1]), false, true).unwrap()
+        else {
+            panic!("sum kept the ragged axis")
+        };
+        assert_eq!(ints(&sum).0, Vec::<i64>::new());
+    }
+}
