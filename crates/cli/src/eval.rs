@@ -90,6 +90,11 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), CliError> {
     if opts.repeat == 0 {
         return Err(CliError::Usage("`--repeat` must be at least 1".into()));
     }
+    // What `--out` would replace is checked before anything runs.
+    if let Some(out) = &opts.out {
+        blaze::runtime::io::check_output(Path::new(out))
+            .map_err(|e| CliError::Tagged("output", e.to_string()))?;
+    }
     let mut session = session.dumps(dumps).repeat(opts.repeat);
     let bar = Bar::new("{spinner}");
     if let Some(b) = bar.clone() {
