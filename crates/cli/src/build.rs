@@ -132,6 +132,6 @@ pub(crate) fn config(libs: bool) -> Result<(), CliError> {
     if !libs {
         return Err(CliError::Usage("`blaze config` needs `--libs`".into()));
     }
-    println!("{}", aot::LINK_FLAGS);
+    outln!("{}", aot::LINK_FLAGS);
     Ok(())
 }

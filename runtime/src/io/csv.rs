@@ -38,6 +38,17 @@ pub struct CsvFile {
     ty: Datashape,
 }
 
+/// A line read as bytes, as text; the error says where the first byte that
+/// is not UTF-8 is.
+fn utf8_line(raw: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(raw).map_err(|e| {
+        format!(
+            "not valid UTF-8 at byte {} of the line",
+            e.valid_up_to() + 1
+        )
+    })
+}
+
 /// Splits one CSV line into cells (double quotes, `""` escapes).
 fn cells(line: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
@@ -124,10 +135,24 @@ impl CsvFile {
             }
         }
         let file = File::open(path).map_err(|e| IoError::os(path, "cannot open", e))?;
-        let mut first = String::new();
+        let mut raw = Vec::new();
         BufReader::new(file)
-            .read_line(&mut first)
-            .map_err(|e| IoError::os(path, "read error", e))?;
+            .read_until(b'\n', &mut raw)
+            .map_err(|e| IoError::os(path, "read error at line 1", e))?;
+        let first = utf8_line(&raw).map_err(|m| {
+            IoError::at(
+                path,
+                Location::Line {
+                    line: 1,
+                    field: None,
+                },
+                IoErrorKind::BadValue,
+                m,
+            )
+        })?;
+        // A byte-order mark (as spreadsheets write) is not part of the
+        // first field's name.
+        let first = first.strip_prefix('\u{feff}').unwrap_or(first);
         let header = cells(first.trim_end_matches(['\n', '\r']))
             .map(|c| c.len() == out.len() && c.iter().zip(&out).all(|(c, (f, _, _))| c.trim() == f))
             .unwrap_or(false);
@@ -180,8 +205,8 @@ impl CsvFile {
             read: 0,
         };
         if self.header {
-            let mut s = String::new();
-            r.lines.read_line(&mut s).map_err(|e| r.os(e))?;
+            let mut s = Vec::new();
+            r.lines.read_until(b'\n', &mut s).map_err(|e| r.os(e))?;
             r.line = 1;
         }
         Ok(r)
@@ -242,14 +267,24 @@ impl CsvReader {
         let mut texts: Vec<Vec<Option<String>>> = vec![Vec::new(); f.len()];
         let mut wide: Vec<Vec<Option<i128>>> = vec![Vec::new(); f.len()];
         let mut n = 0;
-        let mut s = String::new();
+        let mut raw = Vec::new();
         while n < max {
-            s.clear();
-            let got = self.lines.read_line(&mut s).map_err(|e| self.os(e))?;
+            raw.clear();
+            let got = self
+                .lines
+                .read_until(b'\n', &mut raw)
+                .map_err(|e| self.os(e))?;
             if got == 0 {
                 break;
             }
             self.line += 1;
+            let s = utf8_line(&raw).map_err(|m| self.err(&m))?;
+            // A byte-order mark is not part of the first line.
+            let s = if self.line == 1 {
+                s.strip_prefix('\u{feff}').unwrap_or(s)
+            } else {
+                s
+            };
             let text = s.trim_end_matches(['\n', '\r']);
             if text.trim().is_empty() {
                 continue;
