@@ -188,9 +188,35 @@ fn csv_byte_order_mark_and_invalid_utf8() {
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(1), "{err}");
         assert!(
-            err.contains(&format!("p.csv:{line}: not valid UTF-8")),
+            err.contains(&format!("p.csv:{line}: the line is not valid UTF-8")),
             "{err}"
         );
         assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn json_lines_byte_order_mark_and_line_numbers() {
+    let t = tempfile::tempdir().expect("temp dir");
+    let p = t.path().join("p.jsonl");
+    let input = format!("p={}:var * {{a: int32}}", p.display());
+    fs::write(&p, b"\xef\xbb\xbf{\"a\": 1}\n{\"a\": 5}\n").unwrap();
+    let o = blaze(&["eval", "-e", "p.a", "--in", &input]);
+    assert_eq!(stdout(&o), "[1 5]\n", "{}", stderr(&o));
+    for (bytes, line, what) in [
+        (&b"{\"a\": 1}\n{\"a\": 2}\n\xff\n"[..], 3, "not valid UTF-8"),
+        (
+            &b"{\"a\": 1}\n\n{\"a\": 2}\n{\"a\": \"x\"}\n"[..],
+            4,
+            "Int32",
+        ),
+        (&b"{\"a\": 1}\n{\"a\":\n"[..], 2, "not closed"),
+    ] {
+        fs::write(&p, bytes).unwrap();
+        let o = blaze(&["eval", "-e", "p.a", "--in", &input]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains(&format!("p.jsonl:{line}: ")), "{err}");
+        assert!(err.contains(what), "{err}");
     }
 }
