@@ -119,9 +119,12 @@ fn a_session_streams_a_file_within_a_memory_limit() {
     use blaze::interp::Array;
     use blaze::runtime::session::{InputSpec, Program};
     use blaze::Session;
-    let dir = std::env::temp_dir().join(format!("blaze-api-session-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    // Removed when the test ends, passed or failed.
+    let scratch = tempfile::Builder::new()
+        .prefix("blaze-api-session-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path();
     let path = dir.join("a.npy");
     let a = Array2::from_shape_fn((50_000, 16), |(i, j)| ((i * 31 + j * 7) % 101) as f64 / 8.0);
     blaze::runtime::io::npy::write_npy(&path, &Array::Float64(a.clone().into_dyn())).unwrap();
@@ -189,7 +192,6 @@ fn a_session_streams_a_file_within_a_memory_limit() {
         matches!(e, Error::Runtime(_)) && e.to_string().contains("/nonexistent/a.npy"),
         "{e}"
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

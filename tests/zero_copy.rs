@@ -180,9 +180,12 @@ const BLOCK: usize = 128;
 #[test]
 fn streamed_blocks_reach_the_kernels_without_a_copy() {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = std::env::temp_dir().join(format!("blaze-zero-copy-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    // Removed when the test ends, passed or failed.
+    let scratch = tempfile::Builder::new()
+        .prefix("blaze-zero-copy-")
+        .tempdir()
+        .unwrap();
+    let dir = scratch.path();
     let a = dir.join("a.npy");
     let out = dir.join("out.npy");
     let x = ndarray::Array2::from_shape_fn((ROWS, COLS), |(i, j)| (i * COLS + j) as f64 / 7.0);
@@ -242,5 +245,4 @@ fn streamed_blocks_reach_the_kernels_without_a_copy() {
     );
     let back = blaze::runtime::io::npy::read_npy(&out).unwrap();
     assert_eq!(back, Array::Float64((2.0 * &x + 1.0).into_dyn()));
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,19 +3,19 @@
 //! complete results in place or leave nothing, and errors say which file,
 //! where in it, and what kind of problem.
 
+mod scratch;
+
 use blaze_datashape::Scalar;
 use blaze_interp::{Array, Value};
 use blaze_runtime::io::npy::write_npy;
 use blaze_runtime::io::{self, IoErrorKind, Location, RowBlock, RowSource};
 use blaze_runtime::value::view_of;
 use ndarray::{ArrayD, IxDyn};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("blaze-io-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A scratch directory, removed when dropped.
+fn dir(name: &str) -> scratch::Scratch {
+    scratch::scratch_dir(&format!("blaze-io-{name}-"))
 }
 
 fn matrix(rows: usize, cols: usize) -> Array {

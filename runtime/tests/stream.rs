@@ -3,6 +3,8 @@
 //! for elementwise work and integers; within reassociation for float
 //! reductions), and refusals name what cannot stream.
 
+mod scratch;
+
 use blaze_datashape::{Datashape, Dim, Measure};
 use blaze_interp::{Array, Value};
 use blaze_ir::compile_expression;
@@ -10,13 +12,11 @@ use blaze_runtime::io::npy::{write_npy, NpyFile};
 use blaze_runtime::stream::{plan, Input, ROWS};
 use blaze_runtime::Session;
 use ndarray::{ArrayD, IxDyn};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("blaze-stream-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A scratch directory, removed when dropped.
+fn dir(name: &str) -> scratch::Scratch {
+    scratch::scratch_dir(&format!("blaze-stream-{name}-"))
 }
 
 fn data(rows: usize, cols: usize, seed: u64) -> ArrayD<f64> {

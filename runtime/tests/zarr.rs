@@ -4,6 +4,8 @@
 //! size; corrupt chunks are errors naming the chunk; what blaze writes
 //! reads back.
 
+mod scratch;
+
 use blaze_interp::Array;
 use blaze_runtime::io::npy::read_npy;
 use blaze_runtime::io::zarr::{write_zarr, ZarrArray, ZarrWriter};
@@ -54,11 +56,9 @@ fn zarr_python_arrays_read_like_numpy() {
     }
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("blaze-zarr-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+/// A scratch directory, removed when dropped.
+fn scratch(name: &str) -> scratch::Scratch {
+    scratch::scratch_dir(&format!("blaze-zarr-{name}-"))
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -4,6 +4,7 @@
 use crate::check::program;
 use crate::error::CliError;
 use blaze::codegen::aot;
+use blaze::runtime::io;
 use blaze::runtime::session::check;
 use std::path::Path;
 
@@ -21,6 +22,11 @@ pub(crate) fn run(file: &str, out: &str, header: &str, defs: &[String]) -> Resul
                 "`{flag} {path}` is {what}; blaze build never writes over it"
             )));
         }
+    }
+    // What the outputs would replace is checked before anything is built.
+    for path in [out, header] {
+        io::check_output_file(Path::new(path))
+            .map_err(|e| CliError::Tagged("output", e.to_string()))?;
     }
     let all = check(&program(Some(file.to_string()), None, None)?, &[])?;
     let mut functions = Vec::new();
@@ -58,15 +64,19 @@ pub(crate) fn run(file: &str, out: &str, header: &str, defs: &[String]) -> Resul
     let guard = header_guard(header);
     let text =
         aot::c_header(&functions, &guard, file).map_err(|e| CliError::Tagged("build", e.0))?;
-    // Object and header appear complete or not at all.
-    let tmp_obj = format!("{out}.tmp{}", std::process::id());
-    let tmp_h = format!("{header}.tmp{}", std::process::id());
+    // Object and header appear complete or not at all; their temporaries
+    // carry this process's id, and those of dead runs are removed.
+    let staged = |path: &str| {
+        io::staged_file_name(Path::new(path)).map_err(|e| CliError::Tagged("output", e.to_string()))
+    };
+    let (obj_dest, tmp_obj) = staged(out)?;
+    let (h_dest, tmp_h) = staged(header)?;
     let output = |path: &str, e: std::io::Error| CliError::Tagged("output", format!("{path}: {e}"));
-    let result = aot::build_object(&functions, Path::new(&tmp_obj))
+    let result = aot::build_object(&functions, &tmp_obj)
         .map_err(|e| CliError::Tagged("build", e.0))
         .and_then(|()| std::fs::write(&tmp_h, text).map_err(|e| output(header, e)))
-        .and_then(|()| std::fs::rename(&tmp_obj, out).map_err(|e| output(out, e)))
-        .and_then(|()| std::fs::rename(&tmp_h, header).map_err(|e| output(header, e)));
+        .and_then(|()| std::fs::rename(&tmp_obj, &obj_dest).map_err(|e| output(out, e)))
+        .and_then(|()| std::fs::rename(&tmp_h, &h_dest).map_err(|e| output(header, e)));
     if let Err(e) = result {
         let _ = std::fs::remove_file(&tmp_obj);
         let _ = std::fs::remove_file(&tmp_h);
@@ -122,6 +132,6 @@ pub(crate) fn config(libs: bool) -> Result<(), CliError> {
     if !libs {
         return Err(CliError::Usage("`blaze config` needs `--libs`".into()));
     }
-    println!("{}", aot::LINK_FLAGS);
+    outln!("{}", aot::LINK_FLAGS);
     Ok(())
 }

@@ -75,10 +75,10 @@ pub(crate) fn run(
     let functions = check(&program, &args)?;
     if dump_ir {
         for f in &functions {
-            eprintln!("{f}");
+            errln!("{f}");
             let r = rewrite(f);
             if r != *f {
-                eprintln!("; rewritten for BLAS/LAPACK (what the JIT engine runs):\n{r}");
+                errln!("; rewritten for BLAS/LAPACK (what the JIT engine runs):\n{r}");
             }
         }
     }
@@ -104,18 +104,18 @@ pub(crate) fn run(
             })
             .collect();
         if is_expr {
-            println!("{}", items.first().cloned().unwrap_or_default());
+            outln!("{}", items.first().cloned().unwrap_or_default());
         } else {
-            println!("{}", json!({ "definitions": items }));
+            outln!("{}", json!({ "definitions": items }));
         }
     } else if is_expr {
         for f in &functions {
-            println!("{}", f.result_type());
+            outln!("{}", f.result_type());
         }
     } else {
         for f in &functions {
             let ps: Vec<String> = f.params.iter().map(|(n, t)| format!("{n}: {t}")).collect();
-            println!("{}({}) -> {}", f.name, ps.join(", "), f.result_type());
+            outln!("{}({}) -> {}", f.name, ps.join(", "), f.result_type());
         }
     }
     Ok(())

@@ -72,7 +72,7 @@ pub(crate) fn run(opts: DemoOptions) -> Result<(), CliError> {
     let cols = opts.cols.max(1);
     let rows = ((opts.size / (8 * cols as u64)) as usize).max(1);
     let path = Path::new(&opts.path);
-    println!(
+    outln!(
         "blaze {}: A.T @ A out of core, as in Blaze's blog post (there: 1,000,000 x 1000 on disk, 2 min 50 s on one core)\n",
         env!("CARGO_PKG_VERSION")
     );
@@ -81,15 +81,15 @@ pub(crate) fn run(opts: DemoOptions) -> Result<(), CliError> {
         .filter(|f| f.shape() == [rows, cols] && f.scalar() == Scalar::Float64);
     let t = Instant::now();
     if existing.is_none() {
-        println!(
+        outln!(
             "creating {} : {rows} x {cols} float64 ({}) ...",
             path.display(),
             human(rows as u64 * cols as u64 * 8)
         );
         create(path, rows, cols).map_err(fail)?;
-        println!("  written in {:.1} s", t.elapsed().as_secs_f64());
+        outln!("  written in {:.1} s", t.elapsed().as_secs_f64());
     } else {
-        println!("using {} : {rows} x {cols} float64", path.display());
+        outln!("using {} : {rows} x {cols} float64", path.display());
     }
     let mut session = Session::new().memory_limit(opts.memory_limit);
     if let Some(n) = opts.threads {
@@ -102,7 +102,7 @@ pub(crate) fn run(opts: DemoOptions) -> Result<(), CliError> {
         datashape: None,
     }];
     let (plan, _) = session.stream_plan(&program, &inputs)?;
-    println!(
+    outln!(
         "computing A.T @ A within {} of memory: {} blocks of {} rows, syrk on each, partial sums added in order",
         human(opts.memory_limit),
         plan.blocks().unwrap_or(1),
@@ -127,21 +127,21 @@ pub(crate) fn run(opts: DemoOptions) -> Result<(), CliError> {
     };
     let k = cols.min(4);
     let corner = g.slice_each_axis(|_| ndarray::Slice::from(0..k)).to_owned();
-    println!("\n(A.T @ A)[:{k}, :{k}] =");
-    println!("{}", format_value(&Value::from(Array::Float64(corner))));
+    outln!("\n(A.T @ A)[:{k}, :{k}] =");
+    outln!("{}", format_value(&Value::from(Array::Float64(corner))));
     let bytes = rows as f64 * cols as f64 * 8.0;
     let flops = rows as f64 * cols as f64 * cols as f64;
-    println!(
+    outln!(
         "\n{:.2} s: {:.2} GB/s read, {:.1} GFLOP/s (syrk: n^2 k multiply-adds)",
         seconds,
         bytes / seconds / 1e9,
         flops / seconds / 1e9
     );
-    println!(
+    outln!(
         "\nEach entry is about rows / 3 = {:.0} for uniform [0, 1) data (1/4 off the diagonal).",
         rows as f64 / 3.0
     );
-    println!(
+    outln!(
         "Try: blaze graph -e 'A.T @ A' --in A={} --memory-limit 1GiB | head",
         path.display()
     );
@@ -182,48 +182,48 @@ const UNIFICATIONS: &[(&str, &str)] = &[
 ];
 
 fn datashapes() -> Result<(), CliError> {
-    println!(
+    outln!(
         "blaze {} — datashapes: one language for shape and element type\n",
         env!("CARGO_PKG_VERSION")
     );
 
-    println!("The seed's spellings, printed canonically:");
+    outln!("The seed's spellings, printed canonically:");
     let mut env = TypeEnv::new();
     for src in SPELLINGS {
         match canonical(src, &mut env) {
-            Ok(Some(ds)) => println!("  {src:<42} => {ds}"),
+            Ok(Some(ds)) => outln!("  {src:<42} => {ds}"),
             Ok(None) => {}
             Err(e) => return report(&e.render(src, "<demo>")),
         }
     }
 
-    println!("\nType definitions, applied and expanded:");
+    outln!("\nType definitions, applied and expanded:");
     if let Err(e) = parse_module(DEFINITIONS, &mut env) {
         return report(&e.render(DEFINITIONS, "<demo>"));
     }
     for def in env.defs() {
-        println!("  {def}");
+        outln!("  {def}");
     }
     for src in USES {
         match canonical(src, &mut env) {
-            Ok(Some(ds)) => println!("  {src:<28} => {}", env.expand(&ds)),
+            Ok(Some(ds)) => outln!("  {src:<28} => {}", env.expand(&ds)),
             Ok(None) => {}
             Err(e) => return report(&e.render(src, "<demo>")),
         }
     }
 
-    println!("\nUnification (broadcasting + promotion):");
+    outln!("\nUnification (broadcasting + promotion):");
     for (a, b) in UNIFICATIONS {
         let (Ok(x), Ok(y)) = (parse(a), parse(b)) else {
             return report("demo inputs failed to parse");
         };
         match unify(&x, &y, &env) {
-            Ok(u) => println!("  {a:<22} ⊔ {b:<22} = {u}"),
+            Ok(u) => outln!("  {a:<22} ⊔ {b:<22} = {u}"),
             Err(e) => return report(&e.message),
         }
     }
 
-    println!("\nErrors point at the offending text:");
+    outln!("\nErrors point at the offending text:");
     for bad in [
         "5 * 3",
         "3 * 4, int32",
@@ -232,7 +232,7 @@ fn datashapes() -> Result<(), CliError> {
     ] {
         if let Err(e) = canonical(bad, &mut env) {
             for line in e.render(bad, "<demo>").lines() {
-                println!("  {line}");
+                outln!("  {line}");
             }
         }
     }
@@ -240,9 +240,9 @@ fn datashapes() -> Result<(), CliError> {
         return report("demo inputs failed to parse");
     };
     if let Err(e) = unify(&x, &y, &env) {
-        println!("  3 * 4 * int32 ⊔ 5 * int32: {}", e.message);
+        outln!("  3 * 4 * int32 ⊔ 5 * int32: {}", e.message);
     }
-    println!(
+    outln!(
         "\nTry: blaze datashape '3, 2, Var(10), int32'   blaze unify '3 * 1 * int8' '4 * uint8'"
     );
     Ok(())

@@ -2,7 +2,6 @@
 //! [`Session`] and a request, the answer rendered. What runs where is the
 //! session's decision; nothing here opens an input or plans a run.
 
-use crate::check::parse_args;
 use crate::error::CliError;
 use crate::progress::Bar;
 use blaze::codegen::Dumps;
@@ -24,6 +23,11 @@ pub(crate) struct RunFlags {
 }
 
 impl RunFlags {
+    /// The program with the `--arg` values bound.
+    fn program(&self) -> Result<Program, CliError> {
+        crate::bind::bind_values(&self.program, &self.args, &self.inputs)
+    }
+
     /// The session these flags ask for, and the named inputs.
     fn session(&self) -> Result<(Session, Vec<InputSpec>), CliError> {
         let engine = match self.engine.as_str() {
@@ -55,7 +59,7 @@ impl RunFlags {
             .iter()
             .map(|s| InputSpec::parse(s))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok((session.types(parse_args(&self.args)?), specs))
+        Ok((session, specs))
     }
 }
 
@@ -71,6 +75,7 @@ pub(crate) struct EvalOptions {
 
 pub(crate) fn run(opts: EvalOptions) -> Result<(), CliError> {
     let (session, specs) = opts.run.session()?;
+    let program = opts.run.program()?;
     // `BLAZE_DUMP` asks for the same texts as the flags.
     let mut dumps = Dumps::from_env();
     let dump_ir = opts.dump_ir
@@ -90,25 +95,26 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), CliError> {
     if opts.repeat == 0 {
         return Err(CliError::Usage("`--repeat` must be at least 1".into()));
     }
+    // What `--out` would replace is checked before anything runs.
+    if let Some(out) = &opts.out {
+        blaze::runtime::io::check_output(Path::new(out))
+            .map_err(|e| CliError::Tagged("output", e.to_string()))?;
+    }
     let mut session = session.dumps(dumps).repeat(opts.repeat);
     let bar = Bar::new("{spinner}");
     if let Some(b) = bar.clone() {
         session = session.on_progress(move |done, rows| b.set(done, rows));
     }
-    let outcome = session.run(
-        &opts.run.program,
-        &specs,
-        opts.out.as_deref().map(Path::new),
-    );
+    let outcome = session.run(&program, &specs, opts.out.as_deref().map(Path::new));
     if let Some(b) = &bar {
         b.clear();
     }
     let outcome = outcome?;
     let report = &outcome.report;
     if dump_ir {
-        eprintln!("{}", report.ir);
+        errln!("{}", report.ir);
         for c in &report.calls {
-            eprintln!("; call {c}");
+            errln!("; call {c}");
         }
     }
     for k in &report.kernels {
@@ -118,15 +124,15 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), CliError> {
             (dumps.asm, &k.asm),
         ] {
             if let (true, Some(text)) = (want, text) {
-                eprintln!("; kernel {} — {}\n{text}", k.name, k.key);
+                errln!("; kernel {} — {}\n{text}", k.name, k.key);
             }
         }
     }
     if opts.timings {
-        eprintln!("{}", timings(report));
+        errln!("{}", timings(report));
     }
     if let Some(v) = &outcome.value {
-        println!("{}", format_value(v));
+        outln!("{}", format_value(v));
     }
     Ok(())
 }
@@ -157,14 +163,14 @@ fn timings(r: &RunReport) -> serde_json::Value {
 /// running it.
 pub(crate) fn explain(flags: RunFlags) -> Result<(), CliError> {
     let (session, specs) = flags.session()?;
-    let e = session.explain(&flags.program, &specs)?;
+    let e = session.explain(&flags.program()?, &specs)?;
     match e.memory_limit {
-        Some(limit) => println!("# streamed out of core within {}", human(limit)),
-        None => println!("# in memory"),
+        Some(limit) => outln!("# streamed out of core within {}", human(limit)),
+        None => outln!("# in memory"),
     }
-    println!("{}", e.ir.trim_end());
+    outln!("{}", e.ir.trim_end());
     if !e.plan.is_empty() {
-        println!("{}", e.plan.trim_end());
+        outln!("{}", e.plan.trim_end());
     }
     Ok(())
 }
@@ -172,21 +178,21 @@ pub(crate) fn explain(flags: RunFlags) -> Result<(), CliError> {
 /// `blaze graph`: the task graph of a streamed run, one task a line.
 pub(crate) fn graph(flags: RunFlags, out: Option<&str>) -> Result<(), CliError> {
     let (session, specs) = flags.session()?;
-    let (plan, limit) = session.stream_plan(&flags.program, &specs)?;
+    let (plan, limit) = session.stream_plan(&flags.program()?, &specs)?;
     match (plan.rows(), plan.blocks()) {
-        (Some(rows), Some(blocks)) => println!(
+        (Some(rows), Some(blocks)) => outln!(
             "# {rows} rows in {blocks} blocks of {} rows, memory limit {}",
             plan.block_rows(),
             human(limit)
         ),
-        _ => println!(
+        _ => outln!(
             "# rows known at the end of the input, in blocks of {} rows, memory limit {}",
             plan.block_rows(),
             human(limit)
         ),
     }
     for line in plan.tasks(out) {
-        println!("{line}");
+        outln!("{line}");
     }
     Ok(())
 }

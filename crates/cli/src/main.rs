@@ -7,7 +7,11 @@
 //! `main`, on stderr (with a caret under the offending source where there
 //! is one), exiting with status 1; success exits 0.
 
+#[macro_use]
+mod out;
+
 mod args;
+mod bind;
 mod build;
 mod check;
 mod demo;
@@ -44,8 +48,13 @@ struct SourceArgs {
         conflicts_with = "expr"
     )]
     file: Option<String>,
-    /// An expression instead of a file.
-    #[arg(short = 'e', long = "expr", value_name = "EXPR")]
+    /// An expression instead of a file (it may start with `-`: `-e -9`).
+    #[arg(
+        short = 'e',
+        long = "expr",
+        value_name = "EXPR",
+        allow_hyphen_values = true
+    )]
     expr: Option<String>,
 }
 
@@ -57,14 +66,17 @@ struct RunArgs {
     /// The definition of the module to run.
     #[arg(long = "def", value_name = "NAME")]
     def: Option<String>,
-    /// An input: NAME=PATH[:DATASHAPE]: `.npy`, a Zarr array, Parquet
+    /// An input file, NAME=PATH or NAME=PATH:DATASHAPE (repeatable):
+    /// `.npy`, a Zarr array (a directory, or `….zarr`), Parquet
     /// (`.parquet`, `.pq`), Arrow IPC (`.arrow`, `.feather`, `.ipc`),
-    /// JSON lines (`.jsonl`, `.ndjson`, `.json`, with a datashape) or CSV
-    /// (`.csv`, with the datashape of its records).
-    #[arg(long = "in", value_name = "NAME=PATH")]
+    /// JSON lines (`.jsonl`, `.ndjson`, `.json`, with the datashape of
+    /// its records) or CSV (`.csv`, with the datashape of its records, as
+    /// in `p=prices.csv:var * {day: date, close: float64}`).
+    #[arg(long = "in", value_name = "NAME=PATH[:DATASHAPE]")]
     inputs: Vec<String>,
-    /// The type of a name that has no input file: NAME=DATASHAPE.
-    #[arg(long = "arg", value_name = "NAME=DS")]
+    /// A scalar parameter: NAME=VALUE, a number, true/false, a quoted
+    /// string or na (`--arg alpha=2.5`, `--arg n=-3`).
+    #[arg(long = "arg", value_name = "NAME=VALUE", allow_hyphen_values = true)]
     args: Vec<String>,
     /// `jit` (compiled kernels) or `interp` (the reference interpreter).
     #[arg(long, default_value = "jit")]
@@ -136,14 +148,18 @@ enum Command {
         dump_ir: bool,
     },
     /// Evaluate an expression, or a definition of a module, on files
-    /// (`.npy`, Zarr, Parquet, Arrow IPC, JSON lines, CSV).
+    /// (`.npy`, Zarr, Parquet, Arrow IPC, JSON lines, CSV) and scalar
+    /// values, printing the result or writing it to a file.
     Eval {
         #[command(flatten)]
         run: RunArgs,
         /// Write the result to this file instead of printing it; the
-        /// format follows the extension (`.npy`, `.zarr`, `.parquet`,
-        /// `.arrow`, `.jsonl`, `.csv`; strings, decimals, ragged data and
-        /// records need one of the table formats).
+        /// format follows the extension (`.npy` by default, `.zarr` for a
+        /// Zarr array, `.parquet`/`.pq`, `.arrow`/`.feather`/`.ipc`,
+        /// `.jsonl`/`.ndjson`/`.json`, `.csv`; strings, decimals, ragged
+        /// data and records need one of the table formats). It replaces
+        /// only a regular file, or a Zarr array for `.zarr`; a symlink is
+        /// written through to what it points to.
         #[arg(long, value_name = "PATH")]
         out: Option<String>,
         /// Print the typed IR on stderr.
@@ -173,16 +189,25 @@ enum Command {
     },
     /// Print the task graph of an out-of-core run, one task a line.
     Graph {
-        /// The expression.
-        #[arg(short = 'e', long = "expr", value_name = "EXPR", required = true)]
+        /// The expression (it may start with `-`).
+        #[arg(
+            short = 'e',
+            long = "expr",
+            value_name = "EXPR",
+            required = true,
+            allow_hyphen_values = true
+        )]
         expr: String,
-        /// An input: NAME=PATH[:DATASHAPE], as for `eval`.
-        #[arg(long = "in", value_name = "NAME=PATH")]
+        /// An input file, NAME=PATH or NAME=PATH:DATASHAPE, as for `eval`:
+        /// `.npy`, a Zarr array, `.parquet`, `.arrow`, `.jsonl` (with a
+        /// datashape) or `.csv` (with the datashape of its records).
+        #[arg(long = "in", value_name = "NAME=PATH[:DATASHAPE]")]
         inputs: Vec<String>,
-        /// The type of a name that has no input file: NAME=DATASHAPE.
-        #[arg(long = "arg", value_name = "NAME=DS")]
+        /// A scalar parameter: NAME=VALUE, as for `eval`.
+        #[arg(long = "arg", value_name = "NAME=VALUE", allow_hyphen_values = true)]
         args: Vec<String>,
-        /// Where the result would be written.
+        /// Where the result would be written (any format `eval --out`
+        /// writes; nothing is written).
         #[arg(long, value_name = "PATH")]
         out: Option<String>,
         /// The memory limit the blocks are sized for (default: half of the
@@ -331,7 +356,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprint!("{e}");
+            out::err(format_args!("{e}"));
             ExitCode::FAILURE
         }
     }
@@ -443,7 +468,7 @@ fn cmd_unify(left: &str, right: &str, as_json: bool) -> Result<(), CliError> {
             Ok(p) => parsed.push(p),
             Err(err) => {
                 if as_json {
-                    println!(
+                    outln!(
                         "{}",
                         json!({"ok": false, "operand": k, "error": error_json(&err, src)})
                     );
@@ -455,18 +480,18 @@ fn cmd_unify(left: &str, right: &str, as_json: bool) -> Result<(), CliError> {
     match unify(&parsed[0].datashape, &parsed[1].datashape, &env) {
         Ok(ds) => {
             if as_json {
-                println!(
+                outln!(
                     "{}",
                     json!({"ok": true, "canonical": ds.to_string(), "datashape": ds})
                 );
             } else {
-                println!("{ds}");
+                outln!("{ds}");
             }
             Ok(())
         }
         Err(err) => {
             if as_json {
-                println!("{}", json!({"ok": false, "error": err}));
+                outln!("{}", json!({"ok": false, "error": err}));
             }
             Err(CliError::Rendered(render_unify_error(
                 &err, &sources, &origins, &parsed,

@@ -176,3 +176,172 @@ fn build_never_writes_over_its_source_or_its_other_output() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(obj.exists() && header.exists());
 }
+
+#[test]
+fn build_refuses_definitions_named_like_c_keywords_and_types() {
+    let t = tempfile::tempdir().expect("temp dir");
+    for name in [
+        "int", "float", "double", "char", "void", "signed", "size_t", "int64_t", "main",
+    ] {
+        let src = t.path().join("kw.blz");
+        std::fs::write(&src, format!("def {name}(x: N * float64) = x * 2.0\n")).unwrap();
+        let (obj, h) = (t.path().join("kw.o"), t.path().join("kw.h"));
+        let o = blaze(&[
+            "build",
+            src.to_str().unwrap(),
+            "-o",
+            obj.to_str().unwrap(),
+            "--header",
+            h.to_str().unwrap(),
+        ]);
+        let err = text(&o.stderr);
+        // Either the parser refuses the name, or the build does, clearly.
+        assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!obj.exists() && !h.exists(), "{name}: files written");
+        if err.contains("error[build]") {
+            assert!(err.contains(&format!("`{name}`")), "{err}");
+            assert!(err.contains("rename the definition"), "{err}");
+        }
+    }
+    // A parameter so named is declared with a trailing `_`, and the header
+    // compiles.
+    let src = t.path().join("params.blz");
+    std::fs::write(
+        &src,
+        "def scale(size_t: N * float64, int64_t: float64) = size_t * int64_t\n",
+    )
+    .unwrap();
+    let (obj, h) = (t.path().join("params.o"), t.path().join("params.h"));
+    let o = blaze(&[
+        "build",
+        src.to_str().unwrap(),
+        "-o",
+        obj.to_str().unwrap(),
+        "--header",
+        h.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let header = std::fs::read_to_string(&h).unwrap();
+    assert!(
+        header.contains("int32_t scale(const DLTensor *size_t_, double int64_t_, DLTensor *out);"),
+        "{header}"
+    );
+    let c = t.path().join("use.c");
+    std::fs::write(&c, "#include \"params.h\"\nint main(void) {\n  int32_t (*f)(const DLTensor *, double, DLTensor *) = scale;\n  (void)f;\n  return 0;\n}\n").unwrap();
+    let cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .args(["-std=c11", "-Wall", "-Werror", "-fsyntax-only", "-I"])
+        .arg(t.path())
+        .arg(&c)
+        .output()
+        .expect("run cc");
+    assert!(cc.status.success(), "cc: {}", text(&cc.stderr));
+}
+
+/// A C program calling `axpy` with a float32 `x` (the message names the
+/// dtype given), an output overlapping an input in part (refused), and an
+/// output that is exactly an input (allowed).
+const OVERLAP_C: &str = r#"
+#include <stdio.h>
+#include <string.h>
+#include "ov.h"
+
+static DLTensor tensor(void *data, int64_t *shape, uint8_t code, uint8_t bits) {
+    DLTensor t;
+    memset(&t, 0, sizeof t);
+    t.data = data;
+    t.device.device_type = kDLCPU;
+    t.ndim = 1;
+    t.dtype.code = code;
+    t.dtype.bits = bits;
+    t.dtype.lanes = 1;
+    t.shape = shape;
+    return t;
+}
+
+int main(void) {
+    double buf[8] = {1, 2, 3, 4, 5, 6, 7, 8}, y[4] = {1, 1, 1, 1};
+    float xf[4] = {0};
+    int64_t n[1] = {4};
+    DLTensor tx = tensor(buf, n, kDLFloat, 64), ty = tensor(y, n, kDLFloat, 64);
+    DLTensor tf = tensor(xf, n, kDLFloat, 32);
+    int32_t s = axpy(2.0, &tf, &ty, &ty);
+    printf("dtype %d %s\n", s, s ? blaze_aot_last_error() : "");
+    /* out = buf[2..6] overlaps x = buf[0..4] in part. */
+    DLTensor to = tensor(buf + 2, n, kDLFloat, 64);
+    s = axpy(2.0, &tx, &ty, &to);
+    printf("partial %d %s\n", s, s ? blaze_aot_last_error() : "");
+    /* Reversed: out = buf[3..7] backwards over x = buf[0..4]. */
+    int64_t back[1] = {-1};
+    to = tensor(buf + 6, n, kDLFloat, 64);
+    to.strides = back;
+    s = axpy(2.0, &tx, &ty, &to);
+    printf("reversed %d\n", s);
+    /* out is x itself: allowed, computed in place. */
+    s = axpy(2.0, &tx, &ty, &tx);
+    printf("exact %d %g %g\n", s, buf[0], buf[3]);
+    /* Disjoint halves of one buffer: allowed. */
+    to = tensor(buf + 4, n, kDLFloat, 64);
+    s = axpy(1.0, &tx, &ty, &to);
+    printf("disjoint %d %g\n", s, buf[4]);
+    return 0;
+}
+"#;
+
+#[test]
+fn aot_reports_the_dtype_given_and_partial_overlaps() {
+    let t = tempfile::tempdir().expect("temp dir");
+    let src = t.path().join("ov.blz");
+    std::fs::write(
+        &src,
+        "def axpy(a: float64, x: N * float64, y: N * float64) = a * x + y\n",
+    )
+    .unwrap();
+    let (obj, h) = (t.path().join("ov.o"), t.path().join("ov.h"));
+    let o = blaze(&[
+        "build",
+        src.to_str().unwrap(),
+        "-o",
+        obj.to_str().unwrap(),
+        "--header",
+        h.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let c = t.path().join("ov.c");
+    std::fs::write(&c, OVERLAP_C).unwrap();
+    let exe = t.path().join("ov");
+    let libs = text(&blaze(&["config", "--libs"]).stdout);
+    let cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .args(["-std=c11", "-Wall", "-Werror", "-I"])
+        .arg(t.path())
+        .arg(&c)
+        .arg(&obj)
+        .args(libs.split_whitespace())
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("run cc");
+    assert!(cc.status.success(), "cc: {}", text(&cc.stderr));
+    let run = Command::new(&exe).output().expect("run the program");
+    let out = text(&run.stdout);
+    assert!(run.status.success(), "{out}");
+    let line = |p: &str| {
+        out.lines()
+            .find(|l| l.starts_with(p))
+            .unwrap_or("")
+            .to_string()
+    };
+    let dtype = line("dtype ");
+    assert!(dtype.starts_with("dtype 7 "), "{out}");
+    assert!(dtype.contains("`x` is not float64"), "{dtype}");
+    assert!(
+        dtype.contains("it has dtype code 2, bits 32, lanes 1"),
+        "{dtype}"
+    );
+    let partial = line("partial ");
+    assert!(partial.starts_with("partial 8 "), "{out}");
+    assert!(partial.contains("`out` overlaps `x`"), "{partial}");
+    assert_eq!(line("reversed "), "reversed 8", "{out}");
+    assert_eq!(line("exact "), "exact 0 3 9", "{out}");
+    assert_eq!(line("disjoint "), "disjoint 0 4", "{out}");
+}

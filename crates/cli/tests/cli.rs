@@ -1,5 +1,7 @@
 //! The `blaze` binary as a user runs it: output, exit status, rendered errors.
 
+mod common;
+
 use std::process::{Command, Output};
 
 fn blaze(args: &[&str]) -> Output {
@@ -219,12 +221,9 @@ fn empty_input_is_an_error() {
     }
 }
 
-/// A scratch directory for one test.
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("blaze-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A scratch directory for one test, removed when the test ends.
+fn scratch(name: &str) -> common::Scratch {
+    common::scratch_dir(&format!("blaze-cli-{name}-"))
 }
 
 fn npy_fixture(name: &str) -> String {

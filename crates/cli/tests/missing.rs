@@ -3,6 +3,8 @@
 //! engine (which compiles them into its kernels: `--timings` lists no
 //! fallback) and on the interpreter, with the same values.
 
+mod common;
+
 use std::process::{Command, Output};
 
 fn blaze(args: &[&str]) -> Output {
@@ -16,11 +18,9 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("blaze-cli-na-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A scratch directory, removed when dropped.
+fn scratch(name: &str) -> common::Scratch {
+    common::scratch_dir(&format!("blaze-cli-na-{name}-"))
 }
 
 const X: [f64; 6] = [0.25, 0.75, 0.5, 1.5, -3.0, 0.9];
@@ -97,8 +97,10 @@ fn an_option_result_still_cannot_be_written() {
 }
 
 /// The `"fallbacks"` of the `--timings` JSON (the last line of stderr) of
-/// `blaze eval -e expr` on `X`, writing `y.npy` when `out` is given.
-fn fallbacks(expr: &str, out: bool) -> (Vec<serde_json::Value>, std::path::PathBuf, String) {
+/// `blaze eval -e expr` on `X`, and what it wrote to `y.npy` when `out` is
+/// given.
+type Written = Option<blaze::interp::Array>;
+fn fallbacks(expr: &str, out: bool) -> (Vec<serde_json::Value>, Written, String) {
     let dir = scratch(&format!("timings-{}", expr.len()));
     let x = dir.join("x.npy");
     let a = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[2, 3]), X.to_vec()).unwrap();
@@ -118,7 +120,12 @@ fn fallbacks(expr: &str, out: bool) -> (Vec<serde_json::Value>, std::path::PathB
         .as_array()
         .unwrap_or_else(|| panic!("{expr}: no fallbacks list in {timings}"))
         .clone();
-    (list, y, String::from_utf8_lossy(&o.stdout).into_owned())
+    let written = out.then(|| blaze::runtime::io::npy::read_npy(&y).expect("y.npy written"));
+    (
+        list,
+        written,
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+    )
 }
 
 #[test]
@@ -130,7 +137,7 @@ fn missing_values_compile_into_kernels() {
     assert!((sum - 9.3).abs() < 1e-12, "{printed}");
     let (list, y, _) = fallbacks("fillna(where(x > 0.5, x, na), 0.0)", true);
     assert!(list.is_empty(), "{list:?}");
-    match blaze::runtime::io::npy::read_npy(&y).expect("y.npy written") {
+    match y.expect("y.npy written") {
         blaze::interp::Array::Float64(a) => {
             let want: Vec<f64> = X.iter().map(|&x| if x > 0.5 { x } else { 0.0 }).collect();
             assert_eq!(a.iter().copied().collect::<Vec<_>>(), want);

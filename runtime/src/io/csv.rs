@@ -24,7 +24,7 @@ pub use read::CsvReader;
 
 use super::rows::join_rows;
 use super::text::CellKind;
-use super::{IoError, IoErrorKind};
+use super::{IoError, IoErrorKind, Location};
 use arrow_array::{
     Array as _, ArrayRef, Date32Array, Decimal128Array, StringArray, TimestampMicrosecondArray,
 };
@@ -127,11 +127,22 @@ impl CsvFile {
             }
         }
         let file = File::open(path).map_err(|e| IoError::os(path, "cannot open", e))?;
-        let mut first = String::new();
+        let mut raw = Vec::new();
         BufReader::new(file)
-            .read_line(&mut first)
-            .map_err(|e| IoError::os(path, "read error", e))?;
-        let first = first.strip_prefix('\u{feff}').unwrap_or(&first);
+            .read_until(b'\n', &mut raw)
+            .map_err(|e| IoError::os(path, "read error at line 1", e))?;
+        let first = std::str::from_utf8(&raw).map_err(|_| {
+            IoError::at(
+                path,
+                Location::Line {
+                    line: 1,
+                    field: None,
+                },
+                IoErrorKind::BadValue,
+                "the line is not valid UTF-8",
+            )
+        })?;
+        let first = first.strip_prefix('\u{feff}').unwrap_or(first);
         let header = cells(first.trim_end_matches(['\n', '\r']))
             .map(|c| c.len() == out.len() && c.iter().zip(&out).all(|(c, (f, _, _))| c.trim() == f))
             .unwrap_or(false);

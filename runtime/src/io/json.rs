@@ -86,12 +86,21 @@ impl Lines {
             let got = self
                 .lines
                 .read_line(&mut text)
-                .map_err(|e| Lines::at(self.line + 1, format!("read error: {e}")))?;
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::InvalidData => {
+                        Lines::at(self.line + 1, "the line is not valid UTF-8")
+                    }
+                    _ => Lines::at(self.line + 1, format!("read error: {e}")),
+                })?;
             if got == 0 {
                 self.done = true;
                 break;
             }
             self.line += 1;
+            // A byte-order mark is not part of the first record.
+            if self.line == 1 && text.starts_with('\u{feff}') {
+                text.drain(..'\u{feff}'.len_utf8());
+            }
             if text.trim().is_empty() {
                 continue;
             }

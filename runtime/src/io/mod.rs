@@ -20,6 +20,7 @@ mod atomic;
 pub mod batch;
 mod block;
 pub mod csv;
+mod dest;
 mod error;
 pub mod ipc;
 pub mod json;
@@ -199,6 +200,38 @@ pub fn create_values(path: &Path, ty: &Datashape) -> Result<ValueSink, IoError> 
             ),
         )),
     }
+}
+
+/// Checks, before any work, that a result written to `path` may replace
+/// what is there: a regular file for a file result, a Zarr array for a
+/// Zarr result (`….zarr`), or nothing (then the directory must exist). A
+/// symlink is written through to what it points to, under the same rules.
+/// Anything else — another directory, a Zarr group, a device, a FIFO, a
+/// socket, a symlink to nothing — is an error naming the path and what it
+/// is. Every write checks again before it starts and before it renames.
+pub fn check_output(path: &Path) -> Result<(), IoError> {
+    let output = match Format::by_name(path) {
+        Format::Zarr => dest::Output::Zarr,
+        _ => dest::Output::File,
+    };
+    dest::destination(path, output).map(|_| ())
+}
+
+/// Checks, before any work, that a file (an object, a header, any result
+/// that is one file) may be written to `path`: as [`check_output`] for a
+/// file result, whatever the extension.
+pub fn check_output_file(path: &Path) -> Result<(), IoError> {
+    dest::destination(path, dest::Output::File).map(|_| ())
+}
+
+/// For a file another library writes (an object file, a C header): checks
+/// `path` as [`check_output_file`] does, removes the temporaries that dead
+/// processes left next to it, and returns the path to rename the finished
+/// file to (what a symlink points to, or `path`) and a fresh temporary
+/// name next to it, `.{name}.{pid}.{n}.tmp`, to write first. Nothing is
+/// created.
+pub fn staged_file_name(path: &Path) -> Result<(std::path::PathBuf, std::path::PathBuf), IoError> {
+    atomic::temp_for(path)
 }
 
 /// Writes a whole array to `path` (`.npy`, Zarr for `….zarr`, or a table

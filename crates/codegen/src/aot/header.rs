@@ -7,12 +7,135 @@ use crate::error::Unsupported;
 use blaze_datashape::Scalar;
 use blaze_ir::Function;
 
-/// C keywords and names a parameter cannot take in C.
+/// Names a C declaration cannot use as an identifier, or that the header
+/// already declares: C keywords (C89 to C23), the standard integer and
+/// size types, DLPack's and blaze's names in the header, and `out`. A
+/// parameter so named is declared with a trailing `_` (`int_`); a
+/// definition so named is refused (its name is the C symbol).
 const C_RESERVED: &[&str] = &[
-    "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
-    "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
-    "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
-    "union", "unsigned", "void", "volatile", "while", "bool", "out",
+    // Keywords.
+    "auto",
+    "break",
+    "case",
+    "char",
+    "const",
+    "continue",
+    "default",
+    "do",
+    "double",
+    "else",
+    "enum",
+    "extern",
+    "float",
+    "for",
+    "goto",
+    "if",
+    "inline",
+    "int",
+    "long",
+    "register",
+    "restrict",
+    "return",
+    "short",
+    "signed",
+    "sizeof",
+    "static",
+    "struct",
+    "switch",
+    "typedef",
+    "union",
+    "unsigned",
+    "void",
+    "volatile",
+    "while",
+    "bool",
+    "true",
+    "false",
+    "nullptr",
+    "alignas",
+    "alignof",
+    "constexpr",
+    "static_assert",
+    "thread_local",
+    "typeof",
+    "typeof_unqual",
+    "asm",
+    "_Bool",
+    "_Complex",
+    "_Imaginary",
+    "_Alignas",
+    "_Alignof",
+    "_Atomic",
+    "_Generic",
+    "_Noreturn",
+    "_Static_assert",
+    "_Thread_local",
+    "_BitInt",
+    "_Decimal32",
+    "_Decimal64",
+    "_Decimal128",
+    // Types of <stdint.h> and <stddef.h>, which the header includes.
+    "size_t",
+    "ptrdiff_t",
+    "wchar_t",
+    "max_align_t",
+    "NULL",
+    "offsetof",
+    "int8_t",
+    "int16_t",
+    "int32_t",
+    "int64_t",
+    "uint8_t",
+    "uint16_t",
+    "uint32_t",
+    "uint64_t",
+    "intptr_t",
+    "uintptr_t",
+    "intmax_t",
+    "uintmax_t",
+    "int_least8_t",
+    "int_least16_t",
+    "int_least32_t",
+    "int_least64_t",
+    "uint_least8_t",
+    "uint_least16_t",
+    "uint_least32_t",
+    "uint_least64_t",
+    "int_fast8_t",
+    "int_fast16_t",
+    "int_fast32_t",
+    "int_fast64_t",
+    "uint_fast8_t",
+    "uint_fast16_t",
+    "uint_fast32_t",
+    "uint_fast64_t",
+    // What the header declares.
+    "DLTensor",
+    "DLDevice",
+    "DLDataType",
+    "DLDeviceType",
+    "DLDataTypeCode",
+    "kDLCPU",
+    "kDLCUDA",
+    "kDLInt",
+    "kDLUInt",
+    "kDLFloat",
+    "kDLOpaqueHandle",
+    "kDLBfloat",
+    "kDLComplex",
+    "kDLBool",
+    "BLAZE_OK",
+    "BLAZE_ERR_NULL_POINTER",
+    "BLAZE_ERR_DTYPE",
+    "BLAZE_ERR_SHAPE",
+    "BLAZE_ERR_ALIGNMENT",
+    "BLAZE_ERR_DEVICE",
+    "BLAZE_AOT_COMMON",
+    "blaze_aot_last_error",
+    "blaze_aot_last_error_message",
+    "blaze_aot_last_error_buffer",
+    "snprintf",
+    "out",
 ];
 
 fn c_param_name(n: &str) -> String {
@@ -21,6 +144,21 @@ fn c_param_name(n: &str) -> String {
     } else {
         n.to_string()
     }
+}
+
+/// Refuses a definition whose name C cannot declare as a function of the
+/// object: a reserved name, `main`, or a name starting with `__` or `_`
+/// and a capital letter (reserved to the C implementation).
+pub(super) fn check_function_name(name: &str) -> Result<(), Unsupported> {
+    let mut chars = name.chars();
+    let implementation = name.starts_with("__")
+        || (chars.next() == Some('_') && chars.next().is_some_and(|c| c.is_ascii_uppercase()));
+    if C_RESERVED.contains(&name) || name == "main" || implementation {
+        return Err(Unsupported(format!(
+            "`{name}`: a definition built into a C object is a C function of that name, and `{name}` is a C keyword or a name C or the header already uses; rename the definition (as `{name}_kernel`)"
+        )));
+    }
+    Ok(())
 }
 
 fn c_scalar_type(s: Scalar) -> Option<&'static str> {
@@ -42,6 +180,7 @@ fn c_scalar_type(s: Scalar) -> Option<&'static str> {
 /// The C declaration of the function of `f`, with its signature as a
 /// comment.
 pub(super) fn c_declaration(f: &Function) -> Result<String, Unsupported> {
+    check_function_name(&f.name)?;
     let mut params = Vec::new();
     for (n, t) in &f.params {
         let s = plain(t, &format!("parameter `{n}`"), &f.name)?;
@@ -85,8 +224,8 @@ pub fn c_header(functions: &[Function], guard: &str, source: &str) -> Result<Str
  * Each function takes its 0-d parameters as C scalars, its arrays as DLPack
  * tensors (any strides; NULL strides mean row-major), and writes the
  * result into `out`, allocated by the caller with the result's dtype and
- * shape; `out` may be one of the inputs but must not overlap them
- * otherwise. It returns 0 (BLAZE_OK) or a blaze status code, and
+ * shape; `out` may be one of the inputs (same data, shape and strides)
+ * but must not otherwise overlap them (BLAZE_ERR_SHAPE). It returns 0 (BLAZE_OK) or a blaze status code, and
  * blaze_aot_last_error() then says what was wrong. Thread-safe: the
  * functions keep no state but the calling thread's last message. */
 #ifndef {guard}

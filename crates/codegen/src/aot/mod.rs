@@ -51,6 +51,7 @@ pub const LINK_FLAGS: &str = "-lmvec -lm";
 /// The fused elementwise kernel that computes `f`, or why there is none.
 pub fn fused_kernel(f: &Function) -> Result<KernelSpec, Unsupported> {
     let def = &f.name;
+    header::check_function_name(def)?;
     let inputs = f
         .params
         .iter()

@@ -76,7 +76,23 @@ pub(super) struct Wrapper<'a, 'ctx> {
     func: FunctionValue<'ctx>,
     tensor: StructType<'ctx>,
     messages: HashMap<String, PointerValue<'ctx>>,
+    /// The thread's buffer for messages made at run time.
+    buffer: PointerValue<'ctx>,
+    /// libc's `snprintf`.
+    snprintf: FunctionValue<'ctx>,
 }
+
+/// Bytes of the thread-local buffer of messages made at run time.
+const BUFFER: u32 = 256;
+
+/// The bytes of a tensor: lowest address, one past the highest, the first
+/// element's address, and whether it is empty.
+type Span<'ctx> = (
+    IntValue<'ctx>,
+    IntValue<'ctx>,
+    IntValue<'ctx>,
+    IntValue<'ctx>,
+);
 
 /// A checked tensor: its first element, lengths and strides (elements).
 struct Checked<'ctx> {
@@ -128,6 +144,25 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             Some(Linkage::External),
         );
         host.set_attributes(ctx, func);
+        let buffer = match module.get_global("blaze_aot_last_error_buffer") {
+            Some(g) => g,
+            None => {
+                let ty = i8t.array_type(BUFFER);
+                let g = module.add_global(ty, None, "blaze_aot_last_error_buffer");
+                g.set_thread_local(true);
+                g.set_linkage(Linkage::WeakODR);
+                g.set_initializer(&ty.const_zero());
+                g
+            }
+        }
+        .as_pointer_value();
+        let snprintf = module.get_function("snprintf").unwrap_or_else(|| {
+            module.add_function(
+                "snprintf",
+                i32t.fn_type(&[ptr.into(), i64t.into(), ptr.into()], true),
+                Some(Linkage::External),
+            )
+        });
         Ok(Wrapper {
             ctx,
             b: ctx.create_builder(),
@@ -136,6 +171,8 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             func,
             tensor,
             messages: HashMap::new(),
+            buffer,
+            snprintf,
         })
     }
 
@@ -170,6 +207,50 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
         self.b.position_at_end(fail);
         self.b
             .build_store(self.last_error.as_pointer_value(), msg)
+            .map_err(err)?;
+        self.b
+            .build_return(Some(&self.ctx.i32_type().const_int(code, false)))
+            .map_err(err)?;
+        self.b.position_at_end(next);
+        Ok(())
+    }
+
+    /// Continues when `ok`; otherwise writes `format` (a `printf` format
+    /// whose `%u` take `values`, zero-extended) into this thread's buffer,
+    /// leaves it as the message and returns `code`.
+    fn check_formatted(
+        &mut self,
+        ok: IntValue<'ctx>,
+        code: u64,
+        format: &str,
+        values: &[IntValue<'ctx>],
+    ) -> R<()> {
+        let fail = self.ctx.append_basic_block(self.func, "fail");
+        let next = self.ctx.append_basic_block(self.func, "ok");
+        self.b
+            .build_conditional_branch(ok, next, fail)
+            .map_err(err)?;
+        self.b.position_at_end(fail);
+        let fmt = self
+            .b
+            .build_global_string_ptr(format, "fmt")
+            .map_err(err)?
+            .as_pointer_value();
+        let mut args: Vec<BasicMetadataValueEnum<'ctx>> = vec![
+            self.buffer.into(),
+            self.c64(u64::from(BUFFER)).into(),
+            fmt.into(),
+        ];
+        for v in values {
+            let wide = self
+                .b
+                .build_int_z_extend(*v, self.ctx.i32_type(), "u")
+                .map_err(err)?;
+            args.push(wide.into());
+        }
+        self.b.build_call(self.snprintf, &args, "n").map_err(err)?;
+        self.b
+            .build_store(self.last_error.as_pointer_value(), self.buffer)
             .map_err(err)?;
         self.b
             .build_return(Some(&self.ctx.i32_type().const_int(code, false)))
@@ -253,7 +334,11 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
         let ok3 = self.eq(l, i16t.const_int(1, false))?;
         let ok = self.b.build_and(ok1, ok2, "a").map_err(err)?;
         let ok = self.b.build_and(ok, ok3, "a").map_err(err)?;
-        self.check(ok, DTYPE, &format!("{what} is not {s} (dtype code {code}, bits {bits}, lanes 1); its type is `{shown}`"))?;
+        let text = format!(
+            "{}: {what} is not {s}: it has dtype code %u, bits %u, lanes %u; its type `{shown}` needs dtype code {code}, bits {bits}, lanes 1",
+            self.f.name
+        );
+        self.check_formatted(ok, DTYPE, &text, &[c, bt, l])?;
         let ndim = self.field(t, 2, i32t.into())?.into_int_value();
         let ok = self.eq(ndim, i32t.const_int(rank as u64, false))?;
         self.check(
@@ -372,6 +457,73 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             lens,
             strides,
         })
+    }
+
+    fn and(&self, a: IntValue<'ctx>, b: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+        self.b.build_and(a, b, "and").map_err(err)
+    }
+
+    /// The bytes a checked tensor of `size`-byte elements spans: its
+    /// lowest and one-past-highest address, its first element's address,
+    /// and whether it is empty.
+    fn span(&self, c: &Checked<'ctx>, size: u64) -> R<Span<'ctx>> {
+        let i64t = self.i64();
+        let first = self
+            .b
+            .build_ptr_to_int(c.first, i64t, "first")
+            .map_err(err)?;
+        let mut lo = first;
+        let mut hi = self
+            .b
+            .build_int_add(first, self.c64(size), "hi")
+            .map_err(err)?;
+        let mut empty = self.ctx.bool_type().const_zero();
+        let zero = self.c64(0);
+        for (len, stride) in c.lens.iter().zip(&c.strides) {
+            let none = self.eq(*len, zero)?;
+            empty = self.b.build_or(empty, none, "empty").map_err(err)?;
+            let last = self
+                .b
+                .build_int_sub(*len, self.c64(1), "last")
+                .map_err(err)?;
+            let reach = self.b.build_int_mul(last, *stride, "r").map_err(err)?;
+            let reach = self
+                .b
+                .build_int_mul(reach, self.c64(size), "rb")
+                .map_err(err)?;
+            let neg = self
+                .b
+                .build_int_compare(IntPredicate::SLT, reach, zero, "neg")
+                .map_err(err)?;
+            let down = self
+                .b
+                .build_select(neg, reach, zero, "down")
+                .map_err(err)?
+                .into_int_value();
+            let up = self
+                .b
+                .build_select(neg, zero, reach, "up")
+                .map_err(err)?
+                .into_int_value();
+            lo = self.b.build_int_add(lo, down, "lo").map_err(err)?;
+            hi = self.b.build_int_add(hi, up, "hi").map_err(err)?;
+        }
+        Ok((lo, hi, first, empty))
+    }
+
+    /// Whether two spans share no byte (an empty one shares none).
+    fn disjoint(&self, a: Span<'ctx>, b: Span<'ctx>) -> R<IntValue<'ctx>> {
+        let before = self
+            .b
+            .build_int_compare(IntPredicate::ULE, a.1, b.0, "before")
+            .map_err(err)?;
+        let after = self
+            .b
+            .build_int_compare(IntPredicate::ULE, b.1, a.0, "after")
+            .map_err(err)?;
+        let apart = self.b.build_or(before, after, "apart").map_err(err)?;
+        let apart = self.b.build_or(apart, a.3, "e").map_err(err)?;
+        self.b.build_or(apart, b.3, "e").map_err(err)
     }
 
     pub(super) fn build(
@@ -566,6 +718,41 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
                 &format!("`out` has stride 0 on axis {k}: its elements overlap"),
             )?;
             store_i64(&self, strides, f.params.len() * rank + k, oc.strides[k])?;
+        }
+        // `out` may be an input exactly (same first element, element size,
+        // lengths and strides: each element is read before it is written),
+        // but must not otherwise share bytes with one.
+        let out_span = self.span(&oc, out_s.size_bytes() as u64)?;
+        for (i, c) in checked.iter().enumerate() {
+            let Some(c) = c else { continue };
+            let (n, t) = &f.params[i];
+            let s = plain(t, &format!("parameter `{n}`"), &f.name)?;
+            let in_span = self.span(c, s.size_bytes() as u64)?;
+            let disjoint = self.disjoint(in_span, out_span)?;
+            let mut same = self.ctx.bool_type().const_int(
+                u64::from(c.lens.len() == rank && s.size_bytes() == out_s.size_bytes()),
+                false,
+            );
+            if c.lens.len() == rank {
+                same = self.and(same, self.eq(in_span.2, out_span.2)?)?;
+                for k in 0..rank {
+                    let lens = self.eq(c.lens[k], oc.lens[k])?;
+                    let strides = self.eq(c.strides[k], oc.strides[k])?;
+                    let short = self
+                        .b
+                        .build_int_compare(IntPredicate::ULE, c.lens[k], self.c64(1), "short")
+                        .map_err(err)?;
+                    let axis = self.b.build_or(strides, short, "ax").map_err(err)?;
+                    same = self.and(same, lens)?;
+                    same = self.and(same, axis)?;
+                }
+            }
+            let ok = self.b.build_or(disjoint, same, "ok").map_err(err)?;
+            self.check(
+                ok,
+                SHAPE,
+                &format!("`out` overlaps `{n}` without being the same elements in the same layout; pass `{n}` itself as `out`, or a separate buffer"),
+            )?;
         }
         // Contiguous when every tensor's inner stride is 1.
         let mut contiguous = self.ctx.bool_type().const_int(1, false);
