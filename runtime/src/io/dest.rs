@@ -14,7 +14,7 @@
 //! and again just before they rename, and callers run it before any work
 //! ([`check_output`](super::check_output)).
 
-use super::{IoError, IoErrorKind};
+use super::IoError;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -118,8 +118,10 @@ fn zarr_kind(dir: &Path) -> Found {
     Found::Directory
 }
 
-fn refuse(path: &Path, message: String) -> IoError {
-    IoError::format(path, IoErrorKind::Request, message)
+/// A refusal: an operating-system-like error (`kind`), displayed as
+/// `path: cannot write here: message`.
+fn refuse(path: &Path, kind: io::ErrorKind, message: String) -> IoError {
+    IoError::os(path, "cannot write here", io::Error::new(kind, message))
 }
 
 /// The path a write of `output` to `path` replaces (`path` itself, or
@@ -129,7 +131,8 @@ pub(crate) fn destination(path: &Path, output: Output) -> Result<PathBuf, IoErro
     if path.file_name().is_none() {
         return Err(refuse(
             path,
-            "cannot write here: the path does not name a file".into(),
+            io::ErrorKind::InvalidInput,
+            "the path does not name a file".into(),
         ));
     }
     let (target, link) = match fs::symlink_metadata(path) {
@@ -141,10 +144,8 @@ pub(crate) fn destination(path: &Path, output: Output) -> Result<PathBuf, IoErro
                     .unwrap_or_default();
                 return Err(refuse(
                     path,
-                    format!(
-                        "cannot write here: it is a symlink to{to}, which does not exist; \
-                         nothing was touched"
-                    ),
+                    io::ErrorKind::NotFound,
+                    format!("it is a symlink to{to}, which does not exist; nothing was touched"),
                 ));
             }
             Err(e) => return Err(IoError::os(path, "cannot follow the symlink", e)),
@@ -173,9 +174,15 @@ pub(crate) fn destination(path: &Path, output: Output) -> Result<PathBuf, IoErro
             Output::File => "a file result replaces only a regular file",
             Output::Zarr => "a Zarr result replaces only a Zarr array",
         };
+        let kind = match found {
+            Found::Directory | Found::ZarrGroup | Found::ZarrArray => io::ErrorKind::IsADirectory,
+            Found::File => io::ErrorKind::NotADirectory,
+            _ => io::ErrorKind::InvalidInput,
+        };
         return Err(refuse(
             path,
-            format!("cannot write here: it is {it}; {result}, so nothing was touched"),
+            kind,
+            format!("it is {it}; {result}, so nothing was touched"),
         ));
     }
     if found == Found::Nothing {
@@ -186,10 +193,8 @@ pub(crate) fn destination(path: &Path, output: Output) -> Result<PathBuf, IoErro
         if !dir.is_dir() {
             return Err(refuse(
                 path,
-                format!(
-                    "cannot write here: the directory `{}` does not exist",
-                    dir.display()
-                ),
+                io::ErrorKind::NotFound,
+                format!("the directory `{}` does not exist", dir.display()),
             ));
         }
     }
