@@ -221,7 +221,8 @@ impl std::fmt::Display for Expr {
             let v: Vec<&str> = ids.iter().map(|i| i.name.as_str()).collect();
             f.write_str(&v.join(", "))
         }
-        match &self.kind {
+        // Deep trees (long operator chains) print on fresh stack segments.
+        blaze_datashape::grow(|| match &self.kind {
             ExprKind::Int(v) => write!(f, "{v}"),
             ExprKind::Float(v) => write!(f, "{v:?}"),
             ExprKind::Imag(v) => write!(f, "{v:?}j"),
@@ -312,6 +313,66 @@ impl std::fmt::Display for Expr {
                 names(f, ids)?;
                 write!(f, ": {body})")
             }
+        })
+    }
+}
+
+/// Dropping is iterative: the tree of a 100,000-term chain is 100,000 deep,
+/// and the drop glue of nested boxes would recurse once per level.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        let mut pending = Vec::new();
+        take_children(&mut self.kind, &mut pending);
+        while let Some(mut e) = pending.pop() {
+            take_children(&mut e.kind, &mut pending);
+            // `e` now has no children: dropping it does not recurse.
         }
+    }
+}
+
+/// Moves the sub-expressions of `kind` to `out`, leaving `kind` a leaf.
+fn take_children(kind: &mut ExprKind, out: &mut Vec<Expr>) {
+    let has_children = !matches!(
+        kind,
+        ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Imag(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Str(_)
+            | ExprKind::Na
+            | ExprKind::Name(_)
+    );
+    if !has_children {
+        return;
+    }
+    match std::mem::replace(kind, ExprKind::Na) {
+        ExprKind::List(items) | ExprKind::Tuple(items) => out.extend(items),
+        ExprKind::Record(fields) => out.extend(fields.into_iter().map(|(_, e)| e)),
+        ExprKind::Unary(_, a) | ExprKind::Attr(a, _) | ExprKind::Forall(_, a) => out.push(*a),
+        ExprKind::Binary(_, a, b) | ExprKind::Let(_, a, b) => {
+            out.push(*a);
+            out.push(*b);
+        }
+        ExprKind::Call(func, args) => {
+            out.push(*func);
+            for a in args {
+                match a {
+                    Arg::Pos(e) | Arg::Kw(_, e) | Arg::Binder(_, e) => out.push(e),
+                }
+            }
+        }
+        ExprKind::Index(base, subs) => {
+            out.push(*base);
+            for sub in subs {
+                match sub {
+                    Subscript::Expr(e) => out.push(e),
+                    Subscript::Slice {
+                        start, stop, step, ..
+                    } => out.extend([start, stop, step].into_iter().flatten()),
+                    Subscript::Ellipsis(_) => {}
+                }
+            }
+        }
+        leaf => *kind = leaf,
     }
 }
