@@ -249,7 +249,7 @@ impl std::fmt::Display for Expr {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
-                    write!(f, "{}: {e}", n.name)?;
+                    write!(f, "{}: {e}", blaze_datashape::name_text(&n.name))?;
                 }
                 f.write_str("}")
             }
@@ -374,5 +374,38 @@ fn take_children(kind: &mut ExprKind, out: &mut Vec<Expr>) {
             }
         }
         leaf => *kind = leaf,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse_expression;
+
+    #[test]
+    fn printed_expressions_parse_back() {
+        for src in [
+            "{'a b': 1, c: 'x'}",
+            "-x ** 2 + f(a=1, k: y[k])",
+            "x[1:2, ...]",
+        ] {
+            let printed = parse_expression(src).unwrap().to_string();
+            let again = parse_expression(&printed).unwrap().to_string();
+            assert_eq!(again, printed, "{src}");
+        }
+    }
+
+    #[test]
+    fn a_20000_deep_tree_prints_and_drops_on_a_small_stack() {
+        let src = vec!["x[0]"; 20_000].join(" - ");
+        let n = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let e = parse_expression(&src).expect("a chain parses");
+                e.to_string().len()
+            })
+            .unwrap()
+            .join()
+            .expect("no overflow");
+        assert!(n > 120_000);
     }
 }
