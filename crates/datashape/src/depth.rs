@@ -94,8 +94,9 @@ pub fn check_nesting(src: &str, limit: usize) -> Result<(), Error> {
     let b = src.as_bytes();
     let mut frames: Vec<Frame> = vec![Frame::default()];
     let mut brackets = 0usize;
-    let mut inner = 0usize; // Σ frame totals
-                            // Whether the last token ends an operand (so `-` after it is binary).
+    // The sum of the frames' prefix counts.
+    let mut inner = 0usize;
+    // Whether the last token ends an operand (so `-` after it is binary).
     let mut after_operand = false;
     let mut i = 0;
     while i < b.len() {
@@ -187,9 +188,10 @@ pub fn check_nesting(src: &str, limit: usize) -> Result<(), Error> {
                 Tok::Binary
             }
         };
-        let frame = frames
-            .last_mut()
-            .expect("the outermost frame is never popped");
+        // The outermost frame is never popped.
+        let Some(frame) = frames.last_mut() else {
+            break;
+        };
         match tok {
             Tok::Skip => continue,
             Tok::Operand => {
@@ -200,18 +202,18 @@ pub fn check_nesting(src: &str, limit: usize) -> Result<(), Error> {
                 after_operand = true;
                 if frames.len() > 1 {
                     if let Some(f) = frames.pop() {
-                        inner -= f.total();
+                        inner = inner.saturating_sub(f.total());
                     }
-                    brackets -= 1;
+                    brackets = brackets.saturating_sub(1);
                 }
                 continue;
             }
             Tok::Binary => {
-                inner -= frame.unary;
+                inner = inner.saturating_sub(frame.unary);
                 frame.unary = 0;
             }
             Tok::Separator => {
-                inner -= frame.unary + frame.nots;
+                inner = inner.saturating_sub(frame.unary + frame.nots);
                 frame.unary = 0;
                 frame.nots = 0;
             }
