@@ -9,7 +9,7 @@
 //! - a module that checks prints its IR, and the printed IR parses back to
 //!   an equal program that prints the same.
 //!
-//! Run: `cargo +nightly fuzz run dsl -- -max_len=512`.
+//! Run: `cargo +nightly fuzz run dsl --no-default-features -- -max_len=512`.
 
 #![no_main]
 
