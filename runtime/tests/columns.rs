@@ -534,6 +534,50 @@ fn string_predicates_match_rust() {
 }
 
 #[test]
+fn string_predicates_between_two_columns_match_rust() {
+    let mut rng = Rng(7);
+    for (nulls, slice, rows) in [
+        (false, false, 300),
+        (true, true, ROWS_PER_CHUNK + 999),
+        (true, false, 301),
+    ] {
+        let (a, va) = string_column(&mut rng, rows, nulls, slice);
+        let (b, vb) = string_column(&mut rng, rows, !nulls, !slice);
+        let n = va.len().min(vb.len());
+        let (a, b) = (
+            Column::vector(a.array.slice(0, n)),
+            Column::vector(b.array.slice(0, n)),
+        );
+        // One string compared with every row (a broadcast right operand).
+        let one = Column::vector(Arc::new(StringArray::from(vec![Some("ab")])));
+        for op in string_ops().into_iter().filter(|op| op.is_predicate()) {
+            for (rhs, rv) in [(&b, &vb[..n]), (&one, &[Some("ab".to_string())][..])] {
+                let want: Vec<Option<String>> = (0..n)
+                    .map(|i| {
+                        let r = if rv.len() == 1 { &rv[0] } else { &rv[i] };
+                        match (&va[i], r) {
+                            (Some(x), Some(y)) => Some(string_ref(op, x, y)),
+                            _ => None,
+                        }
+                    })
+                    .collect();
+                for threads in [Some(1), Some(2)] {
+                    let got = texts(&string_map(&a, op, rhs, threads).expect("runs"));
+                    assert_eq!(got, want, "{} of two columns", op.name());
+                    let count = string_count(&a, op, rhs, threads).expect("counts");
+                    let n_true = want.iter().filter(|w| w.as_deref() == Some("true")).count();
+                    assert_eq!(count, n_true as i64, "count {}", op.name());
+                }
+            }
+        }
+        // Columns of different lengths are refused.
+        let short = Column::vector(b.array.slice(0, n - 1));
+        let e = string_map(&a, StringOp::Compare(BinaryFn::Eq), &short, None).unwrap_err();
+        assert!(e.to_string().contains("strings"), "{e}");
+    }
+}
+
+#[test]
 fn string_kernels_refuse_other_columns_and_len_has_no_count() {
     let nums = Column::vector(Arc::new(PrimitiveArray::<Float64Type>::from(vec![1.0])));
     let e = string_map(&nums, StringOp::Contains, "x", None).unwrap_err();
@@ -782,4 +826,49 @@ fn string_kernels_agree_with_the_interpreter() {
         assert!(fallbacks.is_empty(), "{src}: {fallbacks:?}");
         assert_eq!(got, want, "{src}");
     }
+}
+
+#[test]
+fn the_plan_compares_two_string_columns_without_fallbacks() {
+    let a = StringArray::from(vec![Some("GOOG"), Some("AAPL"), None, Some("b"), Some("é")]);
+    let b = StringArray::from(vec![
+        Some("GOOG"),
+        Some("AAPLX"),
+        Some("x"),
+        None,
+        Some("e"),
+    ]);
+    let p = Value::Record(vec![
+        ("a".to_string(), Value::Column(Column::vector(Arc::new(a)))),
+        ("b".to_string(), Value::Column(Column::vector(Arc::new(b)))),
+    ]);
+    let ty = "5 * {a: ?string, b: ?string}";
+    let (v, fallbacks, plan, _) = engine("p.a < p.b", &[("p", ty, p.clone())]);
+    assert!(fallbacks.is_empty(), "{fallbacks:?}");
+    assert!(
+        plan.contains("column kernel | < of utf8 <- %0.a %2"),
+        "{plan}"
+    );
+    let t = |s: &str| Some(s.to_string());
+    assert_eq!(
+        texts(&v),
+        vec![t("false"), t("true"), None, None, t("false")]
+    );
+    // Counted, and a predicate with a column argument.
+    let (v, fallbacks, _, _) = engine("sum(p.a != p.b)", &[("p", ty, p.clone())]);
+    assert!(fallbacks.is_empty(), "{fallbacks:?}");
+    assert_eq!(texts(&v), vec![t("2")]);
+    let (v, fallbacks, _, _) = engine("sum(startswith(p.b, p.a))", &[("p", ty, p.clone())]);
+    assert!(fallbacks.is_empty(), "{fallbacks:?}");
+    assert_eq!(texts(&v), vec![t("2")]);
+    // A one-string parameter against every row.
+    let s = Value::Column(
+        Column::scalar(Arc::new(StringArray::from(vec!["AAPL"]))).expect("one string"),
+    );
+    let (v, fallbacks, _, _) = engine("p.a == s", &[("p", ty, p.clone()), ("s", "string", s)]);
+    assert!(fallbacks.is_empty(), "{fallbacks:?}");
+    assert_eq!(
+        texts(&v),
+        vec![t("false"), t("true"), None, t("false"), t("false")]
+    );
 }

@@ -289,3 +289,65 @@ fn ragged_string_and_decimal_programs_stream_as_they_run_in_memory() {
         assert_eq!(memory.value, streamed.value, "{src}");
     }
 }
+
+#[test]
+fn streamed_results_of_strings_decimals_and_records_are_written_as_tables() {
+    // Each block's value goes to the table as a record batch; the file
+    // reads back equal to the in-memory result, and `.npy` is refused
+    // before anything is written.
+    let path = fixture("many.parquet");
+    let p = path.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (src, ext) in [
+        ("p.name", "parquet"),
+        ("{n: p.name, k: len(p.name), v: p.values}", "parquet"),
+        ("p.price * 2", "arrow"),
+        ("{n: upper(p.name), price: p.price}", "csv"),
+        ("{n: p.name, x: sum(p.values, axis=1)}", "jsonl"),
+    ] {
+        let memory = Session::new().eval(src, &[("p", p)], None).unwrap().value;
+        let out = dir.path().join(format!("r.{ext}"));
+        let streamed = Session::new()
+            .memory_limit(64 << 20)
+            .block_rows(700)
+            .eval(src, &[("p", p)], Some(out.to_str().unwrap()))
+            .unwrap_or_else(|e| panic!("{src}: {e}"));
+        assert!(streamed.report.streamed, "{src}");
+        assert!(streamed.report.blocks > Some(1), "{src}: several blocks");
+        assert!(streamed.value.is_none(), "{src}: written, not returned");
+        // Read back with the result's datashape (CSV and JSON need it).
+        let ty = blaze_datashape::parse(&match ext {
+            "csv" => "var * {n: ?string, price: ?decimal[10, 2]}".to_string(),
+            "jsonl" => "var * {n: ?string, x: float64}".to_string(),
+            _ => String::new(),
+        })
+        .ok();
+        let back = io::open(&out, ty.as_ref())
+            .and_then(|s| s.read_all())
+            .unwrap_or_else(|e| panic!("{src}: {e}"));
+        let want = memory.expect("an in-memory result");
+        // A result that is not a record is the file's one column.
+        let back = match back {
+            Value::Record(fields) if !matches!(want, Value::Record(_)) => fields
+                .into_iter()
+                .next()
+                .map(|(_, v)| v)
+                .expect("one column"),
+            v => v,
+        };
+        assert_eq!(
+            blaze_interp::format_value(&back),
+            blaze_interp::format_value(&want),
+            "{src} as .{ext}"
+        );
+    }
+    let npy = dir.path().join("r.npy");
+    let e = Session::new()
+        .memory_limit(64 << 20)
+        .block_rows(700)
+        .eval("p.name", &[("p", p)], Some(npy.to_str().unwrap()))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("Parquet (.parquet)"), "{e}");
+    assert!(!npy.exists());
+}

@@ -37,6 +37,13 @@
 //! that is 1 where the row is missing. The counting form writes one `int64`
 //! at `out`: the number of rows of `begin..end` that are present and
 //! satisfy the predicate.
+//!
+//! The **pairwise** form (`pair`) tests each row against the same row of a
+//! second `Utf8` column instead of a literal: `ptrs` gains `[rhs offsets,
+//! rhs validity]` after the six above (slot 3 is the right column's data),
+//! and `args` is `[validity bit offset, unused, rhs validity bit offset,
+//! rhs step]` (the step is 1, or 0 for a one-string right operand compared
+//! with every row). A row is missing where either operand is.
 
 use blaze_datashape::Scalar;
 use blaze_ir::ops::{BinaryFn, ReduceFn};
@@ -146,6 +153,18 @@ pub struct StringKernel {
     pub validity: bool,
     /// The counting form (predicates only): one `int64` per call.
     pub count: bool,
+    /// The pairwise form: the right operand is a second `Utf8` column.
+    pub pair: bool,
+    /// Whether the right column has a validity bitmap (pairwise form).
+    pub rhs_validity: bool,
+}
+
+impl StringKernel {
+    /// Whether the stored form writes a missing byte per row: where either
+    /// column has a validity bitmap.
+    pub fn writes_missing(&self) -> bool {
+        self.validity || (self.pair && self.rhs_validity)
+    }
 }
 
 /// What a decimal kernel computes over `Decimal128` values (`i128` units of
@@ -287,6 +306,9 @@ impl ColumnKernel {
                 if k.count && !k.op.is_predicate() {
                     return Err(format!("`{}` has no counting form", k.op.name()));
                 }
+                if k.pair && !k.op.is_predicate() {
+                    return Err(format!("`{}` has no pairwise form", k.op.name()));
+                }
                 Ok(())
             }
             ColumnKernel::Decimal(k) => k.check(),
@@ -311,13 +333,19 @@ impl fmt::Display for ColumnKernel {
                 k.element,
                 valid(k.validity)
             ),
-            ColumnKernel::Strings(k) => write!(
-                f,
-                "column {} {} of utf8 {}",
-                if k.count { "count" } else { "store" },
-                k.op.name(),
-                valid(k.validity)
-            ),
+            ColumnKernel::Strings(k) => {
+                write!(
+                    f,
+                    "column {} {} of utf8 {}",
+                    if k.count { "count" } else { "store" },
+                    k.op.name(),
+                    valid(k.validity)
+                )?;
+                if k.pair {
+                    write!(f, " with utf8 {}", valid(k.rhs_validity))?;
+                }
+                Ok(())
+            }
             ColumnKernel::Decimal(k) => {
                 let op = match k.op {
                     DecimalOp::Arith(b) | DecimalOp::Compare(b) => b.name(),
@@ -360,8 +388,18 @@ mod tests {
             op: StringOp::Compare(BinaryFn::Eq),
             validity: false,
             count: true,
+            pair: false,
+            rhs_validity: false,
         });
         assert_eq!(s.text(), "column count == of utf8 dense");
+        let p = ColumnKernel::Strings(StringKernel {
+            op: StringOp::Compare(BinaryFn::Lt),
+            validity: false,
+            count: false,
+            pair: true,
+            rhs_validity: true,
+        });
+        assert_eq!(p.text(), "column store < of utf8 dense with utf8 validity");
     }
 
     #[test]
@@ -382,14 +420,26 @@ mod tests {
             op: StringOp::Compare(BinaryFn::Add),
             validity: false,
             count: false,
+            pair: false,
+            rhs_validity: false,
         });
         assert!(s.check().is_err());
         let l = ColumnKernel::Strings(StringKernel {
             op: StringOp::Len,
             validity: false,
             count: true,
+            pair: false,
+            rhs_validity: false,
         });
         assert!(l.check().unwrap_err().contains("len"));
+        let lp = ColumnKernel::Strings(StringKernel {
+            op: StringOp::Len,
+            validity: false,
+            count: false,
+            pair: true,
+            rhs_validity: false,
+        });
+        assert!(lp.check().unwrap_err().contains("pairwise"));
         let d = |op, scales, result| {
             ColumnKernel::Decimal(DecimalKernel {
                 op,

@@ -1,6 +1,7 @@
 //! Which nodes of a function run as kernels over a column's Arrow buffers
 //! ([`super::columns`]): a string predicate with a literal (`s == "GOOG"`,
-//! `startswith(s, "G")`, …), `len` of strings, `sum` of a string predicate
+//! `startswith(s, "G")`, …) or between two string columns (`p.a < p.b`),
+//! `len` of strings, `sum` of a string predicate
 //! (counted without a `bool` array) and a reduction over the last axis of
 //! a ragged value, a `var` axis below the first. A record field that only
 //! feeds one of them is read in place (`p.name`), not computed, and so is
@@ -8,7 +9,7 @@
 //! operand's value is not a column of the kernel's layout, the nodes run
 //! on the reference kernels and are listed as fallbacks.
 
-use super::columns::{scalar_of, segmented_reduce_in, string_count_in, string_map_in};
+use super::columns::{scalar_of, segmented_reduce_in, string_count_in, string_map_in, StringRhs};
 use super::{Options, Report};
 use crate::error::Error;
 use arrow_array::cast::AsArray;
@@ -20,24 +21,35 @@ use blaze_ir::{analysis, Function, Literal, NodeId, Op};
 use ndarray::{ArrayD, IxDyn};
 use std::fmt;
 
+/// The right operand of a string kernel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Rhs {
+    /// None (`len`).
+    None,
+    /// The string literal of a node.
+    Literal(NodeId),
+    /// The strings of a node's value, row by row.
+    Column(NodeId),
+}
+
 /// What a column kernel computes for its node.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum ColumnKind {
-    /// A string predicate against the literal node `literal` (`None` for
-    /// `len`), one result per string.
+    /// A string predicate against a literal or a second string column
+    /// (`len` against nothing), one result per string.
     Strings {
-        /// The predicate, its operands ordered as `strings OP literal`.
+        /// The predicate, its operands ordered as `strings OP rhs`.
         op: StringOp,
-        /// The literal's node.
-        literal: Option<NodeId>,
+        /// The right operand.
+        rhs: Rhs,
     },
     /// `sum` over all axes of a string predicate (node `pred`, folded in):
     /// the number of strings it holds for.
     Count {
         /// The predicate.
         op: StringOp,
-        /// The literal's node.
-        literal: NodeId,
+        /// The right operand (a literal or a column).
+        rhs: Rhs,
         /// The predicate's node.
         pred: NodeId,
     },
@@ -99,14 +111,14 @@ fn plan(kind: ColumnKind, operand: NodeId) -> Option<ColumnPlan> {
 }
 
 /// The string kernel of node `id`, if it is a string predicate with a
-/// literal or `len` of strings.
+/// literal or between two strings, or `len` of strings.
 fn string_plan(f: &Function, id: NodeId) -> Option<ColumnPlan> {
     let node = f.node(id);
     match (&node.op, node.args.as_slice()) {
         (Op::Unary(UnaryFn::Len), &[s]) if is_string(&f.node(s).ty) => plan(
             ColumnKind::Strings {
                 op: StringOp::Len,
-                literal: None,
+                rhs: Rhs::None,
             },
             s,
         ),
@@ -118,20 +130,21 @@ fn string_plan(f: &Function, id: NodeId) -> Option<ColumnPlan> {
                 c if StringOp::COMPARISONS.contains(c) => StringOp::Compare(*c),
                 _ => return None,
             };
-            if str_literal(f, b).is_some() && is_string(&f.node(a).ty) {
-                let literal = Some(b);
-                return plan(ColumnKind::Strings { op, literal }, a);
+            let (lit_a, lit_b) = (str_literal(f, a).is_some(), str_literal(f, b).is_some());
+            let (str_a, str_b) = (is_string(&f.node(a).ty), is_string(&f.node(b).ty));
+            if lit_b && str_a {
+                let rhs = Rhs::Literal(b);
+                return plan(ColumnKind::Strings { op, rhs }, a);
             }
             match op {
-                StringOp::Compare(c) if str_literal(f, a).is_some() && is_string(&f.node(b).ty) => {
+                StringOp::Compare(c) if lit_a && str_b => {
                     let op = StringOp::Compare(swapped(c));
-                    plan(
-                        ColumnKind::Strings {
-                            op,
-                            literal: Some(a),
-                        },
-                        b,
-                    )
+                    let rhs = Rhs::Literal(a);
+                    plan(ColumnKind::Strings { op, rhs }, b)
+                }
+                _ if str_a && str_b && !lit_a && !lit_b => {
+                    let rhs = Rhs::Column(b);
+                    plan(ColumnKind::Strings { op, rhs }, a)
                 }
                 _ => None,
             }
@@ -199,23 +212,15 @@ pub(super) fn column_plans(f: &Function) -> (Vec<Option<ColumnPlan>>, Vec<bool>)
             .as_ref()
             .is_none_or(|a| a.len() == rank && a.iter().enumerate().all(|(k, &d)| k == d));
         let Some(ColumnPlan {
-            kind:
-                ColumnKind::Strings {
-                    op,
-                    literal: Some(literal),
-                },
+            kind: ColumnKind::Strings { op, rhs },
             operand,
             ..
         }) = plans[x.index()].clone()
         else {
             continue;
         };
-        if all && op.is_predicate() && uses[x.index()] == 1 {
-            let kind = ColumnKind::Count {
-                op,
-                literal,
-                pred: x,
-            };
+        if all && op.is_predicate() && rhs != Rhs::None && uses[x.index()] == 1 {
+            let kind = ColumnKind::Count { op, rhs, pred: x };
             plans[i] = plan(kind, operand);
             plans[x.index()] = None;
             folded[x.index()] = true;
@@ -295,23 +300,33 @@ impl ColumnPlan {
         let lit = |n: NodeId| str_literal(f, n).unwrap_or_default();
         if let Some(c) = self.column(x) {
             let dumps = opts.dumps;
-            return match &self.kind {
-                ColumnKind::Strings { op, literal } => {
-                    let text = literal.map_or("", lit);
-                    string_map_in(c, *op, text, pool, dumps, Some(report))
+            // The right operand of a string kernel, if it is one the
+            // kernel reads (else the reference kernels run).
+            let rhs = match &self.kind {
+                ColumnKind::Strings { rhs, .. } | ColumnKind::Count { rhs, .. } => match *rhs {
+                    Rhs::None => Some(StringRhs::Literal("")),
+                    Rhs::Literal(n) => Some(StringRhs::Literal(lit(n))),
+                    Rhs::Column(n) => rhs_column(value(n)?, c),
+                },
+                ColumnKind::Segmented(_) => None,
+            };
+            match (&self.kind, rhs) {
+                (ColumnKind::Strings { op, .. }, Some(rhs)) => {
+                    return string_map_in(c, *op, rhs, pool, dumps, Some(report));
                 }
-                ColumnKind::Count { op, literal, .. } => {
-                    let n = string_count_in(c, *op, lit(*literal), pool, dumps, Some(report))?;
-                    Ok(Value::Array {
+                (ColumnKind::Count { op, .. }, Some(rhs)) => {
+                    let n = string_count_in(c, *op, rhs, pool, dumps, Some(report))?;
+                    return Ok(Value::Array {
                         data: Array::Int64(ArrayD::from_elem(IxDyn(&[]), n)),
                         missing: None,
-                    })
+                    });
                 }
-                ColumnKind::Segmented(rf) => {
+                (ColumnKind::Segmented(rf), _) => {
                     let v = segmented_reduce_in(c, *rf, pool, dumps, Some(report))?;
-                    plain_unless_option(v, &f.node(id).ty, *rf, &f.node_text(id))
+                    return plain_unless_option(v, &f.node(id).ty, *rf, &f.node_text(id));
                 }
-            };
+                _ => {}
+            }
         }
         // Another layout: the folded nodes and this one on the reference
         // kernels, in order.
@@ -342,6 +357,16 @@ impl ColumnPlan {
             .map(|(_, v)| v)
             .ok_or_else(|| EvalError::Value("a column step computed nothing".into()).into())
     }
+}
+
+/// The value `v` as the right column of a string kernel whose left column
+/// is `lhs`: a `Utf8` column of `lhs`'s shape, or of one string (of no
+/// more axes) compared with every row.
+fn rhs_column<'v>(v: &'v Value, lhs: &blaze_interp::Column) -> Option<StringRhs<'v>> {
+    let Value::Column(r) = v else { return None };
+    r.array.as_string_opt::<i32>()?;
+    let fits = r.shape == lhs.shape || (r.len() == 1 && r.shape.len() <= lhs.shape.len());
+    fits.then_some(StringRhs::Column(r))
 }
 
 /// A segmented result for a node of type `ty`: without a mask when `ty`
@@ -380,19 +405,17 @@ impl fmt::Display for ColumnPlan {
         let mut fuses: Vec<NodeId> = self.field.iter().map(|(n, _)| *n).collect();
         fuses.extend(self.cast);
         match &self.kind {
-            ColumnKind::Strings { op, literal } => {
+            ColumnKind::Strings { op, rhs } => {
                 write!(f, "column kernel | {} of utf8 <- {source}", op.name())?;
-                if let Some(l) = literal {
-                    write!(f, " %{}", l.0)?;
+                if let Rhs::Literal(n) | Rhs::Column(n) = rhs {
+                    write!(f, " %{}", n.0)?;
                 }
             }
-            ColumnKind::Count { op, literal, pred } => {
-                write!(
-                    f,
-                    "column kernel | count {} of utf8 <- {source} %{}",
-                    op.name(),
-                    literal.0
-                )?;
+            ColumnKind::Count { op, rhs, pred } => {
+                write!(f, "column kernel | count {} of utf8 <- {source}", op.name())?;
+                if let Rhs::Literal(n) | Rhs::Column(n) = rhs {
+                    write!(f, " %{}", n.0)?;
+                }
                 fuses.push(*pred);
             }
             ColumnKind::Segmented(rf) => write!(

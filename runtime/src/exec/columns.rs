@@ -294,20 +294,112 @@ fn string_buffers(col: &Column) -> Result<StringBuffers, Error> {
     ))
 }
 
-/// `op(s, literal)` for every string `s` of a `Utf8` column: a dense
-/// `bool` array (`int64` for [`StringOp::Len`], which ignores the
-/// literal) of the column's shape, with a mask where the string is
-/// missing.
-pub fn string_map(
+/// The right operand of a string kernel: a literal, or a second `Utf8`
+/// column of as many strings as the left one (or of one string, compared
+/// with every row).
+#[derive(Clone, Copy, Debug)]
+pub enum StringRhs<'a> {
+    /// A literal (ignored by [`StringOp::Len`]).
+    Literal(&'a str),
+    /// A column, row by row.
+    Column(&'a Column),
+}
+
+impl<'a> From<&'a str> for StringRhs<'a> {
+    fn from(s: &'a str) -> Self {
+        StringRhs::Literal(s)
+    }
+}
+
+impl<'a> From<&'a Column> for StringRhs<'a> {
+    fn from(c: &'a Column) -> Self {
+        StringRhs::Column(c)
+    }
+}
+
+/// A string kernel ready to call on row ranges: the kernel, its operand
+/// pointers (output slots 4 and 5 left for the caller) and scalars, and
+/// the rows.
+struct StringCall {
+    kernel: Arc<Compiled>,
+    key: StringKernel,
+    ptrs: [usize; 8],
+    args: [i64; 4],
+    rows: usize,
+}
+
+/// Compiles the kernel for `op(col, rhs)` (counting or storing) and lays
+/// out its operands; a right column must be a `Utf8` column of as many
+/// strings as `col`, or of one.
+fn string_call(
     col: &Column,
     op: StringOp,
-    literal: &str,
+    rhs: StringRhs<'_>,
+    count: bool,
+    dumps: Dumps,
+    report: Option<&mut Report>,
+) -> Result<StringCall, Error> {
+    let (offs, bytes, valid, rows) = string_buffers(col)?;
+    let (valid_ptr, valid_bit) = valid.unwrap_or((0, 0));
+    let (pair, ptrs, args, rhs_validity) = match rhs {
+        StringRhs::Literal(lit) => (
+            false,
+            [offs, bytes, valid_ptr, addr(lit.as_ptr()), 0, 0, 0, 0],
+            [valid_bit, lit.len() as i64, 0, 0],
+            false,
+        ),
+        StringRhs::Column(r) => {
+            let (r_offs, r_bytes, r_valid, r_rows) = string_buffers(r)?;
+            let step = match r_rows {
+                n if n == rows => 1,
+                1 => 0,
+                n => {
+                    return Err(EvalError::Shape(format!(
+                        "a string operation of {rows} strings with {n} strings"
+                    ))
+                    .into())
+                }
+            };
+            let (r_valid_ptr, r_valid_bit) = r_valid.unwrap_or((0, 0));
+            (
+                true,
+                [offs, bytes, valid_ptr, r_bytes, 0, 0, r_offs, r_valid_ptr],
+                [valid_bit, 0, r_valid_bit, step],
+                r_valid.is_some(),
+            )
+        }
+    };
+    let key = StringKernel {
+        op,
+        validity: valid.is_some(),
+        count,
+        pair,
+        rhs_validity,
+    };
+    let kernel = kernel(&ColumnKernel::Strings(key), dumps, report)?;
+    Ok(StringCall {
+        kernel,
+        key,
+        ptrs,
+        args,
+        rows,
+    })
+}
+
+/// `op(s, literal)` for every string `s` of a `Utf8` column, or `op(s, t)`
+/// for the strings of two columns row by row: a dense `bool` array
+/// (`int64` for [`StringOp::Len`], which ignores the literal) of the
+/// column's shape, with a mask where a string is missing.
+pub fn string_map<'a>(
+    col: &Column,
+    op: StringOp,
+    rhs: impl Into<StringRhs<'a>>,
     threads: Option<usize>,
 ) -> Result<Value, Error> {
     string_map_in(
         col,
         op,
-        literal,
+        rhs.into(),
         pool(threads)?.as_deref(),
         Dumps::default(),
         None,
@@ -319,71 +411,53 @@ pub fn string_map(
 pub fn string_map_in(
     col: &Column,
     op: StringOp,
-    literal: &str,
+    rhs: StringRhs<'_>,
     pool: Option<&rayon::ThreadPool>,
     dumps: Dumps,
     report: Option<&mut Report>,
 ) -> Result<Value, Error> {
-    let (offs, bytes, valid, rows) = string_buffers(col)?;
-    let key = StringKernel {
-        op,
-        validity: valid.is_some(),
-        count: false,
-    };
-    let c = kernel(&ColumnKernel::Strings(key), dumps, report)?;
-    let (valid_ptr, valid_bit) = valid.unwrap_or((0, 0));
-    let lit = literal.as_bytes();
-    let args = [valid_bit, lit.len() as i64];
-    let mut missing = valid.map(|_| vec![false; rows]);
-    let miss_ptr = missing.as_mut().map_or(0, |m| addr(m.as_mut_ptr()));
-    let data = if op.is_predicate() {
-        let mut out = vec![false; rows];
-        let ptrs = [
-            offs,
-            bytes,
-            valid_ptr,
-            addr(lit.as_ptr()),
-            addr(out.as_mut_ptr()),
-            miss_ptr,
-        ];
-        // SAFETY: offsets checked against the data; each chunk writes its
+    let call = string_call(col, op, rhs, false, dumps, report)?;
+    let rows = call.rows;
+    let mut missing = call.key.writes_missing().then(|| vec![false; rows]);
+    let mut ptrs = call.ptrs;
+    ptrs[5] = missing.as_mut().map_or(0, |m| addr(m.as_mut_ptr()));
+    fn run<T: Clone + Default>(
+        call: &StringCall,
+        mut ptrs: [usize; 8],
+        pool: Option<&rayon::ThreadPool>,
+    ) -> Result<Vec<T>, Error> {
+        let mut out = vec![T::default(); call.rows];
+        ptrs[4] = addr(out.as_mut_ptr());
+        // SAFETY: offsets checked against the data (a right column's
+        // too, its rows `rows` or one with step 0); each chunk writes its
         // own rows, with 0 or 1 in every `bool` byte.
-        chunked(rows, pool, |b, e| unsafe {
-            call_kernel(&c, &ptrs, &args, b, e)
+        chunked(call.rows, pool, |b, e| unsafe {
+            call_kernel(&call.kernel, &ptrs, &call.args, b, e)
         })?;
-        as_array(&col.shape, out)?
+        Ok(out)
+    }
+    let data = if op.is_predicate() {
+        as_array(&col.shape, run::<bool>(&call, ptrs, pool)?)?
     } else {
-        let mut out = vec![0i64; rows];
-        let ptrs = [
-            offs,
-            bytes,
-            valid_ptr,
-            addr(lit.as_ptr()),
-            addr(out.as_mut_ptr()),
-            miss_ptr,
-        ];
-        // SAFETY: as above.
-        chunked(rows, pool, |b, e| unsafe {
-            call_kernel(&c, &ptrs, &args, b, e)
-        })?;
-        as_array(&col.shape, out)?
+        as_array(&col.shape, run::<i64>(&call, ptrs, pool)?)?
     };
     shaped(&col.shape, data, missing)
 }
 
 /// The number of strings `s` of a `Utf8` column, missing ones aside, for
-/// which the predicate `op(s, literal)` holds: `sum(s == literal)` without
-/// a `bool` array, one count per chunk added in order.
-pub fn string_count(
+/// which the predicate `op(s, literal)` (or `op(s, t)` with the strings of
+/// a second column) holds: `sum(s == literal)` without a `bool` array, one
+/// count per chunk added in order.
+pub fn string_count<'a>(
     col: &Column,
     op: StringOp,
-    literal: &str,
+    rhs: impl Into<StringRhs<'a>>,
     threads: Option<usize>,
 ) -> Result<i64, Error> {
     string_count_in(
         col,
         op,
-        literal,
+        rhs.into(),
         pool(threads)?.as_deref(),
         Dumps::default(),
         None,
@@ -395,33 +469,18 @@ pub fn string_count(
 pub fn string_count_in(
     col: &Column,
     op: StringOp,
-    literal: &str,
+    rhs: StringRhs<'_>,
     pool: Option<&rayon::ThreadPool>,
     dumps: Dumps,
     report: Option<&mut Report>,
 ) -> Result<i64, Error> {
-    let (offs, bytes, valid, rows) = string_buffers(col)?;
-    let key = StringKernel {
-        op,
-        validity: valid.is_some(),
-        count: true,
-    };
-    let c = kernel(&ColumnKernel::Strings(key), dumps, report)?;
-    let (valid_ptr, valid_bit) = valid.unwrap_or((0, 0));
-    let lit = literal.as_bytes();
-    let args = [valid_bit, lit.len() as i64];
-    let counts = chunked(rows, pool, |b, e| {
+    let call = string_call(col, op, rhs, true, dumps, report)?;
+    let counts = chunked(call.rows, pool, |b, e| {
         let mut n = 0i64;
-        let ptrs = [
-            offs,
-            bytes,
-            valid_ptr,
-            addr(lit.as_ptr()),
-            addr(&mut n as *mut i64),
-            0,
-        ];
+        let mut ptrs = call.ptrs;
+        ptrs[4] = addr(&mut n as *mut i64);
         // SAFETY: offsets checked against the data; the kernel writes `n`.
-        unsafe { call_kernel(&c, &ptrs, &args, b, e) };
+        unsafe { call_kernel(&call.kernel, &ptrs, &call.args, b, e) };
         n
     })?;
     Ok(counts.iter().fold(0i64, |a, &n| a.wrapping_add(n)))

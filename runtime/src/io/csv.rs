@@ -13,15 +13,18 @@
 //! the line and the field.
 
 use blaze_datashape::{Datashape, Dim, Measure, Scalar, ScalarKind};
-use blaze_interp::{kernels, Array, Value};
+use blaze_interp::{Array, Value};
 use ndarray::{ArrayD, IxDyn};
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
+mod read;
+pub use read::CsvReader;
+
 use super::rows::join_rows;
-use super::text::{parse_date, parse_datetime, parse_decimal, CellKind};
-use super::{IoError, IoErrorKind, Location};
+use super::text::CellKind;
+use super::{IoError, IoErrorKind};
 use arrow_array::{
     Array as _, ArrayRef, Date32Array, Decimal128Array, StringArray, TimestampMicrosecondArray,
 };
@@ -128,6 +131,7 @@ impl CsvFile {
         BufReader::new(file)
             .read_line(&mut first)
             .map_err(|e| IoError::os(path, "read error", e))?;
+        let first = first.strip_prefix('\u{feff}').unwrap_or(&first);
         let header = cells(first.trim_end_matches(['\n', '\r']))
             .map(|c| c.len() == out.len() && c.iter().zip(&out).all(|(c, (f, _, _))| c.trim() == f))
             .unwrap_or(false);
@@ -172,258 +176,23 @@ impl CsvFile {
 
     /// A reader from the first data line.
     pub fn reader(&self) -> Result<CsvReader, IoError> {
-        let file = File::open(&self.path).map_err(|e| IoError::os(&self.path, "cannot open", e))?;
-        let mut r = CsvReader {
-            file: self.clone(),
-            lines: BufReader::with_capacity(1 << 20, file),
-            line: 0,
-            read: 0,
-        };
-        if self.header {
-            let mut s = String::new();
-            r.lines.read_line(&mut s).map_err(|e| r.os(e))?;
-            r.line = 1;
-        }
-        Ok(r)
+        CsvReader::new(self.clone())
     }
 
     /// The whole file as one record array.
     pub fn read_all(&self) -> Result<Value, IoError> {
         let mut r = self.reader()?;
         let mut parts = Vec::new();
-        while let Some(b) = r.next_block(1 << 16)? {
+        while let Some(b) = r.next_block(1 << 20)? {
             parts.push(b);
         }
         r.finish()?;
+        if parts.len() == 1 {
+            return parts.pop().ok_or_else(|| {
+                IoError::format(&self.path, IoErrorKind::Request, "no block".to_string())
+            });
+        }
         concat_records(&self.path, &self.fields, parts)
-    }
-}
-
-/// Reads a CSV file's rows in order.
-#[derive(Debug)]
-pub struct CsvReader {
-    file: CsvFile,
-    lines: BufReader<File>,
-    line: usize,
-    read: usize,
-}
-
-impl CsvReader {
-    fn err(&self, msg: &str) -> IoError {
-        self.err_in(None, msg)
-    }
-
-    fn err_in(&self, field: Option<&str>, msg: &str) -> IoError {
-        IoError::at(
-            &self.file.path,
-            Location::Line {
-                line: self.line,
-                field: field.map(str::to_string),
-            },
-            IoErrorKind::BadValue,
-            msg,
-        )
-    }
-
-    fn os(&self, e: std::io::Error) -> IoError {
-        IoError::os(
-            &self.file.path,
-            format!("read error at line {}", self.line + 1),
-            e,
-        )
-    }
-
-    /// The next up to `max` rows as a record of arrays; `None` at the end.
-    pub fn next_block(&mut self, max: usize) -> Result<Option<Value>, IoError> {
-        let f = &self.file.fields;
-        let mut cols: Vec<Vec<f64>> = vec![Vec::new(); f.len()];
-        let mut ints: Vec<Vec<i128>> = vec![Vec::new(); f.len()];
-        let mut missing: Vec<Vec<bool>> = vec![Vec::new(); f.len()];
-        let mut texts: Vec<Vec<Option<String>>> = vec![Vec::new(); f.len()];
-        let mut wide: Vec<Vec<Option<i128>>> = vec![Vec::new(); f.len()];
-        let mut n = 0;
-        let mut s = String::new();
-        while n < max {
-            s.clear();
-            let got = self.lines.read_line(&mut s).map_err(|e| self.os(e))?;
-            if got == 0 {
-                break;
-            }
-            self.line += 1;
-            let text = s.trim_end_matches(['\n', '\r']);
-            if text.trim().is_empty() {
-                continue;
-            }
-            let row = cells(text).map_err(|m| self.err(&m))?;
-            if row.len() != f.len() {
-                return Err(self.err(&format!(
-                    "{} cells, but the datashape has {} fields",
-                    row.len(),
-                    f.len()
-                )));
-            }
-            for (k, ((name, kind, option), cell)) in f.iter().zip(&row).enumerate() {
-                let c = cell.trim();
-                let scalar = match kind {
-                    CellKind::Number(s) => s,
-                    CellKind::String => {
-                        texts[k].push((!(*option && c.is_empty())).then(|| cell.clone()));
-                        continue;
-                    }
-                    other => {
-                        if *option && (c.is_empty() || c == "NA") {
-                            wide[k].push(None);
-                            continue;
-                        }
-                        let v = match other {
-                            CellKind::Decimal(p, s) => parse_decimal(c, *p, *s),
-                            CellKind::Date => parse_date(c).map(i128::from),
-                            _ => parse_datetime(c).map(i128::from),
-                        }
-                        .map_err(|m| self.err_in(Some(name), &format!("field `{name}`: {m}")))?;
-                        wide[k].push(Some(v));
-                        continue;
-                    }
-                };
-                let na = c.is_empty() || c == "NA";
-                if na && *option {
-                    missing[k].push(true);
-                    cols[k].push(0.0);
-                    ints[k].push(0);
-                    continue;
-                }
-                missing[k].push(false);
-                let bad = |what: &str| {
-                    self.err_in(Some(name), &format!("field `{name}`: `{c}` is not {what}"))
-                };
-                match scalar.kind() {
-                    ScalarKind::Bool => {
-                        let v = match c {
-                            "true" | "True" | "TRUE" | "1" => 1,
-                            "false" | "False" | "FALSE" | "0" => 0,
-                            _ => return Err(bad("a bool")),
-                        };
-                        ints[k].push(v);
-                        cols[k].push(0.0);
-                    }
-                    ScalarKind::Signed | ScalarKind::Unsigned => {
-                        let v: i128 = c.parse().map_err(|_| bad(&format!("an {scalar}")))?;
-                        let fits = match scalar {
-                            Scalar::Int8 => i8::try_from(v).is_ok(),
-                            Scalar::Int16 => i16::try_from(v).is_ok(),
-                            Scalar::Int32 => i32::try_from(v).is_ok(),
-                            Scalar::Int64 => i64::try_from(v).is_ok(),
-                            Scalar::UInt8 => u8::try_from(v).is_ok(),
-                            Scalar::UInt16 => u16::try_from(v).is_ok(),
-                            Scalar::UInt32 => u32::try_from(v).is_ok(),
-                            _ => u64::try_from(v).is_ok(),
-                        };
-                        if !fits {
-                            return Err(bad(&format!("in the range of {scalar}")));
-                        }
-                        ints[k].push(v);
-                        cols[k].push(0.0);
-                    }
-                    _ => {
-                        let v: f64 = c.parse().map_err(|_| bad(&format!("a {scalar}")))?;
-                        cols[k].push(v);
-                        ints[k].push(0);
-                    }
-                }
-            }
-            n += 1;
-        }
-        if n == 0 {
-            return Ok(None);
-        }
-        self.read += n;
-        let mut fields = Vec::new();
-        for (k, (name, kind, option)) in f.iter().enumerate() {
-            let scalar = match kind {
-                CellKind::Number(s) => s,
-                other => {
-                    let array = text_array(
-                        other,
-                        std::mem::take(&mut texts[k]),
-                        std::mem::take(&mut wide[k]),
-                    )
-                    .map_err(|m| self.err(&m))?;
-                    let column =
-                        Column::new(vec![n], array).map_err(|e| self.err(&e.to_string()))?;
-                    fields.push((name.clone(), Value::Column(column)));
-                    continue;
-                }
-            };
-            let data = match scalar.kind() {
-                ScalarKind::Bool | ScalarKind::Signed | ScalarKind::Unsigned => {
-                    let a = ArrayD::from_shape_vec(
-                        IxDyn(&[n]),
-                        ints[k].iter().map(|&v| v as i64).collect(),
-                    )
-                    .map_err(|e| self.err(&e.to_string()))?;
-                    let a = Array::Int64(a);
-                    if *scalar == Scalar::UInt64 {
-                        let u = ArrayD::from_shape_vec(
-                            IxDyn(&[n]),
-                            ints[k].iter().map(|&v| v as u64).collect(),
-                        )
-                        .map_err(|e| self.err(&e.to_string()))?;
-                        Array::UInt64(u)
-                    } else {
-                        kernels::cast(&a, *scalar)
-                    }
-                }
-                _ => kernels::cast(
-                    &Array::Float64(
-                        ArrayD::from_shape_vec(IxDyn(&[n]), std::mem::take(&mut cols[k]))
-                            .map_err(|e| self.err(&e.to_string()))?,
-                    ),
-                    *scalar,
-                ),
-            };
-            let mask = if *option {
-                Some(
-                    ArrayD::from_shape_vec(IxDyn(&[n]), std::mem::take(&mut missing[k]))
-                        .map_err(|e| self.err(&e.to_string()))?,
-                )
-            } else {
-                None
-            };
-            fields.push((
-                name.clone(),
-                Value::Array {
-                    data,
-                    missing: mask,
-                },
-            ));
-        }
-        Ok(Some(Value::Record(fields)))
-    }
-
-    /// A block of no rows.
-    pub fn empty_block(&self) -> Result<Value, IoError> {
-        self.file
-            .fields
-            .iter()
-            .map(|(name, kind, option)| {
-                empty_field(kind, *option)
-                    .map(|v| (name.clone(), v))
-                    .map_err(|m| self.err(&m))
-            })
-            .collect::<Result<_, _>>()
-            .map(Value::Record)
-    }
-
-    /// Checks the row count against a fixed one in the datashape.
-    pub fn finish(&self) -> Result<usize, IoError> {
-        match self.file.rows {
-            Some(r) if r != self.read => Err(IoError::format(
-                &self.file.path,
-                IoErrorKind::TruncatedData,
-                format!("the datashape says {r} rows, the file has {}", self.read),
-            )),
-            _ => Ok(self.read),
-        }
     }
 }
 

@@ -37,7 +37,7 @@ pub use block::{BlockPool, RowBlock};
 pub use error::{IoError, IoErrorKind, Location};
 pub use sink::RowSink;
 pub use source::{RowReader, RowSource};
-pub use table::{TableFile, TableFormat, TableSink};
+pub use table::{TableFile, TableFormat, TableSink, ValueSink};
 
 use blaze_datashape::{Datashape, Dim, Scalar};
 use blaze_interp::{Array, Value};
@@ -181,6 +181,24 @@ pub fn create(
             None => npy::NpyWriter::create_growable(path, scalar, row)?,
         }),
     })
+}
+
+/// Starts writing a streamed result of datashape `ty` (its first dimension
+/// the rows) whose elements are not plain numbers — strings, decimals,
+/// options, ragged lists, records — to `path`, a table format by its
+/// extension (Parquet, Arrow, CSV or JSON lines), block by block.
+pub fn create_values(path: &Path, ty: &Datashape) -> Result<ValueSink, IoError> {
+    match Format::by_name(path).table() {
+        Some(table) => ValueSink::create(path, table, writer_of(table), ty),
+        None => Err(IoError::format(
+            path,
+            IoErrorKind::Request,
+            format!(
+                "`.npy` and Zarr hold arrays of plain numbers; a result of `{}` is written to Parquet (.parquet), Arrow (.arrow, .feather), CSV (.csv) or JSON lines (.jsonl)",
+                ty.measure
+            ),
+        )),
+    }
 }
 
 /// Writes a whole array to `path` (`.npy`, Zarr for `….zarr`, or a table

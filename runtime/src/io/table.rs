@@ -531,3 +531,57 @@ pub(crate) fn write_value(
     sink.write_batch(&b)?;
     sink.finish_table()
 }
+
+/// A table written from blocks of a streamed result of any datashape
+/// (strings, decimals, options, ragged lists, records): each block's
+/// value becomes a record batch of the result's canonical schema.
+pub struct ValueSink {
+    sink: TableSink,
+    /// The result's datashape (its first dimension the rows).
+    ty: Datashape,
+    /// The columns' names and row datashapes.
+    fields: Vec<(String, Datashape)>,
+    schema: SchemaRef,
+}
+
+impl ValueSink {
+    /// Starts writing rows of a result of datashape `ty` (its first
+    /// dimension the rows) to `path` in `format`.
+    pub(crate) fn create(
+        path: &Path,
+        format: TableFormat,
+        make: WriterFn,
+        ty: &Datashape,
+    ) -> Result<ValueSink, IoError> {
+        let request = |m: String| IoError::format(path, IoErrorKind::Request, m);
+        let row = Datashape::new(
+            ty.dims.iter().skip(1).cloned().collect(),
+            ty.measure.clone(),
+        );
+        let fields = match (&row.measure, row.dims.is_empty()) {
+            (Measure::Record { fields }, true) => fields.clone(),
+            _ => vec![(batch::VALUE_COLUMN.to_string(), row)],
+        };
+        let schema = batch::schema_of(&fields).map_err(request)?;
+        let sink = TableSink::create(path, format, schema.clone(), make)?;
+        Ok(ValueSink {
+            sink,
+            ty: ty.clone(),
+            fields,
+            schema,
+        })
+    }
+
+    /// Writes one block of the result's rows.
+    pub fn write_value(&mut self, block: &Value) -> Result<(), IoError> {
+        let b = batch::batch_of(block, Some(&self.ty))
+            .and_then(|b| batch::conform_batch(&b, &self.fields, &self.schema))
+            .map_err(|m| self.sink.fail(m))?;
+        self.sink.write_batch(&b)
+    }
+
+    /// Completes the file, syncs it and renames it into place.
+    pub fn finish(self) -> Result<(), IoError> {
+        self.sink.finish_table()
+    }
+}

@@ -2,7 +2,8 @@
 //! one block ahead (blocks are blaze arrays the kernels read in place),
 //! partials combined in block order, a rows result written to a
 //! [`RowSink`] (by the kernel into a reused buffer when it is the only
-//! result) or collected, then the tail.
+//! result), to a table block by block when its elements are not plain
+//! numbers, or collected, then the tail.
 
 use super::classify::Merge;
 use super::{Input, StreamPlan, ROWS};
@@ -72,7 +73,19 @@ impl StreamPlan {
             }
         };
         let nothing = Value::Tuple(vec![]);
+        // A rows result of plain numbers goes to a row sink (any format);
+        // of other elements (strings, options, records, …) to a table
+        // written from each block's value.
+        let plain = matches!(self.result.measure, Measure::Scalar { .. });
+        let mut table = match (out, self.tail.is_none()) {
+            (Some(path), true) if !plain => Some(
+                io::create_values(path, &self.result)
+                    .map_err(|e| Error::Output(OutputError::Io(e)))?,
+            ),
+            _ => None,
+        };
         let mut writer: Option<Box<dyn RowSink>> = match (out, self.tail.is_none()) {
+            (Some(_), true) if !plain => None,
             (Some(path), true) => {
                 let (scalar, shape) = self.result_shape(self.rows.unwrap_or(0))?;
                 Some(
@@ -178,6 +191,12 @@ impl StreamPlan {
                                 Some(a) => combine(*c, a, part)?,
                             });
                         }
+                        None if table.is_some() => {
+                            if let Some(t) = table.as_mut() {
+                                t.write_value(&part)
+                                    .map_err(|e| Error::Output(OutputError::Io(e)))?;
+                            }
+                        }
                         None if writer.is_none() => collected.push(part),
                         None => {
                             let Value::Array {
@@ -235,6 +254,10 @@ impl StreamPlan {
         if let Some(w) = writer {
             w.finish(total)
                 .map_err(|e| Error::Output(OutputError::Io(e)))?;
+            return Ok(done(None, report));
+        }
+        if let Some(t) = table {
+            t.finish().map_err(|e| Error::Output(OutputError::Io(e)))?;
             return Ok(done(None, report));
         }
         match &self.tail {

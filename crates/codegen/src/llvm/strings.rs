@@ -1,8 +1,8 @@
 //! String kernels over a `Utf8` column
 //! ([`StringKernel`](crate::arrow_kernels::StringKernel)): a loop over the
 //! rows `begin..end`, each row's bytes (between two `i32` offsets)
-//! compared with a literal byte by byte, or its code points counted; the
-//! result stored per row or counted.
+//! compared with a literal (or the same row of a second column) byte by
+//! byte, or its code points counted; the result stored per row or counted.
 
 use super::emitter::{llvm_err, Emitter, R};
 use crate::arrow_kernels::{StringKernel, StringOp};
@@ -347,7 +347,8 @@ impl<'ctx> Emitter<'ctx, '_> {
 
     /// Builds the string kernel `name` for `k`.
     pub(crate) fn build_strings(&self, name: &str, k: &StringKernel) -> R<FunctionValue<'ctx>> {
-        let pro = self.column_prologue(name, 6, 2)?;
+        let (n_ptrs, n_args) = if k.pair { (8, 4) } else { (6, 2) };
+        let pro = self.column_prologue(name, n_ptrs, n_args)?;
         let b = &self.b;
         let i64t = self.i64();
         let bt = self.ctx.bool_type();
@@ -393,11 +394,35 @@ impl<'ctx> Emitter<'ctx, '_> {
             .map_err(llvm_err)?;
         let e = self.offset_at(offsets, r1)?;
         let n = b.build_int_sub(e, sv, "n").map_err(llvm_err)?;
-        let missing = if k.validity {
+        let mut missing = if k.validity {
             let bit = b.build_int_add(valid_bit0, rv, "vb").map_err(llvm_err)?;
             self.load_missing_bit(validity, bit)?
         } else {
             bt.const_zero()
+        };
+        // The right operand of this row: the literal, or the row `r * step`
+        // of the right column (its bytes, its length, whether missing).
+        let (lit, m) = if k.pair {
+            let (rhs_offsets, rhs_validity) = (pro.ptrs[6], pro.ptrs[7]);
+            let (rhs_bit0, step) = (pro.args[2], pro.args[3]);
+            let rr = b.build_int_mul(rv, step, "rr").map_err(llvm_err)?;
+            let rr1 = b
+                .build_int_add(rr, i64t.const_int(1, false), "rr1")
+                .map_err(llvm_err)?;
+            let (rs, re) = (
+                self.offset_at(rhs_offsets, rr)?,
+                self.offset_at(rhs_offsets, rr1)?,
+            );
+            if k.rhs_validity {
+                let bit = b.build_int_add(rhs_bit0, rr, "rvb").map_err(llvm_err)?;
+                let rm = self.load_missing_bit(rhs_validity, bit)?;
+                missing = b.build_or(missing, rm, "miss").map_err(llvm_err)?;
+            }
+            let at = unsafe { b.build_in_bounds_gep(self.ctx.i8_type(), lit, &[rs], "rhs") }
+                .map_err(llvm_err)?;
+            (at, b.build_int_sub(re, rs, "m").map_err(llvm_err)?)
+        } else {
+            (lit, m)
         };
         let merge = self.ctx.append_basic_block(f, "merge");
         b.build_conditional_branch(missing, merge, compute)
@@ -426,7 +451,7 @@ impl<'ctx> Emitter<'ctx, '_> {
             };
             let p = self.gep(out_s, out, rv)?;
             self.store(out_s, p, resv.into())?;
-            if k.validity {
+            if k.writes_missing() {
                 let mp = self.gep(Scalar::Bool, out_missing, rv)?;
                 self.store(Scalar::Bool, mp, missing.into())?;
             }

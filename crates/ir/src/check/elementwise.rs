@@ -8,9 +8,24 @@ use super::*;
 impl Checker<'_> {
     /// Broadcast dims of all `args`, or an error naming the two that clash.
     pub(super) fn broadcast(&mut self, args: &[NodeId], at: Span) -> Result<Vec<Dim>, Diagnostic> {
+        let dims: Vec<(Vec<Dim>, NodeId)> = args
+            .iter()
+            .map(|&id| (self.ty(id).dims.clone(), id))
+            .collect();
+        self.broadcast_dims(&dims, at)
+    }
+
+    /// The broadcast of the dims given with the nodes they belong to (an
+    /// error names the nodes' types).
+    pub(super) fn broadcast_dims(
+        &mut self,
+        args: &[(Vec<Dim>, NodeId)],
+        at: Span,
+    ) -> Result<Vec<Dim>, Diagnostic> {
         let mut acc: Option<(Datashape, NodeId)> = None;
-        for &id in args {
-            let shape = Datashape::new(self.ty(id).dims.clone(), Scalar::Bool.into());
+        for (dims, id) in args {
+            let id = *id;
+            let shape = Datashape::new(dims.clone(), Scalar::Bool.into());
             acc = Some(match acc {
                 None => (shape, id),
                 Some((a, first)) => {

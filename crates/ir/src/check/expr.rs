@@ -263,16 +263,35 @@ impl Checker<'_> {
         for (_, e) in fields {
             args.push(self.expr(e)?);
         }
-        // The fields share the broadcast dims (the interpreter broadcasts
-        // each value to them); each field holds its measure.
-        let dims = self.broadcast(&args, at)?;
+        // The fields share the broadcast of their outer dims (the
+        // interpreter broadcasts each value to them); each field holds its
+        // measure, and its ragged part: the dims from a `var` below its
+        // first axis on (`N * var * float64` is a field `var * float64` of
+        // `N` records, as a list column holds it).
+        let split = |ty: &Datashape| {
+            ty.dims
+                .iter()
+                .enumerate()
+                .skip(1)
+                .find(|(_, d)| matches!(d, blaze_datashape::Dim::Var(_)))
+                .map_or(ty.dims.len(), |(i, _)| i)
+        };
+        let outer: Vec<(Vec<blaze_datashape::Dim>, NodeId)> = args
+            .iter()
+            .map(|&id| {
+                let ty = self.ty(id);
+                (ty.dims[..split(ty)].to_vec(), id)
+            })
+            .collect();
+        let dims = self.broadcast_dims(&outer, at)?;
         let rec: Vec<(String, Datashape)> = fields
             .iter()
             .zip(&args)
             .map(|((name, _), id)| {
+                let ty = self.ty(*id);
                 (
                     name.name.clone(),
-                    Datashape::scalar(self.ty(*id).measure.clone()),
+                    Datashape::new(ty.dims[split(ty)..].to_vec(), ty.measure.clone()),
                 )
             })
             .collect();
