@@ -15,6 +15,11 @@
  * lengths, double frees) are errors, never undefined behaviour; no panic
  * crosses into C.
  *
+ * Stack: calls need about 64 KiB of the calling thread's stack; compiling
+ * runs on a stack segment of its own, so a thread with a 256 KiB stack is
+ * enough for any program. Programs nested deeper than 256 levels are
+ * refused with BLAZE_ERR_COMPILE.
+ *
  * Thread safety: every function may be called from any thread; handles
  * may be shared between threads, and one kernel may run on several
  * threads at once. The last error (code and message) is per thread.
@@ -340,6 +345,10 @@ BlazeStatus blaze_context_set_engine(struct BlazeContext *ctx, int32_t engine);
 // y: N * float64) = a * x + y`, one or more). On `BLAZE_ERR_COMPILE` the
 // last error message holds the diagnostics, rendered with the source line
 // and a caret. Free the module with `blaze_module_free`.
+//
+// Compiling runs on a stack segment of its own: the calling thread needs
+// about 64 KiB of stack, whatever the program. Nesting deeper than 256
+// levels (brackets, prefix operators, `let`) is `BLAZE_ERR_COMPILE`.
 BlazeStatus blaze_compile(const struct BlazeContext *ctx,
                           const char *source,
                           struct BlazeModule **out);
@@ -349,6 +358,8 @@ BlazeStatus blaze_compile(const struct BlazeContext *ctx,
 // (const char*[]){"a", "b"}, (const char*[]){"N * float64", "N *
 // float64"}, 2, &kernel)`. The kernel's parameters are the arguments in
 // this order. Free it with `blaze_kernel_free`.
+//
+// As for `blaze_compile`, compiling runs on a stack segment of its own.
 BlazeStatus blaze_compile_expr(const struct BlazeContext *ctx,
                                const char *expr,
                                const char *const *names,

@@ -24,6 +24,15 @@
 //! read in place (booleans are copied); an output is written in place,
 //! through a temporary only when it shares memory with an input.
 //!
+//! **Stack:** the C ABI runs on the caller's thread and needs little of its
+//! stack: about 64 KiB. Compiling (`blaze_compile`, `blaze_compile_expr`)
+//! runs on a stack segment of its own (128 MiB of address space, touched
+//! only as deep as the program nests), and every recursive walk of blaze
+//! moves to a fresh segment when the current one runs low, so a thread with
+//! a 256 KiB stack is enough for any program. Programs nested deeper than
+//! 256 levels (brackets, prefix operators, `let`) are refused with
+//! `BLAZE_ERR_COMPILE` and a message naming where.
+//!
 //! **Thread safety:** every function may be called from any thread, and
 //! handles may be shared between threads (a kernel may run on several
 //! threads at once). The last error is per thread.
@@ -45,6 +54,7 @@ pub use arrow::blaze_kernel_call_arrow;
 pub use dlpack::{DLDataType, DLDataTypeCode, DLDevice, DLDeviceType, DLManagedTensor, DLTensor};
 pub use error::BlazeStatus;
 
+use blaze::datashape::with_front_end_stack;
 use blaze::Engine;
 use error::{fail, guard, Failure};
 use std::collections::HashMap;
@@ -304,6 +314,10 @@ pub extern "C" fn blaze_context_set_engine(ctx: *mut BlazeContext, engine: i32) 
 /// y: N * float64) = a * x + y`, one or more). On `BLAZE_ERR_COMPILE` the
 /// last error message holds the diagnostics, rendered with the source line
 /// and a caret. Free the module with `blaze_module_free`.
+///
+/// Compiling runs on a stack segment of its own: the calling thread needs
+/// about 64 KiB of stack, whatever the program. Nesting deeper than 256
+/// levels (brackets, prefix operators, `let`) is `BLAZE_ERR_COMPILE`.
 #[no_mangle]
 pub extern "C" fn blaze_compile(
     ctx: *const BlazeContext,
@@ -314,7 +328,8 @@ pub extern "C" fn blaze_compile(
         out_ptr(out, "out")?;
         let c = handle::context(ctx)?;
         let src = text(source, "source")?;
-        let module = blaze::compile(src).map_err(|e| fail(BLAZE_ERR_COMPILE, e.to_string()))?;
+        let module = with_front_end_stack(|| blaze::compile(src))
+            .map_err(|e| fail(BLAZE_ERR_COMPILE, e.to_string()))?;
         let names = module
             .names()
             .map(|n| CString::new(n).unwrap_or_default())
@@ -334,6 +349,8 @@ pub extern "C" fn blaze_compile(
 /// (const char*[]){"a", "b"}, (const char*[]){"N * float64", "N *
 /// float64"}, 2, &kernel)`. The kernel's parameters are the arguments in
 /// this order. Free it with `blaze_kernel_free`.
+///
+/// As for `blaze_compile`, compiling runs on a stack segment of its own.
 #[no_mangle]
 pub extern "C" fn blaze_compile_expr(
     ctx: *const BlazeContext,
@@ -371,10 +388,11 @@ pub extern "C" fn blaze_compile_expr(
             }
             args.push((name, ds));
         }
-        let kernel = blaze::compile_expr(src, &args).map_err(|e| match e {
-            blaze::Error::Datashape(m) => fail(BLAZE_ERR_DATASHAPE, m),
-            e => fail(BLAZE_ERR_COMPILE, e.to_string()),
-        })?;
+        let kernel =
+            with_front_end_stack(|| blaze::compile_expr(src, &args)).map_err(|e| match e {
+                blaze::Error::Datashape(m) => fail(BLAZE_ERR_DATASHAPE, m),
+                e => fail(BLAZE_ERR_COMPILE, e.to_string()),
+            })?;
         let obj = KernelObj::new(kernel, c.settings());
         *out = handle::register(handle::Object::Kernel(std::sync::Arc::new(obj)));
         Ok(())

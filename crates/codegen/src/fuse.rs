@@ -15,7 +15,7 @@ use crate::kernel::{supported, Combine, Const, KNode, KOp, KernelSpec};
 use blaze_datashape::{Datashape, Measure, Scalar, ScalarKind};
 use blaze_ir::ops::{BinaryFn, ReduceFn, UnaryFn};
 use blaze_ir::{Function, Literal, NodeId, Op};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 impl Const {
@@ -454,6 +454,48 @@ pub struct FusedGroup {
     pub count: Option<KernelSpec>,
 }
 
+/// The nodes of the group below `top`, arguments before the node, and the
+/// nodes outside it they use (leaves), each once, in the order first
+/// reached. Iterative, with sets: a chain of 100,000 operators is 100,000
+/// deep.
+fn group_order(
+    f: &Function,
+    top: NodeId,
+    top_inside: bool,
+    folds: &dyn Fn(NodeId) -> bool,
+) -> (Vec<NodeId>, Vec<NodeId>) {
+    enum Step {
+        Enter(NodeId, bool),
+        Exit(NodeId),
+    }
+    let mut order: Vec<NodeId> = Vec::new();
+    let mut leaves: Vec<NodeId> = Vec::new();
+    let mut in_order: HashSet<NodeId> = HashSet::new();
+    let mut in_leaves: HashSet<NodeId> = HashSet::new();
+    let mut steps = vec![Step::Enter(top, top_inside)];
+    while let Some(step) = steps.pop() {
+        match step {
+            Step::Enter(id, inside) => {
+                if !(inside || folds(id)) {
+                    if in_leaves.insert(id) {
+                        leaves.push(id);
+                    }
+                } else if !in_order.contains(&id) {
+                    steps.push(Step::Exit(id));
+                    let args = &f.node(id).args;
+                    steps.extend(args.iter().rev().map(|a| Step::Enter(*a, false)));
+                }
+            }
+            Step::Exit(id) => {
+                if in_order.insert(id) {
+                    order.push(id);
+                }
+            }
+        }
+    }
+    (order, leaves)
+}
+
 /// The kernel of the fused group ending in `root`: stored, or reduced with
 /// `reduce` (`sum prod min max any all`, `mean` as a sum, `count` as a sum
 /// of ones; the root is then the reduction and the kernel computes its
@@ -474,32 +516,7 @@ pub fn fuse_group(
     // A stored root is always computed in the kernel; the argument of a
     // reduction only when it has a kernel form.
     let top_inside = reduce.is_none() || has_kernel_form(f, top);
-    let mut order: Vec<NodeId> = Vec::new();
-    let mut leaves: Vec<NodeId> = Vec::new();
-    /// Arguments before the node; nodes outside the group become leaves.
-    fn visit(
-        f: &Function,
-        id: NodeId,
-        inside: bool,
-        folds: &dyn Fn(NodeId) -> bool,
-        order: &mut Vec<NodeId>,
-        leaves: &mut Vec<NodeId>,
-    ) {
-        if !(inside || folds(id)) {
-            if !leaves.contains(&id) {
-                leaves.push(id);
-            }
-            return;
-        }
-        if order.contains(&id) {
-            return;
-        }
-        for a in &f.node(id).args {
-            visit(f, *a, false, folds, order, leaves);
-        }
-        order.push(id);
-    }
-    visit(f, top, top_inside, folds, &mut order, &mut leaves);
+    let (order, leaves) = group_order(f, top, top_inside, folds);
     let masked: Vec<bool> = leaves
         .iter()
         .map(|l| matches!(f.node(*l).ty.measure, Measure::Option { .. }))

@@ -68,7 +68,7 @@ fn scan_uses(ds: &Datashape, params: &[String], uses: &mut [ParamUse], under_opt
 }
 
 fn scan_measure(m: &Measure, params: &[String], uses: &mut [ParamUse], under_option: bool) {
-    match m {
+    crate::grow(|| match m {
         Measure::TypeVar { name } => {
             if let Some(i) = params.iter().position(|p| p == name) {
                 uses[i].measure = true;
@@ -93,7 +93,7 @@ fn scan_measure(m: &Measure, params: &[String], uses: &mut [ParamUse], under_opt
             scan_uses(ret, params, uses, false);
         }
         _ => {}
-    }
+    })
 }
 
 /// The type definitions in scope: what names like `RGBA` or `SquareMatrix`
@@ -158,45 +158,47 @@ impl TypeEnv {
     /// The expansion of a measure: a datashape, since a definition's body may
     /// have dimensions.
     pub fn expand_measure(&self, m: &Measure) -> Datashape {
-        let ds = |m: Measure| Datashape::scalar(m);
-        match m {
-            Measure::Named { name, args } => match self.get(name) {
-                Some(def) if def.params.len() == args.len() => {
-                    let subst: HashMap<&str, &TypeArg> = def
-                        .params
+        crate::grow(|| {
+            let ds = |m: Measure| Datashape::scalar(m);
+            match m {
+                Measure::Named { name, args } => match self.get(name) {
+                    Some(def) if def.params.len() == args.len() => {
+                        let subst: HashMap<&str, &TypeArg> = def
+                            .params
+                            .iter()
+                            .map(String::as_str)
+                            .zip(args.iter())
+                            .collect();
+                        self.expand(&substitute(&def.body, &subst))
+                    }
+                    // Unknown here (another environment's name): leave it be.
+                    _ => ds(m.clone()),
+                },
+                Measure::Option { inner } => {
+                    let e = self.expand_measure(inner);
+                    if e.dims.is_empty() {
+                        ds(Measure::option(e.measure))
+                    } else {
+                        // Rejected when parsed; kept unexpanded if built by hand.
+                        ds(m.clone())
+                    }
+                }
+                Measure::Record { fields } => ds(Measure::Record {
+                    fields: fields
                         .iter()
-                        .map(String::as_str)
-                        .zip(args.iter())
-                        .collect();
-                    self.expand(&substitute(&def.body, &subst))
-                }
-                // Unknown here (another environment's name): leave it be.
-                _ => ds(m.clone()),
-            },
-            Measure::Option { inner } => {
-                let e = self.expand_measure(inner);
-                if e.dims.is_empty() {
-                    ds(Measure::option(e.measure))
-                } else {
-                    // Rejected when parsed; kept unexpanded if built by hand.
-                    ds(m.clone())
-                }
+                        .map(|(n, f)| (n.clone(), self.expand(f)))
+                        .collect(),
+                }),
+                Measure::Tuple { elems } => ds(Measure::Tuple {
+                    elems: elems.iter().map(|e| self.expand(e)).collect(),
+                }),
+                Measure::Function { params, ret } => ds(Measure::Function {
+                    params: params.iter().map(|p| self.expand(p)).collect(),
+                    ret: Box::new(self.expand(ret)),
+                }),
+                other => ds(other.clone()),
             }
-            Measure::Record { fields } => ds(Measure::Record {
-                fields: fields
-                    .iter()
-                    .map(|(n, f)| (n.clone(), self.expand(f)))
-                    .collect(),
-            }),
-            Measure::Tuple { elems } => ds(Measure::Tuple {
-                elems: elems.iter().map(|e| self.expand(e)).collect(),
-            }),
-            Measure::Function { params, ret } => ds(Measure::Function {
-                params: params.iter().map(|p| self.expand(p)).collect(),
-                ret: Box::new(self.expand(ret)),
-            }),
-            other => ds(other.clone()),
-        }
+        })
     }
 }
 
@@ -221,7 +223,7 @@ fn substitute(body: &Datashape, subst: &HashMap<&str, &TypeArg>) -> Datashape {
 }
 
 fn substitute_measure(m: &Measure, subst: &HashMap<&str, &TypeArg>) -> Measure {
-    match m {
+    crate::grow(|| match m {
         Measure::TypeVar { name } => match subst.get(name.as_str()) {
             Some(TypeArg::Measure(measure)) => measure.clone(),
             Some(TypeArg::Dim(Dim::TypeVar(name))) => Measure::var(name),
@@ -256,5 +258,5 @@ fn substitute_measure(m: &Measure, subst: &HashMap<&str, &TypeArg>) -> Measure {
                 .collect(),
         },
         other => other.clone(),
-    }
+    })
 }

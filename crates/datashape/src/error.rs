@@ -67,6 +67,9 @@ pub enum ErrorKind {
     RankMismatch,
     /// A signature applied to the wrong number of arguments.
     ArgumentCount,
+    /// Brackets or prefix operators nested deeper than
+    /// [`MAX_NESTING`](crate::MAX_NESTING).
+    TooDeep,
 }
 
 impl ErrorKind {
@@ -90,6 +93,7 @@ impl ErrorKind {
             TypeMismatch => "type_mismatch",
             RankMismatch => "rank_mismatch",
             ArgumentCount => "argument_count",
+            TooDeep => "too_deep",
         }
     }
 }

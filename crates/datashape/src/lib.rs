@@ -20,7 +20,9 @@
 //!   value;
 //! - unification: broadcasting, promotion, type-variable and ellipsis
 //!   binding across a signature ([`unify`], [`Unifier`], [`promote`]);
-//! - errors as data with byte spans, and their rendering ([`Error`]).
+//! - errors as data with byte spans, and their rendering ([`Error`]);
+//! - the bound on nesting every parser of blaze enforces, and the stack
+//!   growth every recursive walk runs under ([`check_nesting`], [`grow`]).
 //!
 //! It does no IO and knows nothing of arrays, LLVM or the DSL. Nothing in it
 //! panics on any input.
@@ -37,6 +39,7 @@
 
 #![warn(missing_docs)]
 
+mod depth;
 mod env;
 mod error;
 mod parse;
@@ -44,6 +47,9 @@ mod print;
 mod types;
 mod unify;
 
+pub use depth::{
+    check_nesting, grow, with_front_end_stack, with_parser_stack, FRONT_END_STACK, MAX_NESTING,
+};
 pub use env::{TypeDef, TypeEnv};
 pub use error::{render, snippet, Error, ErrorKind, Span};
 pub use parse::{parse, parse_module, parse_with, pest_error_message, Module, Parsed};

@@ -46,7 +46,8 @@ impl Display for TypeArg {
 
 impl Display for Measure {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        match self {
+        // Nested records and tuples print on fresh stack segments.
+        crate::grow(|| match self {
             Measure::Scalar { scalar } => write!(f, "{scalar}"),
             Measure::String { len, encoding } => {
                 let default = *encoding == crate::Encoding::Utf8;
@@ -102,7 +103,7 @@ impl Display for Measure {
                 }
                 Ok(())
             }
-        }
+        })
     }
 }
 

@@ -221,7 +221,8 @@ impl std::fmt::Display for Expr {
             let v: Vec<&str> = ids.iter().map(|i| i.name.as_str()).collect();
             f.write_str(&v.join(", "))
         }
-        match &self.kind {
+        // Deep trees (long operator chains) print on fresh stack segments.
+        blaze_datashape::grow(|| match &self.kind {
             ExprKind::Int(v) => write!(f, "{v}"),
             ExprKind::Float(v) => write!(f, "{v:?}"),
             ExprKind::Imag(v) => write!(f, "{v:?}j"),
@@ -248,7 +249,7 @@ impl std::fmt::Display for Expr {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
-                    write!(f, "{}: {e}", n.name)?;
+                    write!(f, "{}: {e}", blaze_datashape::name_text(&n.name))?;
                 }
                 f.write_str("}")
             }
@@ -312,6 +313,99 @@ impl std::fmt::Display for Expr {
                 names(f, ids)?;
                 write!(f, ": {body})")
             }
+        })
+    }
+}
+
+/// Dropping is iterative: the tree of a 100,000-term chain is 100,000 deep,
+/// and the drop glue of nested boxes would recurse once per level.
+impl Drop for Expr {
+    fn drop(&mut self) {
+        let mut pending = Vec::new();
+        take_children(&mut self.kind, &mut pending);
+        while let Some(mut e) = pending.pop() {
+            take_children(&mut e.kind, &mut pending);
+            // `e` now has no children: dropping it does not recurse.
         }
+    }
+}
+
+/// Moves the sub-expressions of `kind` to `out`, leaving `kind` a leaf.
+fn take_children(kind: &mut ExprKind, out: &mut Vec<Expr>) {
+    let has_children = !matches!(
+        kind,
+        ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Imag(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Str(_)
+            | ExprKind::Na
+            | ExprKind::Name(_)
+    );
+    if !has_children {
+        return;
+    }
+    match std::mem::replace(kind, ExprKind::Na) {
+        ExprKind::List(items) | ExprKind::Tuple(items) => out.extend(items),
+        ExprKind::Record(fields) => out.extend(fields.into_iter().map(|(_, e)| e)),
+        ExprKind::Unary(_, a) | ExprKind::Attr(a, _) | ExprKind::Forall(_, a) => out.push(*a),
+        ExprKind::Binary(_, a, b) | ExprKind::Let(_, a, b) => {
+            out.push(*a);
+            out.push(*b);
+        }
+        ExprKind::Call(func, args) => {
+            out.push(*func);
+            for a in args {
+                match a {
+                    Arg::Pos(e) | Arg::Kw(_, e) | Arg::Binder(_, e) => out.push(e),
+                }
+            }
+        }
+        ExprKind::Index(base, subs) => {
+            out.push(*base);
+            for sub in subs {
+                match sub {
+                    Subscript::Expr(e) => out.push(e),
+                    Subscript::Slice {
+                        start, stop, step, ..
+                    } => out.extend([start, stop, step].into_iter().flatten()),
+                    Subscript::Ellipsis(_) => {}
+                }
+            }
+        }
+        leaf => *kind = leaf,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse_expression;
+
+    #[test]
+    fn printed_expressions_parse_back() {
+        for src in [
+            "{'a b': 1, c: 'x'}",
+            "-x ** 2 + f(a=1, k: y[k])",
+            "x[1:2, ...]",
+        ] {
+            let printed = parse_expression(src).unwrap().to_string();
+            let again = parse_expression(&printed).unwrap().to_string();
+            assert_eq!(again, printed, "{src}");
+        }
+    }
+
+    #[test]
+    fn a_20000_deep_tree_prints_and_drops_on_a_small_stack() {
+        let src = vec!["x[0]"; 20_000].join(" - ");
+        let n = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let e = parse_expression(&src).expect("a chain parses");
+                e.to_string().len()
+            })
+            .unwrap()
+            .join()
+            .expect("no overflow");
+        assert!(n > 120_000);
     }
 }

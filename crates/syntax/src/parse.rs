@@ -5,7 +5,10 @@
 
 use crate::ast::*;
 use crate::Diagnostic;
-use blaze_datashape::{parse_module, parse_with, pest_error_message, Datashape, Span, TypeEnv};
+use blaze_datashape::{
+    parse_module, parse_with, pest_error_message, with_parser_stack, Datashape, Span, TypeEnv,
+    MAX_NESTING,
+};
 use pest::iterators::Pair;
 use pest::Parser as _;
 
@@ -24,6 +27,11 @@ struct DslParser;
 /// assert_eq!(m.defs[0].params[1].ty.to_string(), "N * float64");
 /// ```
 pub fn parse_module_source(src: &str) -> Result<Module, Diagnostic> {
+    check_nesting(src)?;
+    with_parser_stack(|| parse_module_checked(src))
+}
+
+fn parse_module_checked(src: &str) -> Result<Module, Diagnostic> {
     let mut pairs = DslParser::parse(Rule::program, src).map_err(|e| syntax_error(e, src))?;
     let program = pairs.next().ok_or_else(|| empty(src))?;
     let items: Vec<Pair<Rule>> = program.into_inner().collect();
@@ -82,6 +90,17 @@ pub fn parse_module_source(src: &str) -> Result<Module, Diagnostic> {
 /// assert_eq!(e.span.end, 12);
 /// ```
 pub fn parse_expression(src: &str) -> Result<Expr, Diagnostic> {
+    check_nesting(src)?;
+    with_parser_stack(|| parse_expression_checked(src))
+}
+
+/// Refuses text nested deeper than [`MAX_NESTING`] before pest descends it.
+fn check_nesting(src: &str) -> Result<(), Diagnostic> {
+    blaze_datashape::check_nesting(src, MAX_NESTING)
+        .map_err(|e| Diagnostic::new(e.kind.name(), e.message, e.span))
+}
+
+fn parse_expression_checked(src: &str) -> Result<Expr, Diagnostic> {
     let mut pairs = DslParser::parse(Rule::expression, src).map_err(|e| syntax_error(e, src))?;
     let top = pairs.next().ok_or_else(|| empty(src))?;
     let expr = top
@@ -237,6 +256,10 @@ impl Lower<'_> {
     }
 
     fn expr(&self, p: Pair<'_, Rule>) -> Result<Expr, Diagnostic> {
+        blaze_datashape::grow(|| self.expr_step(p))
+    }
+
+    fn expr_step(&self, p: Pair<'_, Rule>) -> Result<Expr, Diagnostic> {
         let at = span(&p);
         let rule = p.as_rule();
         let text = p.as_str();

@@ -8,17 +8,43 @@ use crate::error::Unsupported;
 use crate::kernel::{supported, Combine, KernelKey, Layout};
 use blaze_datashape::Scalar;
 use blaze_ir::ops::ReduceFn;
-use inkwell::attributes::AttributeLoc;
+use inkwell::attributes::{Attribute, AttributeLoc};
 use inkwell::module::Linkage;
 use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
+
+/// Kernels with more operations than this are compiled without
+/// optimization (see `without_optimization`).
+const LARGE_KERNEL: usize = 2_000;
 
 impl<'ctx> Emitter<'ctx, '_> {
     /// Builds the kernel function `name` for `key`.
     pub(crate) fn build(&self, name: &str, key: &KernelKey) -> R<FunctionValue<'ctx>> {
         let f = self.build_kernel(name, key)?;
+        if key.spec.nodes.len() > LARGE_KERNEL {
+            self.without_optimization();
+        }
         self.keep_vector_variants();
         Ok(f)
+    }
+
+    /// Marks every function defined in the module `optnone`: LLVM's
+    /// instruction scheduling is quadratic in the uses of one value within a
+    /// block, so a kernel of 100,000 operations on one operand would take
+    /// minutes to compile optimized. Unoptimized, it compiles in time
+    /// linear in its size.
+    fn without_optimization(&self) {
+        let always = Attribute::get_named_enum_kind_id("alwaysinline");
+        let mut next = self.module.get_first_function();
+        while let Some(f) = next {
+            next = f.get_next_function();
+            if f.count_basic_blocks() == 0 {
+                continue;
+            }
+            f.remove_enum_attribute(AttributeLoc::Function, always);
+            f.add_attribute(AttributeLoc::Function, self.enum_attr("noinline", 0));
+            f.add_attribute(AttributeLoc::Function, self.enum_attr("optnone", 0));
+        }
     }
 
     /// Lists the declared libmvec functions in `llvm.compiler.used`, or the

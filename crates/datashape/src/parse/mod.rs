@@ -76,6 +76,11 @@ pub fn parse(src: &str) -> Result<Datashape, Error> {
 
 /// Parses one datashape whose names may refer to the definitions in `env`.
 pub fn parse_with(src: &str, env: &TypeEnv) -> Result<Parsed, Error> {
+    crate::check_nesting(src, crate::MAX_NESTING)?;
+    crate::with_parser_stack(|| parse_with_checked(src, env))
+}
+
+fn parse_with_checked(src: &str, env: &TypeEnv) -> Result<Parsed, Error> {
     let mut pairs =
         DsParser::parse(Rule::datashape_input, src).map_err(|e| syntax_error(e, src))?;
     let top = first_inner(pairs.next(), src)?;
@@ -96,6 +101,11 @@ pub fn parse_with(src: &str, env: &TypeEnv) -> Result<Parsed, Error> {
 /// assert!(parse_module("type T = 3 * T", &mut env).is_err());
 /// ```
 pub fn parse_module(src: &str, env: &mut TypeEnv) -> Result<Module, Error> {
+    crate::check_nesting(src, crate::MAX_NESTING)?;
+    crate::with_parser_stack(|| parse_module_checked(src, env))
+}
+
+fn parse_module_checked(src: &str, env: &mut TypeEnv) -> Result<Module, Error> {
     let mut pairs = DsParser::parse(Rule::module_input, src).map_err(|e| {
         let module_err = syntax_error(e, src);
         // Text without definitions is better explained by the datashape

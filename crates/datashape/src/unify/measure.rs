@@ -12,35 +12,37 @@ impl Unifier<'_> {
         mode: MeasureMode,
         ops: Ops<'_>,
     ) -> Result<Measure, UnifyError> {
-        let (ra, va) = self.resolve_measure(a);
-        let (rb, vb) = self.resolve_measure(b);
-        match (&ra, &rb) {
-            (Measure::TypeVar { name: x }, Measure::TypeVar { name: y }) if x == y => {
-                return Ok(ra)
+        crate::grow(|| {
+            let (ra, va) = self.resolve_measure(a);
+            let (rb, vb) = self.resolve_measure(b);
+            match (&ra, &rb) {
+                (Measure::TypeVar { name: x }, Measure::TypeVar { name: y }) if x == y => {
+                    return Ok(ra)
+                }
+                (Measure::TypeVar { name: x }, Measure::TypeVar { name: y }) => {
+                    // As for dimensions: the result must not depend on the order.
+                    return if (is_sig(x), x.as_str()) > (is_sig(y), y.as_str()) {
+                        self.bind_measure(x, rb, ops, ops.b)
+                    } else {
+                        self.bind_measure(y, ra, ops, ops.a)
+                    };
+                }
+                (Measure::TypeVar { name: x }, _) => return self.bind_measure(x, rb, ops, ops.b),
+                (_, Measure::TypeVar { name: y }) => return self.bind_measure(y, ra, ops, ops.a),
+                _ => {}
             }
-            (Measure::TypeVar { name: x }, Measure::TypeVar { name: y }) => {
-                // As for dimensions: the result must not depend on the order.
-                return if (is_sig(x), x.as_str()) > (is_sig(y), y.as_str()) {
-                    self.bind_measure(x, rb, ops, ops.b)
-                } else {
-                    self.bind_measure(y, ra, ops, ops.a)
-                };
+            let side_a = self.side(&va, "m", ops.a, ops.a_label, None);
+            let named = Ops {
+                a: side_a.location.map_or(ops.a, |l| l.operand),
+                a_label: &side_a.label,
+                ..ops
+            };
+            let r = self.combine(&ra, &rb, mode, named)?;
+            for v in [va, vb].into_iter().flatten() {
+                self.measures.insert(v, r.clone());
             }
-            (Measure::TypeVar { name: x }, _) => return self.bind_measure(x, rb, ops, ops.b),
-            (_, Measure::TypeVar { name: y }) => return self.bind_measure(y, ra, ops, ops.a),
-            _ => {}
-        }
-        let side_a = self.side(&va, "m", ops.a, ops.a_label, None);
-        let named = Ops {
-            a: side_a.location.map_or(ops.a, |l| l.operand),
-            a_label: &side_a.label,
-            ..ops
-        };
-        let r = self.combine(&ra, &rb, mode, named)?;
-        for v in [va, vb].into_iter().flatten() {
-            self.measures.insert(v, r.clone());
-        }
-        Ok(r)
+            Ok(r)
+        })
     }
 
     pub(super) fn bind_measure(

@@ -293,7 +293,7 @@ impl<'e> Unifier<'e> {
     }
 
     fn apply_measure(&self, m: &Measure) -> Measure {
-        match m {
+        crate::grow(|| match m {
             Measure::TypeVar { .. } => {
                 let (r, _) = self.resolve_measure(m);
                 match r {
@@ -316,7 +316,7 @@ impl<'e> Unifier<'e> {
                 ret: Box::new(self.apply(ret)),
             },
             other => other.clone(),
-        }
+        })
     }
 }
 
@@ -325,15 +325,17 @@ fn is_ellipsis(d: &Dim) -> bool {
 }
 
 fn occurs(name: &str, m: &Measure) -> bool {
-    let in_ds = |ds: &Datashape| occurs(name, &ds.measure);
-    match m {
-        Measure::TypeVar { name: n } => n == name,
-        Measure::Option { inner } => occurs(name, inner),
-        Measure::Record { fields } => fields.iter().any(|(_, f)| in_ds(f)),
-        Measure::Tuple { elems } => elems.iter().any(in_ds),
-        Measure::Function { params, ret } => params.iter().any(in_ds) || in_ds(ret),
-        _ => false,
-    }
+    crate::grow(|| {
+        let in_ds = |ds: &Datashape| occurs(name, &ds.measure);
+        match m {
+            Measure::TypeVar { name: n } => n == name,
+            Measure::Option { inner } => occurs(name, inner),
+            Measure::Record { fields } => fields.iter().any(|(_, f)| in_ds(f)),
+            Measure::Tuple { elems } => elems.iter().any(in_ds),
+            Measure::Function { params, ret } => params.iter().any(in_ds) || in_ds(ret),
+            _ => false,
+        }
+    })
 }
 
 /// Renames every variable of a signature apart from the arguments'.
@@ -367,7 +369,7 @@ fn map_names(ds: &Datashape, f: &dyn Fn(&str) -> String) -> Datashape {
 }
 
 fn map_measure_names(m: &Measure, f: &dyn Fn(&str) -> String) -> Measure {
-    match m {
+    crate::grow(|| match m {
         Measure::TypeVar { name } => Measure::TypeVar { name: f(name) },
         Measure::Option { inner } => Measure::option(map_measure_names(inner, f)),
         Measure::Record { fields } => Measure::Record {
@@ -384,7 +386,7 @@ fn map_measure_names(m: &Measure, f: &dyn Fn(&str) -> String) -> Measure {
             ret: Box::new(map_names(ret, f)),
         },
         other => other.clone(),
-    }
+    })
 }
 
 /// Follows the bindings of type variables from `start` (`var_of` names the

@@ -115,7 +115,8 @@ impl Evaluator<'_> {
         } else if let Some(v) = &self.global[id.index()] {
             return Ok(v.clone());
         }
-        let v = self.compute(id, env, local)?;
+        // The recursion follows the arguments: as deep as the expression.
+        let v = blaze_datashape::grow(|| self.compute(id, env, local))?;
         if dependent {
             local.insert(id, v.clone());
         } else {

@@ -5,7 +5,14 @@
 use super::*;
 
 impl Checker<'_> {
+    /// Checks one expression. Every recursion of the checker passes through
+    /// here, so each level may move to a fresh stack segment: trees of any
+    /// depth (long operator chains) check without overflowing the stack.
     pub(super) fn expr(&mut self, e: &Expr) -> Result<NodeId, Diagnostic> {
+        blaze_datashape::grow(|| self.expr_step(e))
+    }
+
+    fn expr_step(&mut self, e: &Expr) -> Result<NodeId, Diagnostic> {
         let at = e.span;
         match &e.kind {
             ExprKind::Int(v) => {
