@@ -263,25 +263,149 @@ impl<'ctx> Emitter<'ctx, '_> {
             return self.build_segmented_vector(name, k, out_s);
         }
         let pro = self.column_prologue(name, 5, 2)?;
+        let (values, validity) = (pro.ptrs[1], pro.ptrs[2]);
+        let (valid_bit0, value_bit0) = (pro.args[0], pro.args[1]);
+        self.segment_rows(&pro, out_s, k.writes_missing(), |sv, e| {
+            let b = &self.b;
+            let i64t = self.i64();
+            let row = b
+                .get_insert_block()
+                .ok_or_else(|| Unsupported("no block".into()))?;
+            let elems = self.ctx.append_basic_block(pro.f, "elems");
+            let elem = self.ctx.append_basic_block(pro.f, "elem");
+            let done = self.ctx.append_basic_block(pro.f, "done");
+            let init = self.seg_init(f, acc_s)?;
+            b.build_unconditional_branch(elems).map_err(llvm_err)?;
+
+            // elems: i in s..e, with the accumulator and the count of values.
+            b.position_at_end(elems);
+            let i = b.build_phi(i64t, "i").map_err(llvm_err)?;
+            let acc_ty = match f {
+                ReduceFn::Any | ReduceFn::All => self.ctx.bool_type().as_basic_type_enum(),
+                _ if acc_s == Scalar::Bool => self.ctx.bool_type().as_basic_type_enum(),
+                _ if is_float(acc_s) => self.float_ty(acc_s).as_basic_type_enum(),
+                _ => self.int_ty(acc_s).as_basic_type_enum(),
+            };
+            let acc = b.build_phi(acc_ty, "acc").map_err(llvm_err)?;
+            let cnt = b.build_phi(i64t, "cnt").map_err(llvm_err)?;
+            i.add_incoming(&[(&sv, row)]);
+            acc.add_incoming(&[(&init, row)]);
+            cnt.add_incoming(&[(&i64t.const_zero(), row)]);
+            let (iv, accv, cntv) = (
+                i.as_basic_value().into_int_value(),
+                acc.as_basic_value(),
+                cnt.as_basic_value().into_int_value(),
+            );
+            let in_row = b
+                .build_int_compare(IntPredicate::SLT, iv, e, "inrow")
+                .map_err(llvm_err)?;
+            b.build_conditional_branch(in_row, elem, done)
+                .map_err(llvm_err)?;
+
+            b.position_at_end(elem);
+            let valid = if k.validity {
+                let bit = b.build_int_add(valid_bit0, iv, "vb").map_err(llvm_err)?;
+                let missing = self.load_missing_bit(validity, bit)?;
+                Some(b.build_not(missing, "valid").map_err(llvm_err)?)
+            } else {
+                None
+            };
+            let one = i64t.const_int(1, false);
+            let (next_acc, next_cnt): (Val, IntValue) = if f == ReduceFn::Count {
+                let add = match valid {
+                    Some(v) => b.build_int_z_extend(v, i64t, "v64").map_err(llvm_err)?,
+                    None => one,
+                };
+                let c = b.build_int_add(cntv, add, "cnt1").map_err(llvm_err)?;
+                (c.into(), c)
+            } else {
+                let x: Val = if k.element == Scalar::Bool {
+                    let bit = b.build_int_add(value_bit0, iv, "xb").map_err(llvm_err)?;
+                    let zero = self.load_missing_bit(values, bit)?;
+                    b.build_not(zero, "x").map_err(llvm_err)?.into()
+                } else {
+                    let p = self.gep(k.element, values, iv)?;
+                    self.load(k.element, p)?
+                };
+                let x = match f {
+                    ReduceFn::Any | ReduceFn::All => x,
+                    _ => self.widen(k.element, acc_s, x)?,
+                };
+                let seen = b
+                    .build_int_compare(IntPredicate::NE, cntv, i64t.const_zero(), "seen")
+                    .map_err(llvm_err)?;
+                let stepped = self.seg_step(f, acc_s, accv, x, seen)?;
+                match valid {
+                    Some(v) => {
+                        let a = b.build_select(v, stepped, accv, "acc1").map_err(llvm_err)?;
+                        let v64 = b.build_int_z_extend(v, i64t, "v64").map_err(llvm_err)?;
+                        (a, b.build_int_add(cntv, v64, "cnt1").map_err(llvm_err)?)
+                    }
+                    None => (
+                        stepped,
+                        b.build_int_add(cntv, one, "cnt1").map_err(llvm_err)?,
+                    ),
+                }
+            };
+            let i1 = b.build_int_add(iv, one, "i1").map_err(llvm_err)?;
+            i.add_incoming(&[(&i1, elem)]);
+            acc.add_incoming(&[(&next_acc, elem)]);
+            cnt.add_incoming(&[(&next_cnt, elem)]);
+            b.build_unconditional_branch(elems).map_err(llvm_err)?;
+
+            // done: the row's result.
+            b.position_at_end(done);
+            let empty = b
+                .build_int_compare(IntPredicate::EQ, cntv, i64t.const_zero(), "empty")
+                .map_err(llvm_err)?;
+            let result: Val = match f {
+                ReduceFn::Count => cntv.into(),
+                ReduceFn::Mean => {
+                    let ft = self.float_ty(out_s);
+                    let n = b
+                        .build_signed_int_to_float(cntv, ft, "n")
+                        .map_err(llvm_err)?;
+                    let q = b
+                        .build_float_div(accv.into_float_value(), n, "mean")
+                        .map_err(llvm_err)?;
+                    let nan = ft.const_float(f64::NAN);
+                    b.build_select(empty, nan, q, "res").map_err(llvm_err)?
+                }
+                ReduceFn::Min | ReduceFn::Max => b
+                    .build_select(empty, self.zero(out_s), accv, "res")
+                    .map_err(llvm_err)?,
+                ReduceFn::Sum if is_float(out_s) => b
+                    .build_select(empty, self.zero(out_s), accv, "res")
+                    .map_err(llvm_err)?,
+                _ => accv,
+            };
+            Ok((result, empty))
+        })?;
+        Ok(pro.f)
+    }
+
+    /// The loop over the rows `begin..end` every segmented kernel shares:
+    /// for each row, `row(s, e)` (its values are `s..e`, the builder in
+    /// the row's block) emits the row's reduction and returns its result
+    /// and whether the row had no values, leaving the builder where they
+    /// are known; the result is stored at the row of the output, and the
+    /// missing byte when `writes_missing`.
+    fn segment_rows(
+        &self,
+        pro: &Prologue<'ctx>,
+        out_s: Scalar,
+        writes_missing: bool,
+        row: impl FnOnce(IntValue<'ctx>, IntValue<'ctx>) -> R<(Val<'ctx>, IntValue<'ctx>)>,
+    ) -> R<()> {
         let b = &self.b;
         let i64t = self.i64();
-        let (offsets, values, validity, out, out_missing) = (
-            pro.ptrs[0],
-            pro.ptrs[1],
-            pro.ptrs[2],
-            pro.ptrs[3],
-            pro.ptrs[4],
-        );
-        let (valid_bit0, value_bit0) = (pro.args[0], pro.args[1]);
+        let (offsets, out, out_missing) = (pro.ptrs[0], pro.ptrs[3], pro.ptrs[4]);
         let entry = b
             .get_insert_block()
             .ok_or_else(|| Unsupported("no block".into()))?;
         let first = self.offset_at(offsets, pro.begin)?;
         let rows = self.ctx.append_basic_block(pro.f, "rows");
-        let row = self.ctx.append_basic_block(pro.f, "row");
-        let elems = self.ctx.append_basic_block(pro.f, "elems");
-        let elem = self.ctx.append_basic_block(pro.f, "elem");
-        let done = self.ctx.append_basic_block(pro.f, "done");
+        let body = self.ctx.append_basic_block(pro.f, "row");
         b.build_unconditional_branch(rows).map_err(llvm_err)?;
 
         // rows: r in begin..end, s = offsets[r] carried from the last row.
@@ -297,122 +421,18 @@ impl<'ctx> Emitter<'ctx, '_> {
         let more = b
             .build_int_compare(IntPredicate::SLT, rv, pro.end, "more")
             .map_err(llvm_err)?;
-        b.build_conditional_branch(more, row, pro.exit)
+        b.build_conditional_branch(more, body, pro.exit)
             .map_err(llvm_err)?;
 
-        b.position_at_end(row);
+        b.position_at_end(body);
         let r1 = b
             .build_int_add(rv, i64t.const_int(1, false), "r1")
             .map_err(llvm_err)?;
         let e = self.offset_at(offsets, r1)?;
-        let init = self.seg_init(f, acc_s)?;
-        b.build_unconditional_branch(elems).map_err(llvm_err)?;
-
-        // elems: i in s..e, with the accumulator and the count of values.
-        b.position_at_end(elems);
-        let i = b.build_phi(i64t, "i").map_err(llvm_err)?;
-        let acc_ty = match f {
-            ReduceFn::Any | ReduceFn::All => self.ctx.bool_type().as_basic_type_enum(),
-            _ if acc_s == Scalar::Bool => self.ctx.bool_type().as_basic_type_enum(),
-            _ if is_float(acc_s) => self.float_ty(acc_s).as_basic_type_enum(),
-            _ => self.int_ty(acc_s).as_basic_type_enum(),
-        };
-        let acc = b.build_phi(acc_ty, "acc").map_err(llvm_err)?;
-        let cnt = b.build_phi(i64t, "cnt").map_err(llvm_err)?;
-        i.add_incoming(&[(&sv, row)]);
-        acc.add_incoming(&[(&init, row)]);
-        cnt.add_incoming(&[(&i64t.const_zero(), row)]);
-        let (iv, accv, cntv) = (
-            i.as_basic_value().into_int_value(),
-            acc.as_basic_value(),
-            cnt.as_basic_value().into_int_value(),
-        );
-        let in_row = b
-            .build_int_compare(IntPredicate::SLT, iv, e, "inrow")
-            .map_err(llvm_err)?;
-        b.build_conditional_branch(in_row, elem, done)
-            .map_err(llvm_err)?;
-
-        b.position_at_end(elem);
-        let valid = if k.validity {
-            let bit = b.build_int_add(valid_bit0, iv, "vb").map_err(llvm_err)?;
-            let missing = self.load_missing_bit(validity, bit)?;
-            Some(b.build_not(missing, "valid").map_err(llvm_err)?)
-        } else {
-            None
-        };
-        let one = i64t.const_int(1, false);
-        let (next_acc, next_cnt): (Val, IntValue) = if f == ReduceFn::Count {
-            let add = match valid {
-                Some(v) => b.build_int_z_extend(v, i64t, "v64").map_err(llvm_err)?,
-                None => one,
-            };
-            let c = b.build_int_add(cntv, add, "cnt1").map_err(llvm_err)?;
-            (c.into(), c)
-        } else {
-            let x: Val = if k.element == Scalar::Bool {
-                let bit = b.build_int_add(value_bit0, iv, "xb").map_err(llvm_err)?;
-                let zero = self.load_missing_bit(values, bit)?;
-                b.build_not(zero, "x").map_err(llvm_err)?.into()
-            } else {
-                let p = self.gep(k.element, values, iv)?;
-                self.load(k.element, p)?
-            };
-            let x = match f {
-                ReduceFn::Any | ReduceFn::All => x,
-                _ => self.widen(k.element, acc_s, x)?,
-            };
-            let seen = b
-                .build_int_compare(IntPredicate::NE, cntv, i64t.const_zero(), "seen")
-                .map_err(llvm_err)?;
-            let stepped = self.seg_step(f, acc_s, accv, x, seen)?;
-            match valid {
-                Some(v) => {
-                    let a = b.build_select(v, stepped, accv, "acc1").map_err(llvm_err)?;
-                    let v64 = b.build_int_z_extend(v, i64t, "v64").map_err(llvm_err)?;
-                    (a, b.build_int_add(cntv, v64, "cnt1").map_err(llvm_err)?)
-                }
-                None => (
-                    stepped,
-                    b.build_int_add(cntv, one, "cnt1").map_err(llvm_err)?,
-                ),
-            }
-        };
-        let i1 = b.build_int_add(iv, one, "i1").map_err(llvm_err)?;
-        i.add_incoming(&[(&i1, elem)]);
-        acc.add_incoming(&[(&next_acc, elem)]);
-        cnt.add_incoming(&[(&next_cnt, elem)]);
-        b.build_unconditional_branch(elems).map_err(llvm_err)?;
-
-        // done: the row's result.
-        b.position_at_end(done);
-        let empty = b
-            .build_int_compare(IntPredicate::EQ, cntv, i64t.const_zero(), "empty")
-            .map_err(llvm_err)?;
-        let result: Val = match f {
-            ReduceFn::Count => cntv.into(),
-            ReduceFn::Mean => {
-                let ft = self.float_ty(out_s);
-                let n = b
-                    .build_signed_int_to_float(cntv, ft, "n")
-                    .map_err(llvm_err)?;
-                let q = b
-                    .build_float_div(accv.into_float_value(), n, "mean")
-                    .map_err(llvm_err)?;
-                let nan = ft.const_float(f64::NAN);
-                b.build_select(empty, nan, q, "res").map_err(llvm_err)?
-            }
-            ReduceFn::Min | ReduceFn::Max => b
-                .build_select(empty, self.zero(out_s), accv, "res")
-                .map_err(llvm_err)?,
-            ReduceFn::Sum if is_float(out_s) => b
-                .build_select(empty, self.zero(out_s), accv, "res")
-                .map_err(llvm_err)?,
-            _ => accv,
-        };
+        let (result, empty) = row(sv, e)?;
         let p = self.gep(out_s, out, rv)?;
         self.store(out_s, p, result)?;
-        if k.writes_missing() {
+        if writes_missing {
             let m = self.gep(Scalar::Bool, out_missing, rv)?;
             self.store(Scalar::Bool, m, empty.into())?;
         }
@@ -422,7 +442,7 @@ impl<'ctx> Emitter<'ctx, '_> {
         r.add_incoming(&[(&r1, end_block)]);
         s.add_incoming(&[(&e, end_block)]);
         b.build_unconditional_branch(rows).map_err(llvm_err)?;
-        Ok(pro.f)
+        Ok(())
     }
 
     /// Whether `k` takes the vector form: a sum, mean or count over a
@@ -455,72 +475,35 @@ impl<'ctx> Emitter<'ctx, '_> {
         out_s: Scalar,
     ) -> R<FunctionValue<'ctx>> {
         let pro = self.column_prologue(name, 5, 2)?;
-        let b = &self.b;
-        let i64t = self.i64();
-        let (offsets, values, out, out_missing) =
-            (pro.ptrs[0], pro.ptrs[1], pro.ptrs[3], pro.ptrs[4]);
-        let entry = b
-            .get_insert_block()
-            .ok_or_else(|| Unsupported("no block".into()))?;
-        let first = self.offset_at(offsets, pro.begin)?;
-        let rows = self.ctx.append_basic_block(pro.f, "rows");
-        let row = self.ctx.append_basic_block(pro.f, "row");
-        b.build_unconditional_branch(rows).map_err(llvm_err)?;
-
-        b.position_at_end(rows);
-        let r = b.build_phi(i64t, "r").map_err(llvm_err)?;
-        let s = b.build_phi(i64t, "s").map_err(llvm_err)?;
-        r.add_incoming(&[(&pro.begin, entry)]);
-        s.add_incoming(&[(&first, entry)]);
-        let (rv, sv) = (
-            r.as_basic_value().into_int_value(),
-            s.as_basic_value().into_int_value(),
-        );
-        let more = b
-            .build_int_compare(IntPredicate::SLT, rv, pro.end, "more")
-            .map_err(llvm_err)?;
-        b.build_conditional_branch(more, row, pro.exit)
-            .map_err(llvm_err)?;
-
-        b.position_at_end(row);
-        let one = i64t.const_int(1, false);
-        let r1 = b.build_int_add(rv, one, "r1").map_err(llvm_err)?;
-        let e = self.offset_at(offsets, r1)?;
-        let n = b.build_int_sub(e, sv, "n").map_err(llvm_err)?;
-        let empty = b
-            .build_int_compare(IntPredicate::EQ, n, i64t.const_zero(), "empty")
-            .map_err(llvm_err)?;
-        let result: Val = if k.f == ReduceFn::Count {
-            n.into()
-        } else {
-            let sum = self.segment_sum(k.element, out_s, values, sv, e, pro.f)?;
-            if k.f == ReduceFn::Mean {
-                let ft = self.float_ty(out_s);
-                let nf = b.build_signed_int_to_float(n, ft, "nf").map_err(llvm_err)?;
-                let q = b
-                    .build_float_div(sum.into_float_value(), nf, "mean")
-                    .map_err(llvm_err)?;
-                b.build_select(empty, ft.const_float(f64::NAN), q, "res")
-                    .map_err(llvm_err)?
-            } else if is_float(out_s) {
-                b.build_select(empty, self.zero(out_s), sum, "res")
-                    .map_err(llvm_err)?
+        let values = pro.ptrs[1];
+        self.segment_rows(&pro, out_s, k.writes_missing(), |sv, e| {
+            let b = &self.b;
+            let i64t = self.i64();
+            let n = b.build_int_sub(e, sv, "n").map_err(llvm_err)?;
+            let empty = b
+                .build_int_compare(IntPredicate::EQ, n, i64t.const_zero(), "empty")
+                .map_err(llvm_err)?;
+            let result: Val = if k.f == ReduceFn::Count {
+                n.into()
             } else {
-                sum
-            }
-        };
-        let p = self.gep(out_s, out, rv)?;
-        self.store(out_s, p, result)?;
-        if k.writes_missing() {
-            let m = self.gep(Scalar::Bool, out_missing, rv)?;
-            self.store(Scalar::Bool, m, empty.into())?;
-        }
-        let end_block = b
-            .get_insert_block()
-            .ok_or_else(|| Unsupported("no block".into()))?;
-        r.add_incoming(&[(&r1, end_block)]);
-        s.add_incoming(&[(&e, end_block)]);
-        b.build_unconditional_branch(rows).map_err(llvm_err)?;
+                let sum = self.segment_sum(k.element, out_s, values, sv, e, pro.f)?;
+                if k.f == ReduceFn::Mean {
+                    let ft = self.float_ty(out_s);
+                    let nf = b.build_signed_int_to_float(n, ft, "nf").map_err(llvm_err)?;
+                    let q = b
+                        .build_float_div(sum.into_float_value(), nf, "mean")
+                        .map_err(llvm_err)?;
+                    b.build_select(empty, ft.const_float(f64::NAN), q, "res")
+                        .map_err(llvm_err)?
+                } else if is_float(out_s) {
+                    b.build_select(empty, self.zero(out_s), sum, "res")
+                        .map_err(llvm_err)?
+                } else {
+                    sum
+                }
+            };
+            Ok((result, empty))
+        })?;
         Ok(pro.f)
     }
 
