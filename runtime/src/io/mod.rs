@@ -22,8 +22,10 @@ mod block;
 pub mod csv;
 mod dest;
 mod error;
+pub mod glob;
 pub mod ipc;
 pub mod json;
+pub mod many;
 pub mod npy;
 pub mod parquet;
 pub(crate) mod rows;
@@ -124,7 +126,12 @@ fn has_ext(path: &Path, ext: &str) -> bool {
 /// (`var * {a: int32, b: float64}`); Parquet and Arrow files describe
 /// themselves and take it as the columns and types the user expects (up to
 /// options; see [`schema::check_annotation`]); `.npy` and Zarr ignore it.
+/// A pattern with wildcards or a directory that is not a Zarr array is
+/// many files read as one ([`many`]).
 pub fn open(path: &Path, datashape: Option<&Datashape>) -> Result<Box<dyn RowSource>, IoError> {
+    if many::is_many(path) {
+        return Ok(Box::new(many::ManyFiles::open(path, datashape)?));
+    }
     Ok(match Format::of(path) {
         Format::Parquet => Box::new(parquet::open(path, datashape)?),
         Format::Ipc => Box::new(ipc::open(path, datashape)?),
