@@ -154,6 +154,24 @@ fn npy_parts_concatenate_and_stream_file_by_file() {
     }
     assert_eq!(sizes, [4, 5, 2, 2]);
     assert_eq!(r.finish().unwrap(), 13);
+    // Streamed beside a single file of the same rows, in either order: the
+    // single file follows the glob's blocks.
+    let (glob, one) = (fixture("parts/*.npy"), fixture("parts_all.npy"));
+    for inputs in [[("A", &glob), ("B", &one)], [("B", &one), ("A", &glob)]] {
+        let inputs = inputs.map(|(n, p)| (n, p.as_str()));
+        let memory = Session::new().eval("A - B", &inputs, None).unwrap();
+        let streamed = Session::new()
+            .memory_limit(64 << 20)
+            .block_rows(5)
+            .eval("A - B", &inputs, None)
+            .unwrap();
+        assert_eq!(streamed.report.blocks, Some(4));
+        assert_eq!(memory.value, streamed.value);
+        let zeros = Value::from(Array::Float64(ndarray::ArrayD::zeros(ndarray::IxDyn(&[
+            13, 3,
+        ]))));
+        assert_eq!(memory.value, Some(zeros));
+    }
 }
 
 #[test]
