@@ -320,3 +320,66 @@ fn disagreements_and_empty_patterns_are_named() {
         "{e}"
     );
 }
+
+#[test]
+fn stacked_csv_files_stream_by_whole_files() {
+    let spec = format!(
+        "{}:N * var * {{t: float64, v: ?float64}}",
+        fixture("measurements/measurement*.csv")
+    );
+    let (m, s) = both("sum(M.v, axis=1)", "M", &spec, 5);
+    assert_eq!(m, s);
+    let Value::Array { data, missing } = &m else {
+        panic!("one sum a file")
+    };
+    assert_eq!(data.shape(), [12]);
+    assert!(missing.is_none());
+}
+
+#[test]
+fn parquet_files_below_a_directory_tree_concatenate() {
+    let tmp = tempfile::Builder::new()
+        .prefix("blaze-many-parquet-")
+        .tempdir()
+        .unwrap();
+    let d = tmp.path();
+    let csv = blaze_datashape::parse(ROW).unwrap();
+    let mut parts = Vec::new();
+    for (i, sub) in ["a", "b/c", "b/c", "d"].iter().enumerate() {
+        let src = fixtures().join(format!("measurements/measurement{}.csv", i + 1));
+        let v = io::open(&src, Some(&csv)).unwrap().read_all().unwrap();
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+        io::write_value(&d.join(sub).join(format!("part{}.parquet", i + 1)), &v).unwrap();
+        parts.push(v);
+    }
+    // A file of another format is not matched by the pattern.
+    std::fs::write(d.join("b/notes.txt"), "not data").unwrap();
+    let s = io::open(&d.join("**/*.parquet"), None).unwrap();
+    assert_eq!(s.describe().unwrap().split(' ').next(), Some("4"));
+    let all = s.read_all().unwrap();
+    let one = io::open(&d.join("b/c"), None).unwrap().read_all().unwrap();
+    let Value::Record(fs) = &all else {
+        panic!("a record")
+    };
+    let Value::Record(gs) = &one else {
+        panic!("a record")
+    };
+    let rows = |v: &Value| match v {
+        Value::Array { data, .. } => data.shape()[0],
+        Value::Column(c) => c.shape[0],
+        _ => 0,
+    };
+    let count = |p: &Value| match p {
+        Value::Record(fs) => rows(&fs[0].1),
+        _ => 0,
+    };
+    assert_eq!(rows(&fs[0].1), parts.iter().map(count).sum::<usize>());
+    assert_eq!(rows(&gs[0].1), count(&parts[1]) + count(&parts[2]));
+    // The directory of mixed files is refused naming both.
+    std::fs::write(d.join("d/extra.csv"), "t,v\n1,2\n").unwrap();
+    let e = io::open(&d.join("d"), None).unwrap_err().to_string();
+    assert!(
+        e.contains("part4.parquet") && e.contains("extra.csv"),
+        "{e}"
+    );
+}
