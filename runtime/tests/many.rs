@@ -383,3 +383,29 @@ fn parquet_files_below_a_directory_tree_concatenate() {
         "{e}"
     );
 }
+
+#[test]
+fn zarr_arrays_match_a_pattern_too() {
+    let tmp = tempfile::Builder::new()
+        .prefix("blaze-many-zarr-")
+        .tempdir()
+        .unwrap();
+    let d = tmp.path();
+    let all = io::open(Path::new(&fixture("parts_all.npy")), None)
+        .unwrap()
+        .read_all()
+        .unwrap();
+    for i in 1..=3 {
+        let part = io::open(Path::new(&fixture(&format!("parts/part{i}.npy"))), None)
+            .unwrap()
+            .read_all()
+            .unwrap();
+        let Value::Array { data, .. } = part else {
+            panic!("an array")
+        };
+        io::write(&d.join(format!("p{i}.zarr")), &data).unwrap();
+    }
+    let s = io::open(&d.join("p*.zarr"), None).unwrap();
+    assert_eq!(s.datashape().to_string(), "13 * 3 * float64");
+    assert_eq!(s.read_all().unwrap(), all);
+}
