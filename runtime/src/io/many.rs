@@ -544,6 +544,16 @@ impl RowSource for ManyFiles {
         ))
     }
 
+    fn pieces(&self) -> Option<Vec<(PathBuf, usize)>> {
+        if self.is_stacked() {
+            return None;
+        }
+        self.files
+            .iter()
+            .map(|f| f.rows().map(|r| (f.path().to_path_buf(), r)))
+            .collect()
+    }
+
     fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError> {
         Ok(match &self.stacked {
             None => Box::new(Concat {

@@ -56,6 +56,12 @@ pub trait RowSource: fmt::Debug + Send + Sync {
         None
     }
 
+    /// The files a block never spans, with their rows, in order, when the
+    /// data is several files whose rows are all known; `None` by default.
+    fn pieces(&self) -> Option<Vec<(std::path::PathBuf, usize)>> {
+        None
+    }
+
     /// A reader of blocks from the first row.
     fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError>;
 
