@@ -39,6 +39,9 @@ impl InputSpec {
             ".jsonl:",
             ".ndjson:",
             ".json:",
+            // Array files read under a view of their bytes.
+            ".npy:",
+            ".zarr:",
         ]
         .iter()
         .filter_map(|e| lower.find(e).map(|i| i + e.len() - 1))
