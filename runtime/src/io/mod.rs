@@ -16,6 +16,7 @@
 //! This module reads and writes bytes; it does not decide what streams
 //! (that is [`Session`](crate::Session)'s) nor compute anything.
 
+pub mod append;
 mod atomic;
 pub mod batch;
 mod block;

@@ -111,6 +111,8 @@ pub struct StreamPlan {
     labels: Vec<String>,
     /// The memory limit the plan was made for (bytes).
     limit: u64,
+    /// Whether a rows result written to a file is appended to it.
+    append: bool,
 }
 
 #[derive(Debug)]
@@ -295,10 +297,18 @@ pub fn plan(
         result: f.result_type().clone(),
         labels,
         limit: memory_limit,
+        append: false,
     })
 }
 
 impl StreamPlan {
+    /// Makes a rows result written to a file add its rows to the `.npy`
+    /// file or Zarr array there, block by block
+    /// ([`io::append`](crate::io::append)), instead of replacing it.
+    pub fn append_rows(&mut self, on: bool) {
+        self.append = on;
+    }
+
     /// Rows per block.
     pub fn block_rows(&self) -> usize {
         self.block
