@@ -166,3 +166,40 @@ fn incompatible_views_name_the_sizes() {
         assert!(e.contains("not a cast"), "{e}");
     }
 }
+
+#[test]
+fn view_in_the_language_equals_a_view_of_the_file() {
+    use blaze_runtime::session::Engine;
+    let dir = scratch::scratch_dir("blaze-view-");
+    let f = &files(&dir, 7)[0];
+    for (expr, ann) in [
+        ("view(A, 'N * 2 * 3 * float64')", "N * 2 * 3 * float64"),
+        ("view(A, '7 * M * 2 * float64') * 2", "N * 3 * 2 * float64"),
+        (
+            "view(A, 'N * {A: 3 * float64, B: 3 * float64}').B",
+            "N * {A: 3 * float64, B: 3 * float64}",
+        ),
+        (
+            "view(A, 'N * 2 * {x: float64, yz: 2 * float64}').yz",
+            "N * 2 * {x: float64, yz: 2 * float64}",
+        ),
+    ] {
+        let on_file = match expr.rsplit_once(").") {
+            Some((_, field)) => format!("A.{field}"),
+            None if expr.ends_with("* 2") => "A * 2".to_string(),
+            None => "A".to_string(),
+        };
+        let want = floats(&eval(&on_file, &format!("{f}:{ann}"), None));
+        for engine in [Engine::Interp, Engine::Jit] {
+            let got = Session::new()
+                .engine(engine)
+                .eval(expr, &[("A", f)], None)
+                .unwrap()
+                .value
+                .unwrap();
+            assert_eq!(floats(&got), want, "{expr} {engine:?}");
+        }
+        let got = floats(&eval(expr, f, Some(3)));
+        assert_eq!(got, want, "{expr} by blocks");
+    }
+}
