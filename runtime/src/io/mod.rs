@@ -23,8 +23,10 @@ mod block;
 pub mod csv;
 mod dest;
 mod error;
+pub mod glob;
 pub mod ipc;
 pub mod json;
+pub mod many;
 pub mod npy;
 pub mod parquet;
 pub(crate) mod rows;
@@ -127,7 +129,12 @@ fn has_ext(path: &Path, ext: &str) -> bool {
 /// themselves and take it as the columns and types the user expects (up to
 /// options; see [`schema::check_annotation`]); `.npy` and Zarr are read
 /// under it as a view of the same bytes ([`view::view`]).
+/// A pattern with wildcards or a directory that is not a Zarr array is
+/// many files read as one ([`many`]).
 pub fn open(path: &Path, datashape: Option<&Datashape>) -> Result<Box<dyn RowSource>, IoError> {
+    if many::is_many(path) {
+        return Ok(Box::new(many::ManyFiles::open(path, datashape)?));
+    }
     if let (Format::Npy | Format::Zarr, Some(ty)) = (Format::of(path), datashape) {
         let file: Box<dyn RowSource> = match Format::of(path) {
             Format::Zarr => Box::new(zarr::ZarrArray::open(path)?),

@@ -102,6 +102,9 @@ pub fn view(inner: Box<dyn RowSource>, ann: &Datashape) -> Result<Box<dyn RowSou
     let path = inner.path().to_path_buf();
     let path = path.as_path();
     let file = inner.datashape();
+    if file == *ann {
+        return Ok(inner);
+    }
     let Some(scalar) = file.measure.as_scalar() else {
         return Err(refuse(
             path,
