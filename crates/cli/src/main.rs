@@ -162,6 +162,14 @@ enum Command {
         /// written through to what it points to.
         #[arg(long, value_name = "PATH")]
         out: Option<String>,
+        /// Add the result's rows to what `--out` names instead of
+        /// replacing it: an existing `.npy` file or Zarr array (same
+        /// element type and row shape, else nothing is written), or a
+        /// directory of Parquet files (`results/`), which gets a new file
+        /// `part-NNNNN.parquet`. A missing destination is created. An
+        /// interrupted append leaves the old data readable.
+        #[arg(long, requires = "out")]
+        append: bool,
         /// Print the typed IR on stderr.
         #[arg(long)]
         dump_ir: bool,
@@ -297,6 +305,7 @@ fn main() -> ExitCode {
         Command::Eval {
             run,
             out,
+            append,
             dump_ir,
             emit,
             timings,
@@ -306,6 +315,7 @@ fn main() -> ExitCode {
             eval::run(eval::EvalOptions {
                 run,
                 out,
+                append,
                 dump_ir,
                 emit,
                 timings,

@@ -16,6 +16,7 @@
 //! This module reads and writes bytes; it does not decide what streams
 //! (that is [`Session`](crate::Session)'s) nor compute anything.
 
+pub mod append;
 mod atomic;
 pub mod batch;
 mod block;
@@ -34,6 +35,7 @@ mod sink;
 mod source;
 pub mod table;
 pub mod text;
+pub mod view;
 pub mod zarr;
 
 pub use block::{BlockPool, RowBlock};
@@ -125,12 +127,20 @@ fn has_ext(path: &Path, ext: &str) -> bool {
 /// or JSON file needs `datashape`, the datashape of its rows
 /// (`var * {a: int32, b: float64}`); Parquet and Arrow files describe
 /// themselves and take it as the columns and types the user expects (up to
-/// options; see [`schema::check_annotation`]); `.npy` and Zarr ignore it.
+/// options; see [`schema::check_annotation`]); `.npy` and Zarr are read
+/// under it as a view of the same bytes ([`view::view`]).
 /// A pattern with wildcards or a directory that is not a Zarr array is
 /// many files read as one ([`many`]).
 pub fn open(path: &Path, datashape: Option<&Datashape>) -> Result<Box<dyn RowSource>, IoError> {
     if many::is_many(path) {
         return Ok(Box::new(many::ManyFiles::open(path, datashape)?));
+    }
+    if let (Format::Npy | Format::Zarr, Some(ty)) = (Format::of(path), datashape) {
+        let file: Box<dyn RowSource> = match Format::of(path) {
+            Format::Zarr => Box::new(zarr::ZarrArray::open(path)?),
+            _ => Box::new(npy::NpyFile::open(path)?),
+        };
+        return view::view(file, ty);
     }
     Ok(match Format::of(path) {
         Format::Parquet => Box::new(parquet::open(path, datashape)?),

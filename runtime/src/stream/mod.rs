@@ -117,6 +117,8 @@ pub struct StreamPlan {
     /// The files of a streamed input that blocks never span, with their
     /// rows (the block boundaries follow them).
     pieces: Option<Vec<(std::path::PathBuf, usize)>>,
+    /// Whether a rows result written to a file is appended to it.
+    append: bool,
 }
 
 #[derive(Debug)]
@@ -313,10 +315,18 @@ pub fn plan(
             Input::Rows(s) => s.pieces(),
             Input::Memory(_) | Input::Whole(_) => None,
         }),
+        append: false,
     })
 }
 
 impl StreamPlan {
+    /// Makes a rows result written to a file add its rows to the `.npy`
+    /// file or Zarr array there, block by block
+    /// ([`io::append`](crate::io::append)), instead of replacing it.
+    pub fn append_rows(&mut self, on: bool) {
+        self.append = on;
+    }
+
     /// Rows per block.
     pub fn block_rows(&self) -> usize {
         self.block

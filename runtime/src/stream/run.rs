@@ -89,8 +89,12 @@ impl StreamPlan {
             (Some(path), true) => {
                 let (scalar, shape) = self.result_shape(self.rows.unwrap_or(0))?;
                 Some(
-                    io::create(path, scalar, &shape[1..], self.rows, self.block)
-                        .map_err(|e| Error::Output(OutputError::Io(e)))?,
+                    if self.append {
+                        io::append::rows_sink(path, scalar, &shape[1..])
+                    } else {
+                        io::create(path, scalar, &shape[1..], self.rows, self.block)
+                    }
+                    .map_err(|e| Error::Output(OutputError::Io(e)))?,
                 )
             }
             _ => None,
