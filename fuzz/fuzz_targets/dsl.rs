@@ -14,7 +14,7 @@
 
 #![no_main]
 
-use blaze_ir::{check_program, parse_program_with};
+use blaze_ir::{check_program, parse_program};
 use blaze_syntax::{parse_expression, parse_module_source, Diagnostic};
 use libfuzzer_sys::fuzz_target;
 
@@ -62,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
             Err(e) => check_error(&e, src),
             Ok(program) => {
                 let printed = program.to_string();
-                let again = match parse_program_with(&printed, &program.types) {
+                let again = match parse_program(&printed) {
                     Ok(fs) => fs,
                     Err(e) => panic!(
                         "printed IR does not parse back\n  input:   {src:?}\n  printed:\n{printed}\n  error:   {e}"
