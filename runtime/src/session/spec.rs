@@ -20,12 +20,26 @@ pub struct InputSpec {
 
 impl InputSpec {
     /// Parses `NAME=PATH`, or `NAME=PATH.csv:DATASHAPE` for a CSV file (the
-    /// datashape of its rows, which a CSV input must have), or
+    /// datashape of its rows; without it, it is discovered), `NAME=-` or
+    /// `NAME=-:DATASHAPE` for standard input, or
     /// `NAME=PATH:DATASHAPE` for a Parquet, Arrow or JSON lines file.
     pub fn parse(spec: &str) -> Result<InputSpec, Error> {
         let Some((name, path)) = spec.split_once('=') else {
             return Err(BindError::Spec(spec.to_string()).into());
         };
+        // Standard input: `-`, or `-:DATASHAPE`.
+        if let Some(text) = path.strip_prefix("-:") {
+            let datashape = blaze_datashape::parse(text).map_err(|error| BindError::Datashape {
+                text: text.to_string(),
+                path: "-".to_string(),
+                error,
+            })?;
+            return Ok(InputSpec {
+                name: name.to_string(),
+                path: PathBuf::from("-"),
+                datashape: Some(datashape),
+            });
+        }
         let lower = path.to_ascii_lowercase();
         // Table files may carry the datashape of their rows too (JSON
         // needs it; Parquet and Arrow files take it as the columns and
@@ -52,7 +66,12 @@ impl InputSpec {
         };
         let (file, rest) = path.split_at(end);
         let Some(text) = rest.strip_prefix(':') else {
-            return Err(BindError::CsvDatashape(path.to_string()).into());
+            // A CSV file without a datashape has it discovered.
+            return Ok(InputSpec {
+                name: name.to_string(),
+                path: PathBuf::from(path),
+                datashape: None,
+            });
         };
         let datashape = blaze_datashape::parse(text).map_err(|error| BindError::Datashape {
             text: text.to_string(),
@@ -81,8 +100,11 @@ mod tests {
         assert_eq!(s.datashape.unwrap().to_string(), "var * {a: int32}");
         let e = InputSpec::parse("a.npy").unwrap_err().to_string();
         assert!(e.contains("expected NAME=PATH"), "{e}");
-        let e = InputSpec::parse("p=p.csv").unwrap_err().to_string();
-        assert!(e.contains("needs the datashape"), "{e}");
+        let s = InputSpec::parse("p=p.csv").unwrap();
+        assert_eq!((s.path.to_str(), s.datashape), (Some("p.csv"), None));
+        let s = InputSpec::parse("p=-:var * {a: int32}").unwrap();
+        assert_eq!(s.path.to_str(), Some("-"));
+        assert_eq!(s.datashape.unwrap().to_string(), "var * {a: int32}");
         let e = InputSpec::parse("p=p.csv:var * {a: int33}")
             .unwrap_err()
             .to_string();
