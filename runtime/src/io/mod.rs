@@ -26,8 +26,10 @@ pub mod csv;
 mod dest;
 pub mod discover;
 mod error;
+pub mod glob;
 pub mod ipc;
 pub mod json;
+pub mod many;
 pub mod npy;
 pub mod parquet;
 pub(crate) mod rows;
@@ -132,6 +134,8 @@ fn has_ext(path: &Path, ext: &str) -> bool {
 /// `var * 2 * 3 * float64`), or has it discovered; Parquet and Arrow files describe
 /// themselves and take it as the columns and types the user expects (up to
 /// options; see [`schema::check_annotation`]); `.npy` and Zarr ignore it.
+/// A pattern with wildcards or a directory that is not a Zarr array is
+/// many files read as one ([`many`]).
 pub fn open(path: &Path, datashape: Option<&Datashape>) -> Result<Box<dyn RowSource>, IoError> {
     if stream::is_stream(path) {
         return Ok(Box::new(stream::StreamSource::open(
@@ -139,6 +143,15 @@ pub fn open(path: &Path, datashape: Option<&Datashape>) -> Result<Box<dyn RowSou
             datashape,
             stream::SAMPLE_ROWS,
         )?));
+    }
+    if many::is_many(path) {
+        // CSV files without a datashape: one discovered for them all.
+        let found = match datashape {
+            None => discover::csv_files_datashape(path, discover::DEFAULT_SAMPLE)?,
+            Some(_) => None,
+        };
+        let datashape = datashape.or(found.as_ref());
+        return Ok(Box::new(many::ManyFiles::open(path, datashape)?));
     }
     Ok(match Format::of(path) {
         Format::Parquet => Box::new(parquet::open(path, datashape)?),
