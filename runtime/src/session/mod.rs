@@ -229,6 +229,20 @@ impl Session {
     /// was not needed, or when it cannot stream and the inputs take less
     /// than a quarter of the limit.
     fn decide(&self, program: &Program, inputs: &[InputSpec]) -> Result<Decision, Error> {
+        // A stream is read once: checked before anything is opened.
+        for (k, spec) in inputs.iter().enumerate() {
+            if !io::stream::is_stream(&spec.path) {
+                continue;
+            }
+            if let Some(other) = inputs[..k].iter().find(|o| o.path == spec.path) {
+                return Err(Error::Stream(StreamError::Program(format!(
+                    "`{}` and `{}` read the same stream `{}`, which is read once",
+                    other.name,
+                    spec.name,
+                    spec.path.display()
+                ))));
+            }
+        }
         let opened = Opened::open(inputs)?;
         let streams: Vec<(String, std::path::PathBuf)> = opened
             .sources
@@ -236,14 +250,6 @@ impl Session {
             .filter(|(_, s)| s.is_stream())
             .map(|(n, s)| (n.clone(), s.path().to_path_buf()))
             .collect();
-        for (k, (name, path)) in streams.iter().enumerate() {
-            if let Some((other, _)) = streams[..k].iter().find(|(_, p)| p == path) {
-                return Err(Error::Stream(StreamError::Program(format!(
-                    "`{other}` and `{name}` read the same stream `{}`, which can be read once only",
-                    path.display()
-                ))));
-            }
-        }
         if !self.wants_stream(&opened) {
             return Ok(Decision::Memory(opened));
         }
