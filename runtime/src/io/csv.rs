@@ -1,16 +1,21 @@
-//! CSV files as record arrays, read by blocks of rows.
+//! CSV files as record arrays (or views), read by blocks of rows.
 //!
 //! A CSV file is given a datashape: `var * {a: int32, b: ?float64}` (or a
-//! fixed row count, `1000 * {…}`), one field per column in order. Fields
+//! fixed row count, `1000 * {…}`), one field per column in order — or
+//! any row datashape whose leaves the columns fill in order
+//! (`var * 2 * 3 * float64`, `var * {A: 3 * float64, B: 3 * float64}`;
+//! see `csv/view.rs`) — or has it discovered from a sample of its rows
+//! ([`CsvFile::open_discovered`]; the rules are `csv/sniff.rs`'s). Fields
 //! are numbers, bools (`true`/`false`/`1`/`0`), `string`, `decimal[p, s]`
 //! (parsed exactly), `date` (`YYYY-MM-DD`) or `datetime` (ISO 8601); an
 //! option field (`?T`) reads an empty cell (or `NA` for the types that are
 //! not strings; `nan` for floats stays NaN) as missing. Numbers become
 //! arrays with missing masks; the other types become columns in Arrow's
-//! layout. A
-//! first line equal to the field names is a header and skipped. Cells may
-//! be double-quoted (`""` is a quote inside). Every error names the file,
-//! the line and the field.
+//! layout. A first line equal to the field names is a header and skipped
+//! (for a view: a first line with text in a number column). Cells may be
+//! double-quoted (`""` is a quote inside). Every error names the file,
+//! the line and the field. The reader takes a file or a stream
+//! ([`super::stream`]).
 
 use blaze_datashape::{Datashape, Dim};
 use blaze_interp::{Array, Value};
@@ -90,7 +95,7 @@ impl CsvFile {
     }
 
     /// Opens `path` with the datashape of its rows discovered from its
-    /// first `sample` rows (see [`discover`]).
+    /// first `sample` rows (see [`io::discover`](crate::io::discover)).
     pub fn open_discovered(path: &Path, sample: usize) -> Result<CsvFile, IoError> {
         let found = discover(path, sample)?;
         CsvFile::open_with(path, &found.ty, Some(found.header))
