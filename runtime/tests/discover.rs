@@ -57,6 +57,12 @@ fn discover_reads_every_format() {
         discovered(&d("events.jsonl"), 1000),
         "var * {at: int64, kind: string, weights: var * float64, note: ?string}"
     );
+    // A key null in every sampled line is `?float64`, an absent key an
+    // option.
+    let dir = scratch::scratch_dir("blaze-discover-");
+    let nulls = dir.join("n.jsonl");
+    std::fs::write(&nulls, "{\"a\": 1, \"b\": null}\n{\"a\": 2}\n").unwrap();
+    assert_eq!(discovered(&nulls, 10), "var * {a: int64, b: ?float64}");
     // The sample decides: 2 rows see integers only.
     assert_eq!(discovered(&d("late_float.csv"), 2), "var * {n: int64}");
     assert_eq!(discovered(&d("late_float.csv"), 1000), "var * {n: float64}");

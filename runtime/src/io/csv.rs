@@ -95,7 +95,7 @@ impl CsvFile {
     }
 
     /// Opens `path` with the datashape of its rows discovered from its
-    /// first `sample` rows (see [`io::discover`](crate::io::discover)).
+    /// first `sample` rows (see [`io::discover`](fn@crate::io::discover)).
     pub fn open_discovered(path: &Path, sample: usize) -> Result<CsvFile, IoError> {
         let found = discover(path, sample)?;
         CsvFile::open_with(path, &found.ty, Some(found.header))

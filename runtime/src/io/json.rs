@@ -53,7 +53,19 @@ pub fn discover(path: &Path, text: &[u8]) -> Result<Datashape, IoError> {
             "no record in the first lines: there is no datashape to discover".into(),
         ));
     }
-    let schema = std::sync::Arc::new(schema);
+    // A key that is `null` in every sampled line: `?float64`, as a CSV
+    // column of only missing cells.
+    let fields: Vec<arrow_schema::Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            arrow_schema::DataType::Null => {
+                arrow_schema::Field::new(f.name(), arrow_schema::DataType::Float64, true)
+            }
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    let schema = std::sync::Arc::new(arrow_schema::Schema::new(fields));
     let mut d = ReaderBuilder::new(schema.clone())
         .with_batch_size(memchr::memchr_iter(b'\n', text).count() + 2)
         .with_strict_mode(false)
