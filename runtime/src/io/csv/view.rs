@@ -58,14 +58,12 @@ fn cell_kind(measure: &Measure) -> Option<CellKind> {
     }
 }
 
-/// The fixed sizes of `dims`, or the text of the first that is not fixed.
-fn fixed(dims: &[Dim]) -> Result<Vec<usize>, String> {
+/// The fixed sizes of `dims`, or `None` when one is not fixed.
+fn fixed(dims: &[Dim]) -> Option<Vec<usize>> {
     dims.iter()
         .map(|d| match d {
-            Dim::Fixed(n) => usize::try_from(*n).map_err(|_| format!("dimension {n} is too large")),
-            other => Err(format!(
-                "`{other}`: the dimensions of a CSV row are fixed sizes"
-            )),
+            Dim::Fixed(n) => usize::try_from(*n).ok(),
+            _ => None,
         })
         .collect()
 }
@@ -79,22 +77,25 @@ pub(crate) fn dims_text(dims: &[usize]) -> String {
 /// The leaves of one part of `ty` (a field's type, or the row's) named
 /// `name`, appended to `leaves`.
 fn part(name: &str, ty: &Datashape, leaves: &mut Vec<Leaf>) -> Result<Part, String> {
-    let dims = fixed(&ty.dims).map_err(|m| format!("field `{name}`: {m}"))?;
+    let what = if name.is_empty() {
+        format!("a row of `{ty}`:")
+    } else {
+        format!("field `{name}` has type `{ty}`;")
+    };
+    let kinds = format!(
+        "{what} CSV fields are numbers, bools, strings, decimals (up to 38 digits), dates or datetimes, or fixed-size arrays of numbers"
+    );
+    let Some(dims) = fixed(&ty.dims) else {
+        return Err(kinds);
+    };
     let (measure, option) = match &ty.measure {
         Measure::Option { inner } => (inner.as_ref(), true),
         m => (m, false),
     };
-    let what = if name.is_empty() {
-        format!("rows of `{ty}`")
-    } else {
-        format!("field `{name}` has type `{ty}`;")
-    };
-    let kind = cell_kind(measure).ok_or_else(|| {
-        format!("{what} CSV fields are numbers, bools, strings, decimals (up to 38 digits), dates or datetimes")
-    })?;
+    let kind = cell_kind(measure).ok_or(kinds)?;
     if !dims.is_empty() && !matches!(kind, CellKind::Number(_)) {
         return Err(format!(
-            "{what} a field of several CSV columns holds numbers or bools"
+            "{what} several CSV columns make an array of numbers or bools only"
         ));
     }
     let count = dims
