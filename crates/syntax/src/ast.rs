@@ -306,7 +306,14 @@ impl std::fmt::Display for Expr {
                 }
                 f.write_str("]")
             }
-            ExprKind::Attr(base, n) => write!(f, "{base}.{}", n.name),
+            // `3 .e` printed as `3.e` would read back as the number `3.`
+            // followed by `e`: a number before a field is parenthesized.
+            ExprKind::Attr(base, n) => match base.kind {
+                ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Imag(_) => {
+                    write!(f, "({base}).{}", n.name)
+                }
+                _ => write!(f, "{base}.{}", n.name),
+            },
             ExprKind::Let(n, v, b) => write!(f, "(let {} = {v} in {b})", n.name),
             ExprKind::Forall(ids, body) => {
                 f.write_str("(forall ")?;
@@ -387,11 +394,33 @@ mod tests {
             "{'a b': 1, c: 'x'}",
             "-x ** 2 + f(a=1, k: y[k])",
             "x[1:2, ...]",
+            // Found by fuzzing: a field of a number literal.
+            "\n3#\n.e#=#",
+            "3 .e",
+            "2.5 .x + 1e3 .y",
         ] {
             let printed = parse_expression(src).unwrap().to_string();
             let again = parse_expression(&printed).unwrap().to_string();
             assert_eq!(again, printed, "{src}");
         }
+    }
+
+    /// Found by fuzzing: an index was parsed as a slice and then again as
+    /// an expression, so nested indexes took 2^depth steps (18 levels took
+    /// half a minute). Each is parsed once now; 200 levels, closed or not,
+    /// are immediate.
+    #[test]
+    fn nested_indexes_are_parsed_once() {
+        let closed = format!("{}0{}", "x[".repeat(200), "]".repeat(200));
+        let e = parse_expression(&closed).expect("nested indexes parse");
+        assert!(e.to_string().starts_with("x[x[x["));
+        let open = "0[".repeat(200);
+        let err = parse_expression(&open).expect_err("unclosed");
+        assert!(err.message.contains("expected"), "{}", err.message);
+        let slices = parse_expression("x[1:2, ::3, 4, ..., :]")
+            .unwrap()
+            .to_string();
+        assert_eq!(slices, "x[1:2, ::3, 4, ..., :]");
     }
 
     #[test]
