@@ -15,6 +15,7 @@ mod bind;
 mod build;
 mod check;
 mod demo;
+mod discover;
 mod error;
 mod eval;
 mod progress;
@@ -69,9 +70,13 @@ struct RunArgs {
     /// An input file, NAME=PATH or NAME=PATH:DATASHAPE (repeatable):
     /// `.npy`, a Zarr array (a directory, or `….zarr`), Parquet
     /// (`.parquet`, `.pq`), Arrow IPC (`.arrow`, `.feather`, `.ipc`),
-    /// JSON lines (`.jsonl`, `.ndjson`, `.json`, with the datashape of
-    /// its records) or CSV (`.csv`, with the datashape of its records, as
-    /// in `p=prices.csv:var * {day: date, close: float64}`).
+    /// JSON lines (`.jsonl`, `.ndjson`, `.json`) or CSV (`.csv`), with
+    /// the datashape of its records (`p=prices.csv:var * {day: date,
+    /// close: float64}`; a CSV view fills the leaves with the columns in
+    /// order: `p=v.csv:var * 2 * 3 * float64`) or without (discovered from
+    /// the first rows, as `blaze discover` prints it). `p=-:DATASHAPE` or
+    /// `p=-` reads CSV or JSON lines from standard input, and a named pipe
+    /// is read the same way: once, by blocks.
     #[arg(long = "in", value_name = "NAME=PATH[:DATASHAPE]")]
     inputs: Vec<String>,
     /// A scalar parameter: NAME=VALUE, a number, true/false, a quoted
@@ -119,6 +124,27 @@ enum Command {
         /// The datashapes.
         #[arg(required = true, value_name = "DS")]
         datashapes: Vec<String>,
+    },
+    /// Print the datashape of the data at a path.
+    ///
+    /// A `.npy` file by its header, a Zarr array by its metadata, Parquet
+    /// and Arrow files by their schema; CSV by sniffing its first rows:
+    /// whether the first line is a header, the column names (or `f0`,
+    /// `f1`, …), each column's type (`bool`, `int64`, `float64`, `date`,
+    /// `datetime`, else `string`; `?T` when a cell is empty or `NA`); JSON
+    /// lines by inference over the first rows. `-` reads standard input
+    /// (CSV, or JSON lines when it starts with `{`). What is printed is
+    /// what `--in NAME=PATH` without a datashape reads.
+    Discover {
+        /// Print JSON: `{"path": …, "datashape": …}`.
+        #[arg(long)]
+        json: bool,
+        /// Rows of a text file sampled for the column types.
+        #[arg(long, value_name = "N", default_value_t = blaze::runtime::io::discover::DEFAULT_SAMPLE)]
+        sample: usize,
+        /// The file, directory or pattern (`-` for standard input).
+        #[arg(value_name = "PATH", allow_hyphen_values = true)]
+        path: String,
     },
     /// Print the unification of two datashapes: broadcasting and promotion.
     Unify {
@@ -294,6 +320,7 @@ fn main() -> ExitCode {
             expand,
             datashapes,
         } => cmd_datashape(&datashapes, json, expand),
+        Command::Discover { json, sample, path } => discover::run(&path, sample, json),
         Command::Unify { json, left, right } => cmd_unify(&left, &right, json),
         Command::Check {
             source,

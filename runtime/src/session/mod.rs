@@ -250,15 +250,51 @@ impl Session {
     /// was not needed, or when it cannot stream and the inputs take less
     /// than a quarter of the limit.
     fn decide(&self, program: &Program, inputs: &[InputSpec]) -> Result<Decision, Error> {
+        // A stream is read once: checked before anything is opened.
+        for (k, spec) in inputs.iter().enumerate() {
+            if !io::stream::is_stream(&spec.path) {
+                continue;
+            }
+            if let Some(other) = inputs[..k].iter().find(|o| o.path == spec.path) {
+                return Err(Error::Stream(StreamError::Program(format!(
+                    "`{}` and `{}` read the same stream `{}`, which is read once",
+                    other.name,
+                    spec.name,
+                    spec.path.display()
+                ))));
+            }
+        }
         let opened = Opened::open(inputs)?;
+        let streams: Vec<(String, std::path::PathBuf)> = opened
+            .sources
+            .iter()
+            .filter(|(_, s)| s.is_stream())
+            .map(|(n, s)| (n.clone(), s.path().to_path_buf()))
+            .collect();
         if !self.wants_stream(&opened) {
             return Ok(Decision::Memory(opened));
         }
         let limit = self.limit();
         match self.bind_streamed(program, opened, limit)? {
-            Ok(s) => Ok(Decision::Stream(Box::new(s))),
+            Ok(s) => match streams.first() {
+                Some((name, _)) if self.repeat > 1 => Err(Error::Stream(StreamError::Program(
+                    format!("`{name}` is a stream, read once: a streamed run cannot repeat"),
+                ))),
+                _ => Ok(Decision::Stream(Box::new(s))),
+            },
             Err((why, back)) if back.bytes() > limit / 4 => {
                 Err(Error::Memory { limit, reason: why })
+            }
+            // A stream's size is not known before it is read: within a
+            // limit, it is not read whole.
+            Err((why, _)) if self.memory_limit.is_some() && !streams.is_empty() => {
+                Err(Error::Memory {
+                    limit,
+                    reason: StreamError::Program(format!(
+                        "{why}; `{}` is a stream of unknown size, read whole only without a memory limit",
+                        streams[0].0
+                    )),
+                })
             }
             Err((_, back)) => Ok(Decision::Memory(back)),
         }
