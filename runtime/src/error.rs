@@ -75,8 +75,6 @@ impl std::error::Error for StreamError {}
 pub enum BindError {
     /// An input spec is not `NAME=PATH[:DATASHAPE]`.
     Spec(String),
-    /// A CSV input without the datashape of its rows.
-    CsvDatashape(String),
     /// The datashape of an input spec does not parse (rendered with a
     /// caret).
     Datashape {
@@ -138,10 +136,6 @@ impl fmt::Display for BindError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BindError::Spec(s) => write!(f, "`--in {s}`: expected NAME=PATH, as in `--in x=x.npy`"),
-            BindError::CsvDatashape(p) => write!(
-                f,
-                "`{p}`: a CSV input needs the datashape of its rows, as in `p.csv:var * {{a: int32, b: float64}}`"
-            ),
             BindError::Datashape { text, path, error } => {
                 f.write_str(error.render(text, path).trim_end())
             }
