@@ -1,4 +1,5 @@
-//! Data files: `.npy`, Zarr arrays, CSV, Parquet, Arrow IPC and JSON lines,
+//! Data files: `.npy`, Zarr arrays, CSV, Parquet, Arrow IPC, JSON lines and
+//! PNG images,
 //! read whole or by blocks of rows ([`RowSource`]) and written whole or by
 //! blocks of rows ([`RowSink`]), always staged and renamed into place.
 //! Every error is an [`IoError`] naming the file.
@@ -7,7 +8,8 @@
 //! a Zarr array is a directory or a path ending in `.zarr`; `.parquet`/`.pq`
 //! is Parquet, `.arrow`/`.feather`/`.ipc` an Arrow IPC file,
 //! `.jsonl`/`.ndjson`/`.json` JSON lines, `.csv` CSV (CSV and JSON need the
-//! datashape of their rows); anything else is `.npy`. Table formats hold
+//! datashape of their rows), `.png` a PNG image ([`png`]: `H * W * RGBA`);
+//! anything else is `.npy`. Table formats hold
 //! strings, decimals, dates, ragged lists and records in Arrow's layout
 //! ([`batch`]); `.npy` and Zarr hold dense numbers only. A new format
 //! plugs in by implementing [`RowSource`] and [`RowSink`] and adding its
@@ -26,6 +28,7 @@ pub mod ipc;
 pub mod json;
 pub mod npy;
 pub mod parquet;
+pub mod png;
 pub(crate) mod rows;
 pub mod schema;
 mod sink;
@@ -59,13 +62,15 @@ pub enum Format {
     Ipc,
     /// Newline-delimited JSON.
     Json,
+    /// A PNG image.
+    Png,
 }
 
 impl Format {
     /// The format of `path`: Zarr for a directory or `….zarr`, CSV for
     /// `….csv`, Parquet for `….parquet`/`….pq`, Arrow IPC for
     /// `….arrow`/`….feather`/`….ipc`, JSON lines for
-    /// `….jsonl`/`….ndjson`/`….json`, else `.npy`.
+    /// `….jsonl`/`….ndjson`/`….json`, PNG for `….png`, else `.npy`.
     pub fn of(path: &Path) -> Format {
         let ext = |names: &[&str]| names.iter().any(|e| has_ext(path, e));
         if path.is_dir() || ext(&["zarr"]) {
@@ -78,6 +83,8 @@ impl Format {
             Format::Ipc
         } else if ext(&["jsonl", "ndjson", "json"]) {
             Format::Json
+        } else if ext(&["png"]) {
+            Format::Png
         } else {
             Format::Npy
         }
@@ -90,7 +97,7 @@ impl Format {
             Format::Ipc => Some(TableFormat::Ipc),
             Format::Json => Some(TableFormat::Json),
             Format::Csv => Some(TableFormat::Csv),
-            Format::Npy | Format::Zarr => None,
+            Format::Npy | Format::Zarr | Format::Png => None,
         }
     }
 
@@ -123,7 +130,9 @@ fn has_ext(path: &Path, ext: &str) -> bool {
 /// or JSON file needs `datashape`, the datashape of its rows
 /// (`var * {a: int32, b: float64}`); Parquet and Arrow files describe
 /// themselves and take it as the columns and types the user expects (up to
-/// options; see [`schema::check_annotation`]); `.npy` and Zarr ignore it.
+/// options; see [`schema::check_annotation`]); a PNG image takes it as the
+/// view of its pixels (`H * W * RGBA` by default, `H * W * 4 * uint8`, …;
+/// see [`png`]); `.npy` and Zarr ignore it.
 pub fn open(path: &Path, datashape: Option<&Datashape>) -> Result<Box<dyn RowSource>, IoError> {
     Ok(match Format::of(path) {
         Format::Parquet => Box::new(parquet::open(path, datashape)?),
@@ -140,6 +149,7 @@ pub fn open(path: &Path, datashape: Option<&Datashape>) -> Result<Box<dyn RowSou
                 ))
             }
         },
+        Format::Png => Box::new(png::PngFile::open(path, datashape)?),
         Format::Npy => Box::new(npy::NpyFile::open(path)?),
     })
 }
@@ -157,6 +167,7 @@ pub fn create(
 ) -> Result<Box<dyn RowSink>, IoError> {
     Ok(match Format::by_name(path) {
         Format::Zarr => Box::new(zarr::ZarrWriter::create(path, scalar, row, block_rows)?),
+        Format::Png => Box::new(png::PngSink::create(path, scalar, row, rows)?),
         Format::Csv | Format::Parquet | Format::Ipc | Format::Json => {
             let Some(table) = Format::by_name(path).table() else {
                 return Err(IoError::format(
@@ -191,6 +202,14 @@ pub fn create(
 pub fn create_values(path: &Path, ty: &Datashape) -> Result<ValueSink, IoError> {
     match Format::by_name(path).table() {
         Some(table) => ValueSink::create(path, table, writer_of(table), ty),
+        None if Format::by_name(path) == Format::Png => Err(IoError::format(
+            path,
+            IoErrorKind::Request,
+            format!(
+                "a streamed result of `{}` cannot be written to a PNG image block by block; run it in memory, or stream rows of `uint8` samples (`H * W * 4 * uint8`, `H * W * uint8`)",
+                ty.measure
+            ),
+        )),
         None => Err(IoError::format(
             path,
             IoErrorKind::Request,
@@ -234,12 +253,13 @@ pub fn staged_file_name(path: &Path) -> Result<(std::path::PathBuf, std::path::P
     atomic::temp_for(path)
 }
 
-/// Writes a whole array to `path` (`.npy`, Zarr for `….zarr`, or a table
-/// format by its extension), atomically.
+/// Writes a whole array to `path` (`.npy`, Zarr for `….zarr`, a PNG image
+/// for `….png`, or a table format by its extension), atomically.
 pub fn write(path: &Path, array: &Array) -> Result<(), IoError> {
     match Format::by_name(path) {
         Format::Zarr => zarr::write_zarr(path, array),
         Format::Npy => npy::write_npy(path, array),
+        Format::Png => png::write_array(path, array),
         _ => write_value(path, &Value::from(array.clone())),
     }
 }
@@ -248,11 +268,15 @@ pub fn write(path: &Path, array: &Array) -> Result<(), IoError> {
 /// names: any value to the table formats (a record's fields as columns,
 /// anything else as one column `value`; CSV only for scalar fields); an
 /// array of numbers without missing values to `.npy` or Zarr, which refuse
-/// the rest naming the formats that hold it.
+/// the rest naming the formats that hold it; an image (`H * W * RGBA`, or
+/// an array of `uint8` or `uint16` samples) to `.png`.
 pub fn write_value(path: &Path, value: &Value) -> Result<(), IoError> {
     let format = Format::by_name(path);
     if let Some(table) = format.table() {
         return table::write_value(path, table, writer_of(table), value);
+    }
+    if format == Format::Png {
+        return png::write_value(path, value);
     }
     let what = match value {
         Value::Array {
