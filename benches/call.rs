@@ -10,6 +10,8 @@
 //! cargo bench --bench call -- --x X.npy --y Y.npy --a 2.5 [--repeat 7] [--threads 2]
 //! ```
 
+mod common;
+
 use blaze::interp::{Array, Value};
 use blaze::runtime::io::npy::read_npy;
 use blaze::Arg;
@@ -29,46 +31,14 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        x: String::new(),
-        y: String::new(),
-        a: 2.5,
-        repeat: 7,
-        threads: 2,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        // `cargo bench` passes `--bench` to harness-less benches.
-        if flag == "--bench" {
-            continue;
-        }
-        let value = it.next().ok_or_else(|| format!("`{flag}` needs a value"))?;
-        let number = |what: &str| format!("`{flag}`: `{value}` is not {what}");
-        match flag.as_str() {
-            "--x" => args.x = value,
-            "--y" => args.y = value,
-            "--a" => args.a = value.parse().map_err(|_| number("a number"))?,
-            "--repeat" => {
-                args.repeat = value
-                    .parse()
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .ok_or_else(|| number("a positive count"))?
-            }
-            "--threads" => {
-                args.threads = value
-                    .parse()
-                    .ok()
-                    .filter(|&n| n > 0)
-                    .ok_or_else(|| number("a positive count"))?
-            }
-            _ => return Err(format!("unknown argument `{flag}`")),
-        }
-    }
-    if args.x.is_empty() || args.y.is_empty() {
-        return Err("`--x PATH.npy` and `--y PATH.npy` are required".into());
-    }
-    Ok(args)
+    let flags = common::Flags::parse(&["--x", "--y", "--a", "--repeat", "--threads"])?;
+    Ok(Args {
+        x: flags.text("--x", "PATH.npy")?,
+        y: flags.text("--y", "PATH.npy")?,
+        a: flags.number("--a", 2.5)?,
+        repeat: flags.count("--repeat", 7)?,
+        threads: flags.count("--threads", 2)?,
+    })
 }
 
 /// A float64 array read from a `.npy` file.

@@ -28,16 +28,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import time
 
 import awkward as ak
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from common import best
+from common import bench_run, best
 
 
 def data(dirname, rows, values, strings, seed=12):
@@ -71,17 +69,6 @@ def data(dirname, rows, values, strings, seed=12):
     return rag_offsets, rag_values, str_offsets, str_data
 
 
-def blaze_run(bench, dirname, repeat, threads):
-    """One run of the Rust bench: its JSON line and the process's wall time."""
-    cmd = [bench, "--data", dirname, "--repeat", str(repeat), "--threads", str(threads)]
-    t = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    t = time.perf_counter() - t
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr}{r.stdout}")
-    return json.loads(r.stdout.strip().splitlines()[-1]), t
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bench", required=True, help="the Rust bench `columns`")
@@ -108,7 +95,7 @@ def main():
     cols = {k: [] for k in ("blaze_ragged", "blaze_count", "blaze_process",
                             "awkward", "pyarrow")}
     for _ in range(args.rounds):
-        out, wall = blaze_run(args.bench, args.data, args.repeat, args.threads)
+        out, wall = bench_run(args.bench, args.data, args.repeat, args.threads)
         if out["fallbacks"]:
             sys.exit(f"blaze ran operations on the reference kernels: {out['fallbacks']}")
         cols["blaze_ragged"].append(out["ragged_sum"])

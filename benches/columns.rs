@@ -13,6 +13,8 @@
 //! cargo bench --bench columns -- --data DIR [--repeat 5] [--threads 2]
 //! ```
 
+mod common;
+
 use arrow_array::{ArrayRef, Float64Array, ListArray, StringArray};
 use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field};
@@ -31,36 +33,12 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        data: String::new(),
-        repeat: 5,
-        threads: 2,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        // `cargo bench` passes `--bench` to harness-less benches.
-        if flag == "--bench" {
-            continue;
-        }
-        let value = it.next().ok_or_else(|| format!("`{flag}` needs a value"))?;
-        let count = || {
-            value
-                .parse::<usize>()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| format!("`{flag}`: `{value}` is not a positive count"))
-        };
-        match flag.as_str() {
-            "--data" => args.data = value.clone(),
-            "--repeat" => args.repeat = count()?,
-            "--threads" => args.threads = count()?,
-            _ => return Err(format!("unknown argument `{flag}`")),
-        }
-    }
-    if args.data.is_empty() {
-        return Err("`--data DIR` is required".into());
-    }
-    Ok(args)
+    let flags = common::Flags::parse(&["--data", "--repeat", "--threads"])?;
+    Ok(Args {
+        data: flags.text("--data", "DIR")?,
+        repeat: flags.count("--repeat", 5)?,
+        threads: flags.count("--threads", 2)?,
+    })
 }
 
 /// The elements of a 1-d `.npy` file of the given element type.

@@ -29,3 +29,15 @@ def blaze(exe, expr, inputs, data, repeat, threads, extra=()):
         sys.exit(f"blaze failed on {expr}:\n{r.stderr}")
     lines = r.stderr.strip().splitlines()
     return json.loads(lines[-1]), lines[:-1]
+
+
+def bench_run(bench, dirname, repeat, threads):
+    """One run of a Rust bench binary given `--data DIR`: its last stdout
+    line (JSON) and the process's wall time."""
+    cmd = [bench, "--data", dirname, "--repeat", str(repeat), "--threads", str(threads)]
+    t = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    t = time.perf_counter() - t
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr}{r.stdout}")
+    return json.loads(r.stdout.strip().splitlines()[-1]), t

@@ -29,9 +29,7 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import time
 from decimal import Decimal
 
 import numpy as np
@@ -40,7 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from common import best
+from common import bench_run, best
 
 TYPES = {
     "name": pa.string(),
@@ -100,17 +98,6 @@ def agree(ours, theirs, what):
             sys.exit(f"{what}: blaze read {k} = {mine}, pyarrow {v}")
 
 
-def blaze_run(bench, dirname, repeat, threads):
-    """One run of the Rust bench: its JSON line and the process's wall time."""
-    cmd = [bench, "--data", dirname, "--repeat", str(repeat), "--threads", str(threads)]
-    t = time.perf_counter()
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    t = time.perf_counter() - t
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed:\n{r.stderr}{r.stdout}")
-    return json.loads(r.stdout.strip().splitlines()[-1]), t
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bench", required=True, help="the Rust bench `formats`")
@@ -135,7 +122,7 @@ def main():
     cols = {k: [] for k in ("blaze_parquet", "blaze_csv", "blaze_process",
                             "pyarrow_parquet", "pyarrow_csv")}
     for _ in range(args.rounds):
-        out, wall = blaze_run(args.bench, args.data, args.repeat, args.threads)
+        out, wall = bench_run(args.bench, args.data, args.repeat, args.threads)
         cols["blaze_parquet"].append(out["parquet"])
         cols["blaze_csv"].append(out["csv"])
         cols["blaze_process"].append(wall)

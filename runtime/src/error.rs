@@ -87,6 +87,14 @@ pub enum BindError {
         /// What is wrong.
         error: blaze_datashape::Error,
     },
+    /// An input's datashape has more dimensions than an array may have
+    /// (64, NumPy's limit).
+    TooManyDims {
+        /// The input.
+        name: String,
+        /// Its datashape's dimensions.
+        dims: usize,
+    },
     /// An input name given twice.
     Duplicate(String),
     /// A parameter with no input.
@@ -137,6 +145,10 @@ impl fmt::Display for BindError {
             BindError::Datashape { text, path, error } => {
                 f.write_str(error.render(text, path).trim_end())
             }
+            BindError::TooManyDims { name, dims } => write!(
+                f,
+                "input `{name}`: its datashape has {dims} dimensions; an array has at most 64"
+            ),
             BindError::Duplicate(n) => write!(f, "input `{n}` is given twice"),
             BindError::Missing(n) => {
                 write!(f, "no input for `{n}`: give it with `--in {n}=PATH.npy`")

@@ -24,8 +24,10 @@ mod block;
 pub mod csv;
 mod dest;
 mod error;
+pub mod glob;
 pub mod ipc;
 pub mod json;
+pub mod many;
 pub mod npy;
 pub mod parquet;
 pub mod png;
@@ -133,7 +135,12 @@ fn has_ext(path: &Path, ext: &str) -> bool {
 /// options; see [`schema::check_annotation`]); a PNG image takes it as the
 /// view of its pixels (`H * W * RGBA` by default, `H * W * 4 * uint8`, …;
 /// see [`png`]); `.npy` and Zarr ignore it.
+/// A pattern with wildcards or a directory that is not a Zarr array is
+/// many files read as one ([`many`]).
 pub fn open(path: &Path, datashape: Option<&Datashape>) -> Result<Box<dyn RowSource>, IoError> {
+    if many::is_many(path) {
+        return Ok(Box::new(many::ManyFiles::open(path, datashape)?));
+    }
     Ok(match Format::of(path) {
         Format::Parquet => Box::new(parquet::open(path, datashape)?),
         Format::Ipc => Box::new(ipc::open(path, datashape)?),

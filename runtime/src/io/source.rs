@@ -50,6 +50,12 @@ pub trait RowSource: fmt::Debug + Send + Sync {
         None
     }
 
+    /// What the data is when that is more than its path (the files of a
+    /// glob), for the task graph; `None` by default.
+    fn describe(&self) -> Option<String> {
+        None
+    }
+
     /// A reader of blocks from the first row.
     fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError>;
 

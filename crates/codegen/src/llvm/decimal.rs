@@ -395,6 +395,14 @@ impl<'ctx> Emitter<'ctx, '_> {
         Ok(())
     }
 
+    /// `-lim < x < lim` for an `i128` value.
+    fn within(&self, x: IntValue<'ctx>, lim: i128) -> R<IntValue<'ctx>> {
+        self.and1(
+            self.icmp(IntPredicate::SLT, x, self.c128(lim))?,
+            self.icmp(IntPredicate::SGT, x, self.c128(-lim))?,
+        )
+    }
+
     fn decimal_to_f64(&self, pro: &Prologue<'ctx>, k: &DecimalKernel) -> R<()> {
         let b = &self.b;
         let (a, av, out) = (pro.ptrs[0], pro.ptrs[1], pro.ptrs[2]);
@@ -403,11 +411,7 @@ impl<'ctx> Emitter<'ctx, '_> {
         self.row_loop(pro, &[], |r, _| {
             let valid = self.row_valid(k.validity.0, av, pro.args[0], r)?;
             let x = self.load128(a, r)?;
-            let lim = 1i128 << 53;
-            let small = self.and1(
-                self.icmp(IntPredicate::SLT, x, self.c128(lim))?,
-                self.icmp(IntPredicate::SGT, x, self.c128(-lim))?,
-            )?;
+            let small = self.within(x, 1i128 << 53)?;
             let exact = if s <= 22 {
                 let xf = b
                     .build_signed_int_to_float(x, f64t, "xf")
@@ -447,11 +451,7 @@ impl<'ctx> Emitter<'ctx, '_> {
         self.row_loop(pro, &[], |r, _| {
             let valid = self.row_valid(k.validity.0, av, pro.args[0], r)?;
             let x = self.load128(a, r)?;
-            let lim = 1i128 << 63;
-            let fits = self.and1(
-                self.icmp(IntPredicate::SLT, x, self.c128(lim))?,
-                self.icmp(IntPredicate::SGT, x, self.c128(-lim))?,
-            )?;
+            let fits = self.within(x, 1i128 << 63)?;
             let x64 = b.build_int_truncate(x, i64t, "x64").map_err(llvm_err)?;
             // |x| < 2^63 <= 10^19: a scale of 19 or more leaves 0.
             let q = match pow10(s).and_then(|d| i64::try_from(d).ok()) {

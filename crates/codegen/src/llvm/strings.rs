@@ -9,11 +9,22 @@ use crate::arrow_kernels::{StringKernel, StringOp};
 use crate::error::Unsupported;
 use blaze_datashape::Scalar;
 use blaze_ir::ops::BinaryFn;
+use inkwell::basic_block::BasicBlock;
 use inkwell::values::{FunctionValue, IntValue, PointerValue};
 use inkwell::IntPredicate;
 
+/// Where a byte scan ([`Emitter::scan_equal`]) leaves: the block that
+/// found every byte equal, the block that found a difference, and the two
+/// bytes it compared.
+struct ScanExits<'ctx> {
+    head: BasicBlock<'ctx>,
+    body: BasicBlock<'ctx>,
+    x: IntValue<'ctx>,
+    y: IntValue<'ctx>,
+}
+
 impl<'ctx> Emitter<'ctx, '_> {
-    fn block_now(&self) -> R<inkwell::basic_block::BasicBlock<'ctx>> {
+    fn block_now(&self) -> R<BasicBlock<'ctx>> {
         self.b
             .get_insert_block()
             .ok_or_else(|| Unsupported("no insertion block".into()))
@@ -29,6 +40,49 @@ impl<'ctx> Emitter<'ctx, '_> {
             .into_int_value())
     }
 
+    /// Emits `for j in 0..len { if a[j] != bp[j] { goto differ } } goto
+    /// equal`, from the current block. Returns the block that branches to
+    /// `equal` (the loop's head), the one that branches to `differ` (its
+    /// body) and the two bytes compared there.
+    #[allow(clippy::too_many_arguments)]
+    fn scan_equal(
+        &self,
+        f: FunctionValue<'ctx>,
+        a: PointerValue<'ctx>,
+        bp: PointerValue<'ctx>,
+        len: IntValue<'ctx>,
+        equal: BasicBlock<'ctx>,
+        differ: BasicBlock<'ctx>,
+    ) -> R<ScanExits<'ctx>> {
+        let b = &self.b;
+        let i64t = self.i64();
+        let pre = self.block_now()?;
+        let head = self.ctx.append_basic_block(f, "scan.head");
+        let body = self.ctx.append_basic_block(f, "scan.body");
+        b.build_unconditional_branch(head).map_err(llvm_err)?;
+        b.position_at_end(head);
+        let j = b.build_phi(i64t, "j").map_err(llvm_err)?;
+        j.add_incoming(&[(&i64t.const_zero(), pre)]);
+        let jv = j.as_basic_value().into_int_value();
+        let more = b
+            .build_int_compare(IntPredicate::SLT, jv, len, "more")
+            .map_err(llvm_err)?;
+        b.build_conditional_branch(more, body, equal)
+            .map_err(llvm_err)?;
+        b.position_at_end(body);
+        let (x, y) = (self.byte_at(a, jv)?, self.byte_at(bp, jv)?);
+        let same = b
+            .build_int_compare(IntPredicate::EQ, x, y, "same")
+            .map_err(llvm_err)?;
+        let j1 = b
+            .build_int_add(jv, i64t.const_int(1, false), "j1")
+            .map_err(llvm_err)?;
+        j.add_incoming(&[(&j1, body)]);
+        b.build_conditional_branch(same, head, differ)
+            .map_err(llvm_err)?;
+        Ok(ScanExits { head, body, x, y })
+    }
+
     /// Whether the `len` bytes at `a` and `b` are equal (an `i1`); leaves
     /// the builder in the block after the loop.
     fn bytes_eq(
@@ -38,44 +92,21 @@ impl<'ctx> Emitter<'ctx, '_> {
         bp: PointerValue<'ctx>,
         len: IntValue<'ctx>,
     ) -> R<IntValue<'ctx>> {
-        let b = &self.b;
-        let i64t = self.i64();
-        let pre = self.block_now()?;
-        let head = self.ctx.append_basic_block(f, "eq.head");
-        let body = self.ctx.append_basic_block(f, "eq.body");
         let out = self.ctx.append_basic_block(f, "eq.out");
-        b.build_unconditional_branch(head).map_err(llvm_err)?;
-        b.position_at_end(head);
-        let j = b.build_phi(i64t, "j").map_err(llvm_err)?;
-        j.add_incoming(&[(&i64t.const_zero(), pre)]);
-        let jv = j.as_basic_value().into_int_value();
-        let more = b
-            .build_int_compare(IntPredicate::SLT, jv, len, "more")
-            .map_err(llvm_err)?;
-        b.build_conditional_branch(more, body, out)
-            .map_err(llvm_err)?;
-        b.position_at_end(body);
-        let (x, y) = (self.byte_at(a, jv)?, self.byte_at(bp, jv)?);
-        let same = b
-            .build_int_compare(IntPredicate::EQ, x, y, "same")
-            .map_err(llvm_err)?;
-        let j1 = b
-            .build_int_add(jv, i64t.const_int(1, false), "j1")
-            .map_err(llvm_err)?;
-        j.add_incoming(&[(&j1, body)]);
-        b.build_conditional_branch(same, head, out)
-            .map_err(llvm_err)?;
-        b.position_at_end(out);
+        let scan = self.scan_equal(f, a, bp, len, out, out)?;
+        self.b.position_at_end(out);
         let bt = self.ctx.bool_type();
-        let res = b.build_phi(bt, "eq").map_err(llvm_err)?;
-        res.add_incoming(&[(&bt.const_int(1, false), head), (&bt.const_zero(), body)]);
+        let res = self.b.build_phi(bt, "eq").map_err(llvm_err)?;
+        res.add_incoming(&[
+            (&bt.const_int(1, false), scan.head),
+            (&bt.const_zero(), scan.body),
+        ]);
         Ok(res.as_basic_value().into_int_value())
     }
 
     /// The three-way comparison (−1, 0, 1 as an `i32`) of the `n` bytes at
     /// `a` with the `m` bytes at `bp`, unsigned bytes, shorter first on a
     /// common prefix.
-    #[allow(clippy::too_many_arguments)]
     fn bytes_cmp(
         &self,
         f: FunctionValue<'ctx>,
@@ -85,7 +116,6 @@ impl<'ctx> Emitter<'ctx, '_> {
         m: IntValue<'ctx>,
     ) -> R<IntValue<'ctx>> {
         let b = &self.b;
-        let i64t = self.i64();
         let i32t = self.ctx.i32_type();
         let shorter = b
             .build_int_compare(IntPredicate::SLT, n, m, "shorter")
@@ -94,33 +124,10 @@ impl<'ctx> Emitter<'ctx, '_> {
             .build_select(shorter, n, m, "mn")
             .map_err(llvm_err)?
             .into_int_value();
-        let pre = self.block_now()?;
-        let head = self.ctx.append_basic_block(f, "cmp.head");
-        let body = self.ctx.append_basic_block(f, "cmp.body");
         let diff = self.ctx.append_basic_block(f, "cmp.diff");
         let tail = self.ctx.append_basic_block(f, "cmp.tail");
         let out = self.ctx.append_basic_block(f, "cmp.out");
-        b.build_unconditional_branch(head).map_err(llvm_err)?;
-        b.position_at_end(head);
-        let j = b.build_phi(i64t, "j").map_err(llvm_err)?;
-        j.add_incoming(&[(&i64t.const_zero(), pre)]);
-        let jv = j.as_basic_value().into_int_value();
-        let more = b
-            .build_int_compare(IntPredicate::SLT, jv, mn, "more")
-            .map_err(llvm_err)?;
-        b.build_conditional_branch(more, body, tail)
-            .map_err(llvm_err)?;
-        b.position_at_end(body);
-        let (x, y) = (self.byte_at(a, jv)?, self.byte_at(bp, jv)?);
-        let same = b
-            .build_int_compare(IntPredicate::EQ, x, y, "same")
-            .map_err(llvm_err)?;
-        let j1 = b
-            .build_int_add(jv, i64t.const_int(1, false), "j1")
-            .map_err(llvm_err)?;
-        j.add_incoming(&[(&j1, body)]);
-        b.build_conditional_branch(same, head, diff)
-            .map_err(llvm_err)?;
+        let ScanExits { x, y, .. } = self.scan_equal(f, a, bp, mn, tail, diff)?;
         let minus = i32t.const_all_ones();
         let (zero, one) = (i32t.const_zero(), i32t.const_int(1, false));
         b.position_at_end(diff);
