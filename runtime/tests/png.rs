@@ -289,7 +289,7 @@ fn one_file_is_read_from_several_threads_at_once() {
 fn a_decode_larger_than_the_memory_limit_is_refused() {
     let path = fixtures().join("images/a/img1.png");
     let src = io::open(&path, None).unwrap();
-    let _limit = blaze_array::alloc::limit_scope(Some(1 << 20));
+    let _limit = blaze_array::alloc::limit_scope(Some(256 << 10));
     let e = src.read_all().unwrap_err();
     let m = e.to_string();
     assert!(m.contains("img1.png") && m.contains("memory limit"), "{m}");

@@ -503,14 +503,11 @@ impl PngReader<'_> {
         let Some(n) = self.take(max) else {
             return Ok(None);
         };
-        let what = format!("rows of the image {}", self.png.path.display());
-        let len = self.png.block_bytes(n)?;
-        let mut bytes = blaze_array::alloc::try_zeroed::<u8>(len, &what).map_err(|e| {
-            IoError::format(&self.png.path, IoErrorKind::ShapeOverflow, e.to_string())
-        })?;
-        self.decode_into(n, &mut bytes)?;
-        self.at += n;
-        self.value_of(bytes, n).map(|v| Some((v, n)))
+        let v = match self.png.scalar {
+            Scalar::UInt16 => self.planes::<u16>(n)?,
+            _ => self.planes::<u8>(n)?,
+        };
+        Ok(Some((v, n)))
     }
 
     /// The number of rows of the next block of at most `max`, or `None` at
@@ -519,45 +516,102 @@ impl PngReader<'_> {
         (self.at < self.png.height).then(|| max.max(1).min(self.png.height - self.at))
     }
 
-    /// A value of the view from `n` decoded rows in `bytes`.
-    fn value_of(&self, bytes: Vec<u8>, n: usize) -> Result<Value, IoError> {
-        let w = self.png.width;
-        let shape_err = |e: ndarray::ShapeError| {
-            IoError::format(&self.png.path, IoErrorKind::ShapeOverflow, e.to_string())
+    /// Decodes `n` rows, row by row, straight into the arrays of the view:
+    /// the four planes of a record, or one array.
+    fn planes<T: Sample>(&mut self, n: usize) -> Result<Value, IoError> {
+        let path = &self.png.path;
+        let (w, c) = (self.png.width, self.png.channels());
+        let k = if self.png.view == PngView::Record {
+            4
+        } else {
+            1
         };
-        let wide = self.png.scalar == Scalar::UInt16;
-        let array = |shape: Vec<usize>, bytes: Vec<u8>| -> Result<Array, IoError> {
-            Ok(if wide {
-                let v: Vec<u16> = bytes
-                    .chunks_exact(2)
-                    .map(|b| u16::from_ne_bytes([b[0], b[1]]))
-                    .collect();
-                Array::UInt16(ArrayD::from_shape_vec(IxDyn(&shape), v).map_err(shape_err)?)
-            } else {
-                Array::UInt8(ArrayD::from_shape_vec(IxDyn(&shape), bytes).map_err(shape_err)?)
-            })
+        let per_row = w * c / k;
+        let what = format!("rows of the image {}", path.display());
+        let alloc_err = |e: blaze_array::alloc::AllocError| {
+            IoError::format(path, IoErrorKind::ShapeOverflow, e.to_string())
         };
-        match self.png.view {
-            PngView::Channels => Ok(Value::from(array(vec![n, w, 4], bytes)?)),
-            PngView::Grey => Ok(Value::from(array(vec![n, w], bytes)?)),
-            PngView::Record => {
-                let size = self.png.scalar.size_bytes();
-                let mut fields = Vec::with_capacity(4);
-                for (c, name) in CHANNELS.iter().enumerate() {
-                    let plane: Vec<u8> = bytes
-                        .chunks_exact(4 * size)
-                        .flat_map(|px| px[c * size..(c + 1) * size].iter().copied())
-                        .collect();
-                    fields.push((name.to_string(), Value::from(array(vec![n, w], plane)?)));
-                }
-                Ok(Value::Record(fields))
+        let len = self.png.block_bytes(n)? / T::SIZE / k;
+        let mut planes: Vec<Vec<T>> = (0..k)
+            .map(|_| blaze_array::alloc::try_zeroed::<T>(len, &what).map_err(alloc_err))
+            .collect::<Result<_, _>>()?;
+        let mut row = vec![0u8; self.png.row_bytes()];
+        for i in 0..n {
+            self.decode_into(1, &mut row)?;
+            self.at += 1;
+            let base = i * per_row;
+            for (s, b) in row.chunks_exact(T::SIZE).enumerate() {
+                planes[s % k][base + s / k] = T::from_ne(b);
             }
         }
+        let shape_err = |e: ndarray::ShapeError| {
+            IoError::format(path, IoErrorKind::ShapeOverflow, e.to_string())
+        };
+        let mut shape = vec![n, w];
+        if self.png.view == PngView::Channels {
+            shape.push(4);
+        }
+        let mut arrays = Vec::with_capacity(k);
+        for p in planes {
+            arrays.push(T::array(
+                ArrayD::from_shape_vec(IxDyn(&shape), p).map_err(shape_err)?,
+            ));
+        }
+        Ok(match self.png.view {
+            PngView::Record => Value::Record(
+                CHANNELS
+                    .iter()
+                    .zip(arrays)
+                    .map(|(name, a)| (name.to_string(), Value::from(a)))
+                    .collect(),
+            ),
+            _ => match arrays.pop() {
+                Some(a) => Value::from(a),
+                None => {
+                    return Err(shape_err(ndarray::ShapeError::from_kind(
+                        ndarray::ErrorKind::IncompatibleShape,
+                    )))
+                }
+            },
+        })
     }
 
     /// A value of no rows.
-    fn empty_value(&self) -> Result<Value, IoError> {
-        self.value_of(Vec::new(), 0)
+    fn empty_value(&mut self) -> Result<Value, IoError> {
+        match self.png.scalar {
+            Scalar::UInt16 => self.planes::<u16>(0),
+            _ => self.planes::<u8>(0),
+        }
+    }
+}
+
+/// A sample type of a view.
+trait Sample: blaze_array::alloc::Zeroed {
+    /// Bytes of one sample.
+    const SIZE: usize;
+    /// A sample from its native bytes (`SIZE` of them).
+    fn from_ne(b: &[u8]) -> Self;
+    /// The interpreter's array of these samples.
+    fn array(a: ArrayD<Self>) -> Array;
+}
+
+impl Sample for u8 {
+    const SIZE: usize = 1;
+    fn from_ne(b: &[u8]) -> u8 {
+        b[0]
+    }
+    fn array(a: ArrayD<u8>) -> Array {
+        Array::UInt8(a)
+    }
+}
+
+impl Sample for u16 {
+    const SIZE: usize = 2;
+    fn from_ne(b: &[u8]) -> u16 {
+        u16::from_ne_bytes([b[0], b[1]])
+    }
+    fn array(a: ArrayD<u16>) -> Array {
+        Array::UInt16(a)
     }
 }
 
@@ -621,11 +675,8 @@ impl super::RowSource for PngFile {
     }
 
     fn row_bytes(&self) -> usize {
-        // A record's rows are decoded, then split into their four planes.
-        match self.view {
-            PngView::Record => PngFile::row_bytes(self).saturating_mul(2),
-            _ => PngFile::row_bytes(self),
-        }
+        // Rows are decoded one at a time straight into their arrays.
+        PngFile::row_bytes(self)
     }
 
     fn bytes(&self) -> u64 {
