@@ -70,8 +70,9 @@ struct RunArgs {
     /// `.npy`, a Zarr array (a directory, or `….zarr`), Parquet
     /// (`.parquet`, `.pq`), Arrow IPC (`.arrow`, `.feather`, `.ipc`),
     /// JSON lines (`.jsonl`, `.ndjson`, `.json`, with the datashape of
-    /// its records) or CSV (`.csv`, with the datashape of its records, as
-    /// in `p=prices.csv:var * {day: date, close: float64}`).
+    /// its records), CSV (`.csv`, with the datashape of its records, as
+    /// in `p=prices.csv:var * {day: date, close: float64}`) or a PNG image
+    /// (`.png`: `H * W * RGBA`, or `I=x.png:H * W * 4 * uint8`).
     #[arg(long = "in", value_name = "NAME=PATH[:DATASHAPE]")]
     inputs: Vec<String>,
     /// A scalar parameter: NAME=VALUE, a number, true/false, a quoted
@@ -148,7 +149,7 @@ enum Command {
         dump_ir: bool,
     },
     /// Evaluate an expression, or a definition of a module, on files
-    /// (`.npy`, Zarr, Parquet, Arrow IPC, JSON lines, CSV) and scalar
+    /// (`.npy`, Zarr, Parquet, Arrow IPC, JSON lines, CSV, PNG) and scalar
     /// values, printing the result or writing it to a file.
     Eval {
         #[command(flatten)]
@@ -156,8 +157,9 @@ enum Command {
         /// Write the result to this file instead of printing it; the
         /// format follows the extension (`.npy` by default, `.zarr` for a
         /// Zarr array, `.parquet`/`.pq`, `.arrow`/`.feather`/`.ipc`,
-        /// `.jsonl`/`.ndjson`/`.json`, `.csv`; strings, decimals, ragged
-        /// data and records need one of the table formats). It replaces
+        /// `.jsonl`/`.ndjson`/`.json`, `.csv`, `.png` for an image; strings,
+        /// decimals, ragged data and records need one of the table formats,
+        /// `H * W * RGBA` records a `.png`). It replaces
         /// only a regular file, or a Zarr array for `.zarr`; a symlink is
         /// written through to what it points to.
         #[arg(long, value_name = "PATH")]
