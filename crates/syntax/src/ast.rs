@@ -306,7 +306,14 @@ impl std::fmt::Display for Expr {
                 }
                 f.write_str("]")
             }
-            ExprKind::Attr(base, n) => write!(f, "{base}.{}", n.name),
+            // `3 .e` printed as `3.e` would read back as the number `3.`
+            // followed by `e`: a number before a field is parenthesized.
+            ExprKind::Attr(base, n) => match base.kind {
+                ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Imag(_) => {
+                    write!(f, "({base}).{}", n.name)
+                }
+                _ => write!(f, "{base}.{}", n.name),
+            },
             ExprKind::Let(n, v, b) => write!(f, "(let {} = {v} in {b})", n.name),
             ExprKind::Forall(ids, body) => {
                 f.write_str("(forall ")?;
@@ -387,6 +394,10 @@ mod tests {
             "{'a b': 1, c: 'x'}",
             "-x ** 2 + f(a=1, k: y[k])",
             "x[1:2, ...]",
+            // Found by fuzzing: a field of a number literal.
+            "\n3#\n.e#=#",
+            "3 .e",
+            "2.5 .x + 1e3 .y",
         ] {
             let printed = parse_expression(src).unwrap().to_string();
             let again = parse_expression(&printed).unwrap().to_string();
