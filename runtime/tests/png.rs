@@ -351,6 +351,29 @@ fn a_stack_of_images_sums_and_averages_as_numpy() {
     }
 }
 
+#[test]
+fn a_glob_of_image_folders_is_one_stacked_array() {
+    let facts = json("images.json");
+    let glob = fixtures().join("images/*/*.png");
+    let src = io::open(&glob, Some(&ty("N * M * 600 * 800 * RGBA"))).unwrap();
+    assert_eq!(src.datashape(), ty("2 * 3 * 600 * 800 * RGBA"));
+    let src = io::open(&glob, Some(&ty("N * M * 600 * 800 * 4 * uint8"))).unwrap();
+    assert_eq!(src.datashape(), ty("2 * 3 * 600 * 800 * 4 * uint8"));
+    let program = Program::expr("sum(I.r)");
+    let inputs = [spec("I", &glob, Some("N * M * H * W * RGBA"))];
+    let want = Value::from(Array::UInt64(
+        ndarray::arr0(facts["sum"]["r"].as_u64().unwrap()).into_dyn(),
+    ));
+    let memory = Session::new().run(&program, &inputs, None).unwrap();
+    assert_eq!(memory.value, Some(want.clone()));
+    let streamed = Session::new()
+        .memory_limit(64 << 20)
+        .run(&program, &inputs, None)
+        .unwrap();
+    assert!(streamed.report.streamed);
+    assert_eq!(streamed.value, Some(want));
+}
+
 fn spec(name: &str, path: &Path, view: Option<&str>) -> InputSpec {
     InputSpec {
         name: name.to_string(),
