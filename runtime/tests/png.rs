@@ -258,6 +258,91 @@ fn broken_files_are_errors_naming_the_file_never_panics() {
     }
 }
 
+/// PNG's CRC-32 of `bytes`.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        c ^= u32::from(b);
+        for _ in 0..8 {
+            c = if c & 1 == 1 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+/// A PNG chunk: length, type, data, CRC.
+fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut body = kind.to_vec();
+    body.extend_from_slice(data);
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&crc32(&body).to_be_bytes());
+    out
+}
+
+fn ihdr(w: u32, h: u32, depth: u8, color: u8) -> Vec<u8> {
+    let mut d = w.to_be_bytes().to_vec();
+    d.extend_from_slice(&h.to_be_bytes());
+    d.extend_from_slice(&[depth, color, 0, 0, 0]);
+    chunk(b"IHDR", &d)
+}
+
+#[test]
+fn headers_that_lie_are_errors_before_any_allocation() {
+    let tmp = dir("headers");
+    let p = tmp.path().join("h.png");
+    let sig = io::png::SIGNATURE.to_vec();
+    let iend = chunk(b"IEND", &[]);
+    for (bytes, kind, says) in [
+        ([sig.clone(), iend.clone()].concat(), None, "before IHDR"),
+        (
+            [sig.clone(), ihdr(0, 5, 8, 6), iend.clone()].concat(),
+            None,
+            "not a valid PNG image",
+        ),
+        (
+            [
+                sig.clone(),
+                ihdr(u32::MAX / 2, u32::MAX / 2, 16, 6),
+                iend.clone(),
+            ]
+            .concat(),
+            Some(IoErrorKind::ShapeOverflow),
+            "does not fit in memory sizes",
+        ),
+        (
+            [sig.clone(), ihdr(3, 5, 8, 7), iend.clone()].concat(),
+            None,
+            "not a valid PNG image",
+        ),
+    ] {
+        std::fs::write(&p, bytes).unwrap();
+        let e = io::open(&p, None).unwrap_err();
+        assert!(e.to_string().contains(says), "{e}");
+        if let Some(k) = kind {
+            assert_eq!(e.kind(), k);
+        }
+    }
+    // A header without image data opens (by its header) and fails to read.
+    std::fs::write(&p, [sig.clone(), ihdr(3, 5, 8, 6), iend.clone()].concat()).unwrap();
+    let src = io::open(&p, None).unwrap();
+    assert_eq!(src.datashape(), ty("5 * 3 * RGBA"));
+    let e = src.read_all().unwrap_err();
+    assert!(e.to_string().contains("IDAT"), "{e}");
+    // An image of 40 GB: opened, refused when read whole, not allocated.
+    let idat = chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    std::fs::write(&p, [sig, ihdr(100_000, 100_000, 8, 6), idat, iend].concat()).unwrap();
+    let src = io::open(&p, Some(&ty("H * W * 4 * uint8"))).unwrap();
+    assert_eq!(src.bytes(), 40_000_000_000);
+    let _limit = blaze_array::alloc::limit_scope(Some(1 << 30));
+    let e = src.read_all().unwrap_err();
+    assert!(e.to_string().contains("memory limit"), "{e}");
+}
+
 #[test]
 fn one_file_is_read_from_several_threads_at_once() {
     let path = fixtures().join("images/a/img2.png");
