@@ -44,7 +44,7 @@ use blaze_interp::{Array, Value};
 use ndarray::{ArrayD, IxDyn};
 use png::{BitDepth, ColorType, Transformations};
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// The 8 bytes every PNG file starts with.
@@ -130,7 +130,8 @@ impl PngFile {
                 "not a PNG file: it does not start with the PNG signature",
             ));
         }
-        let file = File::open(path).map_err(|e| IoError::os(path, "cannot open", e))?;
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| IoError::os(path, "cannot seek", e))?;
         let mut decoder = png::Decoder::new(BufReader::new(file));
         let info = decoder
             .read_header_info()
