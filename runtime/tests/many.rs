@@ -154,6 +154,24 @@ fn npy_parts_concatenate_and_stream_file_by_file() {
     }
     assert_eq!(sizes, [4, 5, 2, 2]);
     assert_eq!(r.finish().unwrap(), 13);
+    // Streamed beside a single file of the same rows, in either order: the
+    // single file follows the glob's blocks.
+    let (glob, one) = (fixture("parts/*.npy"), fixture("parts_all.npy"));
+    for inputs in [[("A", &glob), ("B", &one)], [("B", &one), ("A", &glob)]] {
+        let inputs = inputs.map(|(n, p)| (n, p.as_str()));
+        let memory = Session::new().eval("A - B", &inputs, None).unwrap();
+        let streamed = Session::new()
+            .memory_limit(64 << 20)
+            .block_rows(5)
+            .eval("A - B", &inputs, None)
+            .unwrap();
+        assert_eq!(streamed.report.blocks, Some(4));
+        assert_eq!(memory.value, streamed.value);
+        let zeros = Value::from(Array::Float64(ndarray::ArrayD::zeros(ndarray::IxDyn(&[
+            13, 3,
+        ]))));
+        assert_eq!(memory.value, Some(zeros));
+    }
 }
 
 #[test]
@@ -301,4 +319,93 @@ fn disagreements_and_empty_patterns_are_named() {
         e.contains("part1.npy") && e.contains("var * 4 * float64"),
         "{e}"
     );
+}
+
+#[test]
+fn stacked_csv_files_stream_by_whole_files() {
+    let spec = format!(
+        "{}:N * var * {{t: float64, v: ?float64}}",
+        fixture("measurements/measurement*.csv")
+    );
+    let (m, s) = both("sum(M.v, axis=1)", "M", &spec, 5);
+    assert_eq!(m, s);
+    let Value::Array { data, missing } = &m else {
+        panic!("one sum a file")
+    };
+    assert_eq!(data.shape(), [12]);
+    assert!(missing.is_none());
+}
+
+#[test]
+fn parquet_files_below_a_directory_tree_concatenate() {
+    let tmp = tempfile::Builder::new()
+        .prefix("blaze-many-parquet-")
+        .tempdir()
+        .unwrap();
+    let d = tmp.path();
+    let csv = blaze_datashape::parse(ROW).unwrap();
+    let mut parts = Vec::new();
+    for (i, sub) in ["a", "b/c", "b/c", "d"].iter().enumerate() {
+        let src = fixtures().join(format!("measurements/measurement{}.csv", i + 1));
+        let v = io::open(&src, Some(&csv)).unwrap().read_all().unwrap();
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+        io::write_value(&d.join(sub).join(format!("part{}.parquet", i + 1)), &v).unwrap();
+        parts.push(v);
+    }
+    // A file of another format is not matched by the pattern.
+    std::fs::write(d.join("b/notes.txt"), "not data").unwrap();
+    let s = io::open(&d.join("**/*.parquet"), None).unwrap();
+    assert_eq!(s.describe().unwrap().split(' ').next(), Some("4"));
+    let all = s.read_all().unwrap();
+    let one = io::open(&d.join("b/c"), None).unwrap().read_all().unwrap();
+    let Value::Record(fs) = &all else {
+        panic!("a record")
+    };
+    let Value::Record(gs) = &one else {
+        panic!("a record")
+    };
+    let rows = |v: &Value| match v {
+        Value::Array { data, .. } => data.shape()[0],
+        Value::Column(c) => c.shape[0],
+        _ => 0,
+    };
+    let count = |p: &Value| match p {
+        Value::Record(fs) => rows(&fs[0].1),
+        _ => 0,
+    };
+    assert_eq!(rows(&fs[0].1), parts.iter().map(count).sum::<usize>());
+    assert_eq!(rows(&gs[0].1), count(&parts[1]) + count(&parts[2]));
+    // The directory of mixed files is refused naming both.
+    std::fs::write(d.join("d/extra.csv"), "t,v\n1,2\n").unwrap();
+    let e = io::open(&d.join("d"), None).unwrap_err().to_string();
+    assert!(
+        e.contains("part4.parquet") && e.contains("extra.csv"),
+        "{e}"
+    );
+}
+
+#[test]
+fn zarr_arrays_match_a_pattern_too() {
+    let tmp = tempfile::Builder::new()
+        .prefix("blaze-many-zarr-")
+        .tempdir()
+        .unwrap();
+    let d = tmp.path();
+    let all = io::open(Path::new(&fixture("parts_all.npy")), None)
+        .unwrap()
+        .read_all()
+        .unwrap();
+    for i in 1..=3 {
+        let part = io::open(Path::new(&fixture(&format!("parts/part{i}.npy"))), None)
+            .unwrap()
+            .read_all()
+            .unwrap();
+        let Value::Array { data, .. } = part else {
+            panic!("an array")
+        };
+        io::write(&d.join(format!("p{i}.zarr")), &data).unwrap();
+    }
+    let s = io::open(&d.join("p*.zarr"), None).unwrap();
+    assert_eq!(s.datashape().to_string(), "13 * 3 * float64");
+    assert_eq!(s.read_all().unwrap(), all);
 }

@@ -67,6 +67,7 @@ impl RunFlags {
 pub(crate) struct EvalOptions {
     pub run: RunFlags,
     pub out: Option<String>,
+    pub append: bool,
     pub dump_ir: bool,
     pub emit: Vec<String>,
     pub timings: bool,
@@ -95,12 +96,23 @@ pub(crate) fn run(opts: EvalOptions) -> Result<(), CliError> {
     if opts.repeat == 0 {
         return Err(CliError::Usage("`--repeat` must be at least 1".into()));
     }
-    // What `--out` would replace is checked before anything runs.
+    // What `--out` would replace (or an append add to) is checked before
+    // anything runs.
     if let Some(out) = &opts.out {
-        blaze::runtime::io::check_output(Path::new(out))
-            .map_err(|e| CliError::Tagged("output", e.to_string()))?;
+        let path = Path::new(out);
+        let checked = if opts.append {
+            blaze::runtime::io::append::target(path).and_then(|t| match t {
+                blaze::runtime::io::append::Target::Create(p) => {
+                    blaze::runtime::io::check_output(&p)
+                }
+                _ => Ok(()),
+            })
+        } else {
+            blaze::runtime::io::check_output(path)
+        };
+        checked.map_err(|e| CliError::Tagged("output", e.to_string()))?;
     }
-    let mut session = session.dumps(dumps).repeat(opts.repeat);
+    let mut session = session.dumps(dumps).repeat(opts.repeat).append(opts.append);
     let bar = Bar::new("{spinner}");
     if let Some(b) = bar.clone() {
         session = session.on_progress(move |done, rows| b.set(done, rows));

@@ -15,6 +15,7 @@ mod bind;
 mod build;
 mod check;
 mod demo;
+mod discover;
 mod error;
 mod eval;
 mod progress;
@@ -69,10 +70,14 @@ struct RunArgs {
     /// An input file, NAME=PATH or NAME=PATH:DATASHAPE (repeatable):
     /// `.npy`, a Zarr array (a directory, or `….zarr`), Parquet
     /// (`.parquet`, `.pq`), Arrow IPC (`.arrow`, `.feather`, `.ipc`),
-    /// JSON lines (`.jsonl`, `.ndjson`, `.json`, with the datashape of
-    /// its records), CSV (`.csv`, with the datashape of its records, as
-    /// in `p=prices.csv:var * {day: date, close: float64}`) or a PNG image
-    /// (`.png`: `H * W * RGBA`, or `I=x.png:H * W * 4 * uint8`).
+    /// JSON lines (`.jsonl`, `.ndjson`, `.json`) or CSV (`.csv`), with
+    /// the datashape of its records (`p=prices.csv:var * {day: date,
+    /// close: float64}`; a CSV view fills the leaves with the columns in
+    /// order: `p=v.csv:var * 2 * 3 * float64`) or without (discovered from
+    /// the first rows, as `blaze discover` prints it). `p=-:DATASHAPE` or
+    /// `p=-` reads CSV or JSON lines from standard input, and a named pipe
+    /// is read the same way: once, by blocks. A PNG image (`.png`) is
+    /// `H * W * RGBA`, or `I=x.png:H * W * 4 * uint8`.
     #[arg(long = "in", value_name = "NAME=PATH[:DATASHAPE]")]
     inputs: Vec<String>,
     /// A scalar parameter: NAME=VALUE, a number, true/false, a quoted
@@ -121,6 +126,27 @@ enum Command {
         #[arg(required = true, value_name = "DS")]
         datashapes: Vec<String>,
     },
+    /// Print the datashape of the data at a path.
+    ///
+    /// A `.npy` file by its header, a Zarr array by its metadata, Parquet
+    /// and Arrow files by their schema; CSV by sniffing its first rows:
+    /// whether the first line is a header, the column names (or `f0`,
+    /// `f1`, …), each column's type (`bool`, `int64`, `float64`, `date`,
+    /// `datetime`, else `string`; `?T` when a cell is empty or `NA`); JSON
+    /// lines by inference over the first rows. `-` reads standard input
+    /// (CSV, or JSON lines when it starts with `{`). What is printed is
+    /// what `--in NAME=PATH` without a datashape reads.
+    Discover {
+        /// Print JSON: `{"path": …, "datashape": …}`.
+        #[arg(long)]
+        json: bool,
+        /// Rows of a text file sampled for the column types.
+        #[arg(long, value_name = "N", default_value_t = blaze::runtime::io::discover::DEFAULT_SAMPLE)]
+        sample: usize,
+        /// The file, directory or pattern (`-` for standard input).
+        #[arg(value_name = "PATH", allow_hyphen_values = true)]
+        path: String,
+    },
     /// Print the unification of two datashapes: broadcasting and promotion.
     Unify {
         /// Print JSON.
@@ -164,6 +190,14 @@ enum Command {
         /// written through to what it points to.
         #[arg(long, value_name = "PATH")]
         out: Option<String>,
+        /// Add the result's rows to what `--out` names instead of
+        /// replacing it: an existing `.npy` file or Zarr array (same
+        /// element type and row shape, else nothing is written), or a
+        /// directory of Parquet files (`results/`), which gets a new file
+        /// `part-NNNNN.parquet`. A missing destination is created. An
+        /// interrupted append leaves the old data readable.
+        #[arg(long, requires = "out")]
+        append: bool,
         /// Print the typed IR on stderr.
         #[arg(long)]
         dump_ir: bool,
@@ -288,6 +322,7 @@ fn main() -> ExitCode {
             expand,
             datashapes,
         } => cmd_datashape(&datashapes, json, expand),
+        Command::Discover { json, sample, path } => discover::run(&path, sample, json),
         Command::Unify { json, left, right } => cmd_unify(&left, &right, json),
         Command::Check {
             source,
@@ -299,6 +334,7 @@ fn main() -> ExitCode {
         Command::Eval {
             run,
             out,
+            append,
             dump_ir,
             emit,
             timings,
@@ -308,6 +344,7 @@ fn main() -> ExitCode {
             eval::run(eval::EvalOptions {
                 run,
                 out,
+                append,
                 dump_ir,
                 emit,
                 timings,

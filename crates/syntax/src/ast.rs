@@ -405,6 +405,24 @@ mod tests {
         }
     }
 
+    /// Found by fuzzing: an index was parsed as a slice and then again as
+    /// an expression, so nested indexes took 2^depth steps (18 levels took
+    /// half a minute). Each is parsed once now; 200 levels, closed or not,
+    /// are immediate.
+    #[test]
+    fn nested_indexes_are_parsed_once() {
+        let closed = format!("{}0{}", "x[".repeat(200), "]".repeat(200));
+        let e = parse_expression(&closed).expect("nested indexes parse");
+        assert!(e.to_string().starts_with("x[x[x["));
+        let open = "0[".repeat(200);
+        let err = parse_expression(&open).expect_err("unclosed");
+        assert!(err.message.contains("expected"), "{}", err.message);
+        let slices = parse_expression("x[1:2, ::3, 4, ..., :]")
+            .unwrap()
+            .to_string();
+        assert_eq!(slices, "x[1:2, ::3, 4, ..., :]");
+    }
+
     #[test]
     fn a_20000_deep_tree_prints_and_drops_on_a_small_stack() {
         let src = vec!["x[0]"; 20_000].join(" - ");

@@ -510,15 +510,18 @@ impl Lower<'_> {
                             _ => {}
                         }
                     }
-                    let [start, stop, step] = slots;
-                    Subscript::Slice {
-                        start,
-                        stop,
-                        step,
-                        span: at,
+                    match (k, slots) {
+                        // No colon: an index.
+                        (0, [Some(e), None, None]) => Subscript::Expr(e),
+                        (_, [start, stop, step]) => Subscript::Slice {
+                            start,
+                            stop,
+                            step,
+                            span: at,
+                        },
                     }
                 }
-                _ => Subscript::Expr(self.expr(inner)?),
+                _ => return Err(bug(at, "index")),
             });
         }
         Ok(out)

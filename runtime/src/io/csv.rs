@@ -1,18 +1,23 @@
-//! CSV files as record arrays, read by blocks of rows.
+//! CSV files as record arrays (or views), read by blocks of rows.
 //!
 //! A CSV file is given a datashape: `var * {a: int32, b: ?float64}` (or a
-//! fixed row count, `1000 * {…}`), one field per column in order. Fields
+//! fixed row count, `1000 * {…}`), one field per column in order — or
+//! any row datashape whose leaves the columns fill in order
+//! (`var * 2 * 3 * float64`, `var * {A: 3 * float64, B: 3 * float64}`;
+//! see `csv/view.rs`) — or has it discovered from a sample of its rows
+//! ([`CsvFile::open_discovered`]; the rules are `csv/sniff.rs`'s). Fields
 //! are numbers, bools (`true`/`false`/`1`/`0`), `string`, `decimal[p, s]`
 //! (parsed exactly), `date` (`YYYY-MM-DD`) or `datetime` (ISO 8601); an
 //! option field (`?T`) reads an empty cell (or `NA` for the types that are
 //! not strings; `nan` for floats stays NaN) as missing. Numbers become
 //! arrays with missing masks; the other types become columns in Arrow's
-//! layout. A
-//! first line equal to the field names is a header and skipped. Cells may
-//! be double-quoted (`""` is a quote inside). Every error names the file,
-//! the line and the field.
+//! layout. A first line equal to the field names is a header and skipped
+//! (for a view: a first line with text in a number column). Cells may be
+//! double-quoted (`""` is a quote inside). Every error names the file,
+//! the line and the field. The reader takes a file or a stream
+//! ([`super::stream`]).
 
-use blaze_datashape::{Datashape, Dim, Measure, Scalar, ScalarKind};
+use blaze_datashape::{Datashape, Dim};
 use blaze_interp::{Array, Value};
 use ndarray::{ArrayD, IxDyn};
 use std::fs::File;
@@ -20,7 +25,11 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 mod read;
+pub(crate) mod sniff;
+mod view;
 pub use read::CsvReader;
+pub(crate) use read::BOM;
+use view::{Layout, Leaf};
 
 use super::rows::join_rows;
 use super::text::CellKind;
@@ -35,7 +44,9 @@ use std::sync::Arc;
 #[derive(Clone, Debug)]
 pub struct CsvFile {
     path: PathBuf,
-    fields: Vec<(String, CellKind, bool)>,
+    /// The columns, in order (the leaves of the row datashape).
+    fields: Vec<Leaf>,
+    layout: Layout,
     rows: Option<usize>,
     header: bool,
     ty: Datashape,
@@ -76,62 +87,53 @@ fn cells(line: &str) -> Result<Vec<String>, String> {
 }
 
 impl CsvFile {
-    /// Opens `path` with the datashape `ty` of its rows.
+    /// Opens `path` with the datashape `ty` of its rows (`var * {…}`, or a
+    /// view: `var * 2 * 3 * float64`, `var * {A: 3 * float64}`); its first
+    /// line says whether there is a header.
     pub fn open(path: &Path, ty: &Datashape) -> Result<CsvFile, IoError> {
-        let bad_type = |m: String| IoError::format(path, IoErrorKind::UnsupportedDtype, m);
-        let rows = match ty.dims.as_slice() {
-            [Dim::Var(_)] => None,
-            [Dim::Fixed(n)] => Some(*n as usize),
-            _ => {
-                return Err(bad_type(format!(
-                    "a CSV file is one dimension of records, as in `var * {{a: int32, b: float64}}`; `{ty}` is not"
-                )))
-            }
-        };
-        let Measure::Record { fields } = &ty.measure else {
-            return Err(bad_type(format!(
-                "the rows of a CSV file are records, as in `var * {{a: int32, b: float64}}`; `{}` is not",
-                ty.measure
-            )));
-        };
-        let mut out = Vec::new();
-        for (fname, fty) in fields {
-            let (measure, option) = match &fty.measure {
-                Measure::Option { inner } => (inner.as_ref(), true),
-                m => (m, false),
-            };
-            let kind = match measure {
-                Measure::Scalar { scalar }
-                    if *scalar != Scalar::Float16 && scalar.kind() != ScalarKind::Complex =>
-                {
-                    Some(CellKind::Number(*scalar))
-                }
-                Measure::String { len: None, .. } => Some(CellKind::String),
-                Measure::Decimal { precision, scale } => {
-                    match (u8::try_from(*precision), i8::try_from(*scale)) {
-                        (Ok(p @ 1..=38), Ok(s)) if s as u8 <= p => Some(CellKind::Decimal(p, s)),
-                        _ => None,
-                    }
-                }
-                Measure::Date => Some(CellKind::Date),
-                Measure::DateTime { tz } => Some(CellKind::DateTime(tz.clone())),
-                _ => None,
-            };
-            match kind {
-                Some(kind) if fty.dims.is_empty() => out.push((fname.clone(), kind, option)),
-                _ => {
-                    return Err(bad_type(format!(
-                        "field `{fname}` has type `{fty}`; CSV fields are numbers, bools, strings, decimals (up to 38 digits), dates or datetimes"
-                    )))
-                }
-            }
-        }
+        CsvFile::open_with(path, ty, None)
+    }
+
+    /// Opens `path` with the datashape of its rows discovered from its
+    /// first `sample` rows (see [`io::discover`](fn@crate::io::discover)).
+    pub fn open_discovered(path: &Path, sample: usize) -> Result<CsvFile, IoError> {
+        let found = discover(path, sample)?;
+        CsvFile::open_with(path, &found.ty, Some(found.header))
+    }
+
+    fn open_with(path: &Path, ty: &Datashape, header: Option<bool>) -> Result<CsvFile, IoError> {
         let file = File::open(path).map_err(|e| IoError::os(path, "cannot open", e))?;
         let mut raw = Vec::new();
         BufReader::new(file)
             .read_until(b'\n', &mut raw)
             .map_err(|e| IoError::os(path, "read error at line 1", e))?;
-        let first = std::str::from_utf8(&raw).map_err(|_| {
+        CsvFile::with_first_line(path, ty, &raw, header)
+    }
+
+    /// A CSV source at `path` (a file, or a stream whose first line was
+    /// read already) of datashape `ty` whose first line is `first`;
+    /// `header` says whether it is a header, or `None` to decide from it:
+    /// a header is a line of the field names (a record of one column a
+    /// field), or, for a view, a line whose cells are not all numbers.
+    pub(crate) fn with_first_line(
+        path: &Path,
+        ty: &Datashape,
+        first: &[u8],
+        header: Option<bool>,
+    ) -> Result<CsvFile, IoError> {
+        let bad_type = |m: String| IoError::format(path, IoErrorKind::UnsupportedDtype, m);
+        let rows = match ty.dims.first() {
+            Some(Dim::Var(_)) => None,
+            Some(Dim::Fixed(n)) => Some(*n as usize),
+            _ => {
+                return Err(bad_type(format!(
+                    "a CSV file is one dimension of rows, as in `var * {{a: int32, b: float64}}`; `{ty}` is not"
+                )))
+            }
+        };
+        let row = Datashape::new(ty.dims[1..].to_vec(), ty.measure.clone());
+        let (fields, layout) = view::plan(&row).map_err(bad_type)?;
+        let first = std::str::from_utf8(first).map_err(|_| {
             IoError::at(
                 path,
                 Location::Line {
@@ -143,16 +145,52 @@ impl CsvFile {
             )
         })?;
         let first = first.strip_prefix('\u{feff}').unwrap_or(first);
-        let header = cells(first.trim_end_matches(['\n', '\r']))
-            .map(|c| c.len() == out.len() && c.iter().zip(&out).all(|(c, (f, _, _))| c.trim() == f))
-            .unwrap_or(false);
+        let first = first.trim_end_matches(['\n', '\r']);
+        let cells = cells(first).ok();
+        if let Some(c) = cells.as_ref().filter(|_| !layout.is_flat()) {
+            if !first.trim().is_empty() && c.len() != fields.len() {
+                return Err(IoError::at(
+                    path,
+                    Location::Line {
+                        line: 1,
+                        field: None,
+                    },
+                    IoErrorKind::BadValue,
+                    format!(
+                        "the line has {} cells; a row of `{row}` takes {}",
+                        c.len(),
+                        layout.describe(fields.len())
+                    ),
+                ));
+            }
+        }
+        let header = header.unwrap_or_else(|| match &cells {
+            Some(c) if layout.is_flat() => {
+                c.len() == fields.len() && c.iter().zip(&fields).all(|(c, (f, _, _))| c.trim() == f)
+            }
+            Some(c) => c.iter().zip(&fields).any(|(c, (_, kind, _))| {
+                let c = c.trim();
+                matches!(kind, CellKind::Number(_))
+                    && !c.is_empty()
+                    && c != "NA"
+                    && c.parse::<f64>().is_err()
+                    && !matches!(c, "true" | "True" | "TRUE" | "false" | "False" | "FALSE")
+            }),
+            None => false,
+        });
         Ok(CsvFile {
             path: path.to_path_buf(),
-            fields: out,
+            fields,
+            layout,
             rows,
             header,
             ty: ty.clone(),
         })
+    }
+
+    /// Whether the first line is a header (skipped).
+    pub fn has_header(&self) -> bool {
+        self.header
     }
 
     /// The file's path.
@@ -190,21 +228,42 @@ impl CsvFile {
         CsvReader::new(self.clone())
     }
 
-    /// The whole file as one record array.
+    /// The whole file as one value (a record array, or the view asked
+    /// for).
     pub fn read_all(&self) -> Result<Value, IoError> {
-        let mut r = self.reader()?;
+        self.read_rest(self.reader()?)
+    }
+
+    /// Everything `r` has still to read, as one value.
+    pub(crate) fn read_rest(&self, mut r: CsvReader) -> Result<Value, IoError> {
         let mut parts = Vec::new();
-        while let Some(b) = r.next_block(1 << 20)? {
+        let mut rows = 0usize;
+        while let Some((b, n)) = r.next_leaves(1 << 20)? {
             parts.push(b);
+            rows += n;
         }
         r.finish()?;
-        if parts.len() == 1 {
-            return parts.pop().ok_or_else(|| {
+        let leaves = match parts.len() {
+            0 => r.empty_leaves()?,
+            1 => parts.pop().ok_or_else(|| {
                 IoError::format(&self.path, IoErrorKind::Request, "no block".to_string())
-            });
-        }
-        concat_records(&self.path, &self.fields, parts)
+            })?,
+            _ => concat_records(&self.path, &self.fields, parts)?,
+        };
+        self.layout
+            .assemble(leaves, rows)
+            .map_err(|m| IoError::format(&self.path, IoErrorKind::BadValue, m))
     }
+}
+
+/// The datashape of the CSV file at `path` (`var * {…}`) and whether its
+/// first line is a header, from its first `sample` rows (see
+/// [`sniff`](self::sniff) for the rules).
+pub(crate) fn discover(path: &Path, sample: usize) -> Result<sniff::Sniffed, IoError> {
+    let file = File::open(path).map_err(|e| IoError::os(path, "cannot open", e))?;
+    let text = sniff::read_sample(&mut BufReader::new(file), sample)
+        .map_err(|e| IoError::os(path, "read error", e))?;
+    sniff::sniff(path, &text)
 }
 
 /// The Arrow array of a block of cells of a type kept in Arrow's layout:
@@ -260,11 +319,7 @@ fn empty_field(kind: &CellKind, option: bool) -> Result<Value, String> {
 }
 
 /// Joins record blocks of `file` along their rows.
-fn concat_records(
-    file: &Path,
-    fields: &[(String, CellKind, bool)],
-    parts: Vec<Value>,
-) -> Result<Value, IoError> {
+fn concat_records(file: &Path, fields: &[Leaf], parts: Vec<Value>) -> Result<Value, IoError> {
     let bad = |m: String| IoError::format(file, IoErrorKind::Request, m);
     let mut out = Vec::new();
     for (k, (name, kind, option)) in fields.iter().enumerate() {

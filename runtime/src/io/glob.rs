@@ -37,8 +37,8 @@ pub fn levels(pattern: &str) -> Option<usize> {
     Some(parts.iter().filter(|p| is_pattern(p)).count())
 }
 
-/// The regular files `pattern` matches, in natural order; no match is an
-/// error naming the pattern.
+/// The regular files (and Zarr arrays) `pattern` matches, in natural
+/// order; no match is an error naming the pattern.
 pub fn expand(pattern: &str) -> Result<Vec<Match>, IoError> {
     let here = Path::new(pattern);
     let (root, rest) = match pattern.strip_prefix('/') {
@@ -68,7 +68,10 @@ fn walk(
     out: &mut Vec<Match>,
 ) -> Result<(), IoError> {
     let Some((part, rest)) = parts.split_first() else {
-        if dir.is_file() {
+        // Regular files, and Zarr arrays (directories with their metadata).
+        let zarr =
+            dir.is_dir() && (dir.join("zarr.json").is_file() || dir.join(".zarray").is_file());
+        if dir.is_file() || zarr {
             out.push(Match {
                 path: dir.to_path_buf(),
                 levels,

@@ -4,22 +4,99 @@
 //! read with `arrow-json` against that datashape's Arrow schema. Nested
 //! objects are records, arrays are `var` dimensions, `null` or an absent key
 //! is missing (for `?T` fields); decimals may be numbers or strings.
+//!
+//! Without a datashape, the rows' types are discovered from the first
+//! lines ([`discover`]): arrow-json's inference (`int64`, `float64`,
+//! `bool`, `string`, lists as `var`, objects as records), with options
+//! exactly where the sampled lines have `null`s or absent keys.
 
+use super::batch;
 use super::table::{BatchError, BatchWriter, Batches, TableFile, TableFormat};
-use super::IoError;
+use super::{IoError, IoErrorKind, Location, RowBlock, RowReader};
 use arrow_array::RecordBatch;
 use arrow_json::reader::Decoder;
 use arrow_json::{LineDelimitedWriter, ReaderBuilder};
 use arrow_schema::SchemaRef;
-use blaze_datashape::Datashape;
+use blaze_datashape::{Datashape, Dim, Measure};
+use blaze_interp::Value;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
-/// Opens a JSON lines file with the datashape of its rows.
+/// Opens a JSON lines file with the datashape of its rows, or with the
+/// one discovered from its first 1,000 lines when none is given.
 pub fn open(path: &Path, user: Option<&Datashape>) -> Result<TableFile, IoError> {
-    File::open(path).map_err(|e| IoError::os(path, "cannot open", e))?;
+    let file = File::open(path).map_err(|e| IoError::os(path, "cannot open", e))?;
+    let found;
+    let user = match user {
+        Some(u) => Some(u),
+        None => {
+            let text = super::csv::sniff::read_sample(&mut BufReader::new(file), 1000)
+                .map_err(|e| IoError::os(path, "read error", e))?;
+            found = discover(path, &text)?;
+            Some(&found)
+        }
+    };
     TableFile::new(path, TableFormat::Json, None, None, user, batches)
+}
+
+/// The datashape of rows of JSON lines from `text`, the first lines of
+/// the file at `path`: `var * {…}`, each key a field (in alphabetical
+/// order: JSON objects are unordered), an option where a sampled line has
+/// `null` or no such key.
+pub fn discover(path: &Path, text: &[u8]) -> Result<Datashape, IoError> {
+    let bad = |m: String| IoError::format(path, IoErrorKind::MalformedHeader, m);
+    let (schema, _) = arrow_json::reader::infer_json_schema(std::io::Cursor::new(text), None)
+        .map_err(|e| bad(format!("cannot discover the rows' types: {e}")))?;
+    if schema.fields().is_empty() {
+        return Err(bad(
+            "no record in the first lines: there is no datashape to discover".into(),
+        ));
+    }
+    // A key that is `null` in every sampled line: `?float64`, as a CSV
+    // column of only missing cells.
+    let fields: Vec<arrow_schema::Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            arrow_schema::DataType::Null => {
+                arrow_schema::Field::new(f.name(), arrow_schema::DataType::Float64, true)
+            }
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    let schema = std::sync::Arc::new(arrow_schema::Schema::new(fields));
+    let mut d = ReaderBuilder::new(schema.clone())
+        .with_batch_size(memchr::memchr_iter(b'\n', text).count() + 2)
+        .with_strict_mode(false)
+        .build_decoder()
+        .map_err(|e| bad(e.to_string()))?;
+    let mut at = 0;
+    while at < text.len() {
+        let used = d.decode(&text[at..]).map_err(|e| bad(e.to_string()))?;
+        if used == 0 {
+            break;
+        }
+        at += used;
+    }
+    let sample = d
+        .flush()
+        .map_err(|e| bad(e.to_string()))?
+        .unwrap_or_else(|| RecordBatch::new_empty(schema.clone()));
+    let fields = schema
+        .fields()
+        .iter()
+        .zip(sample.columns())
+        .map(|(f, c)| {
+            blaze_array::schema::datashape_of_data(c.as_ref())
+                .map(|t| (f.name().clone(), t))
+                .map_err(|e| bad(format!("field `{}`: {e}", f.name())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Datashape::new(
+        vec![Dim::Var(None)],
+        Measure::Record { fields },
+    ))
 }
 
 /// The file's records in batches of `batch_rows`, typed by `schema`.
@@ -27,7 +104,7 @@ fn batches(path: &Path, schema: &SchemaRef, batch_rows: usize) -> Result<Batches
     let file = File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     let rows = batch_rows.max(1);
     Ok(Box::new(Lines {
-        lines: BufReader::new(file),
+        lines: Box::new(BufReader::new(file)),
         decoder: decoder(schema, rows)?,
         schema: schema.clone(),
         rows,
@@ -49,7 +126,7 @@ fn decoder(schema: &SchemaRef, rows: usize) -> Result<Decoder, String> {
 /// does not parse at once, a value of the wrong type by decoding the
 /// batch's lines one by one.
 struct Lines {
-    lines: BufReader<File>,
+    lines: Box<dyn BufRead + Send>,
     decoder: Decoder,
     schema: SchemaRef,
     rows: usize,
@@ -161,4 +238,127 @@ impl BatchWriter for Writer {
 /// A writer of records, one JSON object a line, into `file`.
 pub(crate) fn writer(file: File, _schema: SchemaRef) -> Result<Box<dyn BatchWriter>, String> {
     Ok(Box::new(Writer(LineDelimitedWriter::new(file))))
+}
+
+/// Rows of JSON lines read once from a stream (standard input, a pipe).
+pub(crate) struct StreamReader {
+    path: std::path::PathBuf,
+    lines: Lines,
+    fields: Vec<(String, Datashape)>,
+    read: usize,
+}
+
+impl StreamReader {
+    /// A reader of rows of `ty` (`var * {…}`) from `input`, named `path`
+    /// in messages.
+    pub(crate) fn new(
+        path: &Path,
+        ty: &Datashape,
+        input: Box<dyn BufRead + Send>,
+    ) -> Result<StreamReader, IoError> {
+        let bad = |m: String| IoError::format(path, IoErrorKind::UnsupportedDtype, m);
+        let fields = super::schema::row_fields(ty)
+            .ok_or_else(|| {
+                bad(format!(
+                    "JSON lines are rows of records, as in `var * {{a: string}}`; `{ty}` is not"
+                ))
+            })?
+            .to_vec();
+        let schema = batch::schema_of(&fields).map_err(bad)?;
+        Ok(StreamReader {
+            path: path.to_path_buf(),
+            lines: Lines {
+                lines: input,
+                decoder: decoder(&schema, 1).map_err(bad)?,
+                schema,
+                rows: 1,
+                line: 0,
+                pending: Vec::new(),
+                done: false,
+            },
+            fields,
+            read: 0,
+        })
+    }
+
+    fn err(&self, at: Location, m: String) -> IoError {
+        IoError::at(&self.path, at, IoErrorKind::BadValue, m)
+    }
+
+    /// The next up to `max` rows and their count; `None` at the end.
+    pub(crate) fn next_rows(&mut self, max: usize) -> Result<Option<(Value, usize)>, IoError> {
+        let max = max.clamp(1, 1 << 20);
+        if max != self.lines.rows {
+            self.lines.rows = max;
+            self.lines.decoder =
+                decoder(&self.lines.schema, max).map_err(|m| self.err(Location::File, m))?;
+        }
+        let Some(b) = self.lines.next() else {
+            return Ok(None);
+        };
+        let b = b.map_err(|e| match e.line {
+            Some(line) => self.err(Location::Line { line, field: None }, e.message),
+            None => self.err(Location::File, e.message),
+        })?;
+        let at = self.read;
+        let b = batch::conform_batch(&b, &self.fields, &self.lines.schema)
+            .and_then(|b| batch::batch_value(&b, &self.fields, false))
+            .map_err(|m| self.err(Location::File, format!("rows from {at} on: {m}")))?;
+        let n = match &b {
+            Value::Record(fs) => fs.first().map_or(0, |(_, v)| rows_of(v)),
+            _ => 0,
+        };
+        self.read += n;
+        Ok(Some((b, n)))
+    }
+
+    /// The rest of the rows, as one value.
+    pub(crate) fn read_rest(&mut self) -> Result<Value, IoError> {
+        let rows = 1 << 16;
+        if self.lines.rows != rows {
+            self.lines.rows = rows;
+            self.lines.decoder =
+                decoder(&self.lines.schema, rows).map_err(|m| self.err(Location::File, m))?;
+        }
+        let mut parts = Vec::new();
+        while let Some(b) = self.lines.next() {
+            let b = b.map_err(|e| match e.line {
+                Some(line) => self.err(Location::Line { line, field: None }, e.message),
+                None => self.err(Location::File, e.message),
+            })?;
+            parts.push(
+                batch::conform_batch(&b, &self.fields, &self.lines.schema)
+                    .map_err(|m| self.err(Location::File, m))?,
+            );
+        }
+        let all = arrow_select::concat::concat_batches(&self.lines.schema, &parts)
+            .map_err(|e| self.err(Location::File, e.to_string()))?;
+        batch::batch_value(&all, &self.fields, false).map_err(|m| self.err(Location::File, m))
+    }
+}
+
+/// Rows of a column value of a block.
+fn rows_of(v: &Value) -> usize {
+    match v {
+        Value::Array { data, .. } => data.shape().first().copied().unwrap_or(0),
+        Value::Column(c) => c.shape.first().copied().unwrap_or(0),
+        Value::Record(fs) => fs.first().map_or(0, |(_, v)| rows_of(v)),
+        Value::Tuple(_) => 0,
+    }
+}
+
+impl RowReader for StreamReader {
+    fn next_block(&mut self, max: usize) -> Result<Option<(RowBlock, usize)>, IoError> {
+        Ok(self.next_rows(max)?.map(|(v, n)| (RowBlock::Value(v), n)))
+    }
+
+    fn empty_block(&mut self) -> Result<RowBlock, IoError> {
+        batch::empty_value(&self.fields, false)
+            .map(RowBlock::Value)
+            .map_err(|m| self.err(Location::File, m))
+    }
+
+    fn finish(&mut self) -> Result<usize, IoError> {
+        Ok(self.read)
+    }
 }

@@ -118,7 +118,12 @@ impl ManyFiles {
         };
         let files: Vec<Box<dyn RowSource>> = matches
             .par_iter()
-            .map(|m| super::open(&m.path, per_file.as_ref()))
+            // Array files are checked against the annotation below (a
+            // view of their bytes applies to one file, not to a glob).
+            .map(|m| {
+                let array = matches!(format, Format::Npy | Format::Zarr);
+                super::open(&m.path, per_file.as_ref().filter(|_| !array))
+            })
             .collect::<Result<_, _>>()?;
         let one = files[0].as_ref();
         if let Some(a) = &per_file {
@@ -542,6 +547,16 @@ impl RowSource for ManyFiles {
             names.len(),
             self.pattern.display()
         ))
+    }
+
+    fn pieces(&self) -> Option<Vec<(PathBuf, usize)>> {
+        if self.is_stacked() {
+            return None;
+        }
+        self.files
+            .iter()
+            .map(|f| f.rows().map(|r| (f.path().to_path_buf(), r)))
+            .collect()
     }
 
     fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError> {

@@ -7,9 +7,12 @@
 //! [`open`] and [`create`] choose the format from the path ([`Format::of`]):
 //! a Zarr array is a directory or a path ending in `.zarr`; `.parquet`/`.pq`
 //! is Parquet, `.arrow`/`.feather`/`.ipc` an Arrow IPC file,
-//! `.jsonl`/`.ndjson`/`.json` JSON lines, `.csv` CSV (CSV and JSON need the
-//! datashape of their rows), `.png` a PNG image ([`png`]: `H * W * RGBA`);
-//! anything else is `.npy`. Table formats hold
+//! `.jsonl`/`.ndjson`/`.json` JSON lines, `.csv` CSV (CSV and JSON take
+//! the datashape of their rows, or have it discovered from their first
+//! rows: [`discover`]), `.png` a PNG image ([`png`]: `H * W * RGBA`);
+//! anything else is `.npy`. The path `-` (standard
+//! input) and named pipes are streams ([`stream`]): CSV or JSON lines read
+//! once, in one pass. Table formats hold
 //! strings, decimals, dates, ragged lists and records in Arrow's layout
 //! ([`batch`]); `.npy` and Zarr hold dense numbers only. A new format
 //! plugs in by implementing [`RowSource`] and [`RowSink`] and adding its
@@ -18,11 +21,13 @@
 //! This module reads and writes bytes; it does not decide what streams
 //! (that is [`Session`](crate::Session)'s) nor compute anything.
 
+pub mod append;
 mod atomic;
 pub mod batch;
 mod block;
 pub mod csv;
 mod dest;
+pub mod discover;
 mod error;
 pub mod glob;
 pub mod ipc;
@@ -35,11 +40,14 @@ pub(crate) mod rows;
 pub mod schema;
 mod sink;
 mod source;
+pub mod stream;
 pub mod table;
 pub mod text;
+pub mod view;
 pub mod zarr;
 
 pub use block::{BlockPool, RowBlock};
+pub use discover::discover;
 pub use error::{IoError, IoErrorKind, Location};
 pub use sink::RowSink;
 pub use source::{RowReader, RowSource};
@@ -128,18 +136,41 @@ fn has_ext(path: &Path, ext: &str) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case(ext))
 }
 
-/// Opens `path` for reading, by its header only (no data is read). A CSV
-/// or JSON file needs `datashape`, the datashape of its rows
-/// (`var * {a: int32, b: float64}`); Parquet and Arrow files describe
+/// Opens `path` for reading, by its header only (no data is read; a text
+/// file without a datashape has its first rows sampled, a stream its first
+/// line read). A CSV or JSON file takes `datashape`, the datashape of its
+/// rows (`var * {a: int32, b: float64}`, or a view of a CSV file's columns:
+/// `var * 2 * 3 * float64`), or has it discovered; Parquet and Arrow files describe
 /// themselves and take it as the columns and types the user expects (up to
-/// options; see [`schema::check_annotation`]); a PNG image takes it as the
-/// view of its pixels (`H * W * RGBA` by default, `H * W * 4 * uint8`, …;
-/// see [`png`]); `.npy` and Zarr ignore it.
+/// options; see [`schema::check_annotation`]); `.npy` and Zarr are read
+/// under it as a view of the same bytes ([`view::view`]); a PNG image takes
+/// it as the view of its pixels (`H * W * RGBA` by default,
+/// `H * W * 4 * uint8`, …; see [`png`]).
 /// A pattern with wildcards or a directory that is not a Zarr array is
 /// many files read as one ([`many`]).
 pub fn open(path: &Path, datashape: Option<&Datashape>) -> Result<Box<dyn RowSource>, IoError> {
+    if stream::is_stream(path) {
+        return Ok(Box::new(stream::StreamSource::open(
+            path,
+            datashape,
+            stream::SAMPLE_ROWS,
+        )?));
+    }
     if many::is_many(path) {
+        // CSV files without a datashape: one discovered for them all.
+        let found = match datashape {
+            None => discover::csv_files_datashape(path, discover::DEFAULT_SAMPLE)?,
+            Some(_) => None,
+        };
+        let datashape = datashape.or(found.as_ref());
         return Ok(Box::new(many::ManyFiles::open(path, datashape)?));
+    }
+    if let (Format::Npy | Format::Zarr, Some(ty)) = (Format::of(path), datashape) {
+        let file: Box<dyn RowSource> = match Format::of(path) {
+            Format::Zarr => Box::new(zarr::ZarrArray::open(path)?),
+            _ => Box::new(npy::NpyFile::open(path)?),
+        };
+        return view::view(file, ty);
     }
     Ok(match Format::of(path) {
         Format::Parquet => Box::new(parquet::open(path, datashape)?),
@@ -148,13 +179,10 @@ pub fn open(path: &Path, datashape: Option<&Datashape>) -> Result<Box<dyn RowSou
         Format::Zarr => Box::new(zarr::ZarrArray::open(path)?),
         Format::Csv => match datashape {
             Some(ty) => Box::new(csv::CsvFile::open(path, ty)?),
-            None => {
-                return Err(IoError::format(
-                    path,
-                    IoErrorKind::Request,
-                    "a CSV input needs the datashape of its rows, as in `p.csv:var * {a: int32, b: float64}`",
-                ))
-            }
+            None => Box::new(csv::CsvFile::open_discovered(
+                path,
+                discover::DEFAULT_SAMPLE,
+            )?),
         },
         Format::Png => Box::new(png::PngFile::open(path, datashape)?),
         Format::Npy => Box::new(npy::NpyFile::open(path)?),

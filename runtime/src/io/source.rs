@@ -50,9 +50,23 @@ pub trait RowSource: fmt::Debug + Send + Sync {
         None
     }
 
+    /// Whether the data is a stream (standard input, a named pipe): read
+    /// once, in one sequential pass, so [`blocks`](RowSource::blocks) and
+    /// [`read_all`](RowSource::read_all) may be called once in all, and
+    /// its size is not known before it is read.
+    fn is_stream(&self) -> bool {
+        false
+    }
+
     /// What the data is when that is more than its path (the files of a
     /// glob), for the task graph; `None` by default.
     fn describe(&self) -> Option<String> {
+        None
+    }
+
+    /// The files a block never spans, with their rows, in order, when the
+    /// data is several files whose rows are all known; `None` by default.
+    fn pieces(&self) -> Option<Vec<(std::path::PathBuf, usize)>> {
         None
     }
 
@@ -270,17 +284,7 @@ impl RowSource for CsvFile {
 
 impl RowReader for CsvReader {
     fn next_block(&mut self, max: usize) -> Result<Option<(RowBlock, usize)>, IoError> {
-        Ok(CsvReader::next_block(self, max)?.map(|v| {
-            let n = match &v {
-                Value::Record(fs) => match fs.first() {
-                    Some((_, Value::Array { data, .. })) => data.shape().first().copied(),
-                    Some((_, Value::Column(c))) => c.shape.first().copied(),
-                    _ => None,
-                },
-                _ => None,
-            };
-            (RowBlock::Value(v), n.unwrap_or(0))
-        }))
+        Ok(CsvReader::next_rows(self, max)?.map(|(v, n)| (RowBlock::Value(v), n)))
     }
 
     fn empty_block(&mut self) -> Result<RowBlock, IoError> {

@@ -10,6 +10,7 @@
 //! does not decode is an error naming the chunk file. Writing produces
 //! format 3 with `bytes` + `zstd`, one chunk per block of rows, into a
 //! temporary directory renamed into place by [`ZarrWriter::finish`].
+//! [`ZarrAppender`] grows an existing array by rows (`zarr/append.rs`).
 
 use blaze_array::DenseView;
 use blaze_datashape::Scalar;
@@ -20,6 +21,9 @@ use serde_json::{json, Value as Json};
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+mod append;
+pub use append::ZarrAppender;
 
 use super::atomic::Staged;
 use super::{IoError, IoErrorKind, Location};

@@ -53,8 +53,9 @@ impl Opened {
             .into_iter()
             .map(|(name, s)| {
                 let mut ty = s.datashape();
+                // Rows known only by reading them (a CSV view) stream too.
                 let by_rows = is_records(s.as_ref())
-                    || (s.cannot_stream().is_none() && s.rows().is_some() && s.rows() == rows);
+                    || (s.cannot_stream().is_none() && (s.rows().is_none() || s.rows() == rows));
                 if by_rows {
                     ty.dims[0] = Dim::TypeVar(ROWS.into());
                     (name, ty, Input::Rows(s))

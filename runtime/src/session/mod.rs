@@ -75,6 +75,7 @@ pub struct Session {
     types: Vec<(String, Datashape)>,
     block_rows: Option<usize>,
     progress: Option<Box<Progress>>,
+    append: bool,
 }
 
 impl Default for Session {
@@ -92,6 +93,7 @@ impl std::fmt::Debug for Session {
             .field("repeat", &self.repeat)
             .field("types", &self.types)
             .field("block_rows", &self.block_rows)
+            .field("append", &self.append)
             .finish_non_exhaustive()
     }
 }
@@ -126,6 +128,7 @@ impl Session {
             types: Vec::new(),
             block_rows: None,
             progress: None,
+            append: false,
         }
     }
 
@@ -169,6 +172,17 @@ impl Session {
     /// gives.
     pub fn block_rows(mut self, rows: usize) -> Session {
         self.block_rows = Some(rows.max(1));
+        self
+    }
+
+    /// Appends the result to what is at the output path instead of
+    /// replacing it ([`io::append`]): its rows added to a `.npy` file or a
+    /// Zarr array (block by block when streamed), or a new Parquet file in
+    /// a directory of them; a missing destination is created. The element
+    /// type and the dimensions after the rows must match, else the run
+    /// stops before anything is written.
+    pub fn append(mut self, on: bool) -> Session {
+        self.append = on;
         self
     }
 
@@ -218,9 +232,16 @@ impl Session {
         let t_start = Instant::now();
         // No single allocation of the run may exceed the memory limit.
         let _limit = blaze_array::alloc::limit_scope(self.memory_limit);
+        let target = match out.filter(|_| self.append) {
+            Some(path) => Some(io::append::target(path).map_err(OutputError::Io)?),
+            None => None,
+        };
+        let out = target.as_ref().map(|t| t.path()).or(out);
         match self.decide(program, inputs)? {
-            Decision::Stream(s) => self.run_streamed(*s, out, t_start),
-            Decision::Memory(opened) => self.run_in_memory(program, opened, out, t_start),
+            Decision::Stream(s) => self.run_streamed(*s, out, target.as_ref(), t_start),
+            Decision::Memory(opened) => {
+                self.run_in_memory(program, opened, out, target.as_ref(), t_start)
+            }
         }
     }
 
@@ -229,15 +250,51 @@ impl Session {
     /// was not needed, or when it cannot stream and the inputs take less
     /// than a quarter of the limit.
     fn decide(&self, program: &Program, inputs: &[InputSpec]) -> Result<Decision, Error> {
+        // A stream is read once: checked before anything is opened.
+        for (k, spec) in inputs.iter().enumerate() {
+            if !io::stream::is_stream(&spec.path) {
+                continue;
+            }
+            if let Some(other) = inputs[..k].iter().find(|o| o.path == spec.path) {
+                return Err(Error::Stream(StreamError::Program(format!(
+                    "`{}` and `{}` read the same stream `{}`, which is read once",
+                    other.name,
+                    spec.name,
+                    spec.path.display()
+                ))));
+            }
+        }
         let opened = Opened::open(inputs)?;
+        let streams: Vec<(String, std::path::PathBuf)> = opened
+            .sources
+            .iter()
+            .filter(|(_, s)| s.is_stream())
+            .map(|(n, s)| (n.clone(), s.path().to_path_buf()))
+            .collect();
         if !self.wants_stream(&opened) {
             return Ok(Decision::Memory(opened));
         }
         let limit = self.limit();
         match self.bind_streamed(program, opened, limit)? {
-            Ok(s) => Ok(Decision::Stream(Box::new(s))),
+            Ok(s) => match streams.first() {
+                Some((name, _)) if self.repeat > 1 => Err(Error::Stream(StreamError::Program(
+                    format!("`{name}` is a stream, read once: a streamed run cannot repeat"),
+                ))),
+                _ => Ok(Decision::Stream(Box::new(s))),
+            },
             Err((why, back)) if back.bytes() > limit / 4 => {
                 Err(Error::Memory { limit, reason: why })
+            }
+            // A stream's size is not known before it is read: within a
+            // limit, it is not read whole.
+            Err((why, _)) if self.memory_limit.is_some() && !streams.is_empty() => {
+                Err(Error::Memory {
+                    limit,
+                    reason: StreamError::Program(format!(
+                        "{why}; `{}` is a stream of unknown size, read whole only without a memory limit",
+                        streams[0].0
+                    )),
+                })
             }
             Err((_, back)) => Ok(Decision::Memory(back)),
         }
@@ -351,10 +408,16 @@ impl Session {
 
     fn run_streamed(
         &self,
-        s: Streamed,
+        mut s: Streamed,
         out: Option<&Path>,
+        target: Option<&io::append::Target>,
         t_start: Instant,
     ) -> Result<Outcome, Error> {
+        if let Some(t) = target {
+            t.check(s.function.result_type()).map_err(OutputError::Io)?;
+            t.prepare().map_err(OutputError::Io)?;
+            s.plan.append_rows(t.appends_rows());
+        }
         let to_file = out.filter(|_| s.plan.streams_result());
         let inputs = s.inputs;
         let progress = |done: usize, rows: Option<usize>| {
@@ -386,7 +449,7 @@ impl Session {
             }
             value = r.value;
         }
-        let value = self.deliver(value, out, s.function.result_type())?;
+        let value = self.deliver(value, out, target, s.function.result_type())?;
         report.total_seconds = t_start.elapsed().as_secs_f64();
         Ok(Outcome { value, report })
     }
@@ -396,6 +459,7 @@ impl Session {
         program: &Program,
         opened: Opened,
         out: Option<&Path>,
+        target: Option<&io::append::Target>,
         t_start: Instant,
     ) -> Result<Outcome, Error> {
         let read = opened.read_all()?;
@@ -406,6 +470,10 @@ impl Session {
         };
         let t_check = Instant::now();
         let function = compile::chosen(program, check(program, &types)?)?;
+        if let Some(t) = target {
+            t.check(function.result_type()).map_err(OutputError::Io)?;
+            t.prepare().map_err(OutputError::Io)?;
+        }
         let mut report = RunReport::new(self.engine, self.repeat);
         report.parse_seconds = t_check.duration_since(t_start).as_secs_f64();
         report.check_seconds = t_check.elapsed().as_secs_f64();
@@ -438,7 +506,7 @@ impl Session {
             report.execute_seconds = report.execute_seconds.min(t.elapsed().as_secs_f64());
             value = Some(v);
         }
-        let value = self.deliver(value, out, function.result_type())?;
+        let value = self.deliver(value, out, target, function.result_type())?;
         report.total_seconds = t_start.elapsed().as_secs_f64();
         Ok(Outcome { value, report })
     }
@@ -452,9 +520,14 @@ impl Session {
         &self,
         value: Option<Value>,
         out: Option<&Path>,
+        target: Option<&io::append::Target>,
         ty: &Datashape,
     ) -> Result<Option<Value>, Error> {
         match (value, out) {
+            (Some(v), Some(path)) if target.is_some_and(|t| t.appends_rows()) => {
+                io::append::append_value(path, &v).map_err(OutputError::Io)?;
+                Ok(None)
+            }
             (Some(v), Some(path))
                 if io::Format::by_name(path).table().is_some() && !ty.dims.is_empty() =>
             {

@@ -91,11 +91,13 @@ mod tests {
         assert_eq!(s.datashape.unwrap().to_string(), "var * {a: int32}");
         let e = InputSpec::parse("a.npy").unwrap_err().to_string();
         assert!(e.contains("expected NAME=PATH"), "{e}");
-        // Whether a CSV file needs its datashape is decided when it is
-        // opened, with the same message.
+        // A CSV file without its datashape has it discovered when it is
+        // opened; `-` is standard input.
         let s = InputSpec::parse("p=p.csv").unwrap();
-        let e = crate::io::open(&s.path, None).unwrap_err().to_string();
-        assert!(e.contains("needs the datashape"), "{e}");
+        assert_eq!((s.path.to_str(), s.datashape), (Some("p.csv"), None));
+        let s = InputSpec::parse("p=-:var * {a: int32}").unwrap();
+        assert_eq!(s.path.to_str(), Some("-"));
+        assert_eq!(s.datashape.unwrap().to_string(), "var * {a: int32}");
         let e = InputSpec::parse("p=p.csv:var * {a: int33}")
             .unwrap_err()
             .to_string();

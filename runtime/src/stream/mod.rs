@@ -111,6 +111,14 @@ pub struct StreamPlan {
     labels: Vec<String>,
     /// The memory limit the plan was made for (bytes).
     limit: u64,
+    /// Inputs that are more than their path (the files of a glob), with
+    /// what they are, for the task graph.
+    described: Vec<(String, String)>,
+    /// The files of a streamed input that blocks never span, with their
+    /// rows (the block boundaries follow them).
+    pieces: Option<Vec<(std::path::PathBuf, usize)>>,
+    /// Whether a rows result written to a file is appended to it.
+    append: bool,
 }
 
 #[derive(Debug)]
@@ -295,10 +303,30 @@ pub fn plan(
         result: f.result_type().clone(),
         labels,
         limit: memory_limit,
+        described: inputs
+            .iter()
+            .zip(&f.params)
+            .filter_map(|(i, (n, _))| match i {
+                Input::Rows(s) | Input::Whole(s) => s.describe().map(|d| (n.clone(), d)),
+                Input::Memory(_) => None,
+            })
+            .collect(),
+        pieces: inputs.iter().find_map(|i| match i {
+            Input::Rows(s) => s.pieces(),
+            Input::Memory(_) | Input::Whole(_) => None,
+        }),
+        append: false,
     })
 }
 
 impl StreamPlan {
+    /// Makes a rows result written to a file add its rows to the `.npy`
+    /// file or Zarr array there, block by block
+    /// ([`io::append`](crate::io::append)), instead of replacing it.
+    pub fn append_rows(&mut self, on: bool) {
+        self.append = on;
+    }
+
     /// Rows per block.
     pub fn block_rows(&self) -> usize {
         self.block
@@ -306,6 +334,10 @@ impl StreamPlan {
 
     /// Number of blocks, when the row count is known before the run.
     pub fn blocks(&self) -> Option<usize> {
+        if let Some(p) = &self.pieces {
+            let n: usize = p.iter().map(|(_, r)| r.div_ceil(self.block)).sum();
+            return Some(n.max(1));
+        }
         self.rows.map(|r| r.div_ceil(self.block).max(1))
     }
 

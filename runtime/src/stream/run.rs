@@ -89,8 +89,12 @@ impl StreamPlan {
             (Some(path), true) => {
                 let (scalar, shape) = self.result_shape(self.rows.unwrap_or(0))?;
                 Some(
-                    io::create(path, scalar, &shape[1..], self.rows, self.block)
-                        .map_err(|e| Error::Output(OutputError::Io(e)))?,
+                    if self.append {
+                        io::append::rows_sink(path, scalar, &shape[1..])
+                    } else {
+                        io::create(path, scalar, &shape[1..], self.rows, self.block)
+                    }
+                    .map_err(|e| Error::Output(OutputError::Io(e)))?,
                 )
             }
             _ => None,
@@ -359,25 +363,29 @@ fn read_blocks(
             Input::Memory(_) | Input::Whole(_) => None,
         });
     }
+    // Inputs of several files end their blocks at file boundaries: they
+    // are read first, and the others give as many rows.
+    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    order.sort_by_key(|&i| match &inputs[i] {
+        Input::Rows(s) => s.describe().is_none(),
+        Input::Memory(_) | Input::Whole(_) => true,
+    });
     let mut r0 = 0;
     let mut sent_empty = false;
     loop {
-        let mut read: Vec<Option<RowBlock>> = Vec::with_capacity(readers.len());
+        let mut read: Vec<Option<RowBlock>> = (0..readers.len()).map(|_| None).collect();
         let mut counts: Vec<usize> = Vec::new();
-        for r in readers.iter_mut() {
-            let Some(r) = r else {
-                read.push(None);
+        for &i in &order {
+            let Some(r) = &mut readers[i] else {
                 continue;
             };
-            match r.next_block(block)? {
+            let max = counts.iter().copied().min().unwrap_or(block).max(1);
+            match r.next_block(max)? {
                 Some((v, n)) => {
                     counts.push(n);
-                    read.push(Some(v));
+                    read[i] = Some(v);
                 }
-                None => {
-                    counts.push(0);
-                    read.push(None);
-                }
+                None => counts.push(0),
             }
         }
         let n = counts.first().copied().unwrap_or(0);

@@ -9,8 +9,39 @@ use std::fmt;
 impl StreamPlan {
     /// The task graph, one task a line: reads, block computations, combines
     /// of partial results, writes, and the tail.
+    /// An input of several files comes first, as a comment line with
+    /// their count and names.
     pub fn tasks(&self, out: Option<&str>) -> Vec<String> {
-        self.tasks_of(out, &|_| true)
+        let mut lines: Vec<String> = self
+            .described
+            .iter()
+            .map(|(n, d)| format!("# {n}: {d}"))
+            .collect();
+        lines.extend(self.tasks_of(out, &|_| true));
+        lines
+    }
+
+    /// The rows of block `b`, and the file they are in when blocks follow
+    /// the files of an input.
+    fn block_range(&self, b: usize) -> (usize, usize, Option<&std::path::Path>) {
+        if let Some(pieces) = &self.pieces {
+            let (mut at, mut k) = (0usize, b);
+            for (path, rows) in pieces {
+                let n = rows.div_ceil(self.block);
+                if k < n {
+                    let r0 = at + k * self.block;
+                    let r1 = (r0 + self.block).min(at + rows);
+                    return (r0, r1, Some(path));
+                }
+                k -= n;
+                at += rows;
+            }
+        }
+        (
+            b * self.block,
+            ((b + 1) * self.block).min(self.rows.unwrap_or(usize::MAX)),
+            None,
+        )
     }
 
     /// The tasks of the blocks `keep` accepts; a line `...` stands for
@@ -49,13 +80,14 @@ impl StreamPlan {
     fn block_tasks(&self, b: usize, out: Option<&str>) -> Vec<String> {
         let mut lines = Vec::new();
         let streamed: Vec<&str> = self.streamed_inputs().collect();
-        let (r0, r1) = (
-            b * self.block,
-            ((b + 1) * self.block).min(self.rows.unwrap_or(usize::MAX)),
-        );
+        let (r0, r1, file) = self.block_range(b);
         let reads: Vec<String> = streamed.iter().map(|n| format!("('{n}', {b})")).collect();
+        let from = file.map_or(String::new(), |p| {
+            let name = p.file_name().unwrap_or(p.as_os_str());
+            format!(" ({})", name.to_string_lossy())
+        });
         for n in &streamed {
-            lines.push(format!("('{n}', {b}): read rows {r0}..{r1}"));
+            lines.push(format!("('{n}', {b}): read rows {r0}..{r1}{from}"));
         }
         for ((node, comb), label) in self.frontier.iter().zip(&self.labels) {
             lines.push(format!(

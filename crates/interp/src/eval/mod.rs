@@ -545,13 +545,19 @@ impl Evaluator<'_> {
                 _ => return Err(EvalError::Value(format!("field `{name}` of a non-record"))),
             },
             Op::MakeRecord(names) => {
+                // Fields broadcast over the record's dimensions; a field's
+                // own fixed dimensions after them (`N * {v: 3 * float64}`,
+                // as a view makes) stay its own.
+                let outer = node.ty.dims.len();
                 let shapes: Vec<Vec<usize>> = args.iter().map(value_shape).collect();
                 let mut shape: Vec<usize> = vec![];
                 for sh in &shapes {
-                    shape = kernels::broadcast_shapes(&shape, sh)?;
+                    shape = kernels::broadcast_shapes(&shape, &sh[..sh.len().min(outer)])?;
                 }
                 let mut fields = Vec::new();
-                for (n, v) in names.iter().zip(args) {
+                for ((n, v), sh) in names.iter().zip(args).zip(&shapes) {
+                    let mut shape = shape.clone();
+                    shape.extend_from_slice(sh.get(outer..).unwrap_or(&[]));
                     let v = match v {
                         Value::Array { data, missing } => Value::Array {
                             data: kernels::broadcast_to(&data, &shape)?,

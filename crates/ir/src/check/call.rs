@@ -260,6 +260,12 @@ impl Checker<'_> {
                 }
                 self.reshape(x, shape, at)
             }
+            "view" => {
+                allowed(&[])?;
+                nargs(2, &positional)?;
+                let x = self.expr(positional[0])?;
+                self.view(x, positional[1], at)
+            }
             "concat" | "concatenate" | "stack" => {
                 allowed(&["axis"])?;
                 if positional.len() == 1 {

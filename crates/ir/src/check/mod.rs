@@ -16,6 +16,7 @@
 //! `expr` (the walk, literals, lists, records), `elementwise`
 //! (broadcasting, promotion, casts), `call` (builtin signatures),
 //! `reduce`, `linalg`, `shape` (transpose, reshape, concat, attributes),
+//! `view` (a value under another datashape of its elements),
 //! `index` (basic indexing and slices) and `notation` (index notation).
 
 use crate::node::*;
@@ -39,6 +40,7 @@ mod reduce;
 mod shape;
 mod strings;
 mod temporal;
+mod view;
 
 pub use index::{slice_bounds, slice_len};
 
@@ -355,6 +357,7 @@ fn is_builtin(name: &str) -> bool {
                 | "matmul"
                 | "transpose"
                 | "reshape"
+                | "view"
                 | "concat"
                 | "concatenate"
                 | "stack"

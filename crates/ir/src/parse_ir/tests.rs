@@ -386,6 +386,18 @@ fn modules_round_trip() {
     assert!(parse_function(&text).is_err());
 }
 
+/// Found by fuzzing: a module of one parametric type definition (its
+/// parameters named like keywords, separated by carriage returns) prints
+/// and reads back.
+#[test]
+fn a_module_of_type_definitions_round_trips() {
+    let p = compile_module("type\rf\raf\ras\rt=t").unwrap();
+    assert!(p.functions.is_empty());
+    let text = p.to_string();
+    assert_eq!(text, "type f af as t = t\n");
+    assert_eq!(parse_program(&text), Ok(vec![]));
+}
+
 #[test]
 fn printed_form_example() {
     let p = compile_module("def gram(A: N * M * float64) = A.T @ A").unwrap();

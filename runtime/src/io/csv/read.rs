@@ -29,13 +29,12 @@ const CHUNK: usize = 4 << 20;
 const PARALLEL_BYTES: usize = 256 << 10;
 
 /// The UTF-8 byte-order mark some programs put at the start of a file.
-pub(super) const BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(crate) const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Reads a CSV file's rows in order.
-#[derive(Debug)]
+/// Reads a CSV file's rows in order (from a file, or once from a stream).
 pub struct CsvReader {
     file: CsvFile,
-    source: File,
+    source: Box<dyn Read + Send>,
     /// Bytes read and not yet parsed, from `start`.
     buf: Vec<u8>,
     start: usize,
@@ -67,14 +66,34 @@ struct CellError {
     message: String,
 }
 
+impl std::fmt::Debug for CsvReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CsvReader")
+            .field("file", &self.file)
+            .field("line", &self.line)
+            .field("read", &self.read)
+            .finish_non_exhaustive()
+    }
+}
+
 impl CsvReader {
     pub(super) fn new(file: CsvFile) -> Result<CsvReader, IoError> {
         let source =
             File::open(&file.path).map_err(|e| IoError::os(&file.path, "cannot open", e))?;
+        CsvReader::over(file, Vec::new(), Box::new(source))
+    }
+
+    /// A reader of `file`'s rows from a stream, `prefix` being the bytes
+    /// already read from it (the first line at least, for the header).
+    pub(crate) fn over(
+        file: CsvFile,
+        prefix: Vec<u8>,
+        source: Box<dyn Read + Send>,
+    ) -> Result<CsvReader, IoError> {
         let mut r = CsvReader {
             file,
             source,
-            buf: Vec::new(),
+            buf: prefix,
             start: 0,
             eof: false,
             line: 0,
@@ -175,8 +194,29 @@ impl CsvReader {
         }
     }
 
-    /// The next up to `max` rows as a record of arrays; `None` at the end.
+    /// The next up to `max` rows as a record of arrays (or the view the
+    /// datashape asks for); `None` at the end.
     pub fn next_block(&mut self, max: usize) -> Result<Option<Value>, IoError> {
+        Ok(self.next_rows(max)?.map(|(v, _)| v))
+    }
+
+    /// The next up to `max` rows, as [`next_block`](Self::next_block)
+    /// gives them, and their count; `None` at the end.
+    pub fn next_rows(&mut self, max: usize) -> Result<Option<(Value, usize)>, IoError> {
+        let Some((leaves, rows)) = self.next_leaves(max)? else {
+            return Ok(None);
+        };
+        let v = self
+            .file
+            .layout
+            .assemble(leaves, rows)
+            .map_err(|m| self.err(self.line, None, &m))?;
+        Ok(Some((v, rows)))
+    }
+
+    /// The next up to `max` rows as a record of one value per column, and
+    /// their count; `None` at the end.
+    pub(super) fn next_leaves(&mut self, max: usize) -> Result<Option<(Value, usize)>, IoError> {
         let (from, to, rows) = self.take_lines(max.max(1))?;
         if rows == 0 {
             self.start = to;
@@ -186,15 +226,21 @@ impl CsvReader {
         let text = &self.buf[from..to];
         let parts = split_lines(text, first_line);
         let fields = &self.file.fields;
+        let width = if self.file.layout.is_flat() {
+            format!("the datashape has {} fields", fields.len())
+        } else {
+            format!("a row takes {}", self.file.layout.describe(fields.len()))
+        };
+        let width = width.as_str();
         let parsed: Vec<Result<Vec<ColumnBuf>, CellError>> = if parts.len() > 1 {
             parts
                 .par_iter()
-                .map(|&(a, b, line)| parse_part(&text[a..b], line, fields))
+                .map(|&(a, b, line)| parse_part(&text[a..b], line, fields, width))
                 .collect()
         } else {
             parts
                 .iter()
-                .map(|&(a, b, line)| parse_part(&text[a..b], line, fields))
+                .map(|&(a, b, line)| parse_part(&text[a..b], line, fields, width))
                 .collect()
         };
         let mut done = Vec::with_capacity(parsed.len());
@@ -212,11 +258,20 @@ impl CsvReader {
         }
         self.read += rows;
         let value = join_parts(fields, done, rows).map_err(|m| self.err(first_line, None, &m))?;
-        Ok(Some(value))
+        Ok(Some((value, rows)))
     }
 
     /// A block of no rows.
     pub fn empty_block(&self) -> Result<Value, IoError> {
+        let leaves = self.empty_leaves()?;
+        self.file
+            .layout
+            .assemble(leaves, 0)
+            .map_err(|m| self.err(self.line, None, &m))
+    }
+
+    /// A record of no rows, one value per column.
+    pub(super) fn empty_leaves(&self) -> Result<Value, IoError> {
         self.file
             .fields
             .iter()
@@ -375,6 +430,7 @@ fn parse_part(
     text: &[u8],
     first_line: usize,
     fields: &[(String, CellKind, bool)],
+    width: &str,
 ) -> Result<Vec<ColumnBuf>, CellError> {
     if let Err(e) = std::str::from_utf8(text) {
         let bad = e.valid_up_to();
@@ -398,14 +454,7 @@ fn parse_part(
         };
         split_cells(l, &mut cells).map_err(|m| at(None, m))?;
         if cells.len() != fields.len() {
-            return Err(at(
-                None,
-                format!(
-                    "{} cells, but the datashape has {} fields",
-                    cells.len(),
-                    fields.len()
-                ),
-            ));
+            return Err(at(None, format!("{} cells, but {width}", cells.len())));
         }
         for ((cell, (name, kind, option)), col) in cells.iter().zip(fields).zip(&mut cols) {
             let c = trim(cell);

@@ -57,16 +57,19 @@
 //! The submodules own one concept each: `header` (the magic, version and
 //! header of a file, read and written), `literal` (the Python literal
 //! parser of the header dict), `dtype` (dtypes, element decoding),
-//! `read` ([`read_npy`], [`NpyFile`]) and `write` ([`write_npy`],
+//! `read` ([`read_npy`], [`NpyFile`]), `append` ([`NpyAppender`]: rows
+//! added to an existing file, the header rewritten in place) and `write` ([`write_npy`],
 //! [`NpyWriter`]). Nothing here decides what streams: that is the
 //! session's and the streaming executor's business.
 
+mod append;
 mod dtype;
 mod header;
 mod literal;
 mod read;
 mod write;
 
+pub use append::NpyAppender;
 pub(crate) use header::MAX_RANK;
 pub use read::{read_npy, read_npy_from, NpyFile};
 pub use write::{write_npy, write_npy_to, NpyWriter};

@@ -24,7 +24,7 @@ pub fn write_npy_to<W: Write>(mut writer: W, array: &Array) -> io::Result<()> {
 }
 
 /// Writes the elements of `array` in C order, little-endian.
-fn encode_into<W: Write>(mut writer: W, array: &Array) -> io::Result<()> {
+pub(super) fn encode_into<W: Write>(mut writer: W, array: &Array) -> io::Result<()> {
     // Elements are written in logical (C) order whatever the memory layout,
     // through a buffer of a few KiB.
     let mut buf: Vec<u8> = Vec::with_capacity(BUF_SIZE + 16);
