@@ -76,7 +76,8 @@ struct RunArgs {
     /// order: `p=v.csv:var * 2 * 3 * float64`) or without (discovered from
     /// the first rows, as `blaze discover` prints it). `p=-:DATASHAPE` or
     /// `p=-` reads CSV or JSON lines from standard input, and a named pipe
-    /// is read the same way: once, by blocks.
+    /// is read the same way: once, by blocks. A PNG image (`.png`) is
+    /// `H * W * RGBA`, or `I=x.png:H * W * 4 * uint8`.
     #[arg(long = "in", value_name = "NAME=PATH[:DATASHAPE]")]
     inputs: Vec<String>,
     /// A scalar parameter: NAME=VALUE, a number, true/false, a quoted
@@ -174,7 +175,7 @@ enum Command {
         dump_ir: bool,
     },
     /// Evaluate an expression, or a definition of a module, on files
-    /// (`.npy`, Zarr, Parquet, Arrow IPC, JSON lines, CSV) and scalar
+    /// (`.npy`, Zarr, Parquet, Arrow IPC, JSON lines, CSV, PNG) and scalar
     /// values, printing the result or writing it to a file.
     Eval {
         #[command(flatten)]
@@ -182,8 +183,9 @@ enum Command {
         /// Write the result to this file instead of printing it; the
         /// format follows the extension (`.npy` by default, `.zarr` for a
         /// Zarr array, `.parquet`/`.pq`, `.arrow`/`.feather`/`.ipc`,
-        /// `.jsonl`/`.ndjson`/`.json`, `.csv`; strings, decimals, ragged
-        /// data and records need one of the table formats). It replaces
+        /// `.jsonl`/`.ndjson`/`.json`, `.csv`, `.png` for an image; strings,
+        /// decimals, ragged data and records need one of the table formats,
+        /// `H * W * RGBA` records a `.png`). It replaces
         /// only a regular file, or a Zarr array for `.zarr`; a symlink is
         /// written through to what it points to.
         #[arg(long, value_name = "PATH")]

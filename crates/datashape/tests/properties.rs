@@ -60,14 +60,15 @@ fn config(cases: u32) -> Config {
 
 /// Capitalised identifiers that are none of: the seed constructors `Record`
 /// and `Either` (a bare `Record` in measure position is the constructor
-/// without its arguments), and the names defined in [`DEFS`].
+/// without its arguments), the prelude type `RGBA` and the names defined in
+/// [`DEFS`].
 fn type_var_name() -> BoxedStrategy<String> {
     prop_oneof![
         3 => select(vec!["N", "M", "K", "T", "A", "Dims", "Var", "R", "X1", "U_"]).prop_map(String::from),
         2 => "[A-Z][A-Za-z0-9_]{0,6}",
     ]
     .prop_filter("not a constructor or defined name", |n| {
-        !matches!(n.as_str(), "Record" | "Either" | "Pair" | "Q" | "Grid")
+        !matches!(n.as_str(), "Record" | "Either" | "Pair" | "Q" | "Grid" | "RGBA")
     })
     .boxed()
 }

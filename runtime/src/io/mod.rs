@@ -1,4 +1,5 @@
-//! Data files: `.npy`, Zarr arrays, CSV, Parquet, Arrow IPC and JSON lines,
+//! Data files: `.npy`, Zarr arrays, CSV, Parquet, Arrow IPC, JSON lines and
+//! PNG images,
 //! read whole or by blocks of rows ([`RowSource`]) and written whole or by
 //! blocks of rows ([`RowSink`]), always staged and renamed into place.
 //! Every error is an [`IoError`] naming the file.
@@ -8,7 +9,8 @@
 //! is Parquet, `.arrow`/`.feather`/`.ipc` an Arrow IPC file,
 //! `.jsonl`/`.ndjson`/`.json` JSON lines, `.csv` CSV (CSV and JSON take
 //! the datashape of their rows, or have it discovered from their first
-//! rows: [`discover`]); anything else is `.npy`. The path `-` (standard
+//! rows: [`discover`]), `.png` a PNG image ([`png`]: `H * W * RGBA`);
+//! anything else is `.npy`. The path `-` (standard
 //! input) and named pipes are streams ([`stream`]): CSV or JSON lines read
 //! once, in one pass. Table formats hold
 //! strings, decimals, dates, ragged lists and records in Arrow's layout
@@ -33,6 +35,7 @@ pub mod json;
 pub mod many;
 pub mod npy;
 pub mod parquet;
+pub mod png;
 pub(crate) mod rows;
 pub mod schema;
 mod sink;
@@ -69,13 +72,15 @@ pub enum Format {
     Ipc,
     /// Newline-delimited JSON.
     Json,
+    /// A PNG image.
+    Png,
 }
 
 impl Format {
     /// The format of `path`: Zarr for a directory or `….zarr`, CSV for
     /// `….csv`, Parquet for `….parquet`/`….pq`, Arrow IPC for
     /// `….arrow`/`….feather`/`….ipc`, JSON lines for
-    /// `….jsonl`/`….ndjson`/`….json`, else `.npy`.
+    /// `….jsonl`/`….ndjson`/`….json`, PNG for `….png`, else `.npy`.
     pub fn of(path: &Path) -> Format {
         let ext = |names: &[&str]| names.iter().any(|e| has_ext(path, e));
         if path.is_dir() || ext(&["zarr"]) {
@@ -88,6 +93,8 @@ impl Format {
             Format::Ipc
         } else if ext(&["jsonl", "ndjson", "json"]) {
             Format::Json
+        } else if ext(&["png"]) {
+            Format::Png
         } else {
             Format::Npy
         }
@@ -100,7 +107,7 @@ impl Format {
             Format::Ipc => Some(TableFormat::Ipc),
             Format::Json => Some(TableFormat::Json),
             Format::Csv => Some(TableFormat::Csv),
-            Format::Npy | Format::Zarr => None,
+            Format::Npy | Format::Zarr | Format::Png => None,
         }
     }
 
@@ -136,7 +143,9 @@ fn has_ext(path: &Path, ext: &str) -> bool {
 /// `var * 2 * 3 * float64`), or has it discovered; Parquet and Arrow files describe
 /// themselves and take it as the columns and types the user expects (up to
 /// options; see [`schema::check_annotation`]); `.npy` and Zarr are read
-/// under it as a view of the same bytes ([`view::view`]).
+/// under it as a view of the same bytes ([`view::view`]); a PNG image takes
+/// it as the view of its pixels (`H * W * RGBA` by default,
+/// `H * W * 4 * uint8`, …; see [`png`]).
 /// A pattern with wildcards or a directory that is not a Zarr array is
 /// many files read as one ([`many`]).
 pub fn open(path: &Path, datashape: Option<&Datashape>) -> Result<Box<dyn RowSource>, IoError> {
@@ -175,6 +184,7 @@ pub fn open(path: &Path, datashape: Option<&Datashape>) -> Result<Box<dyn RowSou
                 discover::DEFAULT_SAMPLE,
             )?),
         },
+        Format::Png => Box::new(png::PngFile::open(path, datashape)?),
         Format::Npy => Box::new(npy::NpyFile::open(path)?),
     })
 }
@@ -192,6 +202,7 @@ pub fn create(
 ) -> Result<Box<dyn RowSink>, IoError> {
     Ok(match Format::by_name(path) {
         Format::Zarr => Box::new(zarr::ZarrWriter::create(path, scalar, row, block_rows)?),
+        Format::Png => Box::new(png::PngSink::create(path, scalar, row, rows)?),
         Format::Csv | Format::Parquet | Format::Ipc | Format::Json => {
             let Some(table) = Format::by_name(path).table() else {
                 return Err(IoError::format(
@@ -226,6 +237,14 @@ pub fn create(
 pub fn create_values(path: &Path, ty: &Datashape) -> Result<ValueSink, IoError> {
     match Format::by_name(path).table() {
         Some(table) => ValueSink::create(path, table, writer_of(table), ty),
+        None if Format::by_name(path) == Format::Png => Err(IoError::format(
+            path,
+            IoErrorKind::Request,
+            format!(
+                "a streamed result of `{}` cannot be written to a PNG image block by block; run it in memory, or stream rows of `uint8` samples (`H * W * 4 * uint8`, `H * W * uint8`)",
+                ty.measure
+            ),
+        )),
         None => Err(IoError::format(
             path,
             IoErrorKind::Request,
@@ -269,12 +288,13 @@ pub fn staged_file_name(path: &Path) -> Result<(std::path::PathBuf, std::path::P
     atomic::temp_for(path)
 }
 
-/// Writes a whole array to `path` (`.npy`, Zarr for `….zarr`, or a table
-/// format by its extension), atomically.
+/// Writes a whole array to `path` (`.npy`, Zarr for `….zarr`, a PNG image
+/// for `….png`, or a table format by its extension), atomically.
 pub fn write(path: &Path, array: &Array) -> Result<(), IoError> {
     match Format::by_name(path) {
         Format::Zarr => zarr::write_zarr(path, array),
         Format::Npy => npy::write_npy(path, array),
+        Format::Png => png::write_array(path, array),
         _ => write_value(path, &Value::from(array.clone())),
     }
 }
@@ -283,11 +303,15 @@ pub fn write(path: &Path, array: &Array) -> Result<(), IoError> {
 /// names: any value to the table formats (a record's fields as columns,
 /// anything else as one column `value`; CSV only for scalar fields); an
 /// array of numbers without missing values to `.npy` or Zarr, which refuse
-/// the rest naming the formats that hold it.
+/// the rest naming the formats that hold it; an image (`H * W * RGBA`, or
+/// an array of `uint8` or `uint16` samples) to `.png`.
 pub fn write_value(path: &Path, value: &Value) -> Result<(), IoError> {
     let format = Format::by_name(path);
     if let Some(table) = format.table() {
         return table::write_value(path, table, writer_of(table), value);
+    }
+    if format == Format::Png {
+        return png::write_value(path, value);
     }
     let what = match value {
         Value::Array {

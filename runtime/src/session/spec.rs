@@ -121,7 +121,7 @@ mod tests {
             (
                 "I=i/*/*.png:N * M * 2 * 3 * RGBA",
                 "i/*/*.png",
-                "N * M * 2 * 3 * RGBA",
+                "N * M * 2 * 3 * {r: uint8, g: uint8, b: uint8, a: uint8}",
             ),
             ("p=-:var * {v: float64}", "-", "var * {v: float64}"),
             ("P=runs/**/*.parquet", "runs/**/*.parquet", ""),

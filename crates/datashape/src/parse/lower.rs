@@ -256,7 +256,7 @@ impl<'a, 'i> Lower<'a, 'i> {
     }
 
     pub(super) fn is_defined(&self, name: &str) -> bool {
-        self.lookup(name).is_some() || self.is_module_name(name)
+        self.lookup(name).is_some() || self.is_module_name(name) || PRELUDE.contains(&name)
     }
 
     pub(super) fn var_dim(

@@ -267,6 +267,10 @@ impl<'i> Lower<'_, 'i> {
                 args: lowered,
             });
         }
+        if let Some(m) = prelude_measure(name) {
+            self.no_ctor_or_args(name, &ctor, &args, "a prelude type")?;
+            return Ok(m);
+        }
         if is_type_var_name(name) {
             if ctor.is_some() || !args.is_empty() {
                 return Err(Error::new(

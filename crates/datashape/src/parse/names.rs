@@ -1,5 +1,5 @@
-//! Builtin names: the scalar types and their aliases, reserved words,
-//! which names are type variables.
+//! Builtin names: the scalar types and their aliases, the prelude types
+//! (`RGBA`), reserved words, which names are type variables.
 
 use super::*;
 
@@ -55,6 +55,31 @@ pub(super) fn scalar_named(name: &str) -> Option<Scalar> {
         .iter()
         .find(|(n, _)| *n == name)
         .map(|&(_, s)| s)
+}
+
+/// Prelude types: names every datashape may use without defining them,
+/// standing for their measure (an alias, printed expanded). A definition
+/// of the same name in scope takes precedence, so modules that define
+/// them keep their meaning.
+pub(super) const PRELUDE: &[&str] = &["RGBA"];
+
+/// The measure of prelude type `name`: `RGBA` is
+/// `{r: uint8, g: uint8, b: uint8, a: uint8}`, a pixel of an image.
+pub(super) fn prelude_measure(name: &str) -> Option<Measure> {
+    match name {
+        "RGBA" => Some(Measure::Record {
+            fields: ["r", "g", "b", "a"]
+                .iter()
+                .map(|f| {
+                    (
+                        f.to_string(),
+                        Datashape::scalar(Measure::scalar(Scalar::UInt8)),
+                    )
+                })
+                .collect(),
+        }),
+        _ => None,
+    }
 }
 
 pub(super) fn is_reserved(name: &str) -> bool {
