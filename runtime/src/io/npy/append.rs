@@ -14,13 +14,13 @@
 
 use super::dtype::{descr_of, scalar_of, Kind};
 use super::header::{header_bytes, read_header, shape_repr};
-use super::write::encode_into;
+use super::write::write_block_at;
 use super::MAGIC;
 use crate::io::atomic::Staged;
 use crate::io::{IoError, IoErrorKind};
 use blaze_array::DenseView;
 use blaze_datashape::Scalar;
-use blaze_interp::{Array, Value};
+use blaze_interp::Array;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -168,31 +168,7 @@ impl NpyAppender {
         let n = bs[0];
         let at = self.data_end(start)?;
         let len = n * self.row_bytes;
-        let direct = block.is_c_contiguous()
-            && (cfg!(target_endian = "little") || self.scalar.size_bytes() == 1)
-            && block.has_canonical_bools();
-        let copy;
-        let bytes: &[u8] = if direct && len > 0 {
-            // SAFETY: a C-contiguous view's `len` bytes from its first
-            // element are its elements, readable while it lives.
-            unsafe { std::slice::from_raw_parts(block.as_ptr(), len) }
-        } else {
-            let value = crate::value::view_to_value(block)
-                .map_err(|e| IoError::format(&self.path, IoErrorKind::Request, e.to_string()))?;
-            let Value::Array { data, .. } = value else {
-                return Err(IoError::format(
-                    &self.path,
-                    IoErrorKind::Request,
-                    "a block that is not one array",
-                ));
-            };
-            let mut buf = Vec::with_capacity(len);
-            encode_into(&mut buf, &data).map_err(os(&self.path, "write error"))?;
-            copy = buf;
-            &copy
-        };
-        std::os::unix::fs::FileExt::write_all_at(&self.file, bytes, at)
-            .map_err(os(&self.path, "write error"))?;
+        write_block_at(&self.file, &self.path, self.scalar, block, len, at)?;
         self.rows = self.rows.max(start + n);
         Ok(())
     }

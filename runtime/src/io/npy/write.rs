@@ -62,6 +62,45 @@ pub(super) fn encode_into<W: Write>(mut writer: W, array: &Array) -> io::Result<
 const BUF_SIZE: usize = 8192;
 
 #[cfg(unix)]
+/// Writes the first `len` bytes of `block`'s elements, in C order and
+/// little-endian, at `offset` of `file`: straight from the block's memory
+/// when it is C-contiguous (on a little-endian machine), else through a
+/// copy. Returns the bytes written.
+pub(super) fn write_block_at(
+    file: &File,
+    path: &Path,
+    scalar: Scalar,
+    block: &DenseView<'_>,
+    len: usize,
+    offset: u64,
+) -> Result<usize, IoError> {
+    let direct = block.is_c_contiguous()
+        && (cfg!(target_endian = "little") || scalar.size_bytes() == 1)
+        && block.has_canonical_bools();
+    let copy;
+    let bytes: &[u8] = if direct && len > 0 {
+        // SAFETY: a C-contiguous view's `len` bytes from its first
+        // element are its elements, readable while it lives.
+        unsafe { std::slice::from_raw_parts(block.as_ptr(), len) }
+    } else {
+        let value = crate::value::view_to_value(block)
+            .map_err(|e| IoError::format(path, IoErrorKind::Request, e.to_string()))?;
+        let blaze_interp::Value::Array { data, .. } = value else {
+            return Err(IoError::format(
+                path,
+                IoErrorKind::Request,
+                "a block that is not one array",
+            ));
+        };
+        let mut buf = Vec::with_capacity(len);
+        encode_into(&mut buf, &data).map_err(|e| IoError::os(path, "write error", e))?;
+        copy = buf;
+        &copy
+    };
+    write_all_at(file, bytes, offset).map_err(|e| IoError::os(path, "write error", e))?;
+    Ok(bytes.len())
+}
+
 fn write_all_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
     std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
 }
@@ -200,31 +239,7 @@ impl NpyWriter {
         }
         let at = self.offset + (start * self.row_bytes) as u64;
         let len = bs[0] * self.row_bytes;
-        let direct = block.is_c_contiguous()
-            && (cfg!(target_endian = "little") || self.scalar.size_bytes() == 1)
-            && block.has_canonical_bools();
-        let copy;
-        let bytes: &[u8] = if direct && len > 0 {
-            // SAFETY: a C-contiguous view's `len` bytes from its first
-            // element are its elements, readable while it lives.
-            unsafe { std::slice::from_raw_parts(block.as_ptr(), len) }
-        } else {
-            let value = crate::value::view_to_value(block)
-                .map_err(|e| IoError::format(self.path(), IoErrorKind::Request, e.to_string()))?;
-            let blaze_interp::Value::Array { data, .. } = value else {
-                return Err(IoError::format(
-                    self.path(),
-                    IoErrorKind::Request,
-                    "a block that is not one array",
-                ));
-            };
-            let mut buf = Vec::with_capacity(len);
-            encode_into(&mut buf, &data).map_err(|e| IoError::os(self.path(), "write error", e))?;
-            copy = buf;
-            &copy
-        };
-        write_all_at(&self.file, bytes, at)
-            .map_err(|e| IoError::os(self.path(), "write error", e))?;
+        let bytes = write_block_at(&self.file, self.path(), self.scalar, block, len, at)?;
         // Start writing the block back to disk now, so that `finish`'s sync
         // waits for the last blocks only and the disk works while the next
         // blocks are computed.
@@ -237,7 +252,7 @@ impl NpyWriter {
                 libc::sync_file_range(
                     self.file.as_raw_fd(),
                     at as libc::off64_t,
-                    bytes.len() as libc::off64_t,
+                    bytes as libc::off64_t,
                     libc::SYNC_FILE_RANGE_WRITE,
                 );
             }
