@@ -3,12 +3,12 @@
 //! [`to_list`] makes parts of different lengths the rows of a ragged axis
 //! (`n * var * …`, an Arrow list). Records go field by field.
 
-use crate::io::rows::join_rows;
+use crate::io::rows::{join_rows, stack_rows};
 use arrow_array::{Array as _, ArrayRef, FixedSizeListArray, ListArray};
 use arrow_buffer::{OffsetBuffer, ScalarBuffer};
 use arrow_schema::Field;
 use blaze_interp::kernels::ragged::dense_to_arrow;
-use blaze_interp::{with_scalar, Array, Column, Element, Value};
+use blaze_interp::{Column, Value};
 use std::sync::Arc;
 
 /// The shape of a value's leading axes (a record: its first field's).
@@ -119,20 +119,6 @@ pub(super) fn join(parts: Vec<Value>) -> Result<Value, String> {
     }
 }
 
-fn stack_arrays<T: Element>(parts: &[Array]) -> Result<Array, String> {
-    let views: Vec<_> = parts
-        .iter()
-        .map(|p| {
-            T::get(p)
-                .map(|a| a.view())
-                .ok_or_else(|| "arrays of different element types".to_string())
-        })
-        .collect::<Result<_, _>>()?;
-    ndarray::stack(ndarray::Axis(0), &views)
-        .map(T::wrap)
-        .map_err(|e| e.to_string())
-}
-
 /// Parts (at least one) of one shape stacked along a new first axis.
 pub(super) fn stack(parts: Vec<Value>) -> Result<Value, String> {
     let first = parts.first().ok_or("nothing to stack")?;
@@ -147,8 +133,7 @@ pub(super) fn stack(parts: Vec<Value>) -> Result<Value, String> {
                 .map(|(n, ps)| stack(ps).map(|v| (n, v)))
                 .collect::<Result<_, _>>()?,
         )),
-        Value::Array { data, .. } => {
-            let scalar = data.scalar();
+        Value::Array { .. } => {
             let mut datas = Vec::with_capacity(parts.len());
             let mut masks = Vec::with_capacity(parts.len());
             for p in parts {
@@ -173,7 +158,7 @@ pub(super) fn stack(parts: Vec<Value>) -> Result<Value, String> {
             } else {
                 None
             };
-            let data = with_scalar!(scalar, T => stack_arrays::<T>(&datas))?;
+            let data = stack_rows(&datas)?;
             Ok(Value::Array { data, missing })
         }
         Value::Column(_) => {
@@ -266,6 +251,7 @@ pub(super) fn to_list(parts: Vec<Value>) -> Result<Value, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use blaze_interp::Array;
 
     fn arr(v: &[f64], shape: &[usize]) -> Value {
         Value::from(Array::Float64(
