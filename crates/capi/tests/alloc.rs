@@ -4,7 +4,10 @@
 //! `BLAZE_ERR_EVAL` naming the operation and the size, and the library
 //! keeps working afterwards.
 
+mod common;
+
 use blaze_capi::*;
+use common::tensor;
 use std::ffi::{CStr, CString};
 
 fn ok(s: BlazeStatus, what: &str) {
@@ -16,25 +19,6 @@ fn message() -> String {
     unsafe { CStr::from_ptr(blaze_last_error_message()) }
         .to_string_lossy()
         .into_owned()
-}
-
-fn tensor(data: *mut f64, shape: &mut [i64]) -> DLTensor {
-    DLTensor {
-        data: data.cast(),
-        device: DLDevice {
-            device_type: DLDeviceType::kDLCPU,
-            device_id: 0,
-        },
-        ndim: shape.len() as i32,
-        dtype: DLDataType {
-            code: DLDataTypeCode::kDLFloat as u8,
-            bits: 64,
-            lanes: 1,
-        },
-        shape: shape.as_mut_ptr(),
-        strides: std::ptr::null_mut(),
-        byte_offset: 0,
-    }
 }
 
 /// Compiles `expr` over `a: N * float64` and `b: M * float64`.

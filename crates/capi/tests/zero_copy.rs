@@ -4,7 +4,10 @@
 //! tensor of `blaze_kernel_call_alloc` points at the one result-sized
 //! buffer blaze allocated during the call.
 
+mod common;
+
 use blaze_capi::*;
+use common::tensor;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::CString;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -47,25 +50,6 @@ static GLOBAL: Counting = Counting;
 
 fn ok(s: BlazeStatus, what: &str) {
     assert_eq!(s, BlazeStatus::BLAZE_OK, "{what}");
-}
-
-fn tensor(data: *mut f64, shape: &mut [i64]) -> DLTensor {
-    DLTensor {
-        data: data.cast(),
-        device: DLDevice {
-            device_type: DLDeviceType::kDLCPU,
-            device_id: 0,
-        },
-        ndim: shape.len() as i32,
-        dtype: DLDataType {
-            code: DLDataTypeCode::kDLFloat as u8,
-            bits: 64,
-            lanes: 1,
-        },
-        shape: shape.as_mut_ptr(),
-        strides: std::ptr::null_mut(),
-        byte_offset: 0,
-    }
 }
 
 #[test]
