@@ -12,6 +12,23 @@ fn blaze(args: &[&str]) -> Output {
         .expect("the blaze binary runs")
 }
 
+/// `blaze build SRC -o OBJ --header HEADER`.
+fn build(src: &Path, obj: &Path, header: &Path) -> Output {
+    blaze(&[
+        "build",
+        src.to_str().unwrap(),
+        "-o",
+        obj.to_str().unwrap(),
+        "--header",
+        header.to_str().unwrap(),
+    ])
+}
+
+/// The C compiler: `$CC`, else `cc`.
+fn cc() -> Command {
+    Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+}
+
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
@@ -31,14 +48,7 @@ fn built_object_runs_without_blaze() {
     let obj = tmp("aot_kernels.o");
     let header = tmp("aot_kernels.h");
     let src = repo().join("tests/c/aot_kernels.blz");
-    let o = blaze(&[
-        "build",
-        src.to_str().unwrap(),
-        "-o",
-        obj.to_str().unwrap(),
-        "--header",
-        header.to_str().unwrap(),
-    ]);
+    let o = build(&src, &obj, &header);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let h = std::fs::read_to_string(&header).expect("the header was written");
     assert!(
@@ -56,7 +66,7 @@ fn built_object_runs_without_blaze() {
     assert!(libs.contains("-lm"), "{libs}");
 
     let exe = tmp("test_aot");
-    let cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+    let cc = cc()
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O1"])
         .arg("-I")
         .arg(header.parent().unwrap())
@@ -186,14 +196,7 @@ fn build_refuses_definitions_named_like_c_keywords_and_types() {
         let src = t.path().join("kw.blz");
         std::fs::write(&src, format!("def {name}(x: N * float64) = x * 2.0\n")).unwrap();
         let (obj, h) = (t.path().join("kw.o"), t.path().join("kw.h"));
-        let o = blaze(&[
-            "build",
-            src.to_str().unwrap(),
-            "-o",
-            obj.to_str().unwrap(),
-            "--header",
-            h.to_str().unwrap(),
-        ]);
+        let o = build(&src, &obj, &h);
         let err = text(&o.stderr);
         // Either the parser refuses the name, or the build does, clearly.
         assert_eq!(o.status.code(), Some(1), "{name}: {err}");
@@ -213,14 +216,7 @@ fn build_refuses_definitions_named_like_c_keywords_and_types() {
     )
     .unwrap();
     let (obj, h) = (t.path().join("params.o"), t.path().join("params.h"));
-    let o = blaze(&[
-        "build",
-        src.to_str().unwrap(),
-        "-o",
-        obj.to_str().unwrap(),
-        "--header",
-        h.to_str().unwrap(),
-    ]);
+    let o = build(&src, &obj, &h);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let header = std::fs::read_to_string(&h).unwrap();
     assert!(
@@ -229,7 +225,7 @@ fn build_refuses_definitions_named_like_c_keywords_and_types() {
     );
     let c = t.path().join("use.c");
     std::fs::write(&c, "#include \"params.h\"\nint main(void) {\n  int32_t (*f)(const DLTensor *, double, DLTensor *) = scale;\n  (void)f;\n  return 0;\n}\n").unwrap();
-    let cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+    let cc = cc()
         .args(["-std=c11", "-Wall", "-Werror", "-fsyntax-only", "-I"])
         .arg(t.path())
         .arg(&c)
@@ -298,20 +294,13 @@ fn aot_reports_the_dtype_given_and_partial_overlaps() {
     )
     .unwrap();
     let (obj, h) = (t.path().join("ov.o"), t.path().join("ov.h"));
-    let o = blaze(&[
-        "build",
-        src.to_str().unwrap(),
-        "-o",
-        obj.to_str().unwrap(),
-        "--header",
-        h.to_str().unwrap(),
-    ]);
+    let o = build(&src, &obj, &h);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let c = t.path().join("ov.c");
     std::fs::write(&c, OVERLAP_C).unwrap();
     let exe = t.path().join("ov");
     let libs = text(&blaze(&["config", "--libs"]).stdout);
-    let cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+    let cc = cc()
         .args(["-std=c11", "-Wall", "-Werror", "-I"])
         .arg(t.path())
         .arg(&c)
