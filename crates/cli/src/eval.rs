@@ -162,6 +162,7 @@ fn timings(r: &RunReport) -> serde_json::Value {
         "total": r.total_seconds,
         "fallbacks": r.fallbacks,
     });
+    crate::cache::timings(r, &mut t);
     if r.streamed {
         t["streamed"] = json!(true);
         t["memory_limit"] = json!(r.memory_limit);

@@ -13,6 +13,7 @@ mod out;
 mod args;
 mod bind;
 mod build;
+mod cache;
 mod check;
 mod demo;
 mod discover;
@@ -215,6 +216,10 @@ enum Command {
         /// Worker threads (default: one per core).
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
+        /// Compile every kernel, neither loading nor storing machine code
+        /// in the kernel cache (as `BLAZE_CACHE=off`).
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Print the IR a program would run and its plan (the BLAS/LAPACK
     /// calls, or the streaming tasks), without running it: only the
@@ -300,6 +305,27 @@ enum Command {
         #[arg(long)]
         libs: bool,
     },
+    /// The kernel cache: machine code of compiled kernels kept on disk
+    /// (`$XDG_CACHE_HOME/blaze/kernels`, or `BLAZE_CACHE_DIR`; capped by
+    /// `BLAZE_CACHE_SIZE`, least recently used evicted first;
+    /// `BLAZE_CACHE=off` bypasses it).
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
+}
+
+/// What `blaze cache` does.
+#[derive(Subcommand)]
+enum CacheAction {
+    /// Print the directory, its entries and bytes, and the cap.
+    Info {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove every entry.
+    Clear,
 }
 
 fn main() -> ExitCode {
@@ -340,7 +366,11 @@ fn main() -> ExitCode {
             timings,
             repeat,
             threads,
+            no_cache,
         } => run.flags(threads).and_then(|run| {
+            if no_cache {
+                blaze::codegen::disk_cache::set_enabled(false);
+            }
             eval::run(eval::EvalOptions {
                 run,
                 out,
@@ -391,6 +421,10 @@ fn main() -> ExitCode {
             defs,
         } => build::run(&file, &out, &header, &defs),
         Command::Config { libs } => build::config(libs),
+        Command::Cache { action } => match action {
+            CacheAction::Info { json } => cache::info(json),
+            CacheAction::Clear => cache::clear(),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,11 +3,24 @@
 //! function pointers that any thread may call.
 //!
 //! Kernels are built with inkwell, each in its own LLVM context and module,
-//! optimized at `O3` by `machine` (as AOT objects are), and handed to one process-wide ORC `LLJIT` (through
-//! llvm-sys's C API, which inkwell does not wrap for LLVM 19). LLJIT
-//! detects the host CPU, resolves libm and libmvec symbols in the process,
-//! and frees each module's IR once its code is emitted, so a kernel costs
-//! its machine code, not its IR.
+//! optimized at `O3` and emitted as an object file by `machine` (as AOT
+//! objects are: the host CPU and features, position-independent code of the
+//! small code model, which ORC's linker expects), and the object is handed
+//! to one process-wide ORC `LLJIT` (through llvm-sys's C API, which inkwell
+//! does not wrap for LLVM 19). ORC links it against the process: libm under
+//! blaze's names (absolute symbols defined at start), libmvec and the C
+//! library through the process's own symbol table. The IR is freed once the
+//! object exists, so a kernel costs its machine code, not its IR.
+//!
+//! The object of a kernel is also stored in the persistent cache
+//! ([`crate::disk_cache`]); another process asking for the same kernel on
+//! the same CPU loads it from there into ORC, running neither the
+//! optimizer nor the code generator, and links it exactly as a freshly
+//! compiled one. Such kernels have a symbol named after the hash of their
+//! identity (`blaze_kernel_h…`), so an object made by one process defines
+//! the same name in another; a kernel whose name is already defined in
+//! this process (an evicted kernel a caller still holds) is compiled again
+//! under a fresh name and not stored.
 //!
 //! Each kernel's code lives under its own ORC resource tracker, removed
 //! when the last [`Arc`] of its [`Compiled`] is dropped: the cache holds
@@ -17,17 +30,19 @@
 //! process compiles.
 
 use crate::arrow_kernels::ColumnKernel;
+use crate::disk_cache::{self, CacheUse, DiskCache, Lookup};
 use crate::error::Unsupported;
 use crate::kernel::KernelKey;
 use crate::llvm::Emitter;
 use crate::machine::{native_host, verify, Machine};
 use crate::target::Host;
 use inkwell::context::Context;
+use inkwell::llvm_sys::core::LLVMCreateMemoryBufferWithMemoryRangeCopy;
 use inkwell::llvm_sys::error::{LLVMDisposeErrorMessage, LLVMErrorRef, LLVMGetErrorMessage};
 use inkwell::llvm_sys::orc2 as orc;
 use inkwell::llvm_sys::orc2::lljit;
 use inkwell::targets::{CodeModel, RelocMode};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -67,9 +82,6 @@ impl Dumps {
     }
 }
 
-/// The texts of a compile: generated IR, optimized IR, assembly.
-type Texts = (Option<String>, Option<String>, Option<String>);
-
 /// A compiled kernel.
 #[derive(Debug)]
 pub struct Compiled {
@@ -85,8 +97,11 @@ pub struct Compiled {
     pub opt_ir: Option<String>,
     /// Assembly, when asked for.
     pub asm: Option<String>,
-    /// Seconds spent generating, optimizing and compiling.
+    /// Seconds spent generating, optimizing and compiling, or loading the
+    /// object from the disk cache.
     pub compile_seconds: f64,
+    /// Whether the code came from the disk cache.
+    pub cache: CacheUse,
     /// The ORC resource tracker owning the code, removed on drop.
     tracker: Option<Tracker>,
 }
@@ -102,8 +117,9 @@ impl Drop for Compiled {
     }
 }
 
-/// An ORC resource tracker: the code and symbols of one kernel.
-struct Tracker(orc::LLVMOrcResourceTrackerRef);
+/// An ORC resource tracker: the code and symbols of one kernel, and the
+/// name of its entry point.
+struct Tracker(orc::LLVMOrcResourceTrackerRef, String);
 // SAFETY: a tracker is an opaque handle; blaze removes it under
 // `Jit::compile_lock`.
 unsafe impl Send for Tracker {}
@@ -111,7 +127,7 @@ unsafe impl Sync for Tracker {}
 
 impl std::fmt::Debug for Tracker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Tracker({:p})", self.0)
+        write!(f, "Tracker({:p}, {})", self.0, self.1)
     }
 }
 
@@ -171,6 +187,8 @@ pub struct Jit {
     /// Trackers of dropped kernels, removed at the next chance to take the
     /// compile lock.
     pending: Mutex<Vec<Tracker>>,
+    /// Kernel symbols defined in the JIT (changed under the compile lock).
+    defined: Mutex<HashSet<String>>,
 }
 
 /// The ORC `LLJIT` instance and its main library.
@@ -267,6 +285,7 @@ pub fn jit() -> Result<&'static Jit, Unsupported> {
             cache_limit: AtomicUsize::new(DEFAULT_CACHE_LIMIT),
             compile_lock: Mutex::new(()),
             pending: Mutex::new(Vec::new()),
+            defined: Mutex::new(HashSet::new()),
         })
     })
     .as_ref()
@@ -315,6 +334,9 @@ impl Jit {
             Err(_) => return,
         };
         for t in trackers {
+            if let Ok(mut d) = self.defined.lock() {
+                d.remove(&t.1);
+            }
             // SAFETY: a live tracker of this JIT's main library, no longer
             // referenced by any kernel; removing it frees its code and
             // symbols, releasing it frees the handle.
@@ -389,20 +411,13 @@ impl Jit {
             };
             let r = match ready {
                 Some(k) => Ok(k),
-                None => {
-                    // Every compile gets a fresh symbol, also when a cached
-                    // kernel is compiled again for its texts.
-                    static NEXT: AtomicUsize = AtomicUsize::new(0);
-                    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-                    self.compile(build, &text, &format!("{prefix}_{n}"), dumps)
-                        .map(|c| {
-                            let compiled = Arc::new(c);
-                            if let Ok(mut cache) = self.cache.lock() {
-                                gone = cache.insert(text, compiled.clone(), self.cache_limit());
-                            }
-                            compiled
-                        })
-                }
+                None => self.obtain(build, &text, prefix, dumps).map(|c| {
+                    let compiled = Arc::new(c);
+                    if let Ok(mut cache) = self.cache.lock() {
+                        gone = cache.insert(text, compiled.clone(), self.cache_limit());
+                    }
+                    compiled
+                }),
             };
             // Kernels dropped by other threads meanwhile.
             self.remove_pending();
@@ -412,71 +427,141 @@ impl Jit {
         result
     }
 
+    /// The kernel of key text `text` from the disk cache, or compiled by
+    /// `build` (and stored there). The caller holds the compile lock.
+    fn obtain(
+        &self,
+        build: impl FnOnce(&Emitter<'_, '_>, &str) -> Result<(), Unsupported>,
+        text: &str,
+        prefix: &str,
+        dumps: Dumps,
+    ) -> Result<Compiled, Unsupported> {
+        let t0 = Instant::now();
+        let disk = disk_cache::active();
+        let identity = disk.map(|_| disk_cache::identity(&self.host, text));
+        let stable = identity
+            .as_ref()
+            .map(|id| format!("{prefix}_h{:016x}", disk_cache::fnv64(id.as_bytes())))
+            .filter(|name| !self.defined.lock().is_ok_and(|d| d.contains(name)));
+        // A hit, unless texts are wanted (they come from compiling).
+        if let (Some(d), Some(id), Some(name), false) = (disk, &identity, &stable, dumps.any()) {
+            match d.load(id) {
+                Lookup::Hit { symbol, object } if &symbol == name => {
+                    match self.load_object(&object, name) {
+                        Ok((tracker, func)) => {
+                            return Ok(Compiled {
+                                func,
+                                name: name.clone(),
+                                key: text.to_string(),
+                                ir: None,
+                                opt_ir: None,
+                                asm: None,
+                                compile_seconds: t0.elapsed().as_secs_f64(),
+                                cache: CacheUse::Hit,
+                                tracker: Some(tracker),
+                            })
+                        }
+                        Err(e) => warn_corrupt(&format!("in {}: {}", d.dir().display(), e.0)),
+                    }
+                }
+                Lookup::Corrupt(why) => warn_corrupt(&why),
+                Lookup::Hit { .. } | Lookup::Absent => {}
+            }
+        }
+        let (name, store) = match (&stable, disk, &identity) {
+            (Some(name), Some(d), Some(id)) => (name.clone(), Some((d, id.as_str()))),
+            _ => {
+                // Every other compile gets a fresh symbol, also when a
+                // cached kernel is compiled again for its texts.
+                static NEXT: AtomicUsize = AtomicUsize::new(0);
+                let n = NEXT.fetch_add(1, Ordering::Relaxed);
+                (format!("{prefix}_{n}"), None)
+            }
+        };
+        let mut c = self.compile(build, text, &name, dumps, store)?;
+        c.cache = if disk.is_some() {
+            CacheUse::Miss
+        } else {
+            CacheUse::Off
+        };
+        c.compile_seconds = t0.elapsed().as_secs_f64();
+        Ok(c)
+    }
+
+    /// Generates, optimizes and emits the kernel as an object file, stores
+    /// the object in `store`'s cache under its identity, and loads it.
     fn compile(
         &self,
         build_kernel: impl FnOnce(&Emitter<'_, '_>, &str) -> Result<(), Unsupported>,
         text: &str,
         name: &str,
         dumps: Dumps,
+        store: Option<(&DiskCache, &str)>,
     ) -> Result<Compiled, Unsupported> {
         let t0 = Instant::now();
-        let machine = Machine::new(&self.host, RelocMode::Default, CodeModel::JITDefault)?;
-        // SAFETY: a new thread-safe context; inkwell borrows its LLVM context
-        // (ManuallyDrop: inkwell must not dispose it) while the module is
-        // built.
-        let tsctx = unsafe { orc::LLVMOrcCreateNewThreadSafeContext() };
-        let ctx = std::mem::ManuallyDrop::new(unsafe {
-            Context::new(orc::LLVMOrcThreadSafeContextGetContext(tsctx))
-        });
+        let machine = Machine::new(&self.host, RelocMode::PIC, CodeModel::Small)?;
+        let ctx = Context::create();
         let module = machine.module(&ctx, name);
-        let built = {
-            let build = || -> Result<Texts, Unsupported> {
-                build_kernel(&Emitter::new(&ctx, &module, &self.host), name)?;
-                verify(&module)?;
-                let ir = dumps.ir.then(|| module.print_to_string().to_string());
-                machine.optimize(&module)?;
-                let opt_ir = dumps.opt_ir.then(|| module.print_to_string().to_string());
-                let asm = if dumps.asm {
-                    Some(machine.assembly(&module)?)
-                } else {
-                    None
-                };
-                Ok((ir, opt_ir, asm))
-            };
-            build()
+        build_kernel(&Emitter::new(&ctx, &module, &self.host), name)?;
+        verify(&module)?;
+        let ir = dumps.ir.then(|| module.print_to_string().to_string());
+        machine.optimize(&module)?;
+        let opt_ir = dumps.opt_ir.then(|| module.print_to_string().to_string());
+        let asm = if dumps.asm {
+            Some(machine.assembly(&module)?)
+        } else {
+            None
         };
-        let (ir, opt_ir, asm) = match built {
-            Ok(b) => b,
-            Err(e) => {
-                drop(module);
-                // SAFETY: nothing refers to the context any more.
-                unsafe { orc::LLVMOrcDisposeThreadSafeContext(tsctx) };
-                return Err(e);
-            }
-        };
-        let mref = module.as_mut_ptr();
-        // Ownership of the module moves to ORC.
-        std::mem::forget(module);
+        let object = machine.object(&module)?;
+        drop(module);
+        if let Some((cache, identity)) = store {
+            // A cache that cannot be written costs the next process a
+            // compile, nothing more.
+            let _ = cache.store(identity, name, object.as_slice());
+        }
+        let (tracker, func) = self.load_object(object.as_slice(), name)?;
+        Ok(Compiled {
+            func,
+            name: name.to_string(),
+            key: text.to_string(),
+            ir,
+            opt_ir,
+            asm,
+            compile_seconds: t0.elapsed().as_secs_f64(),
+            cache: CacheUse::Off,
+            tracker: Some(tracker),
+        })
+    }
+
+    /// Links the object file `object` into the JIT under a tracker of its
+    /// own and returns the address of its kernel `name`. The caller holds
+    /// the compile lock.
+    fn load_object(&self, object: &[u8], name: &str) -> Result<(Tracker, KernelFn), Unsupported> {
         let cname = std::ffi::CString::new(name).map_err(|e| Unsupported(e.to_string()))?;
         let mut addr: orc::LLVMOrcExecutorAddress = 0;
-        // SAFETY: `mref` belongs to `tsctx`; the thread-safe module takes the
-        // module and keeps the context alive; the lookup compiles it on this
-        // thread, under the compile lock. The module's code belongs to a
-        // tracker of its own, removed on failure here or when the kernel
-        // is dropped.
+        // SAFETY: the buffer is a copy of `object`, owned by ORC once added;
+        // the lookup links the object on this thread, under the compile
+        // lock. The object's code belongs to a tracker of its own, removed
+        // on failure here or when the kernel is dropped.
         let tracker = unsafe {
-            let tracker = Tracker(orc::LLVMOrcJITDylibCreateResourceTracker(self.lljit.dylib));
-            let tsm = orc::LLVMOrcCreateNewThreadSafeModule(mref, tsctx);
-            orc::LLVMOrcDisposeThreadSafeContext(tsctx);
+            let tracker = Tracker(
+                orc::LLVMOrcJITDylibCreateResourceTracker(self.lljit.dylib),
+                name.to_string(),
+            );
             let failed = |t: Tracker, e: String| {
                 let _ = take_error(orc::LLVMOrcResourceTrackerRemove(t.0));
                 orc::LLVMOrcReleaseResourceTracker(t.0);
                 Err(Unsupported(e))
             };
-            if let Some(e) = take_error(lljit::LLVMOrcLLJITAddLLVMIRModuleWithRT(
+            let buffer = LLVMCreateMemoryBufferWithMemoryRangeCopy(
+                object.as_ptr().cast(),
+                object.len(),
+                cname.as_ptr(),
+            );
+            if let Some(e) = take_error(lljit::LLVMOrcLLJITAddObjectFileWithRT(
                 self.lljit.jit,
                 tracker.0,
-                tsm,
+                buffer,
             )) {
                 return failed(tracker, format!("the JIT rejected the kernel: {e}"));
             }
@@ -492,17 +577,16 @@ impl Jit {
             }
             tracker
         };
+        if let Ok(mut d) = self.defined.lock() {
+            d.insert(name.to_string());
+        }
         // SAFETY: the function was generated with exactly this signature.
         let func: KernelFn = unsafe { std::mem::transmute::<usize, KernelFn>(addr as usize) };
-        Ok(Compiled {
-            func,
-            name: name.to_string(),
-            key: text.to_string(),
-            ir,
-            opt_ir,
-            asm,
-            compile_seconds: t0.elapsed().as_secs_f64(),
-            tracker: Some(tracker),
-        })
+        Ok((tracker, func))
     }
+}
+
+/// The one warning line of a cache entry that cannot be used.
+fn warn_corrupt(why: &str) {
+    eprintln!("blaze: warning: kernel cache entry {why}; compiling the kernel again");
 }

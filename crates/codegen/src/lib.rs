@@ -22,8 +22,8 @@
 //! kernel over Arrow buffers computes; on `kernel`) on nothing else; `fuse` on
 //! `kernel`; `target` (the host CPU, libm symbols) on nothing; `llvm`
 //! (lowering) on `kernel`, `arrow_kernels` and `target`; `machine` (target machine,
-//! optimizer) on `target`; `jit` and `aot` on all of these, never on each
-//! other.
+//! optimizer) on `target`; `disk_cache` (the persistent kernel cache) on
+//! `target`; `jit` and `aot` on all of these, never on each other.
 
 //! What a kernel does is fixed by `blaze_ir::ops` and must agree with the
 //! reference interpreter; the runtime's differential tests check it.
@@ -32,6 +32,7 @@
 
 pub mod aot;
 pub mod arrow_kernels;
+pub mod disk_cache;
 mod error;
 pub mod fuse;
 pub mod jit;
@@ -43,6 +44,7 @@ pub mod target;
 pub use arrow_kernels::{
     ColumnKernel, DecimalKernel, DecimalOp, SegmentedKernel, StringKernel, StringOp,
 };
+pub use disk_cache::CacheUse;
 pub use error::Unsupported;
 pub use fuse::{
     fuse_group, has_kernel_form, has_plain_kernel_form, kernel_element, kernel_scalar, FusedGroup,

@@ -10,6 +10,7 @@
 use crate::error::Unsupported;
 use crate::target::Host;
 use inkwell::context::Context;
+use inkwell::memory_buffer::MemoryBuffer;
 use inkwell::module::Module;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{
@@ -88,6 +89,13 @@ impl Machine {
             .write_to_memory_buffer(module, FileType::Assembly)
             .map_err(|e| Unsupported(e.to_string()))?;
         Ok(String::from_utf8_lossy(buf.as_slice()).into_owned())
+    }
+
+    /// The object file of `module`, in memory.
+    pub(crate) fn object(&self, module: &Module<'_>) -> Result<MemoryBuffer<'_>, Unsupported> {
+        self.tm
+            .write_to_memory_buffer(module, FileType::Object)
+            .map_err(|e| Unsupported(format!("cannot emit the object: {e}")))
     }
 
     /// Writes `module` as an object file at `path`.
