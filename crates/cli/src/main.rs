@@ -207,7 +207,9 @@ enum Command {
         #[arg(long, value_name = "WHAT")]
         emit: Vec<String>,
         /// Print timings as JSON on stderr: parse, check, compile, execute
-        /// (seconds), and the operations run on the reference kernels.
+        /// (seconds), the operations run on the reference kernels, and
+        /// whether the kernels came from the kernel cache (`"cache"`:
+        /// hit, miss, mixed, off or none; `"cache_hits"`, `"cache_misses"`).
         #[arg(long)]
         timings: bool,
         /// Execute N times; `execute` in the timings is the best of them.

@@ -11,6 +11,7 @@
 //! ```text
 //! IR nodes ──fuse──► KernelSpec + rank + layouts = KernelKey ──llvm──► LLVM IR
 //!     ──machine (host CPU, O3)──► jit: ORC, cached by key text ──► KernelFn
+//!                             │        (objects kept on disk: disk_cache)
 //!                             └─► aot: object file + C header
 //! ```
 //!
