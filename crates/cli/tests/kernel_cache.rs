@@ -326,3 +326,43 @@ fn cache_info_and_clear() {
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("BLAZE_CACHE_SIZE=`lots`"));
 }
+
+/// In this process (the only test here that compiles in process): a kernel
+/// evicted from the in-memory cache while a caller still holds it keeps
+/// its symbol, so compiling it again takes a fresh name and stores nothing
+/// — and gives the same result.
+#[test]
+fn a_kernel_still_held_after_eviction_is_compiled_under_a_fresh_name() {
+    let s = Setup::new("blaze-cache-held");
+    std::env::set_var("BLAZE_CACHE_DIR", s.cache());
+    std::env::remove_var("BLAZE_CACHE");
+    let input = s.input.to_str().expect("a UTF-8 path");
+    let run = |expr: &str| {
+        blaze::Session::new()
+            .eval(expr, &[("x", input)], None)
+            .expect("run")
+    };
+    let jit = blaze::codegen::jit().expect("a JIT");
+    let limit = jit.cache_limit();
+    jit.set_cache_limit(1);
+    let first = run(EXPR);
+    let k = &first.report.kernels[0];
+    assert_eq!(k.cache, blaze::codegen::CacheUse::Miss);
+    assert!(k.name.starts_with("blaze_kernel_h"), "{}", k.name);
+    // Evicts the first kernel from memory; `first` still holds it.
+    run("sum(x * 2.5)");
+    let again = run(EXPR);
+    let k2 = &again.report.kernels[0];
+    assert_eq!(k2.cache, blaze::codegen::CacheUse::Miss);
+    assert!(!k2.name.starts_with("blaze_kernel_h"), "{}", k2.name);
+    assert_eq!(again.value, first.value);
+    assert_eq!(s.entries().len(), 2, "{:?}", s.entries());
+    // Once nothing holds it, its name is free and the stored object loads.
+    drop((first, again));
+    run("max(x - 3)");
+    let hit = run(EXPR);
+    let k3 = &hit.report.kernels[0];
+    assert_eq!(k3.cache, blaze::codegen::CacheUse::Hit, "{}", k3.name);
+    assert!(k3.name.starts_with("blaze_kernel_h"), "{}", k3.name);
+    jit.set_cache_limit(limit);
+}

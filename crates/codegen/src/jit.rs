@@ -19,8 +19,9 @@
 //! compiled one. Such kernels have a symbol named after the hash of their
 //! identity (`blaze_kernel_h…`), so an object made by one process defines
 //! the same name in another; a kernel whose name is already defined in
-//! this process (an evicted kernel a caller still holds) is compiled again
-//! under a fresh name and not stored.
+//! this process (an evicted kernel a caller still holds), or that is
+//! compiled for its texts (`Dumps`), is compiled under a numbered name and
+//! not stored.
 //!
 //! Each kernel's code lives under its own ORC resource tracker, removed
 //! when the last [`Arc`] of its [`Compiled`] is dropped: the cache holds
@@ -439,12 +440,13 @@ impl Jit {
         let t0 = Instant::now();
         let disk = disk_cache::active();
         let identity = disk.map(|_| disk_cache::identity(&self.host, text));
+        // Compiles for texts keep numbered names (and are not stored).
         let stable = identity
             .as_ref()
+            .filter(|_| !dumps.any())
             .map(|id| format!("{prefix}_h{:016x}", disk_cache::fnv64(id.as_bytes())))
             .filter(|name| !self.defined.lock().is_ok_and(|d| d.contains(name)));
-        // A hit, unless texts are wanted (they come from compiling).
-        if let (Some(d), Some(id), Some(name), false) = (disk, &identity, &stable, dumps.any()) {
+        if let (Some(d), Some(id), Some(name)) = (disk, &identity, &stable) {
             match d.load(id) {
                 Lookup::Hit { symbol, object } if &symbol == name => {
                     match self.load_object(&object, name) {
