@@ -133,6 +133,13 @@ fn a_second_process_loads_the_kernel_compiled_by_the_first() {
     assert_eq!(first.timings["cache_misses"], 1, "{}", first.timings);
     assert!(first.warnings.is_empty(), "{:?}", first.warnings);
     s.only_entry();
+    // The directory holds code that is run: the user's alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(s.cache()).expect("the cache directory");
+        assert_eq!(mode.permissions().mode() & 0o777, 0o700);
+    }
     let second = s.eval(EXPR, &[], &[]);
     assert_eq!(second.cache(), "hit", "{}", second.timings);
     assert_eq!(second.timings["cache_hits"], 1, "{}", second.timings);

@@ -18,7 +18,10 @@
 //! Entries are written to a temporary file in the cache directory and
 //! renamed into place, so concurrent processes see an entry whole or not at
 //! all. A hit sets the entry's modification time; when a store takes the
-//! directory over its cap, the entries used longest ago are removed first.
+//! directory over its cap, the entries used longest ago are removed first
+//! (a process scans the directory at its first store, then when what it
+//! stored since would pass the cap, and every 128 stores). The directories
+//! it creates are private to the user: the cache holds code that is run.
 //! An entry whose checksum or length is wrong is reported ([`Lookup::Corrupt`])
 //! and the JIT compiles the kernel again and replaces it. Failing to write
 //! the cache never fails a compile.
@@ -27,7 +30,7 @@ use crate::target::{Host, VectorIsa};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 /// The cap of the cache directory when `BLAZE_CACHE_SIZE` is not set: 256 MiB.
@@ -204,11 +207,24 @@ pub(crate) enum Lookup {
     Corrupt(String),
 }
 
+/// Stores between two scans of the directory, when the estimate of its
+/// bytes stays under the cap.
+const RESCAN_EVERY: u32 = 128;
+
+/// What this process knows of the directory's bytes: the total of its
+/// last scan plus what it stored since, and how many stores that was.
+#[derive(Debug, Default)]
+struct Usage {
+    bytes: Option<u64>,
+    stores: u32,
+}
+
 /// A cache directory and its cap.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct DiskCache {
     dir: PathBuf,
     cap: u64,
+    usage: Mutex<Usage>,
 }
 
 impl DiskCache {
@@ -217,6 +233,7 @@ impl DiskCache {
         DiskCache {
             dir: dir.into(),
             cap,
+            usage: Mutex::new(Usage::default()),
         }
     }
 
@@ -373,7 +390,7 @@ impl DiskCache {
     /// atomically, then evicts beyond the cap.
     pub(crate) fn store(&self, identity: &str, symbol: &str, object: &[u8]) -> io::Result<()> {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
-        std::fs::create_dir_all(&self.dir)?;
+        create_private_dir(&self.dir)?;
         let path = self.path(identity);
         let entry = encode_entry(identity.as_bytes(), symbol.as_bytes(), object)?;
         let tmp = self.dir.join(format!(
@@ -387,15 +404,32 @@ impl DiskCache {
             let _ = std::fs::remove_file(&tmp);
         }
         written?;
-        self.evict()
+        // The directory is scanned at the first store of the process, when
+        // the estimate passes the cap, and every `RESCAN_EVERY` stores (other
+        // processes store too): not at every store of a process compiling
+        // thousands of kernels.
+        let mut usage = self.usage.lock().unwrap_or_else(|p| p.into_inner());
+        usage.stores += 1;
+        let estimate = usage.bytes.map(|b| b.saturating_add(entry.len() as u64));
+        if estimate.is_some_and(|b| b <= self.cap) && usage.stores < RESCAN_EVERY {
+            usage.bytes = estimate;
+            return Ok(());
+        }
+        let total = self.evict()?;
+        *usage = Usage {
+            bytes: Some(total),
+            stores: 0,
+        };
+        Ok(())
     }
 
-    /// Removes the least recently used entries until the rest fit the cap.
-    fn evict(&self) -> io::Result<()> {
+    /// Removes the least recently used entries until the rest fit the cap;
+    /// returns the bytes left.
+    fn evict(&self) -> io::Result<u64> {
         let mut entries = self.entries()?;
         let mut total: u64 = entries.iter().map(|e| e.1).sum();
         if total <= self.cap {
-            return Ok(());
+            return Ok(total);
         }
         entries.sort_by_key(|e| e.2);
         for (path, len, _) in entries {
@@ -408,8 +442,19 @@ impl DiskCache {
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
+        Ok(total)
     }
+}
+
+/// Creates `dir` and its parents; on Unix the directories created are
+/// readable and writable by the user alone (the cache holds code that is
+/// run).
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
 }
 
 /// The checksum of an entry's three parts.
