@@ -283,6 +283,9 @@ enum Command {
         /// Show the datashape language on the seed's examples instead.
         #[arg(long)]
         datashapes: bool,
+        /// Compile every kernel, bypassing the kernel cache.
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Compile definitions ahead of time into an object file with one C
     /// function each, and the C header declaring them.
@@ -412,14 +415,20 @@ fn main() -> ExitCode {
             memory_limit,
             threads,
             datashapes,
-        } => demo::run(demo::DemoOptions {
-            datashapes,
-            size,
-            cols,
-            path,
-            memory_limit,
-            threads,
-        }),
+            no_cache,
+        } => {
+            if no_cache {
+                blaze::codegen::disk_cache::set_enabled(false);
+            }
+            demo::run(demo::DemoOptions {
+                datashapes,
+                size,
+                cols,
+                path,
+                memory_limit,
+                threads,
+            })
+        }
         Command::Build {
             file,
             out,

@@ -70,8 +70,8 @@ impl Setup {
         Run::of(self.command(&args, env).output().expect("run blaze"))
     }
 
-    /// The entry files: name and size.
-    fn entries(&self) -> BTreeMap<String, u64> {
+    /// The files of the cache directory: name and size.
+    fn files(&self) -> BTreeMap<String, u64> {
         let Ok(rd) = std::fs::read_dir(self.cache()) else {
             return BTreeMap::new();
         };
@@ -83,10 +83,22 @@ impl Setup {
             .collect()
     }
 
-    /// The path of the one entry there is.
+    /// The entry files (`*.bk`): name and size.
+    fn entries(&self) -> BTreeMap<String, u64> {
+        let mut f = self.files();
+        f.retain(|name, _| name.ends_with(".bk"));
+        f
+    }
+
+    /// The path of the one entry there is; no temporary file is left.
     fn only_entry(&self) -> PathBuf {
         let e = self.entries();
         assert_eq!(e.len(), 1, "{e:?}");
+        let files = self.files();
+        assert!(
+            files.keys().all(|n| n.ends_with(".bk") || n == ".usage"),
+            "{files:?}"
+        );
         let name = e.keys().next().cloned().unwrap_or_default();
         assert!(name.ends_with(".bk"), "{name}");
         self.cache().join(name)

@@ -19,9 +19,10 @@
 //! renamed into place, so concurrent processes see an entry whole or not at
 //! all. A hit sets the entry's modification time; when a store takes the
 //! directory over its cap, the entries used longest ago are removed first
-//! (a process scans the directory at its first store, then when what it
-//! stored since would pass the cap, and every 128 stores). The directories
-//! it creates are private to the user: the cache holds code that is run.
+//! (the directory is scanned when a small ledger of its bytes, updated at
+//! every store, says the cap is passed, or is missing or an hour old). The
+//! directories it creates are private to the user: the cache holds code
+//! that is run.
 //! An entry whose checksum or length is wrong is reported ([`Lookup::Corrupt`])
 //! and the JIT compiles the kernel again and replaces it. Failing to write
 //! the cache never fails a compile.
@@ -30,7 +31,7 @@ use crate::target::{Host, VectorIsa};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 /// The cap of the cache directory when `BLAZE_CACHE_SIZE` is not set: 256 MiB.
@@ -207,24 +208,20 @@ pub(crate) enum Lookup {
     Corrupt(String),
 }
 
-/// Stores between two scans of the directory, when the estimate of its
-/// bytes stays under the cap.
-const RESCAN_EVERY: u32 = 128;
+/// The ledger of the directory's bytes: `BYTES SCANNED_AT` (the total of
+/// the last scan plus what was stored since, and when that scan was, in
+/// seconds since the epoch).
+const LEDGER: &str = ".usage";
 
-/// What this process knows of the directory's bytes: the total of its
-/// last scan plus what it stored since, and how many stores that was.
-#[derive(Debug, Default)]
-struct Usage {
-    bytes: Option<u64>,
-    stores: u32,
-}
+/// How long the ledger is trusted before the directory is scanned again
+/// (concurrent stores may lose each other's updates of it).
+const RESCAN_AFTER: u64 = 3600;
 
 /// A cache directory and its cap.
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DiskCache {
     dir: PathBuf,
     cap: u64,
-    usage: Mutex<Usage>,
 }
 
 impl DiskCache {
@@ -233,7 +230,6 @@ impl DiskCache {
         DiskCache {
             dir: dir.into(),
             cap,
-            usage: Mutex::new(Usage::default()),
         }
     }
 
@@ -334,7 +330,7 @@ impl DiskCache {
         for e in rd.flatten() {
             let path = e.path();
             let name = e.file_name();
-            let temp = name.to_string_lossy().starts_with(TEMP_PREFIX);
+            let temp = name.to_string_lossy().starts_with(TEMP_PREFIX) || name == LEDGER;
             let entry = path.extension().is_some_and(|x| x == ENTRY_EXTENSION);
             if !(temp || entry) || !e.file_type().is_ok_and(|t| t.is_file()) {
                 continue;
@@ -404,36 +400,62 @@ impl DiskCache {
             let _ = std::fs::remove_file(&tmp);
         }
         written?;
-        // The directory is scanned at the first store of the process, when
-        // the estimate passes the cap, and every `RESCAN_EVERY` stores (other
-        // processes store too): not at every store of a process compiling
-        // thousands of kernels.
-        let mut usage = self.usage.lock().unwrap_or_else(|p| p.into_inner());
-        usage.stores += 1;
-        let estimate = usage.bytes.map(|b| b.saturating_add(entry.len() as u64));
-        if estimate.is_some_and(|b| b <= self.cap) && usage.stores < RESCAN_EVERY {
-            usage.bytes = estimate;
-            return Ok(());
-        }
-        let total = self.evict()?;
-        *usage = Usage {
-            bytes: Some(total),
-            stores: 0,
+        // The directory is scanned only when the ledger is missing, old, or
+        // says the cap is passed: not at every store of the thousands a
+        // process may make, nor at the first store of every process.
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let estimate = self.ledger().and_then(|(bytes, scanned)| {
+            let fresh = now.saturating_sub(scanned) < RESCAN_AFTER;
+            let bytes = bytes.saturating_add(entry.len() as u64);
+            (fresh && bytes <= self.cap).then_some((bytes, scanned))
+        });
+        let (bytes, scanned) = match estimate {
+            Some(e) => e,
+            None => (self.evict()?, now),
         };
-        Ok(())
+        self.write_ledger(bytes, scanned)
     }
 
-    /// Removes the least recently used entries until the rest fit the cap;
-    /// returns the bytes left.
+    /// The ledger's bytes and scan time, when it reads.
+    fn ledger(&self) -> Option<(u64, u64)> {
+        let text = std::fs::read_to_string(self.dir.join(LEDGER)).ok()?;
+        let mut words = text.split_whitespace();
+        let bytes = words.next()?.parse().ok()?;
+        let scanned = words.next()?.parse().ok()?;
+        Some((bytes, scanned))
+    }
+
+    /// Replaces the ledger (atomically, as entries).
+    fn write_ledger(&self, bytes: u64, scanned: u64) -> io::Result<()> {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let tmp = self.dir.join(format!(
+            "{TEMP_PREFIX}usage-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let written = std::fs::write(&tmp, format!("{bytes} {scanned}\n"))
+            .and_then(|()| std::fs::rename(&tmp, self.dir.join(LEDGER)));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written
+    }
+
+    /// When the entries pass the cap, removes the least recently used until
+    /// the rest take at most 90% of it (so that the next stores do not each
+    /// scan the directory again); returns the bytes left.
     fn evict(&self) -> io::Result<u64> {
         let mut entries = self.entries()?;
         let mut total: u64 = entries.iter().map(|e| e.1).sum();
         if total <= self.cap {
             return Ok(total);
         }
+        let low = self.cap - self.cap / 10;
         entries.sort_by_key(|e| e.2);
         for (path, len, _) in entries {
-            if total <= self.cap {
+            if total <= low {
                 break;
             }
             match std::fs::remove_file(&path) {
