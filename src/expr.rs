@@ -63,7 +63,7 @@ enum Node {
     Const(String),
     /// `f(args…, extra…, key=value…)`, `extra` as DSL text (a type).
     Call {
-        f: &'static str,
+        f: String,
         args: Vec<Expr>,
         extra: Vec<String>,
         keywords: Vec<(&'static str, String)>,
@@ -412,7 +412,7 @@ impl Expr {
     /// Conversion to the element type `dtype` (`"float32"`).
     pub fn astype(&self, dtype: &str) -> Expr {
         Expr::made(Node::Call {
-            f: "cast",
+            f: "cast".into(),
             args: vec![self.clone()],
             extra: vec![dtype.to_string()],
             keywords: Vec::new(),
@@ -459,7 +459,44 @@ pub(crate) fn unary(op: &'static str, a: Expr) -> Expr {
 }
 
 /// `f(args…)` with `axis=` when `axes` names some.
-pub(crate) fn call(f: &'static str, args: Vec<Expr>, axes: Axes) -> Expr {
+pub(crate) fn call(f: &str, args: Vec<Expr>, axes: Axes) -> Expr {
+    Expr::call(f, args, axes)
+}
+
+impl Expr {
+    /// The DSL builtin `name` (see `docs/LANGUAGE.md`) on `args`, with
+    /// `axis=` when `axes` names some: what the named functions
+    /// ([`sum`](crate::sum), [`sin`](crate::sin), …) make, for any builtin.
+    /// A name that is not a builtin is an error held by the node.
+    pub fn call(name: &str, args: Vec<Expr>, axes: Axes) -> Expr {
+        if name.is_empty() || !name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()) {
+            let mut e = Expr::from(0i64);
+            e.ty = Err(Error::Datashape(format!(
+                "`{name}` is not the name of a builtin"
+            )));
+            return e;
+        }
+        call_named(name.to_string(), args, axes)
+    }
+
+    /// A binary operation by its DSL spelling (`"+"`, `"@"`, `"<"`,
+    /// `"and"`, …), as the operators and comparison methods make.
+    pub fn binary(&self, op: &str, b: impl Into<Expr>) -> Expr {
+        const OPS: [&str; 16] = [
+            "+", "-", "*", "/", "//", "%", "**", "@", "==", "!=", "<", "<=", ">", ">=", "and", "or",
+        ];
+        match OPS.iter().find(|o| **o == op) {
+            Some(o) => binary(o, self.clone(), b.into()),
+            None => {
+                let mut e = self.clone();
+                e.ty = Err(Error::Datashape(format!("`{op}` is not a binary operator")));
+                e
+            }
+        }
+    }
+}
+
+fn call_named(f: String, args: Vec<Expr>, axes: Axes) -> Expr {
     let keywords = match axes {
         Axes::All => Vec::new(),
         Axes::These(a) if a.len() == 1 => vec![("axis", a[0].to_string())],
