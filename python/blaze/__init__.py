@@ -26,7 +26,7 @@ from . import _blaze
 from ._blaze import BlazeError
 
 __all__ = [
-    "Array", "BlazeError", "array", "compile", "discover", "linalg", "where",
+    "Array", "BlazeError", "array", "compile", "discover", "linalg", "open", "where",
     "sum", "prod", "min", "max", "mean", "var", "std", "any", "all", "argmin",
     "argmax", "count", "abs", "sqrt", "exp", "log", "log2", "log10", "sin",
     "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
@@ -93,11 +93,32 @@ class Array:
         kernel = self._e.compile()
         return kernel, [self._inputs[n] for n in self._e.inputs()]
 
-    def eval(self):
+    def eval(self, out=None, memory_limit=None):
         """Runs the expression: a NumPy array (a NumPy scalar for a 0-d
-        result), a tuple for tuple results (``eig``), a dict for records."""
-        kernel, args = self.compile()
-        return _unwrap(kernel(*args))
+        result), a tuple for tuple results (``eig``), a dict for records.
+
+        Over arrays opened from files (``blaze.open``), ``memory_limit``
+        (bytes, or a size such as ``"1GiB"``) streams them by blocks of rows
+        within it, and ``out`` (a ``.npy``, ``.zarr``, ``.parquet``, … path)
+        writes the result there (block by block when streamed) and returns
+        ``None``."""
+        files = {n: v for n, v in self._inputs.items() if isinstance(v, _File)}
+        if not files:
+            if out is not None or memory_limit is not None:
+                raise BlazeError(
+                    "out= and memory_limit= apply to arrays opened from files (blaze.open)"
+                )
+            kernel, args = self.compile()
+            return _unwrap(kernel(*args))
+        if len(files) != len(self._inputs):
+            raise BlazeError(
+                "an expression over files cannot also take arrays in memory yet; "
+                "save them (np.save) and blaze.open them"
+            )
+        self.dshape  # the type error of a bad expression, before any read
+        specs = [(n, f.spec) for n, f in files.items()]
+        limit = None if memory_limit is None else _size(memory_limit)
+        return _unwrap(_blaze.eval_files(self.source, specs, out, limit))
 
     def __array__(self, dtype=None, copy=None):
         out = np.asarray(self.eval())
@@ -212,6 +233,42 @@ def array(x) -> Array:
     ds = " * ".join(dims + [name])
     e = _blaze.Expr.param(_fresh_name(), ds)
     return Array(e, {e.inputs()[0]: x})
+
+
+class _File:
+    """A file input: its ``PATH[:DATASHAPE]``."""
+
+    __slots__ = ("spec",)
+
+    def __init__(self, spec):
+        self.spec = spec
+
+
+def open(path: str, dshape: str | None = None) -> Array:
+    """A lazy array over the data at ``path``: a ``.npy``, Zarr, Parquet,
+    Arrow, CSV, JSON lines or PNG file, a pattern (``"parts/*.npy"``) or a
+    directory, typed by its header or ``dshape``. Nothing is read until
+    ``.eval()``, which may stream it (``memory_limit=``)."""
+    ds = _blaze.open_datashape(path, dshape)
+    name = _fresh_name()
+    e = _blaze.Expr.param(name, ds)
+    spec = path if dshape is None else f"{path}:{dshape}"
+    return Array(e, {name: _File(spec)})
+
+
+_UNITS = {"b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+def _size(v) -> int:
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0:
+        return int(v)
+    if isinstance(v, str):
+        t = v.strip().lower()
+        digits = t.rstrip("abcdefghijklmnopqrstuvwxyz").strip()
+        unit = t[len(t.rstrip("abcdefghijklmnopqrstuvwxyz")):] or "b"
+        if digits.isdigit() and unit in _UNITS and int(digits) > 0:
+            return int(digits) * _UNITS[unit]
+    raise BlazeError(f"{v!r} is not a memory size: give bytes or a size such as '64MiB'")
 
 
 def _wrap(x) -> Array:

@@ -324,12 +324,61 @@ fn discover(path: &str, sample: usize) -> PyResult<String> {
         .map_err(|e| BlazeError::new_err(e.to_string()))
 }
 
+/// Evaluates `source` on files (`inputs`: name and `PATH[:DATASHAPE]`),
+/// in memory or streamed within `memory_limit` bytes, the result written to
+/// `out` (then `None` is returned) or returned; the GIL released meanwhile.
+#[pyfunction]
+#[pyo3(signature = (source, inputs, out=None, memory_limit=None))]
+fn eval_files(
+    py: Python<'_>,
+    source: &str,
+    inputs: Vec<(String, String)>,
+    out: Option<String>,
+    memory_limit: Option<u64>,
+) -> PyResult<PyObject> {
+    let outcome = py
+        .allow_threads(|| {
+            let mut session = blaze::Session::new();
+            if let Some(m) = memory_limit {
+                session = session.memory_limit(m);
+            }
+            let named: Vec<(&str, &str)> = inputs
+                .iter()
+                .map(|(n, p)| (n.as_str(), p.as_str()))
+                .collect();
+            session.eval(source, &named, out.as_deref())
+        })
+        .map_err(|e| BlazeError::new_err(e.to_string()))?;
+    match outcome.value {
+        Some(v) if out.is_none() => to_python(py, v),
+        _ => Ok(py.None()),
+    }
+}
+
+/// The datashape blaze reads `path` as, under `dshape` when given (a
+/// pattern's files concatenated unless `dshape` stacks them).
+#[pyfunction]
+#[pyo3(signature = (path, dshape=None))]
+fn open_datashape(path: &str, dshape: Option<&str>) -> PyResult<String> {
+    let ty = match dshape {
+        Some(d) => Some(
+            blaze::datashape::parse(d).map_err(|e| BlazeError::new_err(e.render(d, "dshape")))?,
+        ),
+        None => None,
+    };
+    blaze::runtime::io::open(std::path::Path::new(path), ty.as_ref())
+        .map(|s| s.datashape().to_string())
+        .map_err(|e| BlazeError::new_err(e.to_string()))
+}
+
 #[pymodule]
 fn _blaze(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyExpr>()?;
     m.add_class::<PyKernel>()?;
     m.add_function(wrap_pyfunction!(compile_module, m)?)?;
     m.add_function(wrap_pyfunction!(discover, m)?)?;
+    m.add_function(wrap_pyfunction!(eval_files, m)?)?;
+    m.add_function(wrap_pyfunction!(open_datashape, m)?)?;
     m.add("BlazeError", m.py().get_type::<BlazeError>())?;
     Ok(())
 }

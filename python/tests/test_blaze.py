@@ -128,3 +128,30 @@ def test_discover_names_the_datashape(tmp_path):
     assert blaze.discover(str(p)) == "4 * 3 * float32"
     with pytest.raises(blaze.BlazeError, match="absent"):
         blaze.discover(str(tmp_path / "absent.npy"))
+
+
+def test_files_open_lazily_and_stream_within_a_memory_limit(tmp_path):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((20000, 8))
+    p = tmp_path / "a.npy"
+    np.save(p, a)
+    A = blaze.open(str(p))
+    assert A.dshape == "20000 * 8 * float64"
+    gram = A.T @ A
+    assert np.allclose(gram.eval(memory_limit="1MiB"), a.T @ a)
+    assert np.allclose(blaze.sum(A, axis=0).eval(), a.sum(axis=0))
+    out = tmp_path / "r.npy"
+    assert (2 * A + 1).eval(out=str(out), memory_limit=1 << 20) is None
+    assert np.array_equal(np.load(out), 2 * a + 1)
+    # A pattern of files, and a view of the bytes.
+    np.save(tmp_path / "b.npy", a[:5])
+    both = blaze.open(str(tmp_path / "[ab].npy"))
+    assert both.dshape == "20005 * 8 * float64"
+    v = blaze.open(str(p), "N * 2 * 4 * float64")
+    assert np.allclose(blaze.sum(v, axis=(0, 2)).eval(), a.reshape(-1, 2, 4).sum(axis=(0, 2)))
+    with pytest.raises(blaze.BlazeError, match="memory size"):
+        A.eval(memory_limit="lots")
+    with pytest.raises(blaze.BlazeError, match="files"):
+        (A + blaze.array(np.ones(8))).eval()
+    with pytest.raises(blaze.BlazeError, match="absent"):
+        blaze.open(str(tmp_path / "absent.npy"))
