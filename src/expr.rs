@@ -76,6 +76,13 @@ enum Node {
     Attr { a: Expr, name: String },
     /// `a[subscripts]`, the subscripts as DSL text.
     Index { a: Expr, subscripts: String },
+    /// DSL text over names bound to expressions:
+    /// `(let n1 = a1 in … (text))`.
+    Text {
+        text: String,
+        names: Vec<String>,
+        args: Vec<Expr>,
+    },
 }
 
 /// Axes of a reduction: all of them, one, or several.
@@ -205,7 +212,34 @@ impl Expr {
             Node::Call { args, .. } => args.iter().collect(),
             Node::Binary { a, b, .. } => vec![a, b],
             Node::Unary { a, .. } | Node::Attr { a, .. } | Node::Index { a, .. } => vec![a],
+            Node::Text { args, .. } => args.iter().collect(),
         }
+    }
+
+    /// A DSL expression (`"2*a + sin(b)"`) over names bound to
+    /// expressions: the text is checked like any node, so a mistake in it
+    /// is this node's error, with the caret in the text.
+    ///
+    /// ```
+    /// use blaze::{ndarray::array, Expr};
+    /// let a = Expr::array("a", array![1.0, 2.0]);
+    /// let y = Expr::parse("2*x + 1", &[("x", &a)]);
+    /// assert_eq!(blaze::output::<f64>(y.eval().unwrap()).unwrap(), array![3.0, 5.0].into_dyn());
+    /// ```
+    pub fn parse(text: &str, args: &[(&str, &Expr)]) -> Expr {
+        if let Err(diagnostic) = crate::syntax::parse_expression(text) {
+            let mut e = Expr::from(0i64);
+            e.ty = Err(Error::Compile {
+                diagnostic,
+                source: text.to_string(),
+            });
+            return e;
+        }
+        Expr::made(Node::Text {
+            text: text.to_string(),
+            names: args.iter().map(|(n, _)| n.to_string()).collect(),
+            args: args.iter().map(|(_, e)| (*e).clone()).collect(),
+        })
     }
 
     /// The datashape of the expression, or the error of the first
@@ -293,6 +327,14 @@ impl Expr {
             Node::Unary { op, a } => format!("({op}{})", t(a)),
             Node::Attr { a, name } => format!("{}.{name}", t(a)),
             Node::Index { a, subscripts } => format!("{}[{subscripts}]", t(a)),
+            Node::Text { text, names, args } => {
+                let lets: String = names
+                    .iter()
+                    .zip(args)
+                    .map(|(n, a)| format!("let {n} = {} in ", t(a)))
+                    .collect();
+                format!("({lets}({text}))")
+            }
         }
     }
 

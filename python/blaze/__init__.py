@@ -26,7 +26,7 @@ from . import _blaze
 from ._blaze import BlazeError
 
 __all__ = [
-    "Array", "BlazeError", "array", "compile", "discover", "linalg", "open", "where",
+    "Array", "BlazeError", "array", "compile", "discover", "expr", "linalg", "open", "where",
     "sum", "prod", "min", "max", "mean", "var", "std", "any", "all", "argmin",
     "argmax", "count", "abs", "sqrt", "exp", "log", "log2", "log10", "sin",
     "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh",
@@ -357,6 +357,16 @@ arctan2 = _two("arctan2")
 power = _two("power", "pow")
 dot = _two("dot")
 matmul = _two("matmul", "dot")
+
+
+def expr(text: str, **inputs) -> Array:
+    """A lazy array from blaze DSL text over named inputs (NumPy arrays,
+    numbers or ``blaze.Array``s): ``blaze.expr("2*a + sin(b)", a=x, b=y)``."""
+    xs = {n: _wrap(v) for n, v in inputs.items()}
+    merged = {}
+    for a in xs.values():
+        merged.update(a._inputs)
+    return Array(_blaze.Expr.parse(text, [(n, a._e) for n, a in xs.items()]), merged)
 
 
 def where(cond, x, y) -> Array:

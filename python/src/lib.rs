@@ -64,6 +64,13 @@ impl PyExpr {
         )))
     }
 
+    /// DSL text over names bound to expressions.
+    #[staticmethod]
+    fn parse(text: &str, args: Vec<(String, PyExpr)>) -> PyExpr {
+        let args: Vec<(&str, &Expr)> = args.iter().map(|(n, e)| (n.as_str(), &e.0)).collect();
+        PyExpr(Expr::parse(text, &args))
+    }
+
     /// `self op other` (`+ - * / // % ** @ == != < <= > >= and or`).
     fn binary(&self, op: &str, other: &PyExpr) -> PyExpr {
         PyExpr(self.0.binary(op, &other.0))

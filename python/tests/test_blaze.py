@@ -155,3 +155,15 @@ def test_files_open_lazily_and_stream_within_a_memory_limit(tmp_path):
         (A + blaze.array(np.ones(8))).eval()
     with pytest.raises(blaze.BlazeError, match="absent"):
         blaze.open(str(tmp_path / "absent.npy"))
+
+
+def test_expressions_from_text_take_named_inputs():
+    x, y = np.arange(4.0), np.linspace(0, 1, 4)
+    e = blaze.expr("2*a + sin(b)", a=x, b=y)
+    assert e.dshape == "4 * float64"
+    assert np.allclose(e.eval(), 2 * x + np.sin(y))
+    # Text and builders mix; a mistake in the text has its caret there.
+    assert np.allclose((blaze.expr("a * a", a=e) - 1).eval(), (2 * x + np.sin(y)) ** 2 - 1)
+    with pytest.raises(blaze.BlazeError) as err:
+        blaze.expr("a +* 2", a=x).dshape
+    assert "^" in str(err.value)
