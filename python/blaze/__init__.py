@@ -101,14 +101,20 @@ class Array:
         (bytes, or a size such as ``"1GiB"``) streams them by blocks of rows
         within it, and ``out`` (a ``.npy``, ``.zarr``, ``.parquet``, … path)
         writes the result there (block by block when streamed) and returns
-        ``None``."""
+        ``None``. Over arrays in memory, ``out`` may be a NumPy array of the
+        result's shape and type (any strides): the kernel writes into it, and
+        it is returned."""
         files = {n: v for n, v in self._inputs.items() if isinstance(v, _File)}
         if not files:
-            if out is not None or memory_limit is not None:
+            if memory_limit is not None or (out is not None and not isinstance(out, np.ndarray)):
                 raise BlazeError(
-                    "out= and memory_limit= apply to arrays opened from files (blaze.open)"
+                    "memory_limit= and out= paths apply to arrays opened from files "
+                    "(blaze.open); out= of arrays in memory is a NumPy array"
                 )
             kernel, args = self.compile()
+            if out is not None:
+                kernel.call_into(out, *args)
+                return out
             return _unwrap(kernel(*args))
         if len(files) != len(self._inputs):
             raise BlazeError(

@@ -160,11 +160,40 @@ unsafe impl Send for Views<'_> {}
 type C64 = num_complex::Complex<f32>;
 type C128 = num_complex::Complex<f64>;
 
+/// An output borrowed for writing (`out=`), as the kernel's view.
+struct OutView<'a>(blaze::array::DenseViewMut<'a>);
+
+// SAFETY: as for `Views`: the array is borrowed read-write for the whole
+// call, and only the kernel writes it.
+unsafe impl Send for OutView<'_> {}
+
 macro_rules! held {
     ($($variant:ident: $t:ty),*) => {
         /// A NumPy argument borrowed read-only, by its element type.
         enum Held<'py> {
             $($variant(PyReadonlyArrayDyn<'py, $t>),)*
+        }
+
+        /// A NumPy output borrowed read-write, by its element type.
+        enum HeldMut<'py> {
+            $($variant(numpy::PyReadwriteArrayDyn<'py, $t>),)*
+        }
+
+        impl<'py> HeldMut<'py> {
+            fn borrow(a: &Bound<'py, PyAny>) -> Option<HeldMut<'py>> {
+                $(
+                    if let Ok(x) = a.downcast::<PyArrayDyn<$t>>() {
+                        return x.try_readwrite().ok().map(HeldMut::$variant);
+                    }
+                )*
+                None
+            }
+
+            fn view(&mut self) -> blaze::array::DenseViewMut<'_> {
+                match self {
+                    $(HeldMut::$variant(w) => blaze::runtime::value::view_mut_of(w.as_array_mut()),)*
+                }
+            }
         }
 
         impl<'py> Held<'py> {
@@ -199,24 +228,7 @@ impl PyKernel {
     /// released while it runs.
     #[pyo3(signature = (*arrays))]
     fn __call__(&self, py: Python<'_>, arrays: &Bound<'_, PyTuple>) -> PyResult<PyObject> {
-        let arrays: Vec<Bound<'_, PyAny>> = arrays.iter().collect();
-        let mut held = Vec::with_capacity(arrays.len());
-        for (i, a) in arrays.iter().enumerate() {
-            match Held::borrow(a) {
-                Some(h) => held.push(h),
-                None => {
-                    let what = match a.downcast::<PyUntypedArray>() {
-                        Ok(u) => format!("an array of {}", u.dtype()),
-                        Err(_) => format!("a {}", a.get_type().name()?),
-                    };
-                    return Err(BlazeError::new_err(format!(
-                        "argument {} is {what}; blaze reads NumPy arrays of bool, integers, \
-                         float32/64 and complex64/128 in place (another array is busy being written)",
-                        i + 1
-                    )));
-                }
-            }
-        }
+        let held = borrow_all(arrays)?;
         let args = Views(held.iter().map(Held::arg).collect());
         let kernel = &self.0;
         let result = py
@@ -226,6 +238,31 @@ impl PyKernel {
             })
             .map_err(err)?;
         to_python(py, result)
+    }
+
+    /// Calls the kernel writing its result into `out`, a NumPy array of the
+    /// result's shape and element type (any strides), in place.
+    #[pyo3(signature = (out, *arrays))]
+    fn call_into(
+        &self,
+        py: Python<'_>,
+        out: &Bound<'_, PyAny>,
+        arrays: &Bound<'_, PyTuple>,
+    ) -> PyResult<()> {
+        let held = borrow_all(arrays)?;
+        let mut out_held = HeldMut::borrow(out).ok_or_else(|| {
+            BlazeError::new_err(
+                "out= is a writable NumPy array of a numeric element type, not in use elsewhere",
+            )
+        })?;
+        let args = Views(held.iter().map(Held::arg).collect());
+        let target = OutView(out_held.view());
+        let kernel = &self.0;
+        py.allow_threads(move || {
+            let (args, target) = (args, target);
+            kernel.call_into(&args.0, target.0)
+        })
+        .map_err(err)
     }
 
     /// The result's datashape.
@@ -244,6 +281,29 @@ impl PyKernel {
             .map(|(n, t)| (n.clone(), t.to_string()))
             .collect()
     }
+}
+
+/// Every argument borrowed read-only as the element type it has.
+fn borrow_all<'py>(arrays: &Bound<'py, PyTuple>) -> PyResult<Vec<Held<'py>>> {
+    let arrays: Vec<Bound<'py, PyAny>> = arrays.iter().collect();
+    let mut held = Vec::with_capacity(arrays.len());
+    for (i, a) in arrays.iter().enumerate() {
+        match Held::borrow(a) {
+            Some(h) => held.push(h),
+            None => {
+                let what = match a.downcast::<PyUntypedArray>() {
+                    Ok(u) => format!("an array of {}", u.dtype()),
+                    Err(_) => format!("a {}", a.get_type().name()?),
+                };
+                return Err(BlazeError::new_err(format!(
+                    "argument {} is {what}; blaze reads NumPy arrays of bool, integers, \
+                     float32/64 and complex64/128 in place (another array is busy being written)",
+                    i + 1
+                )));
+            }
+        }
+    }
+    Ok(held)
 }
 
 /// A result as Python objects: arrays (their buffers moved to NumPy),

@@ -167,3 +167,18 @@ def test_expressions_from_text_take_named_inputs():
     with pytest.raises(blaze.BlazeError) as err:
         blaze.expr("a +* 2", a=x).dshape
     assert "^" in str(err.value)
+
+
+def test_out_is_written_in_place():
+    x = np.arange(12.0).reshape(3, 4)
+    out = np.zeros((4, 3)).T  # another layout than the input's
+    got = (blaze.array(x) * 2 + 1).eval(out=out)
+    assert got is out and np.array_equal(out, x * 2 + 1)
+    # A strided slice of a larger buffer: only it is written.
+    buf = np.zeros((3, 8))
+    (blaze.array(x) - 1).eval(out=buf[:, ::2])
+    assert np.array_equal(buf[:, ::2], x - 1) and not buf[:, 1::2].any()
+    with pytest.raises(blaze.BlazeError):
+        (blaze.array(x) * 2).eval(out=np.zeros((2, 2)))
+    with pytest.raises(blaze.BlazeError):
+        (blaze.array(x) * 2).eval(out=np.zeros((3, 4), dtype=np.int32))
