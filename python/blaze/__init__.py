@@ -223,10 +223,16 @@ def _unwrap(v):
 
 def array(x) -> Array:
     """A lazy array over ``x``: a NumPy array (read in place, never copied),
-    anything with ``__dlpack__`` or ``__array__``, or a Python number or
-    list (converted by NumPy)."""
+    a pyarrow array (strings, decimals, dates, lists, structs, nulls: its
+    buffers shared through the Arrow C Data Interface), anything with
+    ``__dlpack__`` or ``__array__``, or a Python number or list (converted
+    by NumPy). Results in Arrow's layout come back as pyarrow arrays."""
     if isinstance(x, Array):
         return x
+    if _is_arrow(x):
+        v = _import_arrow(x)
+        e = _blaze.Expr.param(_fresh_name(), v.dshape)
+        return Array(e, {e.inputs()[0]: v})
     if not isinstance(x, np.ndarray):
         if hasattr(x, "__dlpack__"):
             x = np.from_dlpack(x)
@@ -275,6 +281,26 @@ def _size(v) -> int:
         if digits.isdigit() and unit in _UNITS and int(digits) > 0:
             return int(digits) * _UNITS[unit]
     raise BlazeError(f"{v!r} is not a memory size: give bytes or a size such as '64MiB'")
+
+
+def _is_arrow(x) -> bool:
+    t = type(x)
+    return t.__module__.startswith("pyarrow") and hasattr(x, "_export_to_c") or (
+        t.__module__.startswith("pyarrow") and t.__name__ == "ChunkedArray"
+    )
+
+
+def _import_arrow(x):
+    """A pyarrow array through the Arrow C Data Interface: its buffers are
+    shared with blaze, not copied (a chunked array is combined first)."""
+    import ctypes
+
+    if type(x).__name__ == "ChunkedArray":
+        x = x.combine_chunks()
+    array = ctypes.create_string_buffer(80)  # struct ArrowArray
+    schema = ctypes.create_string_buffer(72)  # struct ArrowSchema
+    x._export_to_c(ctypes.addressof(array), ctypes.addressof(schema))
+    return _blaze.ArrowValue.import_(ctypes.addressof(array), ctypes.addressof(schema))
 
 
 def _wrap(x) -> Array:

@@ -41,3 +41,9 @@ def eval_files(
     out: Optional[str] = None,
     memory_limit: Optional[int] = None,
 ) -> Any: ...
+
+class ArrowValue:
+    @staticmethod
+    def import_(array: int, schema: int) -> ArrowValue: ...
+    @property
+    def dshape(self) -> str: ...

@@ -144,6 +144,57 @@ impl PyExpr {
     }
 }
 
+/// An Arrow array imported from pyarrow through the C Data Interface (its
+/// buffers shared, not copied): strings, decimals, dates, lists (ragged
+/// rows), structs, options.
+#[pyclass(name = "ArrowValue", module = "blaze._blaze", frozen)]
+struct ArrowValue {
+    value: Value,
+    dshape: String,
+}
+
+#[pymethods]
+impl ArrowValue {
+    /// Imports the array whose C Data Interface structs pyarrow exported
+    /// to the addresses `array` and `schema` (ownership moves here).
+    #[staticmethod]
+    #[pyo3(name = "import_")]
+    fn import(array: usize, schema: usize) -> PyResult<ArrowValue> {
+        if array == 0 || schema == 0 {
+            return Err(BlazeError::new_err("null Arrow C Data Interface pointer"));
+        }
+        // SAFETY: the caller exported valid structs to these addresses
+        // (`pyarrow.Array._export_to_c`) and gives up their ownership: they
+        // are moved out here and released by arrow-rs when the data goes.
+        let (a, s) = unsafe {
+            (
+                std::ptr::read(array as *const arrow_array::ffi::FFI_ArrowArray),
+                std::ptr::read(schema as *const arrow_array::ffi::FFI_ArrowSchema),
+            )
+        };
+        // SAFETY: `a` and `s` are a matching, valid pair (see above).
+        let data = unsafe { arrow_array::ffi::from_ffi(a, &s) }
+            .map_err(|e| BlazeError::new_err(format!("importing the Arrow array: {e}")))?;
+        let array = arrow_array::make_array(data);
+        let elems = blaze::array::schema::datashape_of_data(array.as_ref())
+            .map_err(|e| BlazeError::new_err(format!("the Arrow array: {e}")))?;
+        let mut dims = vec![blaze::datashape::Dim::Fixed(array.len() as u64)];
+        dims.extend(elems.dims);
+        let dshape = blaze::datashape::Datashape::new(dims, elems.measure).to_string();
+        let value = Value::Column(blaze::interp::Column {
+            shape: vec![array.len()],
+            array,
+        });
+        Ok(ArrowValue { value, dshape })
+    }
+
+    /// The datashape of the array.
+    #[getter]
+    fn dshape(&self) -> String {
+        self.dshape.clone()
+    }
+}
+
 /// A compiled kernel: call it with NumPy arrays (read in place).
 #[pyclass(name = "Kernel", module = "blaze._blaze", frozen)]
 struct PyKernel(Kernel);
@@ -172,6 +223,7 @@ macro_rules! held {
         /// A NumPy argument borrowed read-only, by its element type.
         enum Held<'py> {
             $($variant(PyReadonlyArrayDyn<'py, $t>),)*
+            Arrow(Bound<'py, ArrowValue>),
         }
 
         /// A NumPy output borrowed read-write, by its element type.
@@ -199,6 +251,9 @@ macro_rules! held {
         impl<'py> Held<'py> {
             /// `a` borrowed as the element type it has, or `None`.
             fn borrow(a: &Bound<'py, PyAny>) -> Option<Held<'py>> {
+                if let Ok(v) = a.downcast::<ArrowValue>() {
+                    return Some(Held::Arrow(v.clone()));
+                }
                 $(
                     if let Ok(x) = a.downcast::<PyArrayDyn<$t>>() {
                         return x.try_readonly().ok().map(Held::$variant);
@@ -211,6 +266,7 @@ macro_rules! held {
             fn arg(&self) -> Arg<'_> {
                 match self {
                     $(Held::$variant(r) => Arg::View(view_of(&r.as_array())),)*
+                    Held::Arrow(v) => Arg::Value(&v.get().value),
                 }
             }
         }
@@ -335,13 +391,45 @@ fn to_python(py: Python<'_>, v: Value) -> PyResult<PyObject> {
             }
             d.into_any().unbind()
         }
-        Value::Column(c) => {
-            return Err(BlazeError::new_err(format!(
-                "a result of {} in Arrow's layout is not returned to Python yet",
-                c.array.data_type()
-            )))
-        }
+        Value::Column(c) => column_to_pyarrow(py, c)?,
     })
+}
+
+/// A column handed to pyarrow through the C Data Interface (its buffers
+/// moved, not copied): a `pyarrow.Array` of its rows, or the scalar of a
+/// 0-d one.
+fn column_to_pyarrow(py: Python<'_>, c: blaze::interp::Column) -> PyResult<PyObject> {
+    if c.shape.len() > 1 {
+        return Err(BlazeError::new_err(format!(
+            "a result of shape {:?} in Arrow's layout has more than one leading axis; \
+             pyarrow takes one",
+            c.shape
+        )));
+    }
+    let pa = py.import("pyarrow").map_err(|_| {
+        BlazeError::new_err(format!(
+            "a result of {} is returned as a pyarrow array: install pyarrow",
+            c.array.data_type()
+        ))
+    })?;
+    let (array, schema) = arrow_array::ffi::to_ffi(&c.array.to_data())
+        .map_err(|e| BlazeError::new_err(format!("exporting the result: {e}")))?;
+    let mut array = Box::new(array);
+    let mut schema = Box::new(schema);
+    let imported = pa.getattr("Array")?.call_method1(
+        "_import_from_c",
+        (
+            &mut *array as *mut _ as usize,
+            &mut *schema as *mut _ as usize,
+        ),
+    )?;
+    // pyarrow moved the data out (the structs' release callbacks are now
+    // its own); the emptied structs are dropped here.
+    drop((array, schema));
+    if c.shape.is_empty() {
+        return Ok(imported.get_item(0)?.unbind());
+    }
+    Ok(imported.unbind())
 }
 
 fn array_to_numpy(py: Python<'_>, a: Array) -> PyResult<PyObject> {
@@ -442,6 +530,7 @@ fn open_datashape(path: &str, dshape: Option<&str>) -> PyResult<String> {
 fn _blaze(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyExpr>()?;
     m.add_class::<PyKernel>()?;
+    m.add_class::<ArrowValue>()?;
     m.add_function(wrap_pyfunction!(compile_module, m)?)?;
     m.add_function(wrap_pyfunction!(discover, m)?)?;
     m.add_function(wrap_pyfunction!(eval_files, m)?)?;

@@ -182,3 +182,23 @@ def test_out_is_written_in_place():
         (blaze.array(x) * 2).eval(out=np.zeros((2, 2)))
     with pytest.raises(blaze.BlazeError):
         (blaze.array(x) * 2).eval(out=np.zeros((3, 4), dtype=np.int32))
+
+
+def test_arrow_arrays_cross_without_copies():
+    pa = pytest.importorskip("pyarrow")
+    s = pa.array(["GOOG", None, "ibm", "aapl"])
+    up = blaze.expr("upper(s)", s=s)
+    assert up.dshape == "4 * ?string"
+    got = up.eval()
+    assert isinstance(got, pa.Array) and got.to_pylist() == ["GOOG", None, "IBM", "AAPL"]
+    assert blaze.count(blaze.array(s)).eval() == 3
+    # Ragged rows: reductions over them come back to NumPy.
+    r = pa.array([[1.0, 2.0], [], [3.0, 4.0, 5.0]])
+    ra = blaze.array(r)
+    assert ra.dshape == "3 * var * float64"
+    assert np.array_equal(blaze.sum(ra, axis=1).eval(), [3.0, 0.0, 12.0])
+    # Chunked arrays are combined; decimals keep exact arithmetic.
+    from decimal import Decimal
+    d = pa.chunked_array([pa.array([Decimal("1.10"), Decimal("2.25")], pa.decimal128(10, 2))])
+    total = blaze.sum(blaze.array(d)).eval()
+    assert str(total) == "3.35"
