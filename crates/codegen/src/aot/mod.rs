@@ -24,6 +24,9 @@
 //! the kernel of each definition (through `fuse`) and writes the object
 //! (through `machine`, as the JIT optimizes).
 
+mod abi;
+mod cpu;
+mod dispatch;
 mod header;
 mod math;
 mod types;
@@ -31,17 +34,19 @@ mod wrapper;
 
 use types::plain;
 
+pub use cpu::{Arch, BuildTarget, Variant, DEFAULT_X86_CPUS};
 pub use header::c_header;
 
 use crate::error::Unsupported;
 use crate::fuse::{op_name, NotFused, SpecBuilder};
 use crate::kernel::{Combine, KernelKey, KernelSpec, Layout};
 use crate::llvm::Emitter;
-use crate::machine::{native_host, verify, Machine};
+use crate::machine::{verify, Machine};
 use blaze_ir::{Function, NodeId, Op};
 use inkwell::context::Context;
-use inkwell::module::Linkage;
+use inkwell::module::{Linkage, Module};
 use inkwell::targets::{CodeModel, RelocMode};
+use inkwell::values::FunctionValue;
 use std::path::Path;
 
 /// The flags that link an object from [`build_object`]: libm, and libmvec
@@ -84,72 +89,104 @@ fn not_fused(def: &str, why: &NotFused) -> Unsupported {
 }
 
 /// Compiles `functions` (each [`fused_kernel`]-able) into the object file
-/// `path`, for the host CPU.
-pub fn build_object(functions: &[Function], path: &Path) -> Result<(), Unsupported> {
-    let host = native_host()?;
-    let machine = Machine::new(&host, RelocMode::PIC, CodeModel::Default)?;
+/// `path`, for `target`: one variant of each definition per CPU of the
+/// target, behind a dispatcher when there are several levels.
+pub fn build_object(
+    functions: &[Function],
+    path: &Path,
+    target: &BuildTarget,
+) -> Result<(), Unsupported> {
+    let base = target.base_host();
+    let machine = Machine::for_triple(&target.triple, &base, RelocMode::PIC, CodeModel::Default)?;
     let ctx = Context::create();
     let module = machine.module(&ctx, "blaze_aot");
-    let last_error = wrapper::last_error_global(&ctx, &module);
+    let last_error = abi::last_error_global(&ctx, &module);
+    let dispatched = target.dispatched();
+    if dispatched {
+        let defs: Vec<String> = functions.iter().map(|f| f.name.clone()).collect();
+        dispatch::link_choice(&ctx, &module, &base, &target.variants, &defs)?;
+    }
     for f in functions {
         let kernel = fused_kernel(f)?;
         header::c_declaration(f)?;
-        let rank = f.result_type().dims.len();
-        // The two specializations, each built in its own module (the
-        // emitter's globals) and linked in.
-        let mut names = Vec::new();
-        for (suffix, layout) in [
-            ("contiguous", Layout::Contiguous),
-            ("strided", Layout::Strided),
-        ] {
-            if rank == 0 && layout == Layout::Strided {
-                continue;
-            }
-            let layouts = f
-                .params
-                .iter()
-                .map(|(_, t)| {
-                    if t.dims.is_empty() || rank == 0 {
-                        Layout::Broadcast
-                    } else {
-                        layout
-                    }
-                })
-                .chain([if rank == 0 { Layout::Broadcast } else { layout }])
-                .collect();
-            let key = KernelKey {
-                spec: kernel.clone(),
-                rank,
-                layouts,
-                bits: Vec::new(),
+        let mut variants = Vec::new();
+        for v in &target.variants {
+            let (symbol, linkage) = if dispatched {
+                (format!("{}__{}", f.name, v.suffix()), Linkage::Internal)
+            } else {
+                (f.name.clone(), Linkage::External)
             };
-            let name = format!("__blaze_aot_{}_{suffix}", f.name);
-            let m = machine.module(&ctx, &name);
-            Emitter::new(&ctx, &m, &host).build(&name, &key)?;
-            module
-                .link_in_module(m)
-                .map_err(|e| Unsupported(format!("linking `{name}`: {e}")))?;
-            names.push(name);
+            let (fast, general) = kernels(&ctx, &module, &machine, v, f, &kernel)?;
+            let w = wrapper::Wrapper::new(&ctx, &module, &v.host, last_error, f, &symbol, linkage)?;
+            variants.push(w.build(fast, general)?);
         }
-        for n in &names {
-            // Private to the object: only the C functions are its interface.
-            if let Some(k) = module.get_function(n) {
-                k.set_linkage(Linkage::Internal);
-            }
+        if dispatched {
+            dispatch::build_dispatcher(&ctx, &module, &base, &f.name, &variants)?;
         }
-        let fast = module
-            .get_function(&names[0])
-            .ok_or_else(|| Unsupported("kernel missing".into()))?;
-        let general = match names.get(1) {
-            Some(n) => module
-                .get_function(n)
-                .ok_or_else(|| Unsupported("kernel missing".into()))?,
-            None => fast,
-        };
-        wrapper::Wrapper::new(&ctx, &module, &host, last_error, f)?.build(fast, general)?;
     }
     math::define_math(&ctx, &module)?;
     verify(&module)?;
     machine.optimize(&module)?;
     machine.write_object(&module, path)
+}
+
+/// The contiguous and the strided kernel of `f` for variant `v` (one
+/// kernel twice for a 0-d result), each built in its own module (the
+/// emitter's globals), linked into `module` and made internal.
+fn kernels<'ctx>(
+    ctx: &'ctx Context,
+    module: &Module<'ctx>,
+    machine: &Machine,
+    v: &Variant,
+    f: &Function,
+    kernel: &KernelSpec,
+) -> Result<(FunctionValue<'ctx>, FunctionValue<'ctx>), Unsupported> {
+    let rank = f.result_type().dims.len();
+    let mut names = Vec::new();
+    for (suffix, layout) in [
+        ("contiguous", Layout::Contiguous),
+        ("strided", Layout::Strided),
+    ] {
+        if rank == 0 && layout == Layout::Strided {
+            continue;
+        }
+        let layouts = f
+            .params
+            .iter()
+            .map(|(_, t)| {
+                if t.dims.is_empty() || rank == 0 {
+                    Layout::Broadcast
+                } else {
+                    layout
+                }
+            })
+            .chain([if rank == 0 { Layout::Broadcast } else { layout }])
+            .collect();
+        let key = KernelKey {
+            spec: kernel.clone(),
+            rank,
+            layouts,
+            bits: Vec::new(),
+        };
+        let name = format!("__blaze_aot_{}_{suffix}__{}", f.name, v.suffix());
+        let m = machine.module(ctx, &name);
+        Emitter::new(ctx, &m, &v.host).build(&name, &key)?;
+        module
+            .link_in_module(m)
+            .map_err(|e| Unsupported(format!("linking `{name}`: {e}")))?;
+        names.push(name);
+    }
+    let mut found = Vec::new();
+    for n in &names {
+        // Private to the object: only the C functions are its interface.
+        let k = module
+            .get_function(n)
+            .ok_or_else(|| Unsupported(format!("kernel `{n}` missing after linking")))?;
+        k.set_linkage(Linkage::Internal);
+        found.push(k);
+    }
+    let fast = *found
+        .first()
+        .ok_or_else(|| Unsupported(format!("`{}` has no kernel", f.name)))?;
+    Ok((fast, found.get(1).copied().unwrap_or(fast)))
 }

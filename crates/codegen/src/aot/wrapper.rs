@@ -4,11 +4,12 @@
 //! code with a static message for `blaze_aot_last_error()`, then calls the
 //! contiguous or the strided kernel over the whole iteration space.
 
+use super::abi::{dl_dtype, ALIGNMENT, DEVICE, DTYPE, NULL_POINTER, SHAPE};
 use super::types::plain;
 use crate::error::Unsupported;
 use crate::llvm::mem_type;
 use crate::target::Host;
-use blaze_datashape::{Datashape, Dim, Scalar, ScalarKind};
+use blaze_datashape::{Datashape, Dim, Scalar};
 use blaze_ir::Function;
 use inkwell::builder::Builder;
 use inkwell::context::Context;
@@ -17,49 +18,6 @@ use inkwell::types::{BasicTypeEnum, StructType};
 use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
 use std::collections::HashMap;
-
-// blaze status codes (crates/capi's `BlazeStatus`), returned by the
-// generated functions.
-const NULL_POINTER: u64 = 1;
-const DTYPE: u64 = 7;
-const SHAPE: u64 = 8;
-const ALIGNMENT: u64 = 9;
-const DEVICE: u64 = 10;
-
-/// DLPack's `(code, bits)` of a scalar.
-fn dl_dtype(s: Scalar) -> (u64, u64) {
-    match s.kind() {
-        ScalarKind::Bool => (6, 8),
-        ScalarKind::Signed => (0, s.bits() as u64),
-        ScalarKind::Unsigned => (1, s.bits() as u64),
-        ScalarKind::Float => (2, s.bits() as u64),
-        ScalarKind::Complex => (5, 2 * s.bits() as u64),
-    }
-}
-
-/// The thread-local message of the last failure, and its accessor
-/// `blaze_aot_last_error`, shared by every object (weak, ODR).
-pub(super) fn last_error_global<'ctx>(
-    ctx: &'ctx Context,
-    module: &Module<'ctx>,
-) -> inkwell::values::GlobalValue<'ctx> {
-    let ptr = ctx.ptr_type(AddressSpace::default());
-    let g = module.add_global(ptr, None, "blaze_aot_last_error_message");
-    g.set_thread_local(true);
-    g.set_linkage(Linkage::WeakODR);
-    g.set_initializer(&ptr.const_null());
-    let f = module.add_function(
-        "blaze_aot_last_error",
-        ptr.fn_type(&[], false),
-        Some(Linkage::WeakODR),
-    );
-    let b = ctx.create_builder();
-    b.position_at_end(ctx.append_basic_block(f, "entry"));
-    if let Ok(v) = b.build_load(ptr, g.as_pointer_value(), "m") {
-        let _ = b.build_return(Some(&v));
-    }
-    g
-}
 
 type R<T> = Result<T, Unsupported>;
 
@@ -108,6 +66,8 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
         host: &'a Host,
         last_error: inkwell::values::GlobalValue<'ctx>,
         f: &'a Function,
+        symbol: &str,
+        linkage: Linkage,
     ) -> R<Self> {
         let ptr = ctx.ptr_type(AddressSpace::default());
         let i8t = ctx.i8_type();
@@ -138,11 +98,7 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             });
         }
         params.push(ptr.into());
-        let func = module.add_function(
-            &f.name,
-            i32t.fn_type(&params, false),
-            Some(Linkage::External),
-        );
+        let func = module.add_function(symbol, i32t.fn_type(&params, false), Some(linkage));
         host.set_attributes(ctx, func);
         let buffer = match module.get_global("blaze_aot_last_error_buffer") {
             Some(g) => g,
@@ -526,11 +482,13 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
         self.b.build_or(apart, b.3, "e").map_err(err)
     }
 
+    /// Writes the function's body, calling `fast` (the contiguous kernel)
+    /// or `general` (the strided one); returns the function.
     pub(super) fn build(
         mut self,
         fast: FunctionValue<'ctx>,
         general: FunctionValue<'ctx>,
-    ) -> R<()> {
+    ) -> R<FunctionValue<'ctx>> {
         let f = self.f;
         let i64t = self.i64();
         let ptr = self.ctx.ptr_type(AddressSpace::default());
@@ -802,6 +760,6 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
         self.b
             .build_return(Some(&self.ctx.i32_type().const_zero()))
             .map_err(err)?;
-        Ok(())
+        Ok(self.func)
     }
 }
