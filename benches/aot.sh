@@ -6,11 +6,11 @@
 # with -O2, medians of the rounds side by side with their ratio. First the
 # default object runs once under valgrind (no error, the right result).
 #
-#   benches/aot.sh [--n 20000000] [--rounds 11] [--blaze PATH]
+#   benches/aot.sh [--n 20000000] [--rounds 15] [--blaze PATH]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 n=20000000
-rounds=11
+rounds=15
 blaze=
 while (($#)); do
     case $1 in

@@ -16,13 +16,20 @@
 //! code, leaving a static message for `blaze_aot_last_error()`; then it
 //! calls the kernel over the whole iteration space — the contiguous
 //! specialization when every tensor's inner stride is 1, the strided one
-//! otherwise. Code is generated for the build machine's CPU.
+//! otherwise.
 //!
-//! `types` says which datashapes an object's functions take, `header`
-//! writes the C header, `wrapper` the DLPack-checking C function of each
-//! definition in LLVM IR, `math` the libm definitions; this module builds
-//! the kernel of each definition (through `fuse`) and writes the object
-//! (through `machine`, as the JIT optimizes).
+//! Code is generated for a [`BuildTarget`]: by default one variant per
+//! x86-64 level (v2, v3, v4) behind a dispatcher that picks the best one
+//! the running CPU supports at the first call, so the object is portable;
+//! or one CPU (`native`, a level, an LLVM CPU name), or AArch64.
+//!
+//! `types` says which datashapes an object's functions take, `cpu` what
+//! it is built for, `header` writes the C header, `wrapper` the
+//! DLPack-checking C function of each definition and variant in LLVM IR,
+//! `dispatch` the function that chooses between variants, `abi` the
+//! status codes and last error they share, `math` the libm definitions;
+//! this module builds the kernels of each definition (through `fuse`) and
+//! writes the object (through `machine`, as the JIT optimizes).
 
 mod abi;
 mod cpu;
