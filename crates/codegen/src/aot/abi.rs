@@ -15,6 +15,8 @@ pub(super) const ALIGNMENT: u64 = 9;
 pub(super) const DEVICE: u64 = 10;
 /// No variant of the object runs on this CPU (or the one forced).
 pub(super) const UNSUPPORTED: u64 = 11;
+/// Evaluation failed (`min` of no element).
+pub(super) const EVAL: u64 = 12;
 
 /// DLPack's `(code, bits)` of a scalar.
 pub(super) fn dl_dtype(s: Scalar) -> (u64, u64) {

@@ -132,6 +132,7 @@ const C_RESERVED: &[&str] = &[
     "BLAZE_ERR_ALIGNMENT",
     "BLAZE_ERR_DEVICE",
     "BLAZE_ERR_UNSUPPORTED",
+    "BLAZE_ERR_EVAL",
     "BLAZE_AOT_COMMON",
     "blaze_aot_last_error",
     "blaze_aot_last_error_message",
@@ -247,9 +248,11 @@ pub fn c_header(
  * Each function takes its 0-d parameters as C scalars, its arrays as DLPack
  * tensors (any strides; NULL strides mean row-major), and writes the
  * result into `out`, allocated by the caller with the result's dtype and
- * shape; `out` may be one of the inputs (same data, shape and strides)
- * but must not otherwise overlap them (BLAZE_ERR_SHAPE). It returns 0 (BLAZE_OK) or a blaze status code, and
- * blaze_aot_last_error() then says what was wrong. Thread-safe: the
+ * shape (a 0-d tensor, ndim 0, for a reduction's one value); `out` may be
+ * one of the inputs (same data, shape and strides; not for a reduction)
+ * but must not otherwise overlap them (BLAZE_ERR_SHAPE). It returns 0
+ * (BLAZE_OK) or a blaze status code, and blaze_aot_last_error() then says
+ * what was wrong. Thread-safe: the
  * functions keep no state but the calling thread's last message. */
 #ifndef {guard}
 #define {guard}
@@ -286,7 +289,8 @@ enum {{
   BLAZE_ERR_SHAPE = 8,
   BLAZE_ERR_ALIGNMENT = 9,
   BLAZE_ERR_DEVICE = 10,
-  BLAZE_ERR_UNSUPPORTED = 11
+  BLAZE_ERR_UNSUPPORTED = 11,
+  BLAZE_ERR_EVAL = 12
 }};
 #endif
 #ifdef __cplusplus

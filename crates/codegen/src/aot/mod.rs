@@ -4,8 +4,11 @@
 //! A definition qualifies when its whole body is one fused elementwise
 //! kernel over its parameters (arithmetic, math functions, comparisons,
 //! `where`, casts, scalar literals — the groups the runtime compiles),
-//! so the object needs no JIT and no runtime at run time: only libm (and
-//! glibc's libmvec for vectorized math). Others are refused by name.
+//! stored elementwise or reduced over every axis by `sum`, `prod`, `min`,
+//! `max`, `any` or `all` into a 0-d result (`sum(x * x)`, written through
+//! a 0-d `DLTensor` `out`), so the object needs no JIT and no runtime at
+//! run time: only libm (and glibc's libmvec for vectorized math). Others
+//! are refused with the reason.
 //!
 //! The C function of `def axpy(a: float64, x: N * float64, y: N * float64)`
 //! is `int32_t axpy(double a, const DLTensor *x, const DLTensor *y,
@@ -49,6 +52,8 @@ use crate::fuse::{op_name, NotFused, SpecBuilder};
 use crate::kernel::{Combine, KernelKey, KernelSpec, Layout};
 use crate::llvm::Emitter;
 use crate::machine::{verify, Machine};
+use blaze_datashape::Datashape;
+use blaze_ir::ops::ReduceFn;
 use blaze_ir::{Function, NodeId, Op};
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
@@ -60,8 +65,28 @@ use std::path::Path;
 /// for the vectorized math functions.
 pub const LINK_FLAGS: &str = "-lmvec -lm";
 
-/// The fused elementwise kernel that computes `f`, or why there is none.
+/// The fused elementwise kernel that computes `f` (stored, or reduced over
+/// every axis), or why there is none.
 pub fn fused_kernel(f: &Function) -> Result<KernelSpec, Unsupported> {
+    plan(f).map(|p| p.spec)
+}
+
+/// What the C function of a definition runs: its kernel, the type of the
+/// iteration space (the result's, or the reduced argument's) and the
+/// reduction, if any.
+pub(crate) struct Plan {
+    /// The kernel.
+    pub(crate) spec: KernelSpec,
+    /// The type whose dimensions the kernel iterates over.
+    pub(crate) space: Datashape,
+    /// The reduction of the whole space into a 0-d result.
+    pub(crate) reduce: Option<ReduceFn>,
+}
+
+/// The plan of `f`: one fused elementwise kernel over its parameters,
+/// whose value is the result or is reduced over every axis (`sum`,
+/// `prod`, `min`, `max`, `any`, `all`) into a 0-d result.
+fn plan(f: &Function) -> Result<Plan, Unsupported> {
     let def = &f.name;
     header::check_function_name(def)?;
     let inputs = f
@@ -70,10 +95,44 @@ pub fn fused_kernel(f: &Function) -> Result<KernelSpec, Unsupported> {
         .map(|(n, t)| plain(t, &format!("parameter `{n}`"), def))
         .collect::<Result<Vec<_>, _>>()?;
     let output = plain(f.result_type(), "the result", def)?;
+    let root = f.node(f.root);
+    let (top, reduce, space) = match &root.op {
+        Op::Reduce {
+            f: rf,
+            axes,
+            keepdims,
+        } => {
+            let arg = *root
+                .args
+                .first()
+                .ok_or_else(|| Unsupported(format!("`{def}`: a reduction of nothing")))?;
+            let arg_ty = &f.node(arg).ty;
+            use ReduceFn::*;
+            if !matches!(rf, Sum | Prod | Min | Max | Any | All) {
+                return Err(Unsupported(format!(
+                    "`{def}`: `{}` is not compiled ahead of time (`sum`, `prod`, `min`, `max`, `any` and `all` are); call it through the C API's JIT",
+                    rf.name()
+                )));
+            }
+            let every = axes.as_ref().is_none_or(|a| a.len() == arg_ty.dims.len());
+            if !every || *keepdims {
+                return Err(Unsupported(format!(
+                    "`{def}`: `{}` over some axes{} is not compiled ahead of time, only over every axis into a 0-d result; call it through the C API's JIT",
+                    rf.name(),
+                    if *keepdims { " or with keepdims" } else { "" }
+                )));
+            }
+            (arg, Some(*rf), arg_ty.clone())
+        }
+        _ => (f.root, None, f.result_type().clone()),
+    };
     let mut spec = SpecBuilder::new(f, inputs);
     for (i, n) in f.nodes.iter().enumerate() {
-        plain(&n.ty, &format!("node %{i}"), def)?;
         let id = NodeId(i as u32);
+        if reduce.is_some() && id == f.root {
+            continue;
+        }
+        plain(&n.ty, &format!("node %{i}"), def)?;
         let added = match &n.op {
             Op::Param(p) => spec.input(id, *p),
             // An array literal has no C form here.
@@ -85,13 +144,20 @@ pub fn fused_kernel(f: &Function) -> Result<KernelSpec, Unsupported> {
         };
         added.map_err(|e| not_fused(def, &e))?;
     }
-    spec.finish(f.root, Combine::Store, output)
-        .map_err(|e| not_fused(def, &e))
+    let combine = reduce.map_or(Combine::Store, Combine::Reduce);
+    let spec = spec
+        .finish(top, combine, output)
+        .map_err(|e| not_fused(def, &e))?;
+    Ok(Plan {
+        spec,
+        space,
+        reduce,
+    })
 }
 
 fn not_fused(def: &str, why: &NotFused) -> Unsupported {
     Unsupported(format!(
-        "`{def}` is not one fused elementwise kernel ({why}); `blaze build` compiles such definitions only — call the others through the C API's JIT"
+        "`{def}` is not one fused elementwise kernel ({why}), stored or reduced over every axis; `blaze build` compiles such definitions only — call the others through the C API's JIT"
     ))
 }
 
@@ -114,7 +180,7 @@ pub fn build_object(
         dispatch::link_choice(&ctx, &module, &base, &target.variants, &defs)?;
     }
     for f in functions {
-        let kernel = fused_kernel(f)?;
+        let plan = plan(f)?;
         header::c_declaration(f)?;
         let mut variants = Vec::new();
         for v in &target.variants {
@@ -123,8 +189,9 @@ pub fn build_object(
             } else {
                 (f.name.clone(), Linkage::External)
             };
-            let (fast, general) = kernels(&ctx, &module, &machine, v, f, &kernel)?;
+            let (fast, general) = kernels(&ctx, &module, &machine, v, f, &plan)?;
             let w = wrapper::Wrapper::new(&ctx, &module, &v.host, last_error, f, &symbol, linkage)?;
+            let w = w.plan(&plan);
             variants.push(w.build(fast, general)?);
         }
         if dispatched {
@@ -146,9 +213,17 @@ fn kernels<'ctx>(
     machine: &Machine,
     v: &Variant,
     f: &Function,
-    kernel: &KernelSpec,
+    plan: &Plan,
 ) -> Result<(FunctionValue<'ctx>, FunctionValue<'ctx>), Unsupported> {
-    let rank = f.result_type().dims.len();
+    let rank = plan.space.dims.len();
+    // A reduction's output is one element, stride 0 everywhere.
+    let out_layout = |layout| {
+        if rank == 0 || plan.reduce.is_some() {
+            Layout::Broadcast
+        } else {
+            layout
+        }
+    };
     let mut names = Vec::new();
     for (suffix, layout) in [
         ("contiguous", Layout::Contiguous),
@@ -167,10 +242,10 @@ fn kernels<'ctx>(
                     layout
                 }
             })
-            .chain([if rank == 0 { Layout::Broadcast } else { layout }])
+            .chain([out_layout(layout)])
             .collect();
         let key = KernelKey {
-            spec: kernel.clone(),
+            spec: plan.spec.clone(),
             rank,
             layouts,
             bits: Vec::new(),

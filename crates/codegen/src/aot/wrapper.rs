@@ -6,10 +6,12 @@
 
 use super::abi::{dl_dtype, ALIGNMENT, DEVICE, DTYPE, NULL_POINTER, SHAPE};
 use super::types::plain;
+use super::Plan;
 use crate::error::Unsupported;
 use crate::llvm::mem_type;
 use crate::target::Host;
 use blaze_datashape::{Datashape, Dim, Scalar};
+use blaze_ir::ops::ReduceFn;
 use blaze_ir::Function;
 use inkwell::builder::Builder;
 use inkwell::context::Context;
@@ -18,6 +20,9 @@ use inkwell::types::{BasicTypeEnum, StructType};
 use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerValue};
 use inkwell::{AddressSpace, IntPredicate};
 use std::collections::HashMap;
+
+mod overlap;
+mod reduce;
 
 type R<T> = Result<T, Unsupported>;
 
@@ -38,19 +43,15 @@ pub(super) struct Wrapper<'a, 'ctx> {
     buffer: PointerValue<'ctx>,
     /// libc's `snprintf`.
     snprintf: FunctionValue<'ctx>,
+    /// The type of the iteration space: the result's, or the reduced
+    /// argument's.
+    space: Datashape,
+    /// The reduction of the whole space into the 0-d `out`, if any.
+    reduce: Option<ReduceFn>,
 }
 
 /// Bytes of the thread-local buffer of messages made at run time.
 const BUFFER: u32 = 256;
-
-/// The bytes of a tensor: lowest address, one past the highest, the first
-/// element's address, and whether it is empty.
-type Span<'ctx> = (
-    IntValue<'ctx>,
-    IntValue<'ctx>,
-    IntValue<'ctx>,
-    IntValue<'ctx>,
-);
 
 /// A checked tensor: its first element, lengths and strides (elements).
 struct Checked<'ctx> {
@@ -129,7 +130,16 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             messages: HashMap::new(),
             buffer,
             snprintf,
+            space: f.result_type().clone(),
+            reduce: None,
         })
+    }
+
+    /// Runs `plan`: its iteration space and reduction.
+    pub(super) fn plan(mut self, plan: &Plan) -> Self {
+        self.space = plan.space.clone();
+        self.reduce = plan.reduce;
+        self
     }
 
     fn i64(&self) -> inkwell::types::IntType<'ctx> {
@@ -419,69 +429,6 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
         self.b.build_and(a, b, "and").map_err(err)
     }
 
-    /// The bytes a checked tensor of `size`-byte elements spans: its
-    /// lowest and one-past-highest address, its first element's address,
-    /// and whether it is empty.
-    fn span(&self, c: &Checked<'ctx>, size: u64) -> R<Span<'ctx>> {
-        let i64t = self.i64();
-        let first = self
-            .b
-            .build_ptr_to_int(c.first, i64t, "first")
-            .map_err(err)?;
-        let mut lo = first;
-        let mut hi = self
-            .b
-            .build_int_add(first, self.c64(size), "hi")
-            .map_err(err)?;
-        let mut empty = self.ctx.bool_type().const_zero();
-        let zero = self.c64(0);
-        for (len, stride) in c.lens.iter().zip(&c.strides) {
-            let none = self.eq(*len, zero)?;
-            empty = self.b.build_or(empty, none, "empty").map_err(err)?;
-            let last = self
-                .b
-                .build_int_sub(*len, self.c64(1), "last")
-                .map_err(err)?;
-            let reach = self.b.build_int_mul(last, *stride, "r").map_err(err)?;
-            let reach = self
-                .b
-                .build_int_mul(reach, self.c64(size), "rb")
-                .map_err(err)?;
-            let neg = self
-                .b
-                .build_int_compare(IntPredicate::SLT, reach, zero, "neg")
-                .map_err(err)?;
-            let down = self
-                .b
-                .build_select(neg, reach, zero, "down")
-                .map_err(err)?
-                .into_int_value();
-            let up = self
-                .b
-                .build_select(neg, zero, reach, "up")
-                .map_err(err)?
-                .into_int_value();
-            lo = self.b.build_int_add(lo, down, "lo").map_err(err)?;
-            hi = self.b.build_int_add(hi, up, "hi").map_err(err)?;
-        }
-        Ok((lo, hi, first, empty))
-    }
-
-    /// Whether two spans share no byte (an empty one shares none).
-    fn disjoint(&self, a: Span<'ctx>, b: Span<'ctx>) -> R<IntValue<'ctx>> {
-        let before = self
-            .b
-            .build_int_compare(IntPredicate::ULE, a.1, b.0, "before")
-            .map_err(err)?;
-        let after = self
-            .b
-            .build_int_compare(IntPredicate::ULE, b.1, a.0, "after")
-            .map_err(err)?;
-        let apart = self.b.build_or(before, after, "apart").map_err(err)?;
-        let apart = self.b.build_or(apart, a.3, "e").map_err(err)?;
-        self.b.build_or(apart, b.3, "e").map_err(err)
-    }
-
     /// Writes the function's body, calling `fast` (the contiguous kernel)
     /// or `general` (the strided one); returns the function.
     pub(super) fn build(
@@ -510,8 +457,9 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             }
         }
         let result = f.result_type().clone();
-        let rank = result.dims.len();
-        for d in &result.dims {
+        let space = self.space.clone();
+        let rank = space.dims.len();
+        for d in &space.dims {
             if let Dim::TypeVar(v) = d {
                 if !syms.contains_key(v) {
                     return Err(err(format!(
@@ -595,7 +543,7 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             .build_array_alloca(i64t, self.c64(rank.max(1) as u64), "shape")
             .map_err(err)?;
         let mut out_lens = Vec::with_capacity(rank);
-        for (k, d) in result.dims.iter().enumerate() {
+        for (k, d) in space.dims.iter().enumerate() {
             let len = match d {
                 Dim::Fixed(m) => self.c64(*m),
                 Dim::TypeVar(v) => self
@@ -622,7 +570,13 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
                     let same = self.eq(c.lens[j], out_len)?;
                     let one = self.eq(c.lens[j], self.c64(1))?;
                     let ok = self.b.build_or(same, one, "o").map_err(err)?;
-                    self.check(ok, SHAPE, &format!("`{n}` (type `{t}`) does not broadcast to the result `{result}` on its axis {j}"))?;
+                    self.check(
+                        ok,
+                        SHAPE,
+                        &format!(
+                            "`{n}` (type `{t}`) does not broadcast to `{space}` on its axis {j}"
+                        ),
+                    )?;
                     self.b
                         .build_select(same, c.strides[j], self.c64(0), "bs")
                         .map_err(err)?
@@ -638,15 +592,17 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             .get_nth_param(f.params.len() as u32)
             .ok_or_else(|| err("out"))?
             .into_pointer_value();
-        // Lengths of the output are compared with the result's, not bound.
+        // Lengths of the output are compared with the result's, not bound;
+        // a reduction's is 0-d.
+        let out_rank = if self.reduce.is_some() { 0 } else { rank };
         let out_ty = Datashape::new(
-            (0..rank)
+            (0..out_rank)
                 .map(|k| Dim::TypeVar(format!("__out{k}")))
                 .collect(),
             result.measure.clone(),
         );
         let mut out_syms = syms.clone();
-        for (k, len) in out_lens.iter().enumerate() {
+        for (k, len) in out_lens.iter().take(out_rank).enumerate() {
             let slot = self.b.build_alloca(i64t, "outlen").map_err(err)?;
             self.b.build_store(slot, *len).map_err(err)?;
             out_syms.insert(format!("__out{k}"), slot);
@@ -662,6 +618,11 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             .build_int_compare(IntPredicate::NE, total, self.c64(0), "ne")
             .map_err(err)?;
         for (k, &out_len) in out_lens.iter().enumerate() {
+            if self.reduce.is_some() {
+                // Every element of the space combines into the one of `out`.
+                store_i64(&self, strides, f.params.len() * rank + k, self.c64(0))?;
+                continue;
+            }
             let long = self
                 .b
                 .build_int_compare(IntPredicate::UGT, out_len, self.c64(1), "long")
@@ -687,11 +648,13 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             let s = plain(t, &format!("parameter `{n}`"), &f.name)?;
             let in_span = self.span(c, s.size_bytes() as u64)?;
             let disjoint = self.disjoint(in_span, out_span)?;
+            // A reduction reads every input while `out` accumulates.
+            let exact = self.reduce.is_none() && c.lens.len() == rank;
             let mut same = self.ctx.bool_type().const_int(
-                u64::from(c.lens.len() == rank && s.size_bytes() == out_s.size_bytes()),
+                u64::from(exact && s.size_bytes() == out_s.size_bytes()),
                 false,
             );
-            if c.lens.len() == rank {
+            if exact {
                 same = self.and(same, self.eq(in_span.2, out_span.2)?)?;
                 for k in 0..rank {
                     let lens = self.eq(c.lens[k], oc.lens[k])?;
@@ -706,17 +669,21 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
                 }
             }
             let ok = self.b.build_or(disjoint, same, "ok").map_err(err)?;
-            self.check(
-                ok,
-                SHAPE,
-                &format!("`out` overlaps `{n}` without being the same elements in the same layout; pass `{n}` itself as `out`, or a separate buffer"),
-            )?;
+            let msg = match self.reduce {
+                Some(_) => format!("`out` overlaps `{n}`; a reduction's `out` is a separate buffer"),
+                None => format!("`out` overlaps `{n}` without being the same elements in the same layout; pass `{n}` itself as `out`, or a separate buffer"),
+            };
+            self.check(ok, SHAPE, &msg)?;
         }
         // Contiguous when every tensor's inner stride is 1.
         let mut contiguous = self.ctx.bool_type().const_int(1, false);
         if rank > 0 {
             for i in 0..n_ops {
-                let is_tensor = checked.get(i).is_none_or(|c| c.is_some());
+                // `out` of a reduction has stride 0: not a layout choice.
+                let is_tensor = match checked.get(i) {
+                    Some(c) => c.is_some(),
+                    None => self.reduce.is_none(),
+                };
                 if !is_tensor {
                     continue;
                 }
@@ -737,6 +704,9 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
                 let one = self.eq(s, self.c64(1))?;
                 contiguous = self.b.build_and(contiguous, one, "c").map_err(err)?;
             }
+        }
+        if let Some(rf) = self.reduce {
+            self.start_reduction(rf, out_s, oc.first, total)?;
         }
         let call_fast = self.ctx.append_basic_block(self.func, "contiguous");
         let call_general = self.ctx.append_basic_block(self.func, "strided");
