@@ -5,7 +5,7 @@
 //! kernel over its parameters (arithmetic, math functions, comparisons,
 //! `where`, casts, scalar literals — the groups the runtime compiles),
 //! stored elementwise or reduced over every axis by `sum`, `prod`, `min`,
-//! `max`, `any` or `all` into a 0-d result (`sum(x * x)`, written through
+//! `max`, `mean`, `any` or `all` into a 0-d result (`sum(x * x)`, written through
 //! a 0-d `DLTensor` `out`), so the object needs no JIT and no runtime at
 //! run time: only libm (and glibc's libmvec for vectorized math). Others
 //! are refused with the reason.
@@ -85,7 +85,7 @@ pub(crate) struct Plan {
 
 /// The plan of `f`: one fused elementwise kernel over its parameters,
 /// whose value is the result or is reduced over every axis (`sum`,
-/// `prod`, `min`, `max`, `any`, `all`) into a 0-d result.
+/// `prod`, `min`, `max`, `mean`, `any`, `all`) into a 0-d result.
 fn plan(f: &Function) -> Result<Plan, Unsupported> {
     let def = &f.name;
     header::check_function_name(def)?;
@@ -108,9 +108,9 @@ fn plan(f: &Function) -> Result<Plan, Unsupported> {
                 .ok_or_else(|| Unsupported(format!("`{def}`: a reduction of nothing")))?;
             let arg_ty = &f.node(arg).ty;
             use ReduceFn::*;
-            if !matches!(rf, Sum | Prod | Min | Max | Any | All) {
+            if !matches!(rf, Sum | Prod | Min | Max | Mean | Any | All) {
                 return Err(Unsupported(format!(
-                    "`{def}`: `{}` is not compiled ahead of time (`sum`, `prod`, `min`, `max`, `any` and `all` are); call it through the C API's JIT",
+                    "`{def}`: `{}` is not compiled ahead of time (`sum`, `prod`, `min`, `max`, `mean`, `any` and `all` are); call it through the C API's JIT",
                     rf.name()
                 )));
             }
@@ -144,7 +144,12 @@ fn plan(f: &Function) -> Result<Plan, Unsupported> {
         };
         added.map_err(|e| not_fused(def, &e))?;
     }
-    let combine = reduce.map_or(Combine::Store, Combine::Reduce);
+    // `mean` is a sum, divided by the number of elements after the call.
+    let combine = match reduce {
+        None => Combine::Store,
+        Some(ReduceFn::Mean) => Combine::Reduce(ReduceFn::Sum),
+        Some(rf) => Combine::Reduce(rf),
+    };
     let spec = spec
         .finish(top, combine, output)
         .map_err(|e| not_fused(def, &e))?;

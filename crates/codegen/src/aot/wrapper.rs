@@ -727,6 +727,9 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             self.b.build_unconditional_branch(done).map_err(err)?;
         }
         self.b.position_at_end(done);
+        if self.reduce == Some(ReduceFn::Mean) {
+            self.finish_mean(out_s, oc.first, total)?;
+        }
         self.b
             .build_return(Some(&self.ctx.i32_type().const_zero()))
             .map_err(err)?;

@@ -40,12 +40,38 @@ impl<'ctx> Wrapper<'_, 'ctx> {
         Ok(())
     }
 
+    /// Divides the sum at `out` (of float type `s`) by the number of
+    /// elements, `total`: `mean` (NaN for none, as 0 / 0).
+    pub(super) fn finish_mean(
+        &mut self,
+        s: Scalar,
+        out: PointerValue<'ctx>,
+        total: IntValue<'ctx>,
+    ) -> R<()> {
+        let ty = mem_type(self.ctx, s);
+        if !ty.is_float_type() {
+            return Err(err(format!("`mean` into {s}, not a float")));
+        }
+        let ft = ty.into_float_type();
+        let sum = self.b.build_load(ft, out, "sum").map_err(err)?;
+        let n = self
+            .b
+            .build_unsigned_int_to_float(total, ft, "n")
+            .map_err(err)?;
+        let mean = self
+            .b
+            .build_float_div(sum.into_float_value(), n, "mean")
+            .map_err(err)?;
+        self.b.build_store(out, mean).map_err(err)?;
+        Ok(())
+    }
+
     /// The identity of `rf` over `s`, as stored in memory: 0 for `sum` and
     /// `any`, 1 for `prod` and `all`, the largest value for `min`, the
     /// smallest for `max`.
     fn identity(&self, rf: ReduceFn, s: Scalar) -> R<BasicValueEnum<'ctx>> {
         let ty = mem_type(self.ctx, s);
-        let low = matches!(rf, ReduceFn::Sum | ReduceFn::Any);
+        let low = matches!(rf, ReduceFn::Sum | ReduceFn::Mean | ReduceFn::Any);
         let high = matches!(rf, ReduceFn::Prod | ReduceFn::All);
         if ty.is_float_type() {
             let x = match rf {
