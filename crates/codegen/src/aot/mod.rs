@@ -4,10 +4,10 @@
 //! A definition qualifies when its whole body is one fused elementwise
 //! kernel over its parameters (arithmetic, math functions, comparisons,
 //! `where`, casts, scalar literals — the groups the runtime compiles),
-//! stored elementwise or reduced over every axis by `sum`, `prod`, `min`,
-//! `max`, `mean`, `any` or `all` into a 0-d result (`sum(x * x)`, written through
-//! a 0-d `DLTensor` `out`), so the object needs no JIT and no runtime at
-//! run time: only libm (and glibc's libmvec for vectorized math). Others
+//! stored elementwise or reduced by `sum`, `prod`, `min`, `max`, `mean`,
+//! `any` or `all` over every axis into a 0-d result (`sum(x * x)`, written
+//! through a 0-d `DLTensor` `out`) or over some axes (`keepdims` too), so
+//! the object needs no JIT and no runtime at run time: only libm (and glibc's libmvec for vectorized math). Others
 //! are refused with the reason.
 //!
 //! The C function of `def axpy(a: float64, x: N * float64, y: N * float64)`
@@ -49,11 +49,11 @@ pub use header::c_header;
 
 use crate::error::Unsupported;
 use crate::fuse::{op_name, NotFused, SpecBuilder};
-use crate::kernel::{Combine, KernelKey, KernelSpec, Layout};
+use crate::kernel::{Combine, KNode, KOp, KernelKey, KernelSpec, Layout};
 use crate::llvm::Emitter;
 use crate::machine::{verify, Machine};
 use blaze_datashape::Datashape;
-use blaze_ir::ops::ReduceFn;
+use blaze_ir::ops::{BinaryFn, ReduceFn};
 use blaze_ir::{Function, NodeId, Op};
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
@@ -79,13 +79,26 @@ pub(crate) struct Plan {
     pub(crate) spec: KernelSpec,
     /// The type whose dimensions the kernel iterates over.
     pub(crate) space: Datashape,
-    /// The reduction of the whole space into a 0-d result.
+    /// The reduction, if any.
     pub(crate) reduce: Option<ReduceFn>,
+    /// The axes of the space it reduces (all of them for a 0-d result).
+    pub(crate) axes: Vec<usize>,
+    /// Whether the result keeps the reduced axes with length 1.
+    pub(crate) keepdims: bool,
+}
+
+impl Plan {
+    /// Whether the innermost axis of the space is reduced (so the
+    /// output's stride along it is 0 in every specialization).
+    fn inner_reduced(&self) -> bool {
+        self.reduce.is_some()
+            && (self.space.dims.is_empty() || self.axes.contains(&(self.space.dims.len() - 1)))
+    }
 }
 
 /// The plan of `f`: one fused elementwise kernel over its parameters,
-/// whose value is the result or is reduced over every axis (`sum`,
-/// `prod`, `min`, `max`, `mean`, `any`, `all`) into a 0-d result.
+/// whose value is the result or is reduced (`sum`, `prod`, `min`, `max`,
+/// `mean`, `any`, `all`) over some or every axis.
 fn plan(f: &Function) -> Result<Plan, Unsupported> {
     let def = &f.name;
     header::check_function_name(def)?;
@@ -96,7 +109,7 @@ fn plan(f: &Function) -> Result<Plan, Unsupported> {
         .collect::<Result<Vec<_>, _>>()?;
     let output = plain(f.result_type(), "the result", def)?;
     let root = f.node(f.root);
-    let (top, reduce, space) = match &root.op {
+    let (top, reduce, space, reduced, keep) = match &root.op {
         Op::Reduce {
             f: rf,
             axes,
@@ -114,17 +127,16 @@ fn plan(f: &Function) -> Result<Plan, Unsupported> {
                     rf.name()
                 )));
             }
-            let every = axes.as_ref().is_none_or(|a| a.len() == arg_ty.dims.len());
-            if !every || *keepdims {
+            let rank = arg_ty.dims.len();
+            let reduced = axes.clone().unwrap_or_else(|| (0..rank).collect());
+            if reduced.iter().any(|&a| a >= rank) {
                 return Err(Unsupported(format!(
-                    "`{def}`: `{}` over some axes{} is not compiled ahead of time, only over every axis into a 0-d result; call it through the C API's JIT",
-                    rf.name(),
-                    if *keepdims { " or with keepdims" } else { "" }
+                    "`{def}`: reduction axes {reduced:?} of a rank-{rank} array"
                 )));
             }
-            (arg, Some(*rf), arg_ty.clone())
+            (arg, Some(*rf), arg_ty.clone(), reduced, *keepdims)
         }
-        _ => (f.root, None, f.result_type().clone()),
+        _ => (f.root, None, f.result_type().clone(), Vec::new(), false),
     };
     let mut spec = SpecBuilder::new(f, inputs);
     for (i, n) in f.nodes.iter().enumerate() {
@@ -157,12 +169,14 @@ fn plan(f: &Function) -> Result<Plan, Unsupported> {
         spec,
         space,
         reduce,
+        axes: reduced,
+        keepdims: keep,
     })
 }
 
 fn not_fused(def: &str, why: &NotFused) -> Unsupported {
     Unsupported(format!(
-        "`{def}` is not one fused elementwise kernel ({why}), stored or reduced over every axis; `blaze build` compiles such definitions only — call the others through the C API's JIT"
+        "`{def}` is not one fused elementwise kernel ({why}), stored or reduced; `blaze build` compiles such definitions only — call the others through the C API's JIT"
     ))
 }
 
@@ -196,7 +210,8 @@ pub fn build_object(
             };
             let (fast, general) = kernels(&ctx, &module, &machine, v, f, &plan)?;
             let w = wrapper::Wrapper::new(&ctx, &module, &v.host, last_error, f, &symbol, linkage)?;
-            let w = w.plan(&plan);
+            let (fill, divide) = reduction_kernels(&ctx, &module, &machine, v, f, &plan)?;
+            let w = w.plan(&plan, fill, divide);
             variants.push(w.build(fast, general)?);
         }
         if dispatched {
@@ -221,9 +236,9 @@ fn kernels<'ctx>(
     plan: &Plan,
 ) -> Result<(FunctionValue<'ctx>, FunctionValue<'ctx>), Unsupported> {
     let rank = plan.space.dims.len();
-    // A reduction's output is one element, stride 0 everywhere.
+    // A reduction's output has stride 0 along the reduced axes.
     let out_layout = |layout| {
-        if rank == 0 || plan.reduce.is_some() {
+        if rank == 0 || plan.inner_reduced() {
             Layout::Broadcast
         } else {
             layout
@@ -276,4 +291,93 @@ fn kernels<'ctx>(
         .first()
         .ok_or_else(|| Unsupported(format!("`{}` has no kernel", f.name)))?;
     Ok((fast, found.get(1).copied().unwrap_or(fast)))
+}
+
+/// The kernels that start and finish a reduction into an output of
+/// positive rank: one storing the identity of the reduction into every
+/// element (the `fill` of `wrapper::reduce`), and for `mean` one dividing
+/// every element by the count, read from its second operand (a broadcast
+/// scalar).
+fn reduction_kernels<'ctx>(
+    ctx: &'ctx Context,
+    module: &Module<'ctx>,
+    machine: &Machine,
+    v: &Variant,
+    f: &Function,
+    plan: &Plan,
+) -> Result<(Option<FunctionValue<'ctx>>, Option<FunctionValue<'ctx>>), Unsupported> {
+    let Some(rf) = plan.reduce else {
+        return Ok((None, None));
+    };
+    let out_rank = f.result_type().dims.len();
+    if out_rank == 0 {
+        return Ok((None, None));
+    }
+    let s = plan.spec.output;
+    let identity = wrapper::identity_const(rf, s)?;
+    let fill = KernelSpec {
+        inputs: Vec::new(),
+        nodes: vec![KNode {
+            op: KOp::Const(identity),
+            args: Vec::new(),
+            ty: s,
+        }],
+        root: 0,
+        combine: Combine::Store,
+        output: s,
+        missing: None,
+    };
+    let divide = KernelSpec {
+        inputs: vec![s, s],
+        nodes: vec![
+            KNode {
+                op: KOp::Input(0),
+                args: Vec::new(),
+                ty: s,
+            },
+            KNode {
+                op: KOp::Input(1),
+                args: Vec::new(),
+                ty: s,
+            },
+            KNode {
+                op: KOp::Binary(BinaryFn::Div),
+                args: vec![0, 1],
+                ty: s,
+            },
+        ],
+        root: 2,
+        combine: Combine::Store,
+        output: s,
+        missing: None,
+    };
+    let build = |what: &str, spec: KernelSpec, layouts: Vec<Layout>| {
+        let key = KernelKey {
+            spec,
+            rank: out_rank,
+            layouts,
+            bits: Vec::new(),
+        };
+        let name = format!("__blaze_aot_{}_{what}__{}", f.name, v.suffix());
+        let m = machine.module(ctx, &name);
+        Emitter::new(ctx, &m, &v.host).build(&name, &key)?;
+        module
+            .link_in_module(m)
+            .map_err(|e| Unsupported(format!("linking `{name}`: {e}")))?;
+        let k = module
+            .get_function(&name)
+            .ok_or_else(|| Unsupported(format!("kernel `{name}` missing after linking")))?;
+        k.set_linkage(Linkage::Internal);
+        Ok::<_, Unsupported>(k)
+    };
+    let fill = build("fill", fill, vec![Layout::Strided])?;
+    let divide = match rf {
+        ReduceFn::Mean => Some(build(
+            "divide",
+            divide,
+            vec![Layout::Strided, Layout::Broadcast, Layout::Strided],
+        )?),
+        _ => None,
+    };
+    Ok((Some(fill), divide))
 }

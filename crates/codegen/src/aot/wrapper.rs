@@ -24,6 +24,8 @@ use std::collections::HashMap;
 mod overlap;
 mod reduce;
 
+pub(super) use reduce::identity_const;
+
 type R<T> = Result<T, Unsupported>;
 
 fn err(e: impl std::fmt::Display) -> Unsupported {
@@ -46,8 +48,16 @@ pub(super) struct Wrapper<'a, 'ctx> {
     /// The type of the iteration space: the result's, or the reduced
     /// argument's.
     space: Datashape,
-    /// The reduction of the whole space into the 0-d `out`, if any.
+    /// The reduction into `out`, if any.
     reduce: Option<ReduceFn>,
+    /// The axes of the space it reduces.
+    axes: Vec<usize>,
+    /// Whether `out` keeps them with length 1.
+    keepdims: bool,
+    /// The kernel filling an `out` of rank > 0 with the identity.
+    fill: Option<FunctionValue<'ctx>>,
+    /// `mean`'s kernel dividing every element of such an `out`.
+    divide: Option<FunctionValue<'ctx>>,
 }
 
 /// Bytes of the thread-local buffer of messages made at run time.
@@ -132,13 +142,28 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             snprintf,
             space: f.result_type().clone(),
             reduce: None,
+            axes: Vec::new(),
+            keepdims: false,
+            fill: None,
+            divide: None,
         })
     }
 
-    /// Runs `plan`: its iteration space and reduction.
-    pub(super) fn plan(mut self, plan: &Plan) -> Self {
+    /// Runs `plan`: its iteration space and reduction, with the kernels
+    /// that `fill` an `out` of rank > 0 with the identity and `divide` it
+    /// for `mean`.
+    pub(super) fn plan(
+        mut self,
+        plan: &Plan,
+        fill: Option<FunctionValue<'ctx>>,
+        divide: Option<FunctionValue<'ctx>>,
+    ) -> Self {
         self.space = plan.space.clone();
         self.reduce = plan.reduce;
+        self.axes = plan.axes.clone();
+        self.keepdims = plan.keepdims;
+        self.fill = fill;
+        self.divide = divide;
         self
     }
 
@@ -592,9 +617,16 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             .get_nth_param(f.params.len() as u32)
             .ok_or_else(|| err("out"))?
             .into_pointer_value();
-        // Lengths of the output are compared with the result's, not bound;
-        // a reduction's is 0-d.
-        let out_rank = if self.reduce.is_some() { 0 } else { rank };
+        // Lengths of the output are compared with the expected ones, not
+        // bound: the space's, without the reduced axes (or 1 there with
+        // keepdims).
+        let mut expect = Vec::new();
+        for (d, len) in out_lens.iter().enumerate() {
+            if self.out_axis(d).is_some() {
+                expect.push(if self.reduced(d) { self.c64(1) } else { *len });
+            }
+        }
+        let out_rank = expect.len();
         let out_ty = Datashape::new(
             (0..out_rank)
                 .map(|k| Dim::TypeVar(format!("__out{k}")))
@@ -602,7 +634,7 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             result.measure.clone(),
         );
         let mut out_syms = syms.clone();
-        for (k, len) in out_lens.iter().take(out_rank).enumerate() {
+        for (k, len) in expect.iter().enumerate() {
             let slot = self.b.build_alloca(i64t, "outlen").map_err(err)?;
             self.b.build_store(slot, *len).map_err(err)?;
             out_syms.insert(format!("__out{k}"), slot);
@@ -613,16 +645,15 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
         for l in &out_lens {
             total = self.b.build_int_mul(total, *l, "total").map_err(err)?;
         }
+        let mut out_total = self.c64(1);
+        for l in &expect {
+            out_total = self.b.build_int_mul(out_total, *l, "ot").map_err(err)?;
+        }
         let nonempty = self
             .b
-            .build_int_compare(IntPredicate::NE, total, self.c64(0), "ne")
+            .build_int_compare(IntPredicate::NE, out_total, self.c64(0), "ne")
             .map_err(err)?;
-        for (k, &out_len) in out_lens.iter().enumerate() {
-            if self.reduce.is_some() {
-                // Every element of the space combines into the one of `out`.
-                store_i64(&self, strides, f.params.len() * rank + k, self.c64(0))?;
-                continue;
-            }
+        for (k, &out_len) in expect.iter().enumerate() {
             let long = self
                 .b
                 .build_int_compare(IntPredicate::UGT, out_len, self.c64(1), "long")
@@ -636,7 +667,15 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
                 SHAPE,
                 &format!("`out` has stride 0 on axis {k}: its elements overlap"),
             )?;
-            store_i64(&self, strides, f.params.len() * rank + k, oc.strides[k])?;
+        }
+        // Along the space, `out` moves with its own axes, and stays on
+        // the reduced ones, which combine into one element.
+        for d in 0..rank {
+            let stride = match self.out_axis(d) {
+                Some(k) if !self.reduced(d) => oc.strides[k],
+                _ => self.c64(0),
+            };
+            store_i64(&self, strides, f.params.len() * rank + d, stride)?;
         }
         // `out` may be an input exactly (same first element, element size,
         // lengths and strides: each element is read before it is written),
@@ -679,10 +718,11 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
         let mut contiguous = self.ctx.bool_type().const_int(1, false);
         if rank > 0 {
             for i in 0..n_ops {
-                // `out` of a reduction has stride 0: not a layout choice.
+                // `out` with stride 0 along a reduced inner axis is
+                // broadcast in both specializations.
                 let is_tensor = match checked.get(i) {
                     Some(c) => c.is_some(),
-                    None => self.reduce.is_none(),
+                    None => !self.reduced(rank - 1),
                 };
                 if !is_tensor {
                     continue;
@@ -706,7 +746,7 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             }
         }
         if let Some(rf) = self.reduce {
-            self.start_reduction(rf, out_s, oc.first, total)?;
+            self.start_reduction(rf, out_s, &out_lens, (oc.first, &oc.lens, &oc.strides))?;
         }
         let call_fast = self.ctx.append_basic_block(self.func, "contiguous");
         let call_general = self.ctx.append_basic_block(self.func, "strided");
@@ -728,7 +768,7 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
         }
         self.b.position_at_end(done);
         if self.reduce == Some(ReduceFn::Mean) {
-            self.finish_mean(out_s, oc.first, total)?;
+            self.finish_mean(out_s, &out_lens, (oc.first, &oc.lens, &oc.strides))?;
         }
         self.b
             .build_return(Some(&self.ctx.i32_type().const_zero()))
