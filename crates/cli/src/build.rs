@@ -63,7 +63,7 @@ pub(crate) fn run(
     // Every definition is checked before anything is written.
     let refused: Vec<String> = functions
         .iter()
-        .filter_map(|f| aot::fused_kernel(f).err().map(|e| e.0))
+        .filter_map(|f| aot::check(f).err().map(|e| e.0))
         .collect();
     if !refused.is_empty() {
         let mut text: String = refused

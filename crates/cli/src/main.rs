@@ -279,7 +279,8 @@ enum Command {
     /// `def axpy(a: float64, x: N * float64, y: N * float64)` becomes
     /// `int32_t axpy(double a, const DLTensor *x, const DLTensor *y,
     /// DLTensor *out)`. Definitions must be one fused elementwise kernel,
-    /// stored or reduced (`sum(x * x)`: a 0-d `out`; `sum(x, axis=1)`).
+    /// stored or reduced (`sum(x * x)`: a 0-d `out`; `sum(x, axis=1)`), or
+    /// a matrix product of two parameters (`A.T @ A`: one BLAS call).
     /// Link with the flags the header names (`blaze config --libs`); no
     /// JIT at run time.
     ///

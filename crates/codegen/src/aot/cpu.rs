@@ -256,19 +256,24 @@ impl BuildTarget {
         }
     }
 
-    /// The linker flags of an object for this target: libmvec only when a
-    /// variant calls vector math.
-    pub fn link_flags(&self) -> &'static str {
-        if self.variants.iter().any(|v| v.host.isa != VectorIsa::None) {
-            super::LINK_FLAGS
-        } else {
-            "-lm"
+    /// The linker flags of an object for this target: OpenBLAS when a
+    /// definition calls BLAS (`blas`), libmvec only when a variant calls
+    /// vector math, libm.
+    pub fn link_flags(&self, blas: bool) -> String {
+        let mut flags = Vec::new();
+        if blas {
+            flags.push("-lopenblas");
         }
+        if self.variants.iter().any(|v| v.host.isa != VectorIsa::None) {
+            flags.push("-lmvec");
+        }
+        flags.push("-lm");
+        flags.join(" ")
     }
 
     /// What running the object needs, in a few lines of prose (the
-    /// header's comment).
-    pub fn needs(&self) -> String {
+    /// header's comment); `blas`: a definition calls BLAS.
+    pub fn needs(&self, blas: bool) -> String {
         let mut s = format!("Target: {}.\n", self.triple);
         if self.dispatched() {
             let names: Vec<&str> = self.variants.iter().map(|v| v.name.as_str()).collect();
@@ -286,7 +291,7 @@ impl BuildTarget {
                 v.name
             ));
         }
-        s.push_str(&format!("Link with: {}.\n", self.link_flags()));
+        s.push_str(&format!("Link with: {}.\n", self.link_flags(blas)));
         s
     }
 }

@@ -237,7 +237,7 @@ pub fn c_header(
         decls.push('\n');
     }
     let needs: String = target
-        .needs()
+        .needs(super::uses_blas(functions))
         .lines()
         .map(|l| format!(" * {l}\n"))
         .collect();

@@ -7,8 +7,10 @@
 //! stored elementwise or reduced by `sum`, `prod`, `min`, `max`, `mean`,
 //! `any` or `all` over every axis into a 0-d result (`sum(x * x)`, written
 //! through a 0-d `DLTensor` `out`) or over some axes (`keepdims` too), so
-//! the object needs no JIT and no runtime at run time: only libm (and glibc's libmvec for vectorized math). Others
-//! are refused with the reason.
+//! the object needs no JIT and no runtime at run time: only libm (and
+//! glibc's libmvec for vectorized math). A matrix product of two
+//! parameters (`A.T @ A`, see `blas`) is one call of OpenBLAS's
+//! `cblas_dgemm`. Others are refused with the reason.
 //!
 //! The C function of `def axpy(a: float64, x: N * float64, y: N * float64)`
 //! is `int32_t axpy(double a, const DLTensor *x, const DLTensor *y,
@@ -30,11 +32,13 @@
 //! it is built for, `header` writes the C header, `wrapper` the
 //! DLPack-checking C function of each definition and variant in LLVM IR,
 //! `dispatch` the function that chooses between variants, `abi` the
-//! status codes and last error they share, `math` the libm definitions;
+//! status codes and last error they share, `blas` which definitions are
+//! one BLAS call, `math` the libm definitions;
 //! this module builds the kernels of each definition (through `fuse`) and
 //! writes the object (through `machine`, as the JIT optimizes).
 
 mod abi;
+mod blas;
 mod cpu;
 mod dispatch;
 mod header;
@@ -61,12 +65,31 @@ use inkwell::targets::{CodeModel, RelocMode};
 use inkwell::values::FunctionValue;
 use std::path::Path;
 
-/// The flags that link an object from [`build_object`]: libm, and libmvec
-/// for the vectorized math functions.
-pub const LINK_FLAGS: &str = "-lmvec -lm";
+/// The flags that link any object from [`build_object`] on x86-64:
+/// OpenBLAS for matrix products, libmvec for the vectorized math
+/// functions, libm (an object's header names the ones it needs).
+pub const LINK_FLAGS: &str = "-lopenblas -lmvec -lm";
 
-/// The fused elementwise kernel that computes `f` (stored, or reduced over
-/// every axis), or why there is none.
+/// Whether `blaze build` compiles `f`, or why not: one fused elementwise
+/// kernel (stored or reduced) or one matrix product (BLAS).
+pub fn check(f: &Function) -> Result<(), Unsupported> {
+    header::check_function_name(&f.name)?;
+    match blas::gemm_of(f) {
+        Some(g) => g.map(|_| ()),
+        None => plan(f).map(|_| ()),
+    }
+}
+
+/// Whether some definition of `functions` calls BLAS (the object then
+/// links with `-lopenblas`).
+pub fn uses_blas(functions: &[Function]) -> bool {
+    functions
+        .iter()
+        .any(|f| matches!(blas::gemm_of(f), Some(Ok(_))))
+}
+
+/// The fused elementwise kernel that computes `f` (stored, or reduced),
+/// or why there is none.
 pub fn fused_kernel(f: &Function) -> Result<KernelSpec, Unsupported> {
     plan(f).map(|p| p.spec)
 }
@@ -199,8 +222,12 @@ pub fn build_object(
         dispatch::link_choice(&ctx, &module, &base, &target.variants, &defs)?;
     }
     for f in functions {
-        let plan = plan(f)?;
         header::c_declaration(f)?;
+        let gemm = blas::gemm_of(f).transpose()?;
+        let plan = match gemm {
+            Some(_) => None,
+            None => Some(plan(f)?),
+        };
         let mut variants = Vec::new();
         for v in &target.variants {
             let (symbol, linkage) = if dispatched {
@@ -208,11 +235,17 @@ pub fn build_object(
             } else {
                 (f.name.clone(), Linkage::External)
             };
-            let (fast, general) = kernels(&ctx, &module, &machine, v, f, &plan)?;
             let w = wrapper::Wrapper::new(&ctx, &module, &v.host, last_error, f, &symbol, linkage)?;
-            let (fill, divide) = reduction_kernels(&ctx, &module, &machine, v, f, &plan)?;
-            let w = w.plan(&plan, fill, divide);
-            variants.push(w.build(fast, general)?);
+            let built = match (&plan, gemm) {
+                (Some(plan), _) => {
+                    let (fast, general) = kernels(&ctx, &module, &machine, v, f, plan)?;
+                    let (fill, divide) = reduction_kernels(&ctx, &module, &machine, v, f, plan)?;
+                    w.plan(plan, fill, divide).build(fast, general)?
+                }
+                (None, Some(g)) => w.build_gemm(&module, g)?,
+                (None, None) => return Err(Unsupported(format!("`{}`: nothing to build", f.name))),
+            };
+            variants.push(built);
         }
         if dispatched {
             dispatch::build_dispatcher(&ctx, &module, &base, &f.name, &variants)?;
