@@ -8,7 +8,7 @@ use crate::error::StreamError;
 use blaze_datashape::{Datashape, Dim, Measure};
 use blaze_ir::analysis::is_positionwise;
 use blaze_ir::ops::ReduceFn;
-use blaze_ir::{Function, NodeId, Op};
+use blaze_ir::{Function, IndexItem, NodeId, Op};
 
 /// How a partial result merges with the next block's (the kernels' own
 /// reductions are `blaze_codegen::Combine`).
@@ -133,6 +133,16 @@ pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, St
                         // their rows, whatever dimensions follow them.
                         Op::Field(_) | Op::Length(_) => rows_first(0),
                         Op::MakeRecord(_) => (0..n.args.len()).all(rows_first),
+                        // Indexing that takes every row.
+                        Op::Index(items) => {
+                            rows_first(0)
+                                && items.first()
+                                    == Some(&IndexItem::Range {
+                                        start: None,
+                                        stop: None,
+                                        step: 1,
+                                    })
+                        }
                         op if is_positionwise(op) => aligned,
                         Op::Reduce {
                             axes: Some(axes), ..

@@ -243,9 +243,15 @@ pub fn plan(
         .filter(|i| !i.streamed())
         .map(Input::bytes)
         .sum();
-    for (n, _) in &frontier {
+    for (n, merge) in &frontier {
         let t = &f.node(*n).ty;
         if rows_axis(t).is_none() {
+            // The running result, a block's partial, and their merge unless
+            // it is done in place.
+            let copies = match merge {
+                Some(m) if run::in_place(*m, &t.measure) => 2,
+                _ => 3,
+            };
             let count: u64 = t
                 .dims
                 .iter()
@@ -254,7 +260,7 @@ pub fn plan(
                     _ => 1,
                 })
                 .product();
-            fixed += 3
+            fixed += copies
                 * count
                 * row_bytes(&Datashape::new(vec![Dim::Fixed(1)], t.measure.clone())) as u64;
         }
