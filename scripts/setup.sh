@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what blaze needs on a Debian 12 machine that has only Rust:
 # LLVM 19 (the JIT's code generator) and OpenBLAS (BLAS/LAPACK), from
-# Debian's packages. Idempotent, and a few milliseconds when all is there.
+# Debian's packages, and Python's venv for the Python package's tests. Idempotent, and a few milliseconds when all is there.
 set -euo pipefail
 
-packages=(llvm-19-dev libopenblas-dev pkg-config build-essential libgmp-dev libmpfr-dev valgrind)
+packages=(llvm-19-dev libopenblas-dev pkg-config build-essential libgmp-dev libmpfr-dev valgrind python3 python3-venv)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up what is missing and runs the whole test suite: formatting, lints,
-# unit, property, data-driven, CLI and doc tests.
+# unit, property, data-driven, CLI and doc tests, then the Python package's
+# tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -12,3 +13,5 @@ export PROPTEST_RNG_SEED="${PROPTEST_RNG_SEED:-20261123}"
 # The C tests link the C ABI's shared and static libraries.
 cargo build --quiet -p blaze-capi
 cargo test --workspace
+# The Python package, built into target/py-venv, and its pytest suite.
+scripts/python.sh

@@ -9,8 +9,20 @@ use blaze::runtime::session::check;
 use std::path::Path;
 
 /// Compiles the definitions of `file` (all, or those named in `defs`) into
-/// the object `out` and the C header `header`.
-pub(crate) fn run(file: &str, out: &str, header: &str, defs: &[String]) -> Result<(), CliError> {
+/// the object `out` and the C header `header`, for the target triple
+/// `triple` and the CPUs `cpus` (`--target`, `--target-cpu`; defaults:
+/// this machine's triple, the dispatched x86-64 levels).
+pub(crate) fn run(
+    file: &str,
+    out: &str,
+    header: &str,
+    defs: &[String],
+    triple: Option<&str>,
+    cpus: Option<&str>,
+) -> Result<(), CliError> {
+    let vector_math = std::env::var("BLAZE_VECTOR_MATH").map_or(true, |v| v != "0");
+    let target =
+        aot::BuildTarget::parse(triple, cpus, vector_math).map_err(|e| CliError::Usage(e.0))?;
     // Nothing blaze writes may replace its source or the other output.
     for (flag, path, other, what) in [
         ("-o", out, file, "the source file"),
@@ -51,7 +63,7 @@ pub(crate) fn run(file: &str, out: &str, header: &str, defs: &[String]) -> Resul
     // Every definition is checked before anything is written.
     let refused: Vec<String> = functions
         .iter()
-        .filter_map(|f| aot::fused_kernel(f).err().map(|e| e.0))
+        .filter_map(|f| aot::check(f).err().map(|e| e.0))
         .collect();
     if !refused.is_empty() {
         let mut text: String = refused
@@ -62,8 +74,8 @@ pub(crate) fn run(file: &str, out: &str, header: &str, defs: &[String]) -> Resul
         return Err(CliError::Rendered(text));
     }
     let guard = header_guard(header);
-    let text =
-        aot::c_header(&functions, &guard, file).map_err(|e| CliError::Tagged("build", e.0))?;
+    let text = aot::c_header(&functions, &guard, file, &target)
+        .map_err(|e| CliError::Tagged("build", e.0))?;
     // Object and header appear complete or not at all; their temporaries
     // carry this process's id, and those of dead runs are removed.
     let staged = |path: &str| {
@@ -72,7 +84,7 @@ pub(crate) fn run(file: &str, out: &str, header: &str, defs: &[String]) -> Resul
     let (obj_dest, tmp_obj) = staged(out)?;
     let (h_dest, tmp_h) = staged(header)?;
     let output = |path: &str, e: std::io::Error| CliError::Tagged("output", format!("{path}: {e}"));
-    let result = aot::build_object(&functions, &tmp_obj)
+    let result = aot::build_object(&functions, &tmp_obj, &target)
         .map_err(|e| CliError::Tagged("build", e.0))
         .and_then(|()| std::fs::write(&tmp_h, text).map_err(|e| output(header, e)))
         .and_then(|()| std::fs::rename(&tmp_obj, &obj_dest).map_err(|e| output(out, e)))

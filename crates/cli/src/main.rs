@@ -292,8 +292,16 @@ enum Command {
     ///
     /// `def axpy(a: float64, x: N * float64, y: N * float64)` becomes
     /// `int32_t axpy(double a, const DLTensor *x, const DLTensor *y,
-    /// DLTensor *out)`. Definitions must be one fused elementwise kernel.
-    /// Link with the flags of `blaze config --libs`; no JIT at run time.
+    /// DLTensor *out)`. Definitions must be one fused elementwise kernel,
+    /// stored or reduced (`sum(x * x)`: a 0-d `out`; `sum(x, axis=1)`), or
+    /// a matrix product of two parameters (`A.T @ A`: one BLAS call).
+    /// Link with the flags the header names (`blaze config --libs`); no
+    /// JIT at run time.
+    ///
+    /// By default the object is portable: one variant per x86-64 level
+    /// (v2, v3, v4) and a dispatcher that picks the best one the running
+    /// CPU supports at the first call (`BLAZE_DISPATCH=x86-64-v3` forces
+    /// one), so it runs on any x86-64-v2 machine.
     Build {
         /// A module (`.blz` file).
         #[arg(value_name = "FILE.blz")]
@@ -307,6 +315,17 @@ enum Command {
         /// Build only these definitions (default: all).
         #[arg(long = "def", value_name = "NAME")]
         defs: Vec<String>,
+        /// The CPU to compile for: `native` (this machine's), `x86-64`,
+        /// `x86-64-v2`, `x86-64-v3`, `x86-64-v4` or an LLVM CPU name; a
+        /// comma list of x86-64 levels builds one variant per level and a
+        /// dispatcher [default on x86-64: x86-64-v2,x86-64-v3,x86-64-v4;
+        /// on aarch64: generic].
+        #[arg(long = "target-cpu", value_name = "CPU[,CPU…]")]
+        target_cpu: Option<String>,
+        /// The target triple, to cross-compile (`aarch64-unknown-linux-gnu`)
+        /// [default: this machine's].
+        #[arg(long, value_name = "TRIPLE")]
+        target: Option<String>,
     },
     /// Print the flags that link objects from `blaze build`.
     Config {
@@ -434,7 +453,16 @@ fn main() -> ExitCode {
             out,
             header,
             defs,
-        } => build::run(&file, &out, &header, &defs),
+            target_cpu,
+            target,
+        } => build::run(
+            &file,
+            &out,
+            &header,
+            &defs,
+            target.as_deref(),
+            target_cpu.as_deref(),
+        ),
         Command::Config { libs } => build::config(libs),
         Command::Cache { action } => match action {
             CacheAction::Info { json } => cache::info(json),

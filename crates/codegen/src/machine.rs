@@ -67,6 +67,36 @@ impl Machine {
         Ok(Machine { tm, triple })
     }
 
+    /// The machine for `host` on the target `triple` (ahead-of-time
+    /// objects for another CPU or architecture; its LLVM target must be
+    /// initialized).
+    pub(crate) fn for_triple(
+        triple: &str,
+        host: &Host,
+        reloc: RelocMode,
+        model: CodeModel,
+    ) -> Result<Machine, Unsupported> {
+        let triple = TargetTriple::create(triple);
+        let target = Target::from_triple(&triple).map_err(|e| Unsupported(e.to_string()))?;
+        let tm = target
+            .create_target_machine(
+                &triple,
+                &host.cpu,
+                &host.features,
+                OptimizationLevel::Aggressive,
+                reloc,
+                model,
+            )
+            .ok_or_else(|| {
+                Unsupported(format!(
+                    "cannot create a target machine for CPU `{}` of `{}`",
+                    host.cpu,
+                    triple.as_str().to_string_lossy()
+                ))
+            })?;
+        Ok(Machine { tm, triple })
+    }
+
     /// A new module for this machine: its triple and data layout set.
     pub(crate) fn module<'ctx>(&self, ctx: &'ctx Context, name: &str) -> Module<'ctx> {
         let module = ctx.create_module(name);

@@ -4,11 +4,14 @@
 //! code with a static message for `blaze_aot_last_error()`, then calls the
 //! contiguous or the strided kernel over the whole iteration space.
 
+use super::abi::{dl_dtype, ALIGNMENT, DEVICE, DTYPE, NULL_POINTER, SHAPE};
 use super::types::plain;
+use super::Plan;
 use crate::error::Unsupported;
 use crate::llvm::mem_type;
 use crate::target::Host;
-use blaze_datashape::{Datashape, Dim, Scalar, ScalarKind};
+use blaze_datashape::{Datashape, Dim, Scalar};
+use blaze_ir::ops::ReduceFn;
 use blaze_ir::Function;
 use inkwell::builder::Builder;
 use inkwell::context::Context;
@@ -18,48 +21,11 @@ use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerVa
 use inkwell::{AddressSpace, IntPredicate};
 use std::collections::HashMap;
 
-// blaze status codes (crates/capi's `BlazeStatus`), returned by the
-// generated functions.
-const NULL_POINTER: u64 = 1;
-const DTYPE: u64 = 7;
-const SHAPE: u64 = 8;
-const ALIGNMENT: u64 = 9;
-const DEVICE: u64 = 10;
+mod gemm;
+mod overlap;
+mod reduce;
 
-/// DLPack's `(code, bits)` of a scalar.
-fn dl_dtype(s: Scalar) -> (u64, u64) {
-    match s.kind() {
-        ScalarKind::Bool => (6, 8),
-        ScalarKind::Signed => (0, s.bits() as u64),
-        ScalarKind::Unsigned => (1, s.bits() as u64),
-        ScalarKind::Float => (2, s.bits() as u64),
-        ScalarKind::Complex => (5, 2 * s.bits() as u64),
-    }
-}
-
-/// The thread-local message of the last failure, and its accessor
-/// `blaze_aot_last_error`, shared by every object (weak, ODR).
-pub(super) fn last_error_global<'ctx>(
-    ctx: &'ctx Context,
-    module: &Module<'ctx>,
-) -> inkwell::values::GlobalValue<'ctx> {
-    let ptr = ctx.ptr_type(AddressSpace::default());
-    let g = module.add_global(ptr, None, "blaze_aot_last_error_message");
-    g.set_thread_local(true);
-    g.set_linkage(Linkage::WeakODR);
-    g.set_initializer(&ptr.const_null());
-    let f = module.add_function(
-        "blaze_aot_last_error",
-        ptr.fn_type(&[], false),
-        Some(Linkage::WeakODR),
-    );
-    let b = ctx.create_builder();
-    b.position_at_end(ctx.append_basic_block(f, "entry"));
-    if let Ok(v) = b.build_load(ptr, g.as_pointer_value(), "m") {
-        let _ = b.build_return(Some(&v));
-    }
-    g
-}
+pub(super) use reduce::identity_const;
 
 type R<T> = Result<T, Unsupported>;
 
@@ -80,19 +46,23 @@ pub(super) struct Wrapper<'a, 'ctx> {
     buffer: PointerValue<'ctx>,
     /// libc's `snprintf`.
     snprintf: FunctionValue<'ctx>,
+    /// The type of the iteration space: the result's, or the reduced
+    /// argument's.
+    space: Datashape,
+    /// The reduction into `out`, if any.
+    reduce: Option<ReduceFn>,
+    /// The axes of the space it reduces.
+    axes: Vec<usize>,
+    /// Whether `out` keeps them with length 1.
+    keepdims: bool,
+    /// The kernel filling an `out` of rank > 0 with the identity.
+    fill: Option<FunctionValue<'ctx>>,
+    /// `mean`'s kernel dividing every element of such an `out`.
+    divide: Option<FunctionValue<'ctx>>,
 }
 
 /// Bytes of the thread-local buffer of messages made at run time.
 const BUFFER: u32 = 256;
-
-/// The bytes of a tensor: lowest address, one past the highest, the first
-/// element's address, and whether it is empty.
-type Span<'ctx> = (
-    IntValue<'ctx>,
-    IntValue<'ctx>,
-    IntValue<'ctx>,
-    IntValue<'ctx>,
-);
 
 /// A checked tensor: its first element, lengths and strides (elements).
 struct Checked<'ctx> {
@@ -108,6 +78,8 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
         host: &'a Host,
         last_error: inkwell::values::GlobalValue<'ctx>,
         f: &'a Function,
+        symbol: &str,
+        linkage: Linkage,
     ) -> R<Self> {
         let ptr = ctx.ptr_type(AddressSpace::default());
         let i8t = ctx.i8_type();
@@ -138,11 +110,7 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             });
         }
         params.push(ptr.into());
-        let func = module.add_function(
-            &f.name,
-            i32t.fn_type(&params, false),
-            Some(Linkage::External),
-        );
+        let func = module.add_function(symbol, i32t.fn_type(&params, false), Some(linkage));
         host.set_attributes(ctx, func);
         let buffer = match module.get_global("blaze_aot_last_error_buffer") {
             Some(g) => g,
@@ -173,7 +141,31 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             messages: HashMap::new(),
             buffer,
             snprintf,
+            space: f.result_type().clone(),
+            reduce: None,
+            axes: Vec::new(),
+            keepdims: false,
+            fill: None,
+            divide: None,
         })
+    }
+
+    /// Runs `plan`: its iteration space and reduction, with the kernels
+    /// that `fill` an `out` of rank > 0 with the identity and `divide` it
+    /// for `mean`.
+    pub(super) fn plan(
+        mut self,
+        plan: &Plan,
+        fill: Option<FunctionValue<'ctx>>,
+        divide: Option<FunctionValue<'ctx>>,
+    ) -> Self {
+        self.space = plan.space.clone();
+        self.reduce = plan.reduce;
+        self.axes = plan.axes.clone();
+        self.keepdims = plan.keepdims;
+        self.fill = fill;
+        self.divide = divide;
+        self
     }
 
     fn i64(&self) -> inkwell::types::IntType<'ctx> {
@@ -463,74 +455,13 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
         self.b.build_and(a, b, "and").map_err(err)
     }
 
-    /// The bytes a checked tensor of `size`-byte elements spans: its
-    /// lowest and one-past-highest address, its first element's address,
-    /// and whether it is empty.
-    fn span(&self, c: &Checked<'ctx>, size: u64) -> R<Span<'ctx>> {
-        let i64t = self.i64();
-        let first = self
-            .b
-            .build_ptr_to_int(c.first, i64t, "first")
-            .map_err(err)?;
-        let mut lo = first;
-        let mut hi = self
-            .b
-            .build_int_add(first, self.c64(size), "hi")
-            .map_err(err)?;
-        let mut empty = self.ctx.bool_type().const_zero();
-        let zero = self.c64(0);
-        for (len, stride) in c.lens.iter().zip(&c.strides) {
-            let none = self.eq(*len, zero)?;
-            empty = self.b.build_or(empty, none, "empty").map_err(err)?;
-            let last = self
-                .b
-                .build_int_sub(*len, self.c64(1), "last")
-                .map_err(err)?;
-            let reach = self.b.build_int_mul(last, *stride, "r").map_err(err)?;
-            let reach = self
-                .b
-                .build_int_mul(reach, self.c64(size), "rb")
-                .map_err(err)?;
-            let neg = self
-                .b
-                .build_int_compare(IntPredicate::SLT, reach, zero, "neg")
-                .map_err(err)?;
-            let down = self
-                .b
-                .build_select(neg, reach, zero, "down")
-                .map_err(err)?
-                .into_int_value();
-            let up = self
-                .b
-                .build_select(neg, zero, reach, "up")
-                .map_err(err)?
-                .into_int_value();
-            lo = self.b.build_int_add(lo, down, "lo").map_err(err)?;
-            hi = self.b.build_int_add(hi, up, "hi").map_err(err)?;
-        }
-        Ok((lo, hi, first, empty))
-    }
-
-    /// Whether two spans share no byte (an empty one shares none).
-    fn disjoint(&self, a: Span<'ctx>, b: Span<'ctx>) -> R<IntValue<'ctx>> {
-        let before = self
-            .b
-            .build_int_compare(IntPredicate::ULE, a.1, b.0, "before")
-            .map_err(err)?;
-        let after = self
-            .b
-            .build_int_compare(IntPredicate::ULE, b.1, a.0, "after")
-            .map_err(err)?;
-        let apart = self.b.build_or(before, after, "apart").map_err(err)?;
-        let apart = self.b.build_or(apart, a.3, "e").map_err(err)?;
-        self.b.build_or(apart, b.3, "e").map_err(err)
-    }
-
+    /// Writes the function's body, calling `fast` (the contiguous kernel)
+    /// or `general` (the strided one); returns the function.
     pub(super) fn build(
         mut self,
         fast: FunctionValue<'ctx>,
         general: FunctionValue<'ctx>,
-    ) -> R<()> {
+    ) -> R<FunctionValue<'ctx>> {
         let f = self.f;
         let i64t = self.i64();
         let ptr = self.ctx.ptr_type(AddressSpace::default());
@@ -552,8 +483,9 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             }
         }
         let result = f.result_type().clone();
-        let rank = result.dims.len();
-        for d in &result.dims {
+        let space = self.space.clone();
+        let rank = space.dims.len();
+        for d in &space.dims {
             if let Dim::TypeVar(v) = d {
                 if !syms.contains_key(v) {
                     return Err(err(format!(
@@ -637,7 +569,7 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             .build_array_alloca(i64t, self.c64(rank.max(1) as u64), "shape")
             .map_err(err)?;
         let mut out_lens = Vec::with_capacity(rank);
-        for (k, d) in result.dims.iter().enumerate() {
+        for (k, d) in space.dims.iter().enumerate() {
             let len = match d {
                 Dim::Fixed(m) => self.c64(*m),
                 Dim::TypeVar(v) => self
@@ -664,7 +596,13 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
                     let same = self.eq(c.lens[j], out_len)?;
                     let one = self.eq(c.lens[j], self.c64(1))?;
                     let ok = self.b.build_or(same, one, "o").map_err(err)?;
-                    self.check(ok, SHAPE, &format!("`{n}` (type `{t}`) does not broadcast to the result `{result}` on its axis {j}"))?;
+                    self.check(
+                        ok,
+                        SHAPE,
+                        &format!(
+                            "`{n}` (type `{t}`) does not broadcast to `{space}` on its axis {j}"
+                        ),
+                    )?;
                     self.b
                         .build_select(same, c.strides[j], self.c64(0), "bs")
                         .map_err(err)?
@@ -680,15 +618,24 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             .get_nth_param(f.params.len() as u32)
             .ok_or_else(|| err("out"))?
             .into_pointer_value();
-        // Lengths of the output are compared with the result's, not bound.
+        // Lengths of the output are compared with the expected ones, not
+        // bound: the space's, without the reduced axes (or 1 there with
+        // keepdims).
+        let mut expect = Vec::new();
+        for (d, len) in out_lens.iter().enumerate() {
+            if self.out_axis(d).is_some() {
+                expect.push(if self.reduced(d) { self.c64(1) } else { *len });
+            }
+        }
+        let out_rank = expect.len();
         let out_ty = Datashape::new(
-            (0..rank)
+            (0..out_rank)
                 .map(|k| Dim::TypeVar(format!("__out{k}")))
                 .collect(),
             result.measure.clone(),
         );
         let mut out_syms = syms.clone();
-        for (k, len) in out_lens.iter().enumerate() {
+        for (k, len) in expect.iter().enumerate() {
             let slot = self.b.build_alloca(i64t, "outlen").map_err(err)?;
             self.b.build_store(slot, *len).map_err(err)?;
             out_syms.insert(format!("__out{k}"), slot);
@@ -699,11 +646,15 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
         for l in &out_lens {
             total = self.b.build_int_mul(total, *l, "total").map_err(err)?;
         }
+        let mut out_total = self.c64(1);
+        for l in &expect {
+            out_total = self.b.build_int_mul(out_total, *l, "ot").map_err(err)?;
+        }
         let nonempty = self
             .b
-            .build_int_compare(IntPredicate::NE, total, self.c64(0), "ne")
+            .build_int_compare(IntPredicate::NE, out_total, self.c64(0), "ne")
             .map_err(err)?;
-        for (k, &out_len) in out_lens.iter().enumerate() {
+        for (k, &out_len) in expect.iter().enumerate() {
             let long = self
                 .b
                 .build_int_compare(IntPredicate::UGT, out_len, self.c64(1), "long")
@@ -717,7 +668,15 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
                 SHAPE,
                 &format!("`out` has stride 0 on axis {k}: its elements overlap"),
             )?;
-            store_i64(&self, strides, f.params.len() * rank + k, oc.strides[k])?;
+        }
+        // Along the space, `out` moves with its own axes, and stays on
+        // the reduced ones, which combine into one element.
+        for d in 0..rank {
+            let stride = match self.out_axis(d) {
+                Some(k) if !self.reduced(d) => oc.strides[k],
+                _ => self.c64(0),
+            };
+            store_i64(&self, strides, f.params.len() * rank + d, stride)?;
         }
         // `out` may be an input exactly (same first element, element size,
         // lengths and strides: each element is read before it is written),
@@ -729,11 +688,13 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             let s = plain(t, &format!("parameter `{n}`"), &f.name)?;
             let in_span = self.span(c, s.size_bytes() as u64)?;
             let disjoint = self.disjoint(in_span, out_span)?;
+            // A reduction reads every input while `out` accumulates.
+            let exact = self.reduce.is_none() && c.lens.len() == rank;
             let mut same = self.ctx.bool_type().const_int(
-                u64::from(c.lens.len() == rank && s.size_bytes() == out_s.size_bytes()),
+                u64::from(exact && s.size_bytes() == out_s.size_bytes()),
                 false,
             );
-            if c.lens.len() == rank {
+            if exact {
                 same = self.and(same, self.eq(in_span.2, out_span.2)?)?;
                 for k in 0..rank {
                     let lens = self.eq(c.lens[k], oc.lens[k])?;
@@ -748,17 +709,22 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
                 }
             }
             let ok = self.b.build_or(disjoint, same, "ok").map_err(err)?;
-            self.check(
-                ok,
-                SHAPE,
-                &format!("`out` overlaps `{n}` without being the same elements in the same layout; pass `{n}` itself as `out`, or a separate buffer"),
-            )?;
+            let msg = match self.reduce {
+                Some(_) => format!("`out` overlaps `{n}`; a reduction's `out` is a separate buffer"),
+                None => format!("`out` overlaps `{n}` without being the same elements in the same layout; pass `{n}` itself as `out`, or a separate buffer"),
+            };
+            self.check(ok, SHAPE, &msg)?;
         }
         // Contiguous when every tensor's inner stride is 1.
         let mut contiguous = self.ctx.bool_type().const_int(1, false);
         if rank > 0 {
             for i in 0..n_ops {
-                let is_tensor = checked.get(i).is_none_or(|c| c.is_some());
+                // `out` with stride 0 along a reduced inner axis is
+                // broadcast in both specializations.
+                let is_tensor = match checked.get(i) {
+                    Some(c) => c.is_some(),
+                    None => !self.reduced(rank - 1),
+                };
                 if !is_tensor {
                     continue;
                 }
@@ -780,6 +746,9 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
                 contiguous = self.b.build_and(contiguous, one, "c").map_err(err)?;
             }
         }
+        if let Some(rf) = self.reduce {
+            self.start_reduction(rf, out_s, &out_lens, (oc.first, &oc.lens, &oc.strides))?;
+        }
         let call_fast = self.ctx.append_basic_block(self.func, "contiguous");
         let call_general = self.ctx.append_basic_block(self.func, "strided");
         let done = self.ctx.append_basic_block(self.func, "done");
@@ -799,9 +768,12 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             self.b.build_unconditional_branch(done).map_err(err)?;
         }
         self.b.position_at_end(done);
+        if self.reduce == Some(ReduceFn::Mean) {
+            self.finish_mean(out_s, &out_lens, (oc.first, &oc.lens, &oc.strides))?;
+        }
         self.b
             .build_return(Some(&self.ctx.i32_type().const_zero()))
             .map_err(err)?;
-        Ok(())
+        Ok(self.func)
     }
 }
