@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv="$PWD/target/py-venv"
+# Kernels the tests compile are cached under target/, not in the user's cache.
+export BLAZE_CACHE_DIR="${BLAZE_CACHE_DIR:-$PWD/target/blaze-kernels}"
 if [[ ! -x $venv/bin/python ]]; then
     python3 -m venv "$venv"
 fi
