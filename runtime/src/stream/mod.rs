@@ -389,10 +389,24 @@ pub fn plan(
     for input in inputs {
         per_row += 3 * input.row_bytes();
     }
+    // Elementwise work folds into the kernel of its consumer when that is
+    // elementwise work or a reduction; under a product or a transpose it is
+    // a block of its own.
+    let mut folds = vec![true; f.nodes.len()];
+    for n in &f.nodes {
+        let kernel = matches!(
+            n.op,
+            Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_) | Op::Reduce { .. }
+        );
+        for a in &n.args {
+            folds[a.index()] &= kernel;
+        }
+    }
     for (i, c) in class.iter().enumerate() {
         let n = &f.nodes[i];
         if *c == Class::Rows && !matches!(n.op, Op::Param(_)) && need[i] {
             let fused = matches!(n.op, Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_))
+                && folds[i]
                 && NodeId(i as u32) != root;
             if !fused {
                 per_row += row_bytes(&n.ty) * if NodeId(i as u32) == root { 2 } else { 1 };
@@ -508,7 +522,7 @@ impl StreamPlan {
     /// Number of blocks, when the row count is known before the run.
     pub fn blocks(&self) -> Option<usize> {
         if let Some(s) = &self.slice {
-            return s.span().map(|r| r.div_ceil(self.block).max(1));
+            return s.span().map(|r| r.div_ceil(s.chunk(self.block)).max(1));
         }
         if let Some(p) = &self.pieces {
             let n: usize = p.iter().map(|(_, r)| r.div_ceil(self.block)).sum();

@@ -69,10 +69,16 @@ impl ReadSlice {
         self.span().map(|r| r.div_ceil(self.step))
     }
 
+    /// Input rows read for a block of `block` rows: a multiple of the step
+    /// (at least one step).
+    pub(super) fn chunk(&self, block: usize) -> usize {
+        (block.max(self.step) / self.step) * self.step
+    }
+
     /// Input rows to read next from row `at` (at most `max`, a multiple of
     /// the step, no further than `stop`).
     pub(super) fn request(&self, at: usize, max: usize) -> usize {
-        let max = (max.max(self.step) / self.step) * self.step;
+        let max = self.chunk(max);
         match self.stop {
             Some(e) => max.min(e.saturating_sub(at)),
             None => max,

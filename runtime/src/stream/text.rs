@@ -41,8 +41,12 @@ impl StreamPlan {
             }
         }
         if let Some(s) = &self.slice {
-            let r0 = s.start + b * s.request(0, self.block);
-            let r1 = (r0 + s.request(0, self.block)).min(s.stop.unwrap_or(usize::MAX));
+            let r0 = s
+                .start
+                .saturating_add(b.saturating_mul(s.chunk(self.block)));
+            let r1 = r0
+                .saturating_add(s.chunk(self.block))
+                .min(s.stop.unwrap_or(usize::MAX));
             return (r0, r1, None);
         }
         (
