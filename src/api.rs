@@ -131,6 +131,12 @@ impl Kernel {
         self.prepared.function()
     }
 
+    /// The engine's plan as text: which nodes run as fused kernels, which
+    /// as BLAS/LAPACK calls (what `blaze explain` prints).
+    pub fn plan_text(&self) -> String {
+        self.prepared.to_string()
+    }
+
     /// The result type.
     pub fn result_type(&self) -> &Datashape {
         self.function().result_type()
@@ -344,6 +350,18 @@ fn arg_types(args: &[(&str, &str)]) -> Result<Vec<(String, Datashape)>, Error> {
         .collect()
 }
 
+/// Compiles an expression over named arguments of the datashapes given.
+pub(crate) fn compile_expr_typed(
+    src: &str,
+    types: &[(String, Datashape)],
+) -> Result<Kernel, Error> {
+    let f = crate::ir::compile_expression(src, types).map_err(|diagnostic| Error::Compile {
+        diagnostic,
+        source: src.to_string(),
+    })?;
+    Ok(Kernel::new(&f))
+}
+
 /// Compiles an expression over named arguments whose datashapes are given
 /// as text.
 ///
@@ -354,12 +372,7 @@ fn arg_types(args: &[(&str, &str)]) -> Result<Vec<(String, Datashape)>, Error> {
 /// assert!(err.to_string().contains("cannot broadcast"));
 /// ```
 pub fn compile_expr(src: &str, args: &[(&str, &str)]) -> Result<Kernel, Error> {
-    let types = arg_types(args)?;
-    let f = crate::ir::compile_expression(src, &types).map_err(|diagnostic| Error::Compile {
-        diagnostic,
-        source: src.to_string(),
-    })?;
-    Ok(Kernel::new(&f))
+    compile_expr_typed(src, &arg_types(args)?)
 }
 
 /// Compiles an expression whose argument types are those of the given

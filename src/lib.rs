@@ -59,6 +59,7 @@
 #![warn(missing_docs)]
 
 mod api;
+mod expr;
 
 pub use api::{
     compile, compile_expr, compile_expr_for, input, output, output_view, scalar_type, view, Engine,
@@ -67,6 +68,17 @@ pub use api::{
 pub use blaze_interp::Value;
 pub use blaze_runtime::exec::Arg;
 pub use blaze_runtime::Session;
+pub use expr::{
+    abs, all, any, arccos, arcsin, arctan, arctan2, argmax, argmin, ceil, cos, cosh, count, dot,
+    exp, fillna, floor, isna, isnan, linalg, log, log10, log2, max, maximum, mean, min, minimum,
+    pow, prod, round, sign, sin, sinh, sqrt, std, sum, tan, tanh, transpose, var, where_, Axes,
+    Expr,
+};
+/// The `ndarray` blaze is built on, so that arrays passed in and out need
+/// no matching version in the caller's own dependencies.
+pub use ndarray;
+/// Complex numbers as blaze's complex arrays hold them.
+pub use num_complex;
 
 /// The runtime's array type: owned or borrowed strided buffers with Arrow
 /// validity bitmaps.
@@ -84,3 +96,8 @@ pub use blaze_ir as ir;
 pub use blaze_runtime as runtime;
 /// The DSL parser and syntax tree.
 pub use blaze_syntax as syntax;
+
+/// The README's Rust examples, compiled (and run) as documentation tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -73,9 +73,41 @@ fn discover_reads_every_format() {
     assert_eq!(zarr, npy);
     let parquet = discovered(&data("formats", "basic.parquet"), 1);
     assert!(parquet.starts_with("5 * {name: ?string"), "{parquet}");
-    // A pattern of CSV files: one datashape for all.
+    // A pattern is its structure: one dimension per wildcard level, then
+    // the files' datashape (one for all CSV files, `var` where files
+    // differ).
     let many = data("many", "measurements").join("measurement*.csv");
-    assert_eq!(discovered(&many, 1000), "var * {t: float64, v: ?float64}");
+    assert_eq!(
+        discovered(&many, 1000),
+        "12 * var * {t: float64, v: ?float64}"
+    );
+    assert_eq!(
+        discovered(&data("many", "measurements"), 1000),
+        "12 * var * {t: float64, v: ?float64}"
+    );
+    let stack = data("many", "stack");
+    assert_eq!(
+        discovered(&stack.join("*/*.npy"), 1),
+        "2 * 3 * 4 * 5 * float64"
+    );
+    assert_eq!(
+        discovered(&stack.join("**/*.npy"), 1),
+        "6 * 4 * 5 * float64"
+    );
+    assert_eq!(
+        discovered(&data("many", "ragged").join("*/*.npy"), 1),
+        "2 * var * 4 * 5 * float64"
+    );
+    let images = data("png", "images").join("*/*.png");
+    assert_eq!(
+        discovered(&images, 1),
+        "2 * 3 * 600 * 800 * {r: uint8, g: uint8, b: uint8, a: uint8}"
+    );
+    // Images stack without a datashape too; other files concatenate.
+    let s = io::open(&images, None).unwrap();
+    assert_eq!(s.datashape().to_string(), discovered(&images, 1));
+    let s = io::open(&many, None).unwrap();
+    assert_eq!(s.datashape().to_string(), "var * {t: float64, v: ?float64}");
     let e = io::discover(&data("discover", "absent.csv"), 10).unwrap_err();
     assert!(e.to_string().contains("absent.csv"), "{e}");
 }

@@ -222,6 +222,54 @@ fn npy_files_stack_by_the_levels_of_the_pattern() {
     assert!(e.contains("`**`"), "{e}");
 }
 
+/// `src` streamed in blocks of one row: its blocks, checked against the
+/// run in memory.
+fn blocks_of_one(src: &str, spec: &str) -> Option<usize> {
+    let memory = Session::new().eval(src, &[("I", spec)], None).unwrap();
+    let streamed = Session::new()
+        .memory_limit(64 << 20)
+        .block_rows(1)
+        .eval(src, &[("I", spec)], None)
+        .unwrap();
+    assert!(streamed.report.streamed, "{src}");
+    // Blocks sum in another order: equal within rounding.
+    let (Some(Value::Array { data: m, .. }), Some(Value::Array { data: s, .. })) =
+        (memory.value, streamed.value)
+    else {
+        panic!("{src}: arrays")
+    };
+    let (m, s) = (
+        blaze_interp::kernels::cast(&m, blaze_datashape::Scalar::Float64),
+        blaze_interp::kernels::cast(&s, blaze_datashape::Scalar::Float64),
+    );
+    let (blaze_interp::Array::Float64(m), blaze_interp::Array::Float64(s)) = (m, s) else {
+        panic!("{src}: float64")
+    };
+    assert_eq!(m.shape(), s.shape(), "{src}");
+    for (a, b) in m.iter().zip(s.iter()) {
+        assert!(close(*a, *b), "{src}: {a} vs {b}");
+    }
+    streamed.report.blocks
+}
+
+#[test]
+fn levels_reduced_together_stream_file_by_file() {
+    let spec = format!("{}:N * M * 4 * 5 * float64", fixture("stack/*/*.npy"));
+    // Six files, six blocks: the two levels read as one.
+    for src in [
+        "mean(I, axis=(0, 1))",
+        "sum(sqrt(I * I + 1), axis=(0, 1, 3))",
+        "mean(I[..., 1], axis=(0, 1))",
+        "max(I)",
+    ] {
+        assert_eq!(blocks_of_one(src, &spec), Some(6), "{src}");
+    }
+    // A program that tells the levels apart reads whole groups.
+    for src in ["mean(I, axis=0)", "sum(I, axis=(0, 2, 3))"] {
+        assert_eq!(blocks_of_one(src, &spec), Some(2), "{src}");
+    }
+}
+
 #[test]
 fn groups_of_different_sizes_are_a_var_level() {
     let e = &expected()["ragged"];

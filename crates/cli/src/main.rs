@@ -134,8 +134,12 @@ enum Command {
     /// `f1`, …), each column's type (`bool`, `int64`, `float64`, `date`,
     /// `datetime`, else `string`; `?T` when a cell is empty or `NA`); JSON
     /// lines by inference over the first rows. `-` reads standard input
-    /// (CSV, or JSON lines when it starts with `{`). What is printed is
-    /// what `--in NAME=PATH` without a datashape reads.
+    /// (CSV, or JSON lines when it starts with `{`). A pattern or
+    /// directory by its structure: one dimension per wildcard level, then
+    /// the files' datashape (`12 * var * {…}`, `2 * 3 * 600 * 800 *
+    /// RGBA`). What is printed is what `--in NAME=PATH` without a
+    /// datashape reads, except that files other than images concatenate
+    /// their rows unless given the printed datashape.
     Discover {
         /// Print JSON: `{"path": …, "datashape": …}`.
         #[arg(long)]

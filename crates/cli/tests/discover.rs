@@ -37,7 +37,14 @@ fn discover_prints_datashapes() {
             "var * {Ax: ?int64, Ay: int64, Az: int64, Bx: int64, By: int64, Bz: int64}",
         ),
         ("npy/f8_c.npy", "2 * 3 * float64"),
-        ("many/measurements/measurement*.csv", "var * {t: float64, v: ?float64}"),
+        (
+            "many/measurements/measurement*.csv",
+            "12 * var * {t: float64, v: ?float64}",
+        ),
+        (
+            "png/images/*/*.png",
+            "2 * 3 * 600 * 800 * {r: uint8, g: uint8, b: uint8, a: uint8}",
+        ),
     ];
     for (path, want) in cases {
         let o = blaze(&["discover", &data(path)]);

@@ -1,11 +1,16 @@
 //! Analyses of a [`Function`]'s node graph that the engines and passes
 //! share: use counts and consumers, the free index variables of each node,
 //! liveness and pruning, extracting part of a function as a function of
-//! its own, and which nodes are elementwise.
+//! its own, which nodes are elementwise, and merging a parameter's leading
+//! axes where no result can tell (`leading`).
 //!
 //! Everything here reads the IR and returns new values; nothing looks at
 //! data, and nothing decides how an engine runs a node (that stays with
 //! the engines).
+
+mod leading;
+
+pub use leading::merge_leading_axes;
 
 use crate::node::{Function, GatherItem, IndexVar, Literal, Node, NodeId, Op};
 use crate::ops::UnaryFn;

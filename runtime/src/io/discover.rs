@@ -5,10 +5,12 @@
 //! and types, which columns have missing cells; see the CSV reader's
 //! `sniff` rules) and JSON lines inference. Standard input (`-`) and named
 //! pipes are sampled the same way (and consumed). A pattern or directory
-//! of CSV files has each file sampled and the column types widened to hold
-//! them all ([`csv_files_datashape`]), then is what [`open`](super::open)
-//! makes of the files (rows joined, or stacked). Every other path is what
-//! [`open`](super::open) makes of it without a datashape.
+//! is its structure, one dimension per wildcard level, then the files'
+//! datashape ([`structure`](super::many::structure): `12 * var * {…}`,
+//! `2 * 3 * 600 * 800 * RGBA`); CSV files have each file sampled and the
+//! column types widened to hold them all ([`csv_files_datashape`]). Every
+//! other path is what [`open`](super::open) makes of it without a
+//! datashape.
 
 use super::stream::{is_stream, StreamSource};
 use super::{csv, json, Format, IoError, IoErrorKind, RowSource};
@@ -38,6 +40,10 @@ pub fn discover(path: &Path, sample: usize) -> Result<Datashape, IoError> {
             }
             _ => {}
         }
+    }
+    if super::many::is_many(path) {
+        let file = csv_files_datashape(path, sample)?;
+        return super::many::structure(path, file);
     }
     super::open(path, None).map(|s| s.datashape())
 }

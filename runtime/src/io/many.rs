@@ -16,12 +16,18 @@
 //!   every file below the ones before); each is a fixed size, a symbol
 //!   (bound to the count) or `var` where the groups of a level differ in
 //!   size. Every file must have the same datashape. A block is some whole
-//!   groups of the first level, its files decoded in parallel.
+//!   groups of the first level, its files decoded in parallel; when a
+//!   program reduces the levels together (a mean image), the session reads
+//!   the files as rows instead, one file a row ([`RowSource::files_as_rows`]).
 //!
 //! An annotation that starts with `var` never stacks: it is the
-//! datashape of each file's rows, which concatenate.
+//! datashape of each file's rows, which concatenate. Without an
+//! annotation, images stack by the pattern's levels (one level over every
+//! file under `**`) and other files concatenate. [`structure`] is the
+//! datashape that shows the levels, whatever the format.
 
 mod combine;
+mod flat;
 
 use super::glob::{self, Match};
 use super::{Format, IoError, IoErrorKind, RowBlock, RowReader, RowSource};
@@ -29,6 +35,7 @@ use blaze_datashape::{Datashape, Dim, Measure};
 use blaze_interp::Value;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Whether `path` names many files: a directory without Zarr metadata (and
 /// not named `….zarr`), or a pattern with wildcards that is not itself an
@@ -71,11 +78,14 @@ impl Node {
 #[derive(Debug)]
 pub struct ManyFiles {
     pattern: PathBuf,
-    files: Vec<Box<dyn RowSource>>,
+    files: Arc<[Box<dyn RowSource>]>,
     datashape: Datashape,
     /// The rows of a stacked input (groups of the first level); `None`
     /// for concatenated files.
     stacked: Option<Vec<Node>>,
+    /// How many leading dimensions are the pattern's levels (0: the files
+    /// concatenate).
+    levels: usize,
 }
 
 impl ManyFiles {
@@ -84,14 +94,7 @@ impl ManyFiles {
     /// doc for how it applies to each file).
     pub fn open(path: &Path, datashape: Option<&Datashape>) -> Result<ManyFiles, IoError> {
         let err = |m: String| IoError::format(path, IoErrorKind::Request, m);
-        let (matches, levels) = if path.is_dir() {
-            (data_files(path)?, Some(1))
-        } else {
-            let text = path
-                .to_str()
-                .ok_or_else(|| err("a pattern must be UTF-8".into()))?;
-            (glob::expand(text)?, glob::levels(text))
-        };
+        let (matches, levels) = listing(path)?;
         let first = matches
             .first()
             .ok_or_else(|| err("no file matches".into()))?;
@@ -104,7 +107,7 @@ impl ManyFiles {
                 Format::of(&m.path)
             )));
         }
-        let k = stacked_levels(path, &first.path, datashape, levels)?;
+        let k = stacked_levels(path, &first.path, datashape, levels, format)?;
         let per_file = match (datashape, k) {
             (None, _) => None,
             (Some(a), 0) => {
@@ -145,9 +148,10 @@ impl ManyFiles {
         }
         Ok(ManyFiles {
             pattern: path.to_path_buf(),
-            files,
+            files: files.into(),
             datashape,
             stacked,
+            levels: k,
         })
     }
 
@@ -207,19 +211,7 @@ impl ManyFiles {
     /// `parts` along the axis of dimension `depth`: a list column when the
     /// parts' own first dimension is `var`, else stacked.
     fn combine(&self, at: &Path, parts: Vec<Value>, depth: usize) -> Result<Value, IoError> {
-        let ragged = matches!(self.datashape.dims.get(depth + 1), Some(Dim::Var(_)));
-        let r = if ragged {
-            combine::to_list(parts)
-        } else {
-            combine::stack(parts)
-        };
-        r.map_err(|m| {
-            IoError::format(
-                at,
-                IoErrorKind::Request,
-                format!("putting the files together: {m}"),
-            )
-        })
+        put_together(&self.datashape, at, parts, depth)
     }
 
     fn estimate(f: &dyn RowSource) -> usize {
@@ -230,6 +222,96 @@ impl ManyFiles {
                 .saturating_mul(3),
         }
     }
+}
+
+/// `parts` along the axis of dimension `depth` of `datashape`: a list
+/// column when the parts' own first dimension is `var`, else stacked.
+fn put_together(
+    datashape: &Datashape,
+    at: &Path,
+    parts: Vec<Value>,
+    depth: usize,
+) -> Result<Value, IoError> {
+    let ragged = matches!(datashape.dims.get(depth + 1), Some(Dim::Var(_)));
+    let r = if ragged {
+        combine::to_list(parts)
+    } else {
+        combine::stack(parts)
+    };
+    r.map_err(|m| {
+        IoError::format(
+            at,
+            IoErrorKind::Request,
+            format!("putting the files together: {m}"),
+        )
+    })
+}
+
+/// The files `path` names (a pattern or a directory) and the number of
+/// its wildcard levels (a directory has one; `None` for `**`).
+fn listing(path: &Path) -> Result<(Vec<Match>, Option<usize>), IoError> {
+    if path.is_dir() {
+        return Ok((data_files(path)?, Some(1)));
+    }
+    let text = path
+        .to_str()
+        .ok_or_else(|| IoError::format(path, IoErrorKind::Request, "a pattern must be UTF-8"))?;
+    Ok((glob::expand(text)?, glob::levels(text)))
+}
+
+/// The structure of the files `path` names, what `blaze discover` prints
+/// for a pattern: one dimension for each wildcard level (one for a
+/// directory, and one over every file under `**`), each the count of its
+/// groups or `var` where they differ in size, then the files' datashape
+/// with `var` where files differ. `file` is the files' datashape when the
+/// caller knows it better (CSV columns typed across every file); else
+/// each file is opened by its header.
+pub fn structure(path: &Path, file: Option<Datashape>) -> Result<Datashape, IoError> {
+    let (matches, levels) = listing(path)?;
+    let k = levels.unwrap_or(1).max(1);
+    let rows = build(&matches, 0, k);
+    let mut dims = level_dims(path, &rows, None, k)?;
+    let file = match file {
+        Some(f) => f,
+        None => {
+            let files: Vec<Box<dyn RowSource>> = matches
+                .par_iter()
+                .map(|m| super::open(&m.path, None))
+                .collect::<Result<_, _>>()?;
+            common_datashape(path, &files)?
+        }
+    };
+    dims.extend(file.dims);
+    Ok(Datashape::new(dims, file.measure))
+}
+
+/// The datashape of every file, `var` where their dimensions differ; files
+/// of another rank or element type are an error naming the first two.
+fn common_datashape(path: &Path, files: &[Box<dyn RowSource>]) -> Result<Datashape, IoError> {
+    let first = files
+        .first()
+        .ok_or_else(|| IoError::format(path, IoErrorKind::Request, "no file matches"))?;
+    let mut ds = first.datashape();
+    for f in &files[1..] {
+        let t = f.datashape();
+        if t.dims.len() != ds.dims.len() || t.measure != ds.measure {
+            return Err(IoError::format(
+                path,
+                IoErrorKind::Request,
+                format!(
+                    "the files differ: `{}` is `{ds}` but `{}` is `{t}`",
+                    first.path().display(),
+                    f.path().display()
+                ),
+            ));
+        }
+        for (d, e) in ds.dims.iter_mut().zip(&t.dims) {
+            if d != e {
+                *d = Dim::Var(None);
+            }
+        }
+    }
+    Ok(ds)
 }
 
 /// The data files of directory `dir` (not hidden, with a data file's
@@ -268,14 +350,22 @@ fn data_files(dir: &Path) -> Result<Vec<Match>, IoError> {
 }
 
 /// How many leading dimensions of the annotation are the pattern's levels
-/// (0: the files concatenate).
+/// (0: the files concatenate). Without an annotation, images stack by
+/// every level (their rows are not records to join) and other files
+/// concatenate.
 fn stacked_levels(
     path: &Path,
     first: &Path,
     annotation: Option<&Datashape>,
     levels: Option<usize>,
+    format: Format,
 ) -> Result<usize, IoError> {
-    let Some(a) = annotation else { return Ok(0) };
+    let Some(a) = annotation else {
+        return Ok(match format {
+            Format::Png => levels.unwrap_or(1).max(1),
+            _ => 0,
+        });
+    };
     if a.dims.len() < 2 || matches!(a.dims.first(), Some(Dim::Var(_))) {
         return Ok(0);
     }
@@ -549,6 +639,22 @@ impl RowSource for ManyFiles {
         ))
     }
 
+    fn stacked_levels(&self) -> usize {
+        self.levels
+    }
+
+    fn files_as_rows(&self) -> Option<Box<dyn RowSource>> {
+        if self.levels < 2 {
+            return None;
+        }
+        let file = self.files.first()?.datashape();
+        Some(Box::new(flat::FileRows::new(
+            self.pattern.clone(),
+            Arc::clone(&self.files),
+            file,
+        )))
+    }
+
     fn pieces(&self) -> Option<Vec<(PathBuf, usize)>> {
         if self.is_stacked() {
             return None;
@@ -562,7 +668,7 @@ impl RowSource for ManyFiles {
     fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError> {
         Ok(match &self.stacked {
             None => Box::new(Concat {
-                files: &self.files,
+                files: &self.files[..],
                 next: 0,
                 current: None,
                 rows: 0,

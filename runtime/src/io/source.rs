@@ -70,6 +70,28 @@ pub trait RowSource: fmt::Debug + Send + Sync {
         None
     }
 
+    /// How many leading dimensions are levels of stacked files
+    /// (`images/*/*.png` as `N * M * …`); 0 by default.
+    fn stacked_levels(&self) -> usize {
+        0
+    }
+
+    /// The files of an input stacked by two levels or more, read as rows,
+    /// one file a row: the datashape has the levels merged into one
+    /// dimension (the number of files) in C order. `None` by default.
+    fn files_as_rows(&self) -> Option<Box<dyn RowSource>> {
+        None
+    }
+
+    /// The data with only the record fields `fields` (names of the
+    /// measure's fields, in its order), the others not kept as rows are
+    /// read; `None` when the measure is not a record or the format cannot
+    /// leave fields out (the default).
+    fn project(&self, fields: &[String]) -> Option<Box<dyn RowSource>> {
+        let _ = fields;
+        None
+    }
+
     /// A reader of blocks from the first row.
     fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError>;
 

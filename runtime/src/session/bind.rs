@@ -13,7 +13,7 @@ use crate::io::{self, RowSource};
 use crate::stream::{Input, ROWS};
 use blaze_datashape::{Datashape, Dim, Measure};
 use blaze_interp::Value;
-use blaze_ir::Function;
+use blaze_ir::{Function, NodeId, Op};
 
 /// The input files of a run, opened by their headers, in the order given.
 #[derive(Debug)]
@@ -91,6 +91,82 @@ impl Opened {
             .map(|(n, s)| (n.clone(), s.datashape()))
             .collect()
     }
+}
+
+/// `f` and `inputs` with a stacked input read one file a row, when it is
+/// the one streamed input, stacked by two levels or more, and `f` reduces
+/// those levels together (`mean(I, axis=(0, 1))` over `images/*/*.png`):
+/// blocks then hold single files rather than whole folders. `None` when
+/// nothing changes.
+pub(super) fn files_as_rows(f: &Function, inputs: &[Input]) -> Option<(Function, usize, Input)> {
+    let mut streamed = inputs
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| matches!(i, Input::Rows(_)));
+    let (p, Input::Rows(s)) = streamed.next()? else {
+        return None;
+    };
+    let k = s.stacked_levels();
+    if streamed.next().is_some() || k < 2 {
+        return None;
+    }
+    let merged = blaze_ir::analysis::merge_leading_axes(f, p, k, Dim::TypeVar(ROWS.into()))?;
+    Some((merged, p, Input::Rows(s.files_as_rows()?)))
+}
+
+/// Every streamed input of records that `f` uses only through some of its
+/// fields (`I.g` of an image) read with those fields alone, when its format
+/// can leave the others out: `f`'s parameter types follow.
+pub(super) fn project_fields(f: &mut Function, inputs: &mut [Input]) {
+    for (p, input) in inputs.iter_mut().enumerate() {
+        let Input::Rows(s) = input else { continue };
+        let Some(fields) = fields_taken(f, p) else {
+            continue;
+        };
+        let Some(projected) = s.project(&fields) else {
+            continue;
+        };
+        let mut ty = projected.datashape();
+        let old = &f.params[p].1;
+        if ty.dims.len() != old.dims.len() || ty.dims.is_empty() {
+            continue;
+        }
+        ty.dims[0] = old.dims[0].clone();
+        f.params[p].1 = ty.clone();
+        for n in &mut f.nodes {
+            if n.op == Op::Param(p) {
+                n.ty = ty.clone();
+            }
+        }
+        *input = Input::Rows(projected);
+    }
+}
+
+/// The fields of record parameter `p` that `f` takes, in the record's
+/// order, when `f` uses it only through fields and not all of them.
+fn fields_taken(f: &Function, p: usize) -> Option<Vec<String>> {
+    let Measure::Record { fields } = &f.params.get(p)?.1.measure else {
+        return None;
+    };
+    let param = |id: &NodeId| f.node(*id).op == Op::Param(p);
+    if param(&f.root) {
+        return None;
+    }
+    let mut used: Vec<&str> = Vec::new();
+    for n in &f.nodes {
+        if n.args.iter().any(param) {
+            match &n.op {
+                Op::Field(name) => used.push(name),
+                _ => return None,
+            }
+        }
+    }
+    let taken: Vec<String> = fields
+        .iter()
+        .filter(|(name, _)| used.contains(&name.as_str()))
+        .map(|(name, _)| name.clone())
+        .collect();
+    (taken.len() < fields.len()).then_some(taken)
 }
 
 /// Inputs back from a streamed binding, for a run in memory instead.

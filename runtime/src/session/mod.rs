@@ -380,8 +380,33 @@ impl Session {
         let function = compile::chosen(program, check(program, &types)?)?;
         let check_seconds = t.elapsed().as_secs_f64();
         let named: Vec<(String, Input)> = typed.into_iter().map(|(n, _, i)| (n, i)).collect();
-        let (names, inputs): (Vec<String>, Vec<Input>) =
+        let (names, mut inputs): (Vec<String>, Vec<Input>) =
             by_params(&function, named, true)?.into_iter().unzip();
+        // Files stacked by levels the program reduces together stream one
+        // file a row; the stacked input stays for whatever else runs, and
+        // the reason that plan fails is the one to give.
+        let mut merged_failed = None;
+        if let Some((mut merged, p, rows)) = bind::files_as_rows(&function, &inputs) {
+            let mut flat = inputs;
+            let stacked = std::mem::replace(&mut flat[p], rows);
+            bind::project_fields(&mut merged, &mut flat);
+            match stream::plan(&merged, &flat, limit, self.block_rows) {
+                Ok(plan) => {
+                    return Ok(Ok(Streamed {
+                        function: merged,
+                        plan,
+                        inputs: flat,
+                        limit,
+                        check_seconds,
+                    }))
+                }
+                Err(why) => merged_failed = Some(why),
+            }
+            flat[p] = stacked;
+            inputs = flat;
+        }
+        let mut function = function;
+        bind::project_fields(&mut function, &mut inputs);
         match stream::plan(&function, &inputs, limit, self.block_rows) {
             Ok(plan) => Ok(Ok(Streamed {
                 function,
@@ -391,7 +416,7 @@ impl Session {
                 check_seconds,
             })),
             Err(why) => Ok(Err((
-                why,
+                merged_failed.unwrap_or(why),
                 reopened(names.into_iter().zip(inputs).collect()),
             ))),
         }

@@ -180,22 +180,20 @@ pub(super) fn classify(
                         // their rows, whatever dimensions follow them.
                         Op::Field(_) | Op::Length(_) => rows_first(0),
                         Op::MakeRecord(_) => (0..n.args.len()).all(rows_first),
+                        // Indexing that takes every row.
+                        Op::Index(items) => {
+                            rows_first(0)
+                                && items.first()
+                                    == Some(&IndexItem::Range {
+                                        start: None,
+                                        stop: None,
+                                        step: 1,
+                                    })
+                        }
                         op if is_positionwise(op) => aligned,
                         Op::Reduce {
                             axes: Some(axes), ..
                         } => !axes.contains(&0) && args.first() == Some(&Class::Rows),
-                        // Indexing that keeps every row (`x[:, 2]`).
-                        Op::Index(items) => {
-                            rows_first(0)
-                                && matches!(
-                                    items.first(),
-                                    Some(IndexItem::Range {
-                                        start: None,
-                                        stop: None,
-                                        step: 1
-                                    })
-                                )
-                        }
                         Op::MatMul => {
                             args.first() == Some(&Class::Rows)
                                 && args.get(1).is_some_and(small)

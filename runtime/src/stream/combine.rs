@@ -146,6 +146,13 @@ pub(super) fn combine(c: Merge, a: Value, b: Value) -> Result<Value, Error> {
     }
     let (a, ma) = masked(a)?;
     let (b, mb) = masked(b)?;
+    let a = match (c, &ma, &mb) {
+        (Merge::Add | Merge::Mean, None, None) => match add_in_place(a, &b) {
+            Ok(sum) => return Ok(Value::from(sum)),
+            Err(a) => a,
+        },
+        _ => a,
+    };
     let f = match c {
         Merge::Add | Merge::Mean => BinaryFn::Add,
         Merge::Mul => BinaryFn::Mul,
@@ -191,8 +198,61 @@ fn masked(v: Value) -> Result<(Array, Option<ndarray::ArrayD<bool>>), Error> {
     }
 }
 
+/// `a + b` into `a`'s buffer, for the partials that [`in_place`] says
+/// combine so; `a` back otherwise.
+fn add_in_place(a: Array, b: &Array) -> Result<Array, Array> {
+    match (a, b) {
+        (Array::Float64(mut x), Array::Float64(y)) if x.shape() == y.shape() => {
+            ndarray::Zip::from(&mut x).and(y).for_each(|x, y| *x += *y);
+            Ok(Array::Float64(x))
+        }
+        (Array::Float32(mut x), Array::Float32(y)) if x.shape() == y.shape() => {
+            ndarray::Zip::from(&mut x).and(y).for_each(|x, y| *x += *y);
+            Ok(Array::Float32(x))
+        }
+        (Array::Int64(mut x), Array::Int64(y)) if x.shape() == y.shape() => {
+            ndarray::Zip::from(&mut x)
+                .and(y)
+                .for_each(|x, y| *x = x.wrapping_add(*y));
+            Ok(Array::Int64(x))
+        }
+        (Array::UInt64(mut x), Array::UInt64(y)) if x.shape() == y.shape() => {
+            ndarray::Zip::from(&mut x)
+                .and(y)
+                .for_each(|x, y| *x = x.wrapping_add(*y));
+            Ok(Array::UInt64(x))
+        }
+        (a, _) => Err(a),
+    }
+}
+
+/// Whether partials of `measure` merged by `c` combine in place (the
+/// running result and one block's partial are then all a merge holds).
+pub(super) fn in_place(c: Merge, measure: &blaze_datashape::Measure) -> bool {
+    matches!(c, Merge::Add | Merge::Mean)
+        && matches!(
+            measure,
+            blaze_datashape::Measure::Scalar {
+                scalar: Scalar::Float64 | Scalar::Float32 | Scalar::Int64 | Scalar::UInt64
+            }
+        )
+}
+
 pub(super) fn scale(v: Value, w: f64) -> Result<Value, Error> {
     let a = arr(v)?;
+    // A float partial is scaled in its own buffer.
+    let a = match a {
+        Array::Float64(mut x) => {
+            x.mapv_inplace(|e| e * w);
+            return Ok(Value::from(Array::Float64(x)));
+        }
+        Array::Float32(mut x) => {
+            let w = w as f32;
+            x.mapv_inplace(|e| e * w);
+            return Ok(Value::from(Array::Float32(x)));
+        }
+        a => a,
+    };
     let s = kernels::cast(&Array::Float64(ndarray::arr0(w).into_dyn()), a.scalar());
     Ok(Value::from(kernels::binary(BinaryFn::Mul, &a, &s)?))
 }

@@ -330,8 +330,16 @@ pub fn plan(
             frontier.push((root, None));
         }
         for (n, m) in &frontier {
-            if m.is_some() {
-                fixed += 3 * held_bytes(&f.node(*n).ty);
+            if let Some(m) = m {
+                // The running result, a block's partial, and their merge
+                // unless it is done in place.
+                let t = &f.node(*n).ty;
+                let copies = if combine::in_place(*m, &t.measure) {
+                    2
+                } else {
+                    3
+                };
+                fixed += copies * held_bytes(t);
             }
         }
         let roots: Vec<NodeId> = frontier.iter().map(|(n, _)| *n).collect();

@@ -195,3 +195,62 @@ fn elementwise_over_options_admits_missing_values() {
     assert!(!is_elementwise(&f, NodeId(3), not_complex));
     assert!(!is_elementwise(&f, NodeId(4), not_complex));
 }
+
+/// `src` over `x: 2 * 3 * 4 * 5 * float64` (and `y` of type `y`) with
+/// `x`'s first two axes merged into `R`.
+fn merged(src: &str, y: &str) -> Option<Function> {
+    let f = compile(src, &[("x", "2 * 3 * 4 * 5 * float64"), ("y", y)]);
+    let m = merge_leading_axes(&f, 0, 2, Dim::TypeVar("R".into()))?;
+    verify(&m).unwrap();
+    assert_eq!(m.result_type(), f.result_type(), "{src}");
+    assert_eq!(m.params[0].1.to_string(), "R * 4 * 5 * float64");
+    Some(m)
+}
+
+fn reduce_axes(f: &Function) -> Vec<Option<Vec<usize>>> {
+    f.nodes
+        .iter()
+        .filter_map(|n| match &n.op {
+            Op::Reduce { axes, .. } => Some(axes.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn reductions_over_the_merged_axes_together_become_one_axis() {
+    let m = merged("mean(x, axis=(0, 1))", "float64").unwrap();
+    assert_eq!(reduce_axes(&m), [Some(vec![0])]);
+    let m = merged("sum(sqrt(x * x + y), axis=(0, 1, 3))", "5 * float64").unwrap();
+    assert_eq!(reduce_axes(&m), [Some(vec![0, 2])]);
+    let m = merged("max(x)", "float64").unwrap();
+    assert_eq!(reduce_axes(&m), [None]);
+    // Reductions over the other axes first keep the merged axes.
+    let m = merged("sum(sum(x, axis=3), axis=(0, 1))", "float64").unwrap();
+    assert_eq!(reduce_axes(&m), [Some(vec![2]), Some(vec![0])]);
+    let m = merged("mean(x[..., 1], axis=(0, 1))", "float64").unwrap();
+    assert_eq!(reduce_axes(&m), [Some(vec![0])]);
+}
+
+#[test]
+fn programs_that_tell_the_axes_apart_are_left_alone() {
+    for (src, y) in [
+        // One merged axis reduced without the other.
+        ("mean(x, axis=0)", "float64"),
+        ("sum(x, axis=(1, 2))", "float64"),
+        // The result keeps the merged axes.
+        ("x * 2", "float64"),
+        ("sum(x, axis=3)", "float64"),
+        // An operand broadcast over a merged axis.
+        ("sum(x + y)", "3 * 4 * 5 * float64"),
+        // Indexing that picks within a merged axis.
+        ("sum(x[0])", "float64"),
+        ("sum(x[:, ::2])", "float64"),
+        ("sum(transpose(x))", "float64"),
+        ("sum(x, axis=(0, 1), keepdims=true)", "float64"),
+    ] {
+        assert!(merged(src, y).is_none(), "{src}");
+    }
+    let f = compile("sum(x)", &[("x", "4 * float64")]);
+    assert!(merge_leading_axes(&f, 0, 2, Dim::Var(None)).is_none());
+}

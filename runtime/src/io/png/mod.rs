@@ -75,6 +75,9 @@ pub struct PngFile {
     interlaced: bool,
     view: PngView,
     scalar: Scalar,
+    /// Which of the `RGBA` record's channels are read (all unless the file
+    /// was [projected](PngFile::project)).
+    keep: [bool; 4],
 }
 
 /// The `RGBA` record with fields of `scalar`.
@@ -146,6 +149,7 @@ impl PngFile {
             interlaced: info.interlaced,
             view: PngView::Record,
             scalar: Scalar::UInt8,
+            keep: [true; 4],
         };
         if let Some(ty) = annotation {
             png.apply(ty)?;
@@ -264,7 +268,16 @@ impl PngFile {
             Dim::Fixed(self.width as u64),
         );
         match self.view {
-            PngView::Record => Datashape::new(vec![h, w], pixel_measure(self.scalar)),
+            PngView::Record => {
+                let fields = self
+                    .kept()
+                    .map(|c| {
+                        let t = Datashape::scalar(Measure::scalar(self.scalar));
+                        (CHANNELS[c].to_string(), t)
+                    })
+                    .collect();
+                Datashape::new(vec![h, w], Measure::Record { fields })
+            }
             PngView::Channels => {
                 Datashape::new(vec![h, w, Dim::Fixed(4)], Measure::scalar(self.scalar))
             }
@@ -272,7 +285,37 @@ impl PngFile {
         }
     }
 
-    /// Samples of one pixel under the view.
+    /// The channels of the `RGBA` record that are read, in order.
+    fn kept(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..4).filter(|&c| self.keep[c])
+    }
+
+    /// The image with only the `RGBA` record's fields `fields` (in the
+    /// record's order), the others left out as rows are decoded; `None`
+    /// for another view, a name that is not a channel, or no field.
+    pub fn project(&self, fields: &[String]) -> Option<PngFile> {
+        if self.view != PngView::Record || fields.is_empty() {
+            return None;
+        }
+        let mut keep = [false; 4];
+        for f in fields {
+            keep[CHANNELS.iter().position(|c| c == f)?] = true;
+        }
+        Some(PngFile {
+            keep,
+            ..self.clone()
+        })
+    }
+
+    /// Bytes of one row of the value handed out (the channels kept).
+    fn value_row_bytes(&self) -> usize {
+        match self.view {
+            PngView::Record => self.row_bytes() / 4 * self.kept().count(),
+            _ => self.row_bytes(),
+        }
+    }
+
+    /// Samples of one pixel under the view (as decoded).
     fn channels(&self) -> usize {
         match self.view {
             PngView::Grey => 1,
@@ -522,17 +565,29 @@ impl PngReader<'_> {
     fn planes<T: Sample>(&mut self, n: usize) -> Result<Value, IoError> {
         let path = &self.png.path;
         let (w, c) = (self.png.width, self.png.channels());
-        let k = if self.png.view == PngView::Record {
+        // The plane of each decoded channel (a record's channels left out
+        // have none).
+        let mut slot = [Some(0); 4];
+        let mut k = 1;
+        if self.png.view == PngView::Record {
+            k = 0;
+            for (ch, s) in slot.iter_mut().enumerate() {
+                *s = self.png.keep[ch].then_some(k);
+                k += usize::from(self.png.keep[ch]);
+            }
+        }
+        let stride = if self.png.view == PngView::Record {
             4
         } else {
             1
         };
-        let per_row = w * c / k;
+        let per_row = w * c / stride;
         let what = format!("rows of the image {}", path.display());
         let alloc_err = |e: blaze_array::alloc::AllocError| {
             IoError::format(path, IoErrorKind::ShapeOverflow, e.to_string())
         };
-        let len = self.png.block_bytes(n)? / T::SIZE / k;
+        self.png.block_bytes(n)?;
+        let len = n * per_row;
         let mut planes: Vec<Vec<T>> = (0..k)
             .map(|_| blaze_array::alloc::try_zeroed::<T>(len, &what).map_err(alloc_err))
             .collect::<Result<_, _>>()?;
@@ -542,7 +597,9 @@ impl PngReader<'_> {
             self.at += 1;
             let base = i * per_row;
             for (s, b) in row.chunks_exact(T::SIZE).enumerate() {
-                planes[s % k][base + s / k] = T::from_ne(b);
+                if let Some(p) = slot[s % stride] {
+                    planes[p][base + s / stride] = T::from_ne(b);
+                }
             }
         }
         let shape_err = |e: ndarray::ShapeError| {
@@ -560,8 +617,9 @@ impl PngReader<'_> {
         }
         Ok(match self.png.view {
             PngView::Record => Value::Record(
-                CHANNELS
-                    .iter()
+                self.png
+                    .kept()
+                    .map(|c| CHANNELS[c])
                     .zip(arrays)
                     .map(|(name, a)| (name.to_string(), Value::from(a)))
                     .collect(),
@@ -677,11 +735,15 @@ impl super::RowSource for PngFile {
 
     fn row_bytes(&self) -> usize {
         // Rows are decoded one at a time straight into their arrays.
-        PngFile::row_bytes(self)
+        self.value_row_bytes()
     }
 
     fn bytes(&self) -> u64 {
-        (self.height as u64).saturating_mul(PngFile::row_bytes(self) as u64)
+        (self.height as u64).saturating_mul(self.value_row_bytes() as u64)
+    }
+
+    fn project(&self, fields: &[String]) -> Option<Box<dyn super::RowSource>> {
+        Some(Box::new(PngFile::project(self, fields)?))
     }
 
     fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError> {
