@@ -95,6 +95,21 @@ pub trait RowSource: fmt::Debug + Send + Sync {
     /// A reader of blocks from the first row.
     fn blocks(&self) -> Result<Box<dyn RowReader + '_>, IoError>;
 
+    /// A reader of blocks from row `r0` (a row slice): array files start
+    /// there without reading the rows before it; by default they are read
+    /// and dropped.
+    fn blocks_from(&self, r0: usize) -> Result<Box<dyn RowReader + '_>, IoError> {
+        let mut reader = self.blocks()?;
+        let mut left = r0;
+        while left > 0 {
+            match reader.next_block(left.min(4096))? {
+                Some((_, n)) if n > 0 => left -= n.min(left),
+                _ => break,
+            }
+        }
+        Ok(reader)
+    }
+
     /// All of the data.
     fn read_all(&self) -> Result<Value, IoError>;
 }
@@ -265,6 +280,16 @@ impl<F: ArrayFile> RowSource for F {
             pool: BlockPool::new(),
             rows: self.file_shape().first().copied().unwrap_or(1),
             at: 0,
+        }))
+    }
+
+    fn blocks_from(&self, r0: usize) -> Result<Box<dyn RowReader + '_>, IoError> {
+        let rows = self.file_shape().first().copied().unwrap_or(1);
+        Ok(Box::new(Positional {
+            file: self,
+            pool: BlockPool::new(),
+            rows,
+            at: r0.min(rows),
         }))
     }
 

@@ -586,9 +586,21 @@ impl Session {
     }
 }
 
-/// The IR a streamed run executes: the block function and the tail.
+/// The IR a streamed run executes: the block function of each pass and
+/// the tail.
 fn stream_ir(plan: &StreamPlan) -> String {
-    let mut text = format!("; block function\n{}", plan.block_function());
+    let mut text = String::new();
+    for k in 0..plan.passes() {
+        if let Some(f) = plan.pass_function(k) {
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            match plan.passes() {
+                1 => text.push_str(&format!("; block function\n{f}")),
+                n => text.push_str(&format!("; block function, pass {} of {n}\n{f}", k + 1)),
+            }
+        }
+    }
     if let Some(t) = plan.tail_function() {
         text.push_str(&format!("\n; tail\n{t}"));
     }

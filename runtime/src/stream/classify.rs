@@ -1,7 +1,13 @@
 //! The planner's classification of nodes: *small*, *rows*, *partial* (with
-//! how partials combine) or *tail*, and the refusal, naming the node, of
-//! anything that cannot run block by block. See the module documentation
-//! of [`stream`](super).
+//! how partials combine) or *tail*, each with the pass over the rows that
+//! computes it, and the refusal, naming the node, of anything that cannot
+//! run block by block. See the module documentation of [`stream`](super).
+//!
+//! Passes: streamed inputs are rows of pass 1; a reduction over the rows
+//! of a node of pass `k` is a partial of pass `k`; small work on partials
+//! (a tail node) is ready after the last pass it uses; a rows node using
+//! a partial or tail node ready after pass `k` is computed in pass `k + 1`
+//! (the input streamed again, the partial a small in-memory input).
 
 use super::ROWS;
 use crate::error::StreamError;
@@ -22,6 +28,19 @@ pub(super) enum Merge {
     And,
     /// Weighted by block rows over all rows.
     Mean,
+    /// `argmax`/`argmin` (`max`): block indices offset by the block's
+    /// first row times `stride` (elements a row: 1 along axis 0, the row's
+    /// size for a flattened index), kept where the block's value (frontier
+    /// entry `values`, the block's `max`/`min`) beats the value so far
+    /// (first occurrence wins; a NaN beats any number, as NumPy).
+    Arg {
+        /// `argmax` (else `argmin`).
+        max: bool,
+        /// The frontier entry of the companion `max`/`min`.
+        values: usize,
+        /// Elements a row of the reduced operand.
+        stride: usize,
+    },
 }
 
 impl Merge {
@@ -34,6 +53,8 @@ impl Merge {
             Merge::Or => "or=",
             Merge::And => "and=",
             Merge::Mean => "mean+=",
+            Merge::Arg { max: true, .. } => "argmax=",
+            Merge::Arg { max: false, .. } => "argmin=",
         }
     }
 }
@@ -69,8 +90,27 @@ pub(super) fn row_bytes(t: &Datashape) -> usize {
         .fold(s, usize::saturating_mul)
 }
 
-pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, StreamError> {
+/// Elements of one row of `t` (its dimensions after the first; a symbolic
+/// one counts 1).
+pub(super) fn row_elems(t: &Datashape) -> usize {
+    t.dims
+        .iter()
+        .skip(1)
+        .map(|d| match d {
+            Dim::Fixed(n) => *n as usize,
+            _ => 1,
+        })
+        .fold(1, usize::saturating_mul)
+}
+
+/// The class of every node and the pass (1, 2, …) that computes it (0 for
+/// small nodes).
+pub(super) fn classify(
+    f: &Function,
+    streamed: &[bool],
+) -> Result<(Vec<Class>, Vec<u32>), StreamError> {
     let mut class: Vec<Class> = Vec::with_capacity(f.nodes.len());
+    let mut level: Vec<u32> = Vec::with_capacity(f.nodes.len());
     for (i, n) in f.nodes.iter().enumerate() {
         let id = NodeId(i as u32);
         let args: Vec<Class> = n.args.iter().map(|a| class[a.index()]).collect();
@@ -78,38 +118,45 @@ pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, St
             node: f.node_text(id),
             reason: why.to_string(),
         };
-        let c = if let Op::Param(p) = n.op {
+        let levels = |rows: bool| {
+            n.args
+                .iter()
+                .zip(&args)
+                .filter(|(_, c)| matches!(c, Class::Rows | Class::RowsT) == rows)
+                .map(|(a, _)| level[a.index()])
+                .max()
+                .unwrap_or(0)
+        };
+        // A node over rows computed in the pass after the partials it uses.
+        let (rows_level, done_level) = (levels(true), levels(false));
+        let pass = if done_level > 0 {
+            rows_level.max(done_level + 1)
+        } else {
+            rows_level
+        };
+        // Partials and tail nodes are small inputs of a later pass.
+        let small = |c: &Class| matches!(c, Class::Small | Class::Partial(_) | Class::Tail);
+        let (c, l) = if let Op::Param(p) = n.op {
             if streamed.get(p).copied().unwrap_or(false) {
                 if rows_axis(&n.ty) != Some(0) {
                     return Err(unsupported(
                         "a streamed input needs a symbolic first dimension",
                     ));
                 }
-                Class::Rows
+                (Class::Rows, 1)
             } else {
-                Class::Small
+                (Class::Small, 0)
             }
         } else if args.iter().all(|c| *c == Class::Small) {
-            Class::Small
-        } else if args
-            .iter()
-            .all(|c| matches!(c, Class::Small | Class::Partial(_) | Class::Tail))
-        {
+            (Class::Small, 0)
+        } else if args.iter().all(small) {
             if rows_axis(&n.ty).is_some() {
                 return Err(unsupported(
                     "it has the streamed rows after a reduction over them",
                 ));
             }
-            Class::Tail
+            (Class::Tail, done_level)
         } else {
-            if args
-                .iter()
-                .any(|c| matches!(c, Class::Partial(_) | Class::Tail))
-            {
-                return Err(unsupported(
-                    "it uses the streamed rows after a reduction over them (that needs two passes)",
-                ));
-            }
             match rows_axis(&n.ty) {
                 Some(0) => {
                     let rank = n.ty.dims.len();
@@ -117,7 +164,7 @@ pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, St
                         let t = &f.node(*a).ty;
                         match c {
                             Class::Rows => rows_axis(t) == Some(0) && t.dims.len() == rank,
-                            Class::Small => {
+                            c if small(c) => {
                                 t.dims.len() < rank || matches!(t.dims.first(), Some(Dim::Fixed(1)))
                             }
                             _ => false,
@@ -149,7 +196,7 @@ pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, St
                         } => !axes.contains(&0) && args.first() == Some(&Class::Rows),
                         Op::MatMul => {
                             args.first() == Some(&Class::Rows)
-                                && args.get(1) == Some(&Class::Small)
+                                && args.get(1).is_some_and(small)
                                 && f.node(n.args[0]).ty.dims.len() == 2
                         }
                         _ => false,
@@ -159,13 +206,13 @@ pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, St
                             "its rows do not follow from the same rows of its operands",
                         ));
                     }
-                    Class::Rows
+                    (Class::Rows, pass)
                 }
                 Some(1)
                     if matches!(&n.op, Op::Transpose(p) if p.as_slice() == [1, 0])
                         && args.first() == Some(&Class::Rows) =>
                 {
-                    Class::RowsT
+                    (Class::RowsT, pass)
                 }
                 Some(_) => {
                     return Err(unsupported("the streamed rows move to another axis"));
@@ -176,6 +223,8 @@ pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, St
                             if args.first() == Some(&Class::Rows)
                                 && axes.as_ref().is_none_or(|a| a.contains(&0)) =>
                         {
+                            let operand = &f.node(n.args[0]).ty;
+                            let option = matches!(operand.measure, Measure::Option { .. });
                             match rf {
                                 ReduceFn::Sum => Some(Merge::Add),
                                 ReduceFn::Prod => Some(Merge::Mul),
@@ -184,17 +233,24 @@ pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, St
                                 ReduceFn::Any => Some(Merge::Or),
                                 ReduceFn::All => Some(Merge::And),
                                 ReduceFn::Count => Some(Merge::Add),
-                                ReduceFn::Mean
-                                    if matches!(
-                                        f.node(n.args[0]).ty.measure,
-                                        Measure::Option { .. }
-                                    ) =>
-                                {
+                                ReduceFn::Mean if option => {
                                     return Err(unsupported(
                                         "a mean over the streamed rows of values that may be missing cannot stream yet; write sum(x) / count(x)",
                                     ))
                                 }
                                 ReduceFn::Mean => Some(Merge::Mean),
+                                // The companion `max`/`min` is found by
+                                // the planner (`lower`).
+                                ReduceFn::ArgMax | ReduceFn::ArgMin if !option => {
+                                    Some(Merge::Arg {
+                                        max: *rf == ReduceFn::ArgMax,
+                                        values: usize::MAX,
+                                        stride: match axes {
+                                            None => row_elems(operand),
+                                            Some(_) => 1,
+                                        },
+                                    })
+                                }
                                 _ => None,
                             }
                         }
@@ -207,7 +263,7 @@ pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, St
                         _ => None,
                     };
                     match partial {
-                        Some(c) => Class::Partial(c),
+                        Some(c) => (Class::Partial(c), pass),
                         None => {
                             return Err(unsupported("it needs all of the streamed rows at once"))
                         }
@@ -216,6 +272,7 @@ pub(super) fn classify(f: &Function, streamed: &[bool]) -> Result<Vec<Class>, St
             }
         };
         class.push(c);
+        level.push(l);
     }
-    Ok(class)
+    Ok((class, level))
 }

@@ -34,7 +34,10 @@
 //! [`Session`](crate::Session)'s; this module takes its inputs opened.
 
 mod classify;
+mod combine;
+mod lower;
 mod run;
+mod slice;
 mod text;
 
 pub use run::StreamRun;
@@ -46,7 +49,7 @@ use blaze_datashape::{Datashape, Dim};
 use blaze_interp::Value;
 use blaze_ir::analysis::{extract, ParamSource};
 use blaze_ir::{Function, NodeId, Op};
-use classify::{classify, row_bytes, rows_axis, Class, Merge};
+use classify::{classify, row_bytes, Class, Merge};
 
 /// The symbol given to the first dimension of streamed inputs.
 pub const ROWS: &str = "ROWS";
@@ -89,8 +92,9 @@ impl Input {
     }
 }
 
-/// A planned streamed run: the block function, how its partial results
-/// combine, the tail, and the block size.
+/// A planned streamed run: its passes over the rows (each a block
+/// function and how its partial results combine), the small work between
+/// them, the tail, and the block size.
 #[derive(Debug)]
 pub struct StreamPlan {
     /// Total rows, when known before the run (not for a `var` CSV file).
@@ -98,17 +102,11 @@ pub struct StreamPlan {
     block: usize,
     /// Parameter names and whether each is streamed.
     params: Vec<(String, bool)>,
-    block_fn: Prepared,
-    /// Which parameters of `f` the block function takes, in order.
-    block_params: Vec<usize>,
-    /// The frontier: partial nodes with their combine, and a rows root
-    /// (`None`), in the block function's result order.
-    frontier: Vec<(NodeId, Option<Merge>)>,
+    /// The passes over the rows, in order (one for most programs).
+    passes: Vec<Pass>,
     tail: Option<Tail>,
     /// The result's type.
     result: Datashape,
-    /// Text of each frontier node, for the task graph.
-    labels: Vec<String>,
     /// The memory limit the plan was made for (bytes).
     limit: u64,
     /// Inputs that are more than their path (the files of a glob), with
@@ -117,20 +115,102 @@ pub struct StreamPlan {
     /// The files of a streamed input that blocks never span, with their
     /// rows (the block boundaries follow them).
     pieces: Option<Vec<(std::path::PathBuf, usize)>>,
+    /// The rows the streamed inputs are read through (a row slice).
+    slice: Option<slice::ReadSlice>,
     /// Whether a rows result written to a file is appended to it.
     append: bool,
+}
+
+/// Where a parameter of a pass's function comes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Source {
+    /// Parameter `i` of the planned function (a block of a streamed input,
+    /// or an input used whole).
+    Param(usize),
+    /// The value of a node computed by an earlier pass (a combined partial
+    /// or small work on partials).
+    Node(NodeId),
+}
+
+/// One pass over the rows.
+#[derive(Debug)]
+struct Pass {
+    block_fn: Prepared,
+    sources: Vec<Source>,
+    /// The frontier: partial nodes with their combine, and a rows root
+    /// (`None`, last pass only), in the block function's result order.
+    frontier: Vec<(NodeId, Option<Merge>)>,
+    /// Text of each frontier node, for the task graph.
+    labels: Vec<String>,
+    /// Small work on earlier partials that this pass takes, run once
+    /// before it.
+    before: Option<Tail>,
 }
 
 #[derive(Debug)]
 struct Tail {
     f: Prepared,
-    /// Where each tail parameter comes from.
-    sources: Vec<ParamSource>,
+    sources: Vec<Source>,
+    /// The nodes it computes, in its result order.
+    roots: Vec<NodeId>,
+    /// Their text, for the task graph.
+    labels: Vec<String>,
+}
+
+/// The nodes `root` needs.
+fn needed(f: &Function) -> Vec<bool> {
+    let mut need = vec![false; f.nodes.len()];
+    need[f.root.index()] = true;
+    for i in (0..f.nodes.len()).rev() {
+        if need[i] {
+            for a in &f.nodes[i].args {
+                need[a.index()] = true;
+            }
+        }
+    }
+    need
+}
+
+/// `extract` with its parameter sources in terms of the planned function.
+fn extract_from(
+    f: &Function,
+    roots: &[NodeId],
+    cut: &[NodeId],
+    keep: &dyn Fn(usize) -> bool,
+) -> Result<(Function, Vec<Source>), StreamError> {
+    let (g, sources) = extract(f, roots, cut, keep, "partial").map_err(StreamError::Program)?;
+    let sources = sources
+        .into_iter()
+        .map(|s| match s {
+            ParamSource::Param(p) => Source::Param(p),
+            ParamSource::Cut(k) => Source::Node(cut[k]),
+        })
+        .collect();
+    Ok((g, sources))
+}
+
+/// Bytes of a value of type `t` held in memory (a symbolic dimension
+/// counts 1).
+fn held_bytes(t: &Datashape) -> u64 {
+    let count: u64 = t
+        .dims
+        .iter()
+        .map(|d| match d {
+            Dim::Fixed(n) => *n,
+            _ => 1,
+        })
+        .fold(1, u64::saturating_mul);
+    count.saturating_mul(row_bytes(&Datashape::new(vec![Dim::Fixed(1)], t.measure.clone())) as u64)
 }
 
 /// Plans a streamed run of `f` over `inputs` (one per parameter) within
 /// `memory_limit` bytes. Streamed parameters must have the first dimension
 /// [`ROWS`] in `f`'s types; `block_rows` overrides the block size.
+///
+/// A program that uses the rows after a reduction over them is split into
+/// passes, each streaming the inputs again; an input read once (standard
+/// input, a named pipe) with such a program is refused here, before
+/// anything is read.
 pub fn plan(
     f: &Function,
     inputs: &[Input],
@@ -172,17 +252,21 @@ pub fn plan(
     if !streamed.iter().any(|s| *s) {
         return Err(StreamError::Program("no input is streamed".into()));
     }
-    let class = classify(f, &streamed)?;
+    let lowered = lower::lower(f, &streamed)?;
+    let f = &lowered.f;
+    let (slice, rows) = match lowered.slice {
+        Some(s) => {
+            let r = slice::ReadSlice::new(s, rows)?;
+            let rows = rows.and(r.rows());
+            (Some(r), rows)
+        }
+        None => (None, rows),
+    };
+    let (mut class, level) = classify(f, &streamed)?;
+    let need = needed(f);
     let root = f.root;
     let root_class = class[root.index()];
-    let mut frontier: Vec<(NodeId, Option<Merge>)> = Vec::new();
-    for (i, c) in class.iter().enumerate() {
-        if let Class::Partial(comb) = c {
-            frontier.push((NodeId(i as u32), Some(*comb)));
-        }
-    }
     match root_class {
-        Class::Rows => frontier.push((root, None)),
         Class::RowsT => {
             return Err(StreamError::Program(
                 "cannot stream a transposed result; write it untransposed".into(),
@@ -195,74 +279,146 @@ pub fn plan(
         }
         _ => {}
     }
-    let roots: Vec<NodeId> = frontier.iter().map(|(n, _)| *n).collect();
-    // The block function computes the frontier from the inputs; the tail
-    // computes the root from the combined partials (parameters `partial{k}`)
-    // and the inputs used whole.
-    let (bf, bsources) =
-        extract(f, &roots, &[], &|_| true, "partial").map_err(StreamError::Program)?;
-    let block_params: Vec<usize> = bsources
-        .iter()
-        .filter_map(|s| match s {
-            ParamSource::Param(p) => Some(*p),
-            ParamSource::Cut(_) => None,
-        })
-        .collect();
-    let tail = match root_class {
-        Class::Rows => None,
-        _ => {
-            let partials: Vec<NodeId> = roots.clone();
-            let (tf, sources) = extract(f, &[root], &partials, &|p| !streamed[p], "partial")
-                .map_err(StreamError::Program)?;
-            Some(Tail {
-                f: prepare(&tf),
-                sources,
-            })
+    // Each `argmax`/`argmin` combines with its companion's values.
+    for &(arg, values) in &lowered.companions {
+        if let (Class::Partial(Merge::Arg { max, stride, .. }), true) =
+            (class[arg.index()], need[arg.index()])
+        {
+            class[arg.index()] = Class::Partial(Merge::Arg {
+                max,
+                values: values.index(),
+                stride,
+            });
         }
+    }
+    let is_needed = |i: usize| {
+        need[i]
+            || lowered
+                .companions
+                .iter()
+                .any(|(a, c)| c.index() == i && need[a.index()])
     };
-    // Block size from the memory limit: three blocks of every streamed
-    // input in flight (being read, queued, computed), two of a rows result,
-    // one of every other materialized rows node; accumulators and
-    // in-memory inputs come off the top.
-    let mut per_row = 0usize;
-    for input in inputs {
-        per_row += 3 * input.row_bytes();
-    }
-    for (i, c) in class.iter().enumerate() {
-        let n = &f.nodes[i];
-        if *c == Class::Rows && !matches!(n.op, Op::Param(_)) {
-            let fused = matches!(n.op, Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_))
-                && NodeId(i as u32) != root;
-            if !fused {
-                per_row += row_bytes(&n.ty) * if NodeId(i as u32) == root { 2 } else { 1 };
-            }
-        }
-    }
+    let count = level[root.index()].max(1);
+    let done = |i: usize| matches!(class[i], Class::Partial(_) | Class::Tail);
+    let mut passes = Vec::new();
     let mut fixed: u64 = inputs
         .iter()
         .filter(|i| !i.streamed())
         .map(Input::bytes)
         .sum();
-    for (n, merge) in &frontier {
-        let t = &f.node(*n).ty;
-        if rows_axis(t).is_none() {
-            // The running result, a block's partial, and their merge unless
-            // it is done in place.
-            let copies = match merge {
-                Some(m) if run::in_place(*m, &t.measure) => 2,
-                _ => 3,
-            };
-            let count: u64 = t
-                .dims
-                .iter()
-                .map(|d| match d {
-                    Dim::Fixed(n) => *n,
-                    _ => 1,
-                })
-                .product();
-            fixed += copies
-                * count
-                * row_bytes(&Datashape::new(vec![Dim::Fixed(1)], t.measure.clone())) as u64;
+    for p in 1..=count {
+        let mut frontier: Vec<(NodeId, Option<Merge>)> = Vec::new();
+        for (i, c) in class.iter().enumerate() {
+            if let (Class::Partial(m), true) = (c, level[i] == p && is_needed(i)) {
+                frontier.push((NodeId(i as u32), Some(*m)));
+            }
+        }
+        // The companion of an `argmax` is named by its place in the
+        // frontier.
+        let ids: Vec<NodeId> = frontier.iter().map(|(n, _)| *n).collect();
+        for (n, m) in frontier.iter_mut() {
+            if let Some(Merge::Arg { values, .. }) = m {
+                *values = ids
+                    .iter()
+                    .position(|x| x.index() == *values)
+                    .ok_or_else(|| {
+                        StreamError::Program(format!("%{} has no companion values", n.0))
+                    })?;
+            }
+        }
+        if p == count && root_class == Class::Rows {
+            frontier.push((root, None));
+        }
+        for (n, m) in &frontier {
+            if let Some(m) = m {
+                // The running result, a block's partial, and their merge
+                // unless it is done in place.
+                let t = &f.node(*n).ty;
+                let copies = if combine::in_place(*m, &t.measure) {
+                    2
+                } else {
+                    3
+                };
+                fixed += copies * held_bytes(t);
+            }
+        }
+        let roots: Vec<NodeId> = frontier.iter().map(|(n, _)| *n).collect();
+        let cuts: Vec<NodeId> = (0..f.nodes.len())
+            .filter(|&i| done(i) && level[i] < p && is_needed(i))
+            .map(|i| NodeId(i as u32))
+            .collect();
+        let (bf, sources) = extract_from(f, &roots, &cuts, &|_| true)?;
+        // Small work on partials that this pass takes is done once, before.
+        let tails: Vec<NodeId> = sources
+            .iter()
+            .filter_map(|s| match s {
+                Source::Node(n) if class[n.index()] == Class::Tail => Some(*n),
+                _ => None,
+            })
+            .collect();
+        let before = if tails.is_empty() {
+            None
+        } else {
+            for n in &tails {
+                fixed += held_bytes(&f.node(*n).ty);
+            }
+            Some(tail_of(f, &tails, &class, &level, p, &streamed)?)
+        };
+        passes.push(Pass {
+            labels: frontier.iter().map(|(n, _)| f.node_text(*n)).collect(),
+            block_fn: prepare(&bf),
+            sources,
+            frontier,
+            before,
+        });
+    }
+    if count > 1 {
+        for (input, (name, _)) in inputs.iter().zip(&f.params) {
+            if let Input::Rows(s) = input {
+                if s.is_stream() {
+                    return Err(StreamError::Program(format!(
+                        "`{name}` is {}, read once, and the program needs {count} passes over its rows \
+                         (it uses them after a reduction over them); save it to a file first",
+                        stream_name(s.path())
+                    )));
+                }
+            }
+        }
+    }
+    let tail = match root_class {
+        Class::Rows => None,
+        _ => Some(tail_of(f, &[root], &class, &level, count + 1, &streamed)?),
+    };
+    // Block size from the memory limit: three blocks of every streamed
+    // input in flight (being read, queued, computed), two of a rows result,
+    // one of every other materialized rows node; accumulators, partials
+    // kept for later passes and in-memory inputs come off the top.
+    let mut per_row = 0usize;
+    for input in inputs {
+        per_row += 3 * input.row_bytes();
+    }
+    // Elementwise work folds into the kernel of its consumer when that is
+    // elementwise work or a reduction; under a product or a transpose it is
+    // a block of its own.
+    let mut folds = vec![true; f.nodes.len()];
+    for n in &f.nodes {
+        let kernel = matches!(
+            n.op,
+            Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_) | Op::Reduce { .. }
+        );
+        for a in &n.args {
+            folds[a.index()] &= kernel;
+        }
+    }
+    for (i, c) in class.iter().enumerate() {
+        let n = &f.nodes[i];
+        if *c == Class::Rows && !matches!(n.op, Op::Param(_)) && need[i] {
+            let fused = matches!(n.op, Op::Unary(_) | Op::Binary(_) | Op::Where | Op::Cast(_))
+                && folds[i]
+                && NodeId(i as u32) != root;
+            if !fused {
+                per_row += row_bytes(&n.ty) * if NodeId(i as u32) == root { 2 } else { 1 };
+            }
         }
     }
     let budget = (memory_limit as f64 * 0.8) as u64;
@@ -292,7 +448,6 @@ pub fn plan(
     let block = block_rows
         .unwrap_or_else(|| by_memory.min(by_pipeline))
         .clamp(1, rows.unwrap_or(usize::MAX).max(1));
-    let labels = frontier.iter().map(|(n, _)| f.node_text(*n)).collect();
     Ok(StreamPlan {
         rows,
         block,
@@ -302,12 +457,9 @@ pub fn plan(
             .zip(&streamed)
             .map(|((n, _), s)| (n.clone(), *s))
             .collect(),
-        block_fn: prepare(&bf),
-        block_params,
-        frontier,
+        passes,
         tail,
         result: f.result_type().clone(),
-        labels,
         limit: memory_limit,
         described: inputs
             .iter()
@@ -317,11 +469,48 @@ pub fn plan(
                 Input::Memory(_) => None,
             })
             .collect(),
-        pieces: inputs.iter().find_map(|i| match i {
-            Input::Rows(s) => s.pieces(),
-            Input::Memory(_) | Input::Whole(_) => None,
-        }),
+        pieces: if slice.is_some() {
+            None
+        } else {
+            inputs.iter().find_map(|i| match i {
+                Input::Rows(s) => s.pieces(),
+                Input::Memory(_) | Input::Whole(_) => None,
+            })
+        },
+        slice,
         append: false,
+    })
+}
+
+/// What a stream is called in messages.
+fn stream_name(path: &std::path::Path) -> String {
+    if path.as_os_str() == "-" || path.as_os_str() == "<stdin>" {
+        "standard input".into()
+    } else {
+        format!("the stream `{}`", path.display())
+    }
+}
+
+/// The small work computing `roots` (tail nodes, or the result) from the
+/// partials of the passes before `pass` and the inputs used whole.
+fn tail_of(
+    f: &Function,
+    roots: &[NodeId],
+    class: &[Class],
+    level: &[u32],
+    pass: u32,
+    streamed: &[bool],
+) -> Result<Tail, StreamError> {
+    let partials: Vec<NodeId> = (0..f.nodes.len())
+        .filter(|&i| matches!(class[i], Class::Partial(_)) && level[i] < pass)
+        .map(|i| NodeId(i as u32))
+        .collect();
+    let (tf, sources) = extract_from(f, roots, &partials, &|p| !streamed[p])?;
+    Ok(Tail {
+        f: prepare(&tf),
+        sources,
+        roots: roots.to_vec(),
+        labels: roots.iter().map(|n| f.node_text(*n)).collect(),
     })
 }
 
@@ -340,6 +529,9 @@ impl StreamPlan {
 
     /// Number of blocks, when the row count is known before the run.
     pub fn blocks(&self) -> Option<usize> {
+        if let Some(s) = &self.slice {
+            return s.span().map(|r| r.div_ceil(s.chunk(self.block)).max(1));
+        }
         if let Some(p) = &self.pieces {
             let n: usize = p.iter().map(|(_, r)| r.div_ceil(self.block)).sum();
             return Some(n.max(1));
@@ -357,9 +549,22 @@ impl StreamPlan {
         self.tail.is_none()
     }
 
-    /// The function run on every block (as rewritten for BLAS/LAPACK).
-    pub fn block_function(&self) -> &Function {
-        self.block_fn.function()
+    /// Passes over the rows: 1, or more for a program that uses the rows
+    /// after a reduction over them (each pass streams the inputs again).
+    pub fn passes(&self) -> usize {
+        self.passes.len()
+    }
+
+    /// The function run on every block of pass `pass` (0-based; as
+    /// rewritten for BLAS/LAPACK), `None` past the last pass.
+    pub fn pass_function(&self, pass: usize) -> Option<&Function> {
+        self.passes.get(pass).map(|p| p.block_fn.function())
+    }
+
+    /// The function run on every block of the last pass (as rewritten for
+    /// BLAS/LAPACK).
+    pub fn block_function(&self) -> Option<&Function> {
+        self.passes.last().map(|p| p.block_fn.function())
     }
 
     /// The function run once on the combined partials, if any.

@@ -1,22 +1,23 @@
-//! The executor: the block function over blocks of rows, a reader thread
-//! one block ahead (blocks are blaze arrays the kernels read in place),
-//! partials combined in block order, a rows result written to a
-//! [`RowSink`] (by the kernel into a reused buffer when it is the only
-//! result), to a table block by block when its elements are not plain
-//! numbers, or collected, then the tail.
+//! The executor: each pass's block function over blocks of rows, a reader
+//! thread one block ahead (blocks are blaze arrays the kernels read in
+//! place), partials combined in block order, the small work between passes
+//! (the partials a later pass takes as small inputs), a rows result (last
+//! pass) written to a [`RowSink`] (by the kernel into a reused buffer when
+//! it is the only result), to a table block by block when its elements are
+//! not plain numbers, or collected, then the tail.
 
 use super::classify::Merge;
-use super::{Input, StreamPlan, ROWS};
+use super::combine::{combine, combine_arg, concat_rows, concat_values, scale};
+use super::slice::ReadSlice;
+use super::{Input, Pass, Source, StreamPlan, Tail, ROWS};
 use crate::error::{Error, OutputError, StreamError};
 use crate::exec::{Arg, Options, Report};
-use crate::io::rows::join_rows;
-use crate::io::{self, BlockPool, RowBlock, RowReader, RowSink};
+use crate::io::{self, BlockPool, RowBlock, RowReader, RowSink, ValueSink};
 use crate::value::from_array;
 use blaze_codegen::Dumps;
 use blaze_datashape::{Dim, Measure, Scalar};
-use blaze_interp::{kernels, Array, EvalError, Value};
-use blaze_ir::analysis::ParamSource;
-use blaze_ir::ops::BinaryFn;
+use blaze_interp::Value;
+use blaze_ir::NodeId;
 use std::path::Path;
 use std::sync::mpsc::sync_channel;
 
@@ -25,12 +26,12 @@ use std::sync::mpsc::sync_channel;
 pub struct StreamRun {
     /// The result, unless it was written block by block to the output.
     pub value: Option<Value>,
-    /// The engine's report: the first block's kernels, calls and
+    /// The engine's report: each pass's first block's kernels, calls and
     /// fallbacks, the tail's, and the compile time of all.
     pub report: Report,
-    /// Blocks run.
+    /// Blocks run (over all passes).
     pub blocks: usize,
-    /// Rows read.
+    /// Rows read (in one pass).
     pub rows: usize,
 }
 
@@ -46,10 +47,59 @@ fn merge(report: &mut Report, more: Report) {
     report.fallbacks.extend(more.fallbacks);
 }
 
+/// Where the rows result of the last pass goes.
+struct Sinks<'a> {
+    out: Option<&'a Path>,
+    writer: Option<Box<dyn RowSink>>,
+    table: Option<ValueSink>,
+    collected: Vec<Value>,
+    pool: BlockPool,
+}
+
+/// What the run has so far: inputs used whole, values of earlier passes.
+struct Known<'a> {
+    inputs: &'a [Input],
+    whole: Vec<Option<Value>>,
+    nodes: Vec<(NodeId, Value)>,
+    nothing: Value,
+}
+
+impl Known<'_> {
+    fn param(&self, p: usize) -> Option<&Value> {
+        match (self.inputs.get(p), self.whole.get(p)) {
+            (Some(Input::Memory(v)), _) | (_, Some(Some(v))) => Some(v),
+            _ => None,
+        }
+    }
+
+    fn node(&self, n: NodeId) -> Result<&Value, StreamError> {
+        self.nodes
+            .iter()
+            .rev()
+            .find(|(m, _)| *m == n)
+            .map(|(_, v)| v)
+            .ok_or_else(|| StreamError::Program(format!("the value of %{} is missing", n.0)))
+    }
+
+    /// The arguments of small work: inputs used whole and known nodes.
+    fn values(&self, sources: &[Source]) -> Result<Vec<Value>, StreamError> {
+        sources
+            .iter()
+            .map(|s| match s {
+                Source::Param(p) => self.param(*p).cloned().ok_or_else(|| {
+                    StreamError::Program("a streamed input reached the tail".into())
+                }),
+                Source::Node(n) => self.node(*n).cloned(),
+            })
+            .collect()
+    }
+}
+
 impl StreamPlan {
     /// Runs the plan. A rows result goes to `out` when given (and no value
     /// is returned), else it is collected; `progress(rows_done, rows)` is
-    /// called after every block. `opts.dumps` apply to the first block and
+    /// called after every block (over all passes: a second pass counts its
+    /// rows after the first's). `opts.dumps` apply to the first block and
     /// the tail (the kernels are the same for every block).
     pub fn run(
         &self,
@@ -66,25 +116,24 @@ impl StreamPlan {
                 _ => None,
             });
         }
-        let whole_value = |p: usize| -> Option<&Value> {
-            match (&inputs[p], &whole[p]) {
-                (Input::Memory(v), _) | (_, Some(v)) => Some(v),
-                _ => None,
-            }
+        let mut known = Known {
+            inputs,
+            whole,
+            nodes: Vec::new(),
+            nothing: Value::Tuple(vec![]),
         };
-        let nothing = Value::Tuple(vec![]);
         // A rows result of plain numbers goes to a row sink (any format);
         // of other elements (strings, options, records, …) to a table
         // written from each block's value.
         let plain = matches!(self.result.measure, Measure::Scalar { .. });
-        let mut table = match (out, self.tail.is_none()) {
+        let table = match (out, self.tail.is_none()) {
             (Some(path), true) if !plain => Some(
                 io::create_values(path, &self.result)
                     .map_err(|e| Error::Output(OutputError::Io(e)))?,
             ),
             _ => None,
         };
-        let mut writer: Option<Box<dyn RowSink>> = match (out, self.tail.is_none()) {
+        let writer: Option<Box<dyn RowSink>> = match (out, self.tail.is_none()) {
             (Some(_), true) if !plain => None,
             (Some(path), true) => {
                 let (scalar, shape) = self.result_shape(self.rows.unwrap_or(0))?;
@@ -102,21 +151,128 @@ impl StreamPlan {
         if writer.is_none() && self.tail.is_none() {
             self.check_whole_result()?;
         }
+        let mut sinks = Sinks {
+            out,
+            writer,
+            table,
+            collected: Vec::new(),
+            pool: BlockPool::new(),
+        };
+        let mut report = Report::default();
+        let mut blocks = 0usize;
+        let mut total = 0usize;
+        let count = self.passes.len();
+        for (k, pass) in self.passes.iter().enumerate() {
+            if let Some(before) = &pass.before {
+                let values = self.small(before, &known, opts, &mut report)?;
+                known.nodes.extend(before.roots.iter().copied().zip(values));
+            }
+            let done = k * self.rows.unwrap_or(0);
+            let all = self.rows.map(|r| r * count);
+            let step = |rows: usize, _: Option<usize>| progress(done + rows, all);
+            let (accs, b, rows) =
+                self.stream_pass(pass, &known, &mut sinks, opts, &mut report, &step)?;
+            blocks += b;
+            total = rows;
+            for ((node, comb), acc) in pass.frontier.iter().zip(accs) {
+                let Some(c) = comb else { continue };
+                let Some(a) = acc else {
+                    return Err(StreamError::Rows(
+                        "the streamed inputs have no rows to reduce over".into(),
+                    )
+                    .into());
+                };
+                // Means are summed weighted by their rows and divided by
+                // all rows at the end.
+                let a = if *c == Merge::Mean {
+                    scale(a, 1.0 / rows.max(1) as f64)?
+                } else {
+                    a
+                };
+                known.nodes.push((*node, a));
+            }
+        }
+        let done = |value, report| StreamRun {
+            value,
+            report,
+            blocks,
+            rows: total,
+        };
+        if let Some(w) = sinks.writer {
+            w.finish(total)
+                .map_err(|e| Error::Output(OutputError::Io(e)))?;
+            return Ok(done(None, report));
+        }
+        if let Some(t) = sinks.table {
+            t.finish().map_err(|e| Error::Output(OutputError::Io(e)))?;
+            return Ok(done(None, report));
+        }
+        match &self.tail {
+            None => {
+                let value = if sinks.collected.is_empty() {
+                    Value::from(concat_rows(&[], self.result_shape(total)?)?)
+                } else {
+                    concat_values(sinks.collected)?
+                };
+                Ok(done(Some(value), report))
+            }
+            Some(t) => {
+                let mut values = self.small(t, &known, opts, &mut report)?;
+                let value = values.pop().ok_or_else(|| {
+                    Error::from(StreamError::Program("the tail gave no value".into()))
+                })?;
+                Ok(done(Some(value), report))
+            }
+        }
+    }
+
+    /// Runs small work once (between passes, or the tail): one value per
+    /// root.
+    fn small(
+        &self,
+        t: &Tail,
+        known: &Known<'_>,
+        opts: &Options,
+        report: &mut Report,
+    ) -> Result<Vec<Value>, Error> {
+        let args = known.values(&t.sources)?;
+        let (value, r) = t.f.run(&args, opts)?;
+        merge(report, r);
+        if t.roots.len() == 1 {
+            return Ok(vec![value]);
+        }
+        match value {
+            Value::Tuple(v) if v.len() == t.roots.len() => Ok(v),
+            _ => Err(StreamError::Program("small work gave too few values".into()).into()),
+        }
+    }
+
+    /// One pass over the rows: the accumulated partials of its frontier
+    /// (`None` for a rows result), the blocks and rows it ran.
+    #[allow(clippy::type_complexity)]
+    fn stream_pass(
+        &self,
+        pass: &Pass,
+        known: &Known<'_>,
+        sinks: &mut Sinks<'_>,
+        opts: &Options,
+        report: &mut Report,
+        progress: &(dyn Fn(usize, Option<usize>) + Sync),
+    ) -> Result<(Vec<Option<Value>>, usize, usize), Error> {
         let later = Options {
             dumps: Dumps::default(),
             ..opts.clone()
         };
-        let mut report = Report::default();
-        let mut collected: Vec<Value> = Vec::new();
-        let mut acc: Vec<Option<Value>> = vec![None; self.frontier.len()];
+        let inputs = known.inputs;
+        let mut acc: Vec<Option<Value>> = vec![None; pass.frontier.len()];
         let block = self.block;
+        let slice = self.slice;
         let mut total = 0usize;
         let mut blocks = 0usize;
-        let mut out_pool = BlockPool::new();
         std::thread::scope(|scope| -> Result<(), Error> {
             let (tx, rx) = sync_channel::<Result<Block, Error>>(1);
             scope.spawn(move || {
-                if let Err(e) = read_blocks(inputs, block, &tx) {
+                if let Err(e) = read_blocks(inputs, block, slice, &tx) {
                     let _ = tx.send(Err(e));
                 }
             });
@@ -126,40 +282,46 @@ impl StreamPlan {
             {
                 let r0 = total;
                 // Array blocks reach the kernels as views, read in place;
-                // inputs used whole are lent, not cloned.
-                let args: Vec<Arg<'_>> = self
-                    .block_params
+                // inputs used whole and earlier passes' values are lent,
+                // not cloned.
+                let args: Vec<Arg<'_>> = pass
+                    .sources
                     .iter()
-                    .map(|&p| match &read[p] {
-                        Some(RowBlock::Array(a)) => Arg::View(a.view()),
-                        Some(RowBlock::Value(v)) => Arg::Value(v),
-                        None => Arg::Value(whole_value(p).unwrap_or(&nothing)),
+                    .map(|s| {
+                        Ok(match s {
+                            Source::Param(p) => match read.get(*p) {
+                                Some(Some(RowBlock::Array(a))) => Arg::View(a.view()),
+                                Some(Some(RowBlock::Value(v))) => Arg::Value(v),
+                                _ => Arg::Value(known.param(*p).unwrap_or(&known.nothing)),
+                            },
+                            Source::Node(node) => Arg::Value(known.node(*node)?),
+                        })
                     })
-                    .collect();
+                    .collect::<Result<_, StreamError>>()?;
                 let run_opts = if blocks == 0 { opts } else { &later };
                 // A rows result alone, written to a file: the kernel writes
                 // it into a reused buffer, which the sink writes from.
-                let direct = writer.is_some()
+                let direct = sinks.writer.is_some()
                     && n > 0
-                    && self.frontier.len() == 1
-                    && self.frontier[0].1.is_none();
-                let (value, r, written) = match (out, direct) {
+                    && pass.frontier.len() == 1
+                    && pass.frontier[0].1.is_none();
+                let (value, r, written) = match (sinks.out, direct) {
                     (Some(path), true) => {
                         let (scalar, shape) = self.result_shape(n)?;
                         let mut r = Report::default();
-                        let rows = out_pool.write::<Error>(path, scalar, &shape, |view| {
-                            r = self.block_fn.run_into(&args, view, run_opts)?;
+                        let rows = sinks.pool.write::<Error>(path, scalar, &shape, |view| {
+                            r = pass.block_fn.run_into(&args, view, run_opts)?;
                             Ok(())
                         })?;
                         (Value::Tuple(vec![]), r, Some(rows))
                     }
                     _ => {
-                        let (value, r) = self.block_fn.run_args(&args, run_opts)?;
+                        let (value, r) = pass.block_fn.run_args(&args, run_opts)?;
                         (value, r, None)
                     }
                 };
                 if blocks == 0 {
-                    merge(&mut report, r);
+                    merge(report, r);
                 } else {
                     report.compile_seconds += r.compile_seconds;
                 }
@@ -168,26 +330,53 @@ impl StreamPlan {
                 // readers' pools.
                 drop(args);
                 drop(read);
-                if let (Some(rows), Some(w)) = (written, &mut writer) {
+                if let (Some(rows), Some(w)) = (written, &mut sinks.writer) {
                     w.write_rows(r0, &rows.view())
                         .map_err(|e| Error::Output(OutputError::Io(e)))?;
                     total += n;
                     progress(total, self.rows);
                     continue;
                 }
-                let parts = if self.frontier.len() == 1 {
-                    vec![value]
+                let mut parts: Vec<Option<Value>> = if pass.frontier.len() == 1 {
+                    vec![Some(value)]
                 } else {
                     match value {
-                        Value::Tuple(v) => v,
-                        other => vec![other],
+                        Value::Tuple(v) => v.into_iter().map(Some).collect(),
+                        other => vec![Some(other)],
                     }
                 };
-                for (k, ((_, comb), part)) in self.frontier.iter().zip(parts).enumerate() {
+                // `argmax`/`argmin` first: they compare with their
+                // companions' values before those merge.
+                for (k, (_, comb)) in pass.frontier.iter().enumerate() {
+                    let Some(Merge::Arg {
+                        max,
+                        values,
+                        stride,
+                    }) = comb
+                    else {
+                        continue;
+                    };
+                    let idx = parts.get_mut(k).and_then(Option::take);
+                    let vals = parts.get(*values).and_then(Option::as_ref);
+                    let (Some(idx), Some(vals)) = (idx, vals) else {
+                        return Err(
+                            StreamError::Program("an argmax partial is missing".into()).into()
+                        );
+                    };
+                    let before = match (acc[k].take(), acc.get(*values).and_then(Option::as_ref)) {
+                        (Some(i), Some(v)) => Some((i, v)),
+                        _ => None,
+                    };
+                    let offset = r0.checked_mul(*stride).ok_or_else(|| {
+                        StreamError::Rows("a flattened row index overflows".into())
+                    })?;
+                    acc[k] = Some(combine_arg(*max, before, idx, vals, offset)?);
+                }
+                for (k, ((_, comb), part)) in pass.frontier.iter().zip(parts).enumerate() {
+                    let Some(part) = part else { continue };
                     match comb {
+                        Some(Merge::Arg { .. }) => {}
                         Some(c) => {
-                            // Means are summed weighted by their rows and
-                            // divided by all rows at the end.
                             let part = if *c == Merge::Mean {
                                 scale(part, n as f64)?
                             } else {
@@ -198,36 +387,7 @@ impl StreamPlan {
                                 Some(a) => combine(*c, a, part)?,
                             });
                         }
-                        None if table.is_some() => {
-                            if let Some(t) = table.as_mut() {
-                                t.write_value(&part)
-                                    .map_err(|e| Error::Output(OutputError::Io(e)))?;
-                            }
-                        }
-                        None if writer.is_none() => collected.push(part),
-                        None => {
-                            let Value::Array {
-                                data,
-                                missing: None,
-                            } = part
-                            else {
-                                return Err(StreamError::Program(
-                                    "a streamed result must be a plain array (no missing values)"
-                                        .into(),
-                                )
-                                .into());
-                            };
-                            match &mut writer {
-                                Some(w) => {
-                                    let rows = from_array(data).map_err(|e| {
-                                        StreamError::Program(format!("a block of the result: {e}"))
-                                    })?;
-                                    w.write_rows(r0, &rows.view())
-                                        .map_err(|e| Error::Output(OutputError::Io(e)))?
-                                }
-                                None => collected.push(Value::from(data)),
-                            }
-                        }
+                        None => self.rows_part(sinks, r0, part)?,
                     }
                 }
                 total += n;
@@ -235,65 +395,34 @@ impl StreamPlan {
             }
             Ok(())
         })?;
-        for (k, (_, comb)) in self.frontier.iter().enumerate() {
-            if *comb == Some(Merge::Mean) {
-                if let Some(a) = acc[k].take() {
-                    acc[k] = Some(scale(a, 1.0 / total.max(1) as f64)?);
-                }
-            }
+        Ok((acc, blocks, total))
+    }
+
+    /// A block of the rows result to its sink, or collected.
+    fn rows_part(&self, sinks: &mut Sinks<'_>, r0: usize, part: Value) -> Result<(), Error> {
+        if let Some(t) = sinks.table.as_mut() {
+            return t
+                .write_value(&part)
+                .map_err(|e| Error::Output(OutputError::Io(e)));
         }
-        if acc
-            .iter()
-            .zip(&self.frontier)
-            .any(|(a, (_, c))| c.is_some() && a.is_none())
-        {
-            return Err(StreamError::Rows(
-                "the streamed inputs have no rows to reduce over".into(),
+        let Some(w) = &mut sinks.writer else {
+            sinks.collected.push(part);
+            return Ok(());
+        };
+        let Value::Array {
+            data,
+            missing: None,
+        } = part
+        else {
+            return Err(StreamError::Program(
+                "a streamed result must be a plain array (no missing values)".into(),
             )
             .into());
-        }
-        let done = |value, report| StreamRun {
-            value,
-            report,
-            blocks,
-            rows: total,
         };
-        if let Some(w) = writer {
-            w.finish(total)
-                .map_err(|e| Error::Output(OutputError::Io(e)))?;
-            return Ok(done(None, report));
-        }
-        if let Some(t) = table {
-            t.finish().map_err(|e| Error::Output(OutputError::Io(e)))?;
-            return Ok(done(None, report));
-        }
-        match &self.tail {
-            None => {
-                let value = if collected.is_empty() {
-                    Value::from(concat_rows(&[], self.result_shape(total)?)?)
-                } else {
-                    concat_values(collected)?
-                };
-                Ok(done(Some(value), report))
-            }
-            Some(t) => {
-                let args: Vec<Value> = t
-                    .sources
-                    .iter()
-                    .map(|s| match s {
-                        ParamSource::Param(p) => whole_value(*p).cloned().ok_or_else(|| {
-                            StreamError::Program("a streamed input reached the tail".into())
-                        }),
-                        ParamSource::Cut(k) => acc[*k].clone().ok_or_else(|| {
-                            StreamError::Program("a partial result is missing".into())
-                        }),
-                    })
-                    .collect::<Result<_, _>>()?;
-                let (value, r) = t.f.run(&args, opts)?;
-                merge(&mut report, r);
-                Ok(done(Some(value), report))
-            }
-        }
+        let rows = from_array(data)
+            .map_err(|e| StreamError::Program(format!("a block of the result: {e}")))?;
+        w.write_rows(r0, &rows.view())
+            .map_err(|e| Error::Output(OutputError::Io(e)))
     }
 
     /// A rows result that is not written to a file is held whole: before
@@ -350,16 +479,22 @@ impl StreamPlan {
 }
 
 /// The reader thread: blocks of every streamed input, in order, until
-/// they end (together: inputs that end at different rows are an error).
+/// they end (together: inputs that end at different rows are an error),
+/// through the row slice when there is one (input rows `block` at a time,
+/// narrowed to the slice's rows).
 fn read_blocks(
     inputs: &[Input],
     block: usize,
+    slice: Option<ReadSlice>,
     tx: &std::sync::mpsc::SyncSender<Result<Block, Error>>,
 ) -> Result<(), Error> {
     let mut readers: Vec<Option<Box<dyn RowReader + '_>>> = Vec::with_capacity(inputs.len());
     for i in inputs {
         readers.push(match i {
-            Input::Rows(s) => Some(s.blocks()?),
+            Input::Rows(s) => Some(match slice {
+                Some(sl) if sl.start > 0 => s.blocks_from(sl.start)?,
+                _ => s.blocks()?,
+            }),
             Input::Memory(_) | Input::Whole(_) => None,
         });
     }
@@ -370,303 +505,86 @@ fn read_blocks(
         Input::Rows(s) => s.describe().is_none(),
         Input::Memory(_) | Input::Whole(_) => true,
     });
-    let mut r0 = 0;
-    let mut sent_empty = false;
+    // Input rows read, and rows sent (of the slice).
+    let mut at = slice.map_or(0, |s| s.start);
+    let mut sent = 0usize;
     loop {
+        let want = match slice {
+            Some(s) => s.request(at, block),
+            None => block,
+        };
         let mut read: Vec<Option<RowBlock>> = (0..readers.len()).map(|_| None).collect();
         let mut counts: Vec<usize> = Vec::new();
-        for &i in &order {
-            let Some(r) = &mut readers[i] else {
-                continue;
-            };
-            let max = counts.iter().copied().min().unwrap_or(block).max(1);
-            match r.next_block(max)? {
-                Some((v, n)) => {
-                    counts.push(n);
-                    read[i] = Some(v);
+        if want > 0 {
+            for &i in &order {
+                let Some(r) = &mut readers[i] else {
+                    continue;
+                };
+                let max = counts.iter().copied().min().unwrap_or(want).max(1);
+                match r.next_block(max)? {
+                    Some((v, n)) => {
+                        counts.push(n);
+                        read[i] = Some(v);
+                    }
+                    None => counts.push(0),
                 }
-                None => counts.push(0),
             }
         }
         let n = counts.first().copied().unwrap_or(0);
         if counts.iter().any(|&c| c != n) {
             return Err(StreamError::Rows(format!(
                 "the streamed inputs have different numbers of rows (one ends at row {}, another goes on)",
-                r0 + counts.iter().copied().min().unwrap_or(0)
+                at + counts.iter().copied().min().unwrap_or(0)
             ))
             .into());
         }
-        if n == 0 && r0 == 0 && !sent_empty {
-            // No rows at all: one empty block, so reductions give what
-            // they give on empty arrays.
-            sent_empty = true;
-            let empty: Vec<Option<RowBlock>> = readers
-                .iter_mut()
-                .map(|r| r.as_mut().map(|r| r.empty_block()).transpose())
-                .collect::<Result<_, _>>()?;
-            if tx.send(Ok(Some((0, empty)))).is_err() {
-                return Ok(());
-            }
-            continue;
-        }
         if n == 0 {
-            for r in readers.iter_mut().flatten() {
-                r.finish()?;
+            if sent == 0 {
+                // No rows at all: one empty block, so reductions give what
+                // they give on empty arrays.
+                let empty: Vec<Option<RowBlock>> = readers
+                    .iter_mut()
+                    .map(|r| r.as_mut().map(|r| r.empty_block()).transpose())
+                    .collect::<Result<_, _>>()?;
+                if tx.send(Ok(Some((0, empty)))).is_err() {
+                    return Ok(());
+                }
+            }
+            // A slice that stops early leaves the rest unread and
+            // unchecked.
+            if want > 0 {
+                for r in readers.iter_mut().flatten() {
+                    r.finish()?;
+                }
             }
             let _ = tx.send(Ok(None));
             return Ok(());
         }
-        if tx.send(Ok(Some((n, read)))).is_err() {
+        let (read, m) = match slice {
+            None => (read, n),
+            Some(s) => {
+                let mut m = 0;
+                let mut narrowed = Vec::with_capacity(read.len());
+                for b in read {
+                    narrowed.push(match b {
+                        Some(b) => {
+                            let (b, k) = s.narrow(b, at, n)?;
+                            m = k;
+                            Some(b)
+                        }
+                        None => None,
+                    });
+                }
+                (narrowed, m)
+            }
+        };
+        at += n;
+        if m == 0 {
+            continue;
+        }
+        if tx.send(Ok(Some((m, read)))).is_err() {
             return Ok(());
         }
-        r0 += n;
+        sent += m;
     }
-}
-
-/// Blocks of a rows result joined along their rows: arrays (with their
-/// missing masks), columns in Arrow's layout (concatenated), records field
-/// by field.
-fn concat_values(parts: Vec<Value>) -> Result<Value, Error> {
-    let bad = |what: &str| -> Error {
-        StreamError::Program(format!("blocks of the result differ: {what}")).into()
-    };
-    match parts.first() {
-        Some(Value::Array { .. }) => {
-            let mut data = Vec::with_capacity(parts.len());
-            let mut masks = Vec::with_capacity(parts.len());
-            let mut any_mask = false;
-            for p in parts {
-                let Value::Array { data: d, missing } = p else {
-                    return Err(bad("an array and something else"));
-                };
-                any_mask |= missing.is_some();
-                masks.push(missing.unwrap_or_else(|| {
-                    ndarray::ArrayD::from_elem(ndarray::IxDyn(d.shape()), false)
-                }));
-                data.push(d);
-            }
-            let data = join_rows(&data).map_err(|m| Error::Eval(EvalError::Shape(m)))?;
-            let missing = if any_mask {
-                let views: Vec<_> = masks.iter().map(|m| m.view()).collect();
-                Some(
-                    ndarray::concatenate(ndarray::Axis(0), &views)
-                        .map_err(|e| Error::Eval(EvalError::Shape(e.to_string())))?,
-                )
-            } else {
-                None
-            };
-            Ok(Value::Array { data, missing })
-        }
-        Some(Value::Column(first)) => {
-            let rest: Vec<usize> = first.shape.iter().skip(1).copied().collect();
-            let mut arrays = Vec::with_capacity(parts.len());
-            let mut rows = 0usize;
-            for p in &parts {
-                let Value::Column(c) = p else {
-                    return Err(bad("a column and something else"));
-                };
-                if c.shape.get(1..) != Some(rest.as_slice()) {
-                    return Err(bad("column shapes"));
-                }
-                rows += c.shape.first().copied().unwrap_or(1);
-                arrays.push(c.array.as_ref());
-            }
-            let array = arrow_select::concat::concat(&arrays)
-                .map_err(|e| Error::Eval(EvalError::Value(format!("joining blocks: {e}"))))?;
-            let mut shape = vec![rows];
-            shape.extend(rest);
-            Ok(Value::Column(blaze_interp::Column::new(shape, array)?))
-        }
-        Some(Value::Record(first)) => {
-            let names: Vec<String> = first.iter().map(|(n, _)| n.clone()).collect();
-            let mut columns: Vec<Vec<Value>> = vec![Vec::new(); names.len()];
-            for p in parts {
-                let Value::Record(fields) = p else {
-                    return Err(bad("a record and something else"));
-                };
-                if fields.len() != names.len() {
-                    return Err(bad("record fields"));
-                }
-                for (k, (_, v)) in fields.into_iter().enumerate() {
-                    columns[k].push(v);
-                }
-            }
-            let fields = names
-                .into_iter()
-                .zip(columns)
-                .map(|(n, vs)| Ok((n, concat_values(vs)?)))
-                .collect::<Result<Vec<_>, Error>>()?;
-            Ok(Value::Record(fields))
-        }
-        Some(Value::Tuple(_)) => Err(bad("a tuple result is not rows")),
-        None => Err(bad("no blocks")),
-    }
-}
-
-/// Two partial decimal results (0-d or equal-shaped `Decimal128` columns)
-/// combined exactly: `+` for sums, the smaller or larger for `min` and
-/// `max`; a missing partial (a block without values) gives way to the
-/// other.
-fn combine_decimals(
-    c: Merge,
-    a: &blaze_interp::Column,
-    b: &blaze_interp::Column,
-) -> Result<Value, Error> {
-    use blaze_interp::kernels::decimal;
-    let (xs, pa, sa) = decimal::decimals(a.array.as_ref())?;
-    let (ys, pb, sb) = decimal::decimals(b.array.as_ref())?;
-    if xs.len() != ys.len() || (pa, sa) != (pb, sb) {
-        return Err(StreamError::Program("partial decimal results differ in type".into()).into());
-    }
-    let out = xs
-        .into_iter()
-        .zip(ys)
-        .map(|(x, y)| match (x, y) {
-            (Some(x), Some(y)) => Ok(Some(match c {
-                Merge::Add => decimal::arith(BinaryFn::Add, (x, sa), (y, sb), (pa, sa))?,
-                Merge::Min => x.min(y),
-                Merge::Max => x.max(y),
-                _ => {
-                    return Err(Error::from(StreamError::Program(
-                        "decimals combine by sum, min or max only".into(),
-                    )))
-                }
-            })),
-            (x, None) => Ok(x),
-            (None, y) => Ok(y),
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
-    let array = decimal::decimal_array(out, pa, sa)?;
-    Ok(Value::Column(blaze_interp::Column::new(
-        a.shape.clone(),
-        array,
-    )?))
-}
-
-fn arr(v: Value) -> Result<Array, Error> {
-    match v {
-        Value::Array {
-            data,
-            missing: None,
-        } => Ok(data),
-        _ => Err(StreamError::Program("partial results must be plain arrays".into()).into()),
-    }
-}
-
-fn combine(c: Merge, a: Value, b: Value) -> Result<Value, Error> {
-    if let (Value::Column(x), Value::Column(y)) = (&a, &b) {
-        return combine_decimals(c, x, y);
-    }
-    let (a, ma) = masked(a)?;
-    let (b, mb) = masked(b)?;
-    let a = match (c, &ma, &mb) {
-        (Merge::Add | Merge::Mean, None, None) => match add_in_place(a, &b) {
-            Ok(sum) => return Ok(Value::from(sum)),
-            Err(a) => a,
-        },
-        _ => a,
-    };
-    let f = match c {
-        Merge::Add | Merge::Mean => BinaryFn::Add,
-        Merge::Mul => BinaryFn::Mul,
-        Merge::Min => BinaryFn::Minimum,
-        Merge::Max => BinaryFn::Maximum,
-        Merge::Or => BinaryFn::Or,
-        Merge::And => BinaryFn::And,
-    };
-    let both = kernels::binary(f, &a, &b)?;
-    if ma.is_none() && mb.is_none() {
-        return Ok(Value::from(both));
-    }
-    // Partials over options (`min`, `max` of `?T`): a block with no value
-    // gives a missing partial, which the other block's value replaces; both
-    // missing stays missing.
-    let shape = both.shape().to_vec();
-    let none = || ndarray::ArrayD::from_elem(ndarray::IxDyn(&shape), false);
-    let ma = ma.unwrap_or_else(none);
-    let mb = mb.unwrap_or_else(none);
-    let from_b = kernels::where_(&Array::Bool(ma.clone()), &b, &both)?;
-    let data = kernels::where_(&Array::Bool(mb.clone()), &a, &from_b)?;
-    let missing = ndarray::Zip::from(&ma)
-        .and(&mb)
-        .map_collect(|x, y| *x && *y);
-    Ok(Value::Array {
-        data,
-        missing: Some(missing),
-    })
-}
-
-/// A partial result's data and missing mask (records and tuples are not
-/// partials).
-fn masked(v: Value) -> Result<(Array, Option<ndarray::ArrayD<bool>>), Error> {
-    match v {
-        Value::Array { data, missing } => Ok((data, missing)),
-        _ => Err(StreamError::Program("partial results must be arrays".into()).into()),
-    }
-}
-
-/// `a + b` into `a`'s buffer, for the partials that [`in_place`] says
-/// combine so; `a` back otherwise.
-fn add_in_place(a: Array, b: &Array) -> Result<Array, Array> {
-    match (a, b) {
-        (Array::Float64(mut x), Array::Float64(y)) if x.shape() == y.shape() => {
-            ndarray::Zip::from(&mut x).and(y).for_each(|x, y| *x += *y);
-            Ok(Array::Float64(x))
-        }
-        (Array::Float32(mut x), Array::Float32(y)) if x.shape() == y.shape() => {
-            ndarray::Zip::from(&mut x).and(y).for_each(|x, y| *x += *y);
-            Ok(Array::Float32(x))
-        }
-        (Array::Int64(mut x), Array::Int64(y)) if x.shape() == y.shape() => {
-            ndarray::Zip::from(&mut x)
-                .and(y)
-                .for_each(|x, y| *x = x.wrapping_add(*y));
-            Ok(Array::Int64(x))
-        }
-        (Array::UInt64(mut x), Array::UInt64(y)) if x.shape() == y.shape() => {
-            ndarray::Zip::from(&mut x)
-                .and(y)
-                .for_each(|x, y| *x = x.wrapping_add(*y));
-            Ok(Array::UInt64(x))
-        }
-        (a, _) => Err(a),
-    }
-}
-
-/// Whether partials of `measure` merged by `c` combine in place (the
-/// running result and one block's partial are then all a merge holds).
-pub(super) fn in_place(c: Merge, measure: &Measure) -> bool {
-    matches!(c, Merge::Add | Merge::Mean)
-        && matches!(
-            measure,
-            Measure::Scalar {
-                scalar: Scalar::Float64 | Scalar::Float32 | Scalar::Int64 | Scalar::UInt64
-            }
-        )
-}
-
-fn scale(v: Value, w: f64) -> Result<Value, Error> {
-    let a = arr(v)?;
-    // A float partial is scaled in its own buffer.
-    let a = match a {
-        Array::Float64(mut x) => {
-            x.mapv_inplace(|e| e * w);
-            return Ok(Value::from(Array::Float64(x)));
-        }
-        Array::Float32(mut x) => {
-            let w = w as f32;
-            x.mapv_inplace(|e| e * w);
-            return Ok(Value::from(Array::Float32(x)));
-        }
-        a => a,
-    };
-    let s = kernels::cast(&Array::Float64(ndarray::arr0(w).into_dyn()), a.scalar());
-    Ok(Value::from(kernels::binary(BinaryFn::Mul, &a, &s)?))
-}
-
-fn concat_rows(parts: &[Array], (scalar, shape): (Scalar, Vec<usize>)) -> Result<Array, Error> {
-    if parts.is_empty() {
-        return Ok(Array::zeros(scalar, &shape));
-    }
-    join_rows(parts).map_err(|m| Error::Eval(EvalError::Shape(m)))
 }

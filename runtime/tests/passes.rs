@@ -1,0 +1,335 @@
+//! Programs that need several passes over the rows, streamed in blocks of
+//! many sizes (1, a non-divisor, a divisor, more than the rows) against the
+//! same programs in memory and on the reference interpreter: centring by
+//! the mean, `var`/`std`, the centred covariance, `argmax`/`argmin` over
+//! the rows (ties and NaN as NumPy), row slices; `.npy` files of float64,
+//! float32 and integers, and a CSV glob of records. Also: the plan's
+//! passes, and inputs that can be read only once.
+
+mod scratch;
+
+use blaze_datashape::Scalar;
+use blaze_interp::{kernels, Array, Value};
+use blaze_runtime::io::npy::{read_npy, write_npy};
+use blaze_runtime::session::{Engine, InputSpec, Program};
+use blaze_runtime::Session;
+use ndarray::{ArrayD, IxDyn};
+use std::path::Path;
+
+fn dir(name: &str) -> scratch::Scratch {
+    scratch::scratch_dir(&format!("blaze-passes-{name}-"))
+}
+
+/// Pseudo-random numbers in [-2, 2), with a shift so that means are not 0.
+fn data(rows: usize, cols: usize, seed: u64) -> ArrayD<f64> {
+    let mut s = seed;
+    ArrayD::from_shape_fn(IxDyn(&[rows, cols]), |_| {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 1.5
+    })
+}
+
+/// The largest difference relative to the largest magnitude of `b`.
+fn max_rel(a: &Value, b: &Value) -> f64 {
+    let (Value::Array { data: x, .. }, Value::Array { data: y, .. }) = (a, b) else {
+        panic!("not arrays: {a:?} {b:?}")
+    };
+    assert_eq!(x.shape(), y.shape());
+    let (Array::Float64(x), Array::Float64(y)) = (
+        kernels::cast(x, Scalar::Float64),
+        kernels::cast(y, Scalar::Float64),
+    ) else {
+        unreachable!()
+    };
+    let scale = y.iter().fold(1e-300f64, |m, v| m.max(v.abs()));
+    x.iter().zip(y.iter()).fold(0.0, |m, (p, q)| {
+        if p.is_nan() && q.is_nan() {
+            m
+        } else {
+            m.max((p - q).abs() / scale)
+        }
+    })
+}
+
+/// Equal for integers, within `tol` of the largest magnitude for floats.
+fn check(got: &Value, want: &Value, tol: f64, what: &str) {
+    match want {
+        Value::Array { data, .. } if matches!(data.scalar(), Scalar::Float64 | Scalar::Float32) => {
+            let e = max_rel(got, want);
+            assert!(e <= tol, "{what}: off by {e:e}");
+        }
+        _ => assert_eq!(got, want, "{what}"),
+    }
+}
+
+/// `src` over the named inputs: in memory (JIT), on the reference
+/// interpreter, and streamed in blocks of `block` rows (to memory, and to
+/// `out` when given), compared.
+fn compare(src: &str, named: &[(&str, &str)], block: usize, out: Option<&Path>, tol: f64) {
+    let memory = Session::new().eval(src, named, None).unwrap();
+    assert!(!memory.report.streamed);
+    let want = memory.value.unwrap();
+    let interp = Session::new()
+        .engine(Engine::Interp)
+        .eval(src, named, None)
+        .unwrap()
+        .value
+        .unwrap();
+    check(&interp, &want, tol, &format!("{src} on the interpreter"));
+    let streamed = Session::new()
+        .memory_limit(1 << 30)
+        .block_rows(block)
+        .eval(src, named, None)
+        .unwrap_or_else(|e| panic!("{src}, block {block}: {e}"));
+    assert!(streamed.report.streamed, "{src}");
+    check(
+        &streamed.value.unwrap(),
+        &want,
+        tol,
+        &format!("{src}, block {block}"),
+    );
+    if let Some(out) = out {
+        let run = Session::new()
+            .memory_limit(1 << 30)
+            .block_rows(block)
+            .eval(src, named, Some(out.to_str().unwrap()))
+            .unwrap();
+        assert!(run.report.streamed && run.value.is_none());
+        let written = Value::from(read_npy(out).unwrap());
+        check(
+            &written,
+            &want,
+            tol,
+            &format!("{src} to a file, block {block}"),
+        );
+    }
+}
+
+const BLOCKS: [usize; 5] = [1, 7, 29, 203, 1000];
+
+#[test]
+fn centring_variance_and_covariance_match_memory() {
+    let d = dir("float");
+    let a = d.join("a.npy");
+    let f = d.join("f.npy");
+    write_npy(&a, &Array::Float64(data(203, 6, 1))).unwrap();
+    write_npy(&f, &Array::Float32(data(203, 6, 2).mapv(|v| v as f32))).unwrap();
+    let out = d.join("out.npy");
+    for block in BLOCKS {
+        for (path, tol) in [(&a, 1e-12), (&f, 1e-5)] {
+            let named = [("A", path.to_str().unwrap())];
+            let rows_out = Some(out.as_path());
+            compare("A - mean(A, axis=0)", &named, block, rows_out, tol);
+            compare(
+                "(A - mean(A)) / std(A, axis=0)",
+                &named,
+                block,
+                rows_out,
+                tol,
+            );
+            for src in [
+                "var(A, axis=0)",
+                "std(A, axis=0)",
+                "var(A)",
+                "std(A, axis=0, keepdims=true)",
+                "(A - mean(A, axis=0)).T @ (A - mean(A, axis=0))",
+                "sum((A - mean(A, axis=0)) ** 2, axis=0) / 203",
+                "max(abs(A - mean(A, axis=0)), axis=0)",
+            ] {
+                compare(src, &named, block, None, tol);
+            }
+        }
+    }
+}
+
+#[test]
+fn integer_inputs_pass_twice() {
+    let d = dir("int");
+    let a = d.join("i.npy");
+    write_npy(
+        &a,
+        &Array::Int64(data(203, 4, 3).mapv(|v| (v * 7.0) as i64)),
+    )
+    .unwrap();
+    let named = [("A", a.to_str().unwrap())];
+    let out = d.join("out.npy");
+    for block in BLOCKS {
+        compare("A - mean(A, axis=0)", &named, block, Some(&out), 1e-12);
+        compare("var(A, axis=0)", &named, block, None, 1e-12);
+        compare("std(A)", &named, block, None, 1e-12);
+        // Few distinct values: ties everywhere, the first occurrence wins.
+        for src in [
+            "argmax(A, axis=0)",
+            "argmin(A, axis=0)",
+            "argmax(A)",
+            "argmin(A)",
+            "A - max(A, axis=0)",
+        ] {
+            compare(src, &named, block, None, 0.0);
+        }
+    }
+}
+
+#[test]
+fn argmax_and_argmin_keep_the_first_nan_and_the_first_tie() {
+    let d = dir("nan");
+    let a = d.join("n.npy");
+    let mut x = data(97, 3, 4).mapv(|v| (v * 2.0).round());
+    x[[40, 0]] = f64::NAN;
+    x[[70, 0]] = f64::NAN;
+    x[[96, 2]] = f64::NAN;
+    write_npy(&a, &Array::Float64(x)).unwrap();
+    let named = [("A", a.to_str().unwrap())];
+    for block in [1, 5, 40, 41, 97] {
+        for src in [
+            "argmax(A, axis=0)",
+            "argmin(A, axis=0)",
+            "argmax(A)",
+            "argmin(A)",
+        ] {
+            compare(src, &named, block, None, 0.0);
+        }
+    }
+    // The indices point into the whole input, not the block.
+    let v = Session::new()
+        .memory_limit(1 << 30)
+        .block_rows(10)
+        .eval("argmax(A, axis=0)", &named, None)
+        .unwrap()
+        .value
+        .unwrap();
+    let Value::Array {
+        data: Array::Int64(i),
+        ..
+    } = v
+    else {
+        panic!("int64 indices")
+    };
+    assert_eq!(i[[0]], 40);
+    assert_eq!(i[[2]], 96);
+}
+
+#[test]
+fn row_slices_read_only_their_rows() {
+    let d = dir("slices");
+    let a = d.join("a.npy");
+    write_npy(&a, &Array::Float64(data(203, 5, 5))).unwrap();
+    let named = [("A", a.to_str().unwrap())];
+    let out = d.join("out.npy");
+    for block in BLOCKS {
+        for src in [
+            "A[3:50]",
+            "A[::3]",
+            "A[5:190:4]",
+            "A[-20:]",
+            "A[:-150:7]",
+            "A[200:300]",
+            "2 * A[1::2, 1:3] + 1",
+        ] {
+            compare(src, &named, block, Some(&out), 0.0);
+        }
+        for src in [
+            "sum(A[10:], axis=0)",
+            "A[::2] - mean(A[::2], axis=0)",
+            "argmax(A[7::5], axis=0)",
+            "var(A[::4])",
+        ] {
+            compare(src, &named, block, None, 1e-12);
+        }
+    }
+    // Empty slices reduce like empty arrays.
+    compare("sum(A[300:], axis=0)", &named, 7, None, 0.0);
+    // A slice used beside the whole input is refused, named.
+    let e = Session::new()
+        .memory_limit(1 << 20)
+        .eval("A[::2] + A[1::2]", &named, None);
+    assert!(e.is_err() || !e.unwrap().report.streamed);
+}
+
+#[test]
+fn a_csv_glob_of_records_passes_twice() {
+    let d = dir("csv");
+    for (k, rows) in [(1, 13), (2, 1), (3, 30)] {
+        let mut text = String::from("k,v\n");
+        for j in 0..rows {
+            text.push_str(&format!(
+                "{},{}\n",
+                j % 5,
+                ((j * k) % 17) as f64 * 0.25 - 1.0
+            ));
+        }
+        std::fs::write(d.join(format!("p{k}.csv")), text).unwrap();
+    }
+    let spec = format!("{}/*.csv:var * {{k: int32, v: float64}}", d.display());
+    let named = [("M", spec.as_str())];
+    for block in [1, 4, 13, 100] {
+        for src in [
+            "M.v - mean(M.v)",
+            "var(M.v)",
+            "std(M.k)",
+            "argmax(M.v)",
+            "argmin(M.k)",
+            "M.v[::3]",
+            "M.k[2:20:2] * M.v[2:20:2]",
+        ] {
+            compare(src, &named, block, None, 1e-12);
+        }
+    }
+}
+
+#[test]
+fn the_plan_shows_its_passes() {
+    let d = dir("plan");
+    let a = d.join("a.npy");
+    write_npy(&a, &Array::Float64(data(100, 4, 6))).unwrap();
+    let specs = [InputSpec::parse(&format!("A={}", a.display())).unwrap()];
+    let session = Session::new().memory_limit(1 << 30).block_rows(30);
+    let program = Program::expr("A - mean(A, axis=0)");
+    let (plan, _) = session.stream_plan(&program, &specs).unwrap();
+    assert_eq!(plan.passes(), 2);
+    assert!(plan.pass_function(1).is_some() && plan.pass_function(2).is_none());
+    let tasks = plan.tasks(Some("r.npy"));
+    let text = tasks.join("\n");
+    assert!(
+        text.contains("# pass 1 of 2:") && text.contains("feeds pass 2"),
+        "{text}"
+    );
+    assert!(text.contains("('p1-A', 3): read rows 90..100"), "{text}");
+    assert!(text.contains("('p2-A', 0): read rows 0..30"), "{text}");
+    assert!(text.contains("('p1-%1-acc', 3)"), "{text}");
+    assert!(tasks.last().unwrap().contains("rename r.npy"), "{text}");
+    let shown = plan.to_string();
+    assert!(shown.contains("2 passes"), "{shown}");
+    assert!(shown.contains("pass 2 of 2"), "{shown}");
+    // One pass for a program that reduces once.
+    let program = Program::expr("sum(A, axis=0)");
+    let (plan, _) = session.stream_plan(&program, &specs).unwrap();
+    assert_eq!(plan.passes(), 1);
+    assert!(!plan.tasks(None).join("\n").contains("pass"));
+}
+
+#[test]
+fn partials_kept_for_later_passes_count_against_the_limit() {
+    let d = dir("limit");
+    let a = d.join("a.npy");
+    write_npy(&a, &Array::Float64(data(400, 200, 7))).unwrap();
+    let specs = [InputSpec::parse(&format!("A={}", a.display())).unwrap()];
+    let one = Program::expr("sum(A, axis=0)");
+    let two = Program::expr("(A - mean(A, axis=0)).T @ (A - mean(A, axis=0))");
+    let limit = 1u64 << 21;
+    let session = Session::new().memory_limit(limit);
+    let (p1, _) = session.stream_plan(&one, &specs).unwrap();
+    let (p2, _) = session.stream_plan(&two, &specs).unwrap();
+    // The 200 × 200 accumulator and the mean leave less for blocks.
+    assert!(p2.block_rows() < p1.block_rows());
+    assert!(p2.block_rows() * 200 * 8 * 4 < limit as usize);
+    // Too little memory for the accumulators is an error, not a run.
+    let e = Session::new()
+        .memory_limit(200_000)
+        .stream_plan(&two, &specs)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("memory"), "{e}");
+}
