@@ -148,6 +148,14 @@ impl Kernel {
         self
     }
 
+    /// Keeps the texts `dumps` asks for (LLVM IR as generated or
+    /// optimized, assembly) in the [`Report`] of each run, kernels compiled
+    /// afresh for them (what `blaze eval --emit` shows).
+    pub fn with_dumps(mut self, dumps: crate::codegen::Dumps) -> Kernel {
+        self.options.dumps = dumps;
+        self
+    }
+
     /// Uses `threads` worker threads (the default is one per core).
     pub fn with_threads(mut self, threads: usize) -> Kernel {
         self.options.threads = Some(threads.max(1));

@@ -17,6 +17,7 @@ run with the GIL released.
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import threading
 
@@ -125,6 +126,15 @@ class Array:
         specs = [(n, f.spec) for n, f in files.items()]
         limit = None if memory_limit is None else _size(memory_limit)
         return _unwrap(_blaze.eval_files(self.source, specs, out, limit))
+
+    def dump(self, kind: str = "llvm-ir") -> str:
+        """What blaze generates for this expression on its arrays: ``"ir"``
+        (blaze's typed IR), ``"llvm-ir"``, ``"opt-ir"`` or ``"asm"`` (the
+        expression runs once to compile its kernels for these arrays)."""
+        if builtins.any(isinstance(v, _File) for v in self._inputs.values()):
+            raise BlazeError("dump() takes arrays in memory; for files use the blaze CLI's --emit")
+        kernel, args = self.compile()
+        return kernel.dump(kind, *args)
 
     def __array__(self, dtype=None, copy=None):
         out = np.asarray(self.eval())

@@ -321,6 +321,52 @@ impl PyKernel {
         .map_err(err)
     }
 
+    /// Runs the kernel on the arrays and returns the text `kind` asks for:
+    /// `"ir"` (blaze's typed IR as the engine runs it), `"llvm-ir"`,
+    /// `"opt-ir"` (after LLVM's optimizer) or `"asm"`, of every compiled
+    /// kernel of the run.
+    #[pyo3(signature = (kind, *arrays))]
+    fn dump(&self, py: Python<'_>, kind: &str, arrays: &Bound<'_, PyTuple>) -> PyResult<String> {
+        let mut dumps = blaze::codegen::Dumps::default();
+        match kind {
+            "ir" => return Ok(self.0.rewritten().to_string()),
+            "llvm-ir" => dumps.ir = true,
+            "opt-ir" => dumps.opt_ir = true,
+            "asm" => dumps.asm = true,
+            _ => {
+                return Err(BlazeError::new_err(format!(
+                    "`{kind}` is not a dump: ir, llvm-ir, opt-ir or asm"
+                )))
+            }
+        }
+        let held = borrow_all(arrays)?;
+        let args = Views(held.iter().map(Held::arg).collect());
+        let kernel = self.0.clone().with_dumps(dumps);
+        let (_, report) = py
+            .allow_threads(move || {
+                let args = args;
+                kernel.run_with_report(&args.0)
+            })
+            .map_err(err)?;
+        let texts: Vec<String> = report
+            .kernels
+            .iter()
+            .filter_map(|k| match kind {
+                "llvm-ir" => k.ir.clone(),
+                "opt-ir" => k.opt_ir.clone(),
+                _ => k.asm.clone(),
+            })
+            .collect();
+        if texts.is_empty() {
+            return Err(BlazeError::new_err(format!(
+                "no kernel was compiled for this program (it runs on BLAS/LAPACK or the \
+                 reference kernels: {}), so there is no {kind}",
+                report.calls.join(", ")
+            )));
+        }
+        Ok(texts.join("\n"))
+    }
+
     /// The result's datashape.
     #[getter]
     fn result_type(&self) -> String {

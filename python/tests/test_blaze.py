@@ -202,3 +202,16 @@ def test_arrow_arrays_cross_without_copies():
     d = pa.chunked_array([pa.array([Decimal("1.10"), Decimal("2.25")], pa.decimal128(10, 2))])
     total = blaze.sum(blaze.array(d)).eval()
     assert str(total) == "3.35"
+
+
+def test_dump_shows_what_blaze_generates():
+    x = blaze.array(np.arange(1000.0))
+    e = blaze.sqrt(x * x + 1.0)
+    ir = e.dump("llvm-ir")
+    assert "define" in ir and "sqrt" in ir
+    assert "ret" in e.dump("opt-ir")
+    asm = e.dump("asm")
+    assert "sqrt" in asm or "vsqrt" in asm
+    assert "main" in e.dump("ir")
+    with pytest.raises(blaze.BlazeError, match="not a dump"):
+        e.dump("bitcode")
