@@ -6,41 +6,15 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use common::process::{piped, stderr, stdout};
+
+use std::process::{Command, Output};
 
 fn blaze(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_blaze"))
         .args(args)
         .output()
         .expect("the blaze binary runs")
-}
-
-/// `blaze ARGS` with `input` on its standard input.
-fn piped(args: &[&str], input: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_blaze"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the blaze binary runs");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let w = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let o = child.wait_with_output().unwrap();
-    w.join().unwrap();
-    o
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn matrix(rows: usize, cols: usize) -> ndarray::ArrayD<f64> {
