@@ -137,13 +137,10 @@ impl Expr {
     pub fn param(name: &str, dshape: &str) -> Expr {
         match crate::datashape::parse(dshape) {
             Ok(ty) => Expr::input(name, ty, None),
-            Err(e) => Expr {
-                node: Arc::new(Node::Const(String::new())),
-                ty: Err(Error::Datashape(format!(
-                    "input `{name}`: {}",
-                    e.render(dshape, name)
-                ))),
-            },
+            Err(e) => Expr::failed(Error::Datashape(format!(
+                "input `{name}`: {}",
+                e.render(dshape, name)
+            ))),
         }
     }
 
@@ -192,6 +189,15 @@ impl Expr {
         v.into()
     }
 
+    /// A node that is only its error (bad text or names given to a
+    /// constructor).
+    fn failed(error: Error) -> Expr {
+        Expr {
+            node: Arc::new(Node::Const(String::new())),
+            ty: Err(error),
+        }
+    }
+
     fn made(node: Node) -> Expr {
         let mut e = Expr {
             node: Arc::new(node),
@@ -228,12 +234,10 @@ impl Expr {
     /// ```
     pub fn parse(text: &str, args: &[(&str, &Expr)]) -> Expr {
         if let Err(diagnostic) = crate::syntax::parse_expression(text) {
-            let mut e = Expr::from(0i64);
-            e.ty = Err(Error::Compile {
+            return Expr::failed(Error::Compile {
                 diagnostic,
                 source: text.to_string(),
             });
-            return e;
         }
         Expr::made(Node::Text {
             text: text.to_string(),
@@ -500,11 +504,6 @@ pub(crate) fn unary(op: &'static str, a: Expr) -> Expr {
     Expr::made(Node::Unary { op, a })
 }
 
-/// `f(args…)` with `axis=` when `axes` names some.
-pub(crate) fn call(f: &str, args: Vec<Expr>, axes: Axes) -> Expr {
-    Expr::call(f, args, axes)
-}
-
 impl Expr {
     /// The DSL builtin `name` (see `docs/LANGUAGE.md`) on `args`, with
     /// `axis=` when `axes` names some: what the named functions
@@ -512,13 +511,24 @@ impl Expr {
     /// A name that is not a builtin is an error held by the node.
     pub fn call(name: &str, args: Vec<Expr>, axes: Axes) -> Expr {
         if name.is_empty() || !name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()) {
-            let mut e = Expr::from(0i64);
-            e.ty = Err(Error::Datashape(format!(
+            return Expr::failed(Error::Datashape(format!(
                 "`{name}` is not the name of a builtin"
             )));
-            return e;
         }
-        call_named(name.to_string(), args, axes)
+        let keywords = match axes {
+            Axes::All => Vec::new(),
+            Axes::These(a) if a.len() == 1 => vec![("axis", a[0].to_string())],
+            Axes::These(a) => {
+                let list: Vec<String> = a.iter().map(i64::to_string).collect();
+                vec![("axis", format!("({})", list.join(", ")))]
+            }
+        };
+        Expr::made(Node::Call {
+            f: name.to_string(),
+            args,
+            extra: Vec::new(),
+            keywords,
+        })
     }
 
     /// A binary operation by its DSL spelling (`"+"`, `"@"`, `"<"`,
@@ -536,23 +546,6 @@ impl Expr {
             }
         }
     }
-}
-
-fn call_named(f: String, args: Vec<Expr>, axes: Axes) -> Expr {
-    let keywords = match axes {
-        Axes::All => Vec::new(),
-        Axes::These(a) if a.len() == 1 => vec![("axis", a[0].to_string())],
-        Axes::These(a) => {
-            let list: Vec<String> = a.iter().map(i64::to_string).collect();
-            vec![("axis", format!("({})", list.join(", ")))]
-        }
-    };
-    Expr::made(Node::Call {
-        f,
-        args,
-        extra: Vec::new(),
-        keywords,
-    })
 }
 
 impl From<f64> for Expr {

@@ -3,13 +3,13 @@
 //! `blaze::mean(&x, Axes::All)`), and [`linalg`] for linear algebra. Each
 //! is the DSL builtin of the same name (see `docs/LANGUAGE.md`).
 
-use super::{call, Axes, Expr};
+use super::{Axes, Expr};
 
 macro_rules! elementwise {
     ($($name:ident),*) => {$(
         #[doc = concat!("`", stringify!($name), "(x)`, elementwise.")]
         pub fn $name(x: impl Into<Expr>) -> Expr {
-            call(stringify!($name), vec![x.into()], Axes::All)
+            Expr::call(stringify!($name), vec![x.into()], Axes::All)
         }
     )*};
 }
@@ -23,7 +23,7 @@ macro_rules! two {
     ($($name:ident),*) => {$(
         #[doc = concat!("`", stringify!($name), "(a, b)`, elementwise with broadcasting.")]
         pub fn $name(a: impl Into<Expr>, b: impl Into<Expr>) -> Expr {
-            call(stringify!($name), vec![a.into(), b.into()], Axes::All)
+            Expr::call(stringify!($name), vec![a.into(), b.into()], Axes::All)
         }
     )*};
 }
@@ -32,7 +32,7 @@ two!(minimum, maximum, arctan2, pow, fillna, dot);
 
 /// `where(cond, x, y)`: `x` where `cond` holds, else `y`.
 pub fn where_(cond: impl Into<Expr>, x: impl Into<Expr>, y: impl Into<Expr>) -> Expr {
-    call("where", vec![cond.into(), x.into(), y.into()], Axes::All)
+    Expr::call("where", vec![cond.into(), x.into(), y.into()], Axes::All)
 }
 
 macro_rules! reductions {
@@ -42,7 +42,7 @@ macro_rules! reductions {
             "several, or [`Axes::All`])."
         )]
         pub fn $name(x: impl Into<Expr>, axes: impl Into<Axes>) -> Expr {
-            call(stringify!($name), vec![x.into()], axes.into())
+            Expr::call(stringify!($name), vec![x.into()], axes.into())
         }
     )*};
 }
@@ -51,19 +51,19 @@ reductions!(sum, prod, min, max, mean, var, std, any, all, argmin, argmax, count
 
 /// The axes reversed (`transpose(x)`).
 pub fn transpose(x: impl Into<Expr>) -> Expr {
-    call("transpose", vec![x.into()], Axes::All)
+    Expr::call("transpose", vec![x.into()], Axes::All)
 }
 
 /// Linear algebra, as NumPy's `numpy.linalg`: each function is the DSL
 /// builtin of the same name, run by LAPACK.
 pub mod linalg {
-    use super::{call, Axes, Expr};
+    use super::{Axes, Expr};
 
     macro_rules! one {
         ($($name:ident: $doc:literal),*) => {$(
             #[doc = $doc]
             pub fn $name(a: impl Into<Expr>) -> Expr {
-                call(stringify!($name), vec![a.into()], Axes::All)
+                Expr::call(stringify!($name), vec![a.into()], Axes::All)
             }
         )*};
     }
@@ -82,11 +82,11 @@ pub mod linalg {
 
     /// The solution `x` of `a @ x = b`.
     pub fn solve(a: impl Into<Expr>, b: impl Into<Expr>) -> Expr {
-        call("solve", vec![a.into(), b.into()], Axes::All)
+        Expr::call("solve", vec![a.into(), b.into()], Axes::All)
     }
 
     /// The minimum-norm least-squares solution of `a @ x = b`.
     pub fn lstsq(a: impl Into<Expr>, b: impl Into<Expr>) -> Expr {
-        call("lstsq", vec![a.into(), b.into()], Axes::All)
+        Expr::call("lstsq", vec![a.into(), b.into()], Axes::All)
     }
 }
