@@ -7,8 +7,8 @@
 //! *carry*) and puts them at the front of the next buffer, so every write
 //! starts on a page and is whole pages; the last partial page is written
 //! padded and the file cut to its true length at the end. Where the file
-//! system refuses `O_DIRECT` (tmpfs refuses it when the file is opened, a
-//! few others at the first write), the same buffers are written through
+//! system refuses `O_DIRECT` (when the file is opened, as tmpfs before
+//! Linux 6.6 does, or at the first write), the same buffers are written through
 //! the page cache and each range is started on its way to the disk as it
 //! is written (`sync_file_range`).
 //!
@@ -193,7 +193,17 @@ impl DirectStream {
     /// `head` are its first bytes (a header), written with the first
     /// buffer.
     pub(crate) fn new(tmp: &Path, file: File, head: &[u8]) -> Result<DirectStream, IoError> {
-        let direct = open_direct(tmp);
+        DirectStream::with(tmp, file, head, open_direct(tmp))
+    }
+
+    /// As [`DirectStream::new`], with the direct descriptor given (`None`:
+    /// every write through the page cache).
+    fn with(
+        tmp: &Path,
+        file: File,
+        head: &[u8],
+        direct: Option<File>,
+    ) -> Result<DirectStream, IoError> {
         let buffered = file
             .try_clone()
             .map_err(|e| IoError::os(tmp, "cannot open for writing", e))?;
@@ -320,5 +330,80 @@ impl Drop for DirectStream {
     fn drop(&mut self) {
         // Unfinished: the writer stops after its current write.
         let _ = self.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `len` bytes through a stream into a new file in `dir`, in buffers
+    /// of `step`; returns whether the writes went direct and the bytes.
+    fn through(dir: &Path, head: &[u8], len: usize, step: usize) -> (bool, Vec<u8>) {
+        through_as(dir, head, len, step, true)
+    }
+
+    fn through_as(
+        dir: &Path,
+        head: &[u8],
+        len: usize,
+        step: usize,
+        try_direct: bool,
+    ) -> (bool, Vec<u8>) {
+        let path = dir.join("f");
+        let file = File::create(&path).expect("create");
+        let direct = if try_direct { open_direct(&path) } else { None };
+        let mut s = DirectStream::with(&path, file, head, direct).expect("stream");
+        let mut at = 0;
+        while at < len {
+            let n = step.min(len - at);
+            let mut slot = s.slot(n).expect("slot");
+            for (i, b) in slot.data_mut().iter_mut().enumerate() {
+                *b = ((at + i) % 251) as u8;
+            }
+            s.submit(slot).expect("submit");
+            at += n;
+        }
+        assert_eq!(s.position(), (head.len() + len) as u64);
+        let (_, direct) = s.finish().expect("finish");
+        (direct, std::fs::read(&path).expect("read"))
+    }
+
+    #[test]
+    fn pages_go_direct_and_the_tail_is_cut_to_length() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let want: Vec<u8> = b"head"
+            .iter()
+            .copied()
+            .chain((0..100_000).map(|i| (i % 251) as u8))
+            .collect();
+        for step in [1, 4095, 4096, 10_000, 100_000] {
+            let (direct, bytes) = through(dir.path(), b"head", 100_000, step);
+            assert_eq!(bytes, want, "buffers of {step}");
+            // Where the file system opens files for direct writes, every
+            // whole page went direct.
+            let probe = dir.path().join("probe");
+            File::create(&probe).expect("probe");
+            if open_direct(&probe).is_some() {
+                assert!(direct, "buffers of {step}");
+            }
+        }
+        // Nothing at all: an empty file.
+        assert_eq!(through(dir.path(), b"", 0, 1).1, Vec::<u8>::new());
+    }
+
+    #[test]
+    fn where_direct_writes_are_refused_the_page_cache_takes_them() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let want: Vec<u8> = b"h"
+            .iter()
+            .copied()
+            .chain((0..9000).map(|i| (i % 251) as u8))
+            .collect();
+        for step in [1, 5000, 9000] {
+            let (direct, bytes) = through_as(dir.path(), b"h", 9000, step, false);
+            assert!(!direct);
+            assert_eq!(bytes, want, "buffers of {step}");
+        }
     }
 }
