@@ -142,7 +142,8 @@ def main():
     p.add_argument("--small-limit", default="256MiB", help="blaze's --memory-limit otherwise")
     p.add_argument("--runs", type=int, default=3, help="runs per figure (the median is shown)")
     p.add_argument("--cold", action="store_true", help="also with the page cache dropped")
-    p.add_argument("--only", default="", help="only the workloads whose expression has this")
+    p.add_argument("--only", default="",
+                   help="only the workloads whose expression has one of these ';'-separated texts")
     p.add_argument("--skip-numpy", action="store_true", help="skip NumPy on a memory map")
     args = p.parse_args()
     os.makedirs(args.data, exist_ok=True)
@@ -154,7 +155,7 @@ def main():
          "r = np.sqrt(A*A + 1).sum(axis=0)", "r = da.sqrt(A*A + 1).sum(axis=0)", False),
         ("2*A + 1", small, args.small_limit, "r = 2*A + 1", "r = 2*A + 1", True),
     ]
-    cases = [c for c in cases if args.only in c[0]]
+    cases = [c for c in cases if any(o in c[0] for o in args.only.split(";"))]
     if any(c[1] == big for c in cases):
         make(big, args.rows, args.cols)
     if any(c[1] == small for c in cases):

@@ -101,6 +101,34 @@ pub(crate) fn page_size() -> usize {
     usize::try_from(p).ok().filter(|&p| p > 0).unwrap_or(4096)
 }
 
+/// Asks the kernel to read `len` bytes of `file` at `offset` into the page
+/// cache, without waiting. Linux reads at most its read-ahead window (or
+/// the disk's largest request) per request, so a large range is asked for
+/// in steps of 1 MiB: all of it is then in flight at once, and a cold
+/// block arrives at the disk's speed instead of one window at a time.
+pub(crate) fn will_need(file: &File, offset: u64, len: u64) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::io::AsRawFd;
+        const STEP: u64 = 1 << 20;
+        let end = offset.saturating_add(len);
+        let mut at = offset;
+        while at < end {
+            let n = STEP.min(end - at);
+            let (Ok(o), Ok(l)) = (libc::off_t::try_from(at), libc::off_t::try_from(n)) else {
+                return;
+            };
+            // SAFETY: an advisory call on an open descriptor.
+            unsafe {
+                libc::posix_fadvise(file.as_raw_fd(), o, l, libc::POSIX_FADV_WILLNEED);
+            }
+            at += n;
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (file, offset, len);
+}
+
 /// `len` bytes of `file` at `offset` as a C-order array of `scalar` and
 /// `shape` over a read-only map of them; `None` when the range cannot be
 /// mapped (the system refuses, or the range is not aligned for the
@@ -145,6 +173,9 @@ pub(crate) fn map_block(
             ),
         ));
     }
+    // The block's own range first (the first block was asked for by no
+    // one; the others' requests are in flight or done).
+    will_need(file, offset, len as u64);
     let page = page_size() as u64;
     let start = offset / page * page;
     let delta = (offset - start) as usize;
