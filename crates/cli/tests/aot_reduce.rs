@@ -353,7 +353,7 @@ fn reductions_blaze_build_does_not_compile_are_refused_with_the_reason() {
         &src,
         "def mu(x: N * float64) = var(x)\n\
          def am(x: N * M * float64) = argmax(x, axis=0)\n\
-         def plus(x: N * float64) = sum(x) + 1.0\n",
+         def plus(x: N * var * float64) = sum(x, axis=1)\n",
     )
     .unwrap();
     let (obj, h) = (t.path().join("b.o"), t.path().join("b.h"));
@@ -362,7 +362,7 @@ fn reductions_blaze_build_does_not_compile_are_refused_with_the_reason() {
         ("am", "`am`: `argmax` is not compiled ahead of time"),
         (
             "plus",
-            "`plus` is not one fused elementwise kernel (node %1 is a `reduce` operation)",
+            "`plus`: parameter `x` has type `N * var * float64`, whose dimension `var` `blaze build` does not compile",
         ),
     ] {
         let o = blaze(&[
