@@ -3,12 +3,14 @@
 //! expressions (`sum(exp(A @ w))`, `(A - mean(A, axis=0)).T @ (…)`) — called
 //! from C give the JIT's results (`blaze eval` on the same data), on an
 //! `x86-64-v3` object under valgrind with no error and no leak, errors
-//! after temporaries included.
+//! after temporaries included; linked with exactly `blaze config --libs`
+//! (the header's link line) and `--static`.
 
 mod common;
 
 use common::cbuild::{
-    blaze, build, close, compile_c, config, f32s, f64s, jit, npy, text, valgrind, C_HELPERS,
+    archive_installed, blaze, build, close, compile_c, config, f32s, f64s, jit, npy, text,
+    valgrind, C_HELPERS,
 };
 use std::process::Command;
 
@@ -179,6 +181,28 @@ fn definitions_of_several_steps_give_the_jit_results() {
         "{out}"
     );
 
+    // The header's link line is `blaze config --libs` (the object calls
+    // BLAS and vector math); with `--static` OpenBLAS is linked in.
+    let line = header
+        .lines()
+        .find_map(|l| l.split_once("Link with: "))
+        .map(|(_, f)| f.trim_end_matches('.').to_string());
+    assert_eq!(line, Some(config("--libs").join(" ")), "{header}");
+    if archive_installed("libopenblas.a") {
+        let archive = config("--static");
+        let exe = compile_c(dir, &source, &obj, "p_static", &archive);
+        let run = Command::new(&exe).args(&args).output().expect("run");
+        assert_eq!(text(&run.stdout), out, "{}", text(&run.stderr));
+        let ldd = Command::new("ldd").arg(&exe).output().expect("run ldd");
+        assert!(
+            !text(&ldd.stdout).contains("openblas"),
+            "{}",
+            text(&ldd.stdout)
+        );
+    } else {
+        eprintln!("skipped --static: libopenblas.a is not installed");
+    }
+
     // Under valgrind: no error, no leak (temporaries freed on every path,
     // errors included), the same statuses.
     if let Some(vg) = valgrind() {
@@ -229,5 +253,16 @@ fn definitions_still_not_compiled_are_refused_with_the_reason() {
         assert_eq!(o.status.code(), Some(1), "{def}: {err}");
         assert!(err.contains(needle), "{def}: {err}");
         assert!(!obj.exists() && !h.exists(), "{def}: files written");
+    }
+}
+
+#[test]
+fn config_prints_the_flags_in_one_form() {
+    assert_eq!(config("--libs").join(" "), "-lopenblas -lmvec -lm");
+    assert!(config("--static").contains(&"-lopenblas".to_string()));
+    for args in [&["config"][..], &["config", "--libs", "--static"]] {
+        let o = blaze(args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(text(&o.stderr).contains("--static"), "{}", text(&o.stderr));
     }
 }

@@ -115,6 +115,16 @@ pub fn valgrind() -> Option<PathBuf> {
     found
 }
 
+/// Whether the C compiler finds static library `name` (`libopenblas.a`).
+pub fn archive_installed(name: &str) -> bool {
+    let o = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .arg(format!("-print-file-name={name}"))
+        .output()
+        .expect("run cc (a C compiler is required)");
+    let found = text(&o.stdout).trim().to_string();
+    found != name && Path::new(&found).is_file()
+}
+
 /// Little-endian float64s.
 pub fn f64s(b: &[u8]) -> Vec<f64> {
     b.chunks_exact(8)

@@ -43,6 +43,7 @@ mod cpu;
 mod dispatch;
 mod header;
 mod kernels;
+mod link;
 mod math;
 mod program;
 mod types;
@@ -52,6 +53,7 @@ use types::plain;
 
 pub use cpu::{Arch, BuildTarget, Variant, DEFAULT_X86_CPUS};
 pub use header::c_header;
+pub use link::{link_flags, LinkNeeds};
 
 use crate::error::Unsupported;
 use crate::fuse::{op_name, NotFused, SpecBuilder};
@@ -65,11 +67,6 @@ use inkwell::module::{Linkage, Module};
 use inkwell::targets::{CodeModel, RelocMode};
 use std::collections::HashMap;
 use std::path::Path;
-
-/// The flags that link any object from [`build_object`] on x86-64:
-/// OpenBLAS for matrix products, libmvec for the vectorized math
-/// functions, libm (an object's header names the ones it needs).
-pub const LINK_FLAGS: &str = "-lopenblas -lmvec -lm";
 
 /// How an object computes a definition.
 enum Kind {
