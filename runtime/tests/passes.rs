@@ -333,3 +333,74 @@ fn partials_kept_for_later_passes_count_against_the_limit() {
         .to_string();
     assert!(e.contains("memory"), "{e}");
 }
+
+/// The missing mask of a result (all present when it has none).
+fn mask(v: &Value) -> Vec<bool> {
+    match v {
+        Value::Array {
+            data,
+            missing: Some(m),
+        } => {
+            assert_eq!(m.shape(), data.shape());
+            m.iter().copied().collect()
+        }
+        Value::Array { data, .. } => vec![false; data.len()],
+        other => panic!("not an array: {other:?}"),
+    }
+}
+
+#[test]
+fn a_mean_of_values_that_may_be_missing_streams() {
+    let d = dir("mean-na");
+    // `v` has empty cells; `w` is empty in every row.
+    for (k, rows) in [(1, 9), (2, 1), (3, 25)] {
+        let mut text = String::from("k,v,w\n");
+        for j in 0..rows {
+            let k_cell = if (j + k) % 4 == 0 {
+                String::new()
+            } else {
+                format!("{}", (j * k) % 7)
+            };
+            let v_cell = if j % 3 == 1 {
+                String::new()
+            } else {
+                format!("{}", ((j * k) % 11) as f64 * 0.5 - 2.0)
+            };
+            text.push_str(&format!("{k_cell},{v_cell},\n"));
+        }
+        std::fs::write(d.join(format!("p{k}.csv")), text).unwrap();
+    }
+    let spec = format!(
+        "{}/*.csv:var * {{k: ?int32, v: ?float64, w: ?float64}}",
+        d.display()
+    );
+    let named = [("M", spec.as_str())];
+    for block in [1, 4, 13, 100] {
+        for src in ["mean(M.v)", "mean(M.k)", "mean(M.w)", "mean(M.v) + 1"] {
+            compare(src, &named, block, None, 1e-12);
+            let want = Session::new()
+                .engine(Engine::Interp)
+                .eval(src, &named, None)
+                .unwrap()
+                .value
+                .unwrap();
+            let got = Session::new()
+                .memory_limit(1 << 30)
+                .block_rows(block)
+                .eval(src, &named, None)
+                .unwrap()
+                .value
+                .unwrap();
+            assert_eq!(mask(&got), mask(&want), "{src}, block {block}");
+        }
+    }
+    // Every `w` is missing: so is its mean.
+    let all = Session::new()
+        .memory_limit(1 << 30)
+        .block_rows(4)
+        .eval("mean(M.w)", &named, None)
+        .unwrap()
+        .value
+        .unwrap();
+    assert_eq!(mask(&all), vec![true]);
+}
