@@ -6,51 +6,19 @@
 //! float32 and integers, and a CSV glob of records. Also: the plan's
 //! passes, and inputs that can be read only once.
 
+mod numbers;
 mod scratch;
 
 use blaze_datashape::Scalar;
-use blaze_interp::{kernels, Array, Value};
+use blaze_interp::{Array, Value};
 use blaze_runtime::io::npy::{read_npy, write_npy};
 use blaze_runtime::session::{Engine, InputSpec, Program};
 use blaze_runtime::Session;
-use ndarray::{ArrayD, IxDyn};
+use numbers::{data, max_rel};
 use std::path::Path;
 
 fn dir(name: &str) -> scratch::Scratch {
     scratch::scratch_dir(&format!("blaze-passes-{name}-"))
-}
-
-/// Pseudo-random numbers in [-2, 2), with a shift so that means are not 0.
-fn data(rows: usize, cols: usize, seed: u64) -> ArrayD<f64> {
-    let mut s = seed;
-    ArrayD::from_shape_fn(IxDyn(&[rows, cols]), |_| {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 1.5
-    })
-}
-
-/// The largest difference relative to the largest magnitude of `b`.
-fn max_rel(a: &Value, b: &Value) -> f64 {
-    let (Value::Array { data: x, .. }, Value::Array { data: y, .. }) = (a, b) else {
-        panic!("not arrays: {a:?} {b:?}")
-    };
-    assert_eq!(x.shape(), y.shape());
-    let (Array::Float64(x), Array::Float64(y)) = (
-        kernels::cast(x, Scalar::Float64),
-        kernels::cast(y, Scalar::Float64),
-    ) else {
-        unreachable!()
-    };
-    let scale = y.iter().fold(1e-300f64, |m, v| m.max(v.abs()));
-    x.iter().zip(y.iter()).fold(0.0, |m, (p, q)| {
-        if p.is_nan() && q.is_nan() {
-            m
-        } else {
-            m.max((p - q).abs() / scale)
-        }
-    })
 }
 
 /// Equal for integers, within `tol` of the largest magnitude for floats.
