@@ -372,3 +372,21 @@ fn a_mean_of_values_that_may_be_missing_streams() {
         .unwrap();
     assert_eq!(mask(&all), vec![true]);
 }
+
+#[test]
+fn complex_variance_streams_as_numpy() {
+    let d = dir("complex");
+    let z = d.join("z.npy");
+    let re = data(203, 4, 8);
+    let im = data(203, 4, 9);
+    let x = ndarray::Zip::from(&re)
+        .and(&im)
+        .map_collect(|&a, &b| num_complex::Complex64::new(a, b));
+    write_npy(&z, &Array::Complex128(x)).unwrap();
+    let named = [("Z", z.to_str().unwrap())];
+    for block in BLOCKS {
+        for src in ["var(Z, axis=0)", "std(Z)", "var(Z) + 1"] {
+            compare(src, &named, block, None, 1e-12);
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! What the planner rewrites before it classifies a streamed function:
 //!
 //! - `var`/`std` over the rows become `mean(d * d)` of `d = x - mean(x)`
-//!   (with the mean's axes kept), NumPy's two passes, which the planner
+//!   (with the mean's axes kept; `|d| * |d|` for complex numbers), NumPy's two passes, which the planner
 //!   splits into two passes over the rows (`std` adds a `sqrt`);
 //! - a `mean` over the rows of values that may be missing becomes
 //!   `where(count(x) == 0, na, sum(x) / count(x))`: two partials that add
@@ -105,7 +105,7 @@ pub(super) fn lower(f: &Function, streamed: &[bool]) -> Result<Lowered, StreamEr
                 },
                 Some(t),
             ) if rows_first(t) && over_rows(axes) => match plain(t) {
-                Some(s) if s.kind() != ScalarKind::Complex => {
+                Some(s) => {
                     let ft = ReduceFn::Mean
                         .result(s)
                         .map_err(|e| StreamError::Program(e.to_string()))?;
@@ -141,13 +141,25 @@ pub(super) fn lower(f: &Function, streamed: &[bool]) -> Result<Lowered, StreamEr
                         float_ty.clone(),
                         n,
                     );
-                    let sq = push(
-                        &mut nodes,
-                        Op::Binary(BinaryFn::Mul),
-                        vec![d, d],
-                        float_ty,
-                        n,
-                    );
+                    // Complex deviations count by their magnitude (NumPy's
+                    // `var` of complex numbers is real).
+                    let (d, sq_ty) = if s.kind() == ScalarKind::Complex {
+                        let rt = ReduceFn::Var
+                            .result(s)
+                            .map_err(|e| StreamError::Program(e.to_string()))?;
+                        let real_ty = Datashape::new(t.dims.clone(), Measure::scalar(rt));
+                        let a = push(
+                            &mut nodes,
+                            Op::Unary(UnaryFn::Abs),
+                            vec![d],
+                            real_ty.clone(),
+                            n,
+                        );
+                        (a, real_ty)
+                    } else {
+                        (d, float_ty)
+                    };
+                    let sq = push(&mut nodes, Op::Binary(BinaryFn::Mul), vec![d, d], sq_ty, n);
                     let var = push(
                         &mut nodes,
                         Op::Reduce {
