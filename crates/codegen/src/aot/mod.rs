@@ -44,6 +44,7 @@ mod dispatch;
 mod header;
 mod kernels;
 mod link;
+mod lower;
 mod math;
 mod program;
 mod types;
@@ -74,8 +75,9 @@ enum Kind {
     Kernel(Plan),
     /// One matrix product of two parameters.
     Gemm(blas::Gemm),
-    /// Several steps run by a generated driver.
-    Program(program::Program),
+    /// Several steps run by a generated driver, over the definition with
+    /// `var` and `std` expanded ([`lower::lower_moments`]).
+    Program(Box<(Function, program::Program)>),
 }
 
 /// How the object computes `f`, or why `blaze build` does not: one
@@ -87,7 +89,11 @@ fn kind(f: &Function) -> Result<Kind, Unsupported> {
     }
     match plan(f) {
         Ok(p) => Ok(Kind::Kernel(p)),
-        Err(_) => program::program(f).map(Kind::Program),
+        Err(_) => {
+            let lowered = lower::lower_moments(f);
+            let p = program::program(&lowered)?;
+            Ok(Kind::Program(Box::new((lowered, p))))
+        }
     }
 }
 
@@ -103,7 +109,7 @@ pub fn check(f: &Function) -> Result<(), Unsupported> {
 pub fn uses_blas(functions: &[Function]) -> bool {
     functions.iter().any(|f| match kind(f) {
         Ok(Kind::Gemm(_)) => true,
-        Ok(Kind::Program(p)) => p.uses_blas(),
+        Ok(Kind::Program(p)) => p.1.uses_blas(),
         _ => false,
     })
 }
@@ -251,7 +257,14 @@ pub fn build_object(
             } else {
                 (f.name.clone(), Linkage::External)
             };
-            let w = wrapper::Wrapper::new(&ctx, &module, &v.host, last_error, f, &symbol, linkage)?;
+            // A program runs over the lowered definition (same parameters
+            // and result).
+            let body = match &how {
+                Kind::Program(p) => &p.0,
+                _ => f,
+            };
+            let w =
+                wrapper::Wrapper::new(&ctx, &module, &v.host, last_error, body, &symbol, linkage)?;
             let built = match &how {
                 Kind::Kernel(plan) => {
                     let k = kernels::build(
@@ -277,8 +290,9 @@ pub fn build_object(
                 }
                 Kind::Gemm(g) => w.build_gemm(&module, *g)?,
                 Kind::Program(p) => {
-                    let k = program_kernels(&ctx, &module, &machine, v, f, p)?;
-                    w.build_program(&module, p, &k)?
+                    let (lowered, prog) = p.as_ref();
+                    let k = program_kernels(&ctx, &module, &machine, v, lowered, prog)?;
+                    w.build_program(&module, prog, &k)?
                 }
             };
             variants.push(built);

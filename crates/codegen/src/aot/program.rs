@@ -38,6 +38,16 @@ pub(crate) enum Step {
     /// A matrix product of float64 or float32 matrices or vectors: one
     /// `cblas_?gemm` call.
     MatMul(Scalar),
+    /// `argmin` or `argmax` (`max`) of a materialized argument of element
+    /// type `scalar`, over every axis or along `axis`.
+    Arg {
+        /// The argument's element type.
+        scalar: Scalar,
+        /// `argmax` rather than `argmin`.
+        max: bool,
+        /// The axis, or `None` for the flattened array.
+        axis: Option<usize>,
+    },
 }
 
 /// A fused group: its kernel, the nodes whose values are its operands, and
@@ -136,9 +146,14 @@ pub(crate) fn program(f: &Function) -> Result<Program, Unsupported> {
             Op::Transpose(perm) if id != f.root => Step::Transpose(perm.clone()),
             Op::MatMul => matmul(f, id, ty)?,
             _ if is_elem[i] || reduce[i] => Step::Group(Box::new(group(f, id, &folds)?)),
+            Op::Reduce {
+                f: rf @ (ReduceFn::ArgMin | ReduceFn::ArgMax),
+                axes,
+                ..
+            } => arg_step(f, id, *rf, axes.as_deref())?,
             Op::Reduce { f: rf, .. } => {
                 return Err(Unsupported(format!(
-                    "`{def}`: `{}` is not compiled ahead of time (`sum`, `prod`, `min`, `max`, `mean`, `any`, `all` and `count` are)",
+                    "`{def}`: `{}` is not compiled ahead of time (`sum`, `prod`, `min`, `max`, `mean`, `var`, `std`, `any`, `all`, `count`, `argmin` and `argmax` of bool, integers and floats are)",
                     rf.name()
                 )))
             }
@@ -198,6 +213,38 @@ fn matmul(f: &Function, id: NodeId, ty: Scalar) -> Result<Step, Unsupported> {
         )));
     }
     Ok(Step::MatMul(ty))
+}
+
+/// The step of an `argmin` or `argmax` over every axis or one.
+fn arg_step(
+    f: &Function,
+    id: NodeId,
+    rf: ReduceFn,
+    axes: Option<&[usize]>,
+) -> Result<Step, Unsupported> {
+    let arg = f
+        .node(id)
+        .args
+        .first()
+        .ok_or_else(|| Unsupported(format!("`{}`: `{}` of nothing", f.name, rf.name())))?;
+    let t = &f.node(*arg).ty;
+    let scalar = plain(t, &format!("the argument of `{}`", rf.name()), &f.name)?;
+    let axis = match axes {
+        None => None,
+        Some([a]) if *a < t.dims.len() => Some(*a),
+        Some(a) => {
+            return Err(Unsupported(format!(
+                "`{}`: `{}` over axes {a:?} of `{t}`; one axis or all",
+                f.name,
+                rf.name()
+            )))
+        }
+    };
+    Ok(Step::Arg {
+        scalar,
+        max: rf == ReduceFn::ArgMax,
+        axis,
+    })
 }
 
 /// The group rooted at `id`.

@@ -21,6 +21,7 @@ use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerVa
 use inkwell::{AddressSpace, IntPredicate};
 use std::collections::HashMap;
 
+mod argreduce;
 mod driver;
 mod gemm;
 mod overlap;

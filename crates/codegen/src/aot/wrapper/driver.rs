@@ -212,7 +212,7 @@ impl<'ctx> Wrapper<'_, 'ctx> {
         let root = f.root.index();
         let mut slots = HashMap::new();
         for (i, s) in prog.steps.iter().enumerate() {
-            if i != root && matches!(s, Step::Group(_) | Step::MatMul(_)) {
+            if i != root && matches!(s, Step::Group(_) | Step::MatMul(_) | Step::Arg { .. }) {
                 let slot = self.b.build_alloca(ptr, "slot").map_err(err)?;
                 self.b.build_store(slot, ptr.const_null()).map_err(err)?;
                 slots.insert(i, slot);
@@ -330,6 +330,12 @@ impl<'ctx> Wrapper<'_, 'ctx> {
                 Step::MatMul(s) => {
                     let d = dest(&mut self)?;
                     self.run_matmul(module, *s, id, &d, &views)?;
+                    Some(d)
+                }
+                Step::Arg { scalar, max, axis } => {
+                    let x = self.view(&views, id, 0)?;
+                    let d = dest(&mut self)?;
+                    self.run_arg(*scalar, *max, *axis, &x, &d)?;
                     Some(d)
                 }
             };
