@@ -21,7 +21,7 @@ use crate::fuse::{fuse_group, has_plain_kernel_form, op_name};
 use crate::kernel::KernelSpec;
 use blaze_datashape::{Datashape, Dim, Scalar};
 use blaze_ir::analysis;
-use blaze_ir::ops::ReduceFn;
+use blaze_ir::ops::{LinalgFn, ReduceFn};
 use blaze_ir::{Function, NodeId, Op};
 
 /// How one node of the definition is computed.
@@ -38,6 +38,8 @@ pub(crate) enum Step {
     /// A matrix product of float64 or float32 matrices or vectors: one
     /// `cblas_?gemm` call.
     MatMul(Scalar),
+    /// `solve`, `inv` or `det` of float64 or float32 matrices: LAPACK.
+    Linalg(LinalgFn, Scalar),
     /// `argmin` or `argmax` (`max`) of a materialized argument of element
     /// type `scalar`, over every axis or along `axis`.
     Arg {
@@ -86,9 +88,11 @@ impl Program {
         })
     }
 
-    /// Whether some step calls BLAS.
+    /// Whether some step calls BLAS or LAPACK (OpenBLAS).
     pub(crate) fn uses_blas(&self) -> bool {
-        self.steps.iter().any(|s| matches!(s, Step::MatMul(_)))
+        self.steps
+            .iter()
+            .any(|s| matches!(s, Step::MatMul(_) | Step::Linalg(..)))
     }
 }
 
@@ -145,6 +149,9 @@ pub(crate) fn program(f: &Function) -> Result<Program, Unsupported> {
             _ if folds(id) => Step::Fused,
             Op::Transpose(perm) if id != f.root => Step::Transpose(perm.clone()),
             Op::MatMul => matmul(f, id, ty)?,
+            Op::Linalg(lf @ (LinalgFn::Solve | LinalgFn::Inv | LinalgFn::Det)) => {
+                linalg(f, id, *lf, ty)?
+            }
             _ if is_elem[i] || reduce[i] => Step::Group(Box::new(group(f, id, &folds)?)),
             Op::Reduce {
                 f: rf @ (ReduceFn::ArgMin | ReduceFn::ArgMax),
@@ -213,6 +220,31 @@ fn matmul(f: &Function, id: NodeId, ty: Scalar) -> Result<Step, Unsupported> {
         )));
     }
     Ok(Step::MatMul(ty))
+}
+
+/// The step of `solve(A, b)`, `inv(A)` or `det(A)`: float64 or float32,
+/// `A` a matrix, `b` a vector or a matrix.
+fn linalg(f: &Function, id: NodeId, lf: LinalgFn, ty: Scalar) -> Result<Step, Unsupported> {
+    let node = f.node(id);
+    let ranks: Vec<usize> = node.args.iter().map(|a| f.node(*a).ty.dims.len()).collect();
+    let same = node
+        .args
+        .iter()
+        .all(|a| f.node(*a).ty.measure.as_scalar() == Some(ty));
+    let shapes = match lf {
+        LinalgFn::Solve => matches!(ranks.as_slice(), [2, 1 | 2]),
+        _ => ranks == [2],
+    };
+    if !(matches!(ty, Scalar::Float64 | Scalar::Float32) && same && shapes) {
+        return Err(Unsupported(format!(
+            "`{}`: node %{} is a `{}` of `{}`; `blaze build` calls LAPACK for `solve`, `inv` and `det` of float64 or float32 matrices",
+            f.name,
+            id.index(),
+            op_name(&node.op),
+            node.ty
+        )));
+    }
+    Ok(Step::Linalg(lf, ty))
 }
 
 /// The step of an `argmin` or `argmax` over every axis or one.

@@ -151,15 +151,33 @@ impl<'ctx> Wrapper<'_, 'ctx> {
             count = c;
             ok = self.and(ok, fits)?;
         }
-        let (bytes, fits) = self.checked_mul(count, self.c64(s.size_bytes() as u64))?;
-        ok = self.and(ok, fits)?;
+        let what = format!("the temporary of node %{} (type `{ty}`)", id.index());
+        self.check(ok, EVAL, &format!("{what} would exceed the address space"))?;
+        let p = self.allocate(module, count, s.size_bytes() as u64, slot, &what)?;
+        Ok(Checked {
+            first: p,
+            lens,
+            strides,
+        })
+    }
+
+    /// `malloc` of `count` elements of `size` bytes (at least one byte),
+    /// its pointer kept in `slot` for [`release`](Self::release);
+    /// `BLAZE_ERR_EVAL` naming `what` when the size overflows or memory
+    /// runs out.
+    pub(super) fn allocate(
+        &mut self,
+        module: &Module<'ctx>,
+        count: IntValue<'ctx>,
+        size: u64,
+        slot: PointerValue<'ctx>,
+        what: &str,
+    ) -> R<PointerValue<'ctx>> {
+        let (bytes, fits) = self.checked_mul(count, self.c64(size))?;
         self.check(
-            ok,
+            fits,
             EVAL,
-            &format!(
-                "the temporary of node %{} (type `{ty}`) would exceed the address space",
-                id.index()
-            ),
+            &format!("{what} would exceed the address space"),
         )?;
         // malloc(0) may return NULL: at least one byte.
         let none = self.eq(bytes, self.c64(0))?;
@@ -180,19 +198,28 @@ impl<'ctx> Wrapper<'_, 'ctx> {
             .into_pointer_value();
         self.b.build_store(slot, p).map_err(err)?;
         let got = self.b.build_is_not_null(p, "got").map_err(err)?;
-        self.check(
-            got,
-            EVAL,
-            &format!(
-                "out of memory for the temporary of node %{} (type `{ty}`)",
-                id.index()
-            ),
-        )?;
-        Ok(Checked {
-            first: p,
-            lens,
-            strides,
-        })
+        self.check(got, EVAL, &format!("out of memory for {what}"))?;
+        Ok(p)
+    }
+
+    /// A scratch buffer of `count` elements of `size` bytes, freed on
+    /// every return like the temporaries (its slot is NULL from the
+    /// function's start).
+    pub(super) fn scratch(
+        &mut self,
+        module: &Module<'ctx>,
+        count: IntValue<'ctx>,
+        size: u64,
+        what: &str,
+    ) -> R<PointerValue<'ctx>> {
+        let ptr = self.ctx.ptr_type(AddressSpace::default());
+        let slot = self.entry_alloca(ptr.into(), "scratch")?;
+        if self.temps.free.is_none() {
+            let void = self.ctx.void_type();
+            self.temps.free = Some(libc(module, "free", void.fn_type(&[ptr.into()], false)));
+        }
+        self.temps.slots.push(slot);
+        self.allocate(module, count, size, slot, what)
     }
 
     /// Writes the body of the C function of `prog`, whose groups run
@@ -212,7 +239,11 @@ impl<'ctx> Wrapper<'_, 'ctx> {
         let root = f.root.index();
         let mut slots = HashMap::new();
         for (i, s) in prog.steps.iter().enumerate() {
-            if i != root && matches!(s, Step::Group(_) | Step::MatMul(_) | Step::Arg { .. }) {
+            let computed = matches!(
+                s,
+                Step::Group(_) | Step::MatMul(_) | Step::Arg { .. } | Step::Linalg(..)
+            );
+            if i != root && computed {
                 let slot = self.b.build_alloca(ptr, "slot").map_err(err)?;
                 self.b.build_store(slot, ptr.const_null()).map_err(err)?;
                 slots.insert(i, slot);
@@ -330,6 +361,16 @@ impl<'ctx> Wrapper<'_, 'ctx> {
                 Step::MatMul(s) => {
                     let d = dest(&mut self)?;
                     self.run_matmul(module, *s, id, &d, &views)?;
+                    Some(d)
+                }
+                Step::Linalg(lf, s) => {
+                    let a = self.view(&views, id, 0)?;
+                    let b = match f.node(id).args.len() {
+                        2 => Some(self.view(&views, id, 1)?),
+                        _ => None,
+                    };
+                    let d = dest(&mut self)?;
+                    self.run_linalg(module, *lf, *s, &a, b.as_ref(), &d)?;
                     Some(d)
                 }
                 Step::Arg { scalar, max, axis } => {
