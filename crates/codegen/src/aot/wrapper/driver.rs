@@ -413,16 +413,87 @@ impl<'ctx> Wrapper<'_, 'ctx> {
         views: &[Option<Checked<'ctx>>],
         syms: &Syms<'ctx>,
     ) -> R<()> {
-        let i64t = self.i64();
-        let ptr = self.ctx.ptr_type(AddressSpace::default());
         self.reduce = g.reduce;
         self.axes = g.axes.clone();
         self.keepdims = g.keepdims;
-        self.fill = k.fill;
-        self.divide = k.divide;
         let lens = self.lengths(&g.space, syms)?;
         let rank = lens.len();
-        let n_ops = g.leaves.len() + 1;
+        // Operands broadcast to the space (stride 0 where of length 1).
+        let mut operands = Vec::with_capacity(g.leaves.len());
+        for leaf in &g.leaves {
+            let v = views
+                .get(leaf.index())
+                .cloned()
+                .flatten()
+                .ok_or_else(|| err(format!("node %{} is not materialized", leaf.index())))?;
+            let r = v.lens.len();
+            if r > rank {
+                return Err(err(format!(
+                    "node %{} has more axes than its group",
+                    leaf.index()
+                )));
+            }
+            let mut strides = Vec::with_capacity(rank);
+            for (d, &len) in lens.iter().enumerate() {
+                strides.push(if d + r < rank {
+                    self.c64(0)
+                } else {
+                    let a = d + r - rank;
+                    let same = self.eq(v.lens[a], len)?;
+                    let one = self.eq(v.lens[a], self.c64(1))?;
+                    let ok = self.b.build_or(same, one, "o").map_err(err)?;
+                    self.check(
+                        ok,
+                        SHAPE,
+                        &format!(
+                            "node %{} does not broadcast to `{}` on its axis {a}",
+                            leaf.index(),
+                            g.space
+                        ),
+                    )?;
+                    self.b
+                        .build_select(same, v.strides[a], self.c64(0), "bs")
+                        .map_err(err)?
+                        .into_int_value()
+                });
+            }
+            operands.push((v.first, strides, r > 0));
+        }
+        // `dest` moves with its own axes and stays on the reduced ones.
+        let mut out_strides = Vec::with_capacity(rank);
+        for d in 0..rank {
+            out_strides.push(match self.out_axis(d) {
+                Some(a) if !self.reduced(d) => *dest
+                    .strides
+                    .get(a)
+                    .ok_or_else(|| err("an axis of the result"))?,
+                _ => self.c64(0),
+            });
+        }
+        self.launch(k, g.spec.output, &lens, &operands, dest, &out_strides)
+    }
+
+    /// Runs kernels `k` (output element type `s`) over a space of `lens`:
+    /// `operands` are each a first element, its strides along the space
+    /// and whether it is a tensor (not a 0-d scalar); `dest` moves by
+    /// `out_strides`. The contiguous kernel when every tensor's inner
+    /// stride is 1. A reduction (`self.reduce`, `self.axes`) starts with
+    /// the identity and, for `mean`, ends with the division.
+    pub(super) fn launch(
+        &mut self,
+        k: &Kernels<'ctx>,
+        s: Scalar,
+        lens: &[IntValue<'ctx>],
+        operands: &[(PointerValue<'ctx>, Vec<IntValue<'ctx>>, bool)],
+        dest: &Checked<'ctx>,
+        out_strides: &[IntValue<'ctx>],
+    ) -> R<()> {
+        self.fill = k.fill;
+        self.divide = k.divide;
+        let i64t = self.i64();
+        let ptr = self.ctx.ptr_type(AddressSpace::default());
+        let rank = lens.len();
+        let n_ops = operands.len() + 1;
         let ptrs = self
             .b
             .build_array_alloca(ptr, self.c64(n_ops as u64), "ptrs")
@@ -447,85 +518,37 @@ impl<'ctx> Wrapper<'_, 'ctx> {
             total = self.b.build_int_mul(total, *len, "total").map_err(err)?;
         }
         let mut contiguous = self.ctx.bool_type().const_int(1, false);
-        // Operands broadcast to the space (stride 0 where of length 1).
-        for (j, leaf) in g.leaves.iter().enumerate() {
-            let v = views
-                .get(leaf.index())
-                .cloned()
-                .flatten()
-                .ok_or_else(|| err(format!("node %{} is not materialized", leaf.index())))?;
+        let out_tensor = rank > 0 && !self.reduced(rank - 1);
+        let all = operands
+            .iter()
+            .map(|(p, st, t)| (*p, st.as_slice(), *t))
+            .chain([(dest.first, out_strides, out_tensor)]);
+        for (j, (first, st, tensor)) in all.enumerate() {
             self.b
-                .build_store(at(self, ptrs, ptr.into(), j)?, v.first)
+                .build_store(at(self, ptrs, ptr.into(), j)?, first)
                 .map_err(err)?;
-            let r = v.lens.len();
-            if r > rank {
-                return Err(err(format!(
-                    "node %{} has more axes than its group",
-                    leaf.index()
-                )));
+            if st.len() != rank {
+                return Err(err("an operand's strides do not match its space"));
             }
-            for (d, &len) in lens.iter().enumerate() {
-                let stride = if d + r < rank {
-                    self.c64(0)
-                } else {
-                    let a = d + r - rank;
-                    let same = self.eq(v.lens[a], len)?;
-                    let one = self.eq(v.lens[a], self.c64(1))?;
-                    let ok = self.b.build_or(same, one, "o").map_err(err)?;
-                    self.check(
-                        ok,
-                        SHAPE,
-                        &format!(
-                            "node %{} does not broadcast to `{}` on its axis {a}",
-                            leaf.index(),
-                            g.space
-                        ),
-                    )?;
-                    self.b
-                        .build_select(same, v.strides[a], self.c64(0), "bs")
-                        .map_err(err)?
-                        .into_int_value()
-                };
+            for (d, stride) in st.iter().enumerate() {
                 self.b
-                    .build_store(at(self, strides, i64t.into(), j * rank + d)?, stride)
+                    .build_store(at(self, strides, i64t.into(), j * rank + d)?, *stride)
                     .map_err(err)?;
-                if d + 1 == rank && r > 0 {
-                    let unit = self.eq(stride, self.c64(1))?;
-                    contiguous = self.and(contiguous, unit)?;
-                }
             }
-        }
-        // `dest` moves with its own axes and stays on the reduced ones.
-        let last = n_ops - 1;
-        self.b
-            .build_store(at(self, ptrs, ptr.into(), last)?, dest.first)
-            .map_err(err)?;
-        for d in 0..rank {
-            let stride = match self.out_axis(d) {
-                Some(a) if !self.reduced(d) => *dest
-                    .strides
-                    .get(a)
-                    .ok_or_else(|| err("an axis of the result"))?,
-                _ => self.c64(0),
-            };
-            self.b
-                .build_store(at(self, strides, i64t.into(), last * rank + d)?, stride)
-                .map_err(err)?;
-            if d + 1 == rank && !self.reduced(d) {
-                let unit = self.eq(stride, self.c64(1))?;
+            if let (true, Some(inner)) = (tensor, st.last()) {
+                let unit = self.eq(*inner, self.c64(1))?;
                 contiguous = self.and(contiguous, unit)?;
             }
         }
         let out = (dest.first, dest.lens.as_slice(), dest.strides.as_slice());
-        let s = g.spec.output;
-        if let Some(rf) = g.reduce {
+        if let Some(rf) = self.reduce {
             // `count` is a sum of ones.
             let start = if rf == ReduceFn::Count {
                 ReduceFn::Sum
             } else {
                 rf
             };
-            self.start_reduction(start, s, &lens, out)?;
+            self.start_reduction(start, s, lens, out)?;
         }
         let fast = self.ctx.append_basic_block(self.func, "contiguous");
         let general = self.ctx.append_basic_block(self.func, "strided");
@@ -546,8 +569,8 @@ impl<'ctx> Wrapper<'_, 'ctx> {
             self.b.build_unconditional_branch(done).map_err(err)?;
         }
         self.b.position_at_end(done);
-        if g.reduce == Some(ReduceFn::Mean) {
-            self.finish_mean(s, &lens, out)?;
+        if self.reduce == Some(ReduceFn::Mean) {
+            self.finish_mean(s, lens, out)?;
         }
         Ok(())
     }
