@@ -42,6 +42,7 @@ mod blas;
 mod cpu;
 mod dispatch;
 mod header;
+mod index;
 mod kernels;
 mod link;
 mod lower;
@@ -336,6 +337,34 @@ fn program_kernels<'ctx>(
                 inner_reduced: g.reduce.is_some() && (rank == 0 || g.axes.contains(&(rank - 1))),
                 reduce: g.reduce,
                 out_rank: f.node(NodeId(i as u32)).ty.dims.len(),
+            },
+        )?;
+        found.insert(i, k);
+    }
+    for (i, ix) in p.index_plans() {
+        let rank = ix.outer.len() + ix.inner.len();
+        let k = kernels::build(
+            ctx,
+            module,
+            machine,
+            v,
+            &kernels::KernelPlan {
+                name: &format!("__blaze_aot_{}_{i}", f.name),
+                spec: &ix.spec,
+                rank,
+                scalar_operand: ix
+                    .operands
+                    .iter()
+                    .map(|o| match o {
+                        index::IndexOperand::Scalar(_) => true,
+                        index::IndexOperand::Gather { items, .. } => !items
+                            .iter()
+                            .any(|g| matches!(g, blaze_ir::GatherItem::Var(_))),
+                    })
+                    .collect(),
+                inner_reduced: ix.reduce.is_some() && !ix.inner.is_empty(),
+                reduce: ix.reduce,
+                out_rank: ix.outer.len(),
             },
         )?;
         found.insert(i, k);

@@ -15,6 +15,7 @@
 //! whose transposed operands are views (BLAS's transpose flags), not the
 //! JIT's rewritten routines, which compute the same products.
 
+use super::index::{index_plan, IndexPlan};
 use super::types::plain;
 use crate::error::Unsupported;
 use crate::fuse::{fuse_group, has_plain_kernel_form, op_name};
@@ -38,6 +39,8 @@ pub(crate) enum Step {
     /// A matrix product of float64 or float32 matrices or vectors: one
     /// `cblas_?gemm` call.
     MatMul(Scalar),
+    /// Index notation: one kernel over the index variables.
+    Index(Box<IndexPlan>),
     /// `solve`, `inv` or `det` of float64 or float32 matrices: LAPACK.
     Linalg(LinalgFn, Scalar),
     /// `argmin` or `argmax` (`max`) of a materialized argument of element
@@ -88,6 +91,14 @@ impl Program {
         })
     }
 
+    /// The index kernels, with their nodes, in order.
+    pub(crate) fn index_plans(&self) -> impl Iterator<Item = (usize, &IndexPlan)> {
+        self.steps.iter().enumerate().filter_map(|(i, s)| match s {
+            Step::Index(p) => Some((i, p.as_ref())),
+            _ => None,
+        })
+    }
+
     /// Whether some step calls BLAS or LAPACK (OpenBLAS).
     pub(crate) fn uses_blas(&self) -> bool {
         self.steps
@@ -121,12 +132,15 @@ pub(crate) fn program(f: &Function) -> Result<Program, Unsupported> {
     plain(f.result_type(), "the result", def)?;
     let n = f.nodes.len();
     let uses = analysis::uses(f);
+    let deps = analysis::index_deps(f);
     let consumer = analysis::consumer(f);
     let is_elem: Vec<bool> = (0..n)
         .map(|i| has_plain_kernel_form(f, NodeId(i as u32)))
         .collect();
     let reduce: Vec<bool> = (0..n).map(|i| reducible(f, NodeId(i as u32))).collect();
-    let groupable = |c: NodeId| is_elem[c.index()] || reduce[c.index()];
+    // A consumer inside a loop reads its operands as index operands.
+    let groupable =
+        |c: NodeId| (is_elem[c.index()] || reduce[c.index()]) && deps[c.index()].is_empty();
     let folds = |id: NodeId| -> bool {
         let i = id.index();
         if !is_elem[i] || id == f.root {
@@ -146,6 +160,11 @@ pub(crate) fn program(f: &Function) -> Result<Program, Unsupported> {
         known_lengths(f, &node.ty, &what)?;
         let step = match &node.op {
             Op::Param(p) => Step::Param(*p),
+            // Inside a loop: computed by the loop's kernel.
+            _ if !deps[i].is_empty() => Step::Fused,
+            Op::Forall(_) | Op::IndexReduce(..) => {
+                Step::Index(Box::new(index_plan(f, id, &deps)?))
+            }
             _ if folds(id) => Step::Fused,
             Op::Transpose(perm) if id != f.root => Step::Transpose(perm.clone()),
             Op::MatMul => matmul(f, id, ty)?,

@@ -241,7 +241,11 @@ impl<'ctx> Wrapper<'_, 'ctx> {
         for (i, s) in prog.steps.iter().enumerate() {
             let computed = matches!(
                 s,
-                Step::Group(_) | Step::MatMul(_) | Step::Arg { .. } | Step::Linalg(..)
+                Step::Group(_)
+                    | Step::MatMul(_)
+                    | Step::Arg { .. }
+                    | Step::Linalg(..)
+                    | Step::Index(_)
             );
             if i != root && computed {
                 let slot = self.b.build_alloca(ptr, "slot").map_err(err)?;
@@ -361,6 +365,14 @@ impl<'ctx> Wrapper<'_, 'ctx> {
                 Step::MatMul(s) => {
                     let d = dest(&mut self)?;
                     self.run_matmul(module, *s, id, &d, &views)?;
+                    Some(d)
+                }
+                Step::Index(p) => {
+                    let d = dest(&mut self)?;
+                    let k = kernels
+                        .get(&i)
+                        .ok_or_else(|| err(format!("no kernel for node %{i}")))?;
+                    self.run_index(p, k, &d, &views, &syms)?;
                     Some(d)
                 }
                 Step::Linalg(lf, s) => {
