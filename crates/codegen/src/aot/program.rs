@@ -34,7 +34,8 @@ pub(crate) enum Step {
     Fused,
     /// The root of a fused group: one kernel.
     Group(Box<Group>),
-    /// A transpose by a permutation of the axes: a view of its argument.
+    /// A transpose by a permutation of the axes: a view of its argument
+    /// (copied into `out` when it is the result).
     Transpose(Vec<usize>),
     /// A matrix product of float64 or float32 matrices or vectors: one
     /// `cblas_?gemm` call.
@@ -166,7 +167,7 @@ pub(crate) fn program(f: &Function) -> Result<Program, Unsupported> {
                 Step::Index(Box::new(index_plan(f, id, &deps)?))
             }
             _ if folds(id) => Step::Fused,
-            Op::Transpose(perm) if id != f.root => Step::Transpose(perm.clone()),
+            Op::Transpose(perm) => Step::Transpose(perm.clone()),
             Op::MatMul => matmul(f, id, ty)?,
             Op::Linalg(lf @ (LinalgFn::Solve | LinalgFn::Inv | LinalgFn::Det)) => {
                 linalg(f, id, *lf, ty)?

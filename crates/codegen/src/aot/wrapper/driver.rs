@@ -393,11 +393,29 @@ impl<'ctx> Wrapper<'_, 'ctx> {
                 }
             };
         }
+        // A result that is a view (a transpose) is copied into `out`.
+        if let (Some(Step::Transpose(_)), Some(Some(v))) = (prog.steps.get(root), views.get(root)) {
+            self.copy_view(v, &oc, out_s)?;
+        }
         self.release()?;
         self.b
             .build_return(Some(&self.ctx.i32_type().const_zero()))
             .map_err(err)?;
         Ok(self.func)
+    }
+
+    /// Copies view `from` into `to` (same lengths), element by element.
+    fn copy_view(&mut self, from: &Checked<'ctx>, to: &Checked<'ctx>, s: Scalar) -> R<()> {
+        let ty = mem_type(self.ctx, s);
+        let size = s.size_bytes() as u64;
+        let lens = from.lens.clone();
+        self.loops(&lens, &mut |w: &mut Self, index: &[IntValue<'ctx>]| {
+            let p = w.element(from.first, index, &from.strides, size)?;
+            let v = w.b.build_load(ty, p, "v").map_err(err)?;
+            let q = w.element(to.first, index, &to.strides, size)?;
+            w.b.build_store(q, v).map_err(err)?;
+            Ok(())
+        })
     }
 
     /// The value of argument `k` of node `id`.
