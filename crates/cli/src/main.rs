@@ -338,7 +338,7 @@ enum Command {
     /// Objects need no blaze library at run time: the DLPack checks, the
     /// error messages, the CPU dispatch and the temporaries of
     /// multi-step definitions are generated into each object. They link
-    /// with OpenBLAS (definitions that call BLAS), glibc's libmvec
+    /// with OpenBLAS (definitions that call BLAS or LAPACK), glibc's libmvec
     /// (vectorized math) and libm; `--libs` prints the flags every object
     /// links with (an object's header names the subset it needs),
     /// `--static` the same with OpenBLAS from its static archive
