@@ -6,51 +6,19 @@
 //! float32 and integers, and a CSV glob of records. Also: the plan's
 //! passes, and inputs that can be read only once.
 
+mod numbers;
 mod scratch;
 
 use blaze_datashape::Scalar;
-use blaze_interp::{kernels, Array, Value};
+use blaze_interp::{Array, Value};
 use blaze_runtime::io::npy::{read_npy, write_npy};
 use blaze_runtime::session::{Engine, InputSpec, Program};
 use blaze_runtime::Session;
-use ndarray::{ArrayD, IxDyn};
+use numbers::{data, max_rel};
 use std::path::Path;
 
 fn dir(name: &str) -> scratch::Scratch {
     scratch::scratch_dir(&format!("blaze-passes-{name}-"))
-}
-
-/// Pseudo-random numbers in [-2, 2), with a shift so that means are not 0.
-fn data(rows: usize, cols: usize, seed: u64) -> ArrayD<f64> {
-    let mut s = seed;
-    ArrayD::from_shape_fn(IxDyn(&[rows, cols]), |_| {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 1.5
-    })
-}
-
-/// The largest difference relative to the largest magnitude of `b`.
-fn max_rel(a: &Value, b: &Value) -> f64 {
-    let (Value::Array { data: x, .. }, Value::Array { data: y, .. }) = (a, b) else {
-        panic!("not arrays: {a:?} {b:?}")
-    };
-    assert_eq!(x.shape(), y.shape());
-    let (Array::Float64(x), Array::Float64(y)) = (
-        kernels::cast(x, Scalar::Float64),
-        kernels::cast(y, Scalar::Float64),
-    ) else {
-        unreachable!()
-    };
-    let scale = y.iter().fold(1e-300f64, |m, v| m.max(v.abs()));
-    x.iter().zip(y.iter()).fold(0.0, |m, (p, q)| {
-        if p.is_nan() && q.is_nan() {
-            m
-        } else {
-            m.max((p - q).abs() / scale)
-        }
-    })
 }
 
 /// Equal for integers, within `tol` of the largest magnitude for floats.
@@ -332,4 +300,93 @@ fn partials_kept_for_later_passes_count_against_the_limit() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("memory"), "{e}");
+}
+
+/// The missing mask of a result (all present when it has none).
+fn mask(v: &Value) -> Vec<bool> {
+    match v {
+        Value::Array {
+            data,
+            missing: Some(m),
+        } => {
+            assert_eq!(m.shape(), data.shape());
+            m.iter().copied().collect()
+        }
+        Value::Array { data, .. } => vec![false; data.len()],
+        other => panic!("not an array: {other:?}"),
+    }
+}
+
+#[test]
+fn a_mean_of_values_that_may_be_missing_streams() {
+    let d = dir("mean-na");
+    // `v` has empty cells; `w` is empty in every row.
+    for (k, rows) in [(1, 9), (2, 1), (3, 25)] {
+        let mut text = String::from("k,v,w\n");
+        for j in 0..rows {
+            let k_cell = if (j + k) % 4 == 0 {
+                String::new()
+            } else {
+                format!("{}", (j * k) % 7)
+            };
+            let v_cell = if j % 3 == 1 {
+                String::new()
+            } else {
+                format!("{}", ((j * k) % 11) as f64 * 0.5 - 2.0)
+            };
+            text.push_str(&format!("{k_cell},{v_cell},\n"));
+        }
+        std::fs::write(d.join(format!("p{k}.csv")), text).unwrap();
+    }
+    let spec = format!(
+        "{}/*.csv:var * {{k: ?int32, v: ?float64, w: ?float64}}",
+        d.display()
+    );
+    let named = [("M", spec.as_str())];
+    for block in [1, 4, 13, 100] {
+        for src in ["mean(M.v)", "mean(M.k)", "mean(M.w)", "mean(M.v) + 1"] {
+            compare(src, &named, block, None, 1e-12);
+            let want = Session::new()
+                .engine(Engine::Interp)
+                .eval(src, &named, None)
+                .unwrap()
+                .value
+                .unwrap();
+            let got = Session::new()
+                .memory_limit(1 << 30)
+                .block_rows(block)
+                .eval(src, &named, None)
+                .unwrap()
+                .value
+                .unwrap();
+            assert_eq!(mask(&got), mask(&want), "{src}, block {block}");
+        }
+    }
+    // Every `w` is missing: so is its mean.
+    let all = Session::new()
+        .memory_limit(1 << 30)
+        .block_rows(4)
+        .eval("mean(M.w)", &named, None)
+        .unwrap()
+        .value
+        .unwrap();
+    assert_eq!(mask(&all), vec![true]);
+}
+
+#[test]
+fn complex_variance_streams_as_numpy() {
+    let d = dir("complex");
+    let z = d.join("z.npy");
+    let re = data(203, 4, 8);
+    let im = data(203, 4, 9);
+    let x = ndarray::Zip::from(&re)
+        .and(&im)
+        .map_collect(|&a, &b| num_complex::Complex64::new(a, b));
+    write_npy(&z, &Array::Complex128(x)).unwrap();
+    let named = [("Z", z.to_str().unwrap())];
+    for block in BLOCKS {
+        for src in ["var(Z, axis=0)", "std(Z)", "var(Z) + 1"] {
+            compare(src, &named, block, None, 1e-12);
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! for elementwise work and integers; within reassociation for float
 //! reductions), and refusals name what cannot stream.
 
+mod numbers;
 mod scratch;
 
 use blaze_datashape::{Datashape, Dim, Measure};
@@ -11,39 +12,12 @@ use blaze_ir::compile_expression;
 use blaze_runtime::io::npy::{write_npy, NpyFile};
 use blaze_runtime::stream::{plan, Input, ROWS};
 use blaze_runtime::Session;
-use ndarray::{ArrayD, IxDyn};
+use numbers::{data, max_rel};
 use std::path::Path;
 
 /// A scratch directory, removed when dropped.
 fn dir(name: &str) -> scratch::Scratch {
     scratch::scratch_dir(&format!("blaze-stream-{name}-"))
-}
-
-fn data(rows: usize, cols: usize, seed: u64) -> ArrayD<f64> {
-    let mut s = seed;
-    ArrayD::from_shape_fn(IxDyn(&[rows, cols]), |_| {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        (s >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-    })
-}
-
-fn max_rel(a: &Value, b: &Value) -> f64 {
-    let (Value::Array { data: x, .. }, Value::Array { data: y, .. }) = (a, b) else {
-        panic!("not arrays")
-    };
-    assert_eq!(x.shape(), y.shape());
-    let (Array::Float64(x), Array::Float64(y)) = (
-        blaze_interp::kernels::cast(x, blaze_datashape::Scalar::Float64),
-        blaze_interp::kernels::cast(y, blaze_datashape::Scalar::Float64),
-    ) else {
-        unreachable!()
-    };
-    let scale = y.iter().fold(1e-300f64, |m, v| m.max(v.abs()));
-    x.iter()
-        .zip(y.iter())
-        .fold(0.0, |m, (p, q)| m.max((p - q).abs() / scale))
 }
 
 /// Runs `src` in memory and streamed (with `block` rows per block), both

@@ -1,5 +1,5 @@
-//! `blaze build`: ahead-of-time objects with a C ABI, and `blaze config`:
-//! the flags that link them.
+//! `blaze build`: ahead-of-time objects with a C ABI (`config` prints
+//! the flags that link them).
 
 use crate::check::program;
 use crate::error::CliError;
@@ -137,13 +137,4 @@ fn header_guard(header: &str) -> String {
         g.insert_str(0, "BLAZE_");
     }
     g
-}
-
-/// `blaze config --libs`.
-pub(crate) fn config(libs: bool) -> Result<(), CliError> {
-    if !libs {
-        return Err(CliError::Usage("`blaze config` needs `--libs`".into()));
-    }
-    outln!("{}", aot::LINK_FLAGS);
-    Ok(())
 }

@@ -15,6 +15,7 @@ mod bind;
 mod build;
 mod cache;
 mod check;
+mod config;
 mod demo;
 mod discover;
 mod error;
@@ -328,10 +329,22 @@ enum Command {
         target: Option<String>,
     },
     /// Print the flags that link objects from `blaze build`.
+    ///
+    /// Objects need no blaze library at run time: the DLPack checks, the
+    /// error messages, the CPU dispatch and the temporaries of
+    /// multi-step definitions are generated into each object. They link
+    /// with OpenBLAS (definitions that call BLAS), glibc's libmvec
+    /// (vectorized math) and libm; `--libs` prints the flags every object
+    /// links with (an object's header names the subset it needs),
+    /// `--static` the same with OpenBLAS from its static archive
+    /// (`libopenblas.a`); add `-static` for a fully static executable.
     Config {
-        /// The linker flags.
+        /// The linker flags, shared libraries.
         #[arg(long)]
         libs: bool,
+        /// The linker flags, OpenBLAS from its static archive.
+        #[arg(long = "static")]
+        archive: bool,
     },
     /// The kernel cache: machine code of compiled kernels kept on disk
     /// (`$XDG_CACHE_HOME/blaze/kernels`, or `BLAZE_CACHE_DIR`; capped by
@@ -463,7 +476,7 @@ fn main() -> ExitCode {
             target.as_deref(),
             target_cpu.as_deref(),
         ),
-        Command::Config { libs } => build::config(libs),
+        Command::Config { libs, archive } => config::run(libs, archive),
         Command::Cache { action } => match action {
             CacheAction::Info { json } => cache::info(json),
             CacheAction::Clear => cache::clear(),

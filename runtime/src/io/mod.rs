@@ -27,12 +27,14 @@ pub mod batch;
 mod block;
 pub mod csv;
 mod dest;
+mod direct;
 pub mod discover;
 mod error;
 pub mod glob;
 pub mod ipc;
 pub mod json;
 pub mod many;
+mod mapped;
 pub mod npy;
 pub mod parquet;
 pub mod png;
@@ -49,6 +51,8 @@ pub mod zarr;
 pub use block::{BlockPool, RowBlock};
 pub use discover::discover;
 pub use error::{IoError, IoErrorKind, Location};
+pub use mapped::{read_path, ReadPath};
+pub use npy::RowsBuffer;
 pub use sink::RowSink;
 pub use source::{RowReader, RowSource};
 pub use table::{TableFile, TableFormat, TableSink, ValueSink};
@@ -219,14 +223,14 @@ pub fn create(
                 .map_err(|m| IoError::format(path, IoErrorKind::Request, m))?;
             Box::new(TableSink::create(path, table, schema, writer_of(table))?)
         }
-        Format::Npy => Box::new(match rows {
+        Format::Npy => match rows {
             Some(n) => {
                 let mut shape = vec![n];
                 shape.extend_from_slice(row);
-                npy::NpyWriter::create(path, scalar, &shape)?
+                Box::new(npy::NpyStream::create(path, scalar, &shape)?)
             }
-            None => npy::NpyWriter::create_growable(path, scalar, row)?,
-        }),
+            None => Box::new(npy::NpyWriter::create_growable(path, scalar, row)?),
+        },
     })
 }
 

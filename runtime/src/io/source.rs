@@ -202,7 +202,7 @@ impl ArrayFile for NpyFile {
         r1: usize,
         pool: &mut BlockPool,
     ) -> Result<DenseArray, IoError> {
-        self.read_rows_into(r0, r1, pool)
+        self.block(r0, r1, pool)
     }
     fn whole(&self) -> Result<Array, IoError> {
         self.read_all()

@@ -235,7 +235,7 @@ pub(super) fn classify(
                                 ReduceFn::Count => Some(Merge::Add),
                                 ReduceFn::Mean if option => {
                                     return Err(unsupported(
-                                        "a mean over the streamed rows of values that may be missing cannot stream yet; write sum(x) / count(x)",
+                                        "a mean over the streamed rows of values that may be missing streams only as the planner rewrites it (a sum over a count); write sum(x) / count(x)",
                                     ))
                                 }
                                 ReduceFn::Mean => Some(Merge::Mean),

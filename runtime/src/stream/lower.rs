@@ -1,8 +1,11 @@
 //! What the planner rewrites before it classifies a streamed function:
 //!
 //! - `var`/`std` over the rows become `mean(d * d)` of `d = x - mean(x)`
-//!   (with the mean's axes kept), NumPy's two passes, which the planner
+//!   (with the mean's axes kept; `|d| * |d|` for complex numbers), NumPy's two passes, which the planner
 //!   splits into two passes over the rows (`std` adds a `sqrt`);
+//! - a `mean` over the rows of values that may be missing becomes
+//!   `where(count(x) == 0, na, sum(x) / count(x))`: two partials that add
+//!   up block by block, and a tail;
 //! - `argmax`/`argmin` over the rows get a companion `max`/`min` of the
 //!   same operand, the value each block's index points at, so that block
 //!   indices combine (first occurrence wins);
@@ -17,7 +20,7 @@ use super::ROWS;
 use crate::error::StreamError;
 use blaze_datashape::{Datashape, Dim, Measure, ScalarKind};
 use blaze_ir::ops::{BinaryFn, ReduceFn, UnaryFn};
-use blaze_ir::{Function, IndexItem, Node, NodeId, Op};
+use blaze_ir::{Function, IndexItem, Literal, Node, NodeId, Op};
 
 /// A row slice `start:stop:step` (NumPy's defaults for missing bounds,
 /// `step` ≥ 1).
@@ -50,6 +53,17 @@ fn full(item: &IndexItem) -> bool {
             step: 1
         }
     )
+}
+
+/// The element type of an option of plain numbers (`?float64`).
+fn option_scalar(t: &Datashape) -> Option<blaze_datashape::Scalar> {
+    match &t.measure {
+        Measure::Option { inner } => match inner.as_ref() {
+            Measure::Scalar { scalar } => Some(*scalar),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 fn over_rows(axes: &Option<Vec<usize>>) -> bool {
@@ -91,7 +105,7 @@ pub(super) fn lower(f: &Function, streamed: &[bool]) -> Result<Lowered, StreamEr
                 },
                 Some(t),
             ) if rows_first(t) && over_rows(axes) => match plain(t) {
-                Some(s) if s.kind() != ScalarKind::Complex => {
+                Some(s) => {
                     let ft = ReduceFn::Mean
                         .result(s)
                         .map_err(|e| StreamError::Program(e.to_string()))?;
@@ -127,13 +141,25 @@ pub(super) fn lower(f: &Function, streamed: &[bool]) -> Result<Lowered, StreamEr
                         float_ty.clone(),
                         n,
                     );
-                    let sq = push(
-                        &mut nodes,
-                        Op::Binary(BinaryFn::Mul),
-                        vec![d, d],
-                        float_ty,
-                        n,
-                    );
+                    // Complex deviations count by their magnitude (NumPy's
+                    // `var` of complex numbers is real).
+                    let (d, sq_ty) = if s.kind() == ScalarKind::Complex {
+                        let rt = ReduceFn::Var
+                            .result(s)
+                            .map_err(|e| StreamError::Program(e.to_string()))?;
+                        let real_ty = Datashape::new(t.dims.clone(), Measure::scalar(rt));
+                        let a = push(
+                            &mut nodes,
+                            Op::Unary(UnaryFn::Abs),
+                            vec![d],
+                            real_ty.clone(),
+                            n,
+                        );
+                        (a, real_ty)
+                    } else {
+                        (d, float_ty)
+                    };
+                    let sq = push(&mut nodes, Op::Binary(BinaryFn::Mul), vec![d, d], sq_ty, n);
                     let var = push(
                         &mut nodes,
                         Op::Reduce {
@@ -159,6 +185,86 @@ pub(super) fn lower(f: &Function, streamed: &[bool]) -> Result<Lowered, StreamEr
                 }
                 _ => push(&mut nodes, n.op.clone(), args, n.ty.clone(), n),
             },
+            // A mean of values that may be missing skips them: the sum of
+            // those present over their count, missing where none is.
+            (
+                Op::Reduce {
+                    f: ReduceFn::Mean,
+                    axes,
+                    keepdims,
+                },
+                Some(t),
+            ) if rows_first(t) && over_rows(axes) && option_scalar(t).is_some() => {
+                let Some(s) = option_scalar(t) else {
+                    return Err(StreamError::Program(format!("`{t}` is not an option")));
+                };
+                let ft = ReduceFn::Mean
+                    .result(s)
+                    .map_err(|e| StreamError::Program(e.to_string()))?;
+                let dims = n.ty.dims.clone();
+                let shaped = |m: Measure| Datashape::new(dims.clone(), m);
+                let reduce = |f| Op::Reduce {
+                    f,
+                    axes: axes.clone(),
+                    keepdims: *keepdims,
+                };
+                let mut x = args[0];
+                if ft != s {
+                    let float_opt =
+                        Datashape::new(t.dims.clone(), Measure::option(Measure::scalar(ft)));
+                    x = push(&mut nodes, Op::Cast(ft), vec![x], float_opt, n);
+                }
+                let sum = push(
+                    &mut nodes,
+                    reduce(ReduceFn::Sum),
+                    vec![x],
+                    shaped(Measure::scalar(ft)),
+                    n,
+                );
+                let count = push(
+                    &mut nodes,
+                    reduce(ReduceFn::Count),
+                    vec![args[0]],
+                    shaped(Measure::scalar(blaze_datashape::Scalar::Int64)),
+                    n,
+                );
+                let zero = push(
+                    &mut nodes,
+                    Op::Literal(Literal::Int(0)),
+                    vec![],
+                    Datashape::scalar(Measure::scalar(blaze_datashape::Scalar::Int64)),
+                    n,
+                );
+                let none = push(
+                    &mut nodes,
+                    Op::Binary(BinaryFn::Eq),
+                    vec![count, zero],
+                    shaped(Measure::scalar(blaze_datashape::Scalar::Bool)),
+                    n,
+                );
+                let na = push(
+                    &mut nodes,
+                    Op::Na,
+                    vec![],
+                    Datashape::scalar(Measure::Null),
+                    n,
+                );
+                let fcount = push(
+                    &mut nodes,
+                    Op::Cast(ft),
+                    vec![count],
+                    shaped(Measure::scalar(ft)),
+                    n,
+                );
+                let mean = push(
+                    &mut nodes,
+                    Op::Binary(BinaryFn::Div),
+                    vec![sum, fcount],
+                    shaped(Measure::scalar(ft)),
+                    n,
+                );
+                push(&mut nodes, Op::Where, vec![none, na, mean], n.ty.clone(), n)
+            }
             (
                 Op::Reduce {
                     f: rf @ (ReduceFn::ArgMax | ReduceFn::ArgMin),

@@ -13,3 +13,6 @@ pub use scratch::{scratch_dir, Scratch};
 
 #[allow(dead_code)]
 pub mod process;
+
+#[allow(dead_code)]
+pub mod cbuild;

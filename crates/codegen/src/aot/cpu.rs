@@ -11,6 +11,7 @@
 //! `x86-64-v2,x86-64-v3,x86-64-v4`, whose baseline runs on any x86-64-v2
 //! machine; on AArch64 it is `generic`.
 
+use super::link::{link_flags, LinkNeeds};
 use crate::error::Unsupported;
 use crate::target::{Host, VectorIsa};
 use inkwell::targets::{InitializationConfig, Target, TargetMachine, TargetTriple};
@@ -256,19 +257,19 @@ impl BuildTarget {
         }
     }
 
-    /// The linker flags of an object for this target: OpenBLAS when a
-    /// definition calls BLAS (`blas`), libmvec only when a variant calls
-    /// vector math, libm.
+    /// What an object for this target needs at link time: BLAS when a
+    /// definition calls it (`blas`), libmvec when a variant calls vector
+    /// math.
+    pub fn link_needs(&self, blas: bool) -> LinkNeeds {
+        LinkNeeds {
+            blas,
+            vector_math: self.variants.iter().any(|v| v.host.isa != VectorIsa::None),
+        }
+    }
+
+    /// The linker flags of an object for this target (see [`link_flags`]).
     pub fn link_flags(&self, blas: bool) -> String {
-        let mut flags = Vec::new();
-        if blas {
-            flags.push("-lopenblas");
-        }
-        if self.variants.iter().any(|v| v.host.isa != VectorIsa::None) {
-            flags.push("-lmvec");
-        }
-        flags.push("-lm");
-        flags.join(" ")
+        link_flags(self.link_needs(blas), false)
     }
 
     /// What running the object needs, in a few lines of prose (the
@@ -292,6 +293,12 @@ impl BuildTarget {
             ));
         }
         s.push_str(&format!("Link with: {}.\n", self.link_flags(blas)));
+        if blas {
+            s.push_str(&format!(
+                "Or, OpenBLAS from its archive: {}.\n",
+                link_flags(self.link_needs(blas), true)
+            ));
+        }
         s
     }
 }

@@ -42,7 +42,11 @@ mod blas;
 mod cpu;
 mod dispatch;
 mod header;
+mod kernels;
+mod link;
+mod lower;
 mod math;
+mod program;
 mod types;
 mod wrapper;
 
@@ -50,42 +54,64 @@ use types::plain;
 
 pub use cpu::{Arch, BuildTarget, Variant, DEFAULT_X86_CPUS};
 pub use header::c_header;
+pub use link::{link_flags, LinkNeeds};
 
 use crate::error::Unsupported;
 use crate::fuse::{op_name, NotFused, SpecBuilder};
-use crate::kernel::{Combine, KNode, KOp, KernelKey, KernelSpec, Layout};
-use crate::llvm::Emitter;
+use crate::kernel::{Combine, KernelSpec};
 use crate::machine::{verify, Machine};
 use blaze_datashape::Datashape;
-use blaze_ir::ops::{BinaryFn, ReduceFn};
+use blaze_ir::ops::ReduceFn;
 use blaze_ir::{Function, NodeId, Op};
 use inkwell::context::Context;
 use inkwell::module::{Linkage, Module};
 use inkwell::targets::{CodeModel, RelocMode};
-use inkwell::values::FunctionValue;
+use std::collections::HashMap;
 use std::path::Path;
 
-/// The flags that link any object from [`build_object`] on x86-64:
-/// OpenBLAS for matrix products, libmvec for the vectorized math
-/// functions, libm (an object's header names the ones it needs).
-pub const LINK_FLAGS: &str = "-lopenblas -lmvec -lm";
+/// How an object computes a definition.
+enum Kind {
+    /// One fused elementwise kernel, stored or reduced.
+    Kernel(Plan),
+    /// One matrix product of two parameters.
+    Gemm(blas::Gemm),
+    /// Several steps run by a generated driver, over the definition with
+    /// `var` and `std` expanded ([`lower::lower_moments`]).
+    Program(Box<(Function, program::Program)>),
+}
+
+/// How the object computes `f`, or why `blaze build` does not: one
+/// kernel, one BLAS call, or else a program of several steps.
+fn kind(f: &Function) -> Result<Kind, Unsupported> {
+    header::check_function_name(&f.name)?;
+    if let Some(Ok(g)) = blas::gemm_of(f) {
+        return Ok(Kind::Gemm(g));
+    }
+    match plan(f) {
+        Ok(p) => Ok(Kind::Kernel(p)),
+        Err(_) => {
+            let lowered = lower::lower_moments(f);
+            let p = program::program(&lowered)?;
+            Ok(Kind::Program(Box::new((lowered, p))))
+        }
+    }
+}
 
 /// Whether `blaze build` compiles `f`, or why not: one fused elementwise
-/// kernel (stored or reduced) or one matrix product (BLAS).
+/// kernel (stored or reduced), one matrix product (BLAS), or several
+/// fused groups and matrix products run in order by a generated driver.
 pub fn check(f: &Function) -> Result<(), Unsupported> {
-    header::check_function_name(&f.name)?;
-    match blas::gemm_of(f) {
-        Some(g) => g.map(|_| ()),
-        None => plan(f).map(|_| ()),
-    }
+    kind(f).map(|_| ())
 }
 
 /// Whether some definition of `functions` calls BLAS (the object then
 /// links with `-lopenblas`).
 pub fn uses_blas(functions: &[Function]) -> bool {
-    functions
-        .iter()
-        .any(|f| matches!(blas::gemm_of(f), Some(Ok(_))))
+    functions.iter().any(|f| match kind(f) {
+        Ok(Kind::Gemm(_)) => true,
+        Ok(Kind::Program(p)) => p.1.uses_blas(),
+        _ => false,
+    })
 }
 
 /// The fused elementwise kernel that computes `f` (stored, or reduced),
@@ -223,11 +249,7 @@ pub fn build_object(
     }
     for f in functions {
         header::c_declaration(f)?;
-        let gemm = blas::gemm_of(f).transpose()?;
-        let plan = match gemm {
-            Some(_) => None,
-            None => Some(plan(f)?),
-        };
+        let how = kind(f)?;
         let mut variants = Vec::new();
         for v in &target.variants {
             let (symbol, linkage) = if dispatched {
@@ -235,15 +257,43 @@ pub fn build_object(
             } else {
                 (f.name.clone(), Linkage::External)
             };
-            let w = wrapper::Wrapper::new(&ctx, &module, &v.host, last_error, f, &symbol, linkage)?;
-            let built = match (&plan, gemm) {
-                (Some(plan), _) => {
-                    let (fast, general) = kernels(&ctx, &module, &machine, v, f, plan)?;
-                    let (fill, divide) = reduction_kernels(&ctx, &module, &machine, v, f, plan)?;
-                    w.plan(plan, fill, divide).build(fast, general)?
+            // A program runs over the lowered definition (same parameters
+            // and result).
+            let body = match &how {
+                Kind::Program(p) => &p.0,
+                _ => f,
+            };
+            let w =
+                wrapper::Wrapper::new(&ctx, &module, &v.host, last_error, body, &symbol, linkage)?;
+            let built = match &how {
+                Kind::Kernel(plan) => {
+                    let k = kernels::build(
+                        &ctx,
+                        &module,
+                        &machine,
+                        v,
+                        &kernels::KernelPlan {
+                            name: &format!("__blaze_aot_{}", f.name),
+                            spec: &plan.spec,
+                            rank: plan.space.dims.len(),
+                            scalar_operand: f
+                                .params
+                                .iter()
+                                .map(|(_, t)| t.dims.is_empty())
+                                .collect(),
+                            inner_reduced: plan.inner_reduced(),
+                            reduce: plan.reduce,
+                            out_rank: f.result_type().dims.len(),
+                        },
+                    )?;
+                    w.plan(plan, k.fill, k.divide).build(k.fast, k.general)?
                 }
-                (None, Some(g)) => w.build_gemm(&module, g)?,
-                (None, None) => return Err(Unsupported(format!("`{}`: nothing to build", f.name))),
+                Kind::Gemm(g) => w.build_gemm(&module, *g)?,
+                Kind::Program(p) => {
+                    let (lowered, prog) = p.as_ref();
+                    let k = program_kernels(&ctx, &module, &machine, v, lowered, prog)?;
+                    w.build_program(&module, prog, &k)?
+                }
             };
             variants.push(built);
         }
@@ -257,160 +307,38 @@ pub fn build_object(
     machine.write_object(&module, path)
 }
 
-/// The contiguous and the strided kernel of `f` for variant `v` (one
-/// kernel twice for a 0-d result), each built in its own module (the
-/// emitter's globals), linked into `module` and made internal.
-fn kernels<'ctx>(
+/// The kernels of every group of `p`, by node, for variant `v`.
+fn program_kernels<'ctx>(
     ctx: &'ctx Context,
     module: &Module<'ctx>,
     machine: &Machine,
     v: &Variant,
     f: &Function,
-    plan: &Plan,
-) -> Result<(FunctionValue<'ctx>, FunctionValue<'ctx>), Unsupported> {
-    let rank = plan.space.dims.len();
-    // A reduction's output has stride 0 along the reduced axes.
-    let out_layout = |layout| {
-        if rank == 0 || plan.inner_reduced() {
-            Layout::Broadcast
-        } else {
-            layout
-        }
-    };
-    let mut names = Vec::new();
-    for (suffix, layout) in [
-        ("contiguous", Layout::Contiguous),
-        ("strided", Layout::Strided),
-    ] {
-        if rank == 0 && layout == Layout::Strided {
-            continue;
-        }
-        let layouts = f
-            .params
-            .iter()
-            .map(|(_, t)| {
-                if t.dims.is_empty() || rank == 0 {
-                    Layout::Broadcast
-                } else {
-                    layout
-                }
-            })
-            .chain([out_layout(layout)])
-            .collect();
-        let key = KernelKey {
-            spec: plan.spec.clone(),
-            rank,
-            layouts,
-            bits: Vec::new(),
-        };
-        let name = format!("__blaze_aot_{}_{suffix}__{}", f.name, v.suffix());
-        let m = machine.module(ctx, &name);
-        Emitter::new(ctx, &m, &v.host).build(&name, &key)?;
-        module
-            .link_in_module(m)
-            .map_err(|e| Unsupported(format!("linking `{name}`: {e}")))?;
-        names.push(name);
-    }
-    let mut found = Vec::new();
-    for n in &names {
-        // Private to the object: only the C functions are its interface.
-        let k = module
-            .get_function(n)
-            .ok_or_else(|| Unsupported(format!("kernel `{n}` missing after linking")))?;
-        k.set_linkage(Linkage::Internal);
-        found.push(k);
-    }
-    let fast = *found
-        .first()
-        .ok_or_else(|| Unsupported(format!("`{}` has no kernel", f.name)))?;
-    Ok((fast, found.get(1).copied().unwrap_or(fast)))
-}
-
-/// The kernels that start and finish a reduction into an output of
-/// positive rank: one storing the identity of the reduction into every
-/// element (the `fill` of `wrapper::reduce`), and for `mean` one dividing
-/// every element by the count, read from its second operand (a broadcast
-/// scalar).
-fn reduction_kernels<'ctx>(
-    ctx: &'ctx Context,
-    module: &Module<'ctx>,
-    machine: &Machine,
-    v: &Variant,
-    f: &Function,
-    plan: &Plan,
-) -> Result<(Option<FunctionValue<'ctx>>, Option<FunctionValue<'ctx>>), Unsupported> {
-    let Some(rf) = plan.reduce else {
-        return Ok((None, None));
-    };
-    let out_rank = f.result_type().dims.len();
-    if out_rank == 0 {
-        return Ok((None, None));
-    }
-    let s = plan.spec.output;
-    let identity = wrapper::identity_const(rf, s)?;
-    let fill = KernelSpec {
-        inputs: Vec::new(),
-        nodes: vec![KNode {
-            op: KOp::Const(identity),
-            args: Vec::new(),
-            ty: s,
-        }],
-        root: 0,
-        combine: Combine::Store,
-        output: s,
-        missing: None,
-    };
-    let divide = KernelSpec {
-        inputs: vec![s, s],
-        nodes: vec![
-            KNode {
-                op: KOp::Input(0),
-                args: Vec::new(),
-                ty: s,
+    p: &program::Program,
+) -> Result<HashMap<usize, kernels::Kernels<'ctx>>, Unsupported> {
+    let mut found = HashMap::new();
+    for (i, g) in p.groups() {
+        let rank = g.space.dims.len();
+        let k = kernels::build(
+            ctx,
+            module,
+            machine,
+            v,
+            &kernels::KernelPlan {
+                name: &format!("__blaze_aot_{}_{i}", f.name),
+                spec: &g.spec,
+                rank,
+                scalar_operand: g
+                    .leaves
+                    .iter()
+                    .map(|l| f.node(*l).ty.dims.is_empty())
+                    .collect(),
+                inner_reduced: g.reduce.is_some() && (rank == 0 || g.axes.contains(&(rank - 1))),
+                reduce: g.reduce,
+                out_rank: f.node(NodeId(i as u32)).ty.dims.len(),
             },
-            KNode {
-                op: KOp::Input(1),
-                args: Vec::new(),
-                ty: s,
-            },
-            KNode {
-                op: KOp::Binary(BinaryFn::Div),
-                args: vec![0, 1],
-                ty: s,
-            },
-        ],
-        root: 2,
-        combine: Combine::Store,
-        output: s,
-        missing: None,
-    };
-    let build = |what: &str, spec: KernelSpec, layouts: Vec<Layout>| {
-        let key = KernelKey {
-            spec,
-            rank: out_rank,
-            layouts,
-            bits: Vec::new(),
-        };
-        let name = format!("__blaze_aot_{}_{what}__{}", f.name, v.suffix());
-        let m = machine.module(ctx, &name);
-        Emitter::new(ctx, &m, &v.host).build(&name, &key)?;
-        module
-            .link_in_module(m)
-            .map_err(|e| Unsupported(format!("linking `{name}`: {e}")))?;
-        let k = module
-            .get_function(&name)
-            .ok_or_else(|| Unsupported(format!("kernel `{name}` missing after linking")))?;
-        k.set_linkage(Linkage::Internal);
-        Ok::<_, Unsupported>(k)
-    };
-    let fill = build("fill", fill, vec![Layout::Strided])?;
-    let divide = match rf {
-        ReduceFn::Mean => Some(build(
-            "divide",
-            divide,
-            vec![Layout::Strided, Layout::Broadcast, Layout::Strided],
-        )?),
-        _ => None,
-    };
-    Ok((Some(fill), divide))
+        )?;
+        found.insert(i, k);
+    }
+    Ok(found)
 }

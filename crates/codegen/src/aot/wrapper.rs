@@ -21,6 +21,8 @@ use inkwell::values::{BasicMetadataValueEnum, FunctionValue, IntValue, PointerVa
 use inkwell::{AddressSpace, IntPredicate};
 use std::collections::HashMap;
 
+mod argreduce;
+mod driver;
 mod gemm;
 mod overlap;
 mod reduce;
@@ -59,12 +61,15 @@ pub(super) struct Wrapper<'a, 'ctx> {
     fill: Option<FunctionValue<'ctx>>,
     /// `mean`'s kernel dividing every element of such an `out`.
     divide: Option<FunctionValue<'ctx>>,
+    /// Slots of the temporaries' pointers, freed on every return.
+    temps: driver::Temps<'ctx>,
 }
 
 /// Bytes of the thread-local buffer of messages made at run time.
 const BUFFER: u32 = 256;
 
 /// A checked tensor: its first element, lengths and strides (elements).
+#[derive(Clone)]
 struct Checked<'ctx> {
     first: PointerValue<'ctx>,
     lens: Vec<IntValue<'ctx>>,
@@ -147,6 +152,7 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             keepdims: false,
             fill: None,
             divide: None,
+            temps: driver::Temps::default(),
         })
     }
 
@@ -197,6 +203,7 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             .build_conditional_branch(ok, next, fail)
             .map_err(err)?;
         self.b.position_at_end(fail);
+        self.release()?;
         self.b
             .build_store(self.last_error.as_pointer_value(), msg)
             .map_err(err)?;
@@ -223,6 +230,7 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
             .build_conditional_branch(ok, next, fail)
             .map_err(err)?;
         self.b.position_at_end(fail);
+        self.release()?;
         let fmt = self
             .b
             .build_global_string_ptr(format, "fmt")

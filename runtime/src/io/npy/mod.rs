@@ -58,11 +58,13 @@
 //! header of a file, read and written), `literal` (the Python literal
 //! parser of the header dict), `dtype` (dtypes, element decoding),
 //! `read` ([`read_npy`], [`NpyFile`]), `append` ([`NpyAppender`]: rows
-//! added to an existing file, the header rewritten in place) and `write` ([`write_npy`],
-//! [`NpyWriter`]). Nothing here decides what streams: that is the
+//! added to an existing file, the header rewritten in place), `write` ([`write_npy`],
+//! [`NpyWriter`]) and `direct` ([`NpyStream`]: a streamed result of known
+//! shape written in order by direct writes). Nothing here decides what streams: that is the
 //! session's and the streaming executor's business.
 
 mod append;
+mod direct;
 mod dtype;
 mod header;
 mod literal;
@@ -70,8 +72,9 @@ mod read;
 mod write;
 
 pub use append::NpyAppender;
+pub use direct::{NpyStream, RowsBuffer};
 pub(crate) use header::MAX_RANK;
-pub use read::{read_npy, read_npy_from, NpyFile};
+pub use read::{read_npy, read_npy_from, NpyFile, MAP_MIN_BYTES};
 pub use write::{write_npy, write_npy_to, NpyWriter};
 
 /// The magic string that starts every `.npy` file.

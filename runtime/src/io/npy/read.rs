@@ -73,6 +73,9 @@ pub fn read_npy_from<R: Read>(mut reader: R, name: impl AsRef<Path>) -> Result<A
     })
 }
 
+/// The smallest block [`NpyFile::block`] maps rather than reads (1 MiB).
+pub const MAP_MIN_BYTES: usize = 1 << 20;
+
 /// A `.npy` file opened for reading by blocks of rows (its first axis),
 /// without loading it: the header is checked when it is opened, and so is
 /// the file's length against it (a truncated file is an error before any
@@ -214,6 +217,50 @@ impl NpyFile {
                 format!("rows {start}..{end}: {e}"),
             )
         })
+    }
+
+    /// Rows `start..end` of a C-order file as a blaze array over a read-only
+    /// memory map of them (no copy: kernels read the page cache), or
+    /// `None` when they cannot be mapped as they are (the other byte order,
+    /// `bool`, a range the system refuses): then
+    /// [`NpyFile::read_rows_into`] reads them. The file's length is checked
+    /// first: a file truncated since it was opened is an error, not a
+    /// fault.
+    pub fn map_rows(&self, start: usize, end: usize) -> Result<Option<DenseArray>, IoError> {
+        let (at, shape) = self.locate(start, end)?;
+        let scalar = self.scalar();
+        let native = self.dtype.big_endian == cfg!(target_endian = "big") || self.dtype.size == 1;
+        if !native || self.dtype.kind == Kind::Bool || self.dtype.size != scalar.size_bytes() {
+            return Ok(None);
+        }
+        crate::io::mapped::map_block(
+            &self.file,
+            &self.path,
+            at,
+            scalar,
+            &shape,
+            &format!("rows {start}..{end}"),
+        )
+    }
+
+    /// Rows `start..end` by the process's [`read_path`](crate::io::read_path):
+    /// mapped when they can be ([`NpyFile::map_rows`]) and take at least
+    /// [`MAP_MIN_BYTES`] (below it, a map, its page faults and its unmap
+    /// cost more than the copy), else read into a buffer of `pool`
+    /// ([`NpyFile::read_rows_into`]).
+    pub fn block(
+        &self,
+        start: usize,
+        end: usize,
+        pool: &mut BlockPool,
+    ) -> Result<DenseArray, IoError> {
+        let bytes = end.saturating_sub(start).saturating_mul(self.row_bytes());
+        if bytes >= MAP_MIN_BYTES && crate::io::read_path() == crate::io::ReadPath::Map {
+            if let Some(a) = self.map_rows(start, end)? {
+                return Ok(a);
+            }
+        }
+        self.read_rows_into(start, end, pool)
     }
 
     /// Checks rows `start..end`, asks the kernel to read ahead, and returns

@@ -80,6 +80,108 @@ impl<'ctx> Wrapper<'_, 'ctx> {
         )
     }
 
+    /// Calls `cblas_dgemm` (or `cblas_sgemm` for `scalar`): `c = op(a) @
+    /// op(b)` for checked 2-d tensors, each operand with whether the
+    /// operation transposes it and its name in messages, `c` of `m` rows
+    /// and `n` columns, `k` the inner length. Each operand is read row- or
+    /// column-major (whichever its strides allow), `c` must be row-major;
+    /// nothing is called when `c` is empty.
+    pub(super) fn call_gemm(
+        &mut self,
+        module: &Module<'ctx>,
+        scalar: Scalar,
+        a: (&Checked<'ctx>, bool, &str),
+        b: (&Checked<'ctx>, bool, &str),
+        oc: &Checked<'ctx>,
+        (m, n, k): (IntValue<'ctx>, IntValue<'ctx>, IntValue<'ctx>),
+    ) -> R<()> {
+        let i32t = self.ctx.i32_type();
+        let (ca, ta_op, an) = a;
+        let (cb, tb_op, bn) = b;
+        let (a_row, lda, a_ok) = self.blas_layout(ca)?;
+        self.check(
+            a_ok,
+            SHAPE,
+            &format!("{an} has no unit stride along its rows or its columns, as BLAS needs"),
+        )?;
+        let (b_row, ldb, b_ok) = self.blas_layout(cb)?;
+        self.check(
+            b_ok,
+            SHAPE,
+            &format!("{bn} has no unit stride along its rows or its columns, as BLAS needs"),
+        )?;
+        let (c_row, ldc, _) = self.blas_layout(oc)?;
+        self.check(
+            c_row,
+            SHAPE,
+            "`out` must be row-major with unit stride along its rows for BLAS",
+        )?;
+        self.fits_int(&[m, n, k, lda, ldb, ldc])?;
+        // Transposed for BLAS when the operation transposes it, or when it
+        // is read column-major: one or the other.
+        let trans = |w: &Self, row: IntValue<'ctx>, t: bool| -> R<IntValue<'ctx>> {
+            let flip = if t {
+                row
+            } else {
+                w.b.build_not(row, "col").map_err(err)?
+            };
+            let v = w.select(flip, w.c64(TRANS), w.c64(NO_TRANS))?;
+            w.b.build_int_truncate(v, i32t, "t").map_err(err)
+        };
+        let ta = trans(self, a_row, ta_op)?;
+        let tb = trans(self, b_row, tb_op)?;
+        let int = |w: &Self, v: IntValue<'ctx>| w.b.build_int_truncate(v, i32t, "i").map_err(err);
+        let ft = crate::llvm::mem_type(self.ctx, scalar).into_float_type();
+        let ptr = self.ctx.ptr_type(AddressSpace::default());
+        let name = if scalar == Scalar::Float32 {
+            "cblas_sgemm"
+        } else {
+            "cblas_dgemm"
+        };
+        let gemm = module.get_function(name).unwrap_or_else(|| {
+            let i = i32t.into();
+            let fl = ft.into();
+            let p = ptr.into();
+            module.add_function(
+                name,
+                self.ctx
+                    .void_type()
+                    .fn_type(&[i, i, i, i, i, i, fl, p, i, p, i, fl, p, i], false),
+                Some(Linkage::External),
+            )
+        });
+        let args: Vec<BasicMetadataValueEnum> = vec![
+            i32t.const_int(ROW_MAJOR, false).into(),
+            ta.into(),
+            tb.into(),
+            int(self, m)?.into(),
+            int(self, n)?.into(),
+            int(self, k)?.into(),
+            ft.const_float(1.0).into(),
+            ca.first.into(),
+            int(self, lda)?.into(),
+            cb.first.into(),
+            int(self, ldb)?.into(),
+            ft.const_float(0.0).into(),
+            oc.first.into(),
+            int(self, ldc)?.into(),
+        ];
+        // Nothing to compute when `out` is empty (BLAS would still check
+        // the leading dimensions).
+        let mn = self.b.build_int_mul(m, n, "mn").map_err(err)?;
+        let empty = self.eq(mn, self.c64(0))?;
+        let call = self.ctx.append_basic_block(self.func, "gemm");
+        let done = self.ctx.append_basic_block(self.func, "gemm_done");
+        self.b
+            .build_conditional_branch(empty, done, call)
+            .map_err(err)?;
+        self.b.position_at_end(call);
+        self.b.build_call(gemm, &args, "").map_err(err)?;
+        self.b.build_unconditional_branch(done).map_err(err)?;
+        self.b.position_at_end(done);
+        Ok(())
+    }
+
     /// Writes the body of the C function of the product `g`.
     pub(in crate::aot) fn build_gemm(
         mut self,
@@ -161,87 +263,15 @@ impl<'ctx> Wrapper<'_, 'ctx> {
                 &format!("`out` overlaps `{name}`; a matrix product's `out` is a separate buffer"),
             )?;
         }
-        let (a_row, lda, a_ok) = self.blas_layout(ca)?;
-        self.check(
-            a_ok,
-            SHAPE,
-            &format!("`{an}` has no unit stride along its rows or its columns, as BLAS needs"),
+        let (an, bn) = (format!("`{an}`"), format!("`{bn}`"));
+        self.call_gemm(
+            module,
+            g.scalar,
+            (ca, g.a.1, &an),
+            (cb, g.b.1, &bn),
+            &oc,
+            (m, n, k),
         )?;
-        let (b_row, ldb, b_ok) = self.blas_layout(cb)?;
-        self.check(
-            b_ok,
-            SHAPE,
-            &format!("`{bn}` has no unit stride along its rows or its columns, as BLAS needs"),
-        )?;
-        let (c_row, ldc, _) = self.blas_layout(&oc)?;
-        self.check(
-            c_row,
-            SHAPE,
-            "`out` must be row-major with unit stride along its rows for BLAS",
-        )?;
-        self.fits_int(&[m, n, k, lda, ldb, ldc])?;
-        // Transposed for BLAS when the operation transposes it, or when it
-        // is read column-major: one or the other.
-        let trans = |w: &Self, row: IntValue<'ctx>, t: bool| -> R<IntValue<'ctx>> {
-            let flip = if t {
-                row
-            } else {
-                w.b.build_not(row, "col").map_err(err)?
-            };
-            let v = w.select(flip, w.c64(TRANS), w.c64(NO_TRANS))?;
-            w.b.build_int_truncate(v, i32t, "t").map_err(err)
-        };
-        let ta = trans(&self, a_row, g.a.1)?;
-        let tb = trans(&self, b_row, g.b.1)?;
-        let int = |w: &Self, v: IntValue<'ctx>| w.b.build_int_truncate(v, i32t, "i").map_err(err);
-        let ft = crate::llvm::mem_type(self.ctx, g.scalar).into_float_type();
-        let ptr = self.ctx.ptr_type(AddressSpace::default());
-        let name = if g.scalar == Scalar::Float32 {
-            "cblas_sgemm"
-        } else {
-            "cblas_dgemm"
-        };
-        let gemm = module.get_function(name).unwrap_or_else(|| {
-            let i = i32t.into();
-            let fl = ft.into();
-            let p = ptr.into();
-            module.add_function(
-                name,
-                self.ctx
-                    .void_type()
-                    .fn_type(&[i, i, i, i, i, i, fl, p, i, p, i, fl, p, i], false),
-                Some(Linkage::External),
-            )
-        });
-        let args: Vec<BasicMetadataValueEnum> = vec![
-            i32t.const_int(ROW_MAJOR, false).into(),
-            ta.into(),
-            tb.into(),
-            int(&self, m)?.into(),
-            int(&self, n)?.into(),
-            int(&self, k)?.into(),
-            ft.const_float(1.0).into(),
-            ca.first.into(),
-            int(&self, lda)?.into(),
-            cb.first.into(),
-            int(&self, ldb)?.into(),
-            ft.const_float(0.0).into(),
-            oc.first.into(),
-            int(&self, ldc)?.into(),
-        ];
-        // Nothing to compute when `out` is empty (BLAS would still check
-        // the leading dimensions).
-        let mn = self.b.build_int_mul(m, n, "mn").map_err(err)?;
-        let empty = self.eq(mn, self.c64(0))?;
-        let call = self.ctx.append_basic_block(self.func, "gemm");
-        let done = self.ctx.append_basic_block(self.func, "done");
-        self.b
-            .build_conditional_branch(empty, done, call)
-            .map_err(err)?;
-        self.b.position_at_end(call);
-        self.b.build_call(gemm, &args, "").map_err(err)?;
-        self.b.build_unconditional_branch(done).map_err(err)?;
-        self.b.position_at_end(done);
         self.b.build_return(Some(&i32t.const_zero())).map_err(err)?;
         Ok(self.func)
     }
