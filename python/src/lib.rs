@@ -19,6 +19,8 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
+mod tasks;
+
 pyo3::create_exception!(
     _blaze,
     BlazeError,
@@ -577,6 +579,7 @@ fn _blaze(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyExpr>()?;
     m.add_class::<PyKernel>()?;
     m.add_class::<ArrowValue>()?;
+    m.add_class::<tasks::PyTaskPlan>()?;
     m.add_function(wrap_pyfunction!(compile_module, m)?)?;
     m.add_function(wrap_pyfunction!(discover, m)?)?;
     m.add_function(wrap_pyfunction!(eval_files, m)?)?;
