@@ -375,6 +375,12 @@ enum CacheAction {
 }
 
 fn main() -> ExitCode {
+    // OpenBLAS's kernels for this CPU, chosen before anything else runs.
+    // SAFETY: the first thing the process does: no other thread yet, no
+    // BLAS call yet.
+    unsafe {
+        blaze::runtime::linalg::cores::select_kernels();
+    }
     // Usage errors exit 1 like every other user error; --help and
     // --version exit 0.
     let cli = match Cli::try_parse() {
