@@ -287,20 +287,8 @@ impl NpyFile {
         // Ask the kernel to read the next block of the same size into the
         // page cache meanwhile: the disk works while this block is
         // computed, and page cache is not this process's memory.
-        #[cfg(target_os = "linux")]
-        {
-            use std::os::unix::io::AsRawFd;
-            let len = ((end - start) * rb) as libc::off_t;
-            // SAFETY: advisory calls on an open descriptor.
-            unsafe {
-                libc::posix_fadvise(
-                    self.file.as_raw_fd(),
-                    (at + len as u64) as libc::off_t,
-                    len,
-                    libc::POSIX_FADV_WILLNEED,
-                );
-            }
-        }
+        let len = ((end - start) * rb) as u64;
+        crate::io::mapped::will_need(&self.file, at.saturating_add(len), len);
         let mut shape = self.shape.clone();
         if shape.is_empty() {
             shape.push(1);
