@@ -23,8 +23,28 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # inherited by the workers
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+def coretype():
+    """The OpenBLAS kernels for this CPU, from NumPy's view of its features:
+    Debian's OpenBLAS 0.3.21 (blaze's) does not recognise some recent Xeons
+    (a VM's "Intel Xeon Processor") and falls back to its Prescott kernels,
+    several times slower, while NumPy's bundled OpenBLAS picks SkylakeX.
+    Both sides get the same `OPENBLAS_CORETYPE` (`--coretype ''` leaves it
+    to each library)."""
+    from numpy._core._multiarray_umath import __cpu_features__ as f
+
+    if all(f.get(x) for x in ("AVX512F", "AVX512CD", "AVX512BW", "AVX512DQ", "AVX512VL")):
+        return "SkylakeX"
+    if f.get("AVX2") and f.get("FMA3"):
+        return "Haswell"
+    return ""
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, _HERE)
 from ooc import make  # noqa: E402
+
+# This file is named dask.py: its folder must not shadow the dask package.
+sys.path = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
 
 
 class NpyRows:
@@ -66,7 +86,12 @@ def main():
     p.add_argument("--cols", type=int, default=500)
     p.add_argument("--chunk", type=int, default=25_000, help="rows per chunk, both sides")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--coretype", default=None,
+                   help="OPENBLAS_CORETYPE for both sides (default: from the CPU's features)")
     args = p.parse_args()
+    core = coretype() if args.coretype is None else args.coretype
+    if core and "OPENBLAS_CORETYPE" not in os.environ:
+        os.environ["OPENBLAS_CORETYPE"] = core
     os.makedirs(args.data, exist_ok=True)
     path = os.path.abspath(os.path.join(args.data, f"dask_{args.rows}x{args.cols}.npy"))
     make(path, args.rows, args.cols)
@@ -79,7 +104,8 @@ def main():
 
     cluster = distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-        env={"OPENBLAS_NUM_THREADS": "1"},
+        env={k: v for k, v in os.environ.items()
+             if k in ("OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE")},
     )
     client = distributed.Client(cluster)
     try:
@@ -89,7 +115,8 @@ def main():
         graph = bd.to_dask(expr, chunk_rows=args.chunk, threads=1)
         print(f"# A: {args.rows} x {args.cols} float64 ({args.rows * args.cols * 8 / 1e9:.2f} GB), "
               f"{-(-args.rows // args.chunk)} chunks of {args.chunk} rows, "
-              f"blaze graph: {len(graph.__dask_graph__())} tasks", flush=True)
+              f"blaze graph: {len(graph.__dask_graph__())} tasks, OPENBLAS_CORETYPE="
+              f"{os.environ.get('OPENBLAS_CORETYPE', '(unset)')}", flush=True)
 
         client.restart()
         t_blaze, r_blaze = timed(
