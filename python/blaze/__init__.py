@@ -105,6 +105,12 @@ class Array:
         ``None``. Over arrays in memory, ``out`` may be a NumPy array of the
         result's shape and type (any strides): the kernel writes into it, and
         it is returned."""
+        if builtins.any(isinstance(v, _Dask) for v in self._inputs.values()):
+            if out is not None:
+                raise BlazeError("out= does not apply to expressions over dask arrays")
+            from .dask import compute
+
+            return compute(self, memory_limit=memory_limit)
         files = {n: v for n, v in self._inputs.items() if isinstance(v, _File)}
         if not files:
             if memory_limit is not None or (out is not None and not isinstance(out, np.ndarray)):
@@ -131,7 +137,7 @@ class Array:
         """What blaze generates for this expression on its arrays: ``"ir"``
         (blaze's typed IR), ``"llvm-ir"``, ``"opt-ir"`` or ``"asm"`` (the
         expression runs once to compile its kernels for these arrays)."""
-        if builtins.any(isinstance(v, _File) for v in self._inputs.values()):
+        if builtins.any(isinstance(v, (_File, _Dask)) for v in self._inputs.values()):
             raise BlazeError("dump() takes arrays in memory; for files use the blaze CLI's --emit")
         kernel, args = self.compile()
         return kernel.dump(kind, *args)
@@ -234,11 +240,17 @@ def _unwrap(v):
 def array(x) -> Array:
     """A lazy array over ``x``: a NumPy array (read in place, never copied),
     a pyarrow array (strings, decimals, dates, lists, structs, nulls: its
-    buffers shared through the Arrow C Data Interface), anything with
-    ``__dlpack__`` or ``__array__``, or a Python number or list (converted
-    by NumPy). Results in Arrow's layout come back as pyarrow arrays."""
+    buffers shared through the Arrow C Data Interface), a dask array (blaze's
+    block kernels then run over its row chunks as dask tasks: see
+    ``blaze.dask``), anything with ``__dlpack__`` or ``__array__``, or a
+    Python number or list (converted by NumPy). Results in Arrow's layout
+    come back as pyarrow arrays."""
     if isinstance(x, Array):
         return x
+    if _is_dask(x):
+        d = _Dask(x)
+        e = _blaze.Expr.param(_fresh_name(), d.dshape)
+        return Array(e, {e.inputs()[0]: d})
     if _is_arrow(x):
         v = _import_arrow(x)
         e = _blaze.Expr.param(_fresh_name(), v.dshape)
@@ -255,6 +267,33 @@ def array(x) -> Array:
     ds = " * ".join(dims + [name])
     e = _blaze.Expr.param(_fresh_name(), ds)
     return Array(e, {e.inputs()[0]: x})
+
+
+def _is_dask(x) -> bool:
+    return (
+        type(x).__module__.startswith("dask.array")
+        and hasattr(x, "chunks")
+        and hasattr(x, "__dask_graph__")
+    )
+
+
+class _Dask:
+    """A dask array input: the array and its datashape (its rows reach blaze
+    chunk by chunk, in dask tasks)."""
+
+    __slots__ = ("array", "dshape")
+
+    def __init__(self, array):
+        name = _DTYPES.get(np.dtype(array.dtype).name)
+        if name is None:
+            raise BlazeError(f"blaze does not read arrays of {array.dtype} yet")
+        if array.ndim == 0 or builtins.any(np.isnan(n) for n in array.shape):
+            raise BlazeError(
+                f"a dask array input needs rows and a known shape, not {array.shape} "
+                "(compute_chunk_sizes() first)"
+            )
+        self.array = array
+        self.dshape = " * ".join([str(int(n)) for n in array.shape] + [name])
 
 
 class _File:

@@ -19,6 +19,8 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
+mod tasks;
+
 pyo3::create_exception!(
     _blaze,
     BlazeError,
@@ -572,11 +574,26 @@ fn open_datashape(path: &str, dshape: Option<&str>) -> PyResult<String> {
         .map_err(|e| BlazeError::new_err(e.to_string()))
 }
 
+/// The name of the OpenBLAS kernels in use (`SkylakeX`, `Haswell`, …).
+#[pyfunction]
+fn blas_core() -> String {
+    blaze::runtime::linalg::cores::blas_core()
+}
+
 #[pymodule]
 fn _blaze(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // OpenBLAS's kernels for this CPU, chosen as the module loads.
+    // SAFETY: the import runs with the GIL held and before any call of
+    // this module (so before any BLAS call); setting `OPENBLAS_CORETYPE`
+    // is what `os.environ` does in Python code.
+    unsafe {
+        blaze::runtime::linalg::cores::select_kernels();
+    }
+    m.add_function(wrap_pyfunction!(blas_core, m)?)?;
     m.add_class::<PyExpr>()?;
     m.add_class::<PyKernel>()?;
     m.add_class::<ArrowValue>()?;
+    m.add_class::<tasks::PyTaskPlan>()?;
     m.add_function(wrap_pyfunction!(compile_module, m)?)?;
     m.add_function(wrap_pyfunction!(discover, m)?)?;
     m.add_function(wrap_pyfunction!(eval_files, m)?)?;

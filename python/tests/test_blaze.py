@@ -215,3 +215,18 @@ def test_dump_shows_what_blaze_generates():
     assert "main" in e.dump("ir")
     with pytest.raises(blaze.BlazeError, match="not a dump"):
         e.dump("bitcode")
+
+
+def test_blaze_dask_without_dask_says_to_install_the_extra():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['dask'] = None\n"
+        "try:\n"
+        "    import blaze.dask\n"
+        "except ImportError as e:\n"
+        "    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "blaze[dask]" in out.stdout, out.stdout + out.stderr

@@ -293,11 +293,16 @@ enum Command {
     ///
     /// `def axpy(a: float64, x: N * float64, y: N * float64)` becomes
     /// `int32_t axpy(double a, const DLTensor *x, const DLTensor *y,
-    /// DLTensor *out)`. Definitions must be one fused elementwise kernel,
-    /// stored or reduced (`sum(x * x)`: a 0-d `out`; `sum(x, axis=1)`), or
-    /// a matrix product of two parameters (`A.T @ A`: one BLAS call).
-    /// Link with the flags the header names (`blaze config --libs`); no
-    /// JIT at run time.
+    /// DLTensor *out)`. A definition over arrays of bool, integers and
+    /// floats compiles when the JIT plans it into fused kernels (stored or
+    /// reduced: `sum(x * x)` writes a 0-d `out`; `sum`, `prod`, `min`,
+    /// `max`, `mean`, `var`, `std`, `any`, `all`, `count`, `argmin`,
+    /// `argmax`), matrix products (BLAS), `solve`, `inv`, `det` (LAPACK)
+    /// and index notation; several of them (`x - mean(x)`,
+    /// `sum(exp(A @ w))`) run in order from a generated driver with
+    /// temporaries it allocates and frees. Others are refused with the
+    /// reason. Link with the flags the header names (`blaze config
+    /// --libs`); no JIT and no blaze library at run time.
     ///
     /// By default the object is portable: one variant per x86-64 level
     /// (v2, v3, v4) and a dispatcher that picks the best one the running
@@ -333,7 +338,7 @@ enum Command {
     /// Objects need no blaze library at run time: the DLPack checks, the
     /// error messages, the CPU dispatch and the temporaries of
     /// multi-step definitions are generated into each object. They link
-    /// with OpenBLAS (definitions that call BLAS), glibc's libmvec
+    /// with OpenBLAS (definitions that call BLAS or LAPACK), glibc's libmvec
     /// (vectorized math) and libm; `--libs` prints the flags every object
     /// links with (an object's header names the subset it needs),
     /// `--static` the same with OpenBLAS from its static archive
@@ -370,6 +375,12 @@ enum CacheAction {
 }
 
 fn main() -> ExitCode {
+    // OpenBLAS's kernels for this CPU, chosen before anything else runs.
+    // SAFETY: the first thing the process does: no other thread yet, no
+    // BLAS call yet.
+    unsafe {
+        blaze::runtime::linalg::cores::select_kernels();
+    }
     // Usage errors exit 1 like every other user error; --help and
     // --version exit 0.
     let cli = match Cli::try_parse() {

@@ -4,19 +4,10 @@
 //! column-major, under valgrind too; layouts BLAS cannot read and other
 //! products are refused with the reason.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn blaze(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_blaze"))
-        .args(args)
-        .output()
-        .expect("the blaze binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::cbuild::{blaze, build, close, compile_c, config, f64s, jit, npy, text, valgrind};
+use std::process::Command;
 
 const SOURCE: &str = "\
 def gram(A: N * M * float64) = A.T @ A
@@ -39,50 +30,9 @@ fn values(n: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
-/// A `.npy` file of float64 `data` of `shape`.
-fn npy(path: &Path, shape: &[usize], data: &[f64]) {
-    let dims: String = shape.iter().map(|d| format!("{d},")).collect();
-    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({dims}), }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    for v in data {
-        bytes.extend(v.to_le_bytes());
-    }
-    std::fs::write(path, bytes).unwrap();
-}
-
-fn floats(b: &[u8]) -> Vec<f64> {
-    b.chunks_exact(8)
-        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
-        .collect()
-}
-
-/// The JIT's result of `def` on the given `--in` arguments.
-fn jit(dir: &Path, def: &str, inputs: &[String]) -> Vec<f64> {
-    let out = dir.join(format!("{def}.npy"));
-    let src = dir.join("g.blz");
-    let mut a = vec![
-        "eval".to_string(),
-        src.display().to_string(),
-        "--def".into(),
-        def.into(),
-        "--out".into(),
-        out.display().to_string(),
-    ];
-    for i in inputs {
-        a.push("--in".into());
-        a.push(i.clone());
-    }
-    let o = blaze(&a.iter().map(String::as_str).collect::<Vec<_>>());
-    assert_eq!(o.status.code(), Some(0), "{def}: {}", text(&o.stderr));
-    let bytes = std::fs::read(&out).unwrap();
-    let len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    floats(&bytes[10 + len..])
+/// The bytes of float64s.
+fn bytes(v: &[f64]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
 /// Reads A (N × M, row-major) and B (K × M) from files, calls `gram` on A
@@ -167,17 +117,9 @@ int main(int argc, char **argv) {
 fn matrix_products_built_ahead_of_time_give_the_jit_results() {
     let t = tempfile::tempdir().expect("temp dir");
     let dir = t.path();
-    std::fs::write(dir.join("g.blz"), SOURCE).unwrap();
-    let (obj, h) = (dir.join("g.o"), dir.join("g.h"));
-    let o = blaze(&[
-        "build",
-        dir.join("g.blz").to_str().unwrap(),
-        "-o",
-        obj.to_str().unwrap(),
-        "--header",
-        h.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let src = dir.join("g.blz");
+    std::fs::write(&src, SOURCE).unwrap();
+    let (obj, h) = build(dir, &src, "g", &[]);
     let header = std::fs::read_to_string(&h).unwrap();
     assert!(
         header.contains("int32_t gram(const DLTensor *A, DLTensor *out);"),
@@ -187,8 +129,7 @@ fn matrix_products_built_ahead_of_time_give_the_jit_results() {
 
     let (a, b) = (values(N * M, 1), values(K * M, 2));
     let raw = |name: &str, v: &[f64]| {
-        let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
-        std::fs::write(dir.join(name), bytes).unwrap();
+        std::fs::write(dir.join(name), bytes(v)).unwrap();
         dir.join(name).display().to_string()
     };
     let args = [
@@ -199,49 +140,30 @@ fn matrix_products_built_ahead_of_time_give_the_jit_results() {
         K.to_string(),
         dir.join("out.bin").display().to_string(),
     ];
-    npy(&dir.join("a.npy"), &[N, M], &a);
-    npy(&dir.join("b.npy"), &[K, M], &b);
+    npy(&dir.join("a.npy"), "<f8", &[N, M], &bytes(&a));
+    npy(&dir.join("b.npy"), "<f8", &[K, M], &bytes(&b));
 
-    let c = dir.join("g.c");
-    std::fs::write(&c, GEMM_C).unwrap();
-    let exe = dir.join("g");
-    let libs = text(&blaze(&["config", "--libs"]).stdout);
-    assert!(libs.contains("-lopenblas"), "{libs}");
-    let cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-I"])
-        .arg(dir)
-        .arg(&c)
-        .arg(&obj)
-        .args(libs.split_whitespace())
-        .arg("-o")
-        .arg(&exe)
-        .output()
-        .expect("run cc (a C compiler is required)");
-    assert!(cc.status.success(), "cc: {}", text(&cc.stderr));
+    let libs = config("--libs");
+    assert!(libs.contains(&"-lopenblas".to_string()), "{libs:?}");
+    let exe = compile_c(dir, GEMM_C, &obj, "g", &libs);
     let run = Command::new(&exe).args(&args).output().expect("run");
     let out = text(&run.stdout);
     assert!(run.status.success(), "{out}{}", text(&run.stderr));
     for line in ["gram 0", "gram-col 0", "abt 0"] {
         assert!(out.lines().any(|l| l == line), "{line}: {out}");
     }
-    let got = floats(&std::fs::read(dir.join("out.bin")).unwrap());
+    let got = f64s(&std::fs::read(dir.join("out.bin")).unwrap());
     assert_eq!(got.len(), 2 * M * M + N * K);
     let a_in = format!("A={}", dir.join("a.npy").display());
     let b_in = format!("B={}", dir.join("b.npy").display());
-    let close = |x: &[f64], y: &[f64], what: &str| {
-        assert_eq!(x.len(), y.len(), "{what}");
-        for (i, (p, q)) in x.iter().zip(y).enumerate() {
-            assert!(
-                (p - q).abs() <= 1e-12 * q.abs().max(1.0),
-                "{what}[{i}]: {p} vs the JIT's {q}"
-            );
-        }
+    let same = |x: &[f64], y: &[f64], what: &str| {
+        assert!(close(x, y, 1e-12), "{what}: {x:?} vs the JIT's {y:?}");
     };
-    let gram = jit(dir, "gram", std::slice::from_ref(&a_in));
-    close(&got[..M * M], &gram, "gram");
-    close(&got[M * M..2 * M * M], &gram, "gram of column-major A");
-    let abt = jit(dir, "abt", &[a_in, b_in]);
-    close(&got[2 * M * M..], &abt, "abt");
+    let gram = f64s(&jit(dir, &src, "gram", &["--in", &a_in]));
+    same(&got[..M * M], &gram, "gram");
+    same(&got[M * M..2 * M * M], &gram, "gram of column-major A");
+    let abt = f64s(&jit(dir, &src, "abt", &["--in", &a_in, "--in", &b_in]));
+    same(&got[2 * M * M..], &abt, "abt");
     // A plain check of one element: (A.T @ A)[0][1].
     let want: f64 = (0..N).map(|i| a[i * M] * a[i * M + 1]).sum();
     assert!((got[1] - want).abs() <= 1e-12 * want.abs().max(1.0));
@@ -261,21 +183,15 @@ fn matrix_products_built_ahead_of_time_give_the_jit_results() {
     );
     assert!(line("inner ").starts_with("inner 8 abt: "), "{out}");
 
-    match std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|d| d.join("valgrind"))
-        .find(|p| p.is_file())
-    {
-        None => eprintln!("skipped valgrind: not installed (scripts/setup.sh installs it)"),
-        Some(vg) => {
-            let o = Command::new(vg)
-                .args(["--error-exitcode=99", "-q"])
-                .arg(&exe)
-                .args(&args)
-                .output()
-                .expect("run valgrind");
-            assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-            assert_eq!(text(&o.stdout), out);
-        }
+    if let Some(vg) = valgrind() {
+        let o = Command::new(vg)
+            .args(["--error-exitcode=99", "-q"])
+            .arg(&exe)
+            .args(&args)
+            .output()
+            .expect("run valgrind");
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        assert_eq!(text(&o.stdout), out);
     }
 }
 

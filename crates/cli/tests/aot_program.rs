@@ -1,6 +1,7 @@
 //! `blaze build` of definitions of several steps — fused groups whose
 //! results other groups use (`x - mean(x)`), matrix products inside
-//! expressions (`sum(exp(A @ w))`, `(A - mean(A, axis=0)).T @ (…)`) — called
+//! expressions (`sum(exp(A @ w))`, `(A - mean(A, axis=0)).T @ (…)`), a
+//! transposed result copied into `out` — called
 //! from C give the JIT's results (`blaze eval` on the same data), on an
 //! `x86-64-v3` object under valgrind with no error and no leak, errors
 //! after temporaries included; linked with exactly `blaze config --libs`
@@ -25,6 +26,7 @@ def shifted(x: N * float64) = sum(x) + 1.0
 def vecmat(xf: N * float32, Af: N * M * float32) = (xf @ Af) * 2.0
 def dot(x: N * float64, y: N * float64) = x @ y
 def lowdev(x: N * float64) = x - min(x)
+def flipped(A: N * M * float64) = (A - mean(A)).T
 ";
 
 const N: usize = 1001;
@@ -65,6 +67,11 @@ int main(int argc, char **argv) {
     put(dir, "vecmat", vecmat(&txf, &tAf, &ofm), fm, (size_t)m * 4);
     put(dir, "dot", dot(&tx, &ty, &o0), &d, 8);
     put(dir, "lowdev", lowdev(&tx, &on), vn, nn * 8);
+    int64_t smn[2] = {m, n};
+    double *vmn = malloc(nm * 8);
+    DLTensor omn = tensor(vmn, 2, smn, kDLFloat, 64);
+    put(dir, "flipped", flipped(&tA, &omn), vmn, nm * 8);
+    free(vmn);
     /* Errors, after temporaries are allocated or before. */
     int64_t none[1] = {0};
     DLTensor te = tensor(x, 1, none, kDLFloat, 64), oe = tensor(vn, 1, none, kDLFloat, 64);
@@ -150,6 +157,7 @@ fn definitions_of_several_steps_give_the_jit_results() {
         ("shifted", &["x"]),
         ("dot", &["x", "y"]),
         ("lowdev", &["x"]),
+        ("flipped", &["A"]),
     ] {
         let (got, jit) = (f64s(&result(def)), f64s(&want(def, ins)));
         assert!(

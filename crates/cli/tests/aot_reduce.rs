@@ -3,19 +3,11 @@
 //! (`blaze eval` on the same data), `max` of nothing is an error, and the
 //! reductions it does not compile are refused with the reason.
 
+mod common;
+
+use common::cbuild::{blaze, build, compile_c, config, jit, npy, text, valgrind};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn blaze(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_blaze"))
-        .args(args)
-        .output()
-        .expect("the blaze binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use std::process::Command;
 
 const SOURCE: &str = "\
 def total(x: N * float64) = sum(x * x)
@@ -43,39 +35,9 @@ fn ms() -> Vec<i32> {
     (0..N * M).map(|i| (i % 1999) as i32 - 999).collect()
 }
 
-/// A `.npy` file of `descr` elements of `shape` from their bytes.
-fn npy(path: &Path, descr: &str, shape: &[usize], data: &[u8]) {
-    let dims: String = shape.iter().map(|d| format!("{d},")).collect();
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({dims}), }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    bytes.extend(data);
-    std::fs::write(path, bytes).unwrap();
-}
-
-/// The JIT's result of definition `def` as the bytes of its one element.
-fn jit(dir: &Path, def: &str, args: &[&str]) -> Vec<u8> {
-    let src = dir.join("r.blz");
-    let out = dir.join(format!("{def}.npy"));
-    let mut a = vec![
-        "eval",
-        src.to_str().unwrap(),
-        "--def",
-        def,
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    a.extend_from_slice(args);
-    let o = blaze(&a);
-    assert_eq!(o.status.code(), Some(0), "{def}: {}", text(&o.stderr));
-    let bytes = std::fs::read(&out).unwrap();
-    let len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    bytes[10 + len..].to_vec()
+/// The JIT's result of definition `def` of `r.blz` in `dir`.
+fn jit_r(dir: &Path, def: &str, args: &[&str]) -> Vec<u8> {
+    jit(dir, &dir.join("r.blz"), def, args)
 }
 
 /// Calls each definition on the data of `x.bin` and `m.bin` and prints
@@ -174,17 +136,9 @@ int main(int argc, char **argv) {
 fn reductions_built_ahead_of_time_give_the_jit_results() {
     let t = tempfile::tempdir().expect("temp dir");
     let dir = t.path();
-    std::fs::write(dir.join("r.blz"), SOURCE).unwrap();
-    let (obj, h) = (dir.join("r.o"), dir.join("r.h"));
-    let o = blaze(&[
-        "build",
-        dir.join("r.blz").to_str().unwrap(),
-        "-o",
-        obj.to_str().unwrap(),
-        "--header",
-        h.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let src = dir.join("r.blz");
+    std::fs::write(&src, SOURCE).unwrap();
+    let (obj, h) = build(dir, &src, "r", &[]);
     let header = std::fs::read_to_string(&h).unwrap();
     assert!(
         header.contains("/* total(x: N * float64) -> float64 */\nint32_t total(const DLTensor *x, DLTensor *out);"),
@@ -199,21 +153,7 @@ fn reductions_built_ahead_of_time_give_the_jit_results() {
     npy(&xn, "<f8", &[N], &x);
     npy(&mn, "<i4", &[N, M], &m);
 
-    let c = dir.join("r.c");
-    std::fs::write(&c, REDUCE_C).unwrap();
-    let exe = dir.join("r");
-    let libs = text(&blaze(&["config", "--libs"]).stdout);
-    let cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-I"])
-        .arg(dir)
-        .arg(&c)
-        .arg(&obj)
-        .args(libs.split_whitespace())
-        .arg("-o")
-        .arg(&exe)
-        .output()
-        .expect("run cc (a C compiler is required)");
-    assert!(cc.status.success(), "cc: {}", text(&cc.stderr));
+    let exe = compile_c(dir, REDUCE_C, &obj, "r", &config("--libs"));
     let args = [
         dir.join("x.bin").display().to_string(),
         dir.join("m.bin").display().to_string(),
@@ -228,27 +168,21 @@ fn reductions_built_ahead_of_time_give_the_jit_results() {
     assert_eq!(axes.len(), 8 * (N + 6));
     // Under valgrind (its CPU has no AVX-512, so another variant may run):
     // no error, the same statuses.
-    match std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|d| d.join("valgrind"))
-        .find(|p| p.is_file())
-    {
-        None => eprintln!("skipped valgrind: not installed (scripts/setup.sh installs it)"),
-        Some(vg) => {
-            let o = Command::new(vg)
-                .args(["--error-exitcode=99", "-q"])
-                .arg(&exe)
-                .args(&args)
-                .output()
-                .expect("run valgrind");
-            let under = text(&o.stdout);
-            assert_eq!(o.status.code(), Some(0), "{under}{}", text(&o.stderr));
-            let statuses = |s: &str| -> Vec<String> {
-                s.lines()
-                    .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
-                    .collect()
-            };
-            assert_eq!(statuses(&under), statuses(&out));
-        }
+    if let Some(vg) = valgrind() {
+        let o = Command::new(vg)
+            .args(["--error-exitcode=99", "-q"])
+            .arg(&exe)
+            .args(&args)
+            .output()
+            .expect("run valgrind");
+        let under = text(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{under}{}", text(&o.stderr));
+        let statuses = |s: &str| -> Vec<String> {
+            s.lines()
+                .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
+                .collect()
+        };
+        assert_eq!(statuses(&under), statuses(&out));
     }
     let value = |name: &str| -> String {
         let line = out
@@ -266,34 +200,34 @@ fn reductions_built_ahead_of_time_give_the_jit_results() {
     let ma = format!("m={}", mn.display());
 
     let total: f64 = value("total").parse().unwrap();
-    let want = f64_of(jit(dir, "total", &["--in", &xa]));
+    let want = f64_of(jit_r(dir, "total", &["--in", &xa]));
     assert!(close(total, want), "total {total} vs the JIT's {want}");
     let exact: f64 = xs().iter().map(|v| v * v).sum();
     assert!(close(total, exact), "total {total} vs {exact}");
 
     let lowest: i32 = value("lowest").parse().unwrap();
-    let want = jit(dir, "lowest", &["--in", &ma]);
+    let want = jit_r(dir, "lowest", &["--in", &ma]);
     assert_eq!(lowest, i32::from_le_bytes(want[..4].try_into().unwrap()));
     assert_eq!(lowest, -998);
 
     let highest: f64 = value("highest").parse().unwrap();
-    let want = f64_of(jit(dir, "highest", &["--in", &xa]));
+    let want = f64_of(jit_r(dir, "highest", &["--in", &xa]));
     assert!(close(highest, want), "highest {highest} vs {want}");
 
     for (name, input) in [("anyneg", &xa), ("allpos", &ma)] {
         let got: u8 = value(name).parse().unwrap();
-        assert_eq!(got, jit(dir, name, &["--in", input])[0], "{name}");
+        assert_eq!(got, jit_r(dir, name, &["--in", input])[0], "{name}");
     }
     assert_eq!(value("anyneg"), "1");
     assert_eq!(value("allpos"), "1");
 
     let count: i64 = value("count").parse().unwrap();
-    let want = jit(dir, "count", &["--in", &ma]);
+    let want = jit_r(dir, "count", &["--in", &ma]);
     assert_eq!(count, i64::from_le_bytes(want[..8].try_into().unwrap()));
     assert_eq!(count, ms().iter().map(|&v| i64::from(v)).sum::<i64>());
 
     let scaled: f64 = value("scaled").parse().unwrap();
-    let want = f64_of(jit(
+    let want = f64_of(jit_r(
         dir,
         "scaled",
         &["--in", &xa, "--arg", "a=1.0009765625"],
@@ -308,14 +242,14 @@ fn reductions_built_ahead_of_time_give_the_jit_results() {
     for name in ["rowsum", "colmean", "colmin"] {
         assert_eq!(value(name), "", "{name}");
     }
-    assert_eq!(axes[..8 * N], jit(dir, "rowsum", &["--in", &ma])[..]);
+    assert_eq!(axes[..8 * N], jit_r(dir, "rowsum", &["--in", &ma])[..]);
     let floats = |b: &[u8]| -> Vec<f64> {
         b.chunks_exact(8)
             .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
             .collect()
     };
     let colmean = floats(&axes[8 * N..8 * (N + 3)]);
-    let want = floats(&jit(dir, "colmean", &["--in", &ma]));
+    let want = floats(&jit_r(dir, "colmean", &["--in", &ma]));
     assert_eq!(want.len(), 3);
     for (a, b) in colmean.iter().zip(&want) {
         assert!(close(*a, *b), "colmean {colmean:?} vs {want:?}");
@@ -323,7 +257,7 @@ fn reductions_built_ahead_of_time_give_the_jit_results() {
     let x3 = dir.join("x3.npy");
     npy(&x3, "<f8", &[N / 3, 3], &x[..8 * 3 * (N / 3)]);
     let colmin = floats(&axes[8 * (N + 3)..]);
-    let want = floats(&jit(
+    let want = floats(&jit_r(
         dir,
         "colmin",
         &["--in", &format!("x={}", x3.display())],
@@ -332,7 +266,7 @@ fn reductions_built_ahead_of_time_give_the_jit_results() {
     assert_eq!(colmin, [-0.9375; 3]);
 
     let average: f64 = value("average").parse().unwrap();
-    let want = f64_of(jit(dir, "average", &["--in", &ma]));
+    let want = f64_of(jit_r(dir, "average", &["--in", &ma]));
     assert!(close(average, want), "average {average} vs {want}");
 
     assert!(

@@ -29,7 +29,8 @@
 //! core and BLAS its own threads.
 
 //!
-//! Submodules: `classify` (the node classes), `run` (the executor), `text` (the task graph and the plan's
+//! Submodules: `classify` (the node classes), `run` (the executor), `tasks`
+//! (the plan as separate tasks for another scheduler), `text` (the task graph and the plan's
 //! `Display`). Opening files and deciding what streams is the
 //! [`Session`](crate::Session)'s; this module takes its inputs opened.
 
@@ -38,9 +39,11 @@ mod combine;
 mod lower;
 mod run;
 mod slice;
+mod tasks;
 mod text;
 
 pub use run::StreamRun;
+pub use tasks::{Known, Partial, TaskInput, TaskPlan};
 
 use crate::error::StreamError;
 use crate::exec::{prepare, Prepared};

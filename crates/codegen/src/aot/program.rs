@@ -15,13 +15,14 @@
 //! whose transposed operands are views (BLAS's transpose flags), not the
 //! JIT's rewritten routines, which compute the same products.
 
+use super::index::{index_plan, IndexPlan};
 use super::types::plain;
 use crate::error::Unsupported;
 use crate::fuse::{fuse_group, has_plain_kernel_form, op_name};
 use crate::kernel::KernelSpec;
 use blaze_datashape::{Datashape, Dim, Scalar};
 use blaze_ir::analysis;
-use blaze_ir::ops::ReduceFn;
+use blaze_ir::ops::{LinalgFn, ReduceFn};
 use blaze_ir::{Function, NodeId, Op};
 
 /// How one node of the definition is computed.
@@ -33,11 +34,16 @@ pub(crate) enum Step {
     Fused,
     /// The root of a fused group: one kernel.
     Group(Box<Group>),
-    /// A transpose by a permutation of the axes: a view of its argument.
+    /// A transpose by a permutation of the axes: a view of its argument
+    /// (copied into `out` when it is the result).
     Transpose(Vec<usize>),
     /// A matrix product of float64 or float32 matrices or vectors: one
     /// `cblas_?gemm` call.
     MatMul(Scalar),
+    /// Index notation: one kernel over the index variables.
+    Index(Box<IndexPlan>),
+    /// `solve`, `inv` or `det` of float64 or float32 matrices: LAPACK.
+    Linalg(LinalgFn, Scalar),
     /// `argmin` or `argmax` (`max`) of a materialized argument of element
     /// type `scalar`, over every axis or along `axis`.
     Arg {
@@ -86,9 +92,19 @@ impl Program {
         })
     }
 
-    /// Whether some step calls BLAS.
+    /// The index kernels, with their nodes, in order.
+    pub(crate) fn index_plans(&self) -> impl Iterator<Item = (usize, &IndexPlan)> {
+        self.steps.iter().enumerate().filter_map(|(i, s)| match s {
+            Step::Index(p) => Some((i, p.as_ref())),
+            _ => None,
+        })
+    }
+
+    /// Whether some step calls BLAS or LAPACK (OpenBLAS).
     pub(crate) fn uses_blas(&self) -> bool {
-        self.steps.iter().any(|s| matches!(s, Step::MatMul(_)))
+        self.steps
+            .iter()
+            .any(|s| matches!(s, Step::MatMul(_) | Step::Linalg(..)))
     }
 }
 
@@ -117,12 +133,15 @@ pub(crate) fn program(f: &Function) -> Result<Program, Unsupported> {
     plain(f.result_type(), "the result", def)?;
     let n = f.nodes.len();
     let uses = analysis::uses(f);
+    let deps = analysis::index_deps(f);
     let consumer = analysis::consumer(f);
     let is_elem: Vec<bool> = (0..n)
         .map(|i| has_plain_kernel_form(f, NodeId(i as u32)))
         .collect();
     let reduce: Vec<bool> = (0..n).map(|i| reducible(f, NodeId(i as u32))).collect();
-    let groupable = |c: NodeId| is_elem[c.index()] || reduce[c.index()];
+    // A consumer inside a loop reads its operands as index operands.
+    let groupable =
+        |c: NodeId| (is_elem[c.index()] || reduce[c.index()]) && deps[c.index()].is_empty();
     let folds = |id: NodeId| -> bool {
         let i = id.index();
         if !is_elem[i] || id == f.root {
@@ -142,9 +161,17 @@ pub(crate) fn program(f: &Function) -> Result<Program, Unsupported> {
         known_lengths(f, &node.ty, &what)?;
         let step = match &node.op {
             Op::Param(p) => Step::Param(*p),
+            // Inside a loop: computed by the loop's kernel.
+            _ if !deps[i].is_empty() => Step::Fused,
+            Op::Forall(_) | Op::IndexReduce(..) => {
+                Step::Index(Box::new(index_plan(f, id, &deps)?))
+            }
             _ if folds(id) => Step::Fused,
-            Op::Transpose(perm) if id != f.root => Step::Transpose(perm.clone()),
+            Op::Transpose(perm) => Step::Transpose(perm.clone()),
             Op::MatMul => matmul(f, id, ty)?,
+            Op::Linalg(lf @ (LinalgFn::Solve | LinalgFn::Inv | LinalgFn::Det)) => {
+                linalg(f, id, *lf, ty)?
+            }
             _ if is_elem[i] || reduce[i] => Step::Group(Box::new(group(f, id, &folds)?)),
             Op::Reduce {
                 f: rf @ (ReduceFn::ArgMin | ReduceFn::ArgMax),
@@ -213,6 +240,31 @@ fn matmul(f: &Function, id: NodeId, ty: Scalar) -> Result<Step, Unsupported> {
         )));
     }
     Ok(Step::MatMul(ty))
+}
+
+/// The step of `solve(A, b)`, `inv(A)` or `det(A)`: float64 or float32,
+/// `A` a matrix, `b` a vector or a matrix.
+fn linalg(f: &Function, id: NodeId, lf: LinalgFn, ty: Scalar) -> Result<Step, Unsupported> {
+    let node = f.node(id);
+    let ranks: Vec<usize> = node.args.iter().map(|a| f.node(*a).ty.dims.len()).collect();
+    let same = node
+        .args
+        .iter()
+        .all(|a| f.node(*a).ty.measure.as_scalar() == Some(ty));
+    let shapes = match lf {
+        LinalgFn::Solve => matches!(ranks.as_slice(), [2, 1 | 2]),
+        _ => ranks == [2],
+    };
+    if !(matches!(ty, Scalar::Float64 | Scalar::Float32) && same && shapes) {
+        return Err(Unsupported(format!(
+            "`{}`: node %{} is a `{}` of `{}`; `blaze build` calls LAPACK for `solve`, `inv` and `det` of float64 or float32 matrices",
+            f.name,
+            id.index(),
+            op_name(&node.op),
+            node.ty
+        )));
+    }
+    Ok(Step::Linalg(lf, ty))
 }
 
 /// The step of an `argmin` or `argmax` over every axis or one.

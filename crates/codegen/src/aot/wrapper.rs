@@ -24,6 +24,8 @@ use std::collections::HashMap;
 mod argreduce;
 mod driver;
 mod gemm;
+mod index;
+mod lapack;
 mod overlap;
 mod reduce;
 

@@ -16,7 +16,7 @@ use inkwell::{FloatPredicate, IntPredicate};
 impl<'ctx> Wrapper<'_, 'ctx> {
     /// Emits nested loops over `lens` (outermost first), calling `body`
     /// with the indices in the innermost.
-    fn loops(
+    pub(super) fn loops(
         &mut self,
         lens: &[IntValue<'ctx>],
         body: &mut dyn FnMut(&mut Self, &[IntValue<'ctx>]) -> R<()>,
@@ -65,9 +65,9 @@ impl<'ctx> Wrapper<'_, 'ctx> {
         Ok(())
     }
 
-    /// A stack slot allocated at the start of the function, so that a
-    /// loop does not grow the stack.
-    fn entry_alloca(
+    /// A stack slot allocated at the start of the function (so that a
+    /// loop does not grow the stack), holding zero (NULL) from there.
+    pub(super) fn entry_alloca(
         &self,
         ty: inkwell::types::BasicTypeEnum<'ctx>,
         name: &str,
@@ -81,12 +81,14 @@ impl<'ctx> Wrapper<'_, 'ctx> {
             Some(i) => b.position_before(&i),
             None => b.position_at_end(entry),
         }
-        b.build_alloca(ty, name).map_err(err)
+        let slot = b.build_alloca(ty, name).map_err(err)?;
+        b.build_store(slot, ty.const_zero()).map_err(err)?;
+        Ok(slot)
     }
 
     /// The address of the element at `index` of a view of `size`-byte
     /// elements (`strides` in elements).
-    fn element(
+    pub(super) fn element(
         &self,
         first: PointerValue<'ctx>,
         index: &[IntValue<'ctx>],

@@ -151,15 +151,33 @@ impl<'ctx> Wrapper<'_, 'ctx> {
             count = c;
             ok = self.and(ok, fits)?;
         }
-        let (bytes, fits) = self.checked_mul(count, self.c64(s.size_bytes() as u64))?;
-        ok = self.and(ok, fits)?;
+        let what = format!("the temporary of node %{} (type `{ty}`)", id.index());
+        self.check(ok, EVAL, &format!("{what} would exceed the address space"))?;
+        let p = self.allocate(module, count, s.size_bytes() as u64, slot, &what)?;
+        Ok(Checked {
+            first: p,
+            lens,
+            strides,
+        })
+    }
+
+    /// `malloc` of `count` elements of `size` bytes (at least one byte),
+    /// its pointer kept in `slot` for [`release`](Self::release);
+    /// `BLAZE_ERR_EVAL` naming `what` when the size overflows or memory
+    /// runs out.
+    pub(super) fn allocate(
+        &mut self,
+        module: &Module<'ctx>,
+        count: IntValue<'ctx>,
+        size: u64,
+        slot: PointerValue<'ctx>,
+        what: &str,
+    ) -> R<PointerValue<'ctx>> {
+        let (bytes, fits) = self.checked_mul(count, self.c64(size))?;
         self.check(
-            ok,
+            fits,
             EVAL,
-            &format!(
-                "the temporary of node %{} (type `{ty}`) would exceed the address space",
-                id.index()
-            ),
+            &format!("{what} would exceed the address space"),
         )?;
         // malloc(0) may return NULL: at least one byte.
         let none = self.eq(bytes, self.c64(0))?;
@@ -180,19 +198,28 @@ impl<'ctx> Wrapper<'_, 'ctx> {
             .into_pointer_value();
         self.b.build_store(slot, p).map_err(err)?;
         let got = self.b.build_is_not_null(p, "got").map_err(err)?;
-        self.check(
-            got,
-            EVAL,
-            &format!(
-                "out of memory for the temporary of node %{} (type `{ty}`)",
-                id.index()
-            ),
-        )?;
-        Ok(Checked {
-            first: p,
-            lens,
-            strides,
-        })
+        self.check(got, EVAL, &format!("out of memory for {what}"))?;
+        Ok(p)
+    }
+
+    /// A scratch buffer of `count` elements of `size` bytes, freed on
+    /// every return like the temporaries (its slot is NULL from the
+    /// function's start).
+    pub(super) fn scratch(
+        &mut self,
+        module: &Module<'ctx>,
+        count: IntValue<'ctx>,
+        size: u64,
+        what: &str,
+    ) -> R<PointerValue<'ctx>> {
+        let ptr = self.ctx.ptr_type(AddressSpace::default());
+        let slot = self.entry_alloca(ptr.into(), "scratch")?;
+        if self.temps.free.is_none() {
+            let void = self.ctx.void_type();
+            self.temps.free = Some(libc(module, "free", void.fn_type(&[ptr.into()], false)));
+        }
+        self.temps.slots.push(slot);
+        self.allocate(module, count, size, slot, what)
     }
 
     /// Writes the body of the C function of `prog`, whose groups run
@@ -212,7 +239,15 @@ impl<'ctx> Wrapper<'_, 'ctx> {
         let root = f.root.index();
         let mut slots = HashMap::new();
         for (i, s) in prog.steps.iter().enumerate() {
-            if i != root && matches!(s, Step::Group(_) | Step::MatMul(_) | Step::Arg { .. }) {
+            let computed = matches!(
+                s,
+                Step::Group(_)
+                    | Step::MatMul(_)
+                    | Step::Arg { .. }
+                    | Step::Linalg(..)
+                    | Step::Index(_)
+            );
+            if i != root && computed {
                 let slot = self.b.build_alloca(ptr, "slot").map_err(err)?;
                 self.b.build_store(slot, ptr.const_null()).map_err(err)?;
                 slots.insert(i, slot);
@@ -332,6 +367,24 @@ impl<'ctx> Wrapper<'_, 'ctx> {
                     self.run_matmul(module, *s, id, &d, &views)?;
                     Some(d)
                 }
+                Step::Index(p) => {
+                    let d = dest(&mut self)?;
+                    let k = kernels
+                        .get(&i)
+                        .ok_or_else(|| err(format!("no kernel for node %{i}")))?;
+                    self.run_index(p, k, &d, &views, &syms)?;
+                    Some(d)
+                }
+                Step::Linalg(lf, s) => {
+                    let a = self.view(&views, id, 0)?;
+                    let b = match f.node(id).args.len() {
+                        2 => Some(self.view(&views, id, 1)?),
+                        _ => None,
+                    };
+                    let d = dest(&mut self)?;
+                    self.run_linalg(module, *lf, *s, &a, b.as_ref(), &d)?;
+                    Some(d)
+                }
                 Step::Arg { scalar, max, axis } => {
                     let x = self.view(&views, id, 0)?;
                     let d = dest(&mut self)?;
@@ -340,11 +393,29 @@ impl<'ctx> Wrapper<'_, 'ctx> {
                 }
             };
         }
+        // A result that is a view (a transpose) is copied into `out`.
+        if let (Some(Step::Transpose(_)), Some(Some(v))) = (prog.steps.get(root), views.get(root)) {
+            self.copy_view(v, &oc, out_s)?;
+        }
         self.release()?;
         self.b
             .build_return(Some(&self.ctx.i32_type().const_zero()))
             .map_err(err)?;
         Ok(self.func)
+    }
+
+    /// Copies view `from` into `to` (same lengths), element by element.
+    fn copy_view(&mut self, from: &Checked<'ctx>, to: &Checked<'ctx>, s: Scalar) -> R<()> {
+        let ty = mem_type(self.ctx, s);
+        let size = s.size_bytes() as u64;
+        let lens = from.lens.clone();
+        self.loops(&lens, &mut |w: &mut Self, index: &[IntValue<'ctx>]| {
+            let p = w.element(from.first, index, &from.strides, size)?;
+            let v = w.b.build_load(ty, p, "v").map_err(err)?;
+            let q = w.element(to.first, index, &to.strides, size)?;
+            w.b.build_store(q, v).map_err(err)?;
+            Ok(())
+        })
     }
 
     /// The value of argument `k` of node `id`.
@@ -372,16 +443,87 @@ impl<'ctx> Wrapper<'_, 'ctx> {
         views: &[Option<Checked<'ctx>>],
         syms: &Syms<'ctx>,
     ) -> R<()> {
-        let i64t = self.i64();
-        let ptr = self.ctx.ptr_type(AddressSpace::default());
         self.reduce = g.reduce;
         self.axes = g.axes.clone();
         self.keepdims = g.keepdims;
-        self.fill = k.fill;
-        self.divide = k.divide;
         let lens = self.lengths(&g.space, syms)?;
         let rank = lens.len();
-        let n_ops = g.leaves.len() + 1;
+        // Operands broadcast to the space (stride 0 where of length 1).
+        let mut operands = Vec::with_capacity(g.leaves.len());
+        for leaf in &g.leaves {
+            let v = views
+                .get(leaf.index())
+                .cloned()
+                .flatten()
+                .ok_or_else(|| err(format!("node %{} is not materialized", leaf.index())))?;
+            let r = v.lens.len();
+            if r > rank {
+                return Err(err(format!(
+                    "node %{} has more axes than its group",
+                    leaf.index()
+                )));
+            }
+            let mut strides = Vec::with_capacity(rank);
+            for (d, &len) in lens.iter().enumerate() {
+                strides.push(if d + r < rank {
+                    self.c64(0)
+                } else {
+                    let a = d + r - rank;
+                    let same = self.eq(v.lens[a], len)?;
+                    let one = self.eq(v.lens[a], self.c64(1))?;
+                    let ok = self.b.build_or(same, one, "o").map_err(err)?;
+                    self.check(
+                        ok,
+                        SHAPE,
+                        &format!(
+                            "node %{} does not broadcast to `{}` on its axis {a}",
+                            leaf.index(),
+                            g.space
+                        ),
+                    )?;
+                    self.b
+                        .build_select(same, v.strides[a], self.c64(0), "bs")
+                        .map_err(err)?
+                        .into_int_value()
+                });
+            }
+            operands.push((v.first, strides, r > 0));
+        }
+        // `dest` moves with its own axes and stays on the reduced ones.
+        let mut out_strides = Vec::with_capacity(rank);
+        for d in 0..rank {
+            out_strides.push(match self.out_axis(d) {
+                Some(a) if !self.reduced(d) => *dest
+                    .strides
+                    .get(a)
+                    .ok_or_else(|| err("an axis of the result"))?,
+                _ => self.c64(0),
+            });
+        }
+        self.launch(k, g.spec.output, &lens, &operands, dest, &out_strides)
+    }
+
+    /// Runs kernels `k` (output element type `s`) over a space of `lens`:
+    /// `operands` are each a first element, its strides along the space
+    /// and whether it is a tensor (not a 0-d scalar); `dest` moves by
+    /// `out_strides`. The contiguous kernel when every tensor's inner
+    /// stride is 1. A reduction (`self.reduce`, `self.axes`) starts with
+    /// the identity and, for `mean`, ends with the division.
+    pub(super) fn launch(
+        &mut self,
+        k: &Kernels<'ctx>,
+        s: Scalar,
+        lens: &[IntValue<'ctx>],
+        operands: &[(PointerValue<'ctx>, Vec<IntValue<'ctx>>, bool)],
+        dest: &Checked<'ctx>,
+        out_strides: &[IntValue<'ctx>],
+    ) -> R<()> {
+        self.fill = k.fill;
+        self.divide = k.divide;
+        let i64t = self.i64();
+        let ptr = self.ctx.ptr_type(AddressSpace::default());
+        let rank = lens.len();
+        let n_ops = operands.len() + 1;
         let ptrs = self
             .b
             .build_array_alloca(ptr, self.c64(n_ops as u64), "ptrs")
@@ -406,85 +548,37 @@ impl<'ctx> Wrapper<'_, 'ctx> {
             total = self.b.build_int_mul(total, *len, "total").map_err(err)?;
         }
         let mut contiguous = self.ctx.bool_type().const_int(1, false);
-        // Operands broadcast to the space (stride 0 where of length 1).
-        for (j, leaf) in g.leaves.iter().enumerate() {
-            let v = views
-                .get(leaf.index())
-                .cloned()
-                .flatten()
-                .ok_or_else(|| err(format!("node %{} is not materialized", leaf.index())))?;
+        let out_tensor = rank > 0 && !self.reduced(rank - 1);
+        let all = operands
+            .iter()
+            .map(|(p, st, t)| (*p, st.as_slice(), *t))
+            .chain([(dest.first, out_strides, out_tensor)]);
+        for (j, (first, st, tensor)) in all.enumerate() {
             self.b
-                .build_store(at(self, ptrs, ptr.into(), j)?, v.first)
+                .build_store(at(self, ptrs, ptr.into(), j)?, first)
                 .map_err(err)?;
-            let r = v.lens.len();
-            if r > rank {
-                return Err(err(format!(
-                    "node %{} has more axes than its group",
-                    leaf.index()
-                )));
+            if st.len() != rank {
+                return Err(err("an operand's strides do not match its space"));
             }
-            for (d, &len) in lens.iter().enumerate() {
-                let stride = if d + r < rank {
-                    self.c64(0)
-                } else {
-                    let a = d + r - rank;
-                    let same = self.eq(v.lens[a], len)?;
-                    let one = self.eq(v.lens[a], self.c64(1))?;
-                    let ok = self.b.build_or(same, one, "o").map_err(err)?;
-                    self.check(
-                        ok,
-                        SHAPE,
-                        &format!(
-                            "node %{} does not broadcast to `{}` on its axis {a}",
-                            leaf.index(),
-                            g.space
-                        ),
-                    )?;
-                    self.b
-                        .build_select(same, v.strides[a], self.c64(0), "bs")
-                        .map_err(err)?
-                        .into_int_value()
-                };
+            for (d, stride) in st.iter().enumerate() {
                 self.b
-                    .build_store(at(self, strides, i64t.into(), j * rank + d)?, stride)
+                    .build_store(at(self, strides, i64t.into(), j * rank + d)?, *stride)
                     .map_err(err)?;
-                if d + 1 == rank && r > 0 {
-                    let unit = self.eq(stride, self.c64(1))?;
-                    contiguous = self.and(contiguous, unit)?;
-                }
             }
-        }
-        // `dest` moves with its own axes and stays on the reduced ones.
-        let last = n_ops - 1;
-        self.b
-            .build_store(at(self, ptrs, ptr.into(), last)?, dest.first)
-            .map_err(err)?;
-        for d in 0..rank {
-            let stride = match self.out_axis(d) {
-                Some(a) if !self.reduced(d) => *dest
-                    .strides
-                    .get(a)
-                    .ok_or_else(|| err("an axis of the result"))?,
-                _ => self.c64(0),
-            };
-            self.b
-                .build_store(at(self, strides, i64t.into(), last * rank + d)?, stride)
-                .map_err(err)?;
-            if d + 1 == rank && !self.reduced(d) {
-                let unit = self.eq(stride, self.c64(1))?;
+            if let (true, Some(inner)) = (tensor, st.last()) {
+                let unit = self.eq(*inner, self.c64(1))?;
                 contiguous = self.and(contiguous, unit)?;
             }
         }
         let out = (dest.first, dest.lens.as_slice(), dest.strides.as_slice());
-        let s = g.spec.output;
-        if let Some(rf) = g.reduce {
+        if let Some(rf) = self.reduce {
             // `count` is a sum of ones.
             let start = if rf == ReduceFn::Count {
                 ReduceFn::Sum
             } else {
                 rf
             };
-            self.start_reduction(start, s, &lens, out)?;
+            self.start_reduction(start, s, lens, out)?;
         }
         let fast = self.ctx.append_basic_block(self.func, "contiguous");
         let general = self.ctx.append_basic_block(self.func, "strided");
@@ -505,8 +599,8 @@ impl<'ctx> Wrapper<'_, 'ctx> {
             self.b.build_unconditional_branch(done).map_err(err)?;
         }
         self.b.position_at_end(done);
-        if g.reduce == Some(ReduceFn::Mean) {
-            self.finish_mean(s, &lens, out)?;
+        if self.reduce == Some(ReduceFn::Mean) {
+            self.finish_mean(s, lens, out)?;
         }
         Ok(())
     }

@@ -31,7 +31,12 @@ impl<'ctx> Wrapper<'_, 'ctx> {
         self.b.build_or(a, b, "or").map_err(err)
     }
 
-    fn select(&self, c: IntValue<'ctx>, a: IntValue<'ctx>, b: IntValue<'ctx>) -> R<IntValue<'ctx>> {
+    pub(super) fn select(
+        &self,
+        c: IntValue<'ctx>,
+        a: IntValue<'ctx>,
+        b: IntValue<'ctx>,
+    ) -> R<IntValue<'ctx>> {
         Ok(self
             .b
             .build_select(c, a, b, "sel")
@@ -67,7 +72,7 @@ impl<'ctx> Wrapper<'_, 'ctx> {
     }
 
     /// Continues when every value fits BLAS's `int`.
-    fn fits_int(&mut self, values: &[IntValue<'ctx>]) -> R<()> {
+    pub(super) fn fits_int(&mut self, values: &[IntValue<'ctx>]) -> R<()> {
         let max = self.c64(i32::MAX as u64);
         let mut ok = self.ctx.bool_type().const_int(1, false);
         for v in values {
