@@ -7,7 +7,8 @@
 mod common;
 
 use common::cbuild::{
-    blaze, build, close, compile_c, config, f64s, jit, npy, text, valgrind, C_HELPERS,
+    blaze, build, c_result, close, compile_c, config, f64s, jit_over, run_c, text, valgrind,
+    write_inputs, C_HELPERS,
 };
 use std::process::Command;
 
@@ -102,33 +103,13 @@ fn index_notation_gives_the_jit_results() {
             ints.iter().flat_map(|v| v.to_le_bytes()).collect(),
         ),
     ];
-    let mut arg = std::collections::HashMap::new();
-    for (name, descr, shape, data) in &inputs {
-        std::fs::write(dir.join(format!("{name}.bin")), data).unwrap();
-        let p = dir.join(format!("{name}.npy"));
-        npy(&p, descr, shape, data);
-        arg.insert(*name, format!("{name}={}", p.display()));
-    }
+    let arg = write_inputs(dir, &inputs);
     let source = format!("#include \"i.h\"\n{C_HELPERS}{INDEX_C}");
     let exe = compile_c(dir, &source, &obj, "i", &config("--libs"));
     let args = [dir.display().to_string(), N.to_string(), M.to_string()];
-    let run = Command::new(&exe).args(&args).output().expect("run");
-    let out = text(&run.stdout);
-    assert!(run.status.success(), "{out}{}", text(&run.stderr));
-
-    let result = |name: &str| -> Vec<u8> {
-        assert!(out.contains(&format!("{name} 0\n")), "{name}: {out}");
-        std::fs::read(dir.join(format!("{name}.out"))).unwrap()
-    };
-    let want = |def: &str, ins: &[&str], extra: &[&str]| -> Vec<u8> {
-        let mut a: Vec<&str> = Vec::new();
-        for i in ins {
-            a.push("--in");
-            a.push(&arg[i]);
-        }
-        a.extend_from_slice(extra);
-        jit(dir, &src, def, &a)
-    };
+    let out = run_c(&exe, &args);
+    let result = |name: &str| c_result(dir, &out, name);
+    let want = |def: &str, ins: &[&str], extra: &[&str]| jit_over(dir, &src, def, &arg, ins, extra);
     for (def, ins, extra) in [
         ("mv", &["A", "x"][..], &[][..]),
         ("trace2", &["S"], &[]),

@@ -7,7 +7,8 @@
 mod common;
 
 use common::cbuild::{
-    build, close, compile_c, config, f32s, f64s, jit, npy, text, valgrind, C_HELPERS,
+    build, c_result, close, compile_c, config, f32s, f64s, jit_over, run_c, text, valgrind,
+    write_inputs, C_HELPERS,
 };
 use std::process::Command;
 
@@ -105,32 +106,13 @@ fn lapack_definitions_give_the_jit_results_and_errors() {
             g.iter().flat_map(|v| v.to_le_bytes()).collect(),
         ),
     ];
-    let mut arg = std::collections::HashMap::new();
-    for (name, descr, shape, data) in &inputs {
-        std::fs::write(dir.join(format!("{name}.bin")), data).unwrap();
-        let p = dir.join(format!("{name}.npy"));
-        npy(&p, descr, shape, data);
-        arg.insert(*name, format!("{name}={}", p.display()));
-    }
+    let arg = write_inputs(dir, &inputs);
     let source = format!("#include \"l.h\"\n{C_HELPERS}{LINALG_C}");
     let exe = compile_c(dir, &source, &obj, "l", &config("--libs"));
     let args = [dir.display().to_string(), N.to_string(), K.to_string()];
-    let run = Command::new(&exe).args(&args).output().expect("run");
-    let out = text(&run.stdout);
-    assert!(run.status.success(), "{out}{}", text(&run.stderr));
-
-    let result = |name: &str| -> Vec<u8> {
-        assert!(out.contains(&format!("{name} 0\n")), "{name}: {out}");
-        std::fs::read(dir.join(format!("{name}.out"))).unwrap()
-    };
-    let want = |def: &str, ins: &[&str]| -> Vec<u8> {
-        let mut a: Vec<&str> = Vec::new();
-        for i in ins {
-            a.push("--in");
-            a.push(&arg[i]);
-        }
-        jit(dir, &src, def, &a)
-    };
+    let out = run_c(&exe, &args);
+    let result = |name: &str| c_result(dir, &out, name);
+    let want = |def: &str, ins: &[&str]| jit_over(dir, &src, def, &arg, ins, &[]);
     for (def, ins) in [
         ("solved", &["A", "b"][..]),
         ("inverse", &["A"]),

@@ -6,7 +6,8 @@
 mod common;
 
 use common::cbuild::{
-    build, close, compile_c, config, f32s, f64s, jit, npy, text, valgrind, C_HELPERS,
+    build, c_result, close, compile_c, config, f32s, f64s, jit, run_c, text, valgrind,
+    write_inputs, C_HELPERS,
 };
 use std::process::Command;
 
@@ -110,24 +111,12 @@ fn moments_counts_and_arg_extremes_give_the_jit_results() {
             f.iter().flat_map(|v| v.to_le_bytes()).collect(),
         ),
     ];
-    let mut arg = std::collections::HashMap::new();
-    for (name, descr, shape, data) in &inputs {
-        std::fs::write(dir.join(format!("{name}.bin")), data).unwrap();
-        let p = dir.join(format!("{name}.npy"));
-        npy(&p, descr, shape, data);
-        arg.insert(*name, format!("{name}={}", p.display()));
-    }
+    let arg = write_inputs(dir, &inputs);
     let source = format!("#include \"r.h\"\n{C_HELPERS}{MOMENTS_C}");
     let exe = compile_c(dir, &source, &obj, "r", &config("--libs"));
     let args = [dir.display().to_string(), N.to_string(), M.to_string()];
-    let run = Command::new(&exe).args(&args).output().expect("run");
-    let out = text(&run.stdout);
-    assert!(run.status.success(), "{out}{}", text(&run.stderr));
-
-    let result = |name: &str| -> Vec<u8> {
-        assert!(out.contains(&format!("{name} 0\n")), "{name}: {out}");
-        std::fs::read(dir.join(format!("{name}.out"))).unwrap()
-    };
+    let out = run_c(&exe, &args);
+    let result = |name: &str| c_result(dir, &out, name);
     let want = |def: &str, input: &str| jit(dir, &src, def, &["--in", &arg[input]]);
     for (def, input) in [("variance", "x"), ("spread", "x"), ("colstd", "m")] {
         let (got, jit) = (f64s(&result(def)), f64s(&want(def, input)));

@@ -10,8 +10,8 @@
 mod common;
 
 use common::cbuild::{
-    archive_installed, blaze, build, close, compile_c, config, f32s, f64s, jit, npy, text,
-    valgrind, C_HELPERS,
+    archive_installed, blaze, build, c_result, close, compile_c, config, f32s, f64s, jit, jit_over,
+    run_c, text, valgrind, write_inputs, C_HELPERS,
 };
 use std::process::Command;
 
@@ -123,33 +123,14 @@ fn definitions_of_several_steps_give_the_jit_results() {
         ("xf", "<f4", vec![N], bytes_f32(&xf)),
         ("Af", "<f4", vec![N, M], bytes_f32(&af)),
     ];
-    let mut arg = std::collections::HashMap::new();
-    for (name, descr, shape, data) in &inputs {
-        std::fs::write(dir.join(format!("{name}.bin")), data).unwrap();
-        let p = dir.join(format!("{name}.npy"));
-        npy(&p, descr, shape, data);
-        arg.insert(*name, format!("{name}={}", p.display()));
-    }
+    let arg = write_inputs(dir, &inputs);
 
     let source = format!("#include \"p.h\"\n{C_HELPERS}{PROGRAM_C}");
     let exe = compile_c(dir, &source, &obj, "p", &config("--libs"));
     let args = [dir.display().to_string(), N.to_string(), M.to_string()];
-    let run = Command::new(&exe).args(&args).output().expect("run");
-    let out = text(&run.stdout);
-    assert!(run.status.success(), "{out}{}", text(&run.stderr));
-
-    let result = |name: &str| -> Vec<u8> {
-        assert!(out.contains(&format!("{name} 0\n")), "{name}: {out}");
-        std::fs::read(dir.join(format!("{name}.out"))).unwrap()
-    };
-    let want = |def: &str, ins: &[&str]| -> Vec<u8> {
-        let mut a: Vec<&str> = Vec::new();
-        for i in ins {
-            a.push("--in");
-            a.push(&arg[i]);
-        }
-        jit(dir, &src, def, &a)
-    };
+    let out = run_c(&exe, &args);
+    let result = |name: &str| c_result(dir, &out, name);
+    let want = |def: &str, ins: &[&str]| jit_over(dir, &src, def, &arg, ins, &[]);
     for (def, ins) in [
         ("centered", &["x"][..]),
         ("expsum", &["A", "w"]),

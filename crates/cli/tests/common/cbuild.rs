@@ -189,3 +189,59 @@ static void put(const char *dir, const char *name, int status, const void *data,
     fclose(f);
 }
 "#;
+
+/// One input of a C test: its name, NumPy dtype (`<f8`), shape and
+/// little-endian bytes.
+pub type CInput<'a> = (&'a str, &'a str, Vec<usize>, Vec<u8>);
+
+/// Writes each input twice into `dir`: raw (`NAME.bin`, which the C
+/// program reads) and as `.npy` (`NAME.npy`, for `blaze eval`). Returns
+/// each name's `--in NAME=PATH` value.
+pub fn write_inputs(
+    dir: &Path,
+    inputs: &[CInput<'_>],
+) -> std::collections::HashMap<String, String> {
+    let mut arg = std::collections::HashMap::new();
+    for (name, descr, shape, data) in inputs {
+        std::fs::write(dir.join(format!("{name}.bin")), data).unwrap();
+        let p = dir.join(format!("{name}.npy"));
+        npy(&p, descr, shape, data);
+        arg.insert(name.to_string(), format!("{name}={}", p.display()));
+    }
+    arg
+}
+
+/// Runs a compiled C test program with `args`: its standard output, after
+/// asserting it succeeded.
+pub fn run_c(exe: &Path, args: &[String]) -> String {
+    let run = Command::new(exe).args(args).output().expect("run");
+    let out = text(&run.stdout);
+    assert!(run.status.success(), "{out}{}", text(&run.stderr));
+    out
+}
+
+/// The bytes the C program wrote for definition `name` (`NAME.out`), after
+/// checking it printed `NAME 0` (the call returned 0).
+pub fn c_result(dir: &Path, out: &str, name: &str) -> Vec<u8> {
+    assert!(out.contains(&format!("{name} 0\n")), "{name}: {out}");
+    std::fs::read(dir.join(format!("{name}.out"))).unwrap()
+}
+
+/// The JIT's result of definition `def` of `src` over the named inputs
+/// (`--in` values from [`write_inputs`]) and `extra` arguments.
+pub fn jit_over(
+    dir: &Path,
+    src: &Path,
+    def: &str,
+    arg: &std::collections::HashMap<String, String>,
+    ins: &[&str],
+    extra: &[&str],
+) -> Vec<u8> {
+    let mut a: Vec<&str> = Vec::new();
+    for i in ins {
+        a.push("--in");
+        a.push(&arg[*i]);
+    }
+    a.extend_from_slice(extra);
+    jit(dir, src, def, &a)
+}
