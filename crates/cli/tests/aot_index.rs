@@ -7,10 +7,9 @@
 mod common;
 
 use common::cbuild::{
-    blaze, build, c_result, close, compile_c, config, f64s, jit_over, run_c, text, valgrind,
-    write_inputs, C_HELPERS,
+    blaze, build, bytes_f64, bytes_i32, c_result, close, compile_c, config, f64s, jit_over, run_c,
+    text, under_valgrind, write_inputs, C_HELPERS,
 };
-use std::process::Command;
 
 const SOURCE: &str = "\
 def mv(A: N * M * float64, x: M * float64) = forall i: sum(j: A[i, j] * x[j])
@@ -72,36 +71,11 @@ fn index_notation_gives_the_jit_results() {
     let s: Vec<f64> = (0..N * N).map(|i| ((i * 7) % 13) as f64 - 6.0).collect();
     let ints: Vec<i32> = (0..N * M).map(|i| ((i * 37) % 1001) as i32 - 500).collect();
     let inputs: [(&str, &str, Vec<usize>, Vec<u8>); 5] = [
-        (
-            "A",
-            "<f8",
-            vec![N, M],
-            a.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ),
-        (
-            "x",
-            "<f8",
-            vec![M],
-            x.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ),
-        (
-            "y",
-            "<f8",
-            vec![M],
-            y.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ),
-        (
-            "S",
-            "<f8",
-            vec![N, N],
-            s.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ),
-        (
-            "I",
-            "<i4",
-            vec![N, M],
-            ints.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ),
+        ("A", "<f8", vec![N, M], bytes_f64(&a)),
+        ("x", "<f8", vec![M], bytes_f64(&x)),
+        ("y", "<f8", vec![M], bytes_f64(&y)),
+        ("S", "<f8", vec![N, N], bytes_f64(&s)),
+        ("I", "<i4", vec![N, M], bytes_i32(&ints)),
     ];
     let arg = write_inputs(dir, &inputs);
     let source = format!("#include \"i.h\"\n{C_HELPERS}{INDEX_C}");
@@ -129,20 +103,8 @@ fn index_notation_gives_the_jit_results() {
         "{out}"
     );
 
-    if let Some(vg) = valgrind() {
-        let o = Command::new(vg)
-            .args([
-                "--error-exitcode=99",
-                "--leak-check=full",
-                "--errors-for-leak-kinds=definite",
-                "-q",
-            ])
-            .arg(&exe)
-            .args(&args)
-            .output()
-            .expect("run valgrind");
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-        assert_eq!(text(&o.stdout), out);
+    if let Some(under) = under_valgrind(&exe, &args) {
+        assert_eq!(under, out);
     }
 }
 

@@ -7,10 +7,9 @@
 mod common;
 
 use common::cbuild::{
-    build, c_result, close, compile_c, config, f32s, f64s, jit_over, run_c, text, valgrind,
-    write_inputs, C_HELPERS,
+    build, bytes_f32, bytes_f64, c_result, close, compile_c, config, f32s, f64s, jit_over, run_c,
+    under_valgrind, write_inputs, C_HELPERS,
 };
-use std::process::Command;
 
 const SOURCE: &str = "\
 def solved(A: N * N * float64, b: N * float64) = solve(A, b)
@@ -81,30 +80,10 @@ fn lapack_definitions_give_the_jit_results_and_errors() {
     let f: Vec<f32> = a.iter().map(|v| *v as f32).collect();
     let g: Vec<f32> = (0..N * K).map(|i| ((i * 3) % 7) as f32 - 3.0).collect();
     let inputs: [(&str, &str, Vec<usize>, Vec<u8>); 4] = [
-        (
-            "A",
-            "<f8",
-            vec![N, N],
-            a.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ),
-        (
-            "b",
-            "<f8",
-            vec![N],
-            b.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ),
-        (
-            "F",
-            "<f4",
-            vec![N, N],
-            f.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ),
-        (
-            "G",
-            "<f4",
-            vec![N, K],
-            g.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ),
+        ("A", "<f8", vec![N, N], bytes_f64(&a)),
+        ("b", "<f8", vec![N], bytes_f64(&b)),
+        ("F", "<f4", vec![N, N], bytes_f32(&f)),
+        ("G", "<f4", vec![N, K], bytes_f32(&g)),
     ];
     let arg = write_inputs(dir, &inputs);
     let source = format!("#include \"l.h\"\n{C_HELPERS}{LINALG_C}");
@@ -149,25 +128,12 @@ fn lapack_definitions_give_the_jit_results_and_errors() {
         "{out}"
     );
 
-    if let Some(vg) = valgrind() {
-        let o = Command::new(vg)
-            .env("OPENBLAS_NUM_THREADS", "1")
-            .args([
-                "--error-exitcode=99",
-                "--leak-check=full",
-                "--errors-for-leak-kinds=definite",
-                "-q",
-            ])
-            .arg(&exe)
-            .args(&args)
-            .output()
-            .expect("run valgrind");
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    if let Some(under) = under_valgrind(&exe, &args) {
         let statuses = |s: &str| -> Vec<String> {
             s.lines()
                 .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
                 .collect()
         };
-        assert_eq!(statuses(&text(&o.stdout)), statuses(&out));
+        assert_eq!(statuses(&under), statuses(&out));
     }
 }

@@ -6,10 +6,9 @@
 mod common;
 
 use common::cbuild::{
-    build, c_result, close, compile_c, config, f32s, f64s, jit, run_c, text, valgrind,
-    write_inputs, C_HELPERS,
+    build, bytes_f32, bytes_f64, bytes_i32, c_result, close, compile_c, config, f32s, f64s, jit,
+    run_c, under_valgrind, write_inputs, C_HELPERS,
 };
-use std::process::Command;
 
 const SOURCE: &str = "\
 def variance(x: N * float64) = var(x)
@@ -86,30 +85,10 @@ fn moments_counts_and_arg_extremes_give_the_jit_results() {
         .map(|i| ((i * 29) % 83) as f32 * 0.5 - 20.0)
         .collect();
     let inputs: [(&str, &str, Vec<usize>, Vec<u8>); 4] = [
-        (
-            "x",
-            "<f8",
-            vec![N],
-            x.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ),
-        (
-            "y",
-            "<f8",
-            vec![N],
-            y.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ),
-        (
-            "m",
-            "<i4",
-            vec![N, M],
-            m.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ),
-        (
-            "f",
-            "<f4",
-            vec![N, M],
-            f.iter().flat_map(|v| v.to_le_bytes()).collect(),
-        ),
+        ("x", "<f8", vec![N], bytes_f64(&x)),
+        ("y", "<f8", vec![N], bytes_f64(&y)),
+        ("m", "<i4", vec![N, M], bytes_i32(&m)),
+        ("f", "<f4", vec![N, M], bytes_f32(&f)),
     ];
     let arg = write_inputs(dir, &inputs);
     let source = format!("#include \"r.h\"\n{C_HELPERS}{MOMENTS_C}");
@@ -147,19 +126,7 @@ fn moments_counts_and_arg_extremes_give_the_jit_results() {
         "{out}"
     );
 
-    if let Some(vg) = valgrind() {
-        let o = Command::new(vg)
-            .args([
-                "--error-exitcode=99",
-                "--leak-check=full",
-                "--errors-for-leak-kinds=definite",
-                "-q",
-            ])
-            .arg(&exe)
-            .args(&args)
-            .output()
-            .expect("run valgrind");
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-        assert_eq!(text(&o.stdout), out);
+    if let Some(under) = under_valgrind(&exe, &args) {
+        assert_eq!(under, out);
     }
 }

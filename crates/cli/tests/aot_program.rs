@@ -10,8 +10,8 @@
 mod common;
 
 use common::cbuild::{
-    archive_installed, blaze, build, c_result, close, compile_c, config, f32s, f64s, jit, jit_over,
-    run_c, text, valgrind, write_inputs, C_HELPERS,
+    archive_installed, blaze, build, bytes_f32, bytes_f64, bytes_i32, c_result, close, compile_c,
+    config, f32s, f64s, jit, jit_over, run_c, text, under_valgrind, write_inputs, C_HELPERS,
 };
 use std::process::Command;
 
@@ -86,14 +86,6 @@ int main(int argc, char **argv) {
 }
 "#;
 
-fn bytes_f64(v: &[f64]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
-fn bytes_f32(v: &[f32]) -> Vec<u8> {
-    v.iter().flat_map(|x| x.to_le_bytes()).collect()
-}
-
 #[test]
 fn definitions_of_several_steps_give_the_jit_results() {
     let t = tempfile::tempdir().expect("temp dir");
@@ -113,7 +105,7 @@ fn definitions_of_several_steps_give_the_jit_results() {
     let m: Vec<i32> = (0..N * M).map(|i| ((i * 31) % 97) as i32 - 40).collect();
     let xf: Vec<f32> = x.iter().map(|v| *v as f32).collect();
     let af: Vec<f32> = a.iter().map(|v| *v as f32).collect();
-    let m_bytes: Vec<u8> = m.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let m_bytes = bytes_i32(&m);
     let inputs: [(&str, &str, Vec<usize>, Vec<u8>); 7] = [
         ("x", "<f8", vec![N], bytes_f64(&x)),
         ("y", "<f8", vec![N], bytes_f64(&y)),
@@ -194,21 +186,7 @@ fn definitions_of_several_steps_give_the_jit_results() {
 
     // Under valgrind: no error, no leak (temporaries freed on every path,
     // errors included), the same statuses.
-    if let Some(vg) = valgrind() {
-        let o = Command::new(vg)
-            .env("OPENBLAS_NUM_THREADS", "1")
-            .args([
-                "--error-exitcode=99",
-                "--leak-check=full",
-                "--errors-for-leak-kinds=definite",
-                "-q",
-            ])
-            .arg(&exe)
-            .args(&args)
-            .output()
-            .expect("run valgrind");
-        let under = text(&o.stdout);
-        assert_eq!(o.status.code(), Some(0), "{under}{}", text(&o.stderr));
+    if let Some(under) = under_valgrind(&exe, &args) {
         assert_eq!(under, out);
     }
 }

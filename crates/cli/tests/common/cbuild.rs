@@ -245,3 +245,40 @@ pub fn jit_over(
     a.extend_from_slice(extra);
     jit(dir, src, def, &a)
 }
+
+/// Runs a compiled C test program under valgrind (memory errors and
+/// definite leaks fail the run; one OpenBLAS thread): its standard output,
+/// or `None` when valgrind is not installed.
+pub fn under_valgrind(exe: &Path, args: &[String]) -> Option<String> {
+    let vg = valgrind()?;
+    let o = Command::new(vg)
+        .env("OPENBLAS_NUM_THREADS", "1")
+        .args([
+            "--error-exitcode=99",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite",
+            "-q",
+        ])
+        .arg(exe)
+        .args(args)
+        .output()
+        .expect("run valgrind");
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}{}", text(&o.stderr));
+    Some(out)
+}
+
+/// Little-endian bytes of float64 values.
+pub fn bytes_f64(v: &[f64]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Little-endian bytes of float32 values.
+pub fn bytes_f32(v: &[f32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Little-endian bytes of int32 values.
+pub fn bytes_i32(v: &[i32]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
