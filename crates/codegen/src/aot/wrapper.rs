@@ -535,26 +535,7 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
                 .get_nth_param(i as u32)
                 .ok_or_else(|| err("param"))?;
             if t.dims.is_empty() {
-                let mem = mem_type(self.ctx, s);
-                let slot = self.b.build_alloca(mem, n).map_err(err)?;
-                let v = if s == Scalar::Bool {
-                    let nz = self
-                        .b
-                        .build_int_compare(
-                            IntPredicate::NE,
-                            arg.into_int_value(),
-                            self.ctx.i8_type().const_zero(),
-                            "nz",
-                        )
-                        .map_err(err)?;
-                    self.b
-                        .build_int_z_extend(nz, self.ctx.i8_type(), "b")
-                        .map_err(err)?
-                        .into()
-                } else {
-                    arg
-                };
-                self.b.build_store(slot, v).map_err(err)?;
+                let slot = self.scalar_slot(arg, s, n)?;
                 store_ptr(&self, i, slot)?;
                 for k in 0..rank {
                     store_i64(&self, strides, i * rank + k, self.c64(0))?;

@@ -61,6 +61,39 @@ impl<'ctx> Wrapper<'_, 'ctx> {
         Ok(())
     }
 
+    /// A scalar parameter in a stack slot of its memory type (a `bool`
+    /// normalised to 0 or 1), so kernels read it as a 0-d operand.
+    pub(super) fn scalar_slot(
+        &self,
+        arg: inkwell::values::BasicValueEnum<'ctx>,
+        s: Scalar,
+        name: &str,
+    ) -> R<inkwell::values::PointerValue<'ctx>> {
+        let slot = self
+            .b
+            .build_alloca(mem_type(self.ctx, s), name)
+            .map_err(err)?;
+        let v = if s == Scalar::Bool {
+            let nz = self
+                .b
+                .build_int_compare(
+                    IntPredicate::NE,
+                    arg.into_int_value(),
+                    self.ctx.i8_type().const_zero(),
+                    "nz",
+                )
+                .map_err(err)?;
+            self.b
+                .build_int_z_extend(nz, self.ctx.i8_type(), "b")
+                .map_err(err)?
+                .into()
+        } else {
+            arg
+        };
+        self.b.build_store(slot, v).map_err(err)?;
+        Ok(slot)
+    }
+
     /// One slot per symbolic length of the parameters, -1 until bound.
     fn symbol_slots(&mut self) -> R<Syms<'ctx>> {
         let i64t = self.i64();
@@ -268,25 +301,7 @@ impl<'ctx> Wrapper<'_, 'ctx> {
                 .get_nth_param(i as u32)
                 .ok_or_else(|| err("param"))?;
             if t.dims.is_empty() {
-                let slot = self.b.build_alloca(mem_type(self.ctx, s), n).map_err(err)?;
-                let v = if s == Scalar::Bool {
-                    let nz = self
-                        .b
-                        .build_int_compare(
-                            IntPredicate::NE,
-                            arg.into_int_value(),
-                            self.ctx.i8_type().const_zero(),
-                            "nz",
-                        )
-                        .map_err(err)?;
-                    self.b
-                        .build_int_z_extend(nz, self.ctx.i8_type(), "b")
-                        .map_err(err)?
-                        .into()
-                } else {
-                    arg
-                };
-                self.b.build_store(slot, v).map_err(err)?;
+                let slot = self.scalar_slot(arg, s, n)?;
                 params.push(Checked {
                     first: slot,
                     lens: Vec::new(),
