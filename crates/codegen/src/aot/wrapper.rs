@@ -740,25 +740,7 @@ impl<'a, 'ctx> Wrapper<'a, 'ctx> {
         if let Some(rf) = self.reduce {
             self.start_reduction(rf, out_s, &out_lens, (oc.first, &oc.lens, &oc.strides))?;
         }
-        let call_fast = self.ctx.append_basic_block(self.func, "contiguous");
-        let call_general = self.ctx.append_basic_block(self.func, "strided");
-        let done = self.ctx.append_basic_block(self.func, "done");
-        self.b
-            .build_conditional_branch(contiguous, call_fast, call_general)
-            .map_err(err)?;
-        let args: [BasicMetadataValueEnum; 5] = [
-            ptrs.into(),
-            strides.into(),
-            shape.into(),
-            self.c64(0).into(),
-            total.into(),
-        ];
-        for (block, kernel) in [(call_fast, fast), (call_general, general)] {
-            self.b.position_at_end(block);
-            self.b.build_call(kernel, &args, "").map_err(err)?;
-            self.b.build_unconditional_branch(done).map_err(err)?;
-        }
-        self.b.position_at_end(done);
+        self.call_by_layout(contiguous, (fast, general), ptrs, strides, shape, total)?;
         if self.reduce == Some(ReduceFn::Mean) {
             self.finish_mean(out_s, &out_lens, (oc.first, &oc.lens, &oc.strides))?;
         }

@@ -61,6 +61,41 @@ impl<'ctx> Wrapper<'_, 'ctx> {
         Ok(())
     }
 
+    /// Calls a kernel's contiguous form when `contiguous` holds at run
+    /// time, else its strided form, over `total` elements with the launch
+    /// arguments (operand pointers, their strides, the shape); the builder
+    /// ends after both.
+    pub(super) fn call_by_layout(
+        &self,
+        contiguous: IntValue<'ctx>,
+        (fast, general): (FunctionValue<'ctx>, FunctionValue<'ctx>),
+        ptrs: PointerValue<'ctx>,
+        strides: PointerValue<'ctx>,
+        shape: PointerValue<'ctx>,
+        total: IntValue<'ctx>,
+    ) -> R<()> {
+        let call_fast = self.ctx.append_basic_block(self.func, "contiguous");
+        let call_general = self.ctx.append_basic_block(self.func, "strided");
+        let done = self.ctx.append_basic_block(self.func, "launched");
+        self.b
+            .build_conditional_branch(contiguous, call_fast, call_general)
+            .map_err(err)?;
+        let args: [BasicMetadataValueEnum; 5] = [
+            ptrs.into(),
+            strides.into(),
+            shape.into(),
+            self.c64(0).into(),
+            total.into(),
+        ];
+        for (block, kernel) in [(call_fast, fast), (call_general, general)] {
+            self.b.position_at_end(block);
+            self.b.build_call(kernel, &args, "").map_err(err)?;
+            self.b.build_unconditional_branch(done).map_err(err)?;
+        }
+        self.b.position_at_end(done);
+        Ok(())
+    }
+
     /// A scalar parameter in a stack slot of its memory type (a `bool`
     /// normalised to 0 or 1), so kernels read it as a 0-d operand.
     pub(super) fn scalar_slot(
@@ -595,25 +630,7 @@ impl<'ctx> Wrapper<'_, 'ctx> {
             };
             self.start_reduction(start, s, lens, out)?;
         }
-        let fast = self.ctx.append_basic_block(self.func, "contiguous");
-        let general = self.ctx.append_basic_block(self.func, "strided");
-        let done = self.ctx.append_basic_block(self.func, "group_done");
-        self.b
-            .build_conditional_branch(contiguous, fast, general)
-            .map_err(err)?;
-        let args: [BasicMetadataValueEnum; 5] = [
-            ptrs.into(),
-            strides.into(),
-            shape.into(),
-            self.c64(0).into(),
-            total.into(),
-        ];
-        for (block, kernel) in [(fast, k.fast), (general, k.general)] {
-            self.b.position_at_end(block);
-            self.b.build_call(kernel, &args, "").map_err(err)?;
-            self.b.build_unconditional_branch(done).map_err(err)?;
-        }
-        self.b.position_at_end(done);
+        self.call_by_layout(contiguous, (k.fast, k.general), ptrs, strides, shape, total)?;
         if self.reduce == Some(ReduceFn::Mean) {
             self.finish_mean(s, lens, out)?;
         }
