@@ -2,15 +2,11 @@
 //! into a C program with nothing of blaze but the object (no library, no
 //! JIT), run on a million doubles and on bad arguments.
 
+mod common;
+
+use common::cbuild::{blaze, text};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn blaze(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_blaze"))
-        .args(args)
-        .output()
-        .expect("the blaze binary runs")
-}
 
 /// `blaze build SRC -o OBJ --header HEADER`.
 fn build(src: &Path, obj: &Path, header: &Path) -> Output {
@@ -27,10 +23,6 @@ fn build(src: &Path, obj: &Path, header: &Path) -> Output {
 /// The C compiler: `$CC`, else `cc`.
 fn cc() -> Command {
     Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn repo() -> PathBuf {

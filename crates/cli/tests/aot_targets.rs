@@ -4,19 +4,11 @@
 //! `x86-64-v4` code uses the 512-bit registers and the others do not, and
 //! an AArch64 object is an AArch64 ELF file.
 
+mod common;
+
+use common::cbuild::{blaze, text, valgrind};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn blaze(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_blaze"))
-        .args(args)
-        .output()
-        .expect("the blaze binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use std::process::Command;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -52,19 +44,6 @@ fn link(c: &Path, obj: &Path, exe: &Path) {
         .output()
         .expect("run cc (a C compiler is required)");
     assert!(o.status.success(), "cc: {}", text(&o.stderr));
-}
-
-/// valgrind, or why the test goes without it.
-fn valgrind() -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("valgrind"))
-            .find(|p| p.is_file())
-    });
-    if found.is_none() {
-        eprintln!("skipped: valgrind is not installed (scripts/setup.sh installs it)");
-    }
-    found
 }
 
 /// `llvm-objdump-19` (or `llvm-objdump`), or why the test goes without it.
