@@ -1,9 +1,11 @@
 //! Matrix products and linear algebra on BLAS/LAPACK.
 
+use crate::linalg::blas::BlasArg;
 use crate::linalg::{blas, lapack};
 use crate::Error;
+use blaze_array::DenseView;
 use blaze_datashape::{Measure, Scalar};
-use blaze_interp::{eval_op, Value};
+use blaze_interp::{eval_op, Array, EvalError, Value};
 use blaze_ir::ops::{LinalgFn, Routine};
 use blaze_ir::{Function, NodeId, Op};
 
@@ -84,19 +86,48 @@ pub(super) fn routine_name(f: &Function, id: NodeId) -> String {
     format!("%{}: {name}", id.0)
 }
 
-/// Runs a [`Step::Native`] node on BLAS/LAPACK.
-pub(super) fn run_native(f: &Function, id: NodeId, args: &[&Value]) -> Result<Value, Error> {
+/// An argument of a [`Step::Native`] node: a value, or the caller's
+/// memory (a memory-mapped block, a NumPy buffer), which BLAS reads in
+/// place instead of a copy.
+pub(super) enum NativeArg<'a> {
+    Value(&'a Value),
+    View(&'a DenseView<'a>),
+}
+
+impl NativeArg<'_> {
+    /// Whether BLAS/LAPACK can take it: an array without missing values.
+    pub(super) fn plain(&self) -> bool {
+        match self {
+            NativeArg::Value(v) => matches!(v, Value::Array { missing: None, .. }),
+            NativeArg::View(v) => v.validity().is_none(),
+        }
+    }
+
+    /// The argument as an interpreter value (a view is copied).
+    pub(super) fn to_value(&self) -> Result<Value, Error> {
+        match self {
+            NativeArg::Value(v) => Ok((*v).clone()),
+            NativeArg::View(v) => super::run::materialize(v),
+        }
+    }
+}
+
+/// Runs a [`Step::Native`] node on BLAS/LAPACK. Views reach BLAS in place;
+/// LAPACK, which works on copies anyway, gets them as arrays.
+pub(super) fn run_native(f: &Function, id: NodeId, args: &[NativeArg<'_>]) -> Result<Value, Error> {
     let n = f.node(id);
-    let mut arrays = Vec::with_capacity(args.len());
-    for v in args {
-        match v {
-            Value::Array {
+    let mut operands = Vec::with_capacity(args.len());
+    for arg in args {
+        match arg {
+            NativeArg::Value(Value::Array {
                 data,
                 missing: None,
-            } => arrays.push(data),
+            }) => operands.push(BlasArg::Array(data)),
+            NativeArg::View(v) if v.validity().is_none() => operands.push(BlasArg::View(v)),
             _ => {
                 // Masked or structured values: the reference kernels.
-                return Ok(eval_op(f, id, args.iter().map(|v| (*v).clone()).collect())?);
+                let values = args.iter().map(NativeArg::to_value);
+                return Ok(eval_op(f, id, values.collect::<Result<_, _>>()?)?);
             }
         }
     }
@@ -105,7 +136,7 @@ pub(super) fn run_native(f: &Function, id: NodeId, args: &[&Value]) -> Result<Va
         m => m.as_scalar(),
     }
     .unwrap_or(Scalar::Float64);
-    let a = arrays.as_slice();
+    let a = operands.as_slice();
     let value: Value = match &n.op {
         Op::Call(r) => match *r {
             Routine::Gemm { trans_a, trans_b } => blas::gemm(a, trans_a, trans_b)?.into(),
@@ -113,11 +144,31 @@ pub(super) fn run_native(f: &Function, id: NodeId, args: &[&Value]) -> Result<Va
             Routine::Dot => blas::dot(a)?.into(),
             Routine::Syrk { trans } => blas::syrk(a, trans)?.into(),
             Routine::Trsm { lower } => blas::trsm(a, lower)?.into(),
-            Routine::SymEig => lapack::sym_eig(a[0], out)?,
+            Routine::SymEig => lapack::sym_eig(&arrays(a)?[0], out)?,
         },
         Op::MatMul => blas::matmul(a[0], a[1])?.into(),
-        Op::Linalg(l) => lapack::linalg(*l, a, out)?,
-        _ => return Ok(eval_op(f, id, args.iter().map(|v| (*v).clone()).collect())?),
+        Op::Linalg(l) => {
+            let owned = arrays(a)?;
+            lapack::linalg(*l, &owned.iter().collect::<Vec<_>>(), out)?
+        }
+        _ => {
+            let values = args.iter().map(NativeArg::to_value);
+            return Ok(eval_op(f, id, values.collect::<Result<_, _>>()?)?);
+        }
     };
     Ok(value)
+}
+
+/// The operands as interpreter arrays (views copied), for LAPACK.
+fn arrays(operands: &[BlasArg<'_>]) -> Result<Vec<Array>, Error> {
+    operands
+        .iter()
+        .map(|o| match o {
+            BlasArg::Array(a) => Ok((*a).clone()),
+            BlasArg::View(v) => match super::run::materialize(v)? {
+                Value::Array { data, .. } => Ok(data),
+                _ => Err(EvalError::Value("a view became a non-array value".into()).into()),
+            },
+        })
+        .collect()
 }

@@ -6,7 +6,7 @@ use super::index::{IndexOperand, IndexPlan};
 use super::into::Dest;
 use super::launch::{launch_flat, pool};
 use super::missing::{c_order_strides, kernel_strides, set_valid, BitOperands, Mask};
-use super::native::{routine_name, run_native};
+use super::native::{routine_name, run_native, NativeArg};
 use super::plan::Step;
 use super::{env_dump, Arg, Options, Prepared, Report};
 use crate::error::{Error, JitError};
@@ -55,6 +55,20 @@ impl Slot<'_> {
                     .get()
                     .ok_or_else(|| EvalError::Value(format!("value of %{} missing", id.0)).into())
             }
+        }
+    }
+}
+
+impl<'a> Slot<'a> {
+    /// The node as a BLAS/LAPACK argument: a view without missing values
+    /// is passed as it is (BLAS reads it in place), anything else as its
+    /// value.
+    pub(super) fn native_arg(&self, id: NodeId) -> Result<NativeArg<'_>, Error> {
+        match self {
+            Slot::View { view, value } if value.get().is_none() && view.validity().is_none() => {
+                Ok(NativeArg::View(view))
+            }
+            _ => self.value(id).map(NativeArg::Value),
         }
     }
 }
@@ -284,19 +298,17 @@ impl Prepared {
                         .node(id)
                         .args
                         .iter()
-                        .map(|a| slots[a.index()].value(*a))
+                        .map(|a| slots[a.index()].native_arg(*a))
                         .collect::<Result<Vec<_>, _>>()?;
-                    let plain = args
-                        .iter()
-                        .all(|v| matches!(v, Value::Array { missing: None, .. }));
-                    if plain {
+                    if args.iter().all(NativeArg::plain) {
                         crate::linalg::blas::set_threads(opts.threads.unwrap_or(0));
                         report.calls.push(routine_name(&self.f, id));
                         run_native(&self.f, id, &args)?
                     } else {
                         // Missing values or records: the reference kernels.
                         report.fallbacks.push(self.f.node_text(id));
-                        eval_op(&self.f, id, args.into_iter().cloned().collect())?
+                        let values = args.iter().map(NativeArg::to_value);
+                        eval_op(&self.f, id, values.collect::<Result<_, _>>()?)?
                     }
                 }
                 Step::Fallback | Step::Const | Step::Structure => {

@@ -13,9 +13,13 @@
 //! same time; [`set_threads`] gives OpenBLAS the same thread count as the
 //! engine.
 
+use blaze_array::DenseView;
+use blaze_datashape::Scalar;
 use blaze_interp::linalg::checks::require_square;
 use blaze_interp::{Array, Element, EvalError};
-use ndarray::{Array1, Array2, ArrayD, ArrayView1, ArrayView2, Ix1, Ix2, IxDyn};
+use ndarray::{
+    Array1, Array2, ArrayD, ArrayView1, ArrayView2, ArrayViewD, CowArray, Ix1, Ix2, IxDyn,
+};
 use std::os::raw::c_int;
 
 pub use super::blas_ffi::BlasScalar;
@@ -123,19 +127,19 @@ fn shape_error(what: &str, a: &[usize], b: &[usize]) -> EvalError {
 }
 
 /// A 2-D view of a matrix, or an error naming the shape found.
-pub(crate) fn view2<T>(x: &ArrayD<T>) -> Result<ArrayView2<'_, T>, EvalError> {
-    x.view()
-        .into_dimensionality::<Ix2>()
-        .map_err(|_| EvalError::Shape(format!("expected a matrix, found shape {:?}", x.shape())))
+pub(crate) fn view2<'a, T>(x: ArrayViewD<'a, T>) -> Result<ArrayView2<'a, T>, EvalError> {
+    let shape = x.shape().to_vec();
+    x.into_dimensionality::<Ix2>()
+        .map_err(|_| EvalError::Shape(format!("expected a matrix, found shape {shape:?}")))
 }
 
-fn view1<T>(x: &ArrayD<T>) -> Result<ArrayView1<'_, T>, EvalError> {
-    x.view()
-        .into_dimensionality::<Ix1>()
-        .map_err(|_| EvalError::Shape(format!("expected a vector, found shape {:?}", x.shape())))
+fn view1<'a, T>(x: ArrayViewD<'a, T>) -> Result<ArrayView1<'a, T>, EvalError> {
+    let shape = x.shape().to_vec();
+    x.into_dimensionality::<Ix1>()
+        .map_err(|_| EvalError::Shape(format!("expected a vector, found shape {shape:?}")))
 }
 
-fn scalar0<T: Copy>(x: &ArrayD<T>) -> Result<T, EvalError> {
+fn scalar0<T: Copy>(x: &ArrayViewD<'_, T>) -> Result<T, EvalError> {
     x.first()
         .copied()
         .filter(|_| x.ndim() == 0)
@@ -298,7 +302,7 @@ pub fn syrk_t<T: BlasScalar>(
 /// non-finite diagonal entry is an error (the matrix is singular).
 pub fn trsm_t<T: BlasScalar>(
     t: ArrayView2<'_, T>,
-    b: &ArrayD<T>,
+    b: ArrayViewD<'_, T>,
     lower: bool,
 ) -> Result<ArrayD<T>, EvalError> {
     let n = require_square("solve", t.shape())?;
@@ -344,7 +348,10 @@ pub fn trsm_t<T: BlasScalar>(
 /// The same matrix product as NumPy's `matmul` for float and complex
 /// arrays of any rank: vectors promoted, batch axes broadcast, one `gemm`
 /// (or `gemv`/`dot`) per pair of matrices.
-pub fn matmul_t<T: BlasScalar>(a: &ArrayD<T>, b: &ArrayD<T>) -> Result<ArrayD<T>, EvalError> {
+pub fn matmul_t<T: BlasScalar>(
+    a: ArrayViewD<'_, T>,
+    b: ArrayViewD<'_, T>,
+) -> Result<ArrayD<T>, EvalError> {
     match (a.ndim(), b.ndim()) {
         (0, _) | (_, 0) => Err(EvalError::Shape("matmul of a scalar".into())),
         (1, 1) => Ok(ndarray::arr0(dot_t(view1(a)?, view1(b)?)?).into_dyn()),
@@ -430,29 +437,29 @@ fn assign_batch<T: Copy>(out: &mut ArrayD<T>, idx: &[usize], r: Array2<T>) {
     v.assign(&r.into_dyn());
 }
 
-/// Dispatches on the element type of an interpreter array.
+/// Dispatches on an element type (a [`Scalar`]): the body runs with `$T`
+/// the Rust type of a float or complex scalar; other types are an error.
 macro_rules! on_inexact {
-    ($a:expr, $T:ident => $body:expr) => {
-        match $a {
-            blaze_interp::Array::Float32(_) => {
+    ($s:expr, $T:ident => $body:expr) => {
+        match $s {
+            blaze_datashape::Scalar::Float32 => {
                 type $T = f32;
                 $body
             }
-            blaze_interp::Array::Float64(_) => {
+            blaze_datashape::Scalar::Float64 => {
                 type $T = f64;
                 $body
             }
-            blaze_interp::Array::Complex64(_) => {
+            blaze_datashape::Scalar::Complex64 => {
                 type $T = num_complex::Complex32;
                 $body
             }
-            blaze_interp::Array::Complex128(_) => {
+            blaze_datashape::Scalar::Complex128 => {
                 type $T = num_complex::Complex64;
                 $body
             }
             other => Err(blaze_interp::EvalError::Value(format!(
-                "BLAS routines take float or complex arrays, found {}",
-                other.scalar()
+                "BLAS routines take float or complex arrays, found {other}"
             ))
             .into()),
         }
@@ -463,69 +470,122 @@ pub(crate) use on_inexact;
 
 /// The array as element type `T`, or a type error.
 pub(crate) fn get<'a, T: Element>(a: &'a Array, what: &str) -> Result<&'a ArrayD<T>, EvalError> {
-    T::get(a).ok_or_else(|| {
-        EvalError::Value(format!(
-            "{what}: operands must share one element type ({} found, {} expected)",
-            a.scalar(),
-            T::SCALAR
-        ))
-    })
+    T::get(a).ok_or_else(|| mixed(what, a.scalar(), T::SCALAR))
 }
 
-/// `gemm` on interpreter arrays: `args` are `[A, B, alpha]` or
+fn mixed(what: &str, found: Scalar, expected: Scalar) -> EvalError {
+    EvalError::Value(format!(
+        "{what}: operands must share one element type ({found} found, {expected} expected)"
+    ))
+}
+
+/// An operand of the BLAS routines below: an interpreter array, or a view
+/// of memory someone else owns (a memory-mapped block of a file, a NumPy
+/// buffer), which BLAS reads in place.
+#[derive(Clone, Copy, Debug)]
+pub enum BlasArg<'a> {
+    /// An interpreter array.
+    Array(&'a Array),
+    /// A dense view without missing values.
+    View(&'a DenseView<'a>),
+}
+
+impl<'a> BlasArg<'a> {
+    /// The element type.
+    pub fn scalar(&self) -> Scalar {
+        match self {
+            BlasArg::Array(a) => a.scalar(),
+            BlasArg::View(v) => v.scalar(),
+        }
+    }
+
+    /// The elements as `T`: a view of them, or, for a view that `ndarray`
+    /// cannot describe, a copy.
+    fn typed<T: Element>(&self, what: &str) -> Result<CowArray<'a, T, IxDyn>, EvalError> {
+        match *self {
+            BlasArg::Array(a) => Ok(get::<T>(a, what)?.view().into()),
+            BlasArg::View(v) => {
+                if v.scalar() != T::SCALAR {
+                    return Err(mixed(what, v.scalar(), T::SCALAR));
+                }
+                if v.validity().is_some() {
+                    return Err(EvalError::Value(format!(
+                        "{what}: BLAS routines take arrays without missing values"
+                    )));
+                }
+                match crate::value::ndarray_view::<T>(v) {
+                    Ok(x) => Ok(x.into()),
+                    Err(_) => {
+                        let data = v
+                            .to_vec::<T>()
+                            .map_err(|e| EvalError::Input(e.to_string()))?;
+                        ArrayD::from_shape_vec(IxDyn(v.shape()), data)
+                            .map(Into::into)
+                            .map_err(|e| EvalError::Shape(e.to_string()))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `gemm` on interpreter arrays or views: `args` are `[A, B, alpha]` or
 /// `[A, B, alpha, beta, C]`.
-pub fn gemm(args: &[&Array], ta: bool, tb: bool) -> Result<Array, EvalError> {
-    on_inexact!(args[0], T => {
-        let a = view2(get::<T>(args[0], "gemm")?)?;
-        let b = view2(get::<T>(args[1], "gemm")?)?;
-        let alpha = scalar0(get::<T>(args[2], "gemm")?)?;
+pub fn gemm(args: &[BlasArg<'_>], ta: bool, tb: bool) -> Result<Array, EvalError> {
+    on_inexact!(args[0].scalar(), T => {
+        let (a, b) = (args[0].typed::<T>("gemm")?, args[1].typed::<T>("gemm")?);
+        let alpha = scalar0(&args[2].typed::<T>("gemm")?.view())?;
         let acc = if args.len() == 5 {
-            Some((scalar0(get::<T>(args[3], "gemm")?)?, view2(get::<T>(args[4], "gemm")?)?))
+            Some((args[3].typed::<T>("gemm")?, args[4].typed::<T>("gemm")?))
         } else {
             None
         };
-        Ok(T::wrap(gemm_t(a, b, ta, tb, alpha, acc)?.into_dyn()))
+        let acc = match &acc {
+            Some((beta, c)) => Some((scalar0(&beta.view())?, view2(c.view())?)),
+            None => None,
+        };
+        Ok(T::wrap(gemm_t(view2(a.view())?, view2(b.view())?, ta, tb, alpha, acc)?.into_dyn()))
     })
 }
 
-/// `gemv` on interpreter arrays: `[A, x, alpha]`.
-pub fn gemv(args: &[&Array], ta: bool) -> Result<Array, EvalError> {
-    on_inexact!(args[0], T => {
-        let a = view2(get::<T>(args[0], "gemv")?)?;
-        let x = view1(get::<T>(args[1], "gemv")?)?;
-        let alpha = scalar0(get::<T>(args[2], "gemv")?)?;
-        Ok(T::wrap(gemv_t(a, x, ta, alpha)?.into_dyn()))
+/// `gemv` on interpreter arrays or views: `[A, x, alpha]`.
+pub fn gemv(args: &[BlasArg<'_>], ta: bool) -> Result<Array, EvalError> {
+    on_inexact!(args[0].scalar(), T => {
+        let (a, x) = (args[0].typed::<T>("gemv")?, args[1].typed::<T>("gemv")?);
+        let alpha = scalar0(&args[2].typed::<T>("gemv")?.view())?;
+        Ok(T::wrap(gemv_t(view2(a.view())?, view1(x.view())?, ta, alpha)?.into_dyn()))
     })
 }
 
-/// `dot` on interpreter arrays.
-pub fn dot(args: &[&Array]) -> Result<Array, EvalError> {
-    on_inexact!(args[0], T => {
-        let x = view1(get::<T>(args[0], "dot")?)?;
-        let y = view1(get::<T>(args[1], "dot")?)?;
-        Ok(T::wrap(ndarray::arr0(dot_t(x, y)?).into_dyn()))
+/// `dot` on interpreter arrays or views.
+pub fn dot(args: &[BlasArg<'_>]) -> Result<Array, EvalError> {
+    on_inexact!(args[0].scalar(), T => {
+        let (x, y) = (args[0].typed::<T>("dot")?, args[1].typed::<T>("dot")?);
+        Ok(T::wrap(ndarray::arr0(dot_t(view1(x.view())?, view1(y.view())?)?).into_dyn()))
     })
 }
 
-/// `syrk` on interpreter arrays: `[A, alpha]`.
-pub fn syrk(args: &[&Array], trans: bool) -> Result<Array, EvalError> {
-    on_inexact!(args[0], T => {
-        let a = view2(get::<T>(args[0], "syrk")?)?;
-        let alpha = scalar0(get::<T>(args[1], "syrk")?)?;
-        Ok(T::wrap(syrk_t(a, trans, alpha)?.into_dyn()))
+/// `syrk` on interpreter arrays or views: `[A, alpha]`.
+pub fn syrk(args: &[BlasArg<'_>], trans: bool) -> Result<Array, EvalError> {
+    on_inexact!(args[0].scalar(), T => {
+        let a = args[0].typed::<T>("syrk")?;
+        let alpha = scalar0(&args[1].typed::<T>("syrk")?.view())?;
+        Ok(T::wrap(syrk_t(view2(a.view())?, trans, alpha)?.into_dyn()))
     })
 }
 
-/// `trsm` on interpreter arrays: `[T, b]`.
-pub fn trsm(args: &[&Array], lower: bool) -> Result<Array, EvalError> {
-    on_inexact!(args[0], T => {
-        let t = view2(get::<T>(args[0], "solve")?)?;
-        let b = get::<T>(args[1], "solve")?;
-        Ok(T::wrap(trsm_t(t, b, lower)?))
+/// `trsm` on interpreter arrays or views: `[T, b]`.
+pub fn trsm(args: &[BlasArg<'_>], lower: bool) -> Result<Array, EvalError> {
+    on_inexact!(args[0].scalar(), T => {
+        let (t, b) = (args[0].typed::<T>("solve")?, args[1].typed::<T>("solve")?);
+        Ok(T::wrap(trsm_t(view2(t.view())?, b.view(), lower)?))
     })
 }
 
-/// NumPy's `matmul` on float or complex interpreter arrays.
-pub fn matmul(a: &Array, b: &Array) -> Result<Array, EvalError> {
-    on_inexact!(a, T => Ok(T::wrap(matmul_t(get::<T>(a, "matmul")?, get::<T>(b, "matmul")?)?)))
+/// NumPy's `matmul` on float or complex interpreter arrays or views.
+pub fn matmul(a: BlasArg<'_>, b: BlasArg<'_>) -> Result<Array, EvalError> {
+    on_inexact!(a.scalar(), T => {
+        let (x, y) = (a.typed::<T>("matmul")?, b.typed::<T>("matmul")?);
+        Ok(T::wrap(matmul_t(x.view(), y.view())?))
+    })
 }

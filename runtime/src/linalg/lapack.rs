@@ -358,14 +358,14 @@ fn cast(a: Array, to: Scalar) -> Array {
 /// Runs linear-algebra function `f` on LAPACK. `out` is the element type of
 /// the result (of its first element for tuples), as the type checker gave.
 pub fn linalg(f: LinalgFn, args: &[&Array], out: Scalar) -> Result<Value, Error> {
-    on_inexact!(args[0], T => linalg_t::<T>(f, args, out))
+    on_inexact!(args[0].scalar(), T => linalg_t::<T>(f, args, out))
 }
 
 /// `eig` of a real symmetric matrix on the symmetric solver, typed as
 /// `eig` (complex).
 pub fn sym_eig(a: &Array, out: Scalar) -> Result<Value, Error> {
-    on_inexact!(a, T => {
-        let (w, v) = eigh_t(view2(get::<T>(a, "eig")?)?)?;
+    on_inexact!(a.scalar(), T => {
+        let (w, v) = eigh_t(view2(get::<T>(a, "eig")?.view())?)?;
         Ok(Value::Tuple(vec![
             cast(<<T as Inexact>::Real as Element>::wrap(w.into_dyn()), out).into(),
             cast(T::wrap(v.into_dyn()), out).into(),
@@ -376,7 +376,7 @@ pub fn sym_eig(a: &Array, out: Scalar) -> Result<Value, Error> {
 fn linalg_t<T: LapackScalar>(f: LinalgFn, args: &[&Array], out: Scalar) -> Result<Value, Error> {
     let name = f.name();
     let x = get::<T>(args[0], name)?;
-    let m = || view2(x);
+    let m = || view2(x.view());
     let real = <T::Real as blaze_array::Element>::SCALAR;
     let wrap = |a: ArrayD<T>| Value::from(T::wrap(a));
     let wrap_real = |a: ArrayD<T::Real>| Value::from(<T::Real as Element>::wrap(a));
