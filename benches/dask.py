@@ -69,10 +69,23 @@ def peak_worker_rss(client):
     return max(client.run(peak).values())
 
 
-def timed(f, repeat):
+def settle(client, timeout=10.0):
+    """Waits until the scheduler has forgotten every task: the next run
+    computes everything again instead of reusing a result whose release is
+    still on its way (both sides' task keys are deterministic)."""
+    def count(dask_scheduler):
+        return len(dask_scheduler.tasks)
+
+    end = time.monotonic() + timeout
+    while client.run_on_scheduler(count) and time.monotonic() < end:
+        time.sleep(0.05)
+
+
+def timed(f, repeat, client):
     f()  # warm-up: kernels compiled, file in the page cache
     times, result = [], None
     for _ in range(repeat):
+        settle(client)
         t = time.perf_counter()
         result = f()
         times.append(time.perf_counter() - t)
@@ -121,11 +134,11 @@ def main():
         client.restart()
         t_blaze, r_blaze = timed(
             lambda: bd.compute(expr, client=client, chunk_rows=args.chunk, threads=1),
-            args.repeat)
+            args.repeat, client)
         rss_blaze = peak_worker_rss(client)
 
         client.restart()
-        t_dask, r_dask = timed(lambda: (d.T @ d).compute(), args.repeat)
+        t_dask, r_dask = timed(lambda: (d.T @ d).compute(), args.repeat, client)
         rss_dask = peak_worker_rss(client)
     finally:
         client.close()
