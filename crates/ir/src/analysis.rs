@@ -94,6 +94,31 @@ pub fn live(f: &Function) -> Vec<bool> {
     live
 }
 
+/// Whether nodes `a` and `b` compute the same value: the same node, or the
+/// same operation on operands that compute the same values (an expression
+/// written twice, `(A - m).T @ (A - m)`). Every operation is a pure
+/// function of its operands; graphs deeper than a few dozen nodes are
+/// compared only by identity.
+pub fn same_value(f: &Function, a: NodeId, b: NodeId) -> bool {
+    fn go(f: &Function, a: NodeId, b: NodeId, depth: usize) -> bool {
+        if a == b {
+            return true;
+        }
+        let (x, y) = (f.node(a), f.node(b));
+        depth < 48
+            && x.op == y.op
+            && x.ty == y.ty
+            && x.weak == y.weak
+            && x.args.len() == y.args.len()
+            && !matches!(x.op, Op::Param(_))
+            && x.args
+                .iter()
+                .zip(&y.args)
+                .all(|(&p, &q)| go(f, p, q, depth + 1))
+    }
+    go(f, a, b, 0)
+}
+
 /// `f` without the nodes that are not [`live`]; the others keep their
 /// order, their arguments renumbered. Index variables and parameters are
 /// kept as they are.

@@ -6,7 +6,9 @@
 //! - transposes of operands are folded into the routines' transpose flags
 //!   (the transposed copy is never made);
 //! - `A.T @ A` and `A @ A.T` → `syrk` (half the work; the other triangle is
-//!   mirrored);
+//!   mirrored), also when the operand is an expression written twice
+//!   (`(A - m).T @ (A - m)`, [`crate::analysis::same_value`]: the second
+//!   copy is never computed);
 //! - `alpha * (A @ B) + beta * C` (and the forms without `alpha` or `beta`)
 //!   → one `gemm` with its `alpha`, `beta` and `C`;
 //! - integer matrix products → index notation
@@ -22,7 +24,7 @@
 //! terms of the original operations, so the reference interpreter runs
 //! rewritten functions too and tests compare both forms.
 
-use crate::analysis::{prune, uses};
+use crate::analysis::{prune, same_value, uses};
 use crate::node::{Function, GatherItem, IndexInfo, IndexVar, Literal, Node, NodeId, Op};
 use crate::ops::{BinaryFn, LinalgFn, ReduceFn, Routine};
 use crate::props::{is_inexact, matrix_properties, plain_scalar, transpose_of, Props};
@@ -187,7 +189,7 @@ impl Builder<'_> {
                     (2, 2) => {
                         let ((a, ta), (b, tb)) = (self.strip(x), self.strip(y));
                         let one = self.one(n)?;
-                        Some(if a == b && ta != tb {
+                        Some(if ta != tb && same_value(f, a, b) {
                             self.call(Routine::Syrk { trans: ta }, vec![m(self, a), one], n)
                         } else {
                             let args = vec![m(self, a), m(self, b), one];
@@ -390,6 +392,35 @@ mod tests {
     }
 
     const M: &str = "N * M * float64";
+
+    #[test]
+    fn an_operand_written_twice_is_one_syrk_computed_once() {
+        let f = |src: &str| {
+            let args = [("A".to_string(), blaze_datashape::parse(M).unwrap())];
+            let g = rewrite(&compile_expression(src, &args).unwrap());
+            verify(&g).unwrap();
+            let count = |p: &dyn Fn(&Op) -> bool| g.nodes.iter().filter(|n| p(&n.op)).count();
+            (
+                count(&|o| matches!(o, Op::Call(Routine::Syrk { .. }))),
+                count(&|o| matches!(o, Op::Call(Routine::Gemm { .. }))),
+                count(&|o| matches!(o, Op::Reduce { .. })),
+                count(&|o| matches!(o, Op::Binary(BinaryFn::Sub))),
+            )
+        };
+        // syrk, gemm, reductions, subtractions
+        assert_eq!(
+            f("(A - mean(A, axis=0)).T @ (A - mean(A, axis=0))"),
+            (1, 0, 1, 1)
+        );
+        assert_eq!(f("(A * 2).T @ (A * 2)"), (1, 0, 0, 0));
+        assert_eq!(f("(A - 1) @ (A - 1).T"), (1, 0, 0, 1));
+        // Different expressions stay a gemm of both.
+        assert_eq!(f("(A - 1).T @ (A - 2)"), (0, 1, 0, 2));
+        assert_eq!(
+            f("(A - mean(A, axis=0)).T @ (A - mean(A, axis=1, keepdims=true))"),
+            (0, 1, 2, 2)
+        );
+    }
 
     #[test]
     fn products_become_blas_calls() {
