@@ -3,7 +3,10 @@
 //! last partial page, an empty result), also on tmpfs (which refuses
 //! direct writes before Linux 6.6), and leave nothing when unfinished; mapped blocks are
 //! the blocks `pread` gives, and a file truncated after it was opened is an
-//! error, not a fault.
+//! error, not a fault. Blocks not in the page cache are told apart from
+//! cached ones, are read with `O_DIRECT` into pool buffers (the rows `pread`
+//! gives, a truncated file an error), and a streamed run over a cold file
+//! gives the result of a run over the same file cached.
 
 mod scratch;
 
@@ -159,6 +162,164 @@ fn mapped_blocks_are_the_read_blocks() {
     let copy = f.read_rows_into(10, 20, &mut pool).unwrap();
     drop(f);
     assert!(same(&held, &copy));
+}
+
+/// A scratch directory on the project's disk (the system's temporary
+/// directory may be a tmpfs, which has no page cache to drop).
+fn disk_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("blaze-oocio-{name}-"))
+        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+        .unwrap()
+}
+
+/// Writes `path` to the disk and drops its pages from the page cache
+/// (again, while read-ahead still in flight brings some back).
+fn make_cold(path: &Path) {
+    use std::os::unix::io::AsRawFd;
+    let f = std::fs::File::open(path).unwrap();
+    f.sync_all().unwrap();
+    let npy = NpyFile::open(path).unwrap();
+    let rows = npy.shape()[0];
+    for _ in 0..100 {
+        // SAFETY: advice on an open descriptor.
+        let r = unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        assert_eq!(r, 0);
+        if (0..rows)
+            .step_by(100)
+            .all(|r0| npy.rows_cold(r0, (r0 + 100).min(rows)).unwrap())
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("the pages of {} stay in the page cache", path.display());
+}
+
+#[test]
+fn cold_blocks_are_read_direct_and_are_the_read_blocks() {
+    let d = disk_dir("cold");
+    let path = d.path().join("a.npy");
+    // Rows of 1003 f64: no block starts on a page.
+    write_npy(&path, &Array::Float64(data(3001, 1003, 3))).unwrap();
+    make_cold(&path);
+    let f = NpyFile::open(&path).unwrap();
+    assert!(f.rows_cold(0, 3001).unwrap(), "dropped pages are cold");
+    let mut pool = BlockPool::new();
+    let mut reference = BlockPool::new();
+    for (r0, r1) in [(0, 1), (0, 1000), (1, 1002), (1500, 3001), (3000, 3001)] {
+        let direct = f
+            .read_rows_direct(r0, r1, &mut pool)
+            .unwrap()
+            .expect("a native f64 file on a disk reads with O_DIRECT");
+        let read = f.read_rows_into(r0, r1, &mut reference).unwrap();
+        assert!(same(&direct, &read), "rows {r0}..{r1}");
+    }
+    // The blocks of a stream, cold: read direct, and the page cache is
+    // left as it was.
+    let want: Vec<DenseArray> = (0..3)
+        .map(|k| {
+            let a = f
+                .read_rows_into(k * 1000, (k + 1) * 1000, &mut reference)
+                .unwrap();
+            blaze_runtime::value::from_array(Array::Float64(
+                ndarray::ArrayD::from_shape_vec(
+                    IxDyn(a.shape()),
+                    a.view().to_vec::<f64>().unwrap(),
+                )
+                .unwrap(),
+            ))
+            .unwrap()
+        })
+        .collect();
+    make_cold(&path);
+    let mut held = Vec::new();
+    for (k, want) in want.iter().enumerate() {
+        let (r0, r1) = (k * 1000, (k + 1) * 1000);
+        assert!(f.rows_cold(r0, r1).unwrap());
+        let block = f.block(r0, r1, &mut pool).unwrap();
+        assert!(
+            f.rows_cold(r0, r1).unwrap(),
+            "a direct read leaves no pages"
+        );
+        assert!(same(&block, want), "rows {r0}..{r1}");
+        held.push(block);
+        if held.len() > 1 {
+            held.remove(0);
+        }
+    }
+    // One block held while the next is read: two buffers serve them all.
+    assert!(pool.len() <= 2, "{} pool buffers", pool.len());
+}
+
+#[test]
+fn a_cold_file_truncated_while_streamed_is_an_error() {
+    let d = disk_dir("cold-truncated");
+    let path = d.path().join("a.npy");
+    write_npy(&path, &Array::Float64(data(2000, 300, 4))).unwrap();
+    make_cold(&path);
+    let f = NpyFile::open(&path).unwrap();
+    let whole = std::fs::metadata(&path).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(whole / 2)
+        .unwrap();
+    let mut pool = BlockPool::new();
+    assert!(f.read_rows_direct(0, 100, &mut pool).unwrap().is_some());
+    let e = f.read_rows_direct(1000, 2000, &mut pool).unwrap_err();
+    assert_eq!(e.kind(), IoErrorKind::TruncatedData, "{e}");
+    assert!(e.to_string().contains("a.npy"), "{e}");
+    assert!(f.block(1000, 2000, &mut pool).is_err());
+}
+
+#[test]
+fn a_streamed_run_over_a_cold_file_gives_the_warm_result() {
+    let d = disk_dir("cold-session");
+    let path = d.path().join("a.npy");
+    write_npy(&path, &Array::Float64(data(9000, 250, 8))).unwrap();
+    let p = path.to_str().unwrap();
+    let streamed = |src: &str| {
+        let run = Session::new()
+            .memory_limit(64 << 20)
+            .block_rows(2000)
+            .eval(src, &[("A", p)], None)
+            .unwrap();
+        assert!(run.report.streamed);
+        run.value
+    };
+    for src in ["sum(A * 2, axis=0)", "A.T @ A", "A - mean(A, axis=0)"] {
+        // Warm (the same blocks mapped), then cold (read direct): the
+        // same bits.
+        std::fs::read(&path).unwrap();
+        let warm = streamed(src);
+        make_cold(&path);
+        assert_eq!(streamed(src), warm, "{src}");
+    }
+}
+
+#[test]
+fn blocks_on_tmpfs_are_read_whichever_way_it_allows() {
+    let shm = Path::new("/dev/shm");
+    if !shm.is_dir() {
+        return;
+    }
+    let d = tempfile::Builder::new()
+        .prefix("blaze-oocio-shm-")
+        .tempdir_in(shm)
+        .unwrap();
+    let path = d.path().join("a.npy");
+    write_npy(&path, &Array::Float64(data(1200, 301, 6))).unwrap();
+    let f = NpyFile::open(&path).unwrap();
+    let mut pool = BlockPool::new();
+    let read = f.read_rows_into(100, 1100, &mut pool).unwrap();
+    // O_DIRECT is refused by tmpfs before Linux 6.6 (`None`), allowed
+    // after; the rows are the same either way.
+    if let Some(direct) = f.read_rows_direct(100, 1100, &mut pool).unwrap() {
+        assert!(same(&direct, &read));
+    }
+    assert!(same(&f.block(100, 1100, &mut pool).unwrap(), &read));
 }
 
 #[test]

@@ -53,11 +53,36 @@ impl Aligned {
         self.0.len() * ALLOC_ALIGN
     }
 
+    /// Bytes from the start to the first address that is a multiple of
+    /// `align` (a power of two).
+    fn skip_to(&self, align: usize) -> usize {
+        let p = self.0.as_ptr() as usize;
+        p.next_multiple_of(align) - p
+    }
+
     fn as_mut_bytes(&mut self, len: usize) -> &mut [u8] {
         // SAFETY: `Line` is plain bytes without padding; `len` is at most
         // the capacity in bytes (checked by the caller).
         unsafe { std::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast::<u8>(), len) }
     }
+}
+
+/// The bytes of a C-order block of `scalar` and `shape`.
+fn block_bytes(path: &Path, scalar: Scalar, shape: &[usize]) -> Result<usize, IoError> {
+    shape
+        .iter()
+        .try_fold(scalar.size_bytes(), |n, &d| n.checked_mul(d))
+        .filter(|&n| n <= isize::MAX as usize / 2)
+        .ok_or(ArrayError::Overflow { what: "block size" })
+        .map_err(|e| block_error(path, shape, e))
+}
+
+fn block_error(path: &Path, shape: &[usize], e: ArrayError) -> IoError {
+    IoError::format(
+        path,
+        IoErrorKind::ShapeOverflow,
+        format!("a block of shape {shape:?}: {e}"),
+    )
 }
 
 /// Reused, 64-byte-aligned buffers for blocks of one reader: a buffer goes
@@ -104,38 +129,66 @@ impl BlockPool {
         shape: &[usize],
         fill: impl FnOnce(&mut [u8]) -> Result<(), E>,
     ) -> Result<DenseArray, E> {
-        let overflow = |e: ArrayError| {
-            IoError::format(
+        let len = block_bytes(path, scalar, shape)?;
+        self.fill_aligned(path, scalar, shape, ALLOC_ALIGN, len, 0, fill)
+    }
+
+    /// As [`BlockPool::fill`] into `span` bytes starting at an address that
+    /// is a multiple of `align` (a power of two): `fill` writes all of
+    /// them, and the array's elements start `delta` bytes in (a direct
+    /// read of whole pages around a block).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn fill_aligned<E: From<IoError>>(
+        &mut self,
+        path: &Path,
+        scalar: Scalar,
+        shape: &[usize],
+        align: usize,
+        span: usize,
+        delta: usize,
+        fill: impl FnOnce(&mut [u8]) -> Result<(), E>,
+    ) -> Result<DenseArray, E> {
+        let len = block_bytes(path, scalar, shape)?;
+        let align = align.max(ALLOC_ALIGN);
+        if delta.checked_add(len).is_none_or(|end| end > span) {
+            return Err(E::from(IoError::format(
                 path,
                 IoErrorKind::ShapeOverflow,
-                format!("a block of shape {shape:?}: {e}"),
-            )
-        };
-        let len = shape
-            .iter()
-            .try_fold(scalar.size_bytes(), |n, &d| n.checked_mul(d))
-            .filter(|&n| n <= isize::MAX as usize / 2)
-            .ok_or(ArrayError::Overflow { what: "block size" })
-            .map_err(overflow)
-            .map_err(E::from)?;
-        // A free buffer large enough, else the largest free one is
-        // replaced, else a new one.
-        let free = self
-            .buffers
-            .iter_mut()
-            .position(|b| Arc::get_mut(b).is_some_and(|b| b.bytes() >= len));
+                format!("a block of {len} bytes does not fit {span} bytes from byte {delta}"),
+            )));
+        }
+        // Room for `span` bytes from the first `align` boundary.
+        let need = span + (align - ALLOC_ALIGN);
+        // A free buffer large enough, else a new one, which replaces a free
+        // one that is too small. (Which buffers are free is decided once:
+        // a buffer freed while the new one is made is not replaced, it
+        // serves the next block.)
+        let mut small = None;
+        let mut free = None;
+        for (k, b) in self.buffers.iter_mut().enumerate() {
+            if let Some(b) = Arc::get_mut(b) {
+                if b.bytes() >= need {
+                    free = Some(k);
+                    break;
+                }
+                small = Some(k);
+            }
+        }
         let k = match free {
             Some(k) => k,
             None => {
-                let lines = len.div_ceil(ALLOC_ALIGN).max(1);
+                // Room for any block of `len` bytes at any offset from a
+                // page boundary, so that the next ones reuse the buffer.
+                let room = if align > ALLOC_ALIGN {
+                    need.max(len + 3 * align)
+                } else {
+                    need
+                };
+                let lines = room.div_ceil(ALLOC_ALIGN).max(1);
                 let mut v = vec![Line([0; ALLOC_ALIGN]); lines];
                 crate::memory::advise_huge_pages(v.as_mut_ptr().cast(), lines * ALLOC_ALIGN);
                 let fresh = Arc::new(Aligned(v));
-                match self
-                    .buffers
-                    .iter_mut()
-                    .position(|b| Arc::get_mut(b).is_some())
-                {
+                match small {
                     Some(k) => {
                         self.buffers[k] = fresh;
                         k
@@ -148,17 +201,20 @@ impl BlockPool {
             }
         };
         let buf = Arc::get_mut(&mut self.buffers[k]).expect("a free buffer is unshared");
-        fill(buf.as_mut_bytes(len))?;
+        let skip = buf.skip_to(align);
+        fill(&mut buf.as_mut_bytes(skip + span)[skip..])?;
         let owner = Arc::clone(&self.buffers[k]);
-        let ptr = NonNull::new(owner.0.as_ptr().cast::<u8>().cast_mut())
-            .expect("a vector's pointer is not null");
+        // SAFETY: `skip + delta + len <= skip + span <= bytes()`: inside
+        // the buffer.
+        let data = unsafe { owner.0.as_ptr().cast::<u8>().add(skip + delta) };
+        let ptr = NonNull::new(data.cast_mut()).expect("a vector's pointer is not null");
         // SAFETY: the owner keeps `len` bytes at `ptr` allocated as long as
         // the buffer lives; the pool writes them only when it holds the
         // only reference (`Arc::get_mut`), so they never change under an
         // array.
         let buffer = unsafe { Buffer::from_custom_allocation(ptr, len, owner) };
         DenseArray::c_order(buffer, scalar, shape)
-            .map_err(overflow)
+            .map_err(|e| block_error(path, shape, e))
             .map_err(E::from)
     }
 

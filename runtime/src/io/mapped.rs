@@ -21,7 +21,9 @@
 //! it; a file truncated by another process while a block is being computed
 //! is the one case a map cannot defend against (reading with
 //! [`ReadPath::Read`] does). [`read_path`] says which path array files
-//! take: memory maps unless `BLAZE_READ=read` is set in the environment.
+//! take: memory maps for blocks in the page cache and `O_DIRECT` reads for
+//! cold ones (`io/cold.rs`), unless `BLAZE_READ=map` (maps only) or
+//! `BLAZE_READ=read` (`pread` only) is set in the environment.
 //!
 //! This module owns the mapping, its advice and its unmapping; the formats
 //! decide which ranges are mapped.
@@ -37,16 +39,21 @@ use std::sync::{Arc, OnceLock};
 /// How blocks of array files are read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReadPath {
-    /// Mapped: blocks are views of the page cache (no copy).
+    /// A block in the page cache is mapped; a block mostly not in it is
+    /// read with `O_DIRECT` (see `io/cold.rs`), where the file system
+    /// allows it.
+    Auto,
+    /// Mapped: blocks are views of the page cache (no copy), cold or not.
     Map,
     /// Read with `pread` into reused aligned buffers (a copy, safe against
     /// a file truncated while it is read).
     Read,
 }
 
-/// The read path of this process: [`ReadPath::Read`] when the environment
-/// variable `BLAZE_READ` is `read`, else [`ReadPath::Map`] (on Linux;
-/// elsewhere always `Read`). Read once.
+/// The read path of this process, from the environment variable
+/// `BLAZE_READ`: `read` gives [`ReadPath::Read`], `map`
+/// [`ReadPath::Map`], anything else (or nothing) [`ReadPath::Auto`] (on
+/// Linux; elsewhere always `Read`). Read once.
 pub fn read_path() -> ReadPath {
     static PATH: OnceLock<ReadPath> = OnceLock::new();
     *PATH.get_or_init(|| {
@@ -55,7 +62,8 @@ pub fn read_path() -> ReadPath {
         }
         match std::env::var("BLAZE_READ") {
             Ok(v) if v.eq_ignore_ascii_case("read") => ReadPath::Read,
-            _ => ReadPath::Map,
+            Ok(v) if v.eq_ignore_ascii_case("map") => ReadPath::Map,
+            _ => ReadPath::Auto,
         }
     })
 }

@@ -25,6 +25,7 @@ pub mod append;
 mod atomic;
 pub mod batch;
 mod block;
+mod cold;
 pub mod csv;
 mod dest;
 mod direct;

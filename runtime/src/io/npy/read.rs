@@ -88,6 +88,8 @@ pub struct NpyFile {
     shape: Vec<usize>,
     fortran: bool,
     offset: u64,
+    /// An `O_DIRECT` descriptor for blocks not in the page cache.
+    direct: crate::io::cold::DirectFile,
 }
 
 impl NpyFile {
@@ -143,6 +145,7 @@ impl NpyFile {
             shape,
             fortran: layout.header.fortran_order,
             offset: layout.offset,
+            direct: Default::default(),
         })
     }
 
@@ -193,6 +196,7 @@ impl NpyFile {
         pool: &mut BlockPool,
     ) -> Result<DenseArray, IoError> {
         let (at, shape) = self.locate(start, end)?;
+        self.read_next_ahead(at, &shape);
         let scalar = self.scalar();
         let native = self.dtype.big_endian == cfg!(target_endian = "big")
             || self.dtype.size == 1
@@ -228,11 +232,11 @@ impl NpyFile {
     /// fault.
     pub fn map_rows(&self, start: usize, end: usize) -> Result<Option<DenseArray>, IoError> {
         let (at, shape) = self.locate(start, end)?;
-        let scalar = self.scalar();
-        let native = self.dtype.big_endian == cfg!(target_endian = "big") || self.dtype.size == 1;
-        if !native || self.dtype.kind == Kind::Bool || self.dtype.size != scalar.size_bytes() {
+        if !self.as_stored() {
             return Ok(None);
         }
+        self.read_next_ahead(at, &shape);
+        let scalar = self.scalar();
         crate::io::mapped::map_block(
             &self.file,
             &self.path,
@@ -244,7 +248,9 @@ impl NpyFile {
     }
 
     /// Rows `start..end` by the process's [`read_path`](crate::io::read_path):
-    /// mapped when they can be ([`NpyFile::map_rows`]) and take at least
+    /// read with `O_DIRECT` when they are cold ([`NpyFile::rows_cold`],
+    /// [`NpyFile::read_rows_direct`]), else mapped when they can be
+    /// ([`NpyFile::map_rows`]); either only when they take at least
     /// [`MAP_MIN_BYTES`] (below it, a map, its page faults and its unmap
     /// cost more than the copy), else read into a buffer of `pool`
     /// ([`NpyFile::read_rows_into`]).
@@ -254,8 +260,15 @@ impl NpyFile {
         end: usize,
         pool: &mut BlockPool,
     ) -> Result<DenseArray, IoError> {
+        use crate::io::ReadPath;
         let bytes = end.saturating_sub(start).saturating_mul(self.row_bytes());
-        if bytes >= MAP_MIN_BYTES && crate::io::read_path() == crate::io::ReadPath::Map {
+        let path = crate::io::read_path();
+        if bytes >= MAP_MIN_BYTES && path == ReadPath::Auto && self.rows_cold(start, end)? {
+            if let Some(a) = self.read_rows_direct(start, end, pool)? {
+                return Ok(a);
+            }
+        }
+        if bytes >= MAP_MIN_BYTES && path != ReadPath::Read {
             if let Some(a) = self.map_rows(start, end)? {
                 return Ok(a);
             }
@@ -263,8 +276,52 @@ impl NpyFile {
         self.read_rows_into(start, end, pool)
     }
 
-    /// Checks rows `start..end`, asks the kernel to read ahead, and returns
-    /// the byte offset of the first row and the block's shape.
+    /// Whether most of rows `start..end` would have to come from the disk
+    /// (few of their pages are in the page cache): [`NpyFile::block`] then
+    /// reads them with `O_DIRECT` instead of mapping them.
+    pub fn rows_cold(&self, start: usize, end: usize) -> Result<bool, IoError> {
+        let (at, shape) = self.locate(start, end)?;
+        let len = shape.iter().product::<usize>() as u64 * self.scalar().size_bytes() as u64;
+        Ok(crate::io::cold::is_cold(&self.file, at, len))
+    }
+
+    /// Rows `start..end` read with `O_DIRECT` into a buffer of `pool`,
+    /// whatever the page cache holds, or `None` where that is not possible
+    /// (a file system that refuses `O_DIRECT`, a byte order or type that
+    /// must be converted): then [`NpyFile::read_rows_into`] reads them. A
+    /// file shorter than the rows is an error naming it.
+    pub fn read_rows_direct(
+        &self,
+        start: usize,
+        end: usize,
+        pool: &mut BlockPool,
+    ) -> Result<Option<DenseArray>, IoError> {
+        let (at, shape) = self.locate(start, end)?;
+        if !self.as_stored() {
+            return Ok(None);
+        }
+        let what = format!("rows {start}..{end}");
+        self.direct
+            .read(&self.path, at, self.scalar(), &shape, pool, &what)
+    }
+
+    /// Whether the file's bytes are the elements as blaze holds them
+    /// (native byte order, not `bool`), so a block can be used as stored.
+    fn as_stored(&self) -> bool {
+        let native = self.dtype.big_endian == cfg!(target_endian = "big") || self.dtype.size == 1;
+        native && self.dtype.kind != Kind::Bool && self.dtype.size == self.scalar().size_bytes()
+    }
+
+    /// Asks the kernel to read the block after the one at byte `at` of
+    /// `shape` into the page cache meanwhile: the disk works while this
+    /// block is computed, and page cache is not this process's memory.
+    fn read_next_ahead(&self, at: u64, shape: &[usize]) {
+        let len = shape.iter().product::<usize>() as u64 * self.scalar().size_bytes() as u64;
+        crate::io::mapped::will_need(&self.file, at.saturating_add(len), len);
+    }
+
+    /// Checks rows `start..end` and returns the byte offset of the first
+    /// row and the block's shape.
     fn locate(&self, start: usize, end: usize) -> Result<(u64, Vec<usize>), IoError> {
         let rows = self.shape.first().copied().unwrap_or(1);
         if self.fortran_order() || start > end || end > rows {
@@ -284,11 +341,6 @@ impl NpyFile {
         }
         let rb = self.row_bytes();
         let at = self.offset + (start * rb) as u64;
-        // Ask the kernel to read the next block of the same size into the
-        // page cache meanwhile: the disk works while this block is
-        // computed, and page cache is not this process's memory.
-        let len = ((end - start) * rb) as u64;
-        crate::io::mapped::will_need(&self.file, at.saturating_add(len), len);
         let mut shape = self.shape.clone();
         if shape.is_empty() {
             shape.push(1);
