@@ -206,6 +206,7 @@ fn cold_blocks_are_read_direct_and_are_the_read_blocks() {
     let f = NpyFile::open(&path).unwrap();
     assert!(f.rows_cold(0, 3001).unwrap(), "dropped pages are cold");
     let mut pool = BlockPool::new();
+    pool.set_direct(true);
     let mut reference = BlockPool::new();
     for (r0, r1) in [(0, 1), (0, 1000), (1, 1002), (1500, 3001), (3000, 3001)] {
         let direct = f
@@ -250,6 +251,12 @@ fn cold_blocks_are_read_direct_and_are_the_read_blocks() {
     }
     // One block held while the next is read: two buffers serve them all.
     assert!(pool.len() <= 2, "{} pool buffers", pool.len());
+    // A pool that does not ask for direct reads maps cold blocks.
+    drop(held);
+    make_cold(&path);
+    let block = f.block(0, 1000, &mut BlockPool::new()).unwrap();
+    assert!(same(&block, &want[0]));
+    assert!(!f.rows_cold(0, 1000).unwrap(), "a mapped block is cached");
 }
 
 #[test]
@@ -289,13 +296,20 @@ fn a_streamed_run_over_a_cold_file_gives_the_warm_result() {
         assert!(run.report.streamed);
         run.value
     };
-    for src in ["sum(A * 2, axis=0)", "A.T @ A", "A - mean(A, axis=0)"] {
-        // Warm (the same blocks mapped), then cold (read direct): the
-        // same bits.
+    let f = NpyFile::open(&path).unwrap();
+    for (src, blas) in [
+        ("sum(A * 2, axis=0)", false),
+        ("A.T @ A", true),
+        ("A - mean(A, axis=0)", false),
+    ] {
+        // Warm (the blocks mapped), then cold: the same bits.
         std::fs::read(&path).unwrap();
         let warm = streamed(src);
         make_cold(&path);
         assert_eq!(streamed(src), warm, "{src}");
+        // A pass on BLAS read its cold blocks with O_DIRECT, which leaves
+        // the file uncached; the others mapped them, which caches it.
+        assert_eq!(f.rows_cold(0, 9000).unwrap(), blas, "{src}");
     }
 }
 

@@ -116,6 +116,14 @@ impl Prepared {
     pub fn function(&self) -> &Function {
         &self.f
     }
+
+    /// Whether a step runs on BLAS/LAPACK: the work is then bound by
+    /// the processor rather than by reading (a streamed run reads its cold
+    /// blocks with `O_DIRECT`, which spares the processor the page
+    /// cache's work).
+    pub fn calls_blas(&self) -> bool {
+        self.steps.iter().any(|s| matches!(s, plan::Step::Native))
+    }
 }
 
 #[cfg(test)]

@@ -92,6 +92,8 @@ fn block_error(path: &Path, shape: &[usize], e: ArrayError) -> IoError {
 #[derive(Default)]
 pub struct BlockPool {
     buffers: Vec<Arc<Aligned>>,
+    /// Blocks not in the page cache are read with `O_DIRECT`.
+    direct: bool,
 }
 
 impl std::fmt::Debug for BlockPool {
@@ -106,6 +108,20 @@ impl BlockPool {
     /// An empty pool.
     pub fn new() -> BlockPool {
         BlockPool::default()
+    }
+
+    /// Has the blocks of array files that are not in the page cache read
+    /// with `O_DIRECT` into the pool's buffers (off by default: such reads
+    /// leave the file uncached for the next run). A reader whose blocks
+    /// feed BLAS turns it on: the disk then writes the blocks without the
+    /// processor's help, which the BLAS routines want whole.
+    pub fn set_direct(&mut self, on: bool) {
+        self.direct = on;
+    }
+
+    /// Whether cold blocks are read with `O_DIRECT` ([`BlockPool::set_direct`]).
+    pub fn direct(&self) -> bool {
+        self.direct
     }
 
     /// Buffers the pool holds (free or in use).

@@ -18,6 +18,13 @@
 //! array starts inside the buffer where its first byte landed. Where the
 //! file system refuses `O_DIRECT` (tmpfs), or a read is refused for its
 //! alignment, the caller maps or reads the block as before.
+//!
+//! Direct reads leave the file uncached for the next run, so they are
+//! used only where the processor is what limits: a streamed pass whose
+//! block function calls BLAS asks its readers for them
+//! ([`RowReader::prefer_direct`](super::RowReader::prefer_direct)); a pass
+//! bound by reading maps its cold blocks, and the next run finds them in
+//! the page cache.
 
 use super::block::BlockPool;
 use super::{IoError, IoErrorKind};

@@ -672,6 +672,7 @@ impl RowSource for ManyFiles {
                 next: 0,
                 current: None,
                 rows: 0,
+                direct: false,
             }),
             Some(rows) => Box::new(Stacked {
                 many: self,
@@ -709,6 +710,8 @@ struct Concat<'a> {
     next: usize,
     current: Option<Box<dyn RowReader + 'a>>,
     rows: usize,
+    /// Passed on to each file's reader ([`RowReader::prefer_direct`]).
+    direct: bool,
 }
 
 impl RowReader for Concat<'_> {
@@ -721,7 +724,9 @@ impl RowReader for Concat<'_> {
                         return Ok(None);
                     };
                     self.next += 1;
-                    self.current.insert(f.blocks()?)
+                    let mut r = f.blocks()?;
+                    r.prefer_direct(self.direct);
+                    self.current.insert(r)
                 }
             };
             match reader.next_block(max)? {
@@ -750,6 +755,13 @@ impl RowReader for Concat<'_> {
 
     fn finish(&mut self) -> Result<usize, IoError> {
         Ok(self.rows)
+    }
+
+    fn prefer_direct(&mut self, on: bool) {
+        self.direct = on;
+        if let Some(r) = &mut self.current {
+            r.prefer_direct(on);
+        }
     }
 }
 

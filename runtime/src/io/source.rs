@@ -129,6 +129,11 @@ pub trait RowReader: Send {
     fn finish(&mut self) -> Result<usize, IoError> {
         Ok(0)
     }
+
+    /// Asks for blocks not in the page cache to be read with `O_DIRECT`
+    /// where the format can ([`BlockPool::set_direct`]); by default
+    /// nothing changes.
+    fn prefer_direct(&mut self, _on: bool) {}
 }
 
 /// Rows read by position from an array file of known shape, into the
@@ -159,6 +164,10 @@ impl<F: ArrayFile + ?Sized> RowReader for Positional<'_, F> {
 
     fn finish(&mut self) -> Result<usize, IoError> {
         Ok(self.at)
+    }
+
+    fn prefer_direct(&mut self, on: bool) {
+        self.pool.set_direct(on);
     }
 }
 

@@ -340,6 +340,10 @@ impl RowReader for ViewReader<'_> {
     fn finish(&mut self) -> Result<usize, IoError> {
         self.inner.finish()
     }
+
+    fn prefer_direct(&mut self, on: bool) {
+        self.inner.prefer_direct(on);
+    }
 }
 
 impl RowSource for ViewSource {

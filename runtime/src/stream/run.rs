@@ -267,12 +267,14 @@ impl StreamPlan {
         let mut acc: Vec<Option<Value>> = vec![None; pass.frontier.len()];
         let block = self.block;
         let slice = self.slice;
+        // A pass on BLAS reads its cold blocks with O_DIRECT.
+        let direct = pass.block_fn.calls_blas();
         let mut total = 0usize;
         let mut blocks = 0usize;
         std::thread::scope(|scope| -> Result<(), Error> {
             let (tx, rx) = sync_channel::<Result<Block, Error>>(1);
             scope.spawn(move || {
-                if let Err(e) = read_blocks(inputs, block, slice, &tx) {
+                if let Err(e) = read_blocks(inputs, block, slice, direct, &tx) {
                     let _ = tx.send(Err(e));
                 }
             });
@@ -508,6 +510,7 @@ fn read_blocks(
     inputs: &[Input],
     block: usize,
     slice: Option<ReadSlice>,
+    direct: bool,
     tx: &std::sync::mpsc::SyncSender<Result<Block, Error>>,
 ) -> Result<(), Error> {
     let mut readers: Vec<Option<Box<dyn RowReader + '_>>> = Vec::with_capacity(inputs.len());
@@ -519,6 +522,9 @@ fn read_blocks(
             }),
             Input::Memory(_) | Input::Whole(_) => None,
         });
+    }
+    for r in readers.iter_mut().flatten() {
+        r.prefer_direct(direct);
     }
     // Inputs of several files end their blocks at file boundaries: they
     // are read first, and the others give as many rows.

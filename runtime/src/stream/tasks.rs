@@ -411,7 +411,11 @@ impl TaskPlan {
         let mut readers: Vec<Option<Box<dyn RowReader + '_>>> = Vec::new();
         for (input, g) in self.inputs.iter().zip(&self.given) {
             readers.push(match input {
-                Input::Rows(s) if !g => Some(s.blocks_from(rows.start)?),
+                Input::Rows(s) if !g => {
+                    let mut r = s.blocks_from(rows.start)?;
+                    r.prefer_direct(p.block_fn.calls_blas());
+                    Some(r)
+                }
                 _ => None,
             });
         }

@@ -249,7 +249,8 @@ impl NpyFile {
 
     /// Rows `start..end` by the process's [`read_path`](crate::io::read_path):
     /// read with `O_DIRECT` when they are cold ([`NpyFile::rows_cold`],
-    /// [`NpyFile::read_rows_direct`]), else mapped when they can be
+    /// [`NpyFile::read_rows_direct`]) and `pool` asks for it
+    /// ([`BlockPool::set_direct`]), else mapped when they can be
     /// ([`NpyFile::map_rows`]); either only when they take at least
     /// [`MAP_MIN_BYTES`] (below it, a map, its page faults and its unmap
     /// cost more than the copy), else read into a buffer of `pool`
@@ -263,7 +264,11 @@ impl NpyFile {
         use crate::io::ReadPath;
         let bytes = end.saturating_sub(start).saturating_mul(self.row_bytes());
         let path = crate::io::read_path();
-        if bytes >= MAP_MIN_BYTES && path == ReadPath::Auto && self.rows_cold(start, end)? {
+        if bytes >= MAP_MIN_BYTES
+            && path == ReadPath::Auto
+            && pool.direct()
+            && self.rows_cold(start, end)?
+        {
             if let Some(a) = self.read_rows_direct(start, end, pool)? {
                 return Ok(a);
             }
