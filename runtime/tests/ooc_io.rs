@@ -94,16 +94,20 @@ fn direct_writes_give_the_buffered_bytes() {
     }
 }
 
+/// A scratch directory on tmpfs, where the system has one.
+fn shm_dir() -> Option<tempfile::TempDir> {
+    let shm = Path::new("/dev/shm");
+    shm.is_dir().then(|| {
+        tempfile::Builder::new()
+            .prefix("blaze-oocio-shm-")
+            .tempdir_in(shm)
+            .unwrap()
+    })
+}
+
 #[test]
 fn results_on_tmpfs_are_written_too() {
-    let shm = Path::new("/dev/shm");
-    if !shm.is_dir() {
-        return;
-    }
-    let d = tempfile::Builder::new()
-        .prefix("blaze-oocio-shm-")
-        .tempdir_in(shm)
-        .unwrap();
+    let Some(d) = shm_dir() else { return };
     let a = data(777, 129, 5);
     let got = d.path().join("got.npy");
     stream_write(&got, &a, 50);
@@ -315,14 +319,7 @@ fn a_streamed_run_over_a_cold_file_gives_the_warm_result() {
 
 #[test]
 fn blocks_on_tmpfs_are_read_whichever_way_it_allows() {
-    let shm = Path::new("/dev/shm");
-    if !shm.is_dir() {
-        return;
-    }
-    let d = tempfile::Builder::new()
-        .prefix("blaze-oocio-shm-")
-        .tempdir_in(shm)
-        .unwrap();
+    let Some(d) = shm_dir() else { return };
     let path = d.path().join("a.npy");
     write_npy(&path, &Array::Float64(data(1200, 301, 6))).unwrap();
     let f = NpyFile::open(&path).unwrap();
