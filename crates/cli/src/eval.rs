@@ -168,6 +168,7 @@ fn timings(r: &RunReport) -> serde_json::Value {
         t["memory_limit"] = json!(r.memory_limit);
         t["blocks"] = json!(r.blocks);
         t["block_rows"] = json!(r.block_rows);
+        t["read_wait"] = json!(r.read_wait_seconds);
     }
     t
 }

@@ -637,6 +637,12 @@ fn out_of_core_eval_matches_memory_and_graph_lists_tasks() {
             t["streamed"] == true && t["blocks"].as_u64().unwrap() > 1,
             "{t}"
         );
+        // The time the kernels waited for blocks is part of the run.
+        let waited = t["read_wait"].as_f64().expect("read_wait");
+        assert!(
+            (0.0..=t["execute"].as_f64().unwrap()).contains(&waited),
+            "{t}"
+        );
         let m = blaze::runtime::io::npy::read_npy(&mem).unwrap();
         let s = blaze::runtime::io::npy::read_npy(&ooc).unwrap();
         let (blaze::interp::Array::Float64(m), blaze::interp::Array::Float64(s)) = (m, s) else {

@@ -107,7 +107,7 @@ impl NativeArg<'_> {
     pub(super) fn to_value(&self) -> Result<Value, Error> {
         match self {
             NativeArg::Value(v) => Ok((*v).clone()),
-            NativeArg::View(v) => super::run::materialize(v),
+            NativeArg::View(v) => copy_view(v),
         }
     }
 }
@@ -159,13 +159,18 @@ pub(super) fn run_native(f: &Function, id: NodeId, args: &[NativeArg<'_>]) -> Re
     Ok(value)
 }
 
+/// A copy of a view as an interpreter value.
+fn copy_view(v: &DenseView<'_>) -> Result<Value, Error> {
+    crate::value::view_to_value(v).map_err(|e| EvalError::Input(e.to_string()).into())
+}
+
 /// The operands as interpreter arrays (views copied), for LAPACK.
 fn arrays(operands: &[BlasArg<'_>]) -> Result<Vec<Array>, Error> {
     operands
         .iter()
         .map(|o| match o {
             BlasArg::Array(a) => Ok((*a).clone()),
-            BlasArg::View(v) => match super::run::materialize(v)? {
+            BlasArg::View(v) => match copy_view(v)? {
                 Value::Array { data, .. } => Ok(data),
                 _ => Err(EvalError::Value("a view became a non-array value".into()).into()),
             },

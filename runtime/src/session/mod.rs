@@ -464,7 +464,11 @@ impl Session {
             let r = s
                 .plan
                 .run(&inputs, to_file, &self.options(k == 0), &progress)?;
-            report.execute_seconds = report.execute_seconds.min(t.elapsed().as_secs_f64());
+            let seconds = t.elapsed().as_secs_f64();
+            if seconds < report.execute_seconds {
+                report.read_wait_seconds = Some(r.read_wait_seconds);
+            }
+            report.execute_seconds = report.execute_seconds.min(seconds);
             report.compile_seconds += r.report.compile_seconds;
             report.blocks = Some(r.blocks);
             if k == 0 {

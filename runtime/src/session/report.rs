@@ -29,6 +29,10 @@ pub struct RunReport {
     pub blocks: Option<usize>,
     /// Rows per block of a streamed run.
     pub block_rows: Option<usize>,
+    /// Seconds the kernels of a streamed run waited for the reader's next
+    /// block, in its best run: how long reading, not computing, set the
+    /// pace.
+    pub read_wait_seconds: Option<f64>,
     /// Opening and reading inputs, parsing.
     pub parse_seconds: f64,
     /// Type checking.
@@ -60,6 +64,7 @@ impl RunReport {
             memory_limit: None,
             blocks: None,
             block_rows: None,
+            read_wait_seconds: None,
             parse_seconds: 0.0,
             check_seconds: 0.0,
             compile_seconds: 0.0,

@@ -20,6 +20,7 @@ use blaze_interp::Value;
 use blaze_ir::NodeId;
 use std::path::Path;
 use std::sync::mpsc::sync_channel;
+use std::time::Instant;
 
 /// What a streamed run did.
 #[derive(Debug)]
@@ -33,6 +34,9 @@ pub struct StreamRun {
     pub blocks: usize,
     /// Rows read (in one pass).
     pub rows: usize,
+    /// Seconds the kernels waited for the reader's next block (over all
+    /// passes): reading, not computing, set the pace for that long.
+    pub read_wait_seconds: f64,
 }
 
 /// A block from the reader: its row count and one block per input
@@ -161,6 +165,7 @@ impl StreamPlan {
         let mut report = Report::default();
         let mut blocks = 0usize;
         let mut total = 0usize;
+        let mut waited = 0f64;
         let count = self.passes.len();
         for (k, pass) in self.passes.iter().enumerate() {
             if let Some(before) = &pass.before {
@@ -170,9 +175,10 @@ impl StreamPlan {
             let done = k * self.rows.unwrap_or(0);
             let all = self.rows.map(|r| r * count);
             let step = |rows: usize, _: Option<usize>| progress(done + rows, all);
-            let (accs, b, rows) =
+            let (accs, b, rows, w) =
                 self.stream_pass(pass, &known, &mut sinks, opts, &mut report, &step)?;
             blocks += b;
+            waited += w;
             total = rows;
             for ((node, comb), acc) in pass.frontier.iter().zip(accs) {
                 let Some(c) = comb else { continue };
@@ -197,6 +203,7 @@ impl StreamPlan {
             report,
             blocks,
             rows: total,
+            read_wait_seconds: waited,
         };
         if let Some(w) = sinks.writer {
             w.finish(total)
@@ -248,7 +255,8 @@ impl StreamPlan {
     }
 
     /// One pass over the rows: the accumulated partials of its frontier
-    /// (`None` for a rows result), the blocks and rows it ran.
+    /// (`None` for a rows result), the blocks and rows it ran, and the
+    /// seconds its kernels waited for blocks.
     #[allow(clippy::type_complexity)]
     fn stream_pass(
         &self,
@@ -258,7 +266,7 @@ impl StreamPlan {
         opts: &Options,
         report: &mut Report,
         progress: &(dyn Fn(usize, Option<usize>) + Sync),
-    ) -> Result<(Vec<Option<Value>>, usize, usize), Error> {
+    ) -> Result<(Vec<Option<Value>>, usize, usize, f64), Error> {
         let later = Options {
             dumps: Dumps::default(),
             ..opts.clone()
@@ -271,6 +279,7 @@ impl StreamPlan {
         let direct = pass.block_fn.calls_blas();
         let mut total = 0usize;
         let mut blocks = 0usize;
+        let mut waited = 0f64;
         std::thread::scope(|scope| -> Result<(), Error> {
             let (tx, rx) = sync_channel::<Result<Block, Error>>(1);
             scope.spawn(move || {
@@ -278,10 +287,13 @@ impl StreamPlan {
                     let _ = tx.send(Err(e));
                 }
             });
-            while let Some((n, read)) = rx
-                .recv()
-                .map_err(|_| StreamError::Program("the reader stopped".into()))??
-            {
+            loop {
+                let t_wait = Instant::now();
+                let next = rx
+                    .recv()
+                    .map_err(|_| StreamError::Program("the reader stopped".into()))??;
+                waited += t_wait.elapsed().as_secs_f64();
+                let Some((n, read)) = next else { break };
                 let r0 = total;
                 // Array blocks reach the kernels as views, read in place;
                 // inputs used whole and earlier passes' values are lent,
@@ -419,7 +431,7 @@ impl StreamPlan {
             }
             Ok(())
         })?;
-        Ok((acc, blocks, total))
+        Ok((acc, blocks, total, waited))
     }
 
     /// A block of the rows result to its sink, or collected.
