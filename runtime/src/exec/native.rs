@@ -107,7 +107,7 @@ impl NativeArg<'_> {
     pub(super) fn to_value(&self) -> Result<Value, Error> {
         match self {
             NativeArg::Value(v) => Ok((*v).clone()),
-            NativeArg::View(v) => copy_view(v),
+            NativeArg::View(v) => materialize(v),
         }
     }
 }
@@ -159,9 +159,10 @@ pub(super) fn run_native(f: &Function, id: NodeId, args: &[NativeArg<'_>]) -> Re
     Ok(value)
 }
 
-/// A copy of a view as an interpreter value.
-fn copy_view(v: &DenseView<'_>) -> Result<Value, Error> {
-    crate::value::view_to_value(v).map_err(|e| EvalError::Input(e.to_string()).into())
+/// A copy of the caller's view as an interpreter value (the interpreter's
+/// boundary).
+pub(super) fn materialize(view: &DenseView<'_>) -> Result<Value, Error> {
+    crate::value::view_to_value(view).map_err(|e| EvalError::Input(e.to_string()).into())
 }
 
 /// The operands as interpreter arrays (views copied), for LAPACK.
@@ -170,7 +171,7 @@ fn arrays(operands: &[BlasArg<'_>]) -> Result<Vec<Array>, Error> {
         .iter()
         .map(|o| match o {
             BlasArg::Array(a) => Ok((*a).clone()),
-            BlasArg::View(v) => match copy_view(v)? {
+            BlasArg::View(v) => match materialize(v)? {
                 Value::Array { data, .. } => Ok(data),
                 _ => Err(EvalError::Value("a view became a non-array value".into()).into()),
             },

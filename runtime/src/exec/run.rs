@@ -6,7 +6,7 @@ use super::index::{IndexOperand, IndexPlan};
 use super::into::Dest;
 use super::launch::{launch_flat, pool};
 use super::missing::{c_order_strides, kernel_strides, set_valid, BitOperands, Mask};
-use super::native::{routine_name, run_native, NativeArg};
+use super::native::{materialize, routine_name, run_native, NativeArg};
 use super::plan::Step;
 use super::{env_dump, Arg, Options, Prepared, Report};
 use crate::error::{Error, JitError};
@@ -71,12 +71,6 @@ impl<'a> Slot<'a> {
             _ => self.value(id).map(NativeArg::Value),
         }
     }
-}
-
-/// A copy of the caller's view as an interpreter value (the interpreter's
-/// boundary).
-pub(super) fn materialize(view: &DenseView<'_>) -> Result<Value, Error> {
-    crate::value::view_to_value(view).map_err(|e| EvalError::Input(e.to_string()).into())
 }
 
 /// Pointer to element 0 and strides (elements) of the caller's `view`
