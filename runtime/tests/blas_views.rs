@@ -1,12 +1,14 @@
 //! BLAS reads a caller's view in place: with a counting global allocator,
 //! a matrix product of a view several MiB large allocates nothing of its
 //! size (the view is not copied into an interpreter value first), in C and
-//! in Fortran order, and gives the interpreter's result.
+//! in Fortran order, and gives the interpreter's result. A run that
+//! reuses the arrays of the last run ([`Spare`]) allocates none of their
+//! size.
 
 use blaze_datashape::{Datashape, Dim, Measure, Scalar};
 use blaze_interp::{eval, Array, Value};
 use blaze_ir::compile_expression;
-use blaze_runtime::exec::{prepare, Arg, Options};
+use blaze_runtime::exec::{prepare, Arg, Options, Spare};
 use blaze_runtime::value::view_of;
 use ndarray::{Array2, ArrayD};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -123,4 +125,47 @@ fn no_test_without_a_counting_allocator() {
     BIG_COUNT.store(0, Ordering::Relaxed);
     let v = vec![0u8; 2 << 20];
     assert!(BIG_COUNT.load(Ordering::Relaxed) >= 1 && v.len() == 2 << 20);
+}
+
+#[test]
+fn a_run_reusing_the_last_runs_arrays_allocates_none_of_their_size() {
+    // `(a - 1.5).T @ (a - 1.5)`: the centred rows (1.4 MB) are a kernel's
+    // result that BLAS then reads. Run after run on blocks of the same
+    // shape, as a streamed pass does, the kernel writes over the last
+    // run's array: nothing of that size is allocated, and every result is
+    // the interpreter's (the reused array's old elements never show).
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let params = [(
+        "a".to_string(),
+        Datashape::new(
+            vec![Dim::Fixed(1200), Dim::Fixed(150)],
+            Measure::scalar(Scalar::Float64),
+        ),
+    )];
+    let f = compile_expression("(a - 1.5).T @ (a - 1.5)", &params).expect("compiles");
+    let prepared = prepare(&f);
+    let opts = Options::default();
+    let blocks: Vec<ArrayD<f64>> = (0..3)
+        .map(|k| matrix(1200, 150).mapv(|v| v * (k + 1) as f64).into_dyn())
+        .collect();
+    let mut spare = Spare::default();
+    for (k, b) in blocks.iter().enumerate() {
+        BIG_COUNT.store(0, Ordering::Relaxed);
+        let (value, _) = prepared
+            .run_args_reusing(&[Arg::View(view_of(&b.view()))], &opts, &mut spare)
+            .expect("runs");
+        let big = BIG_COUNT.load(Ordering::Relaxed);
+        if k > 0 {
+            assert_eq!(big, 0, "block {k}: the centred rows were allocated anew");
+        }
+        assert!(spare.bytes() >= 1200 * 150 * 8, "block {k}: nothing kept");
+        let reference = eval(&f, &[Value::from(Array::Float64(b.clone()))]).expect("evaluates");
+        assert_eq!(value, reference, "block {k}");
+    }
+    // Without a spare every run allocates them.
+    BIG_COUNT.store(0, Ordering::Relaxed);
+    prepared
+        .run_args(&[Arg::View(view_of(&blocks[0].view()))], &opts)
+        .expect("runs");
+    assert!(BIG_COUNT.load(Ordering::Relaxed) >= 1);
 }

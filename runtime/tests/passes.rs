@@ -113,6 +113,44 @@ fn centring_variance_and_covariance_match_memory() {
 }
 
 #[test]
+fn the_centred_covariance_is_one_pass_and_exact_far_from_zero() {
+    let d = dir("centred");
+    let a = d.join("a.npy");
+    // Columns around 1e6 with a spread of about 1: the products of the
+    // raw rows would lose every digit of the covariance to cancellation.
+    write_npy(&a, &Array::Float64(data(203, 5, 8).mapv(|v| 1.0e6 + v))).unwrap();
+    let named = [("A", a.to_str().unwrap())];
+    let src = "(A - mean(A, axis=0)).T @ (A - mean(A, axis=0))";
+    let specs = [InputSpec::parse(&format!("A={}", a.display())).unwrap()];
+    let (plan, _) = Session::new()
+        .memory_limit(1 << 30)
+        .block_rows(30)
+        .stream_plan(&Program::expr(src), &specs)
+        .unwrap();
+    assert_eq!(plan.passes(), 1, "{plan}");
+    let shown = plan.to_string();
+    assert!(
+        shown.contains("centred by its own mean") && shown.contains("two blocks at a time"),
+        "{shown}"
+    );
+    for block in BLOCKS {
+        compare(src, &named, block, None, 1e-10);
+    }
+    // Centred rows that serve something else are centred by the mean of
+    // all rows, in a second pass.
+    let both = "(A - mean(A, axis=0)).T @ (A - mean(A, axis=0)) + max(A - mean(A, axis=0))";
+    let (plan, _) = Session::new()
+        .memory_limit(1 << 30)
+        .block_rows(30)
+        .stream_plan(&Program::expr(both), &specs)
+        .unwrap();
+    assert_eq!(plan.passes(), 2, "{plan}");
+    for block in [1, 29, 1000] {
+        compare(both, &named, block, None, 1e-10);
+    }
+}
+
+#[test]
 fn integer_inputs_pass_twice() {
     let d = dir("int");
     let a = d.join("i.npy");

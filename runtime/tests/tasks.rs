@@ -2,8 +2,8 @@
 //! read their rows from a `.npy` file or take them given, partials
 //! combined as trees of different shapes (left to right, balanced, right
 //! to left), against the same program streamed by the executor with the
-//! same blocks: sums, `A.T @ A`, means, `argmax` with ties, a rows result
-//! and a two-pass program. Also the errors of bad requests.
+//! same blocks: sums, `A.T @ A`, means, `argmax` with ties, a rows result,
+//! a two-pass program and the centred covariance. Also the errors of bad requests.
 
 mod scratch;
 
@@ -147,6 +147,8 @@ const PROGRAMS: &[&str] = &[
     "2 * A + 1",
     "A - mean(A, axis=0)",
     "sum(A - mean(A, axis=0), axis=0) + max(A)",
+    // One pass: blocks centred by their own means, combined by the means.
+    "(A - mean(A, axis=0)).T @ (A - mean(A, axis=0))",
 ];
 
 #[test]

@@ -57,7 +57,7 @@ impl Prepared {
             validity: out.validity_bits(),
         });
         let offered = dest.is_some();
-        let (value, report) = self.run_to(inputs, opts, &mut dest)?;
+        let (value, report) = self.run_to(inputs, opts, &mut dest, &mut Default::default())?;
         if offered && dest.is_none() {
             // The kernel wrote the result into `out`.
             return Ok(report);

@@ -169,10 +169,16 @@ pub(super) fn launch_split(
 }
 
 /// The rayon pool of `threads` workers (one per count, kept for the
-/// process), `None` for rayon's global pool.
+/// process), `None` for rayon's global pool. One thread is a pool of the
+/// calling thread's own: threads that each run with one (the blocks a
+/// streamed pass runs two at a time) then work side by side rather than
+/// queue for one shared worker.
 pub(super) fn pool(threads: Option<usize>) -> Result<Option<Arc<rayon::ThreadPool>>, Error> {
     static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
     let Some(n) = threads else { return Ok(None) };
+    if n == 1 {
+        return own_pool().map(Some);
+    }
     if n > super::MAX_THREADS {
         return Err(EvalError::Input(format!(
             "{n} worker threads asked for; at most {} are allowed",
@@ -195,6 +201,29 @@ pub(super) fn pool(threads: Option<usize>) -> Result<Option<Arc<rayon::ThreadPoo
     );
     map.insert(n, p.clone());
     Ok(Some(p))
+}
+
+/// This thread's pool of one worker, made on first use and ended with the
+/// thread.
+fn own_pool() -> Result<Arc<rayon::ThreadPool>, Error> {
+    thread_local! {
+        static OWN: std::cell::RefCell<Option<Arc<rayon::ThreadPool>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    OWN.with(|own| {
+        let mut own = own.borrow_mut();
+        if let Some(p) = own.as_ref() {
+            return Ok(p.clone());
+        }
+        let p = Arc::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .map_err(|e| EvalError::Value(format!("cannot start a thread: {e}")))?,
+        );
+        *own = Some(p.clone());
+        Ok(p)
+    })
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ mod native;
 mod plan;
 mod reduce;
 mod run;
+mod spare;
 
 use blaze_codegen::{Compiled, Dumps};
 use blaze_interp::Value;
@@ -40,6 +41,7 @@ use blaze_ir::Function;
 use std::sync::Arc;
 
 pub use plan::prepare;
+pub use spare::Spare;
 
 /// An input of a run: a value, or a view of the caller's memory that
 /// kernels read in place (no copy).

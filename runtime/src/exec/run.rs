@@ -8,6 +8,7 @@ use super::launch::{launch_flat, pool};
 use super::missing::{c_order_strides, kernel_strides, set_valid, BitOperands, Mask};
 use super::native::{materialize, routine_name, run_native, NativeArg};
 use super::plan::Step;
+use super::spare::Spare;
 use super::{env_dump, Arg, Options, Prepared, Report};
 use crate::error::{Error, JitError};
 use blaze_array::{ArrayError, DenseView};
@@ -195,7 +196,20 @@ impl Prepared {
     /// only steps that need an interpreter value (BLAS/LAPACK, the
     /// reference kernels) copy one.
     pub fn run_args(&self, inputs: &[Arg<'_>], opts: &Options) -> Result<(Value, Report), Error> {
-        self.run_to(inputs, opts, &mut None)
+        self.run_to(inputs, opts, &mut None, &mut Spare::default())
+    }
+
+    /// As [`Prepared::run_args`], for one of many runs of this function on
+    /// inputs of the same shapes (the blocks of a stream): kernels write
+    /// into the arrays the last run left in `spare` instead of fresh
+    /// memory, and this run leaves its own there for the next.
+    pub fn run_args_reusing(
+        &self,
+        inputs: &[Arg<'_>],
+        opts: &Options,
+        spare: &mut Spare,
+    ) -> Result<(Value, Report), Error> {
+        self.run_to(inputs, opts, &mut None, spare)
     }
 
     /// As [`Prepared::run_args`]; when the function ends in a fused group
@@ -206,8 +220,9 @@ impl Prepared {
         inputs: &[Arg<'_>],
         opts: &Options,
         dest: &mut Option<Dest>,
+        spare: &mut Spare,
     ) -> Result<(Value, Report), Error> {
-        let result = self.run_quiet(inputs, opts, dest);
+        let result = self.run_quiet(inputs, opts, dest, spare);
         if opts.print_dumps {
             if env_dump("ir") {
                 eprintln!("{}", self.f);
@@ -228,6 +243,7 @@ impl Prepared {
         inputs: &[Arg<'_>],
         opts: &Options,
         dest: &mut Option<Dest>,
+        spare: &mut Spare,
     ) -> Result<(Value, Report), Error> {
         let mut report = Report::default();
         self.check_args(inputs)?;
@@ -270,7 +286,8 @@ impl Prepared {
                     } else {
                         &mut no_dest
                     };
-                    self.run_group(g, &slots, opts, pool.as_deref(), &mut report, dest)?
+                    let pool = pool.as_deref();
+                    self.run_group(g, &slots, opts, pool, &mut report, dest, spare)?
                 }
                 Step::Index(p) => self.run_index(p, &slots, opts, pool.as_deref(), &mut report)?,
                 Step::Column(c) => {
@@ -322,7 +339,13 @@ impl Prepared {
             slots[i] = Slot::Owned(value);
         }
         let root = self.f.root.index();
-        match std::mem::replace(&mut slots[root], Slot::Empty) {
+        let result = std::mem::replace(&mut slots[root], Slot::Empty);
+        // What this run computed and no longer needs, for the next run.
+        spare.keep(slots.into_iter().filter_map(|s| match s {
+            Slot::Owned(v) => Some(v),
+            _ => None,
+        }));
+        match result {
             Slot::Owned(v) => Ok((v, report)),
             Slot::Borrowed(v) => Ok((v.clone(), report)),
             Slot::View { view, value } => match value.into_inner() {
@@ -364,6 +387,7 @@ impl Prepared {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn run_group(
         &self,
         g: &GroupPlan,
@@ -372,6 +396,7 @@ impl Prepared {
         pool: Option<&rayon::ThreadPool>,
         report: &mut Report,
         dest: &mut Option<Dest>,
+        spare: &mut Spare,
     ) -> Result<Value, Error> {
         // Operands: arrays computed here, or views of the caller's memory
         // (read in place); an option leaf's missing mask after its values.
@@ -447,7 +472,16 @@ impl Prepared {
                 strides.extend(m.strides);
             }
         }
-        self.launch_group(g, (ptrs, strides, bits), &shape, opts, pool, report, dest)
+        self.launch_group(
+            g,
+            (ptrs, strides, bits),
+            &shape,
+            opts,
+            pool,
+            report,
+            dest,
+            spare,
+        )
     }
 
     /// Runs the kernel of `g` over `shape`, given each input's pointer and
@@ -456,7 +490,8 @@ impl Prepared {
     /// missing mask for an option result), or writes into `dest` when its
     /// shape is `shape` (taking it): a plain result without a reduction, or
     /// an option result when `dest` has a validity bitmap, whose bits the
-    /// kernel writes.
+    /// kernel writes. A plain result without a reduction is written over
+    /// an array from `spare` when one fits.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn launch_group(
         &self,
@@ -467,6 +502,7 @@ impl Prepared {
         pool: Option<&rayon::ThreadPool>,
         report: &mut Report,
         dest: &mut Option<Dest>,
+        spare: &mut Spare,
     ) -> Result<Value, Error> {
         let shape = shape.to_vec();
         let rank = shape.len();
@@ -482,7 +518,16 @@ impl Prepared {
                     Some(_) => dest.take_if(|d| d.shape == shape && d.validity.is_some()),
                 };
                 let validity = dest.as_ref().and_then(|d| d.validity);
-                let mut out = output_array(k.output, if dest.is_some() { &[0] } else { &shape })?;
+                // The kernel writes every element: an array of the last
+                // run's serves as well as zeros.
+                let reused = match (&dest, k.missing) {
+                    (None, None) => spare.take(k.output, &shape),
+                    _ => None,
+                };
+                let mut out = match reused {
+                    Some(a) => a,
+                    None => output_array(k.output, if dest.is_some() { &[0] } else { &shape })?,
+                };
                 let out_strides = match dest {
                     Some(d) => {
                         ptrs.push(d.ptr);
@@ -799,6 +844,7 @@ impl Prepared {
             pool,
             report,
             &mut None,
+            &mut Spare::default(),
         );
         drop(owned);
         v

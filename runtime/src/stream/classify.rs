@@ -11,10 +11,11 @@
 
 use super::ROWS;
 use crate::error::StreamError;
+use blaze_datashape::Scalar;
 use blaze_datashape::{Datashape, Dim, Measure};
 use blaze_ir::analysis::is_positionwise;
-use blaze_ir::ops::ReduceFn;
-use blaze_ir::{Function, IndexItem, NodeId, Op};
+use blaze_ir::ops::{BinaryFn, ReduceFn};
+use blaze_ir::{Function, IndexItem, Node, NodeId, Op};
 
 /// How a partial result merges with the next block's (the kernels' own
 /// reductions are `blaze_codegen::Combine`).
@@ -41,6 +42,16 @@ pub(super) enum Merge {
         /// Elements a row of the reduced operand.
         stride: usize,
     },
+    /// A centred product `D.T @ D`, `D = X - mean(X, axis=0)`, in one pass:
+    /// each block is centred by its own mean (frontier entry `mean`, a
+    /// `Mean` partial), and blocks combine by Chan, Golub and LeVeque's
+    /// update, `S = S₁ + S₂ + n₁n₂/(n₁+n₂) · δδᵀ` with `δ` the difference
+    /// of the two means, which is as exact as centring by the mean of all
+    /// rows and needs no second pass.
+    Centred {
+        /// The frontier entry of the mean.
+        mean: usize,
+    },
 }
 
 impl Merge {
@@ -55,6 +66,7 @@ impl Merge {
             Merge::Mean => "mean+=",
             Merge::Arg { max: true, .. } => "argmax=",
             Merge::Arg { max: false, .. } => "argmin=",
+            Merge::Centred { .. } => "centred+=",
         }
     }
 }
@@ -111,6 +123,14 @@ pub(super) fn classify(
 ) -> Result<(Vec<Class>, Vec<u32>), StreamError> {
     let mut class: Vec<Class> = Vec::with_capacity(f.nodes.len());
     let mut level: Vec<u32> = Vec::with_capacity(f.nodes.len());
+    // Uses of every node (as an operand, or the result).
+    let mut uses = vec![0usize; f.nodes.len()];
+    for n in &f.nodes {
+        for a in &n.args {
+            uses[a.index()] += 1;
+        }
+    }
+    uses[f.root.index()] += 1;
     for (i, n) in f.nodes.iter().enumerate() {
         let id = NodeId(i as u32);
         let args: Vec<Class> = n.args.iter().map(|a| class[a.index()]).collect();
@@ -258,11 +278,18 @@ pub(super) fn classify(
                             if args.first() == Some(&Class::RowsT)
                                 && args.get(1) == Some(&Class::Rows) =>
                         {
-                            Some(Merge::Add)
+                            match centred_product(f, n, &uses) {
+                                Some(m) => Some(Merge::Centred { mean: m.index() }),
+                                None => Some(Merge::Add),
+                            }
                         }
                         _ => None,
                     };
                     match partial {
+                        // In the pass of its mean, not the one after.
+                        Some(Merge::Centred { mean }) => {
+                            (Class::Partial(Merge::Centred { mean }), level[mean])
+                        }
                         Some(c) => (Class::Partial(c), pass),
                         None => {
                             return Err(unsupported("it needs all of the streamed rows at once"))
@@ -275,4 +302,47 @@ pub(super) fn classify(
         level.push(l);
     }
     Ok((class, level))
+}
+
+/// The mean `M` when `n` is `D.T @ D` with `D = X - M`, `M = mean(X,
+/// axis=0)` of float64 or float32 rows `X` of two dimensions, and `D` and
+/// its transpose serve nothing else (they are then computed block by block
+/// from each block's own mean: [`Merge::Centred`]).
+fn centred_product(f: &Function, n: &Node, uses: &[usize]) -> Option<NodeId> {
+    let &[t, d] = n.args.as_slice() else {
+        return None;
+    };
+    let tn = f.node(t);
+    if !matches!(&tn.op, Op::Transpose(p) if p.as_slice() == [1, 0]) || tn.args != [d] {
+        return None;
+    }
+    let dn = f.node(d);
+    let (Op::Binary(BinaryFn::Sub), &[x, m]) = (&dn.op, dn.args.as_slice()) else {
+        return None;
+    };
+    let mn = f.node(m);
+    let Op::Reduce {
+        f: ReduceFn::Mean,
+        axes: Some(axes),
+        ..
+    } = &mn.op
+    else {
+        return None;
+    };
+    let float = |t: &Datashape| {
+        matches!(
+            t.measure,
+            Measure::Scalar {
+                scalar: Scalar::Float64 | Scalar::Float32
+            }
+        )
+    };
+    let xt = &f.node(x).ty;
+    let plain = axes.as_slice() == [0]
+        && mn.args == [x]
+        && xt.dims.len() == 2
+        && float(xt)
+        && float(&dn.ty)
+        && float(&n.ty);
+    (plain && uses[d.index()] == 2 && uses[t.index()] == 1).then_some(m)
 }

@@ -1,7 +1,8 @@
 //! Combining what blocks give: blocks of a rows result joined along their
 //! rows, partial results merged in block order (decimals exactly, options
 //! with their missing values, `argmax`/`argmin` by their values and global
-//! row indices), and means weighted by their rows.
+//! row indices), means weighted by their rows, and centred products by
+//! their means.
 
 use super::classify::Merge;
 use crate::error::{Error, StreamError};
@@ -160,9 +161,9 @@ pub(super) fn combine(c: Merge, a: Value, b: Value) -> Result<Value, Error> {
         Merge::Max => BinaryFn::Maximum,
         Merge::Or => BinaryFn::Or,
         Merge::And => BinaryFn::And,
-        Merge::Arg { .. } => {
+        Merge::Arg { .. } | Merge::Centred { .. } => {
             return Err(StreamError::Program(
-                "argmax/argmin partials combine with their values".into(),
+                "argmax/argmin and centred partials combine with their companions".into(),
             )
             .into())
         }
@@ -229,7 +230,7 @@ fn add_in_place(a: Array, b: &Array) -> Result<Array, Array> {
 /// Whether partials of `measure` merged by `c` combine in place (the
 /// running result and one block's partial are then all a merge holds).
 pub(super) fn in_place(c: Merge, measure: &blaze_datashape::Measure) -> bool {
-    matches!(c, Merge::Add | Merge::Mean)
+    matches!(c, Merge::Add | Merge::Mean | Merge::Centred { .. })
         && matches!(
             measure,
             blaze_datashape::Measure::Scalar {
@@ -298,4 +299,91 @@ pub(super) fn combine_arg(
         &global,
         &arr(acc_idx)?,
     )?))
+}
+
+/// The elements of a float partial (a mean) divided by `rows`.
+pub(super) fn means(v: &Value, rows: usize) -> Result<Vec<f64>, Error> {
+    let d = rows.max(1) as f64;
+    match v {
+        Value::Array {
+            data: Array::Float64(x),
+            missing: None,
+        } => Ok(x.iter().map(|e| e / d).collect()),
+        Value::Array {
+            data: Array::Float32(x),
+            missing: None,
+        } => Ok(x.iter().map(|&e| f64::from(e) / d).collect()),
+        _ => Err(StreamError::Program("a mean partial is not a float array".into()).into()),
+    }
+}
+
+/// Two centred products of the same columns combined: `a` over `na` rows
+/// centred by their mean `ma`, `b` over `nb` rows centred by theirs, `mb`;
+/// the product of all the rows centred by their mean is
+/// `a + b + na·nb/(na+nb) · δδᵀ` with `δ = mb − ma` (Chan, Golub and
+/// LeVeque), computed in `a`'s buffer.
+pub(super) fn combine_centred(
+    a: Value,
+    b: Value,
+    (na, ma): (usize, &[f64]),
+    (nb, mb): (usize, &[f64]),
+) -> Result<Value, Error> {
+    let k = ma.len();
+    let bad = || -> Error {
+        StreamError::Program("centred partials of different shapes or types".into()).into()
+    };
+    if mb.len() != k {
+        return Err(bad());
+    }
+    let w = if na == 0 || nb == 0 {
+        0.0
+    } else {
+        (na as f64) * (nb as f64) / (na as f64 + nb as f64)
+    };
+    // No rows on a side (an empty block): nothing to correct, and its
+    // mean (NaN) is not used.
+    let delta: Vec<f64> = if w == 0.0 {
+        vec![0.0; k]
+    } else {
+        mb.iter().zip(ma).map(|(b, a)| b - a).collect()
+    };
+    // Row by row over contiguous memory: `x[i, :] += y[i, :] + w·δᵢ·δ`.
+    fn add<T: Copy>(
+        x: &mut ndarray::ArrayD<T>,
+        y: &ndarray::ArrayD<T>,
+        (w, delta): (f64, &[f64]),
+        f: impl Fn(T, T, f64) -> T,
+    ) -> bool {
+        let k = delta.len();
+        if x.shape() != [k, k] || y.shape() != [k, k] {
+            return false;
+        }
+        let (Some(x), Some(y)) = (x.as_slice_mut(), y.as_slice()) else {
+            return false;
+        };
+        for (i, (xr, yr)) in x
+            .chunks_exact_mut(k.max(1))
+            .zip(y.chunks_exact(k.max(1)))
+            .enumerate()
+        {
+            let wi = w * delta[i];
+            for ((x, y), d) in xr.iter_mut().zip(yr).zip(delta) {
+                *x = f(*x, *y, wi * d);
+            }
+        }
+        true
+    }
+    match (arr(a)?, arr(b)?) {
+        (Array::Float64(mut x), Array::Float64(y)) => {
+            add(&mut x, &y, (w, &delta), |x, y, c| x + y + c)
+                .then(|| Value::from(Array::Float64(x)))
+                .ok_or_else(bad)
+        }
+        (Array::Float32(mut x), Array::Float32(y)) => add(&mut x, &y, (w, &delta), |x, y, c| {
+            (f64::from(x) + f64::from(y) + c) as f32
+        })
+        .then(|| Value::from(Array::Float32(x)))
+        .ok_or_else(bad),
+        _ => Err(bad()),
+    }
 }

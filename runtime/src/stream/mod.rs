@@ -21,12 +21,16 @@
 //! The **executor** runs a *block function* (the frontier: partial nodes and
 //! a rows result) over blocks whose size follows from the memory limit, with
 //! a reader thread that reads the next block while the current one is
-//! computed (at most three blocks of input in memory), combines partials,
+//! computed (at most three blocks of input in memory; four in a pass whose
+//! blocks run two at a time), combines partials,
 //! writes a rows result block by block to a [`RowSink`](crate::io::RowSink)
 //! (atomically: staged and renamed at the end) or collects it, and finally
 //! runs the *tail*.
-//! Blocks run one after another; inside a block the JIT's kernels use every
-//! core and BLAS its own threads.
+//! Blocks run one after another, and inside a block the JIT's kernels use
+//! every core and BLAS its own threads; except in a pass of partials that
+//! calls BLAS, whose blocks run two at a time on half the threads each
+//! (BLAS routines use one core each better than two cores together), their
+//! partials still combined in block order.
 
 //!
 //! Submodules: `classify` (the node classes), `run` (the executor), `tasks`
@@ -148,6 +152,10 @@ struct Pass {
     /// Small work on earlier partials that this pass takes, run once
     /// before it.
     before: Option<Tail>,
+    /// Whether its blocks run two at a time, each on half the threads: a
+    /// pass of partials on BLAS, whose routines use two cores less well
+    /// than two blocks one core each.
+    parallel: bool,
 }
 
 #[derive(Debug)]
@@ -316,17 +324,14 @@ pub fn plan(
                 frontier.push((NodeId(i as u32), Some(*m)));
             }
         }
-        // The companion of an `argmax` is named by its place in the
-        // frontier.
+        // The companion of an `argmax`, and the mean of a centred
+        // product, are named by their place in the frontier.
         let ids: Vec<NodeId> = frontier.iter().map(|(n, _)| *n).collect();
         for (n, m) in frontier.iter_mut() {
-            if let Some(Merge::Arg { values, .. }) = m {
-                *values = ids
-                    .iter()
-                    .position(|x| x.index() == *values)
-                    .ok_or_else(|| {
-                        StreamError::Program(format!("%{} has no companion values", n.0))
-                    })?;
+            if let Some(Merge::Arg { values: at, .. } | Merge::Centred { mean: at }) = m {
+                *at = ids.iter().position(|x| x.index() == *at).ok_or_else(|| {
+                    StreamError::Program(format!("%{} has no companion in its pass", n.0))
+                })?;
             }
         }
         if p == count && root_class == Class::Rows {
@@ -367,12 +372,21 @@ pub fn plan(
             }
             Some(tail_of(f, &tails, &class, &level, p, &streamed)?)
         };
+        let block_fn = prepare(&bf);
+        let parallel = block_fn.calls_blas() && frontier.iter().all(|(_, m)| m.is_some());
+        if parallel {
+            // A second block's partials are held until their turn.
+            for (n, _) in &frontier {
+                fixed += held_bytes(&f.node(*n).ty);
+            }
+        }
         passes.push(Pass {
             labels: frontier.iter().map(|(n, _)| f.node_text(*n)).collect(),
-            block_fn: prepare(&bf),
+            block_fn,
             sources,
             frontier,
             before,
+            parallel,
         });
     }
     if count > 1 {
@@ -393,12 +407,19 @@ pub fn plan(
         _ => Some(tail_of(f, &[root], &class, &level, count + 1, &streamed)?),
     };
     // Block size from the memory limit: three blocks of every streamed
-    // input in flight (being read, queued, computed), two of a rows result,
-    // one of every other materialized rows node; accumulators, partials
-    // kept for later passes and in-memory inputs come off the top.
+    // input in flight (being read, queued, computed; four when a pass
+    // computes two at a time), two of a rows result, one of every other
+    // materialized rows node (two when blocks run two at a time);
+    // accumulators, partials kept for later passes and in-memory inputs
+    // come off the top.
+    let computing = if passes.iter().any(|p| p.parallel) {
+        2
+    } else {
+        1
+    };
     let mut per_row = 0usize;
     for input in inputs {
-        per_row += 3 * input.row_bytes();
+        per_row += (2 + computing) * input.row_bytes();
     }
     // Elementwise work folds into the kernel of its consumer when that is
     // elementwise work or a reduction; under a product or a transpose it is
@@ -420,7 +441,12 @@ pub fn plan(
                 && folds[i]
                 && NodeId(i as u32) != root;
             if !fused {
-                per_row += row_bytes(&n.ty) * if NodeId(i as u32) == root { 2 } else { 1 };
+                per_row += row_bytes(&n.ty)
+                    * if NodeId(i as u32) == root {
+                        2
+                    } else {
+                        computing
+                    };
             }
         }
     }
@@ -435,10 +461,11 @@ pub fn plan(
     // blocks of one row above the limit.
     if per_row as u64 > budget - fixed {
         return Err(StreamError::Program(format!(
-            "one row takes {} in flight (three of each streamed input, the rows computed), \
+            "one row takes {} in flight ({} of each streamed input, the rows computed), \
              more than the {} the limit leaves after {} of in-memory inputs and partial results \
              (blaze keeps a fifth of the limit in reserve)",
             crate::error::human(per_row as u64),
+            if computing == 2 { "four" } else { "three" },
             crate::error::human(budget - fixed),
             crate::error::human(fixed)
         )));

@@ -7,11 +7,13 @@
 //! not plain numbers, or collected, then the tail.
 
 use super::classify::Merge;
-use super::combine::{combine, combine_arg, concat_rows, concat_values, scale};
+use super::combine::{
+    combine, combine_arg, combine_centred, concat_rows, concat_values, means, scale,
+};
 use super::slice::ReadSlice;
 use super::{Input, Pass, Source, StreamPlan, Tail, ROWS};
 use crate::error::{Error, OutputError, StreamError};
-use crate::exec::{Arg, Options, Report};
+use crate::exec::{Arg, Options, Report, Spare};
 use crate::io::{self, BlockPool, RowBlock, RowReader, RowSink, ValueSink};
 use crate::value::from_array;
 use blaze_codegen::Dumps;
@@ -267,6 +269,12 @@ impl StreamPlan {
         report: &mut Report,
         progress: &(dyn Fn(usize, Option<usize>) + Sync),
     ) -> Result<(Vec<Option<Value>>, usize, usize, f64), Error> {
+        let threads = opts.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        if pass.parallel && threads >= 2 {
+            return self.stream_pass_paired(pass, known, sinks, opts, threads, report, progress);
+        }
         let later = Options {
             dumps: Dumps::default(),
             ..opts.clone()
@@ -280,6 +288,7 @@ impl StreamPlan {
         let mut total = 0usize;
         let mut blocks = 0usize;
         let mut waited = 0f64;
+        let mut spare = Spare::default();
         std::thread::scope(|scope| -> Result<(), Error> {
             let (tx, rx) = sync_channel::<Result<Block, Error>>(1);
             scope.spawn(move || {
@@ -295,23 +304,7 @@ impl StreamPlan {
                 waited += t_wait.elapsed().as_secs_f64();
                 let Some((n, read)) = next else { break };
                 let r0 = total;
-                // Array blocks reach the kernels as views, read in place;
-                // inputs used whole and earlier passes' values are lent,
-                // not cloned.
-                let args: Vec<Arg<'_>> = pass
-                    .sources
-                    .iter()
-                    .map(|s| {
-                        Ok(match s {
-                            Source::Param(p) => match read.get(*p) {
-                                Some(Some(RowBlock::Array(a))) => Arg::View(a.view()),
-                                Some(Some(RowBlock::Value(v))) => Arg::Value(v),
-                                _ => Arg::Value(known.param(*p).unwrap_or(&known.nothing)),
-                            },
-                            Source::Node(node) => Arg::Value(known.node(*node)?),
-                        })
-                    })
-                    .collect::<Result<_, StreamError>>()?;
+                let args = block_args(pass, known, &read)?;
                 let run_opts = if blocks == 0 { opts } else { &later };
                 // A rows result alone, written to a file: the kernel writes
                 // it into a reused buffer, which the sink writes from.
@@ -352,7 +345,9 @@ impl StreamPlan {
                         (Value::Tuple(vec![]), r, Some(rows))
                     }
                     _ => {
-                        let (value, r) = pass.block_fn.run_args(&args, run_opts)?;
+                        let (value, r) = pass
+                            .block_fn
+                            .run_args_reusing(&args, run_opts, &mut spare)?;
                         (value, r, None)
                     }
                 };
@@ -373,65 +368,214 @@ impl StreamPlan {
                     progress(total, self.rows);
                     continue;
                 }
-                let mut parts: Vec<Option<Value>> = if pass.frontier.len() == 1 {
-                    vec![Some(value)]
-                } else {
-                    match value {
-                        Value::Tuple(v) => v.into_iter().map(Some).collect(),
-                        other => vec![Some(other)],
-                    }
-                };
-                // `argmax`/`argmin` first: they compare with their
-                // companions' values before those merge.
-                for (k, (_, comb)) in pass.frontier.iter().enumerate() {
-                    let Some(Merge::Arg {
-                        max,
-                        values,
-                        stride,
-                    }) = comb
-                    else {
-                        continue;
-                    };
-                    let idx = parts.get_mut(k).and_then(Option::take);
-                    let vals = parts.get(*values).and_then(Option::as_ref);
-                    let (Some(idx), Some(vals)) = (idx, vals) else {
-                        return Err(
-                            StreamError::Program("an argmax partial is missing".into()).into()
-                        );
-                    };
-                    let before = match (acc[k].take(), acc.get(*values).and_then(Option::as_ref)) {
-                        (Some(i), Some(v)) => Some((i, v)),
-                        _ => None,
-                    };
-                    let offset = r0.checked_mul(*stride).ok_or_else(|| {
-                        StreamError::Rows("a flattened row index overflows".into())
-                    })?;
-                    acc[k] = Some(combine_arg(*max, before, idx, vals, offset)?);
-                }
-                for (k, ((_, comb), part)) in pass.frontier.iter().zip(parts).enumerate() {
-                    let Some(part) = part else { continue };
-                    match comb {
-                        Some(Merge::Arg { .. }) => {}
-                        Some(c) => {
-                            let part = if *c == Merge::Mean {
-                                scale(part, n as f64)?
-                            } else {
-                                part
-                            };
-                            acc[k] = Some(match acc[k].take() {
-                                None => part,
-                                Some(a) => combine(*c, a, part)?,
-                            });
-                        }
-                        None => self.rows_part(sinks, r0, part)?,
-                    }
-                }
+                self.take_block(pass, &mut acc, sinks, r0, n, value)?;
                 total += n;
                 progress(total, self.rows);
             }
             Ok(())
         })?;
         Ok((acc, blocks, total, waited))
+    }
+
+    /// A pass of partials run two blocks at a time, each on half the
+    /// threads (its kernels and its BLAS calls): this thread runs the
+    /// first block of each pair and a helper thread the second, while the
+    /// reader reads the next two. The partials are merged in block order,
+    /// as one block at a time would: a block's partial does not depend on
+    /// the threads it ran on (BLAS's reductions over the rows of a block
+    /// do not split by thread), so neither does the result. Each of the two
+    /// keeps the arrays of its last block for its next ([`Spare`]).
+    #[allow(clippy::too_many_arguments, clippy::type_complexity)]
+    fn stream_pass_paired(
+        &self,
+        pass: &Pass,
+        known: &Known<'_>,
+        sinks: &mut Sinks<'_>,
+        opts: &Options,
+        threads: usize,
+        report: &mut Report,
+        progress: &(dyn Fn(usize, Option<usize>) + Sync),
+    ) -> Result<(Vec<Option<Value>>, usize, usize, f64), Error> {
+        let first = Options {
+            threads: Some((threads / 2).max(1)),
+            ..opts.clone()
+        };
+        let later = Options {
+            dumps: Dumps::default(),
+            ..first.clone()
+        };
+        let run = |read: &[Option<RowBlock>], o: &Options, spare: &mut Spare| {
+            let args = block_args(pass, known, read)?;
+            pass.block_fn.run_args_reusing(&args, o, spare)
+        };
+        let inputs = known.inputs;
+        let mut acc: Vec<Option<Value>> = vec![None; pass.frontier.len()];
+        let (block, slice) = (self.block, self.slice);
+        let mut total = 0usize;
+        let mut blocks = 0usize;
+        let mut waited = 0f64;
+        std::thread::scope(|scope| -> Result<(), Error> {
+            let (tx, rx) = sync_channel::<Result<Block, Error>>(1);
+            scope.spawn(move || {
+                if let Err(e) = read_blocks(inputs, block, slice, true, &tx) {
+                    let _ = tx.send(Err(e));
+                }
+            });
+            // The helper: the second block of every pair. It ends when
+            // this thread drops `give` (the pass is over, or failed).
+            let (give, job) = sync_channel::<Vec<Option<RowBlock>>>(1);
+            let (done, result) = sync_channel::<Result<(Value, Report), Error>>(1);
+            let (later, run) = (&later, &run);
+            scope.spawn(move || {
+                let mut spare = Spare::default();
+                for read in job {
+                    let r = run(&read, later, &mut spare);
+                    drop(read);
+                    if done.send(r).is_err() {
+                        return;
+                    }
+                }
+            });
+            let mut spare = Spare::default();
+            let mut ended = false;
+            while !ended {
+                let mut pair: Vec<(usize, Vec<Option<RowBlock>>)> = Vec::with_capacity(2);
+                while pair.len() < 2 {
+                    let t_wait = Instant::now();
+                    let next = rx
+                        .recv()
+                        .map_err(|_| StreamError::Program("the reader stopped".into()))??;
+                    waited += t_wait.elapsed().as_secs_f64();
+                    match next {
+                        Some(b) => pair.push(b),
+                        None => {
+                            ended = true;
+                            break;
+                        }
+                    }
+                }
+                let second = (pair.len() == 2).then(|| pair.pop()).flatten();
+                let Some((n, read)) = pair.pop() else { break };
+                let m = second.as_ref().map(|(m, _)| *m);
+                if let Some((_, read)) = second {
+                    give.send(read)
+                        .map_err(|_| StreamError::Program("a block's thread stopped".into()))?;
+                }
+                let o = if blocks == 0 { &first } else { later };
+                let here = run(&read, o, &mut spare);
+                // The input block is spent: its buffers go back to the
+                // readers' pools.
+                drop(read);
+                let there = m.map(|m| {
+                    let r = result.recv().unwrap_or_else(|_| {
+                        Err(StreamError::Program("a block's thread failed".into()).into())
+                    });
+                    (m, r)
+                });
+                for (n, r) in std::iter::once((n, here)).chain(there) {
+                    let (value, r) = r?;
+                    if blocks == 0 {
+                        merge(report, r);
+                    } else {
+                        report.compile_seconds += r.compile_seconds;
+                    }
+                    blocks += 1;
+                    self.take_block(pass, &mut acc, sinks, total, n, value)?;
+                    total += n;
+                    progress(total, self.rows);
+                }
+            }
+            Ok(())
+        })?;
+        Ok((acc, blocks, total, waited))
+    }
+
+    /// A block's value into the pass's accumulators (its partials, merged
+    /// in block order) or, a rows result, to its sink; `r0` is the block's
+    /// first row, `n` its rows.
+    fn take_block(
+        &self,
+        pass: &Pass,
+        acc: &mut [Option<Value>],
+        sinks: &mut Sinks<'_>,
+        r0: usize,
+        n: usize,
+        value: Value,
+    ) -> Result<(), Error> {
+        let mut parts: Vec<Option<Value>> = if pass.frontier.len() == 1 {
+            vec![Some(value)]
+        } else {
+            match value {
+                Value::Tuple(v) => v.into_iter().map(Some).collect(),
+                other => vec![Some(other)],
+            }
+        };
+        // `argmax`/`argmin` first: they compare with their
+        // companions' values before those merge.
+        for (k, (_, comb)) in pass.frontier.iter().enumerate() {
+            let Some(Merge::Arg {
+                max,
+                values,
+                stride,
+            }) = comb
+            else {
+                continue;
+            };
+            let idx = parts.get_mut(k).and_then(Option::take);
+            let vals = parts.get(*values).and_then(Option::as_ref);
+            let (Some(idx), Some(vals)) = (idx, vals) else {
+                return Err(StreamError::Program("an argmax partial is missing".into()).into());
+            };
+            let before = match (acc[k].take(), acc.get(*values).and_then(Option::as_ref)) {
+                (Some(i), Some(v)) => Some((i, v)),
+                _ => None,
+            };
+            let offset = r0
+                .checked_mul(*stride)
+                .ok_or_else(|| StreamError::Rows("a flattened row index overflows".into()))?;
+            acc[k] = Some(combine_arg(*max, before, idx, vals, offset)?);
+        }
+        // Centred products too: by their means before those merge.
+        for (k, (_, comb)) in pass.frontier.iter().enumerate() {
+            let Some(Merge::Centred { mean }) = comb else {
+                continue;
+            };
+            let part = parts.get_mut(k).and_then(Option::take);
+            let block_mean = parts.get(*mean).and_then(Option::as_ref);
+            let (Some(part), Some(block_mean)) = (part, block_mean) else {
+                return Err(StreamError::Program("a centred partial is missing".into()).into());
+            };
+            acc[k] = Some(
+                match (acc[k].take(), acc.get(*mean).and_then(Option::as_ref)) {
+                    (Some(a), Some(sum)) => combine_centred(
+                        a,
+                        part,
+                        (r0, &means(sum, r0)?),
+                        (n, &means(block_mean, 1)?),
+                    )?,
+                    _ => part,
+                },
+            );
+        }
+        for (k, ((_, comb), part)) in pass.frontier.iter().zip(parts).enumerate() {
+            let Some(part) = part else { continue };
+            match comb {
+                Some(Merge::Arg { .. } | Merge::Centred { .. }) => {}
+                Some(c) => {
+                    let part = if *c == Merge::Mean {
+                        scale(part, n as f64)?
+                    } else {
+                        part
+                    };
+                    acc[k] = Some(match acc[k].take() {
+                        None => part,
+                        Some(a) => combine(*c, a, part)?,
+                    });
+                }
+                None => self.rows_part(sinks, r0, part)?,
+            }
+        }
+        Ok(())
     }
 
     /// A block of the rows result to its sink, or collected.
@@ -512,6 +656,29 @@ impl StreamPlan {
         }
         Ok((scalar, shape))
     }
+}
+
+/// The arguments of a pass's block function for one block: array blocks as
+/// views, read in place; inputs used whole and earlier passes' values lent,
+/// not cloned.
+fn block_args<'a>(
+    pass: &Pass,
+    known: &'a Known<'_>,
+    read: &'a [Option<RowBlock>],
+) -> Result<Vec<Arg<'a>>, StreamError> {
+    pass.sources
+        .iter()
+        .map(|s| {
+            Ok(match s {
+                Source::Param(p) => match read.get(*p) {
+                    Some(Some(RowBlock::Array(a))) => Arg::View(a.view()),
+                    Some(Some(RowBlock::Value(v))) => Arg::Value(v),
+                    _ => Arg::Value(known.param(*p).unwrap_or(&known.nothing)),
+                },
+                Source::Node(node) => Arg::Value(known.node(*node)?),
+            })
+        })
+        .collect()
 }
 
 /// The reader thread: blocks of every streamed input, in order, until

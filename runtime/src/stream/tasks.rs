@@ -25,7 +25,7 @@
 //! task on.
 
 use super::classify::{row_bytes, Merge};
-use super::combine::{combine, combine_arg, concat_values, scale};
+use super::combine::{combine, combine_arg, combine_centred, concat_values, means, scale};
 use super::{plan, Input, Pass, Source, StreamPlan, Tail, ROWS};
 use crate::error::{BindError, Error, StreamError};
 use crate::exec::{Arg, Options};
@@ -649,9 +649,9 @@ fn check_len(p: &Pass, x: &Partial) -> Result<(), Error> {
 fn merge(p: &Pass, l: Partial, r: Partial) -> Result<Partial, Error> {
     check_len(p, &l)?;
     check_len(p, &r)?;
-    let rows = l
-        .rows
-        .checked_add(r.rows)
+    let (l_rows, r_rows) = (l.rows, r.rows);
+    let rows = l_rows
+        .checked_add(r_rows)
         .ok_or_else(|| StreamError::Rows("the row count overflows".into()))?;
     let mut l: Vec<Option<Value>> = l.values.into_iter().map(Some).collect();
     let mut r: Vec<Option<Value>> = r.values.into_iter().map(Some).collect();
@@ -671,8 +671,29 @@ fn merge(p: &Pass, l: Partial, r: Partial) -> Result<Partial, Error> {
         };
         out[k] = Some(combine_arg(*max, Some((li, lv)), ri, rv, 0)?);
     }
+    // Centred products by their means (sums weighted by rows), before
+    // those merge.
     for (k, (_, comb)) in p.frontier.iter().enumerate() {
-        if matches!(comb, Some(Merge::Arg { .. })) {
+        let Some(Merge::Centred { mean }) = comb else {
+            continue;
+        };
+        let (a, b) = (l[k].take(), r[k].take());
+        let (ls, rs) = (
+            l.get(*mean).and_then(Option::as_ref),
+            r.get(*mean).and_then(Option::as_ref),
+        );
+        let (Some(a), Some(b), Some(ls), Some(rs)) = (a, b, ls, rs) else {
+            return Err(missing());
+        };
+        out[k] = Some(combine_centred(
+            a,
+            b,
+            (l_rows, &means(ls, l_rows)?),
+            (r_rows, &means(rs, r_rows)?),
+        )?);
+    }
+    for (k, (_, comb)) in p.frontier.iter().enumerate() {
+        if matches!(comb, Some(Merge::Arg { .. } | Merge::Centred { .. })) {
             continue;
         }
         let (Some(a), Some(b)) = (l[k].take(), r[k].take()) else {

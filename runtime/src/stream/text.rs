@@ -3,6 +3,7 @@
 //! `blaze explain` prints): each pass's block function, its partials and
 //! how they combine, the small work between passes, the tail, the blocks.
 
+use super::classify::Merge;
 use super::{Pass, Source, StreamPlan};
 use blaze_ir::NodeId;
 use std::fmt;
@@ -278,7 +279,14 @@ impl fmt::Display for StreamPlan {
             if many {
                 writeln!(f, "{}", self.pass_summary(k))?;
             }
-            writeln!(f, "block function (runs on every block):")?;
+            if pass.parallel {
+                writeln!(
+                    f,
+                    "block function (runs on every block; with two threads or more, two blocks at a time on half the threads each):"
+                )?;
+            } else {
+                writeln!(f, "block function (runs on every block):")?;
+            }
             for line in pass.block_fn.function().to_string().lines() {
                 writeln!(f, "  {line}")?;
             }
@@ -287,6 +295,13 @@ impl fmt::Display for StreamPlan {
             }
             for ((node, comb), label) in pass.frontier.iter().zip(&pass.labels) {
                 match comb {
+                    Some(Merge::Centred { mean }) => writeln!(
+                        f,
+                        "partial %{}: {label}; each block centred by its own mean %{}, combined across blocks in order with {} (by the means: one pass)",
+                        node.0,
+                        pass.frontier.get(*mean).map_or(0, |(m, _)| m.0),
+                        Merge::Centred { mean: *mean }.name()
+                    )?,
                     Some(c) => writeln!(
                         f,
                         "partial %{}: {label}; combined across blocks in order with {}",
