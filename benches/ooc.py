@@ -83,7 +83,9 @@ def drop_caches(cold, path):
         with open("/proc/sys/vm/compact_memory", "w") as f:
             f.write("1\n")
     else:
-        # Warm: read the file once.
+        # Warm: what the last process wrote is on the disk (its writeback
+        # does not run during the next one), and the file read once.
+        os.sync()
         with open(path, "rb") as f:
             while f.read(1 << 24):
                 pass

@@ -64,6 +64,9 @@ CASES = [
     ("two passes", lambda a: a - blaze.mean(a, axis=0), lambda x: x - x.mean(axis=0)),
     ("two passes, reduced", lambda a: blaze.sum((a - blaze.mean(a, axis=0)) ** 2, axis=0),
      lambda x: ((x - x.mean(axis=0)) ** 2).sum(axis=0)),
+    ("centred covariance, one pass",
+     lambda a: (a - blaze.mean(a, axis=0)).T @ (a - blaze.mean(a, axis=0)),
+     lambda x: (x - x.mean(axis=0)).T @ (x - x.mean(axis=0))),
 ]
 
 

@@ -475,9 +475,17 @@ pub fn plan(
     // overlapped.
     let input_row: usize = inputs.iter().map(Input::row_bytes).sum();
     let by_pipeline = ((256usize << 20) / input_row.max(1)).max(1);
-    let block = block_rows
+    let mut block = block_rows
         .unwrap_or_else(|| by_memory.min(by_pipeline))
         .clamp(1, rows.unwrap_or(usize::MAX).max(1));
+    // Blocks that run two at a time come in an even number of about equal
+    // size: an odd last block would run alone, on half the cores.
+    if let (None, Some(rows), true) = (block_rows, rows, computing == 2) {
+        let count = rows.div_ceil(block);
+        if count % 2 == 1 && count > 1 {
+            block = rows.div_ceil(count + 1);
+        }
+    }
     Ok(StreamPlan {
         rows,
         block,
