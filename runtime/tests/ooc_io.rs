@@ -6,7 +6,8 @@
 //! error, not a fault. Blocks not in the page cache are told apart from
 //! cached ones, are read with `O_DIRECT` into pool buffers (the rows `pread`
 //! gives, a truncated file an error), and a streamed run over a cold file
-//! gives the result of a run over the same file cached.
+//! gives the result of a run over the same file cached. A file cut while a
+//! pass runs its blocks on two threads is an error, not a hang.
 
 mod scratch;
 
@@ -396,4 +397,53 @@ fn streamed_disk_to_disk_runs_match_memory() {
         }
     }
     assert_eq!(entries(&d), ["a.npy", "out.npy"]);
+}
+
+#[test]
+fn a_file_truncated_under_a_pass_on_two_threads_is_an_error() {
+    // `A.T @ A` runs its blocks on two worker threads: the reader's error
+    // at the cut reaches the caller, naming the file, and nothing hangs.
+    let d = dir("truncated-two");
+    let path = d.join("a.npy");
+    write_npy(&path, &Array::Float64(data(4000, 100, 9))).unwrap();
+    let p = path.to_str().unwrap();
+    for threads in [1, 2, 3] {
+        std::fs::copy(d.join("a.npy"), d.join("b.npy")).unwrap();
+        let b = d.join("b.npy");
+        let cut = b.clone();
+        let e = Session::new()
+            .threads(threads)
+            .memory_limit(64 << 20)
+            .block_rows(300)
+            .on_progress(move |done, _| {
+                if done == 300 {
+                    truncate_to_half(&cut);
+                }
+            })
+            .eval("A.T @ A", &[("A", b.to_str().unwrap())], None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("b.npy"), "{threads} threads: {e}");
+    }
+    // Untouched, the same run gives the in-memory result.
+    let streamed = Session::new()
+        .threads(2)
+        .memory_limit(64 << 20)
+        .block_rows(300)
+        .eval("A.T @ A", &[("A", p)], None)
+        .unwrap();
+    let memory = Session::new().eval("A.T @ A", &[("A", p)], None).unwrap();
+    assert!(streamed.report.streamed);
+    let floats = |v: Option<Value>| match v {
+        Some(Value::Array {
+            data: Array::Float64(x),
+            ..
+        }) => x,
+        other => panic!("not float64: {other:?}"),
+    };
+    let (s, m) = (floats(streamed.value), floats(memory.value));
+    assert_eq!(s.shape(), m.shape());
+    for (x, y) in s.iter().zip(m.iter()) {
+        assert!((x - y).abs() <= 1e-9 * y.abs().max(1.0), "{x} against {y}");
+    }
 }

@@ -152,7 +152,7 @@ struct Pass {
     /// Small work on earlier partials that this pass takes, run once
     /// before it.
     before: Option<Tail>,
-    /// Whether its blocks run two at a time, each on half the threads: a
+    /// Whether its blocks run on two threads, each on half the threads: a
     /// pass of partials on BLAS, whose routines use two cores less well
     /// than two blocks one core each.
     parallel: bool,
@@ -375,9 +375,10 @@ pub fn plan(
         let block_fn = prepare(&bf);
         let parallel = block_fn.calls_blas() && frontier.iter().all(|(_, m)| m.is_some());
         if parallel {
-            // A second block's partials are held until their turn.
+            // Blocks run on two threads: up to three blocks' partials wait
+            // for their turn to merge, two more than one at a time.
             for (n, _) in &frontier {
-                fixed += held_bytes(&f.node(*n).ty);
+                fixed += 2 * held_bytes(&f.node(*n).ty);
             }
         }
         passes.push(Pass {

@@ -20,8 +20,10 @@ use blaze_codegen::Dumps;
 use blaze_datashape::{Dim, Measure, Scalar};
 use blaze_interp::Value;
 use blaze_ir::NodeId;
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// What a streamed run did.
@@ -273,7 +275,7 @@ impl StreamPlan {
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
         });
         if pass.parallel && threads >= 2 {
-            return self.stream_pass_paired(pass, known, sinks, opts, threads, report, progress);
+            return self.stream_pass_two(pass, known, sinks, opts, threads, report, progress);
         }
         let later = Options {
             dumps: Dumps::default(),
@@ -377,16 +379,18 @@ impl StreamPlan {
         Ok((acc, blocks, total, waited))
     }
 
-    /// A pass of partials run two blocks at a time, each on half the
-    /// threads (its kernels and its BLAS calls): this thread runs the
-    /// first block of each pair and a helper thread the second, while the
-    /// reader reads the next two. The partials are merged in block order,
-    /// as one block at a time would: a block's partial does not depend on
-    /// the threads it ran on (BLAS's reductions over the rows of a block
-    /// do not split by thread), so neither does the result. Each of the two
-    /// keeps the arrays of its last block for its next ([`Spare`]).
+    /// A pass of partials run on two worker threads, each block on half
+    /// the threads (its kernels and its BLAS calls): a worker takes the
+    /// next block as soon as it is free, so a core slowed by other work
+    /// holds up only its own block, while the reader reads ahead. This
+    /// thread merges the partials in block order, as one block at a time
+    /// would: a block's partial does not depend on the threads it ran on
+    /// (BLAS's reductions over the rows of a block do not split by
+    /// thread), so neither does the result. At most three blocks' partials
+    /// wait for their turn, and each worker keeps the arrays of its last
+    /// block for its next ([`Spare`]).
     #[allow(clippy::too_many_arguments, clippy::type_complexity)]
-    fn stream_pass_paired(
+    fn stream_pass_two(
         &self,
         pass: &Pass,
         known: &Known<'_>,
@@ -396,98 +400,123 @@ impl StreamPlan {
         report: &mut Report,
         progress: &(dyn Fn(usize, Option<usize>) + Sync),
     ) -> Result<(Vec<Option<Value>>, usize, usize, f64), Error> {
+        const WORKERS: usize = 2;
         let first = Options {
-            threads: Some((threads / 2).max(1)),
+            threads: Some((threads / WORKERS).max(1)),
             ..opts.clone()
         };
         let later = Options {
             dumps: Dumps::default(),
             ..first.clone()
         };
-        let run = |read: &[Option<RowBlock>], o: &Options, spare: &mut Spare| {
-            let args = block_args(pass, known, read)?;
-            pass.block_fn.run_args_reusing(&args, o, spare)
-        };
         let inputs = known.inputs;
         let mut acc: Vec<Option<Value>> = vec![None; pass.frontier.len()];
         let (block, slice) = (self.block, self.slice);
         let mut total = 0usize;
         let mut blocks = 0usize;
-        let mut waited = 0f64;
+        let (tx, rx) = sync_channel::<Result<Block, Error>>(1);
+        let feed = Mutex::new(Feed {
+            rx: Some(rx),
+            next: 0,
+            rows: 0,
+            ended: false,
+            waited: 0.0,
+        });
+        // A block is taken with a ticket, given back once its partial is
+        // merged: partials waiting for an earlier block stay few.
+        let (ticket, tickets) = sync_channel::<()>(WORKERS + 1);
+        for _ in 0..=WORKERS {
+            let _ = ticket.send(());
+        }
+        let tickets = Mutex::new(tickets);
         std::thread::scope(|scope| -> Result<(), Error> {
-            let (tx, rx) = sync_channel::<Result<Block, Error>>(1);
             scope.spawn(move || {
                 if let Err(e) = read_blocks(inputs, block, slice, true, &tx) {
                     let _ = tx.send(Err(e));
                 }
             });
-            // The helper: the second block of every pair. It ends when
-            // this thread drops `give` (the pass is over, or failed).
-            let (give, job) = sync_channel::<Vec<Option<RowBlock>>>(1);
-            let (done, result) = sync_channel::<Result<(Value, Report), Error>>(1);
-            let (later, run) = (&later, &run);
-            scope.spawn(move || {
-                let mut spare = Spare::default();
-                for read in job {
-                    let r = run(&read, later, &mut spare);
-                    drop(read);
-                    if done.send(r).is_err() {
-                        return;
-                    }
-                }
-            });
-            let mut spare = Spare::default();
-            let mut ended = false;
-            while !ended {
-                let mut pair: Vec<(usize, Vec<Option<RowBlock>>)> = Vec::with_capacity(2);
-                while pair.len() < 2 {
-                    let t_wait = Instant::now();
-                    let next = rx
-                        .recv()
-                        .map_err(|_| StreamError::Program("the reader stopped".into()))??;
-                    waited += t_wait.elapsed().as_secs_f64();
-                    match next {
-                        Some(b) => pair.push(b),
-                        None => {
-                            ended = true;
-                            break;
+            let (done, results) = sync_channel::<Done>(WORKERS + 1);
+            for _ in 0..WORKERS {
+                let done = done.clone();
+                let (feed, tickets, first, later) = (&feed, &tickets, &first, &later);
+                scope.spawn(move || {
+                    let mut spare = Spare::default();
+                    loop {
+                        let ticket = tickets.lock().map(|t| t.recv());
+                        if !matches!(ticket, Ok(Ok(()))) {
+                            return;
+                        }
+                        let msg = match take(feed) {
+                            Ok(Some((i, r0, n, read))) => {
+                                let o = if i == 0 { first } else { later };
+                                let r = block_args(pass, known, &read)
+                                    .map_err(Error::from)
+                                    .and_then(|args| {
+                                        pass.block_fn.run_args_reusing(&args, o, &mut spare)
+                                    });
+                                drop(read);
+                                Done::Block { i, r0, n, r }
+                            }
+                            Ok(None) => Done::End,
+                            Err(e) => Done::Failed(e),
+                        };
+                        let last = !matches!(msg, Done::Block { .. });
+                        if done.send(msg).is_err() || last {
+                            return;
                         }
                     }
-                }
-                let second = (pair.len() == 2).then(|| pair.pop()).flatten();
-                let Some((n, read)) = pair.pop() else { break };
-                let m = second.as_ref().map(|(m, _)| *m);
-                if let Some((_, read)) = second {
-                    give.send(read)
-                        .map_err(|_| StreamError::Program("a block's thread stopped".into()))?;
-                }
-                let o = if blocks == 0 { &first } else { later };
-                let here = run(&read, o, &mut spare);
-                // The input block is spent: its buffers go back to the
-                // readers' pools.
-                drop(read);
-                let there = m.map(|m| {
-                    let r = result.recv().unwrap_or_else(|_| {
-                        Err(StreamError::Program("a block's thread failed".into()).into())
-                    });
-                    (m, r)
                 });
-                for (n, r) in std::iter::once((n, here)).chain(there) {
-                    let (value, r) = r?;
-                    if blocks == 0 {
-                        merge(report, r);
-                    } else {
-                        report.compile_seconds += r.compile_seconds;
-                    }
-                    blocks += 1;
-                    self.take_block(pass, &mut acc, sinks, total, n, value)?;
-                    total += n;
-                    progress(total, self.rows);
-                }
             }
-            Ok(())
+            drop(done);
+            let ticket = ticket;
+            let mut merge_in_order = || -> Result<(), Error> {
+                let mut waiting: BTreeMap<usize, (usize, usize, Result<(Value, Report), Error>)> =
+                    BTreeMap::new();
+                let mut ended = 0;
+                while ended < WORKERS {
+                    match results.recv() {
+                        Ok(Done::Block { i, r0, n, r }) => {
+                            waiting.insert(i, (r0, n, r));
+                        }
+                        Ok(Done::End) => ended += 1,
+                        Ok(Done::Failed(e)) => return Err(e),
+                        Err(_) => {
+                            return Err(
+                                StreamError::Program("a block's thread failed".into()).into()
+                            )
+                        }
+                    }
+                    while let Some((r0, n, r)) = waiting.remove(&blocks) {
+                        let (value, r) = r?;
+                        if blocks == 0 {
+                            merge(report, r);
+                        } else {
+                            report.compile_seconds += r.compile_seconds;
+                        }
+                        blocks += 1;
+                        self.take_block(pass, &mut acc, sinks, r0, n, value)?;
+                        total += n;
+                        progress(total, self.rows);
+                        let _ = ticket.send(());
+                    }
+                }
+                if !waiting.is_empty() {
+                    return Err(StreamError::Program("a block's partial is missing".into()).into());
+                }
+                Ok(())
+            };
+            let merged = merge_in_order();
+            // Done, or failed: the workers stop at their next ticket, and
+            // the reader at its next block.
+            drop(ticket);
+            if let Ok(mut f) = feed.lock() {
+                f.rx = None;
+            }
+            merged
         })?;
-        Ok((acc, blocks, total, waited))
+        let feed = feed.into_inner().unwrap_or_else(|e| e.into_inner());
+        // The workers waited together: the time one core stood idle.
+        Ok((acc, blocks, total, feed.waited / WORKERS as f64))
     }
 
     /// A block's value into the pass's accumulators (its partials, merged
@@ -655,6 +684,63 @@ impl StreamPlan {
             });
         }
         Ok((scalar, shape))
+    }
+}
+
+/// The reader's side of [`StreamPlan::stream_pass_two`], shared by its
+/// workers: the blocks, the index and first row of the next one, whether
+/// the end was seen, and the seconds the workers waited for blocks.
+struct Feed {
+    rx: Option<Receiver<Result<Block, Error>>>,
+    next: usize,
+    rows: usize,
+    ended: bool,
+    waited: f64,
+}
+
+/// What a worker of [`StreamPlan::stream_pass_two`] reports (one per
+/// block, moved once: not worth a box).
+#[allow(clippy::large_enum_variant)]
+enum Done {
+    /// Block `i` (first row `r0`, `n` rows) ran.
+    Block {
+        i: usize,
+        r0: usize,
+        n: usize,
+        r: Result<(Value, Report), Error>,
+    },
+    /// No block is left.
+    End,
+    /// Reading failed.
+    Failed(Error),
+}
+
+/// The next block with its index and first row, `None` at the end.
+#[allow(clippy::type_complexity)]
+fn take(feed: &Mutex<Feed>) -> Result<Option<(usize, usize, usize, Vec<Option<RowBlock>>)>, Error> {
+    let t = Instant::now();
+    let mut f = feed
+        .lock()
+        .map_err(|_| StreamError::Program("a block's thread failed".into()))?;
+    let got = match f.rx.as_ref() {
+        Some(rx) => rx.recv(),
+        None => return Ok(None),
+    };
+    f.waited += t.elapsed().as_secs_f64();
+    match got {
+        Ok(Ok(Some((n, read)))) => {
+            let (i, r0) = (f.next, f.rows);
+            f.next += 1;
+            f.rows += n;
+            Ok(Some((i, r0, n, read)))
+        }
+        Ok(Ok(None)) => {
+            f.ended = true;
+            Ok(None)
+        }
+        Ok(Err(e)) => Err(e),
+        Err(_) if f.ended => Ok(None),
+        Err(_) => Err(StreamError::Program("the reader stopped".into()).into()),
     }
 }
 
