@@ -27,12 +27,21 @@ pub struct Spare {
 impl Spare {
     /// An array of `shape` and `scalar` to be written whole (its elements
     /// are the last run's, not zeros), if one is kept.
+    /// When none fits a request for a large array, the run's blocks have
+    /// changed shape (the last, short block of a stream): what is kept is
+    /// dropped then, so that it does not sit beside the new arrays.
     pub(super) fn take(&mut self, scalar: Scalar, shape: &[usize]) -> Option<Array> {
         let len: usize = shape.iter().product();
-        let i = self
+        let Some(i) = self
             .arrays
             .iter()
-            .position(|a| a.scalar() == scalar && a.len() == len)?;
+            .position(|a| a.scalar() == scalar && a.len() == len)
+        else {
+            if len.saturating_mul(scalar.size_bytes()) >= KEPT_FROM {
+                self.arrays.clear();
+            }
+            return None;
+        };
         let a = self.arrays.swap_remove(i);
         reshape(a, shape)
     }
@@ -80,4 +89,38 @@ fn reshape(a: Array, shape: &[usize]) -> Option<Array> {
         Bool, Int8, Int16, Int32, Int64, UInt8, UInt16, UInt32, UInt64, Float16, Float32, Float64,
         Complex64, Complex128
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn floats(n: usize) -> Value {
+        Value::from(Array::Float64(ndarray::ArrayD::zeros(IxDyn(&[n]))))
+    }
+
+    #[test]
+    fn large_arrays_are_kept_and_taken_once_by_shape() {
+        let mut s = Spare::default();
+        // Small arrays and the ones with missing values are not kept.
+        s.keep([floats(1 << 18), floats(1 << 17), floats(10)]);
+        assert_eq!(s.bytes(), (1 << 21) + (1 << 20));
+        let a = s.take(Scalar::Float64, &[512, 512]).expect("2 MiB kept");
+        assert_eq!(a.shape(), &[512, 512]);
+        assert_eq!(s.bytes(), 1 << 20);
+        let b = s.take(Scalar::Float64, &[256, 512]).expect("1 MiB kept");
+        assert_eq!(b.shape(), &[256, 512]);
+        assert!(s.take(Scalar::Float64, &[256, 512]).is_none());
+        // Arrays that fit no request (the blocks changed shape) are
+        // dropped, not held beside the new ones.
+        s.keep([floats(1 << 18), floats(1 << 17)]);
+        assert!(s.take(Scalar::Float64, &[100]).is_none());
+        assert_eq!(
+            s.bytes(),
+            (1 << 21) + (1 << 20),
+            "a small request drops nothing"
+        );
+        assert!(s.take(Scalar::Float32, &[1 << 18]).is_none());
+        assert_eq!(s.bytes(), 0);
+    }
 }
