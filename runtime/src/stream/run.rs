@@ -7,10 +7,9 @@
 //! not plain numbers, or collected, then the tail.
 
 use super::classify::Merge;
-use super::combine::{
-    combine, combine_arg, combine_centred, concat_rows, concat_values, means, scale,
-};
+use super::combine::{concat_rows, concat_values, scale};
 use super::slice::ReadSlice;
+use super::tasks::{block_partial, merge as merge_partials, Partial};
 use super::{Input, Pass, Source, StreamPlan, Tail, ROWS};
 use crate::error::{Error, OutputError, StreamError};
 use crate::exec::{Arg, Options, Report, Spare};
@@ -282,7 +281,7 @@ impl StreamPlan {
             ..opts.clone()
         };
         let inputs = known.inputs;
-        let mut acc: Vec<Option<Value>> = vec![None; pass.frontier.len()];
+        let mut acc: Option<Partial> = None;
         let block = self.block;
         let slice = self.slice;
         // A pass on BLAS reads its cold blocks with O_DIRECT.
@@ -376,7 +375,7 @@ impl StreamPlan {
             }
             Ok(())
         })?;
-        Ok((acc, blocks, total, waited))
+        Ok((values(pass, acc), blocks, total, waited))
     }
 
     /// A pass of partials run on two worker threads, each block on half
@@ -410,7 +409,7 @@ impl StreamPlan {
             ..first.clone()
         };
         let inputs = known.inputs;
-        let mut acc: Vec<Option<Value>> = vec![None; pass.frontier.len()];
+        let mut acc: Option<Partial> = None;
         let (block, slice) = (self.block, self.slice);
         let mut total = 0usize;
         let mut blocks = 0usize;
@@ -516,94 +515,36 @@ impl StreamPlan {
         })?;
         let feed = feed.into_inner().unwrap_or_else(|e| e.into_inner());
         // The workers waited together: the time one core stood idle.
-        Ok((acc, blocks, total, feed.waited / WORKERS as f64))
+        Ok((
+            values(pass, acc),
+            blocks,
+            total,
+            feed.waited / WORKERS as f64,
+        ))
     }
 
-    /// A block's value into the pass's accumulators (its partials, merged
-    /// in block order) or, a rows result, to its sink; `r0` is the block's
-    /// first row, `n` its rows.
+    /// A block's value into the pass's accumulated partial (merged in
+    /// block order as the tasks of a [`TaskPlan`](super::TaskPlan) merge
+    /// theirs) and, a rows result, to its sink; `r0` is the block's first
+    /// row, `n` its rows.
     fn take_block(
         &self,
         pass: &Pass,
-        acc: &mut [Option<Value>],
+        acc: &mut Option<Partial>,
         sinks: &mut Sinks<'_>,
         r0: usize,
         n: usize,
         value: Value,
     ) -> Result<(), Error> {
-        let mut parts: Vec<Option<Value>> = if pass.frontier.len() == 1 {
-            vec![Some(value)]
-        } else {
-            match value {
-                Value::Tuple(v) => v.into_iter().map(Some).collect(),
-                other => vec![Some(other)],
-            }
-        };
-        // `argmax`/`argmin` first: they compare with their
-        // companions' values before those merge.
-        for (k, (_, comb)) in pass.frontier.iter().enumerate() {
-            let Some(Merge::Arg {
-                max,
-                values,
-                stride,
-            }) = comb
-            else {
-                continue;
-            };
-            let idx = parts.get_mut(k).and_then(Option::take);
-            let vals = parts.get(*values).and_then(Option::as_ref);
-            let (Some(idx), Some(vals)) = (idx, vals) else {
-                return Err(StreamError::Program("an argmax partial is missing".into()).into());
-            };
-            let before = match (acc[k].take(), acc.get(*values).and_then(Option::as_ref)) {
-                (Some(i), Some(v)) => Some((i, v)),
-                _ => None,
-            };
-            let offset = r0
-                .checked_mul(*stride)
-                .ok_or_else(|| StreamError::Rows("a flattened row index overflows".into()))?;
-            acc[k] = Some(combine_arg(*max, before, idx, vals, offset)?);
+        let mut part = block_partial(pass, value, r0, n)?;
+        if let Some(k) = pass.frontier.iter().position(|(_, c)| c.is_none()) {
+            let rows = std::mem::replace(&mut part.values[k], Value::Tuple(vec![]));
+            self.rows_part(sinks, r0, rows)?;
         }
-        // Centred products too: by their means before those merge.
-        for (k, (_, comb)) in pass.frontier.iter().enumerate() {
-            let Some(Merge::Centred { mean }) = comb else {
-                continue;
-            };
-            let part = parts.get_mut(k).and_then(Option::take);
-            let block_mean = parts.get(*mean).and_then(Option::as_ref);
-            let (Some(part), Some(block_mean)) = (part, block_mean) else {
-                return Err(StreamError::Program("a centred partial is missing".into()).into());
-            };
-            acc[k] = Some(
-                match (acc[k].take(), acc.get(*mean).and_then(Option::as_ref)) {
-                    (Some(a), Some(sum)) => combine_centred(
-                        a,
-                        part,
-                        (r0, &means(sum, r0)?),
-                        (n, &means(block_mean, 1)?),
-                    )?,
-                    _ => part,
-                },
-            );
-        }
-        for (k, ((_, comb), part)) in pass.frontier.iter().zip(parts).enumerate() {
-            let Some(part) = part else { continue };
-            match comb {
-                Some(Merge::Arg { .. } | Merge::Centred { .. }) => {}
-                Some(c) => {
-                    let part = if *c == Merge::Mean {
-                        scale(part, n as f64)?
-                    } else {
-                        part
-                    };
-                    acc[k] = Some(match acc[k].take() {
-                        None => part,
-                        Some(a) => combine(*c, a, part)?,
-                    });
-                }
-                None => self.rows_part(sinks, r0, part)?,
-            }
-        }
+        *acc = Some(match acc.take() {
+            None => part,
+            Some(a) => merge_partials(pass, a, part)?,
+        });
         Ok(())
     }
 
@@ -684,6 +625,15 @@ impl StreamPlan {
             });
         }
         Ok((scalar, shape))
+    }
+}
+
+/// A pass's accumulated partial as one value per frontier entry (`None`
+/// when no block ran).
+fn values(pass: &Pass, acc: Option<Partial>) -> Vec<Option<Value>> {
+    match acc {
+        Some(p) => p.values.into_iter().map(Some).collect(),
+        None => vec![None; pass.frontier.len()],
     }
 }
 

@@ -448,7 +448,7 @@ impl TaskPlan {
             let (value, _) = p.block_fn.run_args(&args, &self.opts)?;
             drop(args);
             drop(read);
-            let part = self.block_partial(p, value, at, n)?;
+            let part = block_partial(p, value, at, n)?;
             acc = Some(match acc {
                 None => part,
                 Some(a) => merge(p, a, part)?,
@@ -515,51 +515,6 @@ impl TaskPlan {
                 self.names.get(p).map_or("?", String::as_str)
             ))),
         }
-    }
-
-    /// A block's value split by frontier entry: `argmax`/`argmin` indices
-    /// made global (the block starts at row `at`), means weighted by the
-    /// block's `n` rows.
-    fn block_partial(&self, p: &Pass, value: Value, at: usize, n: usize) -> Result<Partial, Error> {
-        let mut parts: Vec<Option<Value>> = if p.frontier.len() == 1 {
-            vec![Some(value)]
-        } else {
-            match value {
-                Value::Tuple(v) if v.len() == p.frontier.len() => v.into_iter().map(Some).collect(),
-                _ => return Err(program("a block gave too few values".into())),
-            }
-        };
-        let mut out: Vec<Option<Value>> = vec![None; parts.len()];
-        for (k, (_, comb)) in p.frontier.iter().enumerate() {
-            let Some(Merge::Arg {
-                max,
-                values,
-                stride,
-            }) = comb
-            else {
-                continue;
-            };
-            let idx = parts.get_mut(k).and_then(Option::take);
-            let vals = parts.get(*values).and_then(Option::as_ref);
-            let (Some(idx), Some(vals)) = (idx, vals) else {
-                return Err(program("an argmax partial is missing".into()));
-            };
-            let offset = at
-                .checked_mul(*stride)
-                .ok_or_else(|| StreamError::Rows("a flattened row index overflows".into()))?;
-            out[k] = Some(combine_arg(*max, None, idx, vals, offset)?);
-        }
-        for (k, ((_, comb), part)) in p.frontier.iter().zip(parts).enumerate() {
-            let Some(part) = part else { continue };
-            out[k] = Some(match comb {
-                Some(Merge::Mean) => scale(part, n as f64)?,
-                _ => part,
-            });
-        }
-        Ok(Partial {
-            rows: n,
-            values: out.into_iter().flatten().collect(),
-        })
     }
 
     /// Two partials of pass `pass` combined, `left` covering the rows
@@ -643,10 +598,56 @@ fn check_len(p: &Pass, x: &Partial) -> Result<(), Error> {
     Ok(())
 }
 
+/// A block's value split by frontier entry: `argmax`/`argmin` indices
+/// made global (the block starts at row `at`), means weighted by the
+/// block's `n` rows.
+pub(super) fn block_partial(p: &Pass, value: Value, at: usize, n: usize) -> Result<Partial, Error> {
+    let mut parts: Vec<Option<Value>> = if p.frontier.len() == 1 {
+        vec![Some(value)]
+    } else {
+        match value {
+            Value::Tuple(v) if v.len() == p.frontier.len() => v.into_iter().map(Some).collect(),
+            _ => return Err(program("a block gave too few values".into())),
+        }
+    };
+    let mut out: Vec<Option<Value>> = vec![None; parts.len()];
+    for (k, (_, comb)) in p.frontier.iter().enumerate() {
+        let Some(Merge::Arg {
+            max,
+            values,
+            stride,
+        }) = comb
+        else {
+            continue;
+        };
+        let idx = parts.get_mut(k).and_then(Option::take);
+        let vals = parts.get(*values).and_then(Option::as_ref);
+        let (Some(idx), Some(vals)) = (idx, vals) else {
+            return Err(program("an argmax partial is missing".into()));
+        };
+        let offset = at
+            .checked_mul(*stride)
+            .ok_or_else(|| StreamError::Rows("a flattened row index overflows".into()))?;
+        out[k] = Some(combine_arg(*max, None, idx, vals, offset)?);
+    }
+    for (k, ((_, comb), part)) in p.frontier.iter().zip(parts).enumerate() {
+        let Some(part) = part else { continue };
+        out[k] = Some(match comb {
+            Some(Merge::Mean) => scale(part, n as f64)?,
+            _ => part,
+        });
+    }
+    Ok(Partial {
+        rows: n,
+        values: out.into_iter().flatten().collect(),
+    })
+}
+
 /// Two partials of pass `p` merged, `l` first: `argmax`/`argmin` by their
 /// values (before those merge), the others by their merge, blocks of a
-/// rows result joined.
-fn merge(p: &Pass, l: Partial, r: Partial) -> Result<Partial, Error> {
+/// rows result joined (or, written to a sink by the executor and left as
+/// empty tuples, not kept). The executor merges its blocks with it too.
+pub(super) fn merge(p: &Pass, l: Partial, r: Partial) -> Result<Partial, Error> {
     check_len(p, &l)?;
     check_len(p, &r)?;
     let (l_rows, r_rows) = (l.rows, r.rows);
@@ -699,9 +700,13 @@ fn merge(p: &Pass, l: Partial, r: Partial) -> Result<Partial, Error> {
         let (Some(a), Some(b)) = (l[k].take(), r[k].take()) else {
             return Err(missing());
         };
-        out[k] = Some(match comb {
-            Some(c) => combine(*c, a, b)?,
-            None => concat_values(vec![a, b])?,
+        out[k] = Some(match (comb, a, b) {
+            (Some(c), a, b) => combine(*c, a, b)?,
+            // Blocks of a rows result that went to a sink, not kept.
+            (None, Value::Tuple(a), Value::Tuple(b)) if a.is_empty() && b.is_empty() => {
+                Value::Tuple(vec![])
+            }
+            (None, a, b) => concat_values(vec![a, b])?,
         });
     }
     Ok(Partial {
