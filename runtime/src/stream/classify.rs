@@ -123,14 +123,7 @@ pub(super) fn classify(
 ) -> Result<(Vec<Class>, Vec<u32>), StreamError> {
     let mut class: Vec<Class> = Vec::with_capacity(f.nodes.len());
     let mut level: Vec<u32> = Vec::with_capacity(f.nodes.len());
-    // Uses of every node (as an operand, or the result).
-    let mut uses = vec![0usize; f.nodes.len()];
-    for n in &f.nodes {
-        for a in &n.args {
-            uses[a.index()] += 1;
-        }
-    }
-    uses[f.root.index()] += 1;
+    let uses = blaze_ir::analysis::uses(f);
     for (i, n) in f.nodes.iter().enumerate() {
         let id = NodeId(i as u32);
         let args: Vec<Class> = n.args.iter().map(|a| class[a.index()]).collect();

@@ -295,12 +295,12 @@ impl fmt::Display for StreamPlan {
             }
             for ((node, comb), label) in pass.frontier.iter().zip(&pass.labels) {
                 match comb {
-                    Some(Merge::Centred { mean }) => writeln!(
+                    Some(c @ Merge::Centred { mean }) => writeln!(
                         f,
                         "partial %{}: {label}; each block centred by its own mean %{}, combined across blocks in order with {} (by the means: one pass)",
                         node.0,
                         pass.frontier.get(*mean).map_or(0, |(m, _)| m.0),
-                        Merge::Centred { mean: *mean }.name()
+                        c.name()
                     )?,
                     Some(c) => writeln!(
                         f,
